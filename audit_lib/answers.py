@@ -1,0 +1,159 @@
+"""Load reviewers' answers (long CSV or .xlsx), normalise Yes / No / N/A and validate them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from audit_lib.applicability import APPLIES, DOES_NOT_APPLY, applicability, describe_conditions
+from audit_lib.errors import InputError, Problem
+from audit_lib.frameworks import Question
+from audit_lib.tables import ROW, Table, read_table
+from audit_lib.validation import mask_problems, not_blank, schema_problems
+
+logger = logging.getLogger(__name__)
+
+YES, NO, NA = "Yes", "No", "N/A"
+#: Accepted spellings, after lower-casing and removing spaces. Nothing else is accepted.
+SPELLINGS = {"yes": YES, "y": YES, "no": NO, "n": NO, "n/a": NA, "na": NA}
+REQUIRED = ("case_id", "reviewer", "question_id", "answer")
+OPTIONAL = ("note",)
+#: Columns of the frame `load_answers` returns.
+COLUMNS = ["case_id", "reviewer", "question_id", "answer", "note", "_file", ROW]
+
+
+def normalise_answers(s: pd.Series) -> pd.Series:
+    """Map accepted spellings to Yes / No / N/A; anything else becomes missing."""
+    return s.str.lower().str.replace(r"\s+", "", regex=True).map(SPELLINGS)
+
+
+def load_answers(
+    paths: Sequence[str | Path],
+    questions: dict[str, Question],
+    facts: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Read one or more answers files and validate them against the questions and case facts.
+
+    Every problem in every file is collected before raising: unknown question ids, answers
+    other than Yes / No / N/A, N/A where the question always applies, duplicate
+    (case, question) pairs, unknown cases, and Yes / No given to a question that does not
+    apply to the case (for instance an out-of-court question on a court case).
+
+    Parameters
+    ----------
+    paths : sequence of path
+        Answers files with columns ``case_id, reviewer, question_id, answer[, note]``.
+    questions : dict of str to Question
+        Every question that may be answered (framework key questions and local checks).
+    facts : pandas.DataFrame or None
+        Case facts from `audit_lib.facts.load_facts`; None (facts unusable) skips the checks
+        that need them, so that other problems are still reported.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns `COLUMNS`; ``answer`` holds Yes, No or N/A.
+
+    Raises
+    ------
+    InputError
+        Listing every problem with its file, row and column.
+    """
+    problems: list[Problem] = []
+    frames = []
+    tables: dict[str, Table] = {}
+    for path in paths:
+        try:
+            table = read_table(path, REQUIRED, OPTIONAL)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        tables[table.file] = table
+        problems += _column_problems(table, questions)
+        frame = table.frame.copy()
+        frame["question_id"] = frame["question_id"].str.upper()
+        frame["answer"] = normalise_answers(frame["answer"])
+        if "note" not in frame.columns:
+            frame["note"] = ""
+        frame["_file"] = table.file
+        frames.append(frame[COLUMNS])
+    if not frames:
+        raise InputError(problems)
+    answers = pd.concat(frames, ignore_index=True)
+    problems += _cross_problems(answers, tables, questions, facts)
+    problems += _duplicate_problems(answers, tables, questions)
+    if problems:
+        raise InputError(problems)
+    logger.info("read %d answers from %d file(s)", len(answers), len(frames))
+    return answers
+
+
+def _column_problems(table: Table, questions: dict[str, Question]) -> list[Problem]:
+    known = set(questions)
+    rules = {
+        "case_id": [not_blank()],
+        "reviewer": [not_blank()],
+        "question_id": [
+            not_blank(),
+            pa.Check(lambda s: (s == "") | s.str.upper().isin(known),
+                     error="unknown question id for this framework and the local checks"),
+        ],
+        "answer": [pa.Check(lambda s: normalise_answers(s).notna(),
+                            error="answer must be Yes, No or N/A")],
+    }
+    return schema_problems(table, rules)
+
+
+def _duplicate_problems(answers, tables, questions) -> list[Problem]:
+    problems: list[Problem] = []
+    valid = answers["question_id"].isin(list(questions)) & answers["case_id"].ne("")
+    key = answers[["case_id", "question_id"]]
+    dup = key.duplicated(keep="first") & valid
+    first = answers.loc[~key.duplicated(keep="first")].set_index(["case_id", "question_id"])
+    for i in answers.index[dup]:
+        row = answers.loc[i]
+        origin = first.loc[(row["case_id"], row["question_id"])]
+        table = tables[row["_file"]]
+        problems.append(table.problem(
+            int(row[ROW]), "question_id",
+            f"this case already has an answer to this question ({origin['_file']}, row {origin[ROW]})"))
+    return problems
+
+
+def _cross_problems(answers, tables, questions, facts) -> list[Problem]:
+    problems: list[Problem] = []
+    if facts is None:
+        return problems
+    valid = answers["question_id"].isin(list(questions)) & answers["case_id"].ne("")
+
+    def located(mask: pd.Series, column: str, message: str) -> None:
+        for file, part in answers.loc[mask & valid].groupby("_file", sort=False):
+            table = tables[file]
+            problems.extend(table.problem(int(r), column, message) for r in part[ROW])
+
+    known_case = answers["case_id"].isin(facts["case_id"])
+    located(~known_case, "case_id", "case is not in the case-facts file")
+
+    condition_columns = sorted({c for q in questions.values() for c in q.applies_to})
+    present = [c for c in condition_columns if c in facts.columns]
+    merged = answers[["case_id", "question_id"]].merge(
+        facts[["case_id", *present]], on="case_id", how="left").fillna("")
+    state = applicability(merged, questions)
+    answered = answers["answer"].isin([YES, "No"]).to_numpy()
+    not_applicable = pd.Series((state == DOES_NOT_APPLY) & answered & known_case.to_numpy(),
+                               index=answers.index)
+    for qid, part in answers.loc[not_applicable & valid].groupby("question_id", sort=False):
+        q = questions[qid]
+        message = f"question {qid} does not apply to this case ({describe_conditions(q)}); answer N/A or remove the row"
+        located(answers.index.isin(part.index), "answer", message)
+
+    never_na = answers["question_id"].map(
+        {qid: not q.na_allowed for qid, q in questions.items()}).fillna(False).astype(bool)
+    bad_na = never_na & answers["answer"].eq(NA) & pd.Series(state == APPLIES, index=answers.index)
+    located(bad_na, "answer",
+            "N/A is not allowed: the framework says this question applies to every case it covers")
+    return problems

@@ -1,0 +1,142 @@
+"""Write results safely: atomic files, a staged output folder, and spreadsheet-safe text."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from audit_lib.errors import OutputError
+
+logger = logging.getLogger(__name__)
+
+#: A text cell starting with one of these is read as a formula by spreadsheet programs.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+def neutralise_text(value: object) -> object:
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells cannot be run as formulas; numbers stay numbers."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(neutralise_text)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` as UTF-8 CSV, atomically and spreadsheet-safe."""
+    with atomic_path(path) as tmp:
+        spreadsheet_safe(frame).to_csv(tmp, index=False, lineterminator="\n")
+
+
+def write_json(data: dict, path: Path) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, default=_json_default) + "\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path in the target's folder; rename it over ``path`` on success.
+
+    A crash before the rename leaves any previous file at ``path`` untouched.
+
+    Raises
+    ------
+    OutputError
+        If the folder is not writable or the disk is full.
+    """
+    path = Path(path)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(_describe(exc, path.parent)) from None
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(_describe(exc, path)) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def staged_directory(out_dir: Path) -> Iterator[Path]:
+    """Yield an empty staging folder beside ``out_dir``; it replaces ``out_dir`` on success.
+
+    On any error the staging folder is removed and ``out_dir`` (if it existed) is unchanged, so
+    a failed run never leaves half-written results.
+
+    Raises
+    ------
+    OutputError
+        If the parent folder cannot be created or written.
+    """
+    out_dir = Path(out_dir)
+    parent = out_dir.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging.", dir=parent))
+    except OSError as exc:
+        raise OutputError(_describe(exc, parent)) from None
+    try:
+        yield stage
+        _swap_in(stage, out_dir)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def _swap_in(stage: Path, out_dir: Path) -> None:
+    old = None
+    try:
+        if out_dir.exists():
+            if not out_dir.is_dir():
+                raise OutputError(f"{out_dir}: exists and is not a folder; choose another --out.")
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
+            os.replace(out_dir, old / out_dir.name)
+        os.replace(stage, out_dir)
+    except OSError as exc:
+        if old is not None and not out_dir.exists():
+            os.replace(old / out_dir.name, out_dir)
+        raise OutputError(_describe(exc, out_dir)) from None
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    logger.info("results written to %s", out_dir)
+
+
+def _describe(exc: OSError, where: Path) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"{where}: the disk is full; free some space and run again (nothing was changed)."
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{where}: not allowed to write here; choose a folder you can write to."
+    return f"{where}: could not write ({exc.strerror or type(exc).__name__})."
+
+
+def _json_default(value: object) -> object:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")

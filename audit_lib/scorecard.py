@@ -1,0 +1,173 @@
+"""The scoring method end to end: load and validate inputs, derive checks, score, write results."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from audit_lib import scoring
+from audit_lib.answers import load_answers
+from audit_lib.derived import derive_answers, reconcile
+from audit_lib.errors import ConfigError, InputError, Problem
+from audit_lib.facts import load_facts
+from audit_lib.frameworks import LOCAL_CHECKS_ID, Framework, load_framework
+from audit_lib.judgements import load_judgements
+from audit_lib.outputs import staged_directory, write_csv, write_json
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_FRAMEWORK = "hmip-youth-2021"
+
+
+@dataclass
+class ScoreCard:
+    """Everything `build_scorecard` computes for one set of inputs."""
+
+    framework: Framework
+    checks: Framework
+    confidence: float
+    answers: pd.DataFrame  # the answers scored: reviewers' plus derived gap-fillers
+    key_questions: pd.DataFrame
+    standards: pd.DataFrame
+    overall: dict
+    derived: pd.DataFrame
+    conflicts: pd.DataFrame
+    local_checks: pd.DataFrame | None = None
+    inputs: list[str] = field(default_factory=list)
+
+
+def check_confidence(confidence: float) -> float:
+    """Validate a confidence level such as 0.95.
+
+    Raises
+    ------
+    ConfigError
+        Unless 0.5 <= confidence < 1.
+    """
+    if not 0.5 <= confidence < 1:
+        raise ConfigError(f"confidence must be at least 0.5 and below 1 (for example 0.95); "
+                          f"got {confidence}")
+    return confidence
+
+
+def load_checks(victim_contact_days: int | None = None) -> Framework:
+    """Load the local check set, optionally overriding the victim-contact limit.
+
+    Raises
+    ------
+    ConfigError
+        If the limit is negative.
+    """
+    checks = load_framework(LOCAL_CHECKS_ID)
+    if victim_contact_days is not None:
+        if victim_contact_days < 0:
+            raise ConfigError("the victim-contact limit must be 0 or more working days")
+        settings = {**checks.settings, "victim_contact_working_days": int(victim_contact_days)}
+        checks = replace(checks, settings=settings)
+    return checks
+
+
+def build_scorecard(
+    answers: Sequence[str | Path],
+    facts: str | Path,
+    judgements: str | Path | None = None,
+    framework: str = DEFAULT_FRAMEWORK,
+    confidence: float = 0.95,
+    victim_contact_days: int | None = None,
+) -> ScoreCard:
+    """Validate the inputs and score them against a framework and the local checks.
+
+    Parameters
+    ----------
+    answers : sequence of path
+        Answers files (long CSV or .xlsx, ``case_id,reviewer,question_id,answer[,note]``).
+    facts : path
+        Case-facts file (``case_id, disposal_group`` plus optional levels and dates).
+    judgements : path, optional
+        Ratings of the standards judged from evidence (``standard_id,rating,rationale``).
+    framework : str
+        Installed framework id or path to a framework YAML file.
+    confidence : float
+        Confidence level of the Wilson intervals and the band-certainty flag.
+    victim_contact_days : int, optional
+        Overrides the check set's working-day limit for victim contact.
+
+    Returns
+    -------
+    ScoreCard
+
+    Raises
+    ------
+    InputError
+        Listing every problem in every input file at once.
+    FrameworkError, ConfigError
+        For an unknown framework or an invalid setting.
+    """
+    check_confidence(confidence)
+    fw = load_framework(framework)
+    checks = load_checks(victim_contact_days)
+    questions = {q.id: q for q in fw.questions + checks.questions}
+    problems: list[Problem] = []
+    facts_frame = judged = answers_frame = None
+    try:
+        facts_frame = load_facts(facts, fw)
+    except InputError as exc:
+        problems += exc.problems
+    if judgements is not None:
+        try:
+            judged = load_judgements(judgements, fw)
+        except InputError as exc:
+            problems += exc.problems
+    try:
+        answers_frame = load_answers(answers, questions, facts_frame)
+    except InputError as exc:
+        problems += exc.problems
+    if problems:
+        raise InputError(problems)
+
+    derived = derive_answers(facts_frame, checks)
+    used, conflicts = reconcile(answers_frame, derived)
+    key_questions = scoring.score_questions(used, fw, confidence)
+    standards = scoring.rate_standards(key_questions, fw, judged)
+    overall = scoring.overall_rating(standards, fw)
+    overall["confidence"] = confidence
+    check_ids = {q.id for q in checks.questions}
+    local = None
+    if used["question_id"].isin(check_ids).any():
+        local = scoring.score_checks(used, checks, confidence)
+    inputs = [str(p) for p in answers] + [str(facts)] + ([str(judgements)] if judgements else [])
+    return ScoreCard(fw, checks, confidence, used, key_questions, standards, overall, derived,
+                     conflicts, local, inputs)
+
+
+def write_scorecard(card: ScoreCard, out_dir: str | Path) -> list[Path]:
+    """Write the score card's tables into ``out_dir``, replacing it only when all are written.
+
+    Returns
+    -------
+    list of Path
+        The files written, in ``out_dir``.
+
+    Raises
+    ------
+    OutputError
+        If the folder cannot be written; any previous contents are then left as they were.
+    """
+    out_dir = Path(out_dir)
+    tables = {
+        "key_questions.csv": card.key_questions,
+        "standards.csv": card.standards,
+        "derived_checks.csv": card.derived,
+        "conflicts.csv": card.conflicts,
+    }
+    if card.local_checks is not None:
+        tables["local_checks.csv"] = card.local_checks
+    with staged_directory(out_dir) as stage:
+        for name, frame in tables.items():
+            write_csv(frame, stage / name)
+        write_json(card.overall, stage / "overall.json")
+    return [out_dir / name for name in [*tables, "overall.json"]]

@@ -1,0 +1,161 @@
+"""Score answers: key-question shares with Wilson intervals, standard ratings, overall rating."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from audit_lib.answers import NO, YES
+from audit_lib.frameworks import Band, Framework
+
+KEY_QUESTION_COLUMNS = ["standard_id", "question_id", "n_applicable", "n_yes", "pct_yes",
+                        "ci_low", "ci_high"]
+LOCAL_CHECK_COLUMNS = KEY_QUESTION_COLUMNS + ["target_pct", "met"]
+STANDARD_COLUMNS = ["standard_id", "source", "lowest_question_id", "lowest_pct", "rating",
+                    "band_certain"]
+
+
+def wilson_interval(n_yes, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for shares, in percent; NaN where ``n`` is 0.
+
+    Uses ``statsmodels.stats.proportion.proportion_confint(method="wilson")``.
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    n_yes = np.asarray(n_yes, dtype=float)
+    n = np.asarray(n, dtype=float)
+    low = np.full(n.shape, np.nan)
+    high = np.full(n.shape, np.nan)
+    ok = n > 0
+    if ok.any():
+        lo, hi = proportion_confint(n_yes[ok], n[ok], alpha=1 - confidence, method="wilson")
+        low[ok], high[ok] = np.asarray(lo) * 100, np.asarray(hi) * 100
+    return low, high
+
+
+def score_questions(answers: pd.DataFrame, fw: Framework, confidence: float = 0.95
+                    ) -> pd.DataFrame:
+    """Per question of ``fw``: applicable cases (Yes + No), Yes count, share and interval.
+
+    N/A answers leave the denominator. Questions nobody answered are listed with
+    ``n_applicable`` 0 and empty share and interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns `KEY_QUESTION_COLUMNS`, questions in framework order.
+    """
+    index = pd.Index([q.id for q in fw.questions], name="question_id")
+    counted = answers.loc[answers["answer"].isin([YES, NO]), ["question_id", "answer"]]
+    n = counted.groupby("question_id").size().reindex(index, fill_value=0)
+    n_yes = (counted["answer"] == YES).groupby(counted["question_id"]).sum()
+    n_yes = n_yes.reindex(index, fill_value=0)
+    out = pd.DataFrame({
+        "standard_id": [q.standard_id for q in fw.questions],
+        "question_id": index,
+        "n_applicable": n.to_numpy(dtype=int),
+        "n_yes": n_yes.to_numpy(dtype=int),
+    })
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["pct_yes"] = np.where(out["n_applicable"] > 0,
+                                  out["n_yes"] / out["n_applicable"] * 100, np.nan)
+    out["ci_low"], out["ci_high"] = wilson_interval(out["n_yes"], out["n_applicable"], confidence)
+    return out[KEY_QUESTION_COLUMNS]
+
+
+def score_checks(answers: pd.DataFrame, checks: Framework, confidence: float = 0.95
+                 ) -> pd.DataFrame:
+    """Score local checks like key questions, adding each check's target and whether it is met."""
+    out = score_questions(answers, checks, confidence)
+    target = {q.id: q.target_pct for q in checks.questions}
+    out["target_pct"] = out["question_id"].map(target).astype(float)
+    met = out["pct_yes"] >= out["target_pct"]
+    out["met"] = met.where(out["n_applicable"] > 0).astype("boolean")
+    return out[LOCAL_CHECK_COLUMNS]
+
+
+def band_for(value: float, bands: tuple[Band, ...]) -> str | None:
+    """The rating whose range holds ``value`` (unrounded); None for NaN."""
+    if value is None or np.isnan(value):
+        return None
+    for band in bands:  # best first; each band is [low, high)
+        if value >= band.low:
+            return band.rating
+    return None
+
+
+def band_certain(pct: float, ci_low: float, ci_high: float, bands: tuple[Band, ...]) -> bool | None:
+    """Whether the whole interval lies inside the band that ``pct`` falls in.
+
+    False means the rating is not distinguishable from a neighbouring band at the chosen
+    confidence. None when there is no share.
+    """
+    if pct is None or np.isnan(pct):
+        return None
+    for band in bands:
+        if pct >= band.low:
+            below_top = band.high is None or ci_high < band.high
+            return bool(ci_low >= band.low and below_top)
+    return None
+
+
+def rate_standards(key_questions: pd.DataFrame, fw: Framework,
+                   judgements: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rate each standard.
+
+    A case-assessed standard takes the rating of its lowest-scoring key question (the first in
+    framework order on a tie); a standard with an unanswered key question stays unrated. An
+    evidence-judged standard takes its rating from ``judgements`` when given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns `STANDARD_COLUMNS`, standards in framework order.
+    """
+    judged = {} if judgements is None else dict(zip(judgements["standard_id"],
+                                                    judgements["rating"]))
+    rows = []
+    for s in fw.standards:
+        if s.source == "evidence":
+            rows.append([s.id, s.source, None, np.nan, judged.get(s.id), None])
+            continue
+        part = key_questions.loc[key_questions["standard_id"] == s.id]
+        if part["n_applicable"].eq(0).any() or part.empty:
+            rows.append([s.id, s.source, None, np.nan, None, None])
+            continue
+        lowest = part.loc[part["pct_yes"].idxmin()]
+        pct = float(lowest["pct_yes"])
+        rows.append([
+            s.id, s.source, lowest["question_id"], pct, band_for(pct, fw.rating_bands),
+            band_certain(pct, float(lowest["ci_low"]), float(lowest["ci_high"]), fw.rating_bands),
+        ])
+    out = pd.DataFrame(rows, columns=STANDARD_COLUMNS)
+    out["band_certain"] = out["band_certain"].astype("boolean")
+    return out
+
+
+def overall_rating(standards: pd.DataFrame, fw: Framework) -> dict:
+    """Sum the points of the counted standards and map the score to an overall rating.
+
+    Returns
+    -------
+    dict
+        ``framework, score, max_score, rating, missing_standards`` (counted standards without a
+        rating; score and rating are None while any is missing) and ``unrated_standards``.
+    """
+    counted = {s.id for s in fw.standards if s.counts_toward_overall}
+    rated = standards.set_index("standard_id")["rating"]
+    missing = [sid for sid in rated.index if sid in counted and pd.isna(rated[sid])]
+    unrated = [sid for sid in rated.index if pd.isna(rated[sid])]
+    score = rating = None
+    if not missing:
+        score = int(sum(fw.points[rated[sid]] for sid in rated.index if sid in counted))
+        rating = next(b.rating for b in fw.overall_bands if b.low <= score <= b.high)
+    return {
+        "framework": fw.id,
+        "score": score,
+        "max_score": fw.max_score,
+        "rating": rating,
+        "missing_standards": missing,
+        "unrated_standards": unrated,
+    }

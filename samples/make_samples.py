@@ -1,0 +1,145 @@
+"""Regenerate the fictional demo data in this folder (deterministic; run from anywhere).
+
+Kestrel Vale Youth Justice Service is invented: no row describes a real child, member of staff
+or service. Run ``python samples/make_samples.py`` after changing the profile below.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+SEED = 20260401
+REVIEWERS = ("PM01", "PM02")
+
+# Chance of a Yes per key question: a service good at desistance work, weaker on keeping
+# other people safe (x.y.3), and weaker at reviewing.
+COURT_PROFILE = {
+    "2.1.1": 0.86, "2.1.2": 0.80, "2.1.3": 0.66,
+    "2.2.1": 0.82, "2.2.2": 0.76, "2.2.3": 0.60,
+    "2.3.1": 0.84, "2.3.2": 0.78, "2.3.3": 0.70,
+    "2.4.1": 0.72, "2.4.2": 0.70, "2.4.3": 0.55,
+}
+OOCD_PROFILE = {
+    "3.1.1": 0.92, "3.1.2": 0.86, "3.1.3": 0.82,
+    "3.2.1": 0.84, "3.2.2": 0.80, "3.2.3": 0.72,
+    "3.3.1": 0.88, "3.3.2": 0.84, "3.3.3": 0.78,
+}
+ROH_PROFILE = {"ROH.1": 0.95, "ROH.2": 0.75, "ROH.3": 0.62, "ROH.4": 0.90, "ROH.5": 0.70}
+VIC_PROFILE = {"VIC.1": 0.90, "VIC.3": 0.80, "VIC.4": 0.78, "VIC.5": 0.66}
+OOCD2_YES = 0.93
+
+COURT_TYPES = ("referral order", "youth rehabilitation order", "detention and training order")
+OOCD_TYPES = ("community resolution", "youth caution", "youth conditional caution")
+
+
+def main() -> None:
+    rng = np.random.default_rng(SEED)
+    facts, answers = [], []
+    n_court, n_oocd = 36, 24
+    for i in range(n_court + n_oocd):
+        court = i < n_court
+        case_id = f"{417 + i * 7:05d}"  # leading zeros: ids must stay text
+        start = dt.date(2026, 1, 5) + dt.timedelta(days=int(rng.integers(0, 150)))
+        rosh = rng.choice(["low", "medium", "high", "very high"], p=[0.35, 0.4, 0.2, 0.05])
+        victim = rng.random() < (0.6 if court else 0.5)
+        change = rng.random() < 0.3
+        row = {
+            "case_id": case_id,
+            "disposal_type": rng.choice(COURT_TYPES if court else OOCD_TYPES,
+                                        p=[0.6, 0.3, 0.1] if court else [0.5, 0.3, 0.2]),
+            "disposal_group": "court" if court else "oocd",
+            "sex": rng.choice(["male", "female"], p=[0.82, 0.18]),
+            "ethnicity_group": rng.choice(["white", "black", "mixed", "asian", "other"],
+                                          p=[0.62, 0.14, 0.12, 0.09, 0.03]),
+            "age_band": rng.choice(["10-14", "15-17"], p=[0.3, 0.7]),
+            "rosh_level": rosh,
+            "safety_wellbeing_level": rng.choice(["low", "medium", "high", "very high"],
+                                                 p=[0.3, 0.4, 0.25, 0.05]),
+            "identifiable_victim": "yes" if victim else "no",
+            "significant_change": "yes" if change else "no",
+            "looked_after": "yes" if rng.random() < 0.15 else "no",
+            "team": rng.choice(["north", "south"]),
+            "start_date": start.isoformat(),
+            "assessment_date": "",
+            "decision_date": "",
+            "victim_contact_date": "",
+        }
+        if not court:
+            decision = start + dt.timedelta(days=int(rng.integers(10, 30)))
+            late = rng.random() < 0.12
+            assessed = decision + dt.timedelta(days=int(rng.integers(1, 6))) if late else (
+                decision - dt.timedelta(days=int(rng.integers(0, 9))))
+            row["decision_date"] = decision.isoformat()
+            row["assessment_date"] = assessed.isoformat()
+        if victim and rng.random() < 0.92:
+            row["victim_contact_date"] = (start + dt.timedelta(days=int(rng.integers(0, 20)))
+                                          ).isoformat()
+        facts.append(row)
+        reviewer = REVIEWERS[i % 2]
+        profile = dict(COURT_PROFILE if court else OOCD_PROFILE)
+        for qid, p in profile.items():
+            if qid.startswith("2.4") and rng.random() < 0.2:
+                answer = "N/A"  # no review was due
+            else:
+                answer = _yes_no(rng, p)
+            answers.append([case_id, reviewer, qid, answer, ""])
+        if not court:
+            late = row["assessment_date"] > row["decision_date"]
+            # One reviewer misreads a date now and then: a conflict for the QA officer.
+            answer = "No" if late else ("No" if i == n_court + 3 else "Yes")
+            answers.append([case_id, reviewer, "OOCD.1", answer, ""])
+            answers.append([case_id, reviewer, "OOCD.2", _yes_no(rng, OOCD2_YES), ""])
+        for qid, p in ROH_PROFILE.items():
+            if qid == "ROH.4" and rosh not in ("high", "very high"):
+                continue
+            if qid == "ROH.5" and not change:
+                continue
+            note = "Contingency plan not specific to the risks identified." if (
+                qid == "ROH.2" and i % 11 == 0) else ""
+            answers.append([case_id, reviewer, qid, _yes_no(rng, p), note])
+        if victim:
+            contacted = row["victim_contact_date"] != ""
+            answers.append([case_id, reviewer, "VIC.1", "Yes" if contacted else "No", ""])
+            if not contacted:  # no contact date, so VIC.2 cannot be derived: the reviewer says
+                answers.append([case_id, reviewer, "VIC.2", "No", "No record of victim contact."])
+            for qid, p in VIC_PROFILE.items():
+                if qid == "VIC.1":
+                    continue
+                answers.append([case_id, reviewer, qid,
+                                _yes_no(rng, p) if contacted else "No", ""])
+    _write(HERE / "case_facts.csv", list(facts[0]), [list(r.values()) for r in facts])
+    for reviewer in REVIEWERS:
+        rows = [a for a in answers if a[1] == reviewer]
+        _write(HERE / f"answers_{reviewer}.csv",
+               ["case_id", "reviewer", "question_id", "answer", "note"], rows)
+    _write(HERE / "judgements.csv", ["standard_id", "rating", "rationale"], JUDGEMENTS)
+
+
+JUDGEMENTS = [
+    ["1.1", "Good", "Board minutes show regular scrutiny of the improvement plan."],
+    ["1.2", "Good", "Caseloads manageable; training on risk assessment delivered to all staff."],
+    ["1.3", "Requires improvement", "Access to speech and language support remains limited."],
+    ["1.4", "Good", "Performance reports reach the board each quarter."],
+    ["3.4", "Good", "Joint decision-making panel in place with written guidance."],
+    ["4.1", "Requires improvement", "Resettlement policy drafted but not yet agreed by partners."],
+]
+
+
+def _yes_no(rng: np.random.Generator, p: float) -> str:
+    return "Yes" if rng.random() < p else "No"
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+if __name__ == "__main__":
+    main()
