@@ -1,0 +1,34 @@
+# case-audit: the two commands a user needs are `make demo` and `make test`.
+# Each creates .venv (python3 -m venv; pip install -e ".[dev]") when it is missing.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test lab clean samples
+
+help: ## list the commands
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+demo: $(STAMP) ## set up and score the shipped samples into outputs/demo/
+	$(BIN)/case-audit score \
+	  --answers samples/answers_PM01.csv --answers samples/answers_PM02.csv \
+	  --facts samples/case_facts.csv --judgements samples/judgements.csv \
+	  --out outputs/demo
+
+test: $(STAMP) ## set up and run the whole test suite
+	$(BIN)/python -m pytest
+
+samples: $(STAMP) ## regenerate the fictional sample data
+	$(BIN)/python samples/make_samples.py
+
+clean: ## remove generated outputs (keeps .venv)
+	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

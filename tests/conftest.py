@@ -1,0 +1,31 @@
+"""Shared test helpers: write small input files in the formats users give us."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    """Write a small CSV file and return its path."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def facts_file(tmp_path: Path) -> Path:
+    """Three cases: a court case with a victim, an OOCD case, a high-risk court case."""
+    return write_csv(tmp_path / "facts.csv",
+                     ["case_id", "disposal_group", "rosh_level", "identifiable_victim",
+                      "start_date", "assessment_date", "decision_date", "victim_contact_date"],
+                     [["00123", "court", "medium", "yes", "2026-03-02", "", "", "2026-03-05"],
+                      ["00124", "oocd", "low", "no", "2026-03-02", "2026-03-09", "2026-03-10", ""],
+                      ["00125", "court", "high", "no", "02/03/2026", "", "", ""]])

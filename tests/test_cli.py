@@ -1,0 +1,129 @@
+"""The case-audit command as a user runs it: outputs, exit codes, messages, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from audit_lib.cli import main
+from conftest import ROOT, SAMPLES
+
+DEMO_ARGS = ["--answers", str(SAMPLES / "answers_PM01.csv"),
+             "--answers", str(SAMPLES / "answers_PM02.csv"),
+             "--facts", str(SAMPLES / "case_facts.csv"),
+             "--judgements", str(SAMPLES / "judgements.csv")]
+EXPECTED = ROOT / "tests" / "expected" / "demo"
+
+
+def test_score_writes_the_contracted_files(tmp_path, capsys):
+    out = tmp_path / "scores"
+    assert main(["score", *DEMO_ARGS, "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "conflicts.csv", "derived_checks.csv", "key_questions.csv", "local_checks.csv",
+        "overall.json", "standards.csv"]
+    kq = pd.read_csv(out / "key_questions.csv", dtype={"question_id": str, "standard_id": str})
+    assert list(kq.columns) == ["standard_id", "question_id", "n_applicable", "n_yes",
+                                "pct_yes", "ci_low", "ci_high"]
+    standards = pd.read_csv(out / "standards.csv", dtype=str)
+    assert list(standards.columns) == ["standard_id", "source", "lowest_question_id",
+                                       "lowest_pct", "rating", "band_certain"]
+    overall = json.loads((out / "overall.json").read_text())
+    assert {"framework", "score", "max_score", "rating", "missing_standards"} <= set(overall)
+    assert "overall" in capsys.readouterr().out
+
+
+def test_demo_outputs_match_the_committed_expected_tables(tmp_path):
+    """Backtest: a change that moves any figure in the demo must update tests/expected/."""
+    out = tmp_path / "scores"
+    assert main(["score", *DEMO_ARGS, "--out", str(out)]) == 0
+    for expected in sorted(EXPECTED.iterdir()):
+        if expected.suffix == ".csv":
+            got = pd.read_csv(out / expected.name, dtype=str, keep_default_na=False)
+            want = pd.read_csv(expected, dtype=str, keep_default_na=False)
+            pd.testing.assert_frame_equal(got, want, check_exact=True)
+        else:
+            assert json.loads((out / expected.name).read_text()) == json.loads(
+                expected.read_text())
+
+
+def test_malformed_sample_exits_2_lists_every_problem_and_writes_nothing(tmp_path, capsys):
+    bad = tmp_path / "answers_bad.csv"
+    lines = (SAMPLES / "answers_PM01.csv").read_text().splitlines()
+    lines[4] = lines[4].rsplit(",", 2)[0] + ",Maybe,"     # row 5: bad answer
+    lines[9] = lines[9].replace(",2.", ",7.", 1)           # row 10: unknown question
+    lines.append(lines[1])                                 # last row: duplicate of row 2
+    bad.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "new_folder" / "scores"
+    args = [a if a != str(SAMPLES / "answers_PM01.csv") else str(bad) for a in DEMO_ARGS]
+    assert main(["score", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "3 problem(s)" in err
+    assert "row 5, column 'answer'" in err
+    assert "row 10, column 'question_id'" in err
+    assert f"row {len(lines)}, column 'question_id'" in err
+    assert "Traceback" not in err
+    assert not out.parent.exists()  # not even the parent folder was created
+
+
+def test_failed_rerun_leaves_previous_results_untouched(tmp_path):
+    out = tmp_path / "scores"
+    assert main(["score", *DEMO_ARGS, "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    missing = tmp_path / "missing.csv"
+    assert main(["score", "--answers", str(missing), "--facts", str(SAMPLES / "case_facts.csv"),
+                 "--out", str(out)]) == 2
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_bad_options_exit_2(tmp_path, capsys):
+    assert main(["score", *DEMO_ARGS, "--confidence", "95", "--out", str(tmp_path / "x")]) == 2
+    assert "confidence" in capsys.readouterr().err
+    assert main(["score", *DEMO_ARGS, "--framework", "nope", "--out", str(tmp_path / "x")]) == 2
+    assert "hmip-youth-2021" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_validate_checks_files_and_writes_nothing(tmp_path, capsys):
+    files = [str(SAMPLES / n) for n in ("case_facts.csv", "answers_PM01.csv", "judgements.csv")]
+    assert main(["validate", *files]) == 0
+    assert capsys.readouterr().out.count("OK") == 3
+    judgements = tmp_path / "judgements.csv"
+    shutil.copy(SAMPLES / "judgements.csv", judgements)
+    with judgements.open("a") as fh:
+        fh.write("2.1,Good,case standards are not judged\n9.9,Great,\n")
+    assert main(["validate", str(judgements)]) == 2
+    err = capsys.readouterr().err
+    assert "row 8, column 'standard_id'" in err and "rated from case answers" in err
+    assert "row 9, column 'rating'" in err and "row 9, column 'standard_id'" in err
+    unknown = tmp_path / "other.csv"
+    unknown.write_text("a,b\n1,2\n")
+    assert main(["validate", str(unknown)]) == 2
+    assert "not recognised" in capsys.readouterr().err
+
+
+def test_frameworks_lists_installed(capsys):
+    assert main(["frameworks"]) == 0
+    out = capsys.readouterr().out
+    for fid in ("hmip-youth-2021", "hmip-youth-2018", "local-assurance"):
+        assert fid in out
+
+
+def test_console_script_is_installed():
+    exe = shutil.which("case-audit", path=str(ROOT / ".venv" / "bin")) or shutil.which(
+        "case-audit")
+    if exe is None:
+        pytest.skip("console script not on PATH (package not installed with pip)")
+    result = subprocess.run([exe, "frameworks"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "hmip-youth-2021" in result.stdout
+
+
+def test_module_runs_with_python_m():
+    result = subprocess.run([sys.executable, "-m", "audit_lib.cli", "frameworks"],
+                            capture_output=True, text=True, check=False, cwd=ROOT)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,59 @@
+"""Case-facts files: groups, levels, yes/no flags and dates, with located errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit_lib.errors import InputError
+from audit_lib.facts import load_facts
+from audit_lib.frameworks import load_framework
+from conftest import write_csv
+
+
+@pytest.fixture
+def fw():
+    return load_framework("hmip-youth-2021")
+
+
+def test_facts_are_normalised(facts_file, fw):
+    facts = load_facts(facts_file, fw)
+    assert facts["case_id"].tolist() == ["00123", "00124", "00125"]
+    assert facts["identifiable_victim"].tolist() == ["yes", "no", "no"]
+    # ISO and UK day-first dates both parse
+    assert facts["start_date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-03-02"] * 3
+    assert facts["victim_contact_date"].isna().tolist() == [False, True, True]
+
+
+def test_disposal_type_maps_to_group_and_unknown_type_is_an_error(tmp_path, fw):
+    path = write_csv(tmp_path / "f.csv", ["case_id", "disposal_type"],
+                     [["1", "Youth Caution"], ["2", "referral order"], ["3", "fine"]])
+    with pytest.raises(InputError) as err:
+        load_facts(path, fw)
+    (problem,) = err.value.problems
+    assert (problem.row, problem.column) == (4, "disposal_type")
+    assert "unknown disposal type" in problem.message
+    good = write_csv(tmp_path / "g.csv", ["case_id", "disposal_type"],
+                     [["1", "Youth Caution"], ["2", "referral order"]])
+    assert load_facts(good, fw)["disposal_group"].tolist() == ["oocd", "court"]
+
+
+def test_bad_values_are_all_reported(tmp_path, fw):
+    path = write_csv(tmp_path / "f.csv",
+                     ["case_id", "disposal_group", "rosh_level", "identifiable_victim",
+                      "start_date"],
+                     [["1", "court", "medium", "yes", "2026-02-30"],   # impossible date
+                      ["1", "custody", "extreme", "maybe", "31/12/2026"],  # dup + 3 bad
+                      ["3", "", "", "", ""]])                         # no group
+    with pytest.raises(InputError) as err:
+        load_facts(path, fw)
+    found = {(p.row, p.column) for p in err.value.problems}
+    assert found == {(2, "start_date"), (3, "case_id"), (3, "disposal_group"),
+                     (3, "rosh_level"), (3, "identifiable_victim"), (4, "disposal_group")}
+
+
+def test_header_only_and_missing_file(tmp_path, fw):
+    path = write_csv(tmp_path / "f.csv", ["case_id", "disposal_group"], [])
+    with pytest.raises(InputError, match="header but no data rows"):
+        load_facts(path, fw)
+    with pytest.raises(InputError, match="file not found"):
+        load_facts(tmp_path / "nope.csv", fw)
