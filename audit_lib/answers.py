@@ -35,6 +35,8 @@ def load_answers(
     paths: Sequence[str | Path],
     questions: dict[str, Question],
     facts: pd.DataFrame | None,
+    *,
+    double_marking: bool = False,
 ) -> pd.DataFrame:
     """Read one or more answers files and validate them against the questions and case facts.
 
@@ -52,6 +54,9 @@ def load_answers(
     facts : pandas.DataFrame or None
         Case facts from `audit_lib.facts.load_facts`; None (facts unusable) skips the checks
         that need them, so that other problems are still reported.
+    double_marking : bool
+        False (scoring): one answer per (case, question). True (moderation): several reviewers
+        may mark the same case, but one reviewer answers each (case, question) once.
 
     Returns
     -------
@@ -85,7 +90,8 @@ def load_answers(
         raise InputError(problems)
     answers = pd.concat(frames, ignore_index=True)
     problems += _cross_problems(answers, tables, questions, facts)
-    problems += _duplicate_problems(answers, tables, questions)
+    keys = ["case_id", "question_id"] + (["reviewer"] if double_marking else [])
+    problems += _duplicate_problems(answers, tables, questions, keys)
     if problems:
         raise InputError(problems)
     logger.info("read %d answers from %d file(s)", len(answers), len(frames))
@@ -108,19 +114,23 @@ def _column_problems(table: Table, questions: dict[str, Question]) -> list[Probl
     return schema_problems(table, rules)
 
 
-def _duplicate_problems(answers, tables, questions) -> list[Problem]:
+def _duplicate_problems(answers, tables, questions, keys) -> list[Problem]:
     problems: list[Problem] = []
     valid = answers["question_id"].isin(list(questions)) & answers["case_id"].ne("")
-    key = answers[["case_id", "question_id"]]
+    key = answers[keys]
     dup = key.duplicated(keep="first") & valid
-    first = answers.loc[~key.duplicated(keep="first")].set_index(["case_id", "question_id"])
+    if not dup.any():
+        return problems
+    first = answers.loc[~key.duplicated(keep="first")].set_index(keys)
+    who = " from this reviewer" if "reviewer" in keys else ""
     for i in answers.index[dup]:
         row = answers.loc[i]
-        origin = first.loc[(row["case_id"], row["question_id"])]
+        origin = first.loc[tuple(row[k] for k in keys)]
         table = tables[row["_file"]]
         problems.append(table.problem(
             int(row[ROW]), "question_id",
-            f"this case already has an answer to this question ({origin['_file']}, row {origin[ROW]})"))
+            f"this case already has an answer to this question{who} "
+            f"({origin['_file']}, row {origin[ROW]})"))
     return problems
 
 
