@@ -119,11 +119,13 @@ def rate_standards(key_questions: pd.DataFrame, fw: Framework,
         if s.source == "evidence":
             rows.append([s.id, s.source, None, np.nan, judged.get(s.id), None])
             continue
+        order = {q.id: i for i, q in enumerate(s.questions)}
         part = key_questions.loc[key_questions["standard_id"] == s.id]
+        part = part.iloc[np.argsort(part["question_id"].map(order).to_numpy(), kind="stable")]
         if part["n_applicable"].eq(0).any() or part.empty:
             rows.append([s.id, s.source, None, np.nan, None, None])
             continue
-        lowest = part.loc[part["pct_yes"].idxmin()]
+        lowest = part.iloc[int(np.argmin(part["pct_yes"].to_numpy()))]
         pct = float(lowest["pct_yes"])
         rows.append([
             s.id, s.source, lowest["question_id"], pct, band_for(pct, fw.rating_bands),
@@ -143,13 +145,14 @@ def overall_rating(standards: pd.DataFrame, fw: Framework) -> dict:
         ``framework, score, max_score, rating, missing_standards`` (counted standards without a
         rating; score and rating are None while any is missing) and ``unrated_standards``.
     """
-    counted = {s.id for s in fw.standards if s.counts_toward_overall}
-    rated = standards.set_index("standard_id")["rating"]
-    missing = [sid for sid in rated.index if sid in counted and pd.isna(rated[sid])]
-    unrated = [sid for sid in rated.index if pd.isna(rated[sid])]
+    given = standards.set_index("standard_id")["rating"]
+    rated = {s.id: given.get(s.id) for s in fw.standards}
+    counted = [s.id for s in fw.standards if s.counts_toward_overall]
+    missing = [sid for sid in counted if pd.isna(rated[sid])]
+    unrated = [sid for sid, rating in rated.items() if pd.isna(rating)]
     score = rating = None
     if not missing:
-        score = int(sum(fw.points[rated[sid]] for sid in rated.index if sid in counted))
+        score = int(sum(fw.points[rated[sid]] for sid in counted))
         rating = next(b.rating for b in fw.overall_bands if b.low <= score <= b.high)
     return {
         "framework": fw.id,
