@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP) ## set up and score the shipped samples into outputs/demo/
 	$(BIN)/case-audit score \
-	  --answers samples/answers_PM01.csv --answers samples/answers_PM02.csv \
+	  $(foreach f,$(wildcard samples/answers_*.csv),--answers $(f)) \
 	  --facts samples/case_facts.csv --judgements samples/judgements.csv \
 	  --out outputs/demo
 

@@ -13,7 +13,7 @@ from audit_lib.applicability import APPLIES, DOES_NOT_APPLY, applicability, desc
 from audit_lib.errors import InputError, Problem
 from audit_lib.frameworks import Question
 from audit_lib.tables import ROW, Table, read_table
-from audit_lib.validation import mask_problems, not_blank, schema_problems
+from audit_lib.validation import not_blank, schema_problems
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +22,10 @@ YES, NO, NA = "Yes", "No", "N/A"
 SPELLINGS = {"yes": YES, "y": YES, "no": NO, "n": NO, "n/a": NA, "na": NA}
 REQUIRED = ("case_id", "reviewer", "question_id", "answer")
 OPTIONAL = ("note",)
-#: Columns of the frame `load_answers` returns.
-COLUMNS = ["case_id", "reviewer", "question_id", "answer", "note", "_file", ROW]
+#: Columns of the frame `load_answers` returns. ``role`` is primary, or moderation for a second
+#: reviewer's marks; ``_file, _sheet, _row, _column`` locate each answer for messages.
+COLUMNS = ["case_id", "reviewer", "question_id", "answer", "note", "role", "_file", "_sheet",
+           ROW, "_column"]
 
 
 def normalise_answers(s: pd.Series) -> pd.Series:
@@ -68,34 +70,46 @@ def load_answers(
     InputError
         Listing every problem with its file, row and column.
     """
+    from audit_lib.workbooks import is_workbook, read_workbook
+
     problems: list[Problem] = []
-    frames = []
-    tables: dict[str, Table] = {}
+    frames, dates = [], []
     for path in paths:
         try:
-            table = read_table(path, REQUIRED, OPTIONAL)
+            if is_workbook(path):
+                frame, filled = read_workbook(path)
+                dates.append(filled)
+            else:
+                table = read_table(path, REQUIRED, OPTIONAL)
+                problems += _column_problems(table, questions)
+                frame = table.frame.assign(role="primary", _file=table.file, _sheet=table.sheet,
+                                           _column="answer")
+                if "note" not in frame.columns:
+                    frame["note"] = ""
         except InputError as exc:
             problems += exc.problems
             continue
-        tables[table.file] = table
-        problems += _column_problems(table, questions)
-        frame = table.frame.copy()
         frame["question_id"] = frame["question_id"].str.upper()
         frame["answer"] = normalise_answers(frame["answer"])
-        if "note" not in frame.columns:
-            frame["note"] = ""
-        frame["_file"] = table.file
         frames.append(frame[COLUMNS])
     if not frames:
         raise InputError(problems)
     answers = pd.concat(frames, ignore_index=True)
-    problems += _cross_problems(answers, tables, questions, facts)
-    keys = ["case_id", "question_id"] + (["reviewer"] if double_marking else [])
-    problems += _duplicate_problems(answers, tables, questions, keys)
+    problems += _cross_problems(answers, questions, facts)
+    keys = ["case_id", "question_id"] + (["reviewer"] if double_marking else ["role"])
+    problems += _duplicate_problems(answers, questions, keys)
     if problems:
         raise InputError(problems)
+    answers.attrs["dates"] = (pd.concat(dates, ignore_index=True) if dates
+                              else pd.DataFrame(columns=["case_id"]))
     logger.info("read %d answers from %d file(s)", len(answers), len(frames))
     return answers
+
+
+def _locate(row: dict, column: str | None, message: str) -> Problem:
+    sheet = row["_sheet"]
+    return Problem(row["_file"], int(row[ROW]), column, message,
+                   sheet if isinstance(sheet, str) else None)
 
 
 def _column_problems(table: Table, questions: dict[str, Question]) -> list[Problem]:
@@ -114,7 +128,7 @@ def _column_problems(table: Table, questions: dict[str, Question]) -> list[Probl
     return schema_problems(table, rules)
 
 
-def _duplicate_problems(answers, tables, questions, keys) -> list[Problem]:
+def _duplicate_problems(answers, questions, keys) -> list[Problem]:
     problems: list[Problem] = []
     valid = answers["question_id"].isin(list(questions)) & answers["case_id"].ne("")
     key = answers[keys]
@@ -123,27 +137,24 @@ def _duplicate_problems(answers, tables, questions, keys) -> list[Problem]:
         return problems
     first = answers.loc[~key.duplicated(keep="first")].set_index(keys)
     who = " from this reviewer" if "reviewer" in keys else ""
-    for i in answers.index[dup]:
-        row = answers.loc[i]
+    for row in answers.loc[dup].to_dict("records"):
         origin = first.loc[tuple(row[k] for k in keys)]
-        table = tables[row["_file"]]
-        problems.append(table.problem(
-            int(row[ROW]), "question_id",
-            f"this case already has an answer to this question{who} "
+        column = "question_id" if row["_column"] == "answer" else "case_id"
+        problems.append(_locate(
+            row, column, f"this case already has an answer to this question{who} "
             f"({origin['_file']}, row {origin[ROW]})"))
     return problems
 
 
-def _cross_problems(answers, tables, questions, facts) -> list[Problem]:
+def _cross_problems(answers, questions, facts) -> list[Problem]:
     problems: list[Problem] = []
     if facts is None:
         return problems
     valid = answers["question_id"].isin(list(questions)) & answers["case_id"].ne("")
 
-    def located(mask: pd.Series, column: str, message: str) -> None:
-        for file, part in answers.loc[mask & valid].groupby("_file", sort=False):
-            table = tables[file]
-            problems.extend(table.problem(int(r), column, message) for r in part[ROW])
+    def located(mask: pd.Series, column: str | None, message: str) -> None:
+        for row in answers.loc[mask & valid].to_dict("records"):
+            problems.append(_locate(row, column or row["_column"], message))
 
     known_case = answers["case_id"].isin(facts["case_id"])
     located(~known_case, "case_id", "case is not in the case-facts file")
@@ -159,11 +170,11 @@ def _cross_problems(answers, tables, questions, facts) -> list[Problem]:
     for qid, part in answers.loc[not_applicable & valid].groupby("question_id", sort=False):
         q = questions[qid]
         message = f"question {qid} does not apply to this case ({describe_conditions(q)}); answer N/A or remove the row"
-        located(answers.index.isin(part.index), "answer", message)
+        located(answers.index.isin(part.index), None, message)
 
     never_na = answers["question_id"].map(
         {qid: not q.na_allowed for qid, q in questions.items()}).fillna(False).astype(bool)
     bad_na = never_na & answers["answer"].eq(NA) & pd.Series(state == APPLIES, index=answers.index)
-    located(bad_na, "answer",
+    located(bad_na, None,
             "N/A is not allowed: the framework says this question applies to every case it covers")
     return problems

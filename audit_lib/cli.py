@@ -61,6 +61,36 @@ def _parser() -> argparse.ArgumentParser:
     _framework_options(validate)
     validate.set_defaults(handler=_validate)
 
+    sample = sub.add_parser("sample", help="draw the quarter's sample and reviewer workbooks",
+                            description="Draw a reproducible stratified random sample of cases "
+                            "from a caseload extract and make one workbook per reviewer.")
+    sample.add_argument("--caseload", required=True, metavar="FILE",
+                        help="caseload extract (CSV or .xlsx): case_id, disposal_type, start_date")
+    sample.add_argument("--out", required=True, metavar="DIR", help="folder for the sample")
+    size = sample.add_mutually_exclusive_group()
+    size.add_argument("--size", type=int, metavar="N",
+                      help="fixed sample size per disposal group (instead of --margin)")
+    size.add_argument("--margin", type=float, metavar="E",
+                      help="margin of error as a proportion (default 0.05)")
+    sample.add_argument("--confidence", type=float, metavar="C",
+                        help="confidence level for the sample size (default 0.80)")
+    sample.add_argument("--strata", default="", metavar="COLS",
+                        help="comma-separated caseload columns to stratify by, e.g. sex,rosh_level")
+    sample.add_argument("--seed", type=int, required=True, metavar="S",
+                        help="random seed; record it: the same seed gives the same sample")
+    sample.add_argument("--reviewers", default="", metavar="A,B",
+                        help="reviewer codes, each optionally with their team: PM01:north,PM02")
+    sample.add_argument("--double-mark", type=float, metavar="SHARE",
+                        help="share of cases double-marked for moderation (default 0.2)")
+    sample.add_argument("--min-size", type=int, metavar="N", help="minimum per group (default 14)")
+    sample.add_argument("--max-size", type=int, metavar="N", help="maximum per group (default 91)")
+    sample.add_argument("--victim-minimum", type=int, metavar="N",
+                        help="minimum cases with an identifiable victim (default 9)")
+    sample.add_argument("--min-per-stratum", type=int, metavar="N",
+                        help="minimum cases per non-empty stratum (default 0)")
+    _framework_options(sample)
+    sample.set_defaults(handler=_sample)
+
     frameworks = sub.add_parser("frameworks", help="list installed frameworks and check sets")
     frameworks.set_defaults(handler=_frameworks)
     return parser
@@ -85,6 +115,30 @@ def _score(args: argparse.Namespace) -> int:
     print(f"Scored {len(card.answers)} answers against {card.framework.id}: {summary}.")
     if len(card.conflicts):
         print(f"{len(card.conflicts)} derived answer(s) disagree with reviewers: see conflicts.csv.")
+    print(f"Wrote {len(written)} files to {args.out}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from audit_lib.assignment import parse_reviewers
+    from audit_lib.sample_files import sample_caseload, summary, write_sample
+    from audit_lib.sampling import SamplingPlan
+    from audit_lib.settings import load_settings
+
+    strata = tuple(s.strip() for s in args.strata.split(",") if s.strip())
+    plan = SamplingPlan.from_settings(
+        args.seed, confidence=args.confidence, margin=args.margin, size=args.size,
+        strata=strata, min_per_group=args.min_size, max_per_group=args.max_size,
+        victim_minimum=args.victim_minimum, min_per_stratum=args.min_per_stratum)
+    reviewers = parse_reviewers(args.reviewers) if args.reviewers else []
+    share = args.double_mark
+    if share is None:
+        share = load_settings("sampling")["double_mark_share"] if len(reviewers) > 1 else 0.0
+    sample = sample_caseload(args.caseload, plan, reviewers, share, args.framework)
+    written = write_sample(sample, args.out, args.framework)
+    print(summary(sample))
+    if not reviewers:
+        print("No reviewers given (--reviewers), so no workbooks were made.")
     print(f"Wrote {len(written)} files to {args.out}")
     return 0
 

@@ -102,3 +102,21 @@ def load_facts(path: str | Path, framework: Framework) -> pd.DataFrame:
 def facts_location(facts: pd.DataFrame) -> dict[str, int]:
     """Map each case id to its row in the facts file, for messages."""
     return dict(zip(facts["case_id"], facts[ROW]))
+
+
+def merge_dates(facts: pd.DataFrame, dates: pd.DataFrame) -> pd.DataFrame:
+    """Fill blank dates in ``facts`` with the dates reviewers typed into their workbooks.
+
+    A date already in the facts file is kept: the case management system is the record.
+    """
+    if dates is None or dates.empty:
+        return facts
+    out = facts.copy()
+    by_case = dates.drop_duplicates("case_id").set_index("case_id")
+    for column in (c for c in DATE_COLUMNS if c in by_case.columns):
+        typed = pd.to_datetime(out["case_id"].map(by_case[column]))
+        if column in out.columns:
+            out[column] = out[column].fillna(typed)
+        else:
+            out[column] = typed
+    return out

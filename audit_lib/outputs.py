@@ -18,6 +18,17 @@ from audit_lib.errors import OutputError
 
 logger = logging.getLogger(__name__)
 
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+#: Permissions for files and folders we create: what the user's umask allows, as for any file
+#: they save (mkstemp and mkdtemp would otherwise make them private to the owner).
+_FILE_MODE = 0o666 & ~_umask()
+_DIR_MODE = 0o777 & ~_umask()
+
 #: A text cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 
@@ -69,6 +80,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         raise OutputError(_describe(exc, path.parent)) from None
     tmp = Path(name)
     try:
+        os.chmod(tmp, _FILE_MODE)
         yield tmp
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
@@ -98,6 +110,7 @@ def staged_directory(out_dir: Path) -> Iterator[Path]:
     try:
         parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging.", dir=parent))
+        os.chmod(stage, _DIR_MODE)
     except OSError as exc:
         raise OutputError(_describe(exc, parent)) from None
     try:

@@ -13,7 +13,7 @@ from audit_lib import scoring
 from audit_lib.answers import load_answers
 from audit_lib.derived import derive_answers, reconcile
 from audit_lib.errors import ConfigError, InputError, Problem
-from audit_lib.facts import load_facts
+from audit_lib.facts import load_facts, merge_dates
 from audit_lib.frameworks import LOCAL_CHECKS_ID, Framework, load_framework
 from audit_lib.judgements import load_judgements
 from audit_lib.outputs import staged_directory, write_csv, write_json
@@ -30,13 +30,15 @@ class ScoreCard:
     framework: Framework
     checks: Framework
     confidence: float
-    answers: pd.DataFrame  # the answers scored: reviewers' plus derived gap-fillers
+    answers: pd.DataFrame  # the answers scored: primary reviewers' plus derived gap-fillers
     key_questions: pd.DataFrame
     standards: pd.DataFrame
     overall: dict
     derived: pd.DataFrame
     conflicts: pd.DataFrame
     local_checks: pd.DataFrame | None = None
+    moderation: pd.DataFrame | None = None  # second reviewers' marks, kept apart from scoring
+    facts: pd.DataFrame | None = None
     inputs: list[str] = field(default_factory=list)
 
 
@@ -129,8 +131,10 @@ def build_scorecard(
     if problems:
         raise InputError(problems)
 
+    facts_frame = merge_dates(facts_frame, answers_frame.attrs.get("dates"))
+    primary = answers_frame["role"].eq("primary")
     derived = derive_answers(facts_frame, checks)
-    used, conflicts = reconcile(answers_frame, derived)
+    used, conflicts = reconcile(answers_frame.loc[primary], derived)
     key_questions = scoring.score_questions(used, fw, confidence)
     standards = scoring.rate_standards(key_questions, fw, judged)
     overall = scoring.overall_rating(standards, fw)
@@ -141,7 +145,7 @@ def build_scorecard(
         local = scoring.score_checks(used, checks, confidence)
     inputs = [str(p) for p in answers] + [str(facts)] + ([str(judgements)] if judgements else [])
     return ScoreCard(fw, checks, confidence, used, key_questions, standards, overall, derived,
-                     conflicts, local, inputs)
+                     conflicts, local, answers_frame.loc[~primary], facts_frame, inputs)
 
 
 def write_scorecard(card: ScoreCard, out_dir: str | Path) -> list[Path]:

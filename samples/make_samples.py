@@ -7,14 +7,15 @@ or service. Run ``python samples/make_samples.py`` after changing the profile be
 from __future__ import annotations
 
 import csv
+import sys
 import datetime as dt
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # run from a clone without installing
 SEED = 20260401
-REVIEWERS = ("PM01", "PM02")
 
 # Chance of a Yes per key question: a service good at desistance work, weaker on keeping
 # other people safe (x.y.3), and weaker at reviewing.
@@ -30,94 +31,128 @@ OOCD_PROFILE = {
     "3.3.1": 0.88, "3.3.2": 0.84, "3.3.3": 0.78,
 }
 ROH_PROFILE = {"ROH.1": 0.95, "ROH.2": 0.75, "ROH.3": 0.62, "ROH.4": 0.90, "ROH.5": 0.70}
-VIC_PROFILE = {"VIC.1": 0.90, "VIC.3": 0.80, "VIC.4": 0.78, "VIC.5": 0.66}
+VIC_PROFILE = {"VIC.3": 0.80, "VIC.4": 0.78, "VIC.5": 0.66}
 OOCD2_YES = 0.93
 
 COURT_TYPES = ("referral order", "youth rehabilitation order", "detention and training order")
 OOCD_TYPES = ("community resolution", "youth caution", "youth conditional caution")
 
 
+#: The demo quarter's sampling settings (also in samples/demo.yaml when the pipeline lands).
+DEMO_PLAN = dict(confidence=0.8, margin=0.10, strata=("sex", "rosh_level"))
+DEMO_REVIEWERS = "PM01:north,PM02:south,PM03"
+DOUBLE_MARK = 0.2
+MODERATOR_AGREES = 0.85
+
+
 def main() -> None:
+    from audit_lib.assignment import assign_reviewers, parse_reviewers
+    from audit_lib.caseload import load_caseload
+    from audit_lib.frameworks import load_framework
+    from audit_lib.sampling import SamplingPlan, draw_sample
+
     rng = np.random.default_rng(SEED)
-    facts, answers = [], []
-    n_court, n_oocd = 36, 24
+    caseload = _caseload(rng, n_court=180, n_oocd=120)
+    _write(HERE / "caseload.csv", list(caseload[0]), [list(r.values()) for r in caseload])
+
+    fw = load_framework("hmip-youth-2021")
+    plan = SamplingPlan.from_settings(SEED, **DEMO_PLAN)
+    sample = draw_sample(load_caseload(HERE / "caseload.csv", fw), plan)
+    cases = assign_reviewers(sample.cases, parse_reviewers(DEMO_REVIEWERS), DOUBLE_MARK, SEED)
+    by_id = {row["case_id"]: row for row in caseload}
+
+    facts, answers, moderation = [], [], []
+    for i, case in enumerate(cases.itertuples()):
+        row = dict(by_id[case.case_id])
+        _add_dates(rng, row)
+        facts.append(row)
+        marks = _answers_for(rng, row, i)
+        answers += [[row["case_id"], case.reviewer, *m] for m in marks]
+        if case.moderator:
+            for qid, answer, note in marks:
+                if qid in ("OOCD.1", "VIC.2"):
+                    continue
+                if rng.random() > MODERATOR_AGREES:
+                    answer = {"Yes": "No", "No": "Yes", "N/A": "No" if qid.startswith("2.4")
+                              else "N/A"}[answer]
+                moderation.append([row["case_id"], case.moderator, qid, answer, ""])
+    _write(HERE / "case_facts.csv", list(facts[0]), [list(r.values()) for r in facts])
+    header = ["case_id", "reviewer", "question_id", "answer", "note"]
+    for reviewer in sorted(set(cases["reviewer"])):
+        _write(HERE / f"answers_{reviewer}.csv", header, [a for a in answers if a[1] == reviewer])
+    _write(HERE / "moderation_marks.csv", header, moderation)
+    _write(HERE / "judgements.csv", ["standard_id", "rating", "rationale"], JUDGEMENTS)
+
+
+def _caseload(rng: np.random.Generator, n_court: int, n_oocd: int) -> list[dict]:
+    rows = []
     for i in range(n_court + n_oocd):
         court = i < n_court
-        case_id = f"{417 + i * 7:05d}"  # leading zeros: ids must stay text
         start = dt.date(2026, 1, 5) + dt.timedelta(days=int(rng.integers(0, 150)))
-        rosh = rng.choice(["low", "medium", "high", "very high"], p=[0.35, 0.4, 0.2, 0.05])
-        victim = rng.random() < (0.6 if court else 0.5)
-        change = rng.random() < 0.3
-        row = {
-            "case_id": case_id,
+        rows.append({
+            "case_id": f"{417 + i * 7:05d}",  # leading zeros: ids must stay text
             "disposal_type": rng.choice(COURT_TYPES if court else OOCD_TYPES,
                                         p=[0.6, 0.3, 0.1] if court else [0.5, 0.3, 0.2]),
-            "disposal_group": "court" if court else "oocd",
+            "start_date": start.isoformat(),
             "sex": rng.choice(["male", "female"], p=[0.82, 0.18]),
             "ethnicity_group": rng.choice(["white", "black", "mixed", "asian", "other"],
                                           p=[0.62, 0.14, 0.12, 0.09, 0.03]),
             "age_band": rng.choice(["10-14", "15-17"], p=[0.3, 0.7]),
-            "rosh_level": rosh,
+            "rosh_level": rng.choice(["low", "medium", "high", "very high"],
+                                     p=[0.35, 0.4, 0.2, 0.05]),
             "safety_wellbeing_level": rng.choice(["low", "medium", "high", "very high"],
                                                  p=[0.3, 0.4, 0.25, 0.05]),
-            "identifiable_victim": "yes" if victim else "no",
-            "significant_change": "yes" if change else "no",
             "looked_after": "yes" if rng.random() < 0.15 else "no",
+            "identifiable_victim": "yes" if rng.random() < (0.6 if court else 0.5) else "no",
+            "significant_change": "yes" if rng.random() < 0.3 else "no",
             "team": rng.choice(["north", "south"]),
-            "start_date": start.isoformat(),
-            "assessment_date": "",
-            "decision_date": "",
-            "victim_contact_date": "",
-        }
-        if not court:
-            decision = start + dt.timedelta(days=int(rng.integers(10, 30)))
-            late = rng.random() < 0.12
-            assessed = decision + dt.timedelta(days=int(rng.integers(1, 6))) if late else (
-                decision - dt.timedelta(days=int(rng.integers(0, 9))))
-            row["decision_date"] = decision.isoformat()
-            row["assessment_date"] = assessed.isoformat()
-        if victim and rng.random() < 0.92:
-            row["victim_contact_date"] = (start + dt.timedelta(days=int(rng.integers(0, 20)))
-                                          ).isoformat()
-        facts.append(row)
-        reviewer = REVIEWERS[i % 2]
-        profile = dict(COURT_PROFILE if court else OOCD_PROFILE)
-        for qid, p in profile.items():
-            if qid.startswith("2.4") and rng.random() < 0.2:
-                answer = "N/A"  # no review was due
-            else:
-                answer = _yes_no(rng, p)
-            answers.append([case_id, reviewer, qid, answer, ""])
-        if not court:
-            late = row["assessment_date"] > row["decision_date"]
-            # One reviewer misreads a date now and then: a conflict for the QA officer.
-            answer = "No" if late else ("No" if i == n_court + 3 else "Yes")
-            answers.append([case_id, reviewer, "OOCD.1", answer, ""])
-            answers.append([case_id, reviewer, "OOCD.2", _yes_no(rng, OOCD2_YES), ""])
-        for qid, p in ROH_PROFILE.items():
-            if qid == "ROH.4" and rosh not in ("high", "very high"):
-                continue
-            if qid == "ROH.5" and not change:
-                continue
-            note = "Contingency plan not specific to the risks identified." if (
-                qid == "ROH.2" and i % 11 == 0) else ""
-            answers.append([case_id, reviewer, qid, _yes_no(rng, p), note])
-        if victim:
-            contacted = row["victim_contact_date"] != ""
-            answers.append([case_id, reviewer, "VIC.1", "Yes" if contacted else "No", ""])
-            if not contacted:  # no contact date, so VIC.2 cannot be derived: the reviewer says
-                answers.append([case_id, reviewer, "VIC.2", "No", "No record of victim contact."])
-            for qid, p in VIC_PROFILE.items():
-                if qid == "VIC.1":
-                    continue
-                answers.append([case_id, reviewer, qid,
-                                _yes_no(rng, p) if contacted else "No", ""])
-    _write(HERE / "case_facts.csv", list(facts[0]), [list(r.values()) for r in facts])
-    for reviewer in REVIEWERS:
-        rows = [a for a in answers if a[1] == reviewer]
-        _write(HERE / f"answers_{reviewer}.csv",
-               ["case_id", "reviewer", "question_id", "answer", "note"], rows)
-    _write(HERE / "judgements.csv", ["standard_id", "rating", "rationale"], JUDGEMENTS)
+        })
+    return rows
+
+
+def _add_dates(rng: np.random.Generator, row: dict) -> None:
+    start = dt.date.fromisoformat(row["start_date"])
+    row.update(assessment_date="", decision_date="", victim_contact_date="")
+    if row["disposal_type"] in OOCD_TYPES:
+        decision = start + dt.timedelta(days=int(rng.integers(10, 30)))
+        late = rng.random() < 0.12
+        assessed = decision + dt.timedelta(days=int(rng.integers(1, 6))) if late else (
+            decision - dt.timedelta(days=int(rng.integers(0, 9))))
+        row["decision_date"] = decision.isoformat()
+        row["assessment_date"] = assessed.isoformat()
+    if row["identifiable_victim"] == "yes" and rng.random() < 0.92:
+        row["victim_contact_date"] = (start + dt.timedelta(days=int(rng.integers(0, 20)))
+                                      ).isoformat()
+
+
+def _answers_for(rng: np.random.Generator, row: dict, i: int) -> list[list[str]]:
+    """One reviewer's answers for a case: [question_id, answer, note] rows."""
+    court = row["disposal_type"] in COURT_TYPES
+    marks = []
+    for qid, p in (COURT_PROFILE if court else OOCD_PROFILE).items():
+        answer = "N/A" if qid.startswith("2.4") and rng.random() < 0.2 else _yes_no(rng, p)
+        marks.append([qid, answer, ""])
+    if not court:
+        late = row["assessment_date"] > row["decision_date"]
+        # One reviewer misreads a date now and then: a conflict for the QA officer.
+        marks.append(["OOCD.1", "No" if late or i == 40 else "Yes", ""])
+        marks.append(["OOCD.2", _yes_no(rng, OOCD2_YES), ""])
+    for qid, p in ROH_PROFILE.items():
+        if qid == "ROH.4" and row["rosh_level"] not in ("high", "very high"):
+            continue
+        if qid == "ROH.5" and row["significant_change"] != "yes":
+            continue
+        note = "Contingency plan not specific to the risks identified." if (
+            qid == "ROH.2" and i % 11 == 0) else ""
+        marks.append([qid, _yes_no(rng, p), note])
+    if row["identifiable_victim"] == "yes":
+        contacted = row["victim_contact_date"] != ""
+        marks.append(["VIC.1", "Yes" if contacted else "No", ""])
+        if not contacted:  # no contact date, so VIC.2 cannot be derived: the reviewer says
+            marks.append(["VIC.2", "No", "No record of victim contact."])
+        for qid, p in VIC_PROFILE.items():
+            marks.append([qid, _yes_no(rng, p) if contacted else "No", ""])
+    return marks
 
 
 JUDGEMENTS = [

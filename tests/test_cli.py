@@ -13,8 +13,8 @@ import pytest
 from audit_lib.cli import main
 from conftest import ROOT, SAMPLES
 
-DEMO_ARGS = ["--answers", str(SAMPLES / "answers_PM01.csv"),
-             "--answers", str(SAMPLES / "answers_PM02.csv"),
+ANSWERS = sorted(SAMPLES.glob("answers_*.csv"))
+DEMO_ARGS = [*(a for path in ANSWERS for a in ("--answers", str(path))),
              "--facts", str(SAMPLES / "case_facts.csv"),
              "--judgements", str(SAMPLES / "judgements.csv")]
 EXPECTED = ROOT / "tests" / "expected" / "demo"

@@ -1,0 +1,291 @@
+"""Draw a reproducible, stratified random sample of cases from the caseload, sized per group."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from audit_lib.errors import ConfigError
+from audit_lib.settings import load_settings
+
+logger = logging.getLogger(__name__)
+
+GROUPS = ("court", "oocd")
+SAMPLE_COLUMNS = ["case_id", "disposal_group", "stratum", "reviewer", "moderator"]
+ALLOCATION_COLUMNS = ["disposal_group", "stratum", "population", "sample"]
+REPRESENTATIVENESS_COLUMNS = ["disposal_group", "variable", "category", "population",
+                              "population_pct", "sample", "sample_pct", "chi_square_p", "note"]
+
+
+@dataclass(frozen=True)
+class SamplingPlan:
+    """How to size and draw the sample; defaults come from ``settings/sampling.yaml``."""
+
+    confidence: float
+    margin: float
+    seed: int
+    size: int | None = None  # a fixed size per disposal group, instead of Cochran's formula
+    strata: tuple[str, ...] = ()
+    min_per_group: int = 14
+    max_per_group: int = 91
+    victim_minimum: int = 9
+    min_per_stratum: int = 0
+    expected_share: float = 0.5
+
+    @classmethod
+    def from_settings(cls, seed: int, **overrides) -> SamplingPlan:
+        """A plan from the shipped defaults, with any given value overriding them.
+
+        Raises
+        ------
+        ConfigError
+            If a value is out of range.
+        """
+        defaults = load_settings("sampling")
+        fields = {k: defaults[k] for k in ("confidence", "margin", "min_per_group",
+                                           "max_per_group", "victim_minimum",
+                                           "min_per_stratum", "expected_share")}
+        fields.update({k: v for k, v in overrides.items() if v is not None})
+        plan = cls(seed=seed, **fields)
+        plan.check()
+        return plan
+
+    def check(self) -> None:
+        """Raise ConfigError naming the first out-of-range value."""
+        if not 0.5 <= self.confidence < 1:
+            raise ConfigError("confidence must be at least 0.5 and below 1 (e.g. 0.8)")
+        if not 0 < self.margin < 0.5:
+            raise ConfigError("margin must be above 0 and below 0.5 (e.g. 0.05 for 5 points)")
+        if self.size is not None and self.size < 1:
+            raise ConfigError("a fixed sample size must be at least 1")
+        if self.min_per_group < 0 or self.max_per_group < max(self.min_per_group, 1):
+            raise ConfigError("the maximum per group must be at least the minimum (and 1)")
+        if self.victim_minimum < 0 or self.min_per_stratum < 0:
+            raise ConfigError("minimums cannot be negative")
+
+
+@dataclass
+class Sample:
+    """A drawn sample and the tables that make it defensible."""
+
+    cases: pd.DataFrame  # the sampled caseload rows plus stratum, reason, reviewer, moderator
+    allocation: pd.DataFrame
+    sizes: pd.DataFrame
+    representativeness: pd.DataFrame
+    info: dict = field(default_factory=dict)
+
+
+def z_value(confidence: float) -> float:
+    """Two-sided standard normal quantile for a confidence level (1.2816 for 0.8)."""
+    from scipy.stats import norm
+
+    return float(norm.ppf(1 - (1 - confidence) / 2))
+
+
+def cochran_size(population: int, confidence: float, margin: float, share: float = 0.5) -> int:
+    """Cochran's sample size with finite population correction, rounded up.
+
+    n0 = z^2 p (1 - p) / e^2, then n = n0 / (1 + (n0 - 1) / N). For N = 200 at 80% confidence
+    and a 5-point margin, n0 = 164.2 and n = 91.
+    """
+    if population <= 0:
+        return 0
+    n0 = z_value(confidence) ** 2 * share * (1 - share) / margin**2
+    return min(population, math.ceil(n0 / (1 + (n0 - 1) / population)))
+
+
+def achieved_margin(n: int, population: int, confidence: float, share: float = 0.5) -> float:
+    """Margin of error (as a proportion) that ``n`` cases from ``population`` give; 0 if all."""
+    if n <= 0 or population <= 0:
+        return float("nan")
+    if n >= population:
+        return 0.0
+    fpc = (population - n) / (population - 1)
+    return z_value(confidence) * math.sqrt(share * (1 - share) / n * fpc)
+
+
+def largest_remainder(weights: pd.Series, total: int, minimum: int = 0,
+                      capacity: pd.Series | None = None) -> pd.Series:
+    """Split ``total`` across ``weights`` proportionally with whole numbers that add up exactly.
+
+    Each share is floored; the units left go to the largest remainders (ties to the first in
+    index order). With ``minimum``, every non-empty entry gets at least that many (never more
+    than its ``capacity``), and the rest is shared out proportionally among the others.
+    """
+    capacity = weights if capacity is None else capacity
+    alloc = pd.Series(0, index=weights.index, dtype=int)
+    fixed = pd.Series(False, index=weights.index)
+    for _ in range(len(weights) + 1):
+        free = ~fixed & (weights > 0)
+        remaining = total - int(alloc[fixed].sum())
+        w = weights[free].astype(float)
+        if remaining <= 0 or w.sum() == 0:
+            alloc[free] = 0
+            break
+        exact = w / w.sum() * remaining
+        base = np.floor(exact).astype(int)
+        left = remaining - int(base.sum())
+        order = (exact - base).sort_values(ascending=False, kind="stable").index[:left]
+        base[order] += 1
+        alloc[free] = np.minimum(base, capacity[free])
+        floor_hit = free & (alloc < np.minimum(minimum, capacity))
+        if not floor_hit.any():
+            break
+        alloc[floor_hit] = np.minimum(minimum, capacity[floor_hit])
+        fixed |= floor_hit
+    return alloc
+
+
+def random_keys(case_ids: pd.Series, seed: int, purpose: str = "sample") -> np.ndarray:
+    """A reproducible pseudo-random number per case, from SHA-256 of the seed and the case id.
+
+    It depends only on the seed and the id, so the same caseload in any row order, on any
+    machine and any version of numpy or pandas, gives the same sample.
+    """
+    prefix = f"{seed}:{purpose}:".encode()
+    return np.fromiter(
+        (int.from_bytes(hashlib.sha256(prefix + cid.encode()).digest()[:8], "big")
+         for cid in case_ids), dtype=np.uint64, count=len(case_ids))
+
+
+def stratum_labels(caseload: pd.DataFrame, strata: tuple[str, ...]) -> pd.Series:
+    """Label each case's stratum, e.g. ``sex=male; rosh_level=high`` (``all`` without strata)."""
+    if not strata:
+        return pd.Series("all", index=caseload.index)
+    parts = [column + "=" + caseload[column].replace("", "(blank)") for column in strata]
+    label = parts[0]
+    for part in parts[1:]:
+        label = label + "; " + part
+    return label
+
+
+def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan) -> Sample:
+    """Size, allocate and draw the sample per disposal group, then meet the victim minimum.
+
+    Raises
+    ------
+    ConfigError
+        If a stratification column is not in the caseload.
+    """
+    missing = [c for c in plan.strata if c not in caseload.columns]
+    if missing:
+        raise ConfigError(f"cannot stratify by {', '.join(missing)}: the caseload has no such "
+                          f"column (it has {', '.join(c for c in caseload.columns if c[0] != '_')})")
+    cases = caseload.copy()
+    cases["stratum"] = stratum_labels(cases, plan.strata)
+    cases["_key"] = random_keys(cases["case_id"], plan.seed)
+    cases = cases.sort_values(["disposal_group", "stratum", "_key"], kind="stable")
+
+    sizes, allocations, chosen = [], [], []
+    for group in GROUPS:
+        part = cases.loc[cases["disposal_group"] == group]
+        population = len(part)
+        target = plan.size if plan.size is not None else cochran_size(
+            population, plan.confidence, plan.margin, plan.expected_share)
+        n = min(population, max(plan.min_per_group, min(target, plan.max_per_group)))
+        if plan.size is not None:
+            n = min(population, plan.size)
+        counts = part.groupby("stratum", sort=True).size()
+        alloc = largest_remainder(counts, n, plan.min_per_stratum)
+        allocations.append(pd.DataFrame({"disposal_group": group, "stratum": counts.index,
+                                         "population": counts.to_numpy(),
+                                         "sample": alloc.to_numpy()}))
+        rank = part.groupby("stratum", sort=False).cumcount()
+        take = rank < part["stratum"].map(alloc)
+        chosen.append(part.loc[take])
+        sizes.append({"disposal_group": group, "population": population,
+                      "formula_size": target if plan.size is None else None,
+                      "sample": int(take.sum())})
+    sample = pd.concat(chosen).assign(reason="stratified random")
+    sample, victim_info = _meet_victim_minimum(cases, sample, plan.victim_minimum)
+    sizes_frame = pd.DataFrame(sizes)
+    final = sample.groupby("disposal_group").size()
+    sizes_frame["sample"] = sizes_frame["disposal_group"].map(final).fillna(0).astype(int)
+    sizes_frame["achieved_margin_pct"] = [
+        100 * achieved_margin(n, N, plan.confidence, plan.expected_share)
+        for n, N in zip(sizes_frame["sample"], sizes_frame["population"])]
+    total_n, total_pop = int(sizes_frame["sample"].sum()), int(sizes_frame["population"].sum())
+    info = {
+        "seed": plan.seed,
+        "confidence": plan.confidence,
+        "margin": plan.margin,
+        "fixed_size": plan.size,
+        "strata": list(plan.strata),
+        "min_per_group": plan.min_per_group,
+        "max_per_group": plan.max_per_group,
+        "min_per_stratum": plan.min_per_stratum,
+        "groups": sizes_frame.to_dict(orient="records"),
+        "total": {"population": total_pop, "sample": total_n,
+                  "achieved_margin_pct": 100 * achieved_margin(
+                      total_n, total_pop, plan.confidence, plan.expected_share)},
+        "victims": victim_info,
+    }
+    sample = sample.sort_values(["disposal_group", "_key"], kind="stable").reset_index(drop=True)
+    representativeness = compare_shares(caseload, sample, ("disposal_group",) + plan.strata)
+    allocation = pd.concat(allocations, ignore_index=True)[ALLOCATION_COLUMNS]
+    logger.info("drew %d of %d cases (seed %s)", total_n, total_pop, plan.seed)
+    return Sample(sample, allocation, sizes_frame, representativeness, info)
+
+
+def _meet_victim_minimum(cases: pd.DataFrame, sample: pd.DataFrame, minimum: int
+                         ) -> tuple[pd.DataFrame, dict]:
+    if "identifiable_victim" not in cases.columns:
+        return sample, {"minimum": minimum, "checked": False,
+                        "note": "the caseload has no identifiable_victim column"}
+    have = int((sample["identifiable_victim"] == "yes").sum())
+    info = {"minimum": minimum, "checked": True, "in_stratified_sample": have, "added": {}}
+    if have < minimum:
+        pool = cases.loc[(cases["identifiable_victim"] == "yes")
+                         & ~cases["case_id"].isin(sample["case_id"])]
+        extra = pool.sort_values("_key", kind="stable").head(minimum - have)
+        sample = pd.concat([sample, extra.assign(reason="victim minimum")])
+        info["added"] = {g: int(n) for g, n in extra.groupby("disposal_group").size().items()}
+        if have + len(extra) < minimum:
+            info["note"] = "the caseload has fewer cases with an identifiable victim than the minimum"
+    info["in_sample"] = int((sample["identifiable_victim"] == "yes").sum())
+    return sample, info
+
+
+def compare_shares(caseload: pd.DataFrame, sample: pd.DataFrame, variables: tuple[str, ...]
+                   ) -> pd.DataFrame:
+    """Population share vs sample share of each variable within each disposal group.
+
+    A chi-square goodness-of-fit test (scipy) compares the sample's counts with those the
+    population shares predict; the p-value is flagged as approximate when an expected count is
+    below 5. Disposal group itself is compared across the whole caseload: groups are sized
+    separately, so a difference there is by design.
+    """
+    from scipy.stats import chisquare
+
+    rows = []
+    scopes = [("all", caseload, sample)] + [
+        (g, caseload[caseload["disposal_group"] == g], sample[sample["disposal_group"] == g])
+        for g in GROUPS]
+    for variable in variables:
+        for scope, pop, smp in scopes:
+            if (variable == "disposal_group") != (scope == "all") or pop.empty:
+                continue
+            pop_counts = pop[variable].replace("", "(blank)").value_counts().sort_index()
+            smp_counts = smp[variable].replace("", "(blank)").value_counts().reindex(
+                pop_counts.index, fill_value=0)
+            n = int(smp_counts.sum())
+            expected = pop_counts / pop_counts.sum() * n
+            p_value, note = float("nan"), ""
+            if variable == "disposal_group":
+                note = "groups are sized separately; differences are by design"
+            elif n > 0 and len(pop_counts) > 1:
+                p_value = float(chisquare(smp_counts.to_numpy(), expected.to_numpy()).pvalue)
+                if (expected < 5).any():
+                    note = "some expected counts below 5: p-value approximate"
+            for category in pop_counts.index:
+                rows.append([scope, variable, category, int(pop_counts[category]),
+                             100 * pop_counts[category] / pop_counts.sum(),
+                             int(smp_counts[category]),
+                             100 * smp_counts[category] / n if n else float("nan"),
+                             p_value, note])
+    return pd.DataFrame(rows, columns=REPRESENTATIVENESS_COLUMNS)

@@ -1,0 +1,346 @@
+"""Reviewer workbooks (.xlsx): write one per reviewer with dropdowns and locks; read them back.
+
+Returned workbooks are only ever read, never re-saved: openpyxl would drop validation lists that
+Excel itself added.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from audit_lib.applicability import DOES_NOT_APPLY, applicability
+from audit_lib.errors import InputError, Problem
+from audit_lib.frameworks import Framework, Question
+from audit_lib.validation import DATE_FORMATS
+
+logger = logging.getLogger(__name__)
+
+MARKER = "case-audit reviewer workbook"
+VERSION = 1
+CASES_SHEET, MODERATION_SHEET = "Cases", "Moderation"
+LISTS_SHEET, ABOUT_SHEET, INSTRUCTIONS_SHEET = "Lists", "About", "Instructions"
+ROLE_BY_SHEET = {CASES_SHEET: "primary", MODERATION_SHEET: "moderation"}
+FIRST_DATA_ROW = 3  # row 1: column keys; row 2: what each column asks
+ANSWER_LIST = ("Yes", "No", "N/A")
+FACT_COLUMNS = ("case_id", "disposal_group", "disposal_type", "rosh_level",
+                "identifiable_victim", "significant_change", "start_date")
+DATE_INPUTS = {  # date column -> which cases it is asked for
+    "assessment_date": {"disposal_group": ("oocd",)},
+    "decision_date": {"disposal_group": ("oocd",)},
+    "victim_contact_date": {"identifiable_victim": ("yes",)},
+}
+NOTE_THEMES = {"note_key_questions": "Key questions", "note_oocd": "Out-of-court disposals",
+               "note_risk": "Risk of harm", "note_victims": "Victims"}
+GREY = "D9D9D9"
+
+
+def note_column(question_id: str) -> str:
+    """The note column a question's comments go in."""
+    prefix = question_id.split(".")[0]
+    return {"OOCD": "note_oocd", "ROH": "note_risk", "VIC": "note_victims"}.get(
+        prefix, "note_key_questions")
+
+
+def write_workbook(path: Path, reviewer: str, cases: pd.DataFrame,
+                   moderation: pd.DataFrame, framework: Framework, checks: Framework) -> None:
+    """Write one reviewer's workbook: instructions, their cases and any cases to double-mark.
+
+    ``cases`` and ``moderation`` are rows of the sample (case facts included). Every question
+    that applies to at least one case gets a column with a Yes / No / N/A dropdown; cells of
+    questions that do not apply to a case are greyed and locked, as are the case facts.
+    """
+    from openpyxl import Workbook
+
+    questions = list(framework.questions) + list(checks.questions)
+    book = Workbook()
+    _instructions(book.active, reviewer, framework)
+    lists = book.create_sheet(LISTS_SHEET)
+    for i, value in enumerate(ANSWER_LIST, start=1):
+        lists.cell(row=i, column=1, value=value)
+    lists.sheet_state = "hidden"
+    about = book.create_sheet(ABOUT_SHEET)
+    for i, (key, value) in enumerate([("marker", MARKER), ("version", VERSION),
+                                      ("reviewer", reviewer), ("framework", framework.id),
+                                      ("checks", checks.id)], start=1):
+        about.cell(row=i, column=1, value=key)
+        about.cell(row=i, column=2, value=value)
+    about.sheet_state = "hidden"
+    _case_sheet(book.create_sheet(CASES_SHEET, 1), cases, questions)
+    if len(moderation):
+        _case_sheet(book.create_sheet(MODERATION_SHEET, 2), moderation, questions)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+
+
+def _instructions(ws, reviewer: str, framework: Framework) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    ws.title = INSTRUCTIONS_SHEET
+    lines = [
+        (f"Case audit workbook for reviewer {reviewer}", True),
+        (f"Framework: {framework.title}", False),
+        ("", False),
+        ("How to fill it in", True),
+        ("1. Open the 'Cases' sheet. Each row is one anonymised case; grey columns are facts "
+         "from the case management system and cannot be changed.", False),
+        ("2. For each white cell, choose Yes (sufficient), No (not sufficient) or N/A (the "
+         "question does not apply to this case, e.g. no review was due) from the dropdown.", False),
+        ("3. Grey cells in the question columns do not apply to that case: leave them empty.",
+         False),
+        ("4. Dates (assessment, decision, victim contact) are asked only where they apply; "
+         "type them as dates (e.g. 14/03/2026). They are used to check timeliness.", False),
+        ("5. Use the note columns for anything the moderation meeting should know. Do not write "
+         "names, dates of birth, addresses or other details that identify anyone.", False),
+        ("6. If there is a 'Moderation' sheet, you are the second reviewer for those cases: "
+         "score them independently, without looking at the first reviewer's answers.", False),
+        ("7. Do not add, remove, rename or reorder columns or sheets. Save and return the file "
+         "as it is (.xlsx).", False),
+    ]
+    for i, (text, bold) in enumerate(lines, start=1):
+        cell = ws.cell(row=i, column=1, value=text)
+        cell.font = Font(bold=bold, size=13 if i == 1 else 11)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.column_dimensions["A"].width = 110
+
+
+def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question]) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    by_id = {q.id: q for q in questions}
+    facts = cases.copy()
+    for column in FACT_COLUMNS + tuple(DATE_INPUTS):
+        if column not in facts.columns:
+            facts[column] = ""
+    # Applicability of every question to every case, from the case facts.
+    condition_columns = sorted({c for q in questions for c in q.applies_to} & set(facts.columns))
+    grid = facts[["case_id", *[c for c in condition_columns if c != "case_id"]]].copy()
+    pairs = grid.merge(pd.DataFrame({"question_id": list(by_id)}), how="cross")
+    for column in condition_columns:
+        pairs[column] = pairs[column].fillna("").astype(str)
+    state = applicability(pairs, by_id).reshape(len(grid), len(by_id))
+    applies = state != DOES_NOT_APPLY
+    used = [q for j, q in enumerate(questions) if applies[:, j].any()]
+    used_idx = [questions.index(q) for q in used]
+    date_cols = [c for c, cond in DATE_INPUTS.items()
+                 if _condition_mask(facts, cond).any()]
+    columns = list(FACT_COLUMNS) + date_cols + [q.id for q in used] + list(NOTE_THEMES)
+    labels = ([c.replace("_", " ") for c in FACT_COLUMNS] + [c.replace("_", " ") for c in date_cols]
+              + [q.text for q in used] + list(NOTE_THEMES.values()))
+
+    grey = PatternFill("solid", fgColor=GREY)
+    bold = Font(bold=True)
+    for j, (key, label) in enumerate(zip(columns, labels), start=1):
+        head = ws.cell(row=1, column=j, value=key)
+        head.font = bold
+        head.fill = grey
+        text = ws.cell(row=2, column=j, value=label)
+        text.alignment = Alignment(wrap_text=True, vertical="top")
+        text.fill = grey
+        width = 12 if key in FACT_COLUMNS or key in date_cols else 16
+        ws.column_dimensions[get_column_letter(j)].width = 40 if key.startswith("note_") else width
+    ws.row_dimensions[2].height = 110
+
+    answer_dv = DataValidation(type="list", formula1=f"={LISTS_SHEET}!$A$1:$A${len(ANSWER_LIST)}",
+                               allow_blank=True, showErrorMessage=True,
+                               errorTitle="Yes, No or N/A",
+                               error="Choose Yes, No or N/A from the list.")
+    date_dv = DataValidation(type="date", operator="greaterThan", formula1="36526",
+                             allow_blank=True, showErrorMessage=True, errorTitle="Date",
+                             error="Type a date after 1 January 2000, e.g. 14/03/2026.")
+    ws.add_data_validation(answer_dv)
+    ws.add_data_validation(date_dv)
+    open_cell = Protection(locked=False)
+    n_fact = len(FACT_COLUMNS)
+    for i, (_, case) in enumerate(facts.iterrows()):
+        r = FIRST_DATA_ROW + i
+        for j, key in enumerate(FACT_COLUMNS, start=1):
+            value = case[key]
+            if isinstance(value, pd.Timestamp):
+                value = value.date()
+            cell = ws.cell(row=r, column=j, value=None if _blank(value) else value)
+            cell.fill = grey
+            if key == "start_date":
+                cell.number_format = "yyyy-mm-dd"
+        for k, key in enumerate(date_cols, start=n_fact + 1):
+            cell = ws.cell(row=r, column=k)
+            cell.number_format = "yyyy-mm-dd"
+            if _condition_mask(facts.iloc[[i]], DATE_INPUTS[key]).iloc[0]:
+                cell.protection = open_cell
+                date_dv.add(cell)
+            else:
+                cell.fill = grey
+        first_q = n_fact + len(date_cols) + 1
+        for k, q_index in enumerate(used_idx, start=first_q):
+            cell = ws.cell(row=r, column=k)
+            if applies[i, q_index]:
+                cell.protection = open_cell
+                answer_dv.add(cell)
+            else:
+                cell.fill = grey
+        for k in range(first_q + len(used), first_q + len(used) + len(NOTE_THEMES)):
+            cell = ws.cell(row=r, column=k)
+            cell.protection = open_cell
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=2)
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+
+
+def _condition_mask(frame: pd.DataFrame, condition: dict) -> pd.Series:
+    mask = pd.Series(True, index=frame.index)
+    for column, allowed in condition.items():
+        values = frame[column].fillna("").astype(str) if column in frame.columns else ""
+        mask &= pd.Series(values, index=frame.index).isin(allowed) | (values == "")
+    return mask
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value == "" or (
+        value is pd.NaT)
+
+
+# --- reading returned workbooks -------------------------------------------------------------
+
+def is_workbook(path: str | Path) -> bool:
+    """Whether ``path`` is an .xlsx reviewer workbook made by case-audit (hidden About sheet)."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx" or not path.is_file():
+        return False
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # unreadable files are reported by the ordinary reader
+        return False
+    try:
+        if ABOUT_SHEET not in book.sheetnames:
+            return False
+        first = next(book[ABOUT_SHEET].iter_rows(min_row=1, max_row=1, values_only=True), ())
+        return len(first) > 1 and first[1] == MARKER
+    finally:
+        book.close()
+
+
+def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a returned reviewer workbook without modifying it.
+
+    Returns
+    -------
+    answers : pandas.DataFrame
+        Long answers ``case_id, reviewer, question_id, answer, note, role, _file, _sheet, _row,
+        _column`` with answers as typed (normalised later); role is primary or moderation.
+    dates : pandas.DataFrame
+        ``case_id`` and the date columns the reviewer filled, as datetimes, with ``role``.
+
+    Raises
+    ------
+    InputError
+        For a workbook whose structure was changed, a value outside the dropdown, or a date
+        that is not a date; every problem with its sheet, row and column.
+    """
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    path = Path(path)
+    name = str(path)
+    book = load_workbook(path, read_only=True, data_only=True)
+    problems: list[Problem] = []
+    answers, dates = [], []
+    try:
+        about = {row[0]: row[1] for row in book[ABOUT_SHEET].iter_rows(values_only=True)
+                 if row and row[0]}
+        reviewer = str(about.get("reviewer") or "").strip()
+        if not reviewer:
+            problems.append(Problem(name, 2, "B", "the workbook does not say whose it is",
+                                    ABOUT_SHEET))
+        for sheet, role in ROLE_BY_SHEET.items():
+            if sheet not in book.sheetnames:
+                if sheet == CASES_SHEET:
+                    problems.append(Problem(name, None, None,
+                                            "the 'Cases' sheet is missing or was renamed"))
+                continue
+            rows = list(book[sheet].iter_rows(values_only=True))
+            header = [str(c).strip() if c is not None else "" for c in (rows[0] if rows else ())]
+            if "case_id" not in header:
+                problems.append(Problem(name, 1, "A", "the header row was changed: case_id "
+                                        "column not found", sheet))
+                continue
+            col = {key: j for j, key in enumerate(header) if key}
+            for r, row in enumerate(rows[FIRST_DATA_ROW - 1:], start=FIRST_DATA_ROW):
+                row = list(row) + [None] * (len(header) - len(row))
+                case_id = _text(row[col["case_id"]])
+                if not case_id:
+                    if any(not _blank(v) for v in row):
+                        problems.append(Problem(name, r, "case_id", "answers on a row with no "
+                                                "case id", sheet))
+                    continue
+                for key, j in col.items():
+                    value = row[j]
+                    where = f"{key} (column {get_column_letter(j + 1)})"
+                    if key in DATE_INPUTS:
+                        if _blank(value):
+                            continue
+                        parsed = _as_date(value)
+                        if parsed is None:
+                            problems.append(Problem(name, r, where, "is not a date; type a date "
+                                                    "such as 14/03/2026", sheet))
+                        else:
+                            dates.append((case_id, key, parsed, role, r))
+                    elif key not in FACT_COLUMNS and not key.startswith("note_"):
+                        text = _text(value)
+                        if text:
+                            note = _text(row[col[note_column(key)]]) if note_column(key) in col else ""
+                            answers.append((case_id, reviewer, key, text, note, role, name,
+                                            sheet, r, where))
+    finally:
+        book.close()
+    frame = pd.DataFrame(answers, columns=["case_id", "reviewer", "question_id", "answer", "note",
+                                           "role", "_file", "_sheet", "_row", "_column"])
+    from audit_lib.answers import normalise_answers
+
+    bad = normalise_answers(frame["answer"]).isna()
+    for row in frame.loc[bad].to_dict("records"):
+        problems.append(Problem(name, row["_row"], row["_column"], "answer must be Yes, No or "
+                                "N/A (choose from the dropdown)", row["_sheet"]))
+    if problems:
+        raise InputError(problems)
+    date_frame = pd.DataFrame(dates, columns=["case_id", "column", "date", "role", "_row"])
+    if date_frame.empty:
+        wide = pd.DataFrame(columns=["case_id"])
+    else:
+        wide = (date_frame.loc[date_frame["role"] == "primary"]
+                .pivot_table(index="case_id", columns="column", values="date", aggfunc="first")
+                .reset_index())
+        wide.columns.name = None
+    logger.info("read %d answers from workbook %s", len(frame), name)
+    return frame, wide
+
+
+def _text(value: object) -> str:
+    if _blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _as_date(value: object) -> pd.Timestamp | None:
+    if isinstance(value, dt.datetime):
+        return pd.Timestamp(value.date())
+    if isinstance(value, dt.date):
+        return pd.Timestamp(value)
+    text = str(value).strip()
+    for fmt in DATE_FORMATS:
+        try:
+            return pd.Timestamp(dt.datetime.strptime(text, fmt).date())
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,58 @@
+"""Reviewer assignment: balance, own-team rule, double-marking share."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from audit_lib.assignment import Reviewer, assign_reviewers, parse_reviewers
+from audit_lib.errors import ConfigError
+
+
+def sample(n=50):
+    return pd.DataFrame({"case_id": [f"{i:04d}" for i in range(n)],
+                         "team": ["north" if i % 2 else "south" for i in range(n)]})
+
+
+def test_parse_reviewers():
+    assert parse_reviewers("PM01:North, PM02 ,PM03:south") == [
+        Reviewer("PM01", "north"), Reviewer("PM02"), Reviewer("PM03", "south")]
+    with pytest.raises(ConfigError, match="twice"):
+        parse_reviewers("PM01,PM01")
+    with pytest.raises(ConfigError, match="letters"):
+        parse_reviewers("../etc")
+    with pytest.raises(ConfigError, match="empty"):
+        parse_reviewers("PM01,,PM02")
+
+
+def test_balanced_and_never_own_team():
+    reviewers = parse_reviewers("A:north,B:south,C")
+    out = assign_reviewers(sample(60), reviewers, 0.2, seed=1)
+    loads = out["reviewer"].value_counts()
+    assert loads.sum() == 60 and loads.max() - loads.min() <= 1
+    team_of = {r.name: r.team for r in reviewers}
+    assert not (out["reviewer"].map(team_of) == out["team"]).any()
+    moderated = out.loc[out["moderator"] != ""]
+    assert len(moderated) == math.ceil(0.2 * 60) == 12
+    assert (moderated["moderator"] != moderated["reviewer"]).all()
+    assert not (moderated["moderator"].map(team_of) == moderated["team"]).any()
+
+
+def test_double_mark_share_and_reproducible():
+    reviewers = parse_reviewers("A,B,C")
+    one = assign_reviewers(sample(33), reviewers, 0.25, seed=9)
+    two = assign_reviewers(sample(33).iloc[::-1], reviewers, 0.25, seed=9)
+    assert (one["moderator"] != "").sum() == math.ceil(0.25 * 33) == 9
+    assert one.set_index("case_id")[["reviewer", "moderator"]].sort_index().equals(
+        two.set_index("case_id")[["reviewer", "moderator"]].sort_index())
+
+
+def test_impossible_assignments_are_explained():
+    with pytest.raises(ConfigError, match="another team"):
+        assign_reviewers(sample(4), parse_reviewers("A:north,B:north"), 0, seed=1)
+    with pytest.raises(ConfigError, match="at least two reviewers"):
+        assign_reviewers(sample(4), parse_reviewers("A"), 0.2, seed=1)
+    with pytest.raises(ConfigError, match="between 0 and 1"):
+        assign_reviewers(sample(4), parse_reviewers("A,B"), 20, seed=1)

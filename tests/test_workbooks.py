@@ -1,0 +1,203 @@
+"""Reviewer workbooks: made by `case-audit sample`, filled by reviewers, read back by `score`."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from audit_lib.cli import main
+from audit_lib.errors import InputError
+from audit_lib.workbooks import (
+    CASES_SHEET, FIRST_DATA_ROW, LISTS_SHEET, MODERATION_SHEET, is_workbook, read_workbook,
+)
+from conftest import SAMPLES
+
+DEMO_SAMPLE = ["--caseload", str(SAMPLES / "caseload.csv"), "--seed", "20260401",
+               "--confidence", "0.8", "--margin", "0.1", "--strata", "sex,rosh_level",
+               "--reviewers", "PM01:north,PM02:south,PM03"]
+DATE_COLUMNS = ("assessment_date", "decision_date", "victim_contact_date")
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("quarter") / "sample"
+    assert main(["sample", *DEMO_SAMPLE, "--out", str(out)]) == 0
+    return out
+
+
+def fill(blank: Path, out: Path, answers: pd.DataFrame, facts: pd.DataFrame,
+         moderation: pd.DataFrame | None = None) -> Path:
+    """Do what a reviewer does: choose answers, type dates, save (test helper only)."""
+    book = openpyxl.load_workbook(blank)
+    sheets = [(CASES_SHEET, answers)] + ([(MODERATION_SHEET, moderation)]
+                                         if moderation is not None else [])
+    dates = facts.set_index("case_id")
+    for name, marks in sheets:
+        if name not in book.sheetnames:
+            continue
+        ws = book[name]
+        col = {c.value: c.column for c in ws[1]}
+        by_case = {cid: part for cid, part in marks.groupby("case_id")}
+        for r in range(FIRST_DATA_ROW, ws.max_row + 1):
+            case_id = ws.cell(row=r, column=col["case_id"]).value
+            for mark in by_case.get(case_id, pd.DataFrame()).itertuples():
+                ws.cell(row=r, column=col[mark.question_id], value=mark.answer)
+            for column in DATE_COLUMNS:
+                value = dates.at[case_id, column] if column in col else ""
+                if value:
+                    ws.cell(row=r, column=col[column], value=dt.date.fromisoformat(value))
+    book.save(out)
+    return out
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def test_sample_writes_the_contracted_files(drawn):
+    assert sorted(p.name for p in drawn.iterdir()) == [
+        "allocation.csv", "case_facts.csv", "representativeness.csv", "sample.csv",
+        "sampling.json", "workbooks"]
+    sample = read_csv(drawn / "sample.csv")
+    assert list(sample.columns)[:5] == ["case_id", "disposal_group", "stratum", "reviewer",
+                                        "moderator"]
+    # the demo's answers were made for exactly this sample
+    assert set(sample["case_id"]) == set(read_csv(SAMPLES / "case_facts.csv")["case_id"])
+    assert sorted(p.name for p in (drawn / "workbooks").iterdir()) == [
+        "PM01.xlsx", "PM02.xlsx", "PM03.xlsx"]
+
+
+def test_workbook_has_dropdowns_locks_and_hidden_lists(drawn):
+    path = drawn / "workbooks" / "PM01.xlsx"
+    assert is_workbook(path)
+    book = openpyxl.load_workbook(path)
+    assert book[LISTS_SHEET].sheet_state == "hidden"
+    assert [c.value for c in book[LISTS_SHEET]["A"]] == ["Yes", "No", "N/A"]
+    ws = book[CASES_SHEET]
+    assert ws.protection.sheet
+    lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    assert len(lists) == 1 and lists[0].formula1 == "=Lists!$A$1:$A$3"
+    assert not lists[0].showDropDown  # True would hide the arrow
+    assert lists[0].showErrorMessage
+    col = {c.value: c.column for c in ws[1]}
+    groups = {r: ws.cell(row=r, column=col["disposal_group"]).value
+              for r in range(FIRST_DATA_ROW, ws.max_row + 1)}
+    court = next(r for r, g in groups.items() if g == "court")
+    oocd = next(r for r, g in groups.items() if g == "oocd")
+    assert ws.cell(row=court, column=col["2.1.1"]).protection.locked is False
+    assert ws.cell(row=oocd, column=col["2.1.1"]).protection.locked is True   # not applicable
+    assert ws.cell(row=oocd, column=col["2.1.1"]).fill.fgColor.rgb.endswith("D9D9D9")
+    assert ws.cell(row=court, column=col["case_id"]).protection.locked is True
+    assert ws.cell(row=court, column=col["decision_date"]).protection.locked is True
+    assert ws.cell(row=oocd, column=col["decision_date"]).protection.locked is False
+    # a reviewer's own team's cases are not in their workbook
+    teams = read_csv(SAMPLES / "caseload.csv").set_index("case_id")["team"]
+    ids = [ws.cell(row=r, column=col["case_id"]).value for r in groups]
+    assert "north" not in set(teams[ids])
+
+
+def test_filled_workbooks_score_the_same_as_the_csv_answers(drawn, tmp_path):
+    facts = read_csv(SAMPLES / "case_facts.csv")
+    moderation = read_csv(SAMPLES / "moderation_marks.csv")
+    filled = []
+    for path in sorted((drawn / "workbooks").glob("*.xlsx")):
+        reviewer = path.stem
+        answers = read_csv(SAMPLES / f"answers_{reviewer}.csv")
+        mod = moderation.loc[moderation["reviewer"] == reviewer]
+        filled.append(fill(path, tmp_path / f"returned_{reviewer}.xlsx", answers, facts, mod))
+    from_books = tmp_path / "from_workbooks"
+    # case_facts.csv of the sample has no OOCD or victim dates: the workbooks supply them
+    assert main(["score", *(a for p in filled for a in ("--answers", str(p))),
+                 "--facts", str(drawn / "case_facts.csv"), "--out", str(from_books)]) == 0
+    from_csv = tmp_path / "from_csv"
+    assert main(["score", *(a for p in sorted(SAMPLES.glob("answers_*.csv"))
+                            for a in ("--answers", str(p))),
+                 "--facts", str(SAMPLES / "case_facts.csv"), "--out", str(from_csv)]) == 0
+    for name in ("key_questions.csv", "local_checks.csv", "derived_checks.csv"):
+        pd.testing.assert_frame_equal(read_csv(from_books / name), read_csv(from_csv / name))
+
+
+def test_moderation_sheet_is_kept_apart(drawn, tmp_path):
+    facts = read_csv(SAMPLES / "case_facts.csv")
+    moderation = read_csv(SAMPLES / "moderation_marks.csv")
+    path = drawn / "workbooks" / "PM03.xlsx"
+    out = fill(path, tmp_path / "PM03.xlsx", read_csv(SAMPLES / "answers_PM03.csv"), facts,
+               moderation.loc[moderation["reviewer"] == "PM03"])
+    answers, _ = read_workbook(out)
+    assert set(answers["role"]) == {"primary", "moderation"}
+    mod = answers.loc[answers["role"] == "moderation"]
+    assert set(mod["_sheet"]) == {MODERATION_SHEET}
+    assert len(mod) == (moderation["reviewer"] == "PM03").sum()
+
+
+def test_value_outside_the_dropdown_is_rejected_with_sheet_row_and_column(drawn, tmp_path):
+    book = openpyxl.load_workbook(drawn / "workbooks" / "PM02.xlsx")
+    ws = book[CASES_SHEET]
+    col = {c.value: c.column for c in ws[1]}
+    ws.cell(row=FIRST_DATA_ROW + 1, column=col["ROH.1"], value="Probably")  # pasted in
+    ws.cell(row=FIRST_DATA_ROW + 2, column=col["ROH.1"], value=" yes ")     # fine
+    book.save(tmp_path / "PM02.xlsx")
+    with pytest.raises(InputError) as err:
+        read_workbook(tmp_path / "PM02.xlsx")
+    (problem,) = err.value.problems
+    letter = openpyxl.utils.get_column_letter(col["ROH.1"])
+    assert (problem.sheet, problem.row, problem.column) == (
+        CASES_SHEET, FIRST_DATA_ROW + 1, f"ROH.1 (column {letter})")
+    assert "Probably" not in str(err.value)
+
+
+def test_a_bad_date_and_a_renamed_sheet_are_reported(drawn, tmp_path):
+    book = openpyxl.load_workbook(drawn / "workbooks" / "PM01.xlsx")
+    ws = book[CASES_SHEET]
+    col = {c.value: c.column for c in ws[1]}
+    rows = [r for r in range(FIRST_DATA_ROW, ws.max_row + 1)
+            if ws.cell(row=r, column=col["disposal_group"]).value == "oocd"]
+    ws.cell(row=rows[0], column=col["decision_date"], value="next Tuesday")
+    ws.cell(row=rows[1], column=col["decision_date"], value="14/03/2026")  # text date: fine
+    book.save(tmp_path / "dates.xlsx")
+    with pytest.raises(InputError) as err:
+        read_workbook(tmp_path / "dates.xlsx")
+    assert [(p.row, p.column.split(" ")[0]) for p in err.value.problems] == [
+        (rows[0], "decision_date")]
+    book[CASES_SHEET].title = "My cases"
+    book.save(tmp_path / "renamed.xlsx")
+    with pytest.raises(InputError, match="'Cases' sheet is missing"):
+        read_workbook(tmp_path / "renamed.xlsx")
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_workbook_saved_by_libreoffice_still_loads(drawn, tmp_path):
+    facts = read_csv(SAMPLES / "case_facts.csv")
+    filled = fill(drawn / "workbooks" / "PM01.xlsx", tmp_path / "PM01.xlsx",
+                  read_csv(SAMPLES / "answers_PM01.csv"), facts)
+    out = tmp_path / "lo"
+    subprocess.run(["soffice", "--headless", "--convert-to", "xlsx", "--outdir", str(out),
+                    str(filled)], check=True, capture_output=True, timeout=180)
+    before, _ = read_workbook(filled)
+    after, _ = read_workbook(out / "PM01.xlsx")
+    cols = ["case_id", "question_id", "answer"]
+    pd.testing.assert_frame_equal(before[cols].reset_index(drop=True),
+                                  after[cols].reset_index(drop=True))
+
+
+def test_sample_with_bad_caseload_writes_nothing(tmp_path, capsys):
+    bad = tmp_path / "caseload.csv"
+    with bad.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["case_id", "disposal_type", "start_date"])
+        w.writerow(["001", "referral order", "2026-01-05"])
+        w.writerow(["002", "fine", "2026-01-05"])          # row 3: unknown disposal type
+        w.writerow(["001", "youth caution", "yesterday"])  # row 4: duplicate, bad date
+    out = tmp_path / "sample"
+    assert main(["sample", "--caseload", str(bad), "--seed", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "row 3, column 'disposal_type'" in err
+    assert "row 4, column 'case_id'" in err and "row 4, column 'start_date'" in err
+    assert not out.exists()
