@@ -72,12 +72,14 @@ def mask_problems(table: Table, mask: pd.Series, column: str | None, message: st
 
 
 def normalise_series(s: pd.Series) -> pd.Series:
-    """Vectorised `normalise_category`."""
-    return (
-        s.astype(str).str.strip().str.lower()
-        .str.replace(r"[_\-]", " ", regex=True)
-        .str.replace(r"\s+", " ", regex=True)
-    )
+    """`normalise_category` for a whole column, computed once per distinct value.
+
+    Category columns hold a handful of distinct labels, so this is far cheaper than string
+    operations on every cell of a large caseload.
+    """
+    text = s.astype(str)
+    mapping = {value: normalise_category(value) for value in pd.unique(text)}
+    return text.map(mapping)
 
 
 def parse_dates(s: pd.Series) -> pd.Series:

@@ -111,6 +111,7 @@ def _instructions(ws, reviewer: str, framework: Framework) -> None:
 def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question]) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill, Protection
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.cell_range import MultiCellRange
     from openpyxl.worksheet.datavalidation import DataValidation
 
     by_id = {q.id: q for q in questions}
@@ -128,8 +129,8 @@ def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question]) -> None:
     applies = state != DOES_NOT_APPLY
     used = [q for j, q in enumerate(questions) if applies[:, j].any()]
     used_idx = [questions.index(q) for q in used]
-    date_cols = [c for c, cond in DATE_INPUTS.items()
-                 if _condition_mask(facts, cond).any()]
+    asked = {c: _condition_mask(facts, cond).to_numpy() for c, cond in DATE_INPUTS.items()}
+    date_cols = [c for c in DATE_INPUTS if asked[c].any()]
     columns = list(FACT_COLUMNS) + date_cols + [q.id for q in used] + list(NOTE_THEMES)
     labels = ([c.replace("_", " ") for c in FACT_COLUMNS] + [c.replace("_", " ") for c in date_cols]
               + [q.text for q in used] + list(NOTE_THEMES.values()))
@@ -154,9 +155,9 @@ def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question]) -> None:
     date_dv = DataValidation(type="date", operator="greaterThan", formula1="36526",
                              allow_blank=True, showErrorMessage=True, errorTitle="Date",
                              error="Type a date after 1 January 2000, e.g. 14/03/2026.")
-    ws.add_data_validation(answer_dv)
-    ws.add_data_validation(date_dv)
     open_cell = Protection(locked=False)
+    answer_cells: list[tuple[int, int]] = []
+    date_cells: list[tuple[int, int]] = []
     n_fact = len(FACT_COLUMNS)
     for i, (_, case) in enumerate(facts.iterrows()):
         r = FIRST_DATA_ROW + i
@@ -171,9 +172,9 @@ def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question]) -> None:
         for k, key in enumerate(date_cols, start=n_fact + 1):
             cell = ws.cell(row=r, column=k)
             cell.number_format = "yyyy-mm-dd"
-            if _condition_mask(facts.iloc[[i]], DATE_INPUTS[key]).iloc[0]:
+            if asked[key][i]:
                 cell.protection = open_cell
-                date_dv.add(cell)
+                date_cells.append((r, k))
             else:
                 cell.fill = grey
         first_q = n_fact + len(date_cols) + 1
@@ -181,17 +182,41 @@ def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question]) -> None:
             cell = ws.cell(row=r, column=k)
             if applies[i, q_index]:
                 cell.protection = open_cell
-                answer_dv.add(cell)
+                answer_cells.append((r, k))
             else:
                 cell.fill = grey
         for k in range(first_q + len(used), first_q + len(used) + len(NOTE_THEMES)):
             cell = ws.cell(row=r, column=k)
             cell.protection = open_cell
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+    # One range list per validation: adding cells one by one is quadratic in openpyxl.
+    for validation, cells in ((answer_dv, answer_cells), (date_dv, date_cells)):
+        if cells:  # an empty validation range makes Excel offer to "repair" the file
+            validation.sqref = MultiCellRange(_ranges(cells))
+            ws.add_data_validation(validation)
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=2)
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
+
+
+def _ranges(cells: list[tuple[int, int]]) -> str:
+    """Compress (row, column) cells into Excel ranges, one per run of rows in a column."""
+    from openpyxl.utils import get_column_letter
+
+    parts = []
+    for column in sorted({c for _, c in cells}):
+        rows = sorted(r for r, c in cells if c == column)
+        start = prev = rows[0]
+        for r in rows[1:] + [None]:
+            if r is not None and r == prev + 1:
+                prev = r
+                continue
+            letter = get_column_letter(column)
+            parts.append(f"{letter}{start}" if start == prev else f"{letter}{start}:{letter}{prev}")
+            if r is not None:
+                start = prev = r
+    return " ".join(parts)
 
 
 def _condition_mask(frame: pd.DataFrame, condition: dict) -> pd.Series:
