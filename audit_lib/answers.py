@@ -39,7 +39,27 @@ def load_answers(
     facts: pd.DataFrame | None,
     *,
     double_marking: bool = False,
+    role: str = "primary",
 ) -> pd.DataFrame:
+    """Read and validate answers files; see `load_answers_and_dates` (this drops the dates).
+
+    Raises
+    ------
+    InputError
+        Listing every problem with its file, row and column.
+    """
+    return load_answers_and_dates(paths, questions, facts, double_marking=double_marking,
+                                  role=role)[0]
+
+
+def load_answers_and_dates(
+    paths: Sequence[str | Path],
+    questions: dict[str, Question],
+    facts: pd.DataFrame | None,
+    *,
+    double_marking: bool = False,
+    role: str = "primary",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read one or more answers files and validate them against the questions and case facts.
 
     Every problem in every file is collected before raising: unknown question ids, answers
@@ -59,11 +79,16 @@ def load_answers(
     double_marking : bool
         False (scoring): one answer per (case, question). True (moderation): several reviewers
         may mark the same case, but one reviewer answers each (case, question) once.
+    role : str
+        Role of the marks in long-format files: primary, or moderation for a second reviewer's
+        marks. Reviewer workbooks say it themselves (their Moderation sheet).
 
     Returns
     -------
-    pandas.DataFrame
+    answers : pandas.DataFrame
         Columns `COLUMNS`; ``answer`` holds Yes, No or N/A.
+    dates : pandas.DataFrame
+        ``case_id`` and any dates reviewers typed into workbooks (empty for long files).
 
     Raises
     ------
@@ -82,7 +107,7 @@ def load_answers(
             else:
                 table = read_table(path, REQUIRED, OPTIONAL)
                 problems += _column_problems(table, questions)
-                frame = table.frame.assign(role="primary", _file=table.file, _sheet=table.sheet,
+                frame = table.frame.assign(role=role, _file=table.file, _sheet=table.sheet,
                                            _column="answer")
                 if "note" not in frame.columns:
                     frame["note"] = ""
@@ -100,10 +125,9 @@ def load_answers(
     problems += _duplicate_problems(answers, questions, keys)
     if problems:
         raise InputError(problems)
-    answers.attrs["dates"] = (pd.concat(dates, ignore_index=True) if dates
-                              else pd.DataFrame(columns=["case_id"]))
+    typed = (pd.concat(dates, ignore_index=True) if dates else pd.DataFrame(columns=["case_id"]))
     logger.info("read %d answers from %d file(s)", len(answers), len(frames))
-    return answers
+    return answers, typed
 
 
 def _locate(row: dict, column: str | None, message: str) -> Problem:

@@ -91,6 +91,60 @@ def _parser() -> argparse.ArgumentParser:
     _framework_options(sample)
     sample.set_defaults(handler=_sample)
 
+    tri = sub.add_parser("triangulate", help="weigh evidence per recommendation: judgement, "
+                         "assurance, sign-off",
+                         description="Triangulate an evidence register against a recommendations "
+                         "register; case-audit scores, if given, become evidence automatically.")
+    tri.add_argument("--register", required=True, metavar="FILE",
+                     help="recommendations register (YAML)")
+    tri.add_argument("--evidence", required=True, metavar="FILE",
+                     help="evidence register (CSV or .xlsx)")
+    tri.add_argument("--scores", metavar="DIR", help="output folder of `case-audit score`")
+    tri.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
+    tri.set_defaults(handler=_triangulate)
+
+    agree = sub.add_parser("agreement", help="agreement between reviewers on double-marked cases",
+                           description="Percentage agreement, Cohen's kappa and Krippendorff's "
+                           "alpha on double-marked cases, and the list of disagreements.")
+    agree.add_argument("--answers", action="append", required=True, metavar="FILE",
+                       help="answers file including second reviewers' marks; repeat for each")
+    agree.add_argument("--facts", metavar="FILE",
+                       help="case-facts file (optional; checks marks against cases)")
+    _framework_options(agree)
+    agree.add_argument("--confidence", type=float, default=0.95,
+                       help="confidence level of the kappa interval (default 0.95)")
+    agree.add_argument("--out", required=True, metavar="DIR",
+                       help="folder for agreement.csv and disagreements.csv")
+    agree.set_defaults(handler=_agreement)
+
+    brk = sub.add_parser("breakdown", help="key questions by a personal characteristic, small "
+                         "numbers hidden",
+                         description="Share of Yes per group against a reference group, with "
+                         "small-number suppression.")
+    brk.add_argument("--answers", action="append", required=True, metavar="FILE",
+                     help="answers file (CSV or .xlsx); repeat for several reviewers")
+    brk.add_argument("--facts", required=True, metavar="FILE", help="case-facts file")
+    brk.add_argument("--by", required=True, metavar="COLUMN",
+                     help="sex, ethnicity_group, age_band, disposal_group or rosh_level")
+    brk.add_argument("--reference", metavar="GROUP", help="reference group (default: the largest)")
+    brk.add_argument("--threshold", type=int, metavar="T",
+                     help="hide counts below T (default from settings/disclosure.yaml)")
+    _framework_options(brk)
+    brk.add_argument("--confidence", type=float, default=0.95,
+                     help="confidence level of intervals (default 0.95)")
+    brk.add_argument("--out", required=True, metavar="DIR", help="folder for breakdown_<COLUMN>.csv")
+    brk.set_defaults(handler=_breakdown)
+
+    run = sub.add_parser("run", help="run a quarter's notebooks and publish the reports",
+                         description="Execute the quarter's notebooks (sampling, scoring, "
+                         "triangulation, report) with papermill and render HTML reports into "
+                         "<outputs>/<period>/.")
+    run.add_argument("--config", required=True, metavar="FILE", help="period config (YAML)")
+    run.add_argument("--only", metavar="STEP",
+                     help="run only these steps (comma-separated): sampling, scoring, "
+                     "triangulation, report")
+    run.set_defaults(handler=_run)
+
     frameworks = sub.add_parser("frameworks", help="list installed frameworks and check sets")
     frameworks.set_defaults(handler=_frameworks)
     return parser
@@ -140,6 +194,50 @@ def _sample(args: argparse.Namespace) -> int:
     if not reviewers:
         print("No reviewers given (--reviewers), so no workbooks were made.")
     print(f"Wrote {len(written)} files to {args.out}")
+    return 0
+
+
+def _triangulate(args: argparse.Namespace) -> int:
+    from audit_lib.triangulation import run_triangulation
+
+    result, written = run_triangulation(args.register, args.evidence, args.scores, args.out)
+    counts = result.assurance["sign_off"].value_counts()
+    print(f"Triangulated {len(result.evidence)} evidence items for {len(result.assurance)} "
+          "recommendations: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ".")
+    print(f"Wrote {len(written)} files to {args.out}")
+    return 0
+
+
+def _agreement(args: argparse.Namespace) -> int:
+    from audit_lib.moderation import run_agreement
+
+    result = run_agreement(args.answers, args.facts, args.framework, args.out, args.confidence)
+    pooled = result.agreement.iloc[-1]
+    print(f"{pooled['n_cases']} double-marked case(s): {pooled['pct_agreement']:.1f}% agreement, "
+          f"kappa {pooled['cohen_kappa']:.2f}, alpha {pooled['krippendorff_alpha']:.2f}.")
+    if pooled["note"]:
+        print(f"Note: {pooled['note']}")
+    units = result.disagreements.groupby(["question_id", "case_id"]).ngroups
+    print(f"{units} disagreement(s) listed for the moderation meeting.")
+    print(f"Wrote {len(result.files)} files to {args.out}")
+    return 0
+
+
+def _breakdown(args: argparse.Namespace) -> int:
+    from audit_lib.breakdowns import run_breakdown
+
+    result = run_breakdown(args.answers, args.facts, args.by, args.threshold, args.framework,
+                           args.out, reference=args.reference, confidence=args.confidence)
+    for line in result.summary:
+        print(line)
+    print(f"Wrote the suppressed table to {args.out}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from audit_lib.pipeline import run
+
+    run(args.config, args.only)
     return 0
 
 

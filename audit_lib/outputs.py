@@ -115,13 +115,20 @@ def staged_directory(out_dir: Path) -> Iterator[Path]:
         raise OutputError(_describe(exc, parent)) from None
     try:
         yield stage
-        _swap_in(stage, out_dir)
+        replace_directory(stage, out_dir)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
 
 
-def _swap_in(stage: Path, out_dir: Path) -> None:
+def replace_directory(stage: Path, out_dir: Path) -> None:
+    """Move the finished folder ``stage`` to ``out_dir``, replacing what was there.
+
+    Raises
+    ------
+    OutputError
+        If ``out_dir`` is a file or cannot be replaced; the previous folder is then restored.
+    """
     old = None
     try:
         if out_dir.exists():

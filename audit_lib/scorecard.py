@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib import scoring
-from audit_lib.answers import load_answers
+from audit_lib.answers import load_answers, load_answers_and_dates
 from audit_lib.derived import derive_answers, reconcile
 from audit_lib.errors import ConfigError, InputError, Problem
 from audit_lib.facts import load_facts, merge_dates
@@ -80,6 +80,7 @@ def build_scorecard(
     framework: str = DEFAULT_FRAMEWORK,
     confidence: float = 0.95,
     victim_contact_days: int | None = None,
+    moderation: Sequence[str | Path] = (),
 ) -> ScoreCard:
     """Validate the inputs and score them against a framework and the local checks.
 
@@ -97,6 +98,8 @@ def build_scorecard(
         Confidence level of the Wilson intervals and the band-certainty flag.
     victim_contact_days : int, optional
         Overrides the check set's working-day limit for victim contact.
+    moderation : sequence of path
+        Second reviewers' marks of double-marked cases (long format); kept apart from scoring.
 
     Returns
     -------
@@ -114,7 +117,7 @@ def build_scorecard(
     checks = load_checks(victim_contact_days)
     questions = {q.id: q for q in fw.questions + checks.questions}
     problems: list[Problem] = []
-    facts_frame = judged = answers_frame = None
+    facts_frame = judged = answers_frame = typed_dates = None
     try:
         facts_frame = load_facts(facts, fw)
     except InputError as exc:
@@ -125,13 +128,20 @@ def build_scorecard(
         except InputError as exc:
             problems += exc.problems
     try:
-        answers_frame = load_answers(answers, questions, facts_frame)
+        answers_frame, typed_dates = load_answers_and_dates(answers, questions, facts_frame)
     except InputError as exc:
         problems += exc.problems
+    moderation_frame = None
+    if moderation:
+        try:
+            moderation_frame = load_answers(moderation, questions, facts_frame,
+                                            role="moderation")
+        except InputError as exc:
+            problems += exc.problems
     if problems:
         raise InputError(problems)
 
-    facts_frame = merge_dates(facts_frame, answers_frame.attrs.get("dates"))
+    facts_frame = merge_dates(facts_frame, typed_dates)
     primary = answers_frame["role"].eq("primary")
     derived = derive_answers(facts_frame, checks)
     used, conflicts = reconcile(answers_frame.loc[primary], derived)
@@ -144,8 +154,12 @@ def build_scorecard(
     if used["question_id"].isin(check_ids).any():
         local = scoring.score_checks(used, checks, confidence)
     inputs = [str(p) for p in answers] + [str(facts)] + ([str(judgements)] if judgements else [])
+    second = answers_frame.loc[~primary]
+    if moderation_frame is not None:
+        second = pd.concat([second, moderation_frame], ignore_index=True)
+        inputs += [str(p) for p in moderation]
     return ScoreCard(fw, checks, confidence, used, key_questions, standards, overall, derived,
-                     conflicts, local, answers_frame.loc[~primary], facts_frame, inputs)
+                     conflicts, local, second.reset_index(drop=True), facts_frame, inputs)
 
 
 def write_scorecard(card: ScoreCard, out_dir: str | Path) -> list[Path]:

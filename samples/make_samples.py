@@ -82,6 +82,34 @@ def main() -> None:
         _write(HERE / f"answers_{reviewer}.csv", header, [a for a in answers if a[1] == reviewer])
     _write(HERE / "moderation_marks.csv", header, moderation)
     _write(HERE / "judgements.csv", ["standard_id", "rating", "rationale"], JUDGEMENTS)
+    _history(rng)
+
+
+#: Shares at the (fictional) 2024 inspection: weak on out-of-court assessment and on keeping
+#: other people safe. Earlier quarters move from there towards today's profile.
+BASELINE_SHIFT = {"3.1": -0.30, "3.2": -0.20, "2.1.3": -0.22, "2.2.3": -0.20, "2.3.3": -0.18,
+                  "2.4.3": -0.15}
+EARLIER = [("2025-Q2", "2025 Q2", "2025-06-30"), ("2025-Q3", "2025 Q3", "2025-09-30"),
+           ("2025-Q4", "2025 Q4", "2025-12-31"), ("2026-Q1", "2026 Q1", "2026-03-31")]
+
+
+def _history(rng: np.random.Generator) -> None:
+    """The inspection baseline and four earlier quarters (counts per key question)."""
+    profile = {**COURT_PROFILE, **OOCD_PROFILE}
+    base_rows, earlier_rows = [], []
+    for qid, p in profile.items():
+        shift = BASELINE_SHIFT.get(qid, BASELINE_SHIFT.get(qid[:3], -0.08))
+        n = 40 if qid.startswith("2") else 25
+        base_rows.append([qid, n, int(rng.binomial(n, max(0.05, p + shift)))])
+        for step, (period, label, end) in enumerate(EARLIER, start=1):
+            share = p + shift * (1 - step / len(EARLIER)) * 0.8
+            n_q = int(rng.integers(28, 36)) if qid.startswith("2") else int(rng.integers(22, 32))
+            if qid.startswith("2.4"):
+                n_q -= int(rng.integers(3, 8))
+            earlier_rows.append([period, label, end, qid, n_q, int(rng.binomial(n_q, share))])
+    _write(HERE / "baseline.csv", ["question_id", "n_applicable", "n_yes"], base_rows)
+    _write(HERE / "earlier_quarters.csv", ["period", "period_label", "period_end", "question_id",
+                                           "n_applicable", "n_yes"], earlier_rows)
 
 
 def _caseload(rng: np.random.Generator, n_court: int, n_oocd: int) -> list[dict]:

@@ -1,0 +1,102 @@
+"""Charts for the board report, sized to print on A4 (matplotlib, no pyplot state)."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from audit_lib.frameworks import Framework
+
+logger = logging.getLogger(__name__)
+
+#: Band colours, worst to best (colour-blind safe, print in grey as distinct shades).
+BAND_COLOURS = ("#f6d7d2", "#fff2cc", "#e6f0d9", "#cce2d8")
+A4_WIDTH_IN = 7.2
+
+
+def _bands(ax, fw: Framework, vertical: bool = True) -> None:
+    bands = sorted(fw.rating_bands, key=lambda b: b.low)
+    for band, colour in zip(bands, BAND_COLOURS):
+        high = band.high if band.high is not None else 100
+        if vertical:
+            ax.axvspan(band.low, high, color=colour, zorder=0)
+            ax.text((band.low + high) / 2, 1.0, band.rating, transform=ax.get_xaxis_transform(),
+                    ha="center", va="bottom", fontsize=7)
+        else:
+            ax.axhspan(band.low, high, color=colour, zorder=0)
+
+
+def key_question_chart(key_questions: pd.DataFrame, fw: Framework, confidence: float) -> Figure:
+    """Every key question's share with its interval, against the rating bands."""
+    kq = key_questions.loc[key_questions["n_applicable"] > 0].iloc[::-1]
+    fig = Figure(figsize=(A4_WIDTH_IN, 0.28 * len(kq) + 1.2), layout="constrained")
+    ax = fig.add_subplot()
+    _bands(ax, fw)
+    y = np.arange(len(kq))
+    ax.errorbar(kq["pct_yes"], y, xerr=[kq["pct_yes"] - kq["ci_low"], kq["ci_high"] - kq["pct_yes"]],
+                fmt="o", color="#0b0c0c", ecolor="#505a5f", capsize=2, markersize=4)
+    ax.set_yticks(y, [f"{q}  (n={n})" for q, n in zip(kq["question_id"], kq["n_applicable"])],
+                  fontsize=7)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(f"% of applicable cases answered Yes, with {confidence:.0%} Wilson interval",
+                  fontsize=8)
+    ax.tick_params(axis="x", labelsize=7)
+    return fig
+
+
+def checks_chart(local_checks: pd.DataFrame, confidence: float) -> Figure:
+    """Each local check's share with its interval, and its target as a red tick."""
+    lc = local_checks.loc[local_checks["n_applicable"] > 0].iloc[::-1]
+    fig = Figure(figsize=(A4_WIDTH_IN, 0.3 * len(lc) + 1.0), layout="constrained")
+    ax = fig.add_subplot()
+    y = np.arange(len(lc))
+    ax.errorbar(lc["pct_yes"], y, xerr=[lc["pct_yes"] - lc["ci_low"], lc["ci_high"] - lc["pct_yes"]],
+                fmt="o", color="#0b0c0c", ecolor="#505a5f", capsize=2, markersize=4,
+                label="share (interval)")
+    ax.scatter(lc["target_pct"], y, marker="|", s=120, color="#d4351c", label="target")
+    ax.set_yticks(y, [f"{q}  (n={n})" for q, n in zip(lc["question_id"], lc["n_applicable"])],
+                  fontsize=7)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(f"% of applicable cases answered Yes, with {confidence:.0%} Wilson interval",
+                  fontsize=8)
+    ax.legend(fontsize=7, loc="lower left")
+    ax.grid(axis="x", color="#dddddd")
+    return fig
+
+
+def trend_chart(trend: pd.DataFrame, fw: Framework, columns: int = 3) -> Figure:
+    """Small multiples: each key question's share by quarter with intervals and the baseline."""
+    questions = [q.id for q in fw.questions if q.id in set(trend["question_id"])]
+    rows = max(1, int(np.ceil(len(questions) / columns)))
+    fig = Figure(figsize=(A4_WIDTH_IN, 1.45 * rows + 0.6), layout="constrained")
+    axes = fig.subplots(rows, columns, sharey=True, squeeze=False).ravel()
+    for ax, qid in zip(axes, questions):
+        part = trend.loc[trend["question_id"] == qid].sort_values("period_end")
+        x = np.arange(len(part))
+        _bands(ax, fw, vertical=False)
+        ax.errorbar(x, part["pct_yes"], yerr=[part["pct_yes"] - part["ci_low"],
+                                              part["ci_high"] - part["pct_yes"]],
+                    fmt="o-", color="#0b0c0c", ecolor="#505a5f", capsize=2, markersize=3,
+                    linewidth=1)
+        base = part["baseline_pct"].dropna()
+        if len(base):
+            ax.axhline(base.iloc[0], color="#1d70b8", linestyle="--", linewidth=1)
+        ax.set_title(qid, fontsize=8)
+        ax.set_xticks(x, part["period_label"], fontsize=6, rotation=45, ha="right")
+        ax.set_ylim(0, 100)
+        ax.tick_params(axis="y", labelsize=6)
+    for ax in axes[len(questions):]:
+        ax.set_visible(False)
+    fig.suptitle("Share answered Yes by quarter (dashed: inspection baseline)", fontsize=9)
+    return fig
+
+
+def png_bytes(fig: Figure, dpi: int = 150) -> bytes:
+    """Render a figure to PNG bytes (embedded in the report, so it needs no network)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()

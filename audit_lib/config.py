@@ -1,0 +1,168 @@
+"""A quarter's period config (YAML): what to read, which framework, which settings; validated."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from audit_lib.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+#: Keys allowed at the top level and in each section, with what each holds.
+_TOP = {"period", "period_label", "period_end", "service", "framework", "confidence", "inputs",
+        "sampling", "trend", "disclosure", "outputs", "history", "internal", "notebooks",
+        "victim_contact_days"}
+_INPUTS = {"caseload", "answers", "moderation", "facts", "judgements", "baseline",
+           "earlier_quarters", "register", "evidence", "names"}
+_SAMPLING = {"seed", "confidence", "margin", "size", "strata", "reviewers", "double_mark",
+             "min_size", "max_size", "victim_minimum", "min_per_stratum"}
+_TREND = {"sustained_quarters", "target_rating"}
+_DISCLOSURE = {"threshold"}
+
+
+@dataclass
+class PeriodConfig:
+    """One quarter's settings; paths are absolute (resolved against the config's folder)."""
+
+    path: Path
+    period: str
+    period_label: str
+    period_end: dt.date
+    service: str
+    framework: str
+    confidence: float
+    victim_contact_days: int | None
+    inputs: dict[str, Path | list[Path] | None]
+    sampling: dict
+    sustained_quarters: int
+    target_rating: str
+    disclosure_threshold: int
+    outputs: Path
+    history: Path
+    internal: Path
+    notebooks: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def period_dir(self) -> Path:
+        """Where this period's results go: ``<outputs>/<period>``."""
+        return self.outputs / self.period
+
+
+def load_config(path: str | Path) -> PeriodConfig:
+    """Read and validate a period config.
+
+    Relative paths in the file are resolved against the file's own folder, so a config works
+    wherever the command is run from.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and every problem: unknown keys (often typos), missing required
+        values, wrong types, input files that do not exist.
+    """
+    path = Path(path).resolve()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config must be a mapping of settings")
+    problems: list[str] = []
+    base = path.parent
+
+    def unknown(section: dict, allowed: set, where: str) -> None:
+        for key in sorted(set(section) - allowed):
+            problems.append(f"{where}{key}: unknown setting (allowed: {', '.join(sorted(allowed))})")
+
+    unknown(data, _TOP, "")
+    period = str(data.get("period", "")).strip()
+    if not period or any(ch in period for ch in "/\\") or period.startswith("."):
+        problems.append("period: required, a name such as 2026-Q2 (no slashes)")
+    period_end = data.get("period_end")
+    if isinstance(period_end, str):
+        try:
+            period_end = dt.date.fromisoformat(period_end)
+        except ValueError:
+            period_end = None
+    if not isinstance(period_end, dt.date):
+        problems.append("period_end: required, the last day of the quarter as YYYY-MM-DD")
+    confidence = data.get("confidence", 0.95)
+    if not isinstance(confidence, (int, float)) or not 0.5 <= confidence < 1:
+        problems.append("confidence: a number from 0.5 to below 1, e.g. 0.95")
+
+    inputs = data.get("inputs") or {}
+    if not isinstance(inputs, dict):
+        problems.append("inputs: must map input names to file paths")
+        inputs = {}
+    unknown(inputs, _INPUTS, "inputs.")
+    resolved: dict[str, Path | list[Path] | None] = {}
+    for key in sorted(_INPUTS):
+        value = inputs.get(key)
+        if value is None:
+            resolved[key] = [] if key in ("answers", "moderation") else None
+            continue
+        values = value if isinstance(value, list) else [value]
+        paths = [(base / str(v)).resolve() for v in values]
+        for v, p in zip(values, paths):
+            if not p.exists():
+                problems.append(f"inputs.{key}: file not found: {v}")
+        resolved[key] = paths if key in ("answers", "moderation") else paths[0]
+
+    sampling = data.get("sampling") or {}
+    if not isinstance(sampling, dict):
+        problems.append("sampling: must be a mapping")
+        sampling = {}
+    unknown(sampling, _SAMPLING, "sampling.")
+    if sampling and not isinstance(sampling.get("seed"), int):
+        problems.append("sampling.seed: required whole number (record it: it makes the sample "
+                        "reproducible)")
+    trend = data.get("trend") or {}
+    unknown(trend, _TREND, "trend.")
+    sustained = trend.get("sustained_quarters", 3)
+    if not isinstance(sustained, int) or sustained < 1:
+        problems.append("trend.sustained_quarters: a whole number of at least 1")
+    disclosure = data.get("disclosure") or {}
+    unknown(disclosure, _DISCLOSURE, "disclosure.")
+    threshold = disclosure.get("threshold", 10)
+    if not isinstance(threshold, int) or threshold < 1:
+        problems.append("disclosure.threshold: a whole number of at least 1")
+    victim_days = data.get("victim_contact_days")
+    if victim_days is not None and (not isinstance(victim_days, int) or victim_days < 0):
+        problems.append("victim_contact_days: a whole number of 0 or more")
+    notebooks = data.get("notebooks") or {}
+    if not isinstance(notebooks, dict):
+        problems.append("notebooks: must map step names to notebook files")
+        notebooks = {}
+
+    if problems:
+        listed = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigError(f"{path}: {len(problems)} problem(s) in the period config:\n{listed}")
+    outputs = (base / str(data.get("outputs", "../outputs"))).resolve()
+    return PeriodConfig(
+        path=path,
+        period=period,
+        period_label=str(data.get("period_label", period)),
+        period_end=period_end,
+        service=str(data.get("service", "")),
+        framework=str(data.get("framework", "hmip-youth-2021")),
+        confidence=float(confidence),
+        victim_contact_days=victim_days,
+        inputs=resolved,
+        sampling=sampling,
+        sustained_quarters=sustained,
+        target_rating=str(trend.get("target_rating", "Good")),
+        disclosure_threshold=threshold,
+        outputs=outputs,
+        history=(base / str(data.get("history", outputs / "history.sqlite"))).resolve(),
+        internal=(base / str(data.get("internal", outputs / "internal"))).resolve(),
+        notebooks={str(k): (base / str(v)).resolve() for k, v in notebooks.items()},
+    )

@@ -1,0 +1,86 @@
+"""Check that returned answers cover exactly the sampled cases, reviewer by reviewer."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = ["reviewer", "role", "case_id", "status"]
+NOT_RETURNED = "not returned"
+NOT_SAMPLED = "not in the sample"
+OTHER_REVIEWER = "returned by another reviewer"
+
+
+def check_returns(sample: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
+    """Compare who was asked to mark which case with who returned answers for it.
+
+    Parameters
+    ----------
+    sample : pandas.DataFrame
+        ``case_id, reviewer, moderator`` as written by ``case-audit sample``.
+    answers : pandas.DataFrame
+        Returned answers with ``case_id, reviewer, role`` (primary or moderation).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per gap (`COLUMNS`): cases not returned by the reviewer they were assigned to,
+        cases returned that were not sampled, and cases returned by someone else. Empty when
+        the returns match the sample exactly.
+    """
+    asked = pd.concat([
+        sample[["case_id", "reviewer"]].assign(role="primary"),
+        sample.loc[sample["moderator"].fillna("") != "", ["case_id", "moderator"]]
+        .rename(columns={"moderator": "reviewer"}).assign(role="moderation"),
+    ], ignore_index=True)
+    got = answers[["case_id", "reviewer", "role"]].drop_duplicates()
+    keys = ["case_id", "reviewer", "role"]
+    merged = asked.merge(got, on=keys, how="outer", indicator=True)
+    sampled = set(sample["case_id"])
+    gaps = merged.loc[merged["_merge"] != "both"].copy()
+    gaps["status"] = NOT_RETURNED
+    returned_only = gaps["_merge"] == "right_only"
+    gaps.loc[returned_only, "status"] = gaps.loc[returned_only, "case_id"].map(
+        lambda c: OTHER_REVIEWER if c in sampled else NOT_SAMPLED)
+    out = gaps[COLUMNS].sort_values(["reviewer", "role", "status", "case_id"]).reset_index(drop=True)
+    logger.info("returns check: %d gap(s)", len(out))
+    return out
+
+
+def summarise_returns(sample: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame:
+    """Per reviewer: cases assigned (primary and moderation) and each kind of gap."""
+    assigned = pd.concat([
+        sample.groupby("reviewer").size().rename("assigned"),
+        sample.loc[sample["moderator"].fillna("") != ""].groupby("moderator").size()
+        .rename("assigned_moderation"),
+    ], axis=1).fillna(0).astype(int)
+    counts = gaps.pivot_table(index="reviewer", columns="status", values="case_id",
+                              aggfunc="count", fill_value=0) if len(gaps) else pd.DataFrame()
+    out = assigned.join(counts, how="outer").fillna(0).astype(int)
+    for status in (NOT_RETURNED, OTHER_REVIEWER, NOT_SAMPLED):
+        if status not in out.columns:
+            out[status] = 0
+    out.index.name = "reviewer"
+    return out.reset_index()
+
+
+def returns_check(sample_dir: str | Path, returned: pd.DataFrame
+                  ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Compare returned marks with the sample written by ``case-audit sample``.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame, or None
+        The per-reviewer summary and the list of gaps; None when ``sample_dir`` holds no
+        sample (answers scored without a drawn sample).
+    """
+    path = Path(sample_dir) / "sample.csv"
+    if not path.is_file():
+        return None
+    sample = pd.read_csv(path, dtype=str, keep_default_na=False)
+    gaps = check_returns(sample, returned)
+    return summarise_returns(sample, gaps), gaps

@@ -1,0 +1,133 @@
+"""Keep each period's key-question results in SQLite, so reports can show trends."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from audit_lib.errors import InputError, OutputError
+from audit_lib.tables import read_table
+from audit_lib.validation import is_date, mask_problems, not_blank, schema_problems
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = ["period", "period_label", "period_end", "framework", "question_id", "n_applicable",
+           "n_yes"]
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS key_question_results (
+    period TEXT NOT NULL,
+    period_label TEXT NOT NULL,
+    period_end TEXT NOT NULL,
+    framework TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    n_applicable INTEGER NOT NULL,
+    n_yes INTEGER NOT NULL,
+    PRIMARY KEY (period, framework, question_id)
+)
+"""
+
+
+@contextlib.contextmanager
+def _connect(db: Path):
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(db)
+    except (OSError, sqlite3.Error) as exc:
+        raise OutputError(f"{db}: cannot open the history database ({exc})") from None
+    try:
+        con.execute(_SCHEMA)
+        yield con
+    finally:
+        con.close()
+
+
+def record_periods(db: str | Path, results: pd.DataFrame) -> None:
+    """Store results (columns `COLUMNS`), replacing those periods' rows in one transaction.
+
+    Rerunning a period therefore replaces it; a failure leaves the database as it was.
+
+    Raises
+    ------
+    OutputError
+        If the database cannot be written.
+    """
+    db = Path(db)
+    rows = results[COLUMNS].astype({"n_applicable": int, "n_yes": int})
+    keys = rows[["period", "framework"]].drop_duplicates().itertuples(index=False)
+    with _connect(db) as con:
+        try:
+            with con:  # one transaction: all or nothing
+                for period, framework in keys:
+                    con.execute("DELETE FROM key_question_results WHERE period = ? AND "
+                                "framework = ?", (period, framework))
+                con.executemany(
+                    "INSERT INTO key_question_results VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    rows.itertuples(index=False, name=None))
+        except sqlite3.Error as exc:
+            raise OutputError(f"{db}: could not record results ({exc})") from None
+    logger.info("recorded %d rows in %s", len(rows), db)
+
+
+def period_results(key_questions: pd.DataFrame, period: str, label: str, period_end: str,
+                   framework: str) -> pd.DataFrame:
+    """Turn a `key_questions` table into history rows for one period."""
+    out = key_questions[["question_id", "n_applicable", "n_yes"]].copy()
+    out.insert(0, "framework", framework)
+    out.insert(0, "period_end", str(period_end))
+    out.insert(0, "period_label", label)
+    out.insert(0, "period", period)
+    return out[COLUMNS]
+
+
+def load_history(db: str | Path, framework: str) -> pd.DataFrame:
+    """All recorded periods for a framework, oldest first (empty if the database is new)."""
+    db = Path(db)
+    if not db.exists():
+        return pd.DataFrame(columns=COLUMNS)
+    with _connect(db) as con:
+        frame = pd.read_sql_query(
+            "SELECT * FROM key_question_results WHERE framework = ? "
+            "ORDER BY period_end, period, question_id", con, params=(framework,))
+    return frame
+
+
+def load_earlier_quarters(path: str | Path, framework: str) -> pd.DataFrame:
+    """Read earlier quarters' results kept outside the database (e.g. from spreadsheets).
+
+    Columns: ``period, period_label, period_end, question_id, n_applicable, n_yes``.
+
+    Raises
+    ------
+    InputError
+        For missing columns, non-numbers, Yes counts above the applicable count, bad dates.
+    """
+    table = read_table(path, ("period", "period_end", "question_id", "n_applicable", "n_yes"),
+                       ("period_label",))
+    frame = table.frame
+    digits = r"^\d+$"
+    problems = schema_problems(table, {
+        "period": [not_blank()],
+        "period_end": [not_blank(), is_date()],
+        "question_id": [not_blank()],
+        "n_applicable": [pa.Check.str_matches(digits, error="must be a whole number")],
+        "n_yes": [pa.Check.str_matches(digits, error="must be a whole number")],
+    })
+    numeric = frame["n_applicable"].str.fullmatch(r"\d+") & frame["n_yes"].str.fullmatch(r"\d+")
+    too_many = numeric & (pd.to_numeric(frame["n_yes"], errors="coerce")
+                          > pd.to_numeric(frame["n_applicable"], errors="coerce"))
+    problems += mask_problems(table, too_many, "n_yes", "more Yes answers than applicable cases")
+    if problems:
+        raise InputError(problems)
+    out = frame.copy()
+    if "period_label" not in out.columns:
+        out["period_label"] = out["period"]
+    out["period_label"] = out["period_label"].where(out["period_label"] != "", out["period"])
+    out["framework"] = framework
+    out["question_id"] = out["question_id"].str.upper()
+    out[["n_applicable", "n_yes"]] = out[["n_applicable", "n_yes"]].astype(int)
+    return out[COLUMNS]

@@ -1,0 +1,442 @@
+"""Triangulation: case-audit evidence, stances, judgements, assurance, sign-off and outputs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import struct
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from audit_lib.errors import ConfigError, InputError
+from audit_lib.registers import (
+    EVIDENCE_FRAME_COLUMNS,
+    SOURCE_TYPES,
+    Measure,
+    Recommendation,
+    Register,
+    Theme,
+    load_evidence,
+    load_register,
+)
+from audit_lib.triangulation import (
+    ASSURANCE_COLUMNS,
+    MATRIX_COLUMNS,
+    THEME_COLUMNS,
+    case_audit_evidence,
+    combine_evidence,
+    load_rules,
+    triangulate,
+    write_triangulation,
+)
+from conftest import ROOT, SAMPLES, write_csv
+
+KQ_HEADER = ["standard_id", "question_id", "n_applicable", "n_yes", "pct_yes", "ci_low",
+             "ci_high"]
+THEMES = (Theme("oocd", "Out-of-court disposals"), Theme("risk", "Risk of harm"))
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_rules()
+
+
+def register(*ids: str, measures: dict | None = None, themes: dict | None = None) -> Register:
+    """A register with recommendations ``ids`` (theme oocd unless ``themes`` says otherwise)."""
+    measures, themes = measures or {}, themes or {}
+    titles = {t.id: t.title for t in THEMES}
+    recs = tuple(
+        Recommendation(rid, themes.get(rid, "oocd"), titles[themes.get(rid, "oocd")],
+                       f"Title {rid}", f"Finding {rid}", f"Target {rid}",
+                       tuple(measures.get(rid, ())))
+        for rid in ids)
+    return Register(Path("register.yaml"), "Test register", THEMES, recs)
+
+
+def evidence(*items) -> pd.DataFrame:
+    """Items as (evidence_id, recommendation_id, source_type, direction, weight)."""
+    frame = pd.DataFrame(items, columns=["evidence_id", "recommendation_id", "source_type",
+                                         "direction", "weight"])
+    frame["finding"] = "Finding of " + frame["evidence_id"]
+    return frame.reindex(columns=EVIDENCE_FRAME_COLUMNS)
+
+
+def outcome(result, rid="R1") -> tuple:
+    row = result.assurance.set_index("recommendation_id").loc[rid]
+    return row["judgement"], row["direction"], row["assurance_level"], row["sign_off"]
+
+
+# --- Stance of a source type, ties included -----------------------------------------------
+
+@pytest.mark.parametrize("items, stance, weight", [
+    ([("supports", "moderate"), ("contradicts", "moderate")], "mixed", "moderate"),  # tie
+    ([("supports", "strong"), ("contradicts", "moderate")], "supports", "strong"),  # 3 > 2
+    ([("supports", "weak"), ("supports", "weak"), ("contradicts", "moderate")], "mixed",
+     "moderate"),                                                                  # 2 = 2
+    ([("supports", "weak"), ("mixed", "strong")], "supports", "weak"),  # mixed counts for neither
+    ([("mixed", "moderate"), ("mixed", "weak")], "mixed", "moderate"),
+    ([("contradicts", "weak"), ("contradicts", "moderate")], "contradicts", "moderate"),
+])
+def test_stance_of_a_source_type(rules, items, stance, weight):
+    ev = evidence(*[(f"E{i}", "R1", "documentation", d, w) for i, (d, w) in enumerate(items)])
+    matrix = triangulate(register("R1"), ev, rules).matrix
+    row = matrix.set_index("source_type").loc["documentation"]
+    assert (row["stance"], row["stance_weight"]) == (stance, weight)
+    directions = [d for d, _ in items]
+    assert [row[d] for d in ("supports", "contradicts", "mixed")] == [
+        directions.count(d) for d in ("supports", "contradicts", "mixed")]
+
+
+def test_matrix_lists_every_source_type_for_every_recommendation(rules):
+    ev = evidence(("E1", "R1", "documentation", "supports", "strong"),
+                  ("E2", "R1", "documentation", "mixed", "weak"),
+                  ("E3", "R2", "survey", "contradicts", "weak"))
+    matrix = triangulate(register("R1", "R2"), ev, rules).matrix
+    assert list(matrix.columns[:len(MATRIX_COLUMNS)]) == MATRIX_COLUMNS
+    assert len(matrix) == 2 * len(SOURCE_TYPES)
+    indexed = matrix.set_index(["recommendation_id", "source_type"])
+    assert indexed.loc[("R1", "documentation"), ["supports", "contradicts", "mixed"]].tolist() == [
+        1, 0, 1]
+    assert indexed.loc[("R2", "survey"), "stance"] == "contradicts"
+    assert indexed.loc[("R2", "interview"), ["supports", "stance", "stance_weight"]].tolist() == [
+        0, "none", ""]
+
+
+# --- Judgement, assurance and sign-off ----------------------------------------------------
+
+def test_corroborated_with_nothing_against_is_substantial(rules):
+    ev = evidence(("E1", "R1", "documentation", "supports", "strong"),
+                  ("E2", "R1", "focus_group", "supports", "moderate"))
+    result = triangulate(register("R1"), ev, rules)
+    assert outcome(result) == ("corroborated", "supports", "substantial", "can be signed off")
+    row = result.assurance.iloc[0]
+    assert row["evidence_ids"] == "E1 E2"
+    assert row["rationale"].startswith(
+        "Corroborated (supports): 2 of 2 source types agree. For: documentation (E1); "
+        "focus group (E2). Substantial assurance:")
+    assert list(result.assurance.columns) == ASSURANCE_COLUMNS
+
+
+def test_substantial_needs_supporting_sources_of_at_least_moderate_weight(rules):
+    ev = evidence(("E1", "R1", "documentation", "supports", "strong"),
+                  ("E2", "R1", "focus_group", "supports", "weak"))
+    assert outcome(triangulate(register("R1"), ev, rules))[2] == "reasonable"
+
+
+def test_moderate_opposition_still_corroborates_but_lowers_assurance(rules):
+    ev = evidence(("E1", "R1", "documentation", "supports", "strong"),
+                  ("E2", "R1", "interview", "supports", "moderate"),
+                  ("E3", "R1", "survey", "contradicts", "moderate"))
+    result = triangulate(register("R1"), ev, rules)
+    assert outcome(result) == ("corroborated", "supports", "reasonable", "can be signed off")
+    assert "Against: survey (E3)" in result.assurance.iloc[0]["rationale"]
+    # The tolerance is a rule, not code: tolerate nothing and the same evidence is contested.
+    strict = dataclasses.replace(rules, tolerate_opposing_up_to="none")
+    assert outcome(triangulate(register("R1"), ev, strict))[:3] == (
+        "contested", "supports", "limited")
+
+
+def test_a_mixed_item_keeps_corroborated_support_from_substantial(rules):
+    ev = evidence(("E1", "R1", "documentation", "supports", "strong"),
+                  ("E2", "R1", "interview", "supports", "strong"),
+                  ("E3", "R1", "interview", "mixed", "weak"))
+    assert outcome(triangulate(register("R1"), ev, rules))[:3] == (
+        "corroborated", "supports", "reasonable")
+
+
+def test_a_strongly_opposing_source_makes_it_contested(rules):
+    ev = evidence(("E1", "R1", "documentation", "supports", "strong"),
+                  ("E2", "R1", "focus_group", "supports", "moderate"),
+                  ("E3", "R1", "case_audit", "contradicts", "strong"))
+    result = triangulate(register("R1"), ev, rules)
+    assert outcome(result) == ("contested", "supports", "limited", "keep under review")
+    assert result.assurance.iloc[0]["rationale"].startswith(
+        "Contested: 2 source type(s) support, 1 contradict, 0 mixed.")
+
+
+def test_equal_numbers_of_sources_each_way_is_contested_with_mixed_direction(rules):
+    ev = evidence(("E1", "R1", "documentation", "supports", "strong"),
+                  ("E2", "R1", "focus_group", "contradicts", "weak"))
+    assert outcome(triangulate(register("R1"), ev, rules)) == (
+        "contested", "mixed", "limited", "keep under review")
+
+
+def test_one_source_type_is_a_single_source_however_many_items(rules):
+    ev = evidence(("E1", "R1", "documentation", "supports", "strong"),
+                  ("E2", "R1", "documentation", "supports", "strong"))
+    result = triangulate(register("R1"), ev, rules)
+    assert outcome(result) == ("single source", "supports", "limited", "keep under review")
+    assert result.assurance.iloc[0]["n_source_types"] == 1
+
+
+def test_mixed_sources_neither_corroborate_nor_oppose(rules):
+    one_side = evidence(("E1", "R1", "documentation", "supports", "strong"),
+                        ("E2", "R1", "focus_group", "mixed", "strong"))
+    assert outcome(triangulate(register("R1"), one_side, rules))[:2] == (
+        "single source", "supports")
+    all_mixed = evidence(("E1", "R1", "documentation", "mixed", "strong"),
+                         ("E2", "R1", "focus_group", "mixed", "weak"))
+    assert outcome(triangulate(register("R1"), all_mixed, rules)) == (
+        "contested", "mixed", "limited", "keep under review")
+    one_mixed = evidence(("E1", "R1", "documentation", "mixed", "strong"))
+    assert outcome(triangulate(register("R1"), one_mixed, rules))[:2] == (
+        "single source", "mixed")
+
+
+def test_sources_agreeing_it_is_not_addressed_give_no_assurance(rules):
+    ev = evidence(("E1", "R1", "performance_data", "contradicts", "strong"),
+                  ("E2", "R1", "focus_group", "contradicts", "moderate"),
+                  ("E3", "R1", "documentation", "supports", "moderate"),
+                  ("E4", "R2", "survey", "contradicts", "weak"))
+    result = triangulate(register("R1", "R2"), ev, rules)
+    assert outcome(result, "R1") == ("corroborated", "contradicts", "no assurance",
+                                     "not addressed")
+    assert "No assurance: " in result.assurance.iloc[0]["rationale"]
+    assert outcome(result, "R2") == ("single source", "contradicts", "no assurance",
+                                     "not addressed")
+
+
+def test_no_evidence_is_no_assurance_but_kept_under_review(rules):
+    ev = evidence(("E1", "R1", "documentation", "supports", "strong"))
+    result = triangulate(register("R1", "R2"), ev, rules)
+    assert outcome(result, "R2") == ("no evidence", "none", "no assurance", "keep under review")
+    row = result.assurance.set_index("recommendation_id").loc["R2"]
+    assert (row["evidence_ids"], row["n_source_types"]) == ("", 0)
+    assert row["rationale"].startswith("No evidence: no item names this recommendation.")
+
+
+def test_more_source_types_can_be_required(rules):
+    ev = evidence(("E1", "R1", "documentation", "supports", "strong"),
+                  ("E2", "R1", "interview", "supports", "strong"))
+    three = dataclasses.replace(rules, min_source_types=3)
+    assert outcome(triangulate(register("R1"), ev, three))[0] == "single source"
+
+
+# --- Measures in the assurance level ------------------------------------------------------
+
+def measured(rid, mid, direction, weight, eid=None):
+    row = evidence((eid or f"CA-{mid}", rid, "case_audit", direction, weight))
+    row["measure_id"] = mid
+    return row
+
+
+def test_measures_short_of_target_or_without_data_lower_assurance(rules):
+    typed = evidence(("E1", "R1", "documentation", "supports", "strong"),
+                     ("E2", "R1", "interview", "supports", "strong"))
+    reg = register("R1", measures={"R1": [Measure("OOCD.1", 90), Measure("OOCD.2", 90)]})
+    both_met = combine_evidence(typed, measured("R1", "OOCD.1", "supports", "strong"),
+                                measured("R1", "OOCD.2", "supports", "moderate"))
+    result = triangulate(reg, both_met, rules)
+    assert outcome(result)[2] == "substantial"
+    assert result.assurance.iloc[0][["measures_assessed", "measures_met",
+                                     "measures_without_data"]].tolist() == [2, 2, 0]
+    assert "Measures at target: 2 of 2 scored (0 without data)" in result.assurance.iloc[0][
+        "rationale"]
+    one_unscored = combine_evidence(typed, measured("R1", "OOCD.1", "supports", "strong"))
+    result = triangulate(reg, one_unscored, rules)
+    assert outcome(result)[2] == "reasonable"
+    assert result.assurance.iloc[0]["measures_without_data"] == 1
+    short = combine_evidence(typed, measured("R1", "OOCD.1", "supports", "strong"),
+                             measured("R1", "OOCD.2", "contradicts", "moderate"))
+    assert outcome(triangulate(reg, short, rules))[:3] == ("corroborated", "supports",
+                                                           "reasonable")
+    clearly_below = combine_evidence(typed, measured("R1", "OOCD.1", "supports", "strong"),
+                                     measured("R1", "OOCD.2", "contradicts", "strong"))
+    assert outcome(triangulate(reg, clearly_below, rules))[2:] == ("limited",
+                                                                   "keep under review")
+
+
+def test_evidence_outside_the_register_or_lists_is_refused(rules):
+    ev = evidence(("E1", "R9", "documentation", "supports", "strong"),
+                  ("E2", "R1", "gossip", "supports", "strong"))
+    with pytest.raises(ConfigError, match="recommendation_id: not allowed: R9.*source_type"):
+        triangulate(register("R1"), ev, rules)
+    with pytest.raises(ConfigError, match="used more than once: E1, e1"):
+        combine_evidence(evidence(("E1", "R1", "documentation", "supports", "strong")),
+                         evidence(("e1", "R1", "survey", "supports", "weak")))
+
+
+def test_themes_summarise_then_and_now(rules):
+    reg = register("R1", "R2", "R3", themes={"R3": "risk"})
+    ev = evidence(("E1", "R1", "documentation", "supports", "weak"),
+                  ("E2", "R1", "interview", "supports", "strong"),
+                  ("E3", "R2", "survey", "contradicts", "weak"),
+                  ("E4", "R2", "survey", "mixed", "moderate"))
+    themes = triangulate(reg, ev, rules).themes
+    assert list(themes.columns) == THEME_COLUMNS
+    assert themes["theme_id"].tolist() == ["oocd", "risk"]
+    oocd = themes.iloc[0]
+    assert oocd["recommendation_ids"] == "R1 R2"
+    assert oocd["original_finding"] == "R1: Finding R1\nR2: Finding R2"
+    assert oocd["conclusion"] == ("R1: reasonable assurance (corroborated); can be signed off. "
+                                  "R2: no assurance (single source); not addressed.")
+    assert oocd["assurance_level"] == "no assurance"  # the least assured recommendation
+    assert oocd["strengths"] == "[E2] Finding of E2\n[E1] Finding of E1"  # strongest first
+    assert oocd["areas_for_development"] == "[E4] Finding of E4\n[E3] Finding of E3"
+    assert oocd["evidence_ids"] == "E1 E2 E3 E4"
+    assert themes.iloc[1][["conclusion", "strengths"]].tolist() == [
+        "R3: no assurance (no evidence); keep under review.", ""]
+
+
+# --- Case-audit scores become evidence ----------------------------------------------------
+
+@pytest.fixture
+def scores_dir(tmp_path):
+    folder = tmp_path / "scores"
+    folder.mkdir()
+    write_csv(folder / "key_questions.csv", KQ_HEADER, [
+        ["3.1", "3.1.1", "20", "18", "90.0", "69.9", "97.2"],   # whole interval above 65
+        ["3.1", "3.1.2", "20", "14", "70.0", "48.1", "85.5"],   # above, interval straddles
+        ["3.1", "3.1.3", "20", "10", "50.0", "29.9", "70.1"],   # below, interval straddles
+        ["2.1", "2.1.3", "20", "6", "30.0", "14.5", "51.9"],    # whole interval below 65
+        ["2.2", "2.2.3", "5", "5", "100.0", "56.6", "100.0"],   # few cases
+        ["2.4", "2.4.1", "0", "0", "", "", ""],                 # nothing applicable
+    ])
+    write_csv(folder / "local_checks.csv", KQ_HEADER + ["target_pct", "met"], [
+        ["OOCD", "OOCD.1", "10", "9", "90.0", "59.6", "98.2", "90.0", "True"],
+    ])
+    (folder / "overall.json").write_text(json.dumps({"confidence": 0.95}))
+    return folder
+
+
+def scored_register():
+    return register("R1", "R2", measures={
+        "R1": [Measure("3.1.1", 65), Measure("3.1.2", 65), Measure("3.1.3", 65),
+               Measure("OOCD.1")],
+        "R2": [Measure("2.1.3", 65), Measure("2.2.3", 65), Measure("2.4.1", 65),
+               Measure("3.1.1", 80)],
+    })
+
+
+def test_case_audit_evidence_follows_the_scores(scores_dir, rules):
+    got = case_audit_evidence(scores_dir, scored_register(), rules)
+    assert list(got.columns) == EVIDENCE_FRAME_COLUMNS
+    # 2.4.1 had no applicable cases, so it gives no item; 3.1.1 serves two recommendations.
+    assert got["evidence_id"].tolist() == ["CA-3.1.1-R1", "CA-3.1.2", "CA-3.1.3", "CA-OOCD.1",
+                                           "CA-2.1.3", "CA-2.2.3", "CA-3.1.1-R2"]
+    assert got["recommendation_id"].tolist() == ["R1"] * 4 + ["R2"] * 3
+    assert got["direction"].tolist() == ["supports", "supports", "contradicts", "supports",
+                                         "contradicts", "supports", "supports"]
+    # OOCD.1: exactly at target supports; 10 cases is not under small_n (10), so not weak.
+    # 3.1.1 against R2's target of 80: at or above, but the interval reaches below.
+    assert got["weight"].tolist() == ["strong", "moderate", "moderate", "moderate", "strong",
+                                      "weak", "moderate"]
+    assert set(got["source_type"]) == {"case_audit"}
+    assert got["n_applicable"].tolist() == [20, 20, 20, 10, 20, 5, 20]
+    assert got["pct_yes"].tolist() == [90.0, 70.0, 50.0, 90.0, 30.0, 100.0, 90.0]
+    assert got["ci_low"].tolist() == [69.9, 48.1, 29.9, 59.6, 14.5, 56.6, 69.9]
+    assert got["target_pct"].tolist() == [65.0, 65.0, 65.0, 90.0, 65.0, 65.0, 80.0]
+    assert got["source_ref"].iloc[3] == "scores/local_checks.csv OOCD.1"
+    assert got["finding"].tolist()[0] == (
+        "3.1.1: 90.0% of 20 applicable cases (18 yes), 95% interval 69.9% to 97.2%, "
+        "target 65%: at or above target, and so is the whole interval.")
+    assert got["finding"].iloc[2].endswith("below target, but the interval reaches the target.")
+    assert got["finding"].iloc[4].endswith("below target, and so is the whole interval.")
+    assert got["finding"].iloc[5].endswith("; fewer than 10 cases, so weak evidence.")
+    # The generated items triangulate; the measure without applicable cases counts as such.
+    result = triangulate(scored_register(), got, rules)
+    r2 = result.assurance.set_index("recommendation_id").loc["R2"]
+    assert r2[["measures_assessed", "measures_met", "measures_without_data"]].tolist() == [
+        3, 2, 1]
+
+
+def test_measures_that_cannot_be_used_are_all_named(scores_dir, rules):
+    reg = register("R1", measures={"R1": [Measure("9.9.9", 65), Measure("3.1.2"),
+                                          Measure("OOCD.1")]})
+    with pytest.raises(ConfigError) as err:
+        case_audit_evidence(scores_dir, reg, rules)
+    message = str(err.value)
+    assert "2 measure(s) cannot be used" in message
+    assert "R1 measure 9.9.9: not in" in message
+    assert "R1 measure 3.1.2: no target_pct in the register and none in the scores" in message
+
+
+def test_malformed_scores_are_reported_with_row_and_column(tmp_path, rules):
+    folder = tmp_path / "scores"
+    folder.mkdir()
+    write_csv(folder / "key_questions.csv", KQ_HEADER, [
+        ["3.1", "3.1.1", "twenty", "18", "90.0", "69.9", "97.2"],
+        ["3.1", "3.1.2", "20", "14", "", "48.1", "85.5"],
+    ])
+    with pytest.raises(InputError) as err:
+        case_audit_evidence(folder, register("R1"), rules)
+    assert {(p.row, p.column) for p in err.value.problems} == {(2, "n_applicable"),
+                                                               (3, "pct_yes")}
+    with pytest.raises(InputError, match="scores folder not found"):
+        case_audit_evidence(tmp_path / "nowhere", register("R1"), rules)
+
+
+# --- Rules file ---------------------------------------------------------------------------
+
+def test_malformed_rules_name_the_file_and_every_key(tmp_path):
+    text = (ROOT / "audit_lib" / "settings" / "triangulation.yaml").read_text()
+    text = text.replace("  weak: 1\n", "  weak: lots\n")
+    text = text.replace("max_mixed_items: 0", "max_gossip: 0")
+    text = text.replace("  - level: limited\n    when: {}", "  - level: so-so\n    when: {x: [1]}")
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_rules(path)
+    message = str(err.value)
+    assert str(path) in message
+    for expected in ["weights: must give whole-number points",
+                     "assurance[3].when.max_gossip: unknown condition",
+                     "assurance[5].level: must be one of",
+                     "assurance[5].when.x: unknown condition",
+                     "assurance[5].when: the last rule must have no conditions"]:
+        assert expected in message
+
+
+def test_shipped_rules_load(rules):
+    assert (rules.min_source_types, rules.tolerate_opposing_up_to, rules.small_n) == (
+        2, "moderate", 10)
+    assert [r.outcome for r in rules.assurance] == [
+        "no assurance", "no assurance", "substantial", "reasonable", "limited"]
+    assert all(r.note and r.reason for r in rules.assurance + rules.sign_off)
+
+
+# --- End to end on the samples ------------------------------------------------------------
+
+def test_samples_triangulate_and_write_every_file(tmp_path, rules):
+    reg = load_register(SAMPLES / "recommendations.yaml")
+    typed = load_evidence(SAMPLES / "evidence.csv", reg)
+    # The committed demo score outputs stand in for `case-audit score` on the samples.
+    generated = case_audit_evidence(ROOT / "tests" / "expected" / "demo", reg, rules)
+    result = triangulate(reg, combine_evidence(typed, generated), rules)
+    written = write_triangulation(result, tmp_path / "triangulation")
+    assert [p.name for p in written] == [
+        "assurance.csv", "evidence.csv", "themes.csv", "triangulation_heatmap.png",
+        "triangulation_matrix.csv", "triangulation_rules.yaml"]
+
+    assurance = pd.read_csv(tmp_path / "triangulation" / "assurance.csv", dtype=str)
+    assert list(assurance.columns) == ASSURANCE_COLUMNS
+    assert assurance["recommendation_id"].tolist() == list(reg.ids)
+    # Every register measure was found in the scores and generated an item.
+    assert set(generated["measure_id"]) == {m.id for r in reg.recommendations for m in r.measures}
+    assert (assurance["measures_without_data"] == "0").all()
+    by_id = assurance.set_index("recommendation_id")
+    assert "contested" in set(assurance["judgement"])
+    # Outcomes that rest on the typed evidence alone (no measures):
+    assert by_id.loc["R6", ["judgement", "assurance_level", "sign_off"]].tolist() == [
+        "single source", "limited", "keep under review"]
+    assert by_id.loc["R7", ["judgement", "assurance_level", "sign_off"]].tolist() == [
+        "corroborated", "reasonable", "can be signed off"]
+    for _, row in assurance.iterrows():
+        assert all(eid in row["rationale"] for eid in row["evidence_ids"].split())
+
+    matrix = pd.read_csv(tmp_path / "triangulation" / "triangulation_matrix.csv")
+    assert list(matrix.columns) == MATRIX_COLUMNS
+    assert len(matrix) == len(reg.ids) * len(SOURCE_TYPES)
+    themes = pd.read_csv(tmp_path / "triangulation" / "themes.csv", dtype=str)
+    assert themes["theme_id"].tolist() == ["oocd", "risk", "victims", "performance"]
+    performance = themes.set_index("theme_id").loc["performance"]
+    assert "CA-" not in performance["evidence_ids"]  # no case-audit measure in this theme
+    written_ev = pd.read_csv(tmp_path / "triangulation" / "evidence.csv", dtype=str)
+    assert len(written_ev) == len(typed) + len(generated)
+
+    png = (tmp_path / "triangulation" / "triangulation_heatmap.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert width == 2338 and height <= 1654  # fits A4 landscape at 200 dpi
