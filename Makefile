@@ -7,10 +7,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lab clean samples
+.PHONY: help demo score-demo test lab clean samples
 
 help: ## list the commands
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,11 +18,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-demo: $(STAMP) ## set up and score the shipped samples into outputs/demo/
+demo: $(STAMP) ## set up and run the demo quarter: reports in outputs/demo/
+	$(BIN)/case-audit run --config samples/demo.yaml
+
+score-demo: $(STAMP) ## only score the shipped samples (no notebooks) into outputs/demo-scores/
 	$(BIN)/case-audit score \
 	  $(foreach f,$(wildcard samples/answers_*.csv),--answers $(f)) \
 	  --facts samples/case_facts.csv --judgements samples/judgements.csv \
-	  --out outputs/demo
+	  --out outputs/demo-scores
+
+lab: $(STAMP) ## open the notebooks in JupyterLab (kernel: Python (case-audit))
+	$(BIN)/python -c "from audit_lib.pipeline import ensure_kernel; ensure_kernel()"
+	$(BIN)/jupyter lab notebooks/
 
 test: $(STAMP) ## set up and run the whole test suite
 	$(BIN)/python -m pytest
