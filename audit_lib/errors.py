@@ -54,11 +54,37 @@ class InputError(AuditError):
         Every problem found; the message lists them all, sorted by file, row and column.
     """
 
+    #: Beyond this many problems, the message groups them by file, column and kind, naming the
+    #: first rows of each group and how many there are; ``problems`` still holds every one.
+    LIST_LIMIT = 50
+    ROWS_PER_GROUP = 10
+
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(set(problems), key=_problem_key)
         lines = [f"{len(self.problems)} problem(s) found in the input:"]
-        lines += [f"  - {p}" for p in self.problems]
+        if len(self.problems) <= self.LIST_LIMIT:
+            lines += [f"  - {p}" for p in self.problems]
+        else:
+            lines += self._grouped()
         super().__init__("\n".join(lines))
+
+    def _grouped(self) -> list[str]:
+        groups: dict[tuple, list[int | None]] = {}
+        for p in self.problems:
+            groups.setdefault((p.file, p.sheet, p.column, p.message), []).append(p.row)
+        lines = []
+        for (file, sheet, column, message), rows in groups.items():
+            where = Problem(file, None, column, message, sheet)
+            shown = [r for r in rows if r is not None][: self.ROWS_PER_GROUP]
+            if shown:
+                more = len(rows) - len(shown)
+                listed = ", ".join(str(r) for r in shown) + (f" and {more:,} more" if more else "")
+                label = "row" if len(rows) == 1 else "rows"
+                lines.append(f"  - {where.file}{_sheet(sheet)}, {label} {listed}"
+                             f"{_column(column)}: {message} ({len(rows):,} in all)")
+            else:
+                lines.append(f"  - {where}")
+        return lines
 
 
 class FrameworkError(AuditError):
@@ -71,6 +97,14 @@ class ConfigError(AuditError):
 
 class OutputError(AuditError):
     """Results could not be written (permissions, disk full, folder in the way)."""
+
+
+def _sheet(sheet: str | None) -> str:
+    return f", sheet {sheet!r}" if sheet else ""
+
+
+def _column(column: str | None) -> str:
+    return f", column {column!r}" if column else ""
 
 
 def _problem_key(p: Problem) -> tuple:
