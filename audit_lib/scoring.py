@@ -33,6 +33,68 @@ def wilson_interval(n_yes, n, confidence: float = 0.95) -> tuple[np.ndarray, np.
     return low, high
 
 
+def tally(answers: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Count applicable (Yes + No) and Yes answers for every combination of ``keys`` present.
+
+    Vectorised for large inputs: each key becomes integer codes (free for categorical
+    columns), the codes are combined into one index, and ``numpy.bincount`` does the counting.
+    N/A answers count for neither figure.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``keys`` plus ``n_applicable`` and ``n_yes``, one row per combination seen in the data.
+    """
+    codes, uniques = [], []
+    for key in keys:
+        column = answers[key]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            codes.append(column.cat.codes.to_numpy())
+            uniques.append(column.cat.categories)
+        else:
+            code, unique = pd.factorize(column, sort=True)
+            codes.append(code)
+            uniques.append(unique)
+    shape = tuple(max(len(u), 1) for u in uniques)
+    flat = np.ravel_multi_index(codes, shape) if keys else np.zeros(len(answers), dtype=np.int64)
+    size = int(np.prod(shape)) if keys else 1
+    answer = answers["answer"]
+    if isinstance(answer.dtype, pd.CategoricalDtype):
+        lookup = np.array([c == YES for c in answer.cat.categories] + [False])
+        yes = lookup[answer.cat.codes.to_numpy()]
+        lookup = np.array([c in (YES, NO) for c in answer.cat.categories] + [False])
+        applicable = lookup[answer.cat.codes.to_numpy()]
+    else:
+        values = answer.to_numpy()
+        yes = values == YES
+        applicable = yes | (values == NO)
+    seen = np.bincount(flat, minlength=size) > 0
+    n = np.bincount(flat[applicable], minlength=size)
+    n_yes = np.bincount(flat[yes], minlength=size)
+    cells = np.flatnonzero(seen)
+    out = {key: unique[idx] for key, unique, idx in
+           zip(keys, uniques, np.unravel_index(cells, shape))} if keys else {}
+    out["n_applicable"] = n[cells]
+    out["n_yes"] = n_yes[cells]
+    return pd.DataFrame(out)
+
+
+def add_shares(counts: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Add ``pct_yes`` and the Wilson interval (``ci_low``, ``ci_high``) to a tally."""
+    out = counts.copy()
+    n = out["n_applicable"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["pct_yes"] = np.where(n > 0, out["n_yes"].to_numpy() / n * 100, np.nan)
+    out["ci_low"], out["ci_high"] = wilson_interval(out["n_yes"], n, confidence)
+    return out
+
+
+def score_groups(answers: pd.DataFrame, keys: list[str], confidence: float = 0.95
+                 ) -> pd.DataFrame:
+    """Shares and intervals per combination of ``keys`` (e.g. service, period, question)."""
+    return add_shares(tally(answers, keys), confidence)
+
+
 def score_questions(answers: pd.DataFrame, fw: Framework, confidence: float = 0.95
                     ) -> pd.DataFrame:
     """Per question of ``fw``: applicable cases (Yes + No), Yes count, share and interval.
@@ -45,22 +107,16 @@ def score_questions(answers: pd.DataFrame, fw: Framework, confidence: float = 0.
     pandas.DataFrame
         Columns `KEY_QUESTION_COLUMNS`, questions in framework order.
     """
-    index = pd.Index([q.id for q in fw.questions], name="question_id")
-    counted = answers.loc[answers["answer"].isin([YES, NO]), ["question_id", "answer"]]
-    n = counted.groupby("question_id").size().reindex(index, fill_value=0)
-    n_yes = (counted["answer"] == YES).groupby(counted["question_id"]).sum()
-    n_yes = n_yes.reindex(index, fill_value=0)
+    counts = tally(answers, ["question_id"]).set_index("question_id")
+    ids = [q.id for q in fw.questions]
+    counts = counts.reindex(ids, fill_value=0)
     out = pd.DataFrame({
         "standard_id": [q.standard_id for q in fw.questions],
-        "question_id": index,
-        "n_applicable": n.to_numpy(dtype=int),
-        "n_yes": n_yes.to_numpy(dtype=int),
+        "question_id": ids,
+        "n_applicable": counts["n_applicable"].to_numpy(dtype=int),
+        "n_yes": counts["n_yes"].to_numpy(dtype=int),
     })
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["pct_yes"] = np.where(out["n_applicable"] > 0,
-                                  out["n_yes"] / out["n_applicable"] * 100, np.nan)
-    out["ci_low"], out["ci_high"] = wilson_interval(out["n_yes"], out["n_applicable"], confidence)
-    return out[KEY_QUESTION_COLUMNS]
+    return add_shares(out, confidence)[KEY_QUESTION_COLUMNS]
 
 
 def score_checks(answers: pd.DataFrame, checks: Framework, confidence: float = 0.95

@@ -516,3 +516,26 @@ def test_score_checks_unrounded_target_comparison():
     out = scoring.score_checks(answers(ROH_2=(79, 20, 0)), CHECKS).set_index("question_id")
     assert round(out.loc["ROH.2", "pct_yes"]) == 80
     assert not out.loc["ROH.2", "met"]
+
+
+def test_tally_counts_every_key_combination_with_or_without_categoricals():
+    from audit_lib.scoring import score_groups, tally
+
+    frame = pd.DataFrame({
+        "service": ["A", "A", "A", "B", "B", "B"],
+        "question_id": ["2.1.1", "2.1.1", "2.1.2", "2.1.1", "2.1.1", "2.1.1"],
+        "answer": ["Yes", "No", "N/A", "Yes", "Yes", "N/A"],
+    })
+    expected = pd.DataFrame({"service": ["A", "A", "B"],
+                             "question_id": ["2.1.1", "2.1.2", "2.1.1"],
+                             "n_applicable": [2, 0, 2], "n_yes": [1, 0, 2]})
+    got = tally(frame, ["service", "question_id"])
+    pd.testing.assert_frame_equal(got.astype({"service": str, "question_id": str}), expected,
+                                  check_dtype=False)
+    as_categories = frame.astype("category")
+    got_cat = tally(as_categories, ["service", "question_id"])
+    pd.testing.assert_frame_equal(got_cat.astype({"service": str, "question_id": str}),
+                                  expected, check_dtype=False)
+    scored = score_groups(frame, ["service"])
+    # A: 1 Yes of 2 applicable = 50%; B: 2 of 2 = 100%
+    assert scored["pct_yes"].tolist() == [50.0, 100.0]
