@@ -100,3 +100,33 @@ def png_bytes(fig: Figure, dpi: int = 150) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
+
+
+def funnel_chart(latest: pd.DataFrame, question_id: str) -> Figure:
+    """Funnel plot for one question: each service's share against its number of cases, with
+    the regional rate and 95% / 99.8% exact binomial limits."""
+    from audit_lib.rollup import FUNNEL_LEVELS, funnel_limits
+
+    part = latest.loc[latest["question_id"] == question_id]
+    fig = Figure(figsize=(A4_WIDTH_IN, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    rate = float(part["regional_pct"].iloc[0]) / 100 if len(part) else float("nan")
+    n_max = max(int(part["n_applicable"].max()) if len(part) else 10, 10)
+    grid = np.arange(1, int(n_max * 1.1) + 2)
+    for level, style in zip(FUNNEL_LEVELS, ("--", ":")):
+        low, high = funnel_limits(np.full(grid.shape, rate), grid, level)
+        ax.plot(grid, low * 100, style, color="#505a5f", linewidth=1, label=f"{level:.1%} limits")
+        ax.plot(grid, high * 100, style, color="#505a5f", linewidth=1)
+    ax.axhline(rate * 100, color="#1d70b8", linewidth=1, label="regional rate")
+    outside = part["position"] != "within the funnel"
+    ax.scatter(part["n_applicable"], part["pct_yes"], s=18,
+               c=np.where(outside, "#d4351c", "#0b0c0c"), zorder=3)
+    for row in part.loc[outside].itertuples():
+        ax.annotate(str(row.service), (row.n_applicable, row.pct_yes), fontsize=6,
+                    xytext=(3, 3), textcoords="offset points")
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("applicable cases in the service's latest quarter", fontsize=8)
+    ax.set_ylabel("% answered Yes", fontsize=8)
+    ax.set_title(f"{question_id}: services against the regional rate", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    return fig

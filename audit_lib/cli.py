@@ -145,6 +145,29 @@ def _parser() -> argparse.ArgumentParser:
                      "triangulation, report")
     run.set_defaults(handler=_run)
 
+    batch = sub.add_parser("batch", help="run many services' period configs in parallel",
+                           description="Run every period config found in a folder with a pool "
+                           "of processes; one service's failure does not stop the others.")
+    batch.add_argument("--configs", required=True, metavar="DIR",
+                       help="folder of period configs (searched at any depth)")
+    batch.add_argument("--jobs", type=int, metavar="J",
+                       help="processes at once (default: number of cores)")
+    batch.add_argument("--summary", metavar="FILE",
+                       help="where to write the summary table (default DIR/batch_summary.csv)")
+    batch.set_defaults(handler=_batch)
+
+    rollup = sub.add_parser("rollup", help="regional roll-up across services' histories",
+                            description="Compare every service's latest quarter: shares per "
+                            "key question and funnel plots against the regional rate.")
+    rollup.add_argument("--histories", nargs="+", required=True, metavar="PATH",
+                        help="history.sqlite files, or folders to search for them")
+    _framework_options(rollup)
+    rollup.add_argument("--question", action="append", metavar="ID", default=[],
+                        help="key question for a funnel plot (repeatable; default: the three "
+                        "lowest regionally)")
+    rollup.add_argument("--out", required=True, metavar="DIR", help="folder for the roll-up")
+    rollup.set_defaults(handler=_rollup)
+
     frameworks = sub.add_parser("frameworks", help="list installed frameworks and check sets")
     frameworks.set_defaults(handler=_frameworks)
     return parser
@@ -238,6 +261,36 @@ def _run(args: argparse.Namespace) -> int:
     from audit_lib.pipeline import run
 
     run(args.config, args.only)
+    return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from audit_lib.batch import find_configs, run_batch
+    from audit_lib.outputs import write_csv
+
+    configs = find_configs(args.configs)
+    print(f"Running {len(configs)} period config(s) with {args.jobs or 'all'} job(s)...")
+    summary = run_batch(configs, args.jobs)
+    target = Path(args.summary) if args.summary else Path(args.configs) / "batch_summary.csv"
+    write_csv(summary, target)
+    failed = summary.loc[summary["status"] != "ok"]
+    print(f"{len(summary) - len(failed)} succeeded, {len(failed)} failed; summary in {target}")
+    return 0 if failed.empty else 1
+
+
+def _rollup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from audit_lib.pipeline import project_root, run_notebook
+    from audit_lib.rollup import find_histories
+
+    histories = [str(p.resolve()) for p in find_histories(args.histories)]
+    page = run_notebook(project_root() / "notebooks" / "05_regional_rollup.ipynb", args.out,
+                        {"histories": histories, "framework": args.framework,
+                         "funnel_questions": args.question})
+    print(f"Regional roll-up of {len(histories)} service(s): {Path(page)}")
     return 0
 
 

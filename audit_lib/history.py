@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS key_question_results (
     n_applicable INTEGER NOT NULL,
     n_yes INTEGER NOT NULL,
     PRIMARY KEY (period, framework, question_id)
-)
+);
+CREATE TABLE IF NOT EXISTS service_info (key TEXT PRIMARY KEY, value TEXT NOT NULL)
 """
 
 
@@ -40,13 +41,13 @@ def _connect(db: Path):
     except (OSError, sqlite3.Error) as exc:
         raise OutputError(f"{db}: cannot open the history database ({exc})") from None
     try:
-        con.execute(_SCHEMA)
+        con.executescript(_SCHEMA)
         yield con
     finally:
         con.close()
 
 
-def record_periods(db: str | Path, results: pd.DataFrame) -> None:
+def record_periods(db: str | Path, results: pd.DataFrame, service: str | None = None) -> None:
     """Store results (columns `COLUMNS`), replacing those periods' rows in one transaction.
 
     Rerunning a period therefore replaces it; a failure leaves the database as it was.
@@ -68,6 +69,9 @@ def record_periods(db: str | Path, results: pd.DataFrame) -> None:
                 con.executemany(
                     "INSERT INTO key_question_results VALUES (?, ?, ?, ?, ?, ?, ?)",
                     rows.itertuples(index=False, name=None))
+                if service:
+                    con.execute("INSERT OR REPLACE INTO service_info VALUES ('service', ?)",
+                                (service,))
         except sqlite3.Error as exc:
             raise OutputError(f"{db}: could not record results ({exc})") from None
     logger.info("recorded %d rows in %s", len(rows), db)
@@ -131,3 +135,11 @@ def load_earlier_quarters(path: str | Path, framework: str) -> pd.DataFrame:
     out["question_id"] = out["question_id"].str.upper()
     out[["n_applicable", "n_yes"]] = out[["n_applicable", "n_yes"]].astype(int)
     return out[COLUMNS]
+
+
+def service_name(db: str | Path) -> str:
+    """The service a history database belongs to (its folder's name if never recorded)."""
+    db = Path(db)
+    with _connect(db) as con:
+        row = con.execute("SELECT value FROM service_info WHERE key = 'service'").fetchone()
+    return row[0] if row else db.parent.name

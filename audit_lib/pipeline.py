@@ -283,7 +283,7 @@ def record_history(cfg: PeriodConfig, run_dir: Path) -> None:
                            cfg.framework)]
     if cfg.inputs.get("earlier_quarters"):
         rows.insert(0, load_earlier_quarters(cfg.inputs["earlier_quarters"], cfg.framework))
-    record_periods(cfg.history, pd.concat(rows, ignore_index=True))
+    record_periods(cfg.history, pd.concat(rows, ignore_index=True), cfg.service or None)
 
 
 def _manifest(cfg, steps, hashes, parameters, timings, started) -> dict:
@@ -318,3 +318,22 @@ def _git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def run_notebook(notebook: str | Path, out_dir: str | Path, parameters: dict) -> Path:
+    """Execute one notebook outside a quarter (e.g. the regional roll-up) and render its HTML.
+
+    The executed notebook and its HTML land in ``out_dir`` with the notebook's own tables.
+
+    Raises
+    ------
+    PipelineError
+        Naming the cell and the cause when the notebook fails.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    notebook = Path(notebook)
+    executed = out / notebook.name
+    _execute(notebook, executed, {**parameters, "out_dir": str(out)}, ensure_kernel())
+    render_html(executed, executed.with_suffix(".html"))
+    return executed.with_suffix(".html")
