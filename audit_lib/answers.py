@@ -12,7 +12,7 @@ import pandera.pandas as pa
 from audit_lib.applicability import APPLIES, DOES_NOT_APPLY, applicability, describe_conditions
 from audit_lib.errors import InputError, Problem
 from audit_lib.frameworks import Question
-from audit_lib.tables import ROW, Table, read_table
+from audit_lib.tables import ROW, Table, map_distinct, read_table
 from audit_lib.validation import not_blank, schema_problems
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,13 @@ COLUMNS = ["case_id", "reviewer", "question_id", "answer", "note", "role", "_fil
 
 def normalise_answers(s: pd.Series) -> pd.Series:
     """Map accepted spellings to Yes / No / N/A; anything else becomes missing."""
-    return s.str.lower().str.replace(r"\s+", "", regex=True).map(SPELLINGS)
+    return map_distinct(s.astype(object), _spelling).astype(object)
+
+
+def _spelling(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return SPELLINGS.get("".join(value.lower().split()))
 
 
 def load_answers(
@@ -114,7 +120,7 @@ def load_answers_and_dates(
         except InputError as exc:
             problems += exc.problems
             continue
-        frame["question_id"] = frame["question_id"].str.upper()
+        frame["question_id"] = map_distinct(frame["question_id"], str.upper)
         frame["answer"] = normalise_answers(frame["answer"])
         frames.append(frame[COLUMNS])
     if not frames:
@@ -143,7 +149,7 @@ def _column_problems(table: Table, questions: dict[str, Question]) -> list[Probl
         "reviewer": [not_blank()],
         "question_id": [
             not_blank(),
-            pa.Check(lambda s: (s == "") | s.str.upper().isin(known),
+            pa.Check(lambda s: (s == "") | map_distinct(s, str.upper).isin(known),
                      error="unknown question id for this framework and the local checks"),
         ],
         "answer": [pa.Check(lambda s: normalise_answers(s).notna(),
