@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -21,6 +22,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    if args.names:
+        from audit_lib.privacy import NAMES_ENV
+
+        os.environ[NAMES_ENV] = os.path.abspath(args.names)  # notebooks' kernels inherit it
     try:
         return args.handler(args)
     except AuditError as exc:
@@ -37,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Audit youth justice case files against HM Inspectorate of Probation standards.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show progress messages")
+    parser.add_argument("--names", metavar="FILE",
+                        help="names (one per line, e.g. staff) that must not appear in any input")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     score = sub.add_parser("score", help="score answers and write ratings with intervals",
@@ -168,6 +175,20 @@ def _parser() -> argparse.ArgumentParser:
     rollup.add_argument("--out", required=True, metavar="DIR", help="folder for the roll-up")
     rollup.set_defaults(handler=_rollup)
 
+    pseudo = sub.add_parser("pseudonymise", help="replace case references with keyed pseudonyms",
+                            description="Copy a CSV or .xlsx file to a CSV file whose reference "
+                            "column holds keyed pseudonyms (HMAC-SHA256), stable across "
+                            "quarters. Keep the key file outside the repository and outputs.")
+    pseudo.add_argument("--key-file", required=True, metavar="FILE",
+                        help="key file; make one with: python -c \"import secrets; "
+                        "print(secrets.token_hex(32))\" > key.txt")
+    pseudo.add_argument("--in", dest="in_path", required=True, metavar="FILE",
+                        help="CSV or .xlsx to read")
+    pseudo.add_argument("--out", required=True, metavar="FILE", help="CSV file to write")
+    pseudo.add_argument("--column", default="case_id",
+                        help="column to pseudonymise (default case_id)")
+    pseudo.set_defaults(handler=_pseudonymise)
+
     frameworks = sub.add_parser("frameworks", help="list installed frameworks and check sets")
     frameworks.set_defaults(handler=_frameworks)
     return parser
@@ -181,15 +202,25 @@ def _framework_options(parser: argparse.ArgumentParser) -> None:
 def _score(args: argparse.Namespace) -> int:
     from audit_lib.scorecard import build_scorecard, write_scorecard
 
+    from audit_lib.fingerprints import check_unchanged, fingerprint
+
+    inputs = [*args.answers, args.facts, *([args.judgements] if args.judgements else [])]
+    before = fingerprint(inputs)
     card = build_scorecard(args.answers, args.facts, args.judgements, args.framework,
                            args.confidence, args.victim_contact_days)
+    check_unchanged(before)  # an input saved mid-run would make the results inconsistent
     written = write_scorecard(card, args.out)
     overall = card.overall
     if overall["rating"]:
         summary = f"overall {overall['rating']} ({overall['score']}/{overall['max_score']})"
     else:
         summary = "overall incomplete: no rating yet for " + ", ".join(overall["missing_standards"])
-    print(f"Scored {len(card.answers)} answers against {card.framework.id}: {summary}.")
+    reviewed = card.answers.loc[card.answers["source"] == "reviewer"]
+    n_na = int((reviewed["answer"] == "N/A").sum())
+    print(f"{len(reviewed)} answer rows read = {len(reviewed) - n_na} Yes/No scored + {n_na} N/A "
+          f"(left the denominators) + 0 rejected; {len(card.answers) - len(reviewed)} gaps "
+          "filled from dates.")
+    print(f"Scored against {card.framework.id}: {summary}.")
     if len(card.conflicts):
         print(f"{len(card.conflicts)} derived answer(s) disagree with reviewers: see conflicts.csv.")
     print(f"Wrote {len(written)} files to {args.out}")
@@ -291,6 +322,21 @@ def _rollup(args: argparse.Namespace) -> int:
                         {"histories": histories, "framework": args.framework,
                          "funnel_questions": args.question})
     print(f"Regional roll-up of {len(histories)} service(s): {Path(page)}")
+    return 0
+
+
+def _pseudonymise(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from audit_lib.pipeline import project_root
+    from audit_lib.pseudonyms import pseudonymise_file
+
+    out = Path(args.out)
+    forbidden = [project_root(), out.resolve().parent]  # the key must live elsewhere
+    result = pseudonymise_file(args.in_path, out, args.key_file, args.column,
+                               forbidden_dirs=forbidden)
+    print(f"Pseudonymised {result.rows} rows ({result.blank} blank) into {result.out_path}; "
+          f"key id {result.key_id}")
     return 0
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from audit_lib.config import PeriodConfig, load_config
 from audit_lib.errors import AuditError, ConfigError
+from audit_lib.fingerprints import fingerprint
 from audit_lib.outputs import replace_directory, write_json
 
 logger = logging.getLogger(__name__)
@@ -173,6 +175,10 @@ def run(config_path: str | Path, only: str | None = None,
     steps = select_steps(only)
     notebooks = {name: notebook_path(name, filename, cfg) for name, filename in steps}
     kernel = ensure_kernel()
+    if cfg.inputs.get("names"):  # the kernels inherit the names list for the identifier gate
+        from audit_lib.privacy import NAMES_ENV
+
+        os.environ[NAMES_ENV] = str(cfg.inputs["names"])
     inputs_before = hash_inputs(cfg)
     cfg.outputs.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{cfg.period}.staging.", dir=cfg.outputs))
@@ -198,6 +204,11 @@ def run(config_path: str | Path, only: str | None = None,
         if hash_inputs(cfg) != inputs_before:
             raise PipelineError("an input file changed while the run was going on; nothing "
                                 "was published: run again once the files are final")
+        leaks = scan_outputs(stage)
+        if leaks:
+            listed = "\n".join(f"  - {p}" for p in leaks[:20])
+            raise PipelineError(f"the results hold what looks like personal identifiers, so "
+                                f"nothing was published:\n{listed}")
         manifest = _manifest(cfg, steps, inputs_before, parameters, timings, started)
         write_json(manifest, stage / "manifest.json")
         if any(name == "scoring" for name, _ in steps):
@@ -259,16 +270,7 @@ def hash_inputs(cfg: PeriodConfig) -> dict[str, str]:
             files += value
         elif value is not None:
             files.append(value)
-    return {str(p): sha256(p) for p in files}
-
-
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return fingerprint(files)
 
 
 def record_history(cfg: PeriodConfig, run_dir: Path) -> None:
@@ -337,3 +339,43 @@ def run_notebook(notebook: str | Path, out_dir: str | Path, parameters: dict) ->
     _execute(notebook, executed, {**parameters, "out_dir": str(out)}, ensure_kernel())
     render_html(executed, executed.with_suffix(".html"))
     return executed.with_suffix(".html")
+
+
+def scan_outputs(folder: Path) -> list:
+    """Run the identifier gate over every table and report a run is about to publish.
+
+    CSV files are scanned cell by cell (dates allowed in the schemas' date columns, as on
+    input); HTML reports by their visible text, where the dates the toolkit itself prints (run
+    times, evidence dates) are allowed but every other kind of identifier is not. Inputs' free
+    text was gated on the way in, so a full date could only reach a report from a structured
+    column. Returns the problems found, located by file, row and column.
+    """
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from audit_lib.privacy import configured_names, load_privacy_settings, scan_frame
+
+    names = configured_names()
+    settings = load_privacy_settings()
+    report_text = replace(settings, structured_date_columns=settings.structured_date_columns
+                          | {"report_text"})
+    problems = []
+    for path in sorted(folder.rglob("*.csv")):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        problems += scan_frame(frame, str(path.relative_to(folder)), names=names,
+                               settings=settings)
+    for path in sorted(folder.glob("*.html")):
+        lines = pd.DataFrame({"report_text": _visible_text(path.read_text(encoding="utf-8"))})
+        problems += scan_frame(lines, str(path.relative_to(folder)), names=names,
+                               settings=report_text)
+    return problems
+
+
+def _visible_text(page: str) -> list[str]:
+    page = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", page, flags=re.S | re.I)
+    page = re.sub(r'src="data:[^"]*"', "", page)
+    page = re.sub(r"<[^>]+>", "\n", page)
+    import html as html_module
+
+    return [line.strip() for line in html_module.unescape(page).splitlines() if line.strip()]

@@ -37,8 +37,6 @@ MEASURE_COLUMNS = ("measure_id", "n_applicable", "n_yes", "pct_yes", "ci_low", "
                    "target_pct")
 #: Columns of every evidence frame: typed (`load_evidence`) or generated from scores.
 EVIDENCE_FRAME_COLUMNS = [*EVIDENCE_COLUMNS, *MEASURE_COLUMNS, "_file", ROW]
-#: Free-text columns: the privacy gate scans these (see `_scan_free_text`).
-FREE_TEXT_COLUMNS = ("source_ref", "finding")
 #: Evidence ids with this prefix are reserved for items generated from case-audit scores.
 GENERATED_PREFIX = "CA-"
 
@@ -234,7 +232,6 @@ def load_evidence(path: str | Path, register: Register) -> pd.DataFrame:
             table, reserved, "evidence_id",
             f"evidence ids starting {GENERATED_PREFIX} are reserved for evidence generated from "
             "case-audit scores; choose another id")
-    problems += _scan_free_text(table)
     if problems:
         raise InputError(problems)
     out = pd.DataFrame({
@@ -251,16 +248,6 @@ def load_evidence(path: str | Path, register: Register) -> pd.DataFrame:
     })
     logger.debug("loaded %d evidence items from %s", len(out), table.file)
     return out.reindex(columns=EVIDENCE_FRAME_COLUMNS)
-
-
-def _scan_free_text(table: Table) -> list[Problem]:
-    """The privacy gate's call site for the evidence register's free text.
-
-    This is the one place to plug in the privacy module: replace the body with
-    ``return scan_text_columns(table, FREE_TEXT_COLUMNS)`` so that its located problems are
-    reported with the others. Until then nothing is scanned here.
-    """
-    return []
 
 
 def _canonical(values: pd.Series, allowed: tuple[str, ...]) -> pd.Series:

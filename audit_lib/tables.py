@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit_lib.errors import InputError, Problem
+from audit_lib.errors import AuditError, InputError, Problem
 
 logger = logging.getLogger(__name__)
 
@@ -94,59 +94,93 @@ def read_table(
                 problems.append(table.problem(1, column, "unexpected column"))
     if not problems and frame.empty:
         problems.append(table.problem(None, None, "the file has a header but no data rows"))
+    if not problems:
+        from audit_lib.privacy import gate
+
+        problems += gate(path, table)
     if problems:
         raise InputError(problems)
     return table
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    from audit_lib.safe_inputs import check_text_file
+
+    # Refuses empty, binary, UTF-16 and undecodable files; says which encoding reads the rest
+    # (UTF-8 with or without BOM, or the Windows-1252 that spreadsheet programs often save).
+    encoding = check_text_file(path)
     # Blank lines are kept while reading so that position i is spreadsheet row i + 2, then
     # dropped. (A quoted cell spanning lines would shift later rows; such files are rare.)
     options = dict(dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=False)
     try:
-        try:
-            frame = pd.read_csv(path, encoding="utf-8-sig", **options)
-        except UnicodeDecodeError:
-            # Spreadsheet programs on Windows often save CSV as Windows-1252.
-            frame = pd.read_csv(path, encoding="cp1252", **options)
+        frame = pd.read_csv(path, encoding=encoding, **options)
     except pd.errors.EmptyDataError:
         raise InputError([Problem(str(path), None, None, "the file is empty")]) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise InputError([Problem(str(path), None, None,
                                   f"not a readable CSV file ({_first_line(exc)})")]) from None
+    # pandas renames a repeated header ("a", "a.1"); use the header as written, so that
+    # read_table can report the repeat.
+    header = _csv_header(path, encoding)
+    if len(header) == len(frame.columns):
+        frame.columns = header
+    for i in range(len(frame.columns)):
+        frame.isetitem(i, map_distinct(frame.iloc[:, i], str.strip))
     frame.columns = [normalise_header(c) for c in frame.columns]
-    for column in frame.columns:
-        frame[column] = map_distinct(frame[column], str.strip)
+    _refuse_reserved(frame.columns, path)
     frame[ROW] = range(2, len(frame) + 2)
     return _drop_empty_rows(frame)
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
-    import zipfile
+def _refuse_reserved(columns, path: Path, sheet: str | None = None) -> None:
+    if ROW in columns:
+        raise InputError([Problem(str(path), 1, ROW, "this column name is reserved by "
+                                  "case-audit; rename the column", sheet)])
 
+
+def _csv_header(path: Path, encoding: str) -> list[str]:
+    import csv
+
+    with open(path, newline="", encoding=encoding) as fh:
+        return next(csv.reader(fh), [])
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
     import openpyxl  # defusedxml, a dependency, makes openpyxl refuse XML bombs
 
+    from audit_lib.safe_inputs import check_xlsx_container
+
+    # Zip bombs, macros, renamed CSV and old .xls files are refused before openpyxl parses.
+    check_xlsx_container(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        try:
+            if sheet is None and not book.worksheets:
+                raise InputError([Problem(str(path), None, None, "the workbook has no worksheets")])
+            if sheet is None:
+                ws = book.worksheets[0]
+            elif sheet in book.sheetnames:
+                ws = book[sheet]
+            else:
+                raise InputError([Problem(str(path), None, None, f"no sheet named {sheet!r}")])
+            rows = list(ws.iter_rows(values_only=True))  # read-only mode parses the XML here
+            title = ws.title
+        finally:
+            book.close()
+    except AuditError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - openpyxl, zipfile, zlib and the XML parser raise
+        # many types on a damaged part (BadZipFile, zlib.error, ParseError, TypeError...); all
+        # mean the same thing to the user.
         raise InputError([Problem(str(path), None, None,
-                                  f"not a readable .xlsx workbook ({type(exc).__name__})")]) from None
-    try:
-        if sheet is None:
-            ws = book.worksheets[0]
-        elif sheet in book.sheetnames:
-            ws = book[sheet]
-        else:
-            raise InputError([Problem(str(path), None, None, f"no sheet named {sheet!r}")])
-        rows = list(ws.iter_rows(values_only=True))
-        title = ws.title
-    finally:
-        book.close()
+                                  f"not a readable .xlsx workbook ({type(exc).__name__}); open it "
+                                  "in Excel and save it again")]) from None
     if not rows:
         raise InputError([Problem(str(path), None, None, "the sheet is empty", title)])
     header = [normalise_header(c) if c is not None else "" for c in rows[0]]
     width = max((i + 1 for i, c in enumerate(header) if c), default=0)
     header = header[:width]
+    _refuse_reserved(header, path, title)
     records, numbers = [], []
     for number, row in enumerate(rows[1:], start=2):
         cells = [_cell_text(v) for v in list(row)[:width]]

@@ -93,7 +93,7 @@ def _instructions(ws, reviewer: str, framework: Framework) -> None:
         ("3. Grey cells in the question columns do not apply to that case: leave them empty.",
          False),
         ("4. Dates (assessment, decision, victim contact) are asked only where they apply; "
-         "type them as dates (e.g. 14/03/2026). They are used to check timeliness.", False),
+         "type them as dates, day/month/year. They are used to check timeliness.", False),
         ("5. Use the note columns for anything the moderation meeting should know. Do not write "
          "names, dates of birth, addresses or other details that identify anyone.", False),
         ("6. If there is a 'Moderation' sheet, you are the second reviewer for those cases: "
@@ -274,8 +274,14 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
+    from audit_lib.privacy import configured_names, scan_workbook
+
     path = Path(path)
     name = str(path)
+    # Reviewers type notes: the identifier gate reads every sheet, name and comment first.
+    gate_problems = scan_workbook(path, names=configured_names())
+    if gate_problems:
+        raise InputError(gate_problems)
     book = load_workbook(path, read_only=True, data_only=True)
     problems: list[Problem] = []
     answers, dates = [], []

@@ -1,0 +1,386 @@
+"""Identifier gate: each kind is found (check digits too), never echoed; the allow-list holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+from openpyxl.comments import Comment
+
+from audit_lib import privacy
+from audit_lib.errors import ConfigError, InputError
+from audit_lib.privacy import (
+    KINDS, PrivacySettings, load_names, load_privacy_settings, scan_frame, scan_table,
+    scan_workbook,
+)
+from audit_lib.tables import read_table
+from conftest import SAMPLES, write_csv
+
+NO_ALLOWANCES = PrivacySettings()
+
+
+def kinds_in(text: str, names=(), column="note", settings=NO_ALLOWANCES) -> set[str]:
+    """The kinds of identifier found in one cell, read back from the Problems' messages."""
+    frame = pd.DataFrame({column: [text]})
+    problems = scan_frame(frame, "f.csv", names=names, settings=settings)
+    for p in problems:
+        assert text.strip() not in str(p), "a Problem echoed the value"
+        assert (p.file, p.row, p.column) == ("f.csv", 2, column)
+    return {kind for p in problems for kind, label in KINDS.items() if label in p.message}
+
+
+# --- NHS numbers: 943 476 5919 has weights 10..2 summing to 299; 299 mod 11 = 2; 11 - 2 = 9.
+@pytest.mark.parametrize("text", ["943 476 5919", "9434765919", "NHS no 943-476-5919."])
+def test_nhs_number_with_valid_check_digit_is_found(text):
+    assert kinds_in(text) == {"nhs_number"}
+
+
+@pytest.mark.parametrize("text", [
+    "943 476 5918",   # wrong check digit
+    "9434765960",     # 943476596: sum 309, 309 mod 11 = 1, check 10: no valid number exists
+    "1111111111",     # passes mod 11 but ten identical digits are never issued
+    "94347659190",    # 11 digits: part of a longer number
+    "943476591.9",    # a decimal number
+])
+def test_nhs_lookalikes_are_not_found(text):
+    assert "nhs_number" not in kinds_in(text)
+
+
+@pytest.mark.parametrize("text", ["AB123456C", "ab 12 34 56 c", "NI: JG 103759 A"])
+def test_ni_number_is_found(text):
+    assert kinds_in(text) == {"ni_number"}
+
+
+@pytest.mark.parametrize("text", [
+    "BG123456A",   # prefix never allocated
+    "QQ123456C",   # the example prefix: Q is never a first letter, so it is not a number
+    "DA123456A",   # D never first
+    "AO123456A",   # O never second
+    "AB123456E",   # suffix beyond D
+    "XAB123456C",  # inside a longer word
+])
+def test_ni_lookalikes_are_not_found(text):
+    assert "ni_number" not in kinds_in(text)
+
+
+# --- PNC: (12 then 0345678) = 120345678; mod 23 = 18; letters ZABCDEFGHJKLMNPQRTUVWXY[18] = U.
+@pytest.mark.parametrize("text", ["12/345678U", "pnc 2012/345678U", "12/0345678u",
+                                  "99/1G",        # 990000001 mod 23 = 7 -> G
+                                  "05/1234567W"])  # 51234567 mod 23 = 20 -> W
+def test_pnc_id_with_valid_check_letter_is_found(text):
+    assert kinds_in(text) == {"pnc_id"}
+
+
+@pytest.mark.parametrize("text", ["12/345678A", "12/345678S", "99/1H", "12/12345678U"])
+def test_pnc_lookalikes_are_not_found(text):
+    assert "pnc_id" not in kinds_in(text)
+
+
+@pytest.mark.parametrize("text", ["SW1A 1AA", "M1 1AE", "B33 8TH", "CR2 6XH", "DN55 1PT",
+                                  "lives at cr26xh now", "GIR 0AA"])
+def test_full_postcode_is_found(text):
+    assert kinds_in(text) == {"postcode"}
+
+
+@pytest.mark.parametrize("text", ["SW1A", "M1", "Q1 1AA", "SW1A 1CA", "AB1 2.1.1"])
+def test_partial_or_impossible_postcodes_are_not_found(text):
+    assert "postcode" not in kinds_in(text)
+
+
+@pytest.mark.parametrize("text", ["born 12/03/2009", "1.3.09", "12-03-2009", "12 March 2009",
+                                  "12th of Mar, 2009", "3-Sept-10", "March 12, 2009",
+                                  "2009-03-12", "2009-03-12T10:30:00", "2009/3/12"])
+def test_full_dates_are_found(text):
+    assert kinds_in(text) == {"date"}
+
+
+@pytest.mark.parametrize("text", ["March 2009", "12 March", "2.1.1", "3.3.3", "12/03",
+                                  "13/13/2009", "32/01/2009", "version 1.2.3", "score 12.5"])
+def test_partial_dates_and_ids_are_not_found(text):
+    assert kinds_in(text) == set()
+
+
+@pytest.mark.parametrize("text", ["020 7946 0000", "+44 7700 900123", "07700900123",
+                                  "(020) 7946-0000", "+44 (0)20 7946 0000", "tel 01632 960 000"])
+def test_uk_phone_numbers_are_found(text):
+    assert kinds_in(text) == {"phone"}
+
+
+@pytest.mark.parametrize("text", ["00123", "0123 45", "2009-03-12 2009-03-13"])
+def test_short_numbers_and_runs_of_dates_are_not_phones(text):
+    assert "phone" not in kinds_in(text)
+
+
+@pytest.mark.parametrize("text", ["jo.bloggs@example.org", "mail J_B+yjs@council.gov.uk now"])
+def test_email_addresses_are_found(text):
+    assert kinds_in(text) == {"email"}
+
+
+def test_at_signs_that_are_not_emails_are_not_found():
+    assert kinds_in("met @ school; rated a@b") == set()
+
+
+def test_names_match_whole_words_in_any_case():
+    names = ("Jo Bloggs", "O'Neill", "Sam")
+    assert kinds_in("seen by JO  BLOGGS today", names) == {"name"}
+    assert kinds_in("Mrs O\u2019Neill attended", names) == {"name"}
+    assert kinds_in("sam.", names) == {"name"}
+    assert kinds_in("Samantha and Jo Bloggsworth", names) == set()
+    assert kinds_in("seen by Jo Bloggs", ()) == set()
+
+
+@pytest.mark.parametrize("text", ["P-07975118859fc903", "P-3dec09ab12cd34ef", "P-1234567890abcdef",
+                                  "ref 07700900123x"])
+def test_identifier_shapes_inside_longer_words_are_not_flagged(text):
+    assert kinds_in(text) == set()
+
+
+def test_case_ids_question_ids_and_structured_dates_are_not_flagged():
+    frame = pd.DataFrame({"case_id": ["00123", "0417"], "question_id": ["2.1.1", "ROH.3"],
+                          "start_date": ["2026-03-02", "02/03/2026"], "answer": ["Yes", "N/A"],
+                          "_row": [2, 3]})
+    assert scan_frame(frame, "f.csv") == []  # packaged settings: start_date is structured
+    # A structured date column still may not hold other identifiers.
+    frame.loc[1, "start_date"] = "943 476 5919"
+    (problem,) = scan_frame(frame, "f.csv")
+    assert (problem.row, problem.column) == (3, "start_date")
+    assert "NHS number" in problem.message
+
+
+def test_structured_date_columns_match_headers_as_the_loaders_do():
+    frame = pd.DataFrame({"Victim Contact-Date": ["12/03/2009"], "note": ["12/03/2009"]})
+    (problem,) = scan_frame(frame, "f.csv")
+    assert problem.column == "note"
+
+
+def test_problems_give_file_sheet_row_column_and_kind_but_never_the_value():
+    frame = pd.DataFrame({"case_id": ["1", "2", "3"],
+                          "note": ["fine", "call 07700 900123 or jo@example.org", "fine"],
+                          "_row": [2, 5, 9]})
+    problems = scan_frame(frame, "answers.xlsx", sheet="PM01")
+    assert sorted((p.file, p.sheet, p.row, p.column) for p in problems) == [
+        ("answers.xlsx", "PM01", 5, "note")] * 2
+    assert sorted(p.message for p in problems) == [
+        "holds what looks like a UK phone number: remove it; the case reference is enough to "
+        "find the case",
+        "holds what looks like an email address: remove it; the case reference is enough to "
+        "find the case",
+    ]
+    text = "\n".join(str(p) for p in problems)
+    assert "07700" not in text and "example.org" not in text
+
+
+def test_rows_default_to_position_after_the_header():
+    frame = pd.DataFrame({"note": ["", "", "jo@example.org"]}, index=[10, 11, 12])
+    assert [p.row for p in scan_frame(frame, "f.csv")] == [4]
+
+
+def test_columns_and_skip_columns_choose_what_is_scanned():
+    frame = pd.DataFrame({"a": ["jo@example.org"], "b": ["jo@example.org"], "c": ["SW1A 1AA"]})
+    assert {p.column for p in scan_frame(frame, "f", columns=["a", "c", "zz"])} == {"a", "c"}
+    assert {p.column for p in scan_frame(frame, "f", skip_columns=["a"])} == {"b", "c"}
+
+
+def test_non_text_cells_are_checked_as_they_read():
+    frame = pd.DataFrame({"n": [9434765919.0, None], "d": [dt.datetime(2009, 3, 12), None]})
+    assert {(p.column, p.row) for p in scan_frame(frame, "f")} == {("n", 2), ("d", 2)}
+
+
+def test_many_hits_in_a_column_are_summarised():
+    frame = pd.DataFrame({"note": ["jo@example.org"] * 5, "_row": range(2, 7)})
+    problems = scan_frame(frame, "f", settings=PrivacySettings(max_reported_per_column=2))
+    assert [(p.row, p.message.endswith("(also in 3 more rows of this column, not listed)"))
+            for p in sorted(problems, key=lambda p: p.row or 0)] == [
+        (None, True), (2, False), (3, False)]
+
+
+def test_allowed_phrases_are_ignored_and_nothing_else():
+    allow = PrivacySettings(allowed_phrases=("01632 960000",))
+    assert kinds_in("YJS switchboard 01632 960000", settings=allow) == set()
+    both = "YJS SWITCHBOARD 01632 960000; mum on 07700 900123"
+    assert kinds_in(both, settings=allow) == {"phone"}
+
+
+def test_packaged_settings_list_the_case_facts_dates(tmp_path):
+    packaged = load_privacy_settings()
+    assert {"start_date", "assessment_date", "decision_date", "victim_contact_date",
+            "date"} <= packaged.structured_date_columns
+    assert packaged.allowed_phrases == ()
+    own = tmp_path / "privacy.yaml"
+    own.write_text("structured_date_columns: [Review Date]\nallowed_phrases: ['PO Box 1']\n"
+                   "max_reported_per_column: 5\n")
+    assert load_privacy_settings(own) == PrivacySettings(frozenset({"review_date"}),
+                                                         ("PO Box 1",), 5)
+
+
+@pytest.mark.parametrize("text", ["allowed_phrases: 3\n", "[1, 2]\n",
+                                  "max_reported_per_column: 0\n",
+                                  "structured_date_columns: ['']\n", "a: [\n"])
+def test_malformed_settings_are_a_config_error(tmp_path, text):
+    path = tmp_path / "privacy.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="privacy.yaml"):
+        load_privacy_settings(path)
+
+
+def test_load_names_reads_one_name_per_line(tmp_path, caplog):
+    path = tmp_path / "names.txt"
+    path.write_bytes("\ufeff# staff list\nJo  Bloggs\n\n  Sam \nJo Bloggs\nX\n".encode("utf-8"))
+    assert load_names(path) == ("Jo Bloggs", "Sam")
+    assert "skipped 1 name(s) of one character" in caplog.text
+    assert "X\n" not in caplog.text
+
+
+def test_load_names_refuses_missing_empty_and_non_utf8_lists(tmp_path):
+    with pytest.raises(ConfigError, match="names list not found"):
+        load_names(tmp_path / "nope.txt")
+    (tmp_path / "empty.txt").write_text("# nobody\n\n")
+    with pytest.raises(ConfigError, match="holds no names"):
+        load_names(tmp_path / "empty.txt")
+    (tmp_path / "latin.txt").write_bytes("Zo\xeb\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="UTF-8"):
+        load_names(tmp_path / "latin.txt")
+
+
+def test_every_input_read_is_gated_with_the_rows_a_user_sees(tmp_path):
+    path = write_csv(tmp_path / "answers.csv", ["Case ID", "Note"],
+                     [["00123", "fine"], ["", ""], ["00124", "seen at B33 8TH"]])
+    with pytest.raises(InputError) as err:
+        read_table(path, required=("case_id",))
+    (problem,) = err.value.problems
+    assert (problem.file, problem.row, problem.column) == (str(path), 4, "note")
+    assert "B33" not in str(err.value)
+
+
+def test_a_configured_names_list_is_refused_in_every_input(tmp_path, monkeypatch):
+    from audit_lib.privacy import NAMES_ENV, _cached_names
+
+    names = tmp_path / "names.txt"
+    names.write_text("Jordan Example\n")
+    path = write_csv(tmp_path / "answers.csv", ["case_id", "note"],
+                     [["00123", "Discussed with jordan example at supervision"]])
+    read_table(path, required=("case_id",))  # no names list configured: fine
+    monkeypatch.setenv(NAMES_ENV, str(names))
+    _cached_names.cache_clear()
+    with pytest.raises(InputError) as err:
+        read_table(path, required=("case_id",))
+    assert "name" in str(err.value).lower() and "Jordan" not in str(err.value)
+
+
+def test_the_shipped_samples_pass_the_gate():
+    for path in sorted(SAMPLES.glob("*.csv")):
+        table = read_table(path, required=())
+        assert scan_table(table) == [], path.name
+
+
+# --- Workbooks: hidden sheets, sheet names and comments.
+
+def _workbook(path: Path) -> Path:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Answers"
+    ws.append(["case_id", "note", "date"])
+    ws.append(["00123", "all fine", dt.datetime(2026, 3, 2)])
+    ws["B2"].comment = Comment("ask jo.bloggs@example.org", "QA")
+    hidden = book.create_sheet("Workings")
+    hidden.sheet_state = "hidden"
+    hidden["C7"] = "943 476 5919"
+    secret = book.create_sheet("Notes for Jo Bloggs")
+    secret.sheet_state = "veryHidden"
+    secret["A1"] = "12/03/2009"
+    book.save(path)
+    return path
+
+
+def test_scan_workbook_checks_hidden_sheets_sheet_names_and_comments(tmp_path):
+    path = _workbook(tmp_path / "answers.xlsx")
+    problems = scan_workbook(path, names=["Jo Bloggs"])
+    found = sorted((p.sheet or "", p.row or 0, p.column or "", p.message) for p in problems)
+    assert found == [
+        ("", 0, "", "the name of sheet number 3 holds what looks like a name from the names "
+                    "list: rename the sheet"),
+        ("Answers", 2, "B", "a cell comment holds what looks like an email address: remove it; "
+                            "the case reference is enough to find the case"),
+        ("Workings", 7, "C", "holds what looks like an NHS number: remove it; the case "
+                             "reference is enough to find the case (the sheet is hidden)"),
+        ("number 3 (name withheld)", 1, "A", "holds what looks like a full date (day, month and "
+                                             "year): remove it, or give the month and year only "
+                                             "(the sheet is hidden)"),
+    ]
+    text = "\n".join(str(p) for p in problems)
+    assert "Bloggs" not in text and "example.org" not in text and "5919" not in text
+    # The date under the 'date' header is a structured date, so it was not reported; and the
+    # workbook was not changed.
+    assert openpyxl.load_workbook(path).sheetnames == ["Answers", "Workings", "Notes for Jo Bloggs"]
+
+
+def test_scan_workbook_returns_container_problems_instead_of_opening(tmp_path):
+    path = _workbook(tmp_path / "answers.xlsm")
+    (problem,) = scan_workbook(path)
+    assert "macro-enabled" in problem.message
+    (missing,) = scan_workbook(tmp_path / "nope.xlsx")
+    assert missing.message == "file not found"
+
+
+def test_scan_workbook_reports_an_unreadable_workbook(tmp_path):
+    path = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "not xml <")
+    (problem,) = scan_workbook(path)
+    assert problem.message.startswith("not a readable .xlsx workbook")
+
+
+# --- Property: arbitrary text never crashes the gate.
+
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(st.text(max_size=80)
+                     | st.text(alphabet="0123456789 /-.,@+()ABGQUWZabq\u00a0", max_size=200),
+                     min_size=1, max_size=6),
+       names=st.lists(st.text(min_size=1, max_size=12), max_size=3))
+def test_scan_frame_never_crashes_on_arbitrary_text(texts, names):
+    frame = pd.DataFrame({"note": texts, "start_date": texts[::-1]})
+    problems = scan_frame(frame, "f.csv", names=names, settings=NO_ALLOWANCES)
+    assert all(p.row in range(2, len(texts) + 2) and p.column in frame.columns for p in problems)
+
+
+@pytest.mark.parametrize("unit", ["a.", "0 ", "a@", "1/", "AB1 ", "12 march ", "+44 ",
+                                  "a" * 7 + "@b."])
+def test_long_hostile_cells_are_scanned_quickly(unit):
+    frame = pd.DataFrame({"note": [unit * (60_000 // len(unit))] * 3})
+    start = time.perf_counter()
+    scan_frame(frame, "f.csv", names=["Jo Bloggs"], settings=NO_ALLOWANCES)
+    assert time.perf_counter() - start < 3  # linear: quadratic backtracking would take minutes
+
+
+# The fast pre-filters must pass every text the exact patterns match, or hits would be lost.
+# Texts are drawn near the shapes of identifiers, so that the exact patterns often match.
+_SHAPES = [r"[0-9]{3}[ \u00a0-]?[0-9]{3}[ \u00a0-]?[0-9]{4}",
+           r"[A-Za-z]{2}[ \u00a0]?[0-9]{2}[ \u00a0]?[0-9]{2}[ \u00a0]?[0-9]{2}[ \u00a0]?[A-Da-d]",
+           r"(\+44[ \u00a0]?(\(0\)[ \u00a0]?)?|\(?0)([ \u00a0\-()]{0,3}[0-9]){9,10}",
+           r"[0-9]{2,4}/[0-9]{1,7}[A-Za-z]",
+           r"[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}", r"[0-9]{4}[/.-][0-9]{1,2}[/.-][0-9]{1,2}",
+           r"[A-Za-z]{1,2}[0-9][0-9A-Za-z]?[ \u00a0]?[0-9][A-Za-z]{2}",
+           r"[0-9]{1,2}(st|nd|th)?([ \u00a0]+of)?[ \u00a0/.,-]{0,2}(jan|Feb|march|Sept|may)"
+           r"[ \u00a0/.,-]{0,2}[0-9]{2,4}",
+           r"(jan|March|sept)\.?[ \u00a0]+[0-9]{1,2}(st|th)?,?[ \u00a0]+[0-9]{2,4}"]
+_AROUND = st.text(alphabet="ab 1./-(", max_size=3)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.tuples(_AROUND, st.one_of([st.from_regex(s, fullmatch=True) for s in _SHAPES]),
+                      _AROUND).map("".join))
+def test_prefilters_pass_every_text_the_exact_patterns_match(text):
+    pairs = [(privacy._DIGIT_RUN, privacy._NHS), (privacy._DIGIT_RUN, privacy._NI),
+             (privacy._DIGIT_RUN, privacy._PHONE), (privacy._DIGIT_SEP_DIGIT, privacy._PNC),
+             (privacy._DIGIT_SEP_DIGIT, privacy._NUMERIC_DATE),
+             (privacy._INWARD_CODE, privacy._POSTCODE), (privacy._MONTH_WORD, privacy._TEXT_DATE)]
+    for prefilter, pattern in pairs:
+        if pattern.search(text):
+            assert prefilter.search(text) and privacy._HAS_DIGIT.search(text), pattern.pattern
