@@ -23,6 +23,8 @@ _SAMPLING = {"seed", "confidence", "margin", "size", "strata", "reviewers", "dou
              "min_size", "max_size", "victim_minimum", "min_per_stratum"}
 _TREND = {"sustained_quarters", "target_rating"}
 _DISCLOSURE = {"threshold"}
+#: Steps whose notebook a config may replace (pipeline.STEPS; not imported, to avoid a cycle).
+_NOTEBOOK_STEPS = {"sampling", "scoring", "triangulation", "report"}
 
 
 @dataclass
@@ -142,6 +144,10 @@ def load_config(path: str | Path) -> PeriodConfig:
     if not isinstance(notebooks, dict):
         problems.append("notebooks: must map step names to notebook files")
         notebooks = {}
+    unknown(notebooks, _NOTEBOOK_STEPS, "notebooks.")
+    for step, value in notebooks.items():
+        if not (base / str(value)).is_file():
+            problems.append(f"notebooks.{step}: file not found: {value}")
 
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,6 +110,7 @@ def staged_directory(out_dir: Path) -> Iterator[Path]:
     parent = out_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
+        recover_stranded(out_dir)
         stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging.", dir=parent))
         os.chmod(stage, _DIR_MODE)
     except OSError as exc:
@@ -124,29 +126,83 @@ def staged_directory(out_dir: Path) -> Iterator[Path]:
 def replace_directory(stage: Path, out_dir: Path) -> None:
     """Move the finished folder ``stage`` to ``out_dir``, replacing what was there.
 
+    On Linux the two folders are exchanged in one atomic step (``renameat2`` with
+    ``RENAME_EXCHANGE``), so a crash at any moment leaves either the old or the new results.
+    Elsewhere the old folder is first moved aside; if the process dies between the two moves,
+    the next run puts it back (`recover_stranded`).
+
     Raises
     ------
     OutputError
         If ``out_dir`` is a file or cannot be replaced; the previous folder is then restored.
     """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: exists and is not a folder; choose another --out.")
+    if out_dir.is_dir():
+        try:
+            exchanged = _exchange(stage, out_dir)
+        except OSError as exc:
+            raise OutputError(_describe(exc, out_dir)) from None
+        if exchanged:
+            shutil.rmtree(stage, ignore_errors=True)  # it now holds the previous results
+            logger.info("results written to %s", out_dir)
+            return
     old = None
     try:
         if out_dir.exists():
-            if not out_dir.is_dir():
-                raise OutputError(f"{out_dir}: exists and is not a folder; choose another --out.")
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
             os.replace(out_dir, old / out_dir.name)
         os.replace(stage, out_dir)
     except OSError as exc:
-        if old is not None and not out_dir.exists():
-            os.replace(old / out_dir.name, out_dir)
+        if old is not None:
+            with contextlib.suppress(OSError):
+                if not out_dir.exists():
+                    os.replace(old / out_dir.name, out_dir)
+                old.rmdir()
         raise OutputError(_describe(exc, out_dir)) from None
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     logger.info("results written to %s", out_dir)
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two folders where the system can (Linux); False where it cannot."""
+    if sys.platform != "linux":
+        return False
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(str(a)), at_fdcwd, os.fsencode(str(b)),
+                 rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):  # e.g. a file system without it
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def recover_stranded(out_dir: Path) -> None:
+    """Put back previous results left aside by a run that died in the middle of its swap."""
+    if out_dir.exists():
+        return
+    stranded = sorted(out_dir.parent.glob(f".{out_dir.name}.old.*/{out_dir.name}"),
+                      key=lambda p: p.stat().st_mtime)
+    if stranded:
+        os.replace(stranded[-1], out_dir)
+        shutil.rmtree(stranded[-1].parent, ignore_errors=True)
+        logger.warning("restored the previous results of %s left by an interrupted run",
+                       out_dir)
+
+
 def _describe(exc: OSError, where: Path) -> str:
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        blocker = next((p for p in (where, *where.parents) if p.is_file()), None)
+        if blocker is not None:
+            return f"{blocker}: exists and is not a folder; choose another --out."
     if exc.errno == errno.ENOSPC:
         return f"{where}: the disk is full; free some space and run again (nothing was changed)."
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):

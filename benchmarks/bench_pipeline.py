@@ -1,0 +1,138 @@
+"""Benchmark: `case-audit run` on the demo vs the same library calls in one plain Python process.
+
+Run: .venv/bin/python benchmarks/bench_pipeline.py [--repeats 3]
+Prints the median wall time of each, their ratio (the notebook overhead), each notebook's share
+of the run, and where the time goes: kernel start, imports, the work itself, HTML rendering.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import yaml  # noqa: E402
+
+
+def demo_config(tmp: Path) -> Path:
+    folder = tmp / "samples"
+    shutil.copytree(ROOT / "samples", folder, ignore=shutil.ignore_patterns("*.py"))
+    config = yaml.safe_load((ROOT / "samples" / "demo.yaml").read_text())
+    config.update(outputs="../outputs", history="../outputs/history.sqlite",
+                  internal="../outputs/internal")
+    path = folder / "demo.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def time_run(config: Path) -> tuple[float, dict]:
+    from audit_lib.pipeline import run
+
+    start = time.perf_counter()
+    result = run(config, progress=lambda _: None)
+    elapsed = time.perf_counter() - start
+    manifest = json.loads((result.period_dir / "manifest.json").read_text())
+    return elapsed, manifest["durations"]
+
+
+PLAIN = r'''
+import sys, time
+start = time.perf_counter()
+from pathlib import Path
+import pandas as pd
+from audit_lib.config import load_config
+from audit_lib.assignment import parse_reviewers
+from audit_lib.sampling import SamplingPlan
+from audit_lib.sample_files import sample_caseload, write_sample
+from audit_lib.scorecard import build_scorecard, write_scorecard
+from audit_lib.coverage import returns_check
+from audit_lib.fairness import publish_fairness
+from audit_lib.triangulation import run_triangulation
+from audit_lib import board_report as br
+from audit_lib.charts import key_question_chart, checks_chart, trend_chart, png_bytes
+from audit_lib.frameworks import load_framework
+imported = time.perf_counter()
+cfg = load_config(sys.argv[1]); out = Path(sys.argv[2]); s = cfg.sampling; i = cfg.inputs
+plan = SamplingPlan.from_settings(s["seed"], confidence=s["confidence"], margin=s["margin"],
+                                  strata=tuple(s["strata"]))
+sample = sample_caseload(i["caseload"], plan, parse_reviewers(s["reviewers"]), s["double_mark"])
+write_sample(sample, out / "sampling")
+card = build_scorecard(i["answers"], i["facts"], i["judgements"], cfg.framework, cfg.confidence,
+                       None, i["moderation"])
+write_scorecard(card, out / "scores")
+returned = pd.concat([card.answers.loc[card.answers["source"] == "reviewer"], card.moderation])
+returns_check(out / "sampling", returned)
+png_bytes(key_question_chart(card.key_questions, card.framework, cfg.confidence))
+png_bytes(checks_chart(card.local_checks, cfg.confidence))
+publish_fairness(card, out / "scores" / "moderation", out / "internal", 10, cfg.confidence)
+run_triangulation(i["register"], i["evidence"], out / "scores", out / "triangulation")
+fw = load_framework(cfg.framework)
+rows = br.trend_inputs(card.key_questions, fw, cfg.period, cfg.period_label,
+                       cfg.period_end.isoformat(), out / "none.sqlite", i["earlier_quarters"])
+trend, steady = br.trend_and_sustained(rows, fw, i["baseline"], cfg.confidence, "Good", 3)
+png_bytes(trend_chart(trend, fw))
+print(f"{imported - start:.3f} {time.perf_counter() - imported:.3f}")
+'''
+
+
+def time_plain(config: Path, out: Path) -> tuple[float, float, float]:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", PLAIN, str(config), str(out)], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    total = time.perf_counter() - start
+    imports, work = (float(x) for x in done.stdout.split())
+    return total, imports, work
+
+
+def time_kernel_start() -> float:
+    """Start the case-audit kernel and run one empty cell: the fixed cost per notebook."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from audit_lib.pipeline import ensure_kernel
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")])
+    start = time.perf_counter()
+    NotebookClient(nb, kernel_name=ensure_kernel()).execute()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    runs, plains, kernels, shares = [], [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        config = demo_config(Path(tmp))
+        for i in range(args.repeats):  # alternate the two, so drift hits both alike
+            elapsed, durations = time_run(config)
+            runs.append(elapsed)
+            shares.append(durations)
+            plains.append(time_plain(config, Path(tmp) / f"plain{i}"))
+            kernels.append(time_kernel_start())
+    run_median = statistics.median(runs)
+    plain_median = statistics.median(p[0] for p in plains)
+    print(f"case-audit run (4 notebooks + HTML): median {run_median:.1f} s over {args.repeats} runs")
+    print(f"plain Python, same library calls:    median {plain_median:.1f} s "
+          f"(imports {statistics.median(p[1] for p in plains):.1f} s, "
+          f"work {statistics.median(p[2] for p in plains):.1f} s)")
+    print(f"notebook overhead ratio: {run_median / plain_median:.1f} x")
+    print(f"kernel start + one empty cell: median {statistics.median(kernels):.1f} s per notebook")
+    last = shares[-1]
+    total = sum(d["execute_s"] + d["html_s"] for d in last.values())
+    for step, d in last.items():
+        print(f"  {d['notebook']:<28} execute {d['execute_s']:5.1f} s, HTML {d['html_s']:4.1f} s "
+              f"({(d['execute_s'] + d['html_s']) / total:.0%} of the notebooks' time)")
+
+
+if __name__ == "__main__":
+    main()
