@@ -127,3 +127,48 @@ def test_module_runs_with_python_m():
     result = subprocess.run([sys.executable, "-m", "audit_lib.cli", "frameworks"],
                             capture_output=True, text=True, check=False, cwd=ROOT)
     assert result.returncode == 0, result.stderr
+
+
+def test_triangulate_agreement_and_breakdown_commands(tmp_path, capsys):
+    scores = tmp_path / "scores"
+    assert main(["score", *DEMO_ARGS, "--out", str(scores)]) == 0
+    tri = tmp_path / "tri"
+    assert main(["triangulate", "--register", str(SAMPLES / "recommendations.yaml"),
+                 "--evidence", str(SAMPLES / "evidence.csv"), "--scores", str(scores),
+                 "--out", str(tri)]) == 0
+    assurance = pd.read_csv(tri / "assurance.csv")
+    assert set(assurance["judgement"]) <= {"corroborated", "contested", "single source",
+                                           "no evidence"}
+    assert "contested" in set(assurance["judgement"])
+    agree = tmp_path / "agree"
+    assert main(["agreement", *DEMO_ARGS[:-2], "--answers", str(SAMPLES / "moderation_marks.csv"),
+                 "--out", str(agree)]) == 0
+    table = pd.read_csv(agree / "agreement.csv", dtype={"question_id": str})
+    assert list(table.columns)[:7] == ["question_id", "n_cases", "pct_agreement", "cohen_kappa",
+                                       "kappa_ci_low", "kappa_ci_high", "krippendorff_alpha"]
+    assert table["question_id"].iloc[-1] == "ALL"
+    out = capsys.readouterr().out
+    assert "double-marked case(s)" in out
+    brk = tmp_path / "brk"
+    assert main(["breakdown", *DEMO_ARGS[:-2], "--facts", str(SAMPLES / "case_facts.csv"),
+                 "--by", "sex", "--out", str(brk)]) == 0
+    published = pd.read_csv(brk / "breakdown_sex.csv", dtype=str, keep_default_na=False)
+    counts = published["n_applicable"]
+    shown = pd.to_numeric(counts[counts != "[c]"])
+    assert (shown >= 10).all()  # nothing under the threshold is published
+
+
+def test_pseudonymise_command(tmp_path, capsys):
+    key = tmp_path.parent / f"{tmp_path.name}-key.txt"
+    key.write_text("ab" * 32)
+    out = tmp_path / "pseudo.csv"
+    assert main(["pseudonymise", "--key-file", str(key), "--in", str(SAMPLES / "case_facts.csv"),
+                 "--out", str(out)]) == 0
+    ids = pd.read_csv(out, dtype=str)["case_id"]
+    assert ids.str.fullmatch(r"P-[0-9a-f]{16}").all()
+    assert "key id" in capsys.readouterr().out
+    short = tmp_path.parent / f"{tmp_path.name}-short.txt"
+    short.write_text("abcd")
+    assert main(["pseudonymise", "--key-file", str(short), "--in",
+                 str(SAMPLES / "case_facts.csv"), "--out", str(tmp_path / "x.csv")]) == 2
+    assert "secrets.token_hex" in capsys.readouterr().err
