@@ -66,7 +66,7 @@ def run_one(config: str, retries: int = 2) -> dict:
             row.update(status="ok", results=str(result.period_dir), message="")
             break
         except AuditError as exc:
-            row["message"] = str(exc).strip().splitlines()[0]
+            row["message"] = _short(str(exc))
             if not any(hint in str(exc) for hint in KERNEL_RACE_HINTS) or attempt > retries:
                 break
         except Exception as exc:  # a crash in one service must not stop the batch
@@ -76,6 +76,13 @@ def run_one(config: str, retries: int = 2) -> dict:
         time.sleep(0.5 * attempt)  # let the other kernel finish starting
     row["seconds"] = round(time.perf_counter() - start, 2)
     return row
+
+
+def _short(message: str, limit: int = 400) -> str:
+    """The first lines of an error (where and why) on one line, for the summary table."""
+    lines = [line.strip(" -") for line in message.strip().splitlines() if line.strip()]
+    text = " | ".join(lines[:3])
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def run_batch(configs: list[Path], jobs: int | None = None,

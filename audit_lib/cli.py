@@ -189,6 +189,26 @@ def _parser() -> argparse.ArgumentParser:
                         help="column to pseudonymise (default case_id)")
     pseudo.set_defaults(handler=_pseudonymise)
 
+    synth = sub.add_parser("synth", help="generate synthetic, fictional data for tests and "
+                           "benchmarks",
+                           description="Deterministic synthetic services: caseloads, answers, "
+                           "moderation, evidence and history, as runnable period folders or one "
+                           "long answers file.")
+    synth.add_argument("--services", type=int, default=3, metavar="N",
+                       help="number of services (default 3)")
+    synth.add_argument("--quarters", type=int, default=5, metavar="Q",
+                       help="quarters per service, the latest 2026 Q2 (default 5)")
+    synth.add_argument("--cases", type=int, default=300, metavar="C",
+                       help="cases per service and quarter (default 300)")
+    synth.add_argument("--seed", type=int, default=0, metavar="S",
+                       help="random seed; the same seed gives the same files")
+    synth.add_argument("--out", metavar="DIR", help="folder for one runnable bundle per service")
+    synth.add_argument("--answers-only", metavar="FILE",
+                       help="write only the long answers CSV (and FILE's _facts.csv) for "
+                       "benchmarks")
+    _framework_options(synth)
+    synth.set_defaults(handler=_synth)
+
     frameworks = sub.add_parser("frameworks", help="list installed frameworks and check sets")
     frameworks.set_defaults(handler=_frameworks)
     return parser
@@ -338,6 +358,13 @@ def _pseudonymise(args: argparse.Namespace) -> int:
     print(f"Pseudonymised {result.rows} rows ({result.blank} blank) into {result.out_path}; "
           f"key id {result.key_id}")
     return 0
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from audit_lib.synth import synth_main
+
+    return synth_main(args.services, args.quarters, args.cases, args.seed, out=args.out,
+                      answers_only=args.answers_only, framework=args.framework)
 
 
 def _validate(args: argparse.Namespace) -> int:

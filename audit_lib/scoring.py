@@ -29,7 +29,11 @@ def wilson_interval(n_yes, n, confidence: float = 0.95) -> tuple[np.ndarray, np.
     ok = n > 0
     if ok.any():
         lo, hi = proportion_confint(n_yes[ok], n[ok], alpha=1 - confidence, method="wilson")
-        low[ok], high[ok] = np.asarray(lo) * 100, np.asarray(hi) * 100
+        # Rounding can leave the limit a hair inside the share at 0% or 100% (e.g. 100 -
+        # 1e-14); the interval must always contain its share.
+        share = n_yes[ok] / n[ok] * 100
+        low[ok] = np.minimum(np.asarray(lo) * 100, share)
+        high[ok] = np.maximum(np.asarray(hi) * 100, share)
     return low, high
 
 

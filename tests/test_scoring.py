@@ -539,3 +539,12 @@ def test_tally_counts_every_key_combination_with_or_without_categoricals():
     scored = score_groups(frame, ["service"])
     # A: 1 Yes of 2 applicable = 50%; B: 2 of 2 = 100%
     assert scored["pct_yes"].tolist() == [50.0, 100.0]
+
+
+def test_interval_always_contains_its_share_at_0_and_100_percent():
+    from audit_lib.scoring import wilson_interval
+
+    for n in range(1, 200):
+        low, high = wilson_interval([0, n], [n, n])
+        assert low[0] == 0 and high[1] == 100 or (low[0] <= 0 and high[1] >= 100)
+        assert high[0] >= 0 and low[1] <= 100

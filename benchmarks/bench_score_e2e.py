@@ -1,0 +1,69 @@
+"""Benchmark: `case-audit score` on 1 million answer rows from CSV vs a DuckDB process.
+
+Run: .venv/bin/python benchmarks/bench_score_e2e.py [--repeats 5]
+Both are timed as whole processes, alternating, on the same CSV files: ours validates the
+answers and facts (every check, the identifier gate included), derives date checks, scores with
+Wilson intervals and writes the results; DuckDB runs the core aggregation (count and Yes count
+per question, N/A excluded) with `read_csv`. Start-up costs count. Target (issue): at most 2 x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DUCKDB = """
+import duckdb, sys
+rows = duckdb.sql(f\"\"\"
+SELECT question_id, count(*) FILTER (WHERE answer <> 'N/A') AS n_applicable,
+       count(*) FILTER (WHERE answer = 'Yes') AS n_yes
+FROM read_csv('{sys.argv[1]}', all_varchar = true) GROUP BY question_id\"\"\").fetchall()
+print(len(rows))
+"""
+
+
+def timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--services", type=int, default=15)
+    args = parser.parse_args()
+    from audit_lib.synth import write_answers_only
+
+    with tempfile.TemporaryDirectory() as tmp:
+        answers, facts, n = write_answers_only(Path(tmp) / "answers.csv", args.services, 12, 309,
+                                               seed=3)
+        print(f"{n:,} answer rows in {answers.stat().st_size / 2**20:.0f} MiB of CSV")
+        ours_cmd = [str(Path(sys.executable).parent / "case-audit"), "score", "--answers",
+                    str(answers), "--facts", str(facts), "--out", str(Path(tmp) / "scores")]
+        duck_cmd = [sys.executable, "-c", DUCKDB, str(answers)]
+        ours, theirs = [], []
+        for _ in range(args.repeats):
+            ours.append(timed(ours_cmd))
+            theirs.append(timed(duck_cmd))
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import audit_lib.scorecard, statsmodels.stats."
+                        "proportion, pandera.pandas"], check=True, cwd=ROOT)
+        imports = time.perf_counter() - start
+    ours_m, theirs_m = statistics.median(ours), statistics.median(theirs)
+    print(f"case-audit score: median {ours_m:.2f} s; DuckDB process: median {theirs_m:.2f} s "
+          f"({args.repeats} alternating runs)")
+    print(f"ratio {ours_m / theirs_m:.2f} x (target <= 2 x); start-up and imports alone: "
+          f"{imports:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
