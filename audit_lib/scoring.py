@@ -60,21 +60,22 @@ def tally(answers: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
             codes.append(code)
             uniques.append(unique)
     shape = tuple(max(len(u), 1) for u in uniques)
-    flat = np.ravel_multi_index(codes, shape) if keys else np.zeros(len(answers), dtype=np.int64)
     size = int(np.prod(shape)) if keys else 1
+    # The answer becomes a last key (0 Yes, 1 No, 2 anything else), so one bincount over the
+    # combined index counts everything in a single pass over the rows.
     answer = answers["answer"]
     if isinstance(answer.dtype, pd.CategoricalDtype):
-        lookup = np.array([c == YES for c in answer.cat.categories] + [False])
-        yes = lookup[answer.cat.codes.to_numpy()]
-        lookup = np.array([c in (YES, NO) for c in answer.cat.categories] + [False])
-        applicable = lookup[answer.cat.codes.to_numpy()]
+        lookup = np.array([0 if c == YES else 1 if c == NO else 2
+                           for c in answer.cat.categories] + [2], dtype=np.int64)
+        kind = lookup[answer.cat.codes.to_numpy()]
     else:
         values = answer.to_numpy()
-        yes = values == YES
-        applicable = yes | (values == NO)
-    seen = np.bincount(flat, minlength=size) > 0
-    n = np.bincount(flat[applicable], minlength=size)
-    n_yes = np.bincount(flat[yes], minlength=size)
+        kind = np.where(values == YES, 0, np.where(values == NO, 1, 2))
+    flat = np.ravel_multi_index((*codes, kind), shape + (3,)) if keys else kind
+    counts = np.bincount(flat, minlength=size * 3).reshape(size, 3)
+    seen = counts.sum(axis=1) > 0
+    n = counts[:, 0] + counts[:, 1]
+    n_yes = counts[:, 0]
     cells = np.flatnonzero(seen)
     out = {key: unique[idx] for key, unique, idx in
            zip(keys, uniques, np.unravel_index(cells, shape))} if keys else {}
