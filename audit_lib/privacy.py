@@ -255,16 +255,24 @@ def scan_frame(
     labels = {i: str(frame.columns[i]) for i in positions}
     structured = settings.structured_date_columns
     dated = {i for i in positions if normalise_header(labels[i]) in structured}
-    cells = _stack([frame.iloc[:, i] for i in positions], positions)
+    # Each distinct value of a column is checked once: answers files repeat a few values
+    # (question ids, Yes / No, reviewer codes) over millions of rows.
+    codes, distinct = {}, []
+    for i in positions:
+        codes[i], uniques = pd.factorize(frame.iloc[:, i], use_na_sentinel=True)
+        distinct.append(pd.Series(np.asarray(uniques, dtype=object)))
+    cells = _stack(distinct, positions)
     hits = find_identifiers(cells, names, settings=settings,
                             dates_allowed=cells.index.get_level_values(0).isin(list(dated)))
+    row_numbers = rows.to_numpy()
     problems = []
     for kind, index in hits.items():
         found = pd.DataFrame({"position": index.get_level_values(0),
-                              "row": rows.to_numpy()[index.get_level_values(1)]})
+                              "value": index.get_level_values(1)})
         for position, group in found.groupby("position", sort=True):
+            matched = np.isin(codes[int(position)], group["value"].to_numpy())
             problems += _located(file, sheet, labels[int(position)], kind,
-                                 sorted(int(r) for r in group["row"]), settings)
+                                 sorted(int(r) for r in row_numbers[matched]), settings)
     return problems
 
 
