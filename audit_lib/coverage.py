@@ -68,9 +68,9 @@ def summarise_returns(sample: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def returns_check(sample_dir: str | Path, returned: pd.DataFrame
-                  ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """Compare returned marks with the sample written by ``case-audit sample``.
+def returns_check(sample_dir: str | Path, card) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Compare a score card's returned marks (primary and moderation, not the answers derived
+    from dates) with the sample written by ``case-audit sample``.
 
     Returns
     -------
@@ -82,5 +82,7 @@ def returns_check(sample_dir: str | Path, returned: pd.DataFrame
     if not path.is_file():
         return None
     sample = pd.read_csv(path, dtype=str, keep_default_na=False)
+    returned = pd.concat([card.answers.loc[card.answers["source"] == "reviewer"],
+                          card.moderation], ignore_index=True)
     gaps = check_returns(sample, returned)
     return summarise_returns(sample, gaps), gaps

@@ -88,3 +88,15 @@ def funnel_limits(rate, n, level: float) -> tuple[np.ndarray, np.ndarray]:
         low = np.where(n > 0, binom.ppf(alpha, n, rate) / n, np.nan)
         high = np.where(n > 0, binom.ppf(1 - alpha, n, rate) / n, np.nan)
     return low, high
+
+
+def share_table(latest: pd.DataFrame) -> pd.DataFrame:
+    """Services as rows, key questions as columns: each latest share, rounded to whole %."""
+    table = latest.pivot_table(index="service", columns="question_id", values="pct_yes")
+    return table.round(0).reset_index()
+
+
+def lowest_questions(latest: pd.DataFrame, count: int = 3) -> list[str]:
+    """The key questions with the lowest regional rate: where a funnel plot helps most."""
+    regional = latest.groupby("question_id")["regional_pct"].first().sort_values()
+    return list(regional.index[:count])
