@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib.frameworks import Framework
-from audit_lib.outputs import write_csv
 from audit_lib.report import percent_view, table_html
 from audit_lib.history import load_earlier_quarters, load_history, period_results
 from audit_lib.trends import load_baseline, sustained, trend_table
@@ -84,14 +83,6 @@ def caveat_html(confidence: float) -> str:
         f"interval ({confidence:.0%} Wilson); where a rating's interval crosses a band "
         "threshold the report says the band is not certain.</p>"
     )
-
-
-def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> None:
-    """Write the report's own tables as CSV (atomically, spreadsheet-safe)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, frame in tables.items():
-        write_csv(frame, out / f"{name}.csv")
 
 
 def conflicts_html(conflicts: pd.DataFrame | None) -> str:

@@ -8,11 +8,10 @@ import sqlite3
 from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
 
 from audit_lib.errors import InputError, OutputError
 from audit_lib.tables import read_table
-from audit_lib.validation import is_date, mask_problems, not_blank, schema_problems
+from audit_lib.validation import count_problems, is_date, not_blank, schema_problems
 
 logger = logging.getLogger(__name__)
 
@@ -113,18 +112,11 @@ def load_earlier_quarters(path: str | Path, framework: str) -> pd.DataFrame:
     table = read_table(path, ("period", "period_end", "question_id", "n_applicable", "n_yes"),
                        ("period_label",))
     frame = table.frame
-    digits = r"^\d+$"
     problems = schema_problems(table, {
         "period": [not_blank()],
         "period_end": [not_blank(), is_date()],
         "question_id": [not_blank()],
-        "n_applicable": [pa.Check.str_matches(digits, error="must be a whole number")],
-        "n_yes": [pa.Check.str_matches(digits, error="must be a whole number")],
-    })
-    numeric = frame["n_applicable"].str.fullmatch(r"\d+") & frame["n_yes"].str.fullmatch(r"\d+")
-    too_many = numeric & (pd.to_numeric(frame["n_yes"], errors="coerce")
-                          > pd.to_numeric(frame["n_applicable"], errors="coerce"))
-    problems += mask_problems(table, too_many, "n_yes", "more Yes answers than applicable cases")
+    }) + count_problems(table)
     if problems:
         raise InputError(problems)
     out = frame.copy()

@@ -56,6 +56,18 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
         spreadsheet_safe(frame).to_csv(tmp, index=False, lineterminator="\n")
 
 
+def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
+    """Write each frame as ``<name>.csv`` in ``folder`` (created if needed); return the paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, frame in tables.items():
+        path = folder / (name if name.endswith(".csv") else f"{name}.csv")
+        write_csv(frame, path)
+        paths.append(path)
+    return paths
+
+
 def write_json(data: dict, path: Path) -> None:
     """Write ``data`` as indented JSON, atomically."""
     with atomic_path(path) as tmp:

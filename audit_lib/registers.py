@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from audit_lib.errors import ConfigError, InputError, Problem
+from audit_lib.errors import ConfigError, InputError
 from audit_lib.frameworks import normalise_category
-from audit_lib.tables import ROW, Table, read_table
+from audit_lib.tables import ROW, read_table
 from audit_lib.validation import (
     is_date,
     mask_problems,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import pandas as pd
 
 from audit_lib.assignment import Reviewer, assign_reviewers
 from audit_lib.caseload import load_caseload

@@ -16,7 +16,7 @@ from audit_lib.errors import ConfigError, InputError, Problem
 from audit_lib.facts import load_facts, merge_dates
 from audit_lib.frameworks import LOCAL_CHECKS_ID, Framework, load_framework
 from audit_lib.judgements import load_judgements
-from audit_lib.outputs import staged_directory, write_csv, write_json
+from audit_lib.outputs import staged_directory, write_json, write_tables
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +185,6 @@ def write_scorecard(card: ScoreCard, out_dir: str | Path) -> list[Path]:
     if card.local_checks is not None:
         tables["local_checks.csv"] = card.local_checks
     with staged_directory(out_dir) as stage:
-        for name, frame in tables.items():
-            write_csv(frame, stage / name)
+        write_tables(tables, stage)
         write_json(card.overall, stage / "overall.json")
     return [out_dir / name for name in [*tables, "overall.json"]]

@@ -12,7 +12,7 @@ from audit_lib.errors import InputError
 from audit_lib.frameworks import Framework
 from audit_lib.scoring import wilson_interval
 from audit_lib.tables import read_table
-from audit_lib.validation import mask_problems, not_blank, schema_problems
+from audit_lib.validation import count_problems, not_blank, schema_problems
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +32,7 @@ def load_baseline(path: str | Path) -> pd.DataFrame:
     """
     table = read_table(path, ("question_id", "n_applicable", "n_yes"), ("note",))
     frame = table.frame
-    problems = schema_problems(table, {"question_id": [not_blank()]})
-    for column in ("n_applicable", "n_yes"):
-        problems += mask_problems(table, ~frame[column].str.fullmatch(r"\d+"), column,
-                                  "must be a whole number")
-    ok = frame["n_applicable"].str.fullmatch(r"\d+") & frame["n_yes"].str.fullmatch(r"\d+")
-    over = ok & (pd.to_numeric(frame["n_yes"], errors="coerce")
-                 > pd.to_numeric(frame["n_applicable"], errors="coerce"))
-    problems += mask_problems(table, over, "n_yes", "more Yes answers than applicable cases")
+    problems = schema_problems(table, {"question_id": [not_blank()]}) + count_problems(table)
     if problems:
         raise InputError(problems)
     out = pd.DataFrame({"question_id": frame["question_id"].str.upper(),

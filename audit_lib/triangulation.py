@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 
 from audit_lib.errors import ConfigError, InputError, Problem
-from audit_lib.outputs import atomic_path, staged_directory, write_csv
+from audit_lib.outputs import atomic_path, staged_directory, write_tables
 from audit_lib.registers import (
     DIRECTIONS,
     EVIDENCE_FRAME_COLUMNS,
@@ -700,8 +700,7 @@ def write_triangulation(result: TriangulationResult, out_dir: str | Path) -> lis
         "themes.csv": result.themes,
     }
     with staged_directory(out_dir) as stage:
-        for name, frame in tables.items():
-            write_csv(frame, stage / name)
+        write_tables(tables, stage)
         figure = plot_matrix(result)
         with atomic_path(stage / "triangulation_heatmap.png") as tmp:
             figure.savefig(tmp, format="png", dpi=200)

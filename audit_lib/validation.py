@@ -91,3 +91,18 @@ def parse_dates(s: pd.Series) -> pd.Series:
             break
         out[missing] = pd.to_datetime(s[missing], format=fmt, errors="coerce")
     return out
+
+
+def count_problems(table: Table, total: str = "n_applicable", part: str = "n_yes"
+                   ) -> list[Problem]:
+    """Problems with two count columns: each a whole number, and ``part`` at most ``total``."""
+    frame = table.frame
+    whole = {c: frame[c].str.fullmatch(r"\d+").fillna(False).astype(bool) for c in (total, part)}
+    problems = []
+    for column, ok in whole.items():
+        problems += mask_problems(table, ~ok, column, "must be a whole number")
+    both = whole[total] & whole[part]
+    over = both & (pd.to_numeric(frame[part], errors="coerce")
+                   > pd.to_numeric(frame[total], errors="coerce"))
+    problems += mask_problems(table, over, part, "more Yes answers than applicable cases")
+    return problems
