@@ -122,6 +122,12 @@ def _read_csv(path: Path) -> pd.DataFrame:
     # pandas renames a repeated header ("a", "a.1"); use the header as written, so that
     # read_table can report the repeat.
     header = _csv_header(path, encoding)
+    if len(header) == 1:
+        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+            if sep in header[0]:
+                raise InputError([Problem(str(path), 1, None, f"the columns are separated by "
+                                          f"{name}, not commas; save the file as 'CSV (comma "
+                                          "delimited)'")])
     if len(header) == len(frame.columns):
         frame.columns = header
     for i in range(len(frame.columns)):

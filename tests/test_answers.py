@@ -118,3 +118,10 @@ def test_without_facts_column_checks_still_run(tmp_path, questions):
     with pytest.raises(InputError) as err:
         load_answers([path], questions, None)
     assert [(p.row, p.column) for p in err.value.problems] == [(2, "answer")]
+
+
+def test_semicolon_separated_file_gets_a_clear_message(tmp_path, questions, facts):
+    path = tmp_path / "a.csv"
+    path.write_text("case_id;reviewer;question_id;answer\n00123;PM01;2.1.1;Yes\n")
+    with pytest.raises(InputError, match="separated by semicolons"):
+        load_answers([path], questions, facts)
