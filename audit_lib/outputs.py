@@ -123,8 +123,8 @@ def staged_directory(out_dir: Path) -> Iterator[Path]:
     try:
         parent.mkdir(parents=True, exist_ok=True)
         recover_stranded(out_dir)
-        stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging.", dir=parent))
-        os.chmod(stage, _DIR_MODE)
+        check_replaceable(out_dir)
+        stage = make_stage(out_dir)
     except OSError as exc:
         raise OutputError(_describe(exc, parent)) from None
     try:
@@ -133,6 +133,37 @@ def staged_directory(out_dir: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+#: Written into every results folder: a folder without it is never replaced, so a mistyped
+#: --out cannot wipe a folder of inputs or other work.
+MARKER = ".case-audit-output"
+
+
+def check_replaceable(out_dir: Path) -> None:
+    """Refuse to replace a folder that holds files case-audit did not write.
+
+    Raises
+    ------
+    OutputError
+        If ``out_dir`` is a file, or a non-empty folder without case-audit's marker.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: exists and is not a folder; choose another --out.")
+    if out_dir.is_dir() and not (out_dir / MARKER).exists() and any(out_dir.iterdir()):
+        raise OutputError(f"{out_dir}: this folder already holds files case-audit did not "
+                          "write, and results replace the whole folder; choose a new or empty "
+                          "folder (nothing was changed).")
+
+
+def make_stage(out_dir: Path) -> Path:
+    """Create the staging folder for ``out_dir`` (beside it), marked as case-audit's."""
+    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging.", dir=out_dir.parent))
+    os.chmod(stage, _DIR_MODE)
+    (stage / MARKER).write_text("Written by case-audit: this folder is replaced by each run.\n",
+                                encoding="utf-8")
+    return stage
 
 
 def replace_directory(stage: Path, out_dir: Path) -> None:

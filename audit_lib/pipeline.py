@@ -9,7 +9,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +18,9 @@ from pathlib import Path
 from audit_lib.config import PeriodConfig, load_config
 from audit_lib.errors import AuditError, ConfigError
 from audit_lib.fingerprints import fingerprint
-from audit_lib.outputs import replace_directory, write_json
+from audit_lib.outputs import (
+    check_replaceable, make_stage, recover_stranded, replace_directory, write_json,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +181,9 @@ def run(config_path: str | Path, only: str | None = None,
         os.environ[NAMES_ENV] = str(cfg.inputs["names"])
     inputs_before = hash_inputs(cfg)
     cfg.outputs.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{cfg.period}.staging.", dir=cfg.outputs))
+    recover_stranded(cfg.period_dir)
+    check_replaceable(cfg.period_dir)
+    stage = make_stage(cfg.period_dir)
     if only and cfg.period_dir.is_dir():  # keep the other steps' results from the last run
         shutil.copytree(cfg.period_dir, stage, dirs_exist_ok=True)
     started = dt.datetime.now(dt.timezone.utc)

@@ -210,6 +210,9 @@ def pseudonymise_file(
     if out_path.suffix.lower() != ".csv":
         raise ConfigError(f"{out_path}: the pseudonymised file is written as CSV; "
                           "give a .csv name.")
+    if out_path.resolve() == Path(in_path).resolve():
+        raise ConfigError(f"{out_path}: would overwrite the file being read, and the original "
+                          "references could not be recovered; give another --out.")
     key = load_key(key_file, forbidden_dirs)
     check_input_file(in_path)
     table = read_table(in_path, required=(column,))

@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 
 from audit_lib.errors import ConfigError, InputError, Problem
-from audit_lib.outputs import atomic_path, staged_directory, write_tables
+from audit_lib.outputs import MARKER, atomic_path, staged_directory, write_tables
 from audit_lib.registers import (
     DIRECTIONS,
     EVIDENCE_FRAME_COLUMNS,
@@ -706,7 +706,7 @@ def write_triangulation(result: TriangulationResult, out_dir: str | Path) -> lis
             figure.savefig(tmp, format="png", dpi=200)
         with atomic_path(stage / "triangulation_rules.yaml") as tmp:
             tmp.write_text(result.rules.text, encoding="utf-8")
-        names = sorted(p.name for p in stage.iterdir())
+        names = sorted(p.name for p in stage.iterdir() if p.name != MARKER)
     return [out_dir / name for name in names]
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from audit_lib.cli import main
+from audit_lib.outputs import MARKER
 from conftest import ROOT, SAMPLES
 
 ANSWERS = sorted(SAMPLES.glob("answers_*.csv"))
@@ -23,7 +24,7 @@ EXPECTED = ROOT / "tests" / "expected" / "demo"
 def test_score_writes_the_contracted_files(tmp_path, capsys):
     out = tmp_path / "scores"
     assert main(["score", *DEMO_ARGS, "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == [
+    assert sorted(p.name for p in out.iterdir() if p.name != MARKER) == [
         "conflicts.csv", "derived_checks.csv", "key_questions.csv", "local_checks.csv",
         "overall.json", "standards.csv"]
     kq = pd.read_csv(out / "key_questions.csv", dtype={"question_id": str, "standard_id": str})
@@ -172,3 +173,16 @@ def test_pseudonymise_command(tmp_path, capsys):
     assert main(["pseudonymise", "--key-file", str(short), "--in",
                  str(SAMPLES / "case_facts.csv"), "--out", str(tmp_path / "x.csv")]) == 2
     assert "secrets.token_hex" in capsys.readouterr().err
+
+
+def test_out_never_replaces_a_folder_of_inputs_or_other_work(tmp_path, capsys):
+    inputs = tmp_path / "quarter"
+    inputs.mkdir()
+    for name in ("answers_PM01.csv", "case_facts.csv"):
+        shutil.copy(SAMPLES / name, inputs / name)
+    (inputs / "notes.docx").write_bytes(b"someone's work")
+    before = {p.name: p.read_bytes() for p in inputs.iterdir()}
+    assert main(["score", "--answers", str(inputs / "answers_PM01.csv"),
+                 "--facts", str(inputs / "case_facts.csv"), "--out", str(inputs)]) == 2
+    assert "holds files case-audit did not write" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in inputs.iterdir()} == before

@@ -19,7 +19,7 @@ import pytest
 from audit_lib.cli import main
 from audit_lib.errors import OutputError
 from audit_lib.outputs import (
-    atomic_path, recover_stranded, staged_directory, write_csv, write_json,
+    MARKER, atomic_path, recover_stranded, staged_directory, write_csv, write_json,
 )
 from conftest import ROOT, SAMPLES
 
@@ -41,7 +41,7 @@ OLD_JSON = b'{\n  "rating": "Good"\n}\n'
 def contents(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` by relative path, with its bytes."""
     return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MARKER}
 
 
 def hidden(folder: Path) -> list[str]:
@@ -143,6 +143,7 @@ def previous(tmp_path, clean_scores) -> Path:
     """A results folder from an earlier run, as a rerun finds it."""
     out = tmp_path / "scores"
     out.mkdir()
+    (out / MARKER).write_text("results of an earlier run\n")
     for name, data in clean_scores.items():
         (out / name).write_bytes(data)
     return out
