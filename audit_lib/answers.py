@@ -136,7 +136,8 @@ def load_answers_and_dates(
     return answers, typed
 
 
-def _locate(row: dict, column: str | None, message: str) -> Problem:
+def locate(row: dict, column: str | None, message: str) -> Problem:
+    """A Problem located at an answers row (file, sheet, row) and the given column."""
     sheet = row["_sheet"]
     return Problem(row["_file"], int(row[ROW]), column, message,
                    sheet if isinstance(sheet, str) else None)
@@ -170,7 +171,7 @@ def _duplicate_problems(answers, questions, keys) -> list[Problem]:
     for row in answers.loc[dup].to_dict("records"):
         origin = first.loc[tuple(row[k] for k in keys)]
         column = "question_id" if row["_column"] == "answer" else "case_id"
-        problems.append(_locate(
+        problems.append(locate(
             row, column, f"this case already has an answer to this question{who} "
             f"({origin['_file']}, row {origin[ROW]})"))
     return problems
@@ -184,7 +185,7 @@ def _cross_problems(answers, questions, facts) -> list[Problem]:
 
     def located(mask: pd.Series, column: str | None, message: str) -> None:
         for row in answers.loc[mask & valid].to_dict("records"):
-            problems.append(_locate(row, column or row["_column"], message))
+            problems.append(locate(row, column or row["_column"], message))
 
     known_case = answers["case_id"].isin(facts["case_id"])
     located(~known_case, "case_id", "case is not in the case-facts file")

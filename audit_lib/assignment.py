@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from audit_lib.errors import ConfigError
+from audit_lib.frameworks import normalise_category
 from audit_lib.sampling import random_keys
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ def parse_reviewers(spec: str | list[str]) -> list[Reviewer]:
     reviewers, seen = [], set()
     for item in items:
         name, _, team = str(item).strip().partition(":")
-        name, team = name.strip(), team.strip().lower() or None
+        # Teams are compared as the caseload's are normalised ("North-East" = "north east").
+        name, team = name.strip(), normalise_category(team) or None
         if not name:
             raise ConfigError("reviewer list has an empty entry; write codes like PM01,PM02")
         if not all(ch.isalnum() or ch in "-_." for ch in name):

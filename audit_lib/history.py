@@ -11,7 +11,9 @@ import pandas as pd
 
 from audit_lib.errors import InputError, OutputError
 from audit_lib.tables import read_table
-from audit_lib.validation import count_problems, is_date, not_blank, schema_problems
+from audit_lib.validation import (
+    count_problems, is_date, mask_problems, not_blank, parse_dates, schema_problems,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,11 @@ def _connect(db: Path):
     except (OSError, sqlite3.Error) as exc:
         raise OutputError(f"{db}: cannot open the history database ({exc})") from None
     try:
-        con.executescript(_SCHEMA)
+        try:
+            con.executescript(_SCHEMA)
+        except sqlite3.Error:
+            raise OutputError(f"{db}: is not a case-audit history database; check the "
+                              "'history' setting of the period config") from None
         yield con
     finally:
         con.close()
@@ -93,9 +99,12 @@ def load_history(db: str | Path, framework: str) -> pd.DataFrame:
     if not db.exists():
         return pd.DataFrame(columns=COLUMNS)
     with _connect(db) as con:
-        frame = pd.read_sql_query(
-            "SELECT * FROM key_question_results WHERE framework = ? "
-            "ORDER BY period_end, period, question_id", con, params=(framework,))
+        try:
+            frame = pd.read_sql_query(
+                "SELECT * FROM key_question_results WHERE framework = ? "
+                "ORDER BY period_end, period, question_id", con, params=(framework,))
+        except (sqlite3.Error, pd.errors.DatabaseError):
+            raise OutputError(f"{db}: the history database cannot be read") from None
     return frame
 
 
@@ -117,6 +126,9 @@ def load_earlier_quarters(path: str | Path, framework: str) -> pd.DataFrame:
         "period_end": [not_blank(), is_date()],
         "question_id": [not_blank()],
     }) + count_problems(table)
+    repeated = frame.duplicated(["period", "question_id"], keep="first") & frame["period"].ne("")
+    problems += mask_problems(table, repeated, "question_id",
+                              "this period already has a row for this question")
     if problems:
         raise InputError(problems)
     out = frame.copy()
@@ -125,6 +137,8 @@ def load_earlier_quarters(path: str | Path, framework: str) -> pd.DataFrame:
     out["period_label"] = out["period_label"].where(out["period_label"] != "", out["period"])
     out["framework"] = framework
     out["question_id"] = out["question_id"].str.upper()
+    # Stored as ISO text, so that periods sort by date whichever way the file wrote them.
+    out["period_end"] = parse_dates(out["period_end"]).dt.strftime("%Y-%m-%d")
     out[["n_applicable", "n_yes"]] = out[["n_applicable", "n_yes"]].astype(int)
     return out[COLUMNS]
 

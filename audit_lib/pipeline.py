@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import re
@@ -39,6 +40,11 @@ PACKAGES = ("case-audit", "pandas", "numpy", "scipy", "statsmodels", "matplotlib
 
 class PipelineError(AuditError):
     """A notebook failed; the message names the notebook, the cell and the cause."""
+
+
+#: Names of case-audit's own exceptions, whose messages are safe to repeat.
+_OWN_ERRORS = {"AuditError", "InputError", "ConfigError", "FrameworkError", "OutputError",
+               "PipelineError"}
 
 
 @dataclass
@@ -254,7 +260,13 @@ def _execute(notebook: Path, output: Path, params: dict, kernel: str) -> None:
                             request_save_on_cell_execute=False,
                             kernel_manager_class=_quiet_kernel_manager())
     except PapermillExecutionError as exc:
-        cause = f"{exc.ename}: {exc.evalue}".strip()
+        # Our own errors are written for users and never hold a cell's value; other errors'
+        # text might quote data, so only their kind is shown (the details stay in the
+        # executed notebook kept with the failed run).
+        if exc.ename in _OWN_ERRORS:
+            cause = f"{exc.ename}: {exc.evalue}".strip()
+        else:
+            cause = f"{exc.ename} (an unexpected error: details in the executed notebook)"
         raise PipelineError(
             f"notebook {notebook.name} failed in cell {exc.exec_count} "
             f"(code cell {exc.cell_index}):\n{cause}\nThe executed notebook up to the failure "
@@ -386,11 +398,51 @@ def scan_outputs(folder: Path) -> list:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
         problems += scan_frame(frame, str(path.relative_to(folder)), names=names,
                                settings=settings)
-    for path in sorted(folder.glob("*.html")):
-        lines = pd.DataFrame({"report_text": _visible_text(path.read_text(encoding="utf-8"))})
-        problems += scan_frame(lines, str(path.relative_to(folder)), names=names,
+    texts = {}
+    for path in sorted(folder.rglob("*.html")):
+        texts[path] = _visible_text(path.read_text(encoding="utf-8"))
+    for path in sorted(folder.rglob("*.ipynb")):
+        texts[path] = _notebook_text(path)
+    for path in sorted(folder.rglob("*.json")):
+        texts[path] = _json_text(path)
+    for path, lines in texts.items():
+        frame = pd.DataFrame({"report_text": lines})
+        problems += scan_frame(frame, str(path.relative_to(folder)), names=names,
                                settings=report_text)
     return problems
+
+
+def _notebook_text(path: Path) -> list[str]:
+    """Every text output of an executed notebook (streams, plain text, HTML as text)."""
+    import nbformat
+
+    lines = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text", "")
+            data = output.get("data", {})
+            text += data.get("text/plain", "") + "\n".join(
+                _visible_text(data.get("text/html", "")))
+            lines += [line for line in str(text).splitlines() if line.strip()]
+    return lines
+
+
+def _json_text(path: Path) -> list[str]:
+    """The string values of a JSON file, one per line (hashes and paths included)."""
+    def walk(value):
+        if isinstance(value, dict):
+            for item in value.values():
+                yield from walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from walk(item)
+        elif isinstance(value, str):
+            yield value
+
+    try:
+        return [v for v in walk(json.loads(path.read_text(encoding="utf-8"))) if v.strip()]
+    except (OSError, ValueError):
+        return []
 
 
 def _visible_text(page: str) -> list[str]:

@@ -138,12 +138,18 @@ def build_scorecard(
                                             role="moderation")
         except InputError as exc:
             problems += exc.problems
+    if moderation_frame is not None and answers_frame is not None:
+        problems += _second_marker_problems(answers_frame, moderation_frame)
     if problems:
         raise InputError(problems)
 
     facts_frame = merge_dates(facts_frame, typed_dates)
     primary = answers_frame["role"].eq("primary")
     derived = derive_answers(facts_frame, checks)
+    # Dates are derived only for cases a reviewer returned: an unreviewed case in the facts
+    # file must not enter a check's denominator on its dates alone.
+    derived = derived.loc[derived["case_id"].isin(answers_frame.loc[primary, "case_id"])]
+    derived = derived.reset_index(drop=True)
     used, conflicts = reconcile(answers_frame.loc[primary], derived)
     key_questions = scoring.score_questions(used, fw, confidence)
     standards = scoring.rate_standards(key_questions, fw, judged)
@@ -160,6 +166,19 @@ def build_scorecard(
         inputs += [str(p) for p in moderation]
     return ScoreCard(fw, checks, confidence, used, key_questions, standards, overall, derived,
                      conflicts, local, second.reset_index(drop=True), facts_frame, inputs)
+
+
+def _second_marker_problems(answers: pd.DataFrame, second: pd.DataFrame) -> list[Problem]:
+    """A second mark must come from someone other than the case's first reviewer."""
+    from audit_lib.answers import locate
+
+    keys = ["case_id", "question_id", "reviewer"]
+    first = answers.loc[answers["role"] == "primary", keys].drop_duplicates()
+    clash = second.merge(first, on=keys, how="inner", suffixes=("", "_first"))
+    clash = second.loc[second.set_index(keys).index.isin(clash.set_index(keys).index)]
+    return [locate(row, "reviewer", "this reviewer also marked this case first; the second "
+                   "mark must come from a different reviewer")
+            for row in clash.to_dict("records")]
 
 
 def write_scorecard(card: ScoreCard, out_dir: str | Path) -> list[Path]:

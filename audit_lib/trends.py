@@ -12,7 +12,7 @@ from audit_lib.errors import InputError
 from audit_lib.frameworks import Framework
 from audit_lib.scoring import wilson_interval
 from audit_lib.tables import read_table
-from audit_lib.validation import count_problems, not_blank, schema_problems
+from audit_lib.validation import count_problems, mask_problems, not_blank, schema_problems
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,9 @@ def load_baseline(path: str | Path) -> pd.DataFrame:
     table = read_table(path, ("question_id", "n_applicable", "n_yes"), ("note",))
     frame = table.frame
     problems = schema_problems(table, {"question_id": [not_blank()]}) + count_problems(table)
+    repeated = frame["question_id"].ne("") & frame["question_id"].str.upper().duplicated()
+    problems += mask_problems(table, repeated, "question_id",
+                              "question appears more than once in the baseline")
     if problems:
         raise InputError(problems)
     out = pd.DataFrame({"question_id": frame["question_id"].str.upper(),

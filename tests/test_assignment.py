@@ -56,3 +56,11 @@ def test_impossible_assignments_are_explained():
         assign_reviewers(sample(4), parse_reviewers("A"), 0.2, seed=1)
     with pytest.raises(ConfigError, match="between 0 and 1"):
         assign_reviewers(sample(4), parse_reviewers("A,B"), 20, seed=1)
+
+
+def test_teams_are_compared_as_the_caseload_spells_them():
+    # the caseload loader normalises "North-East" to "north east"
+    cases = pd.DataFrame({"case_id": [f"{i:03d}" for i in range(20)],
+                          "team": ["north east"] * 10 + ["south"] * 10})
+    out = assign_reviewers(cases, parse_reviewers("PM01:North-East,PM02:south"), 0, seed=1)
+    assert (out.loc[out["team"] == "north east", "reviewer"] == "PM02").all()

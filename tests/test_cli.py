@@ -186,3 +186,30 @@ def test_out_never_replaces_a_folder_of_inputs_or_other_work(tmp_path, capsys):
                  "--facts", str(inputs / "case_facts.csv"), "--out", str(inputs)]) == 2
     assert "holds files case-audit did not write" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in inputs.iterdir()} == before
+
+
+def test_dates_are_derived_only_for_cases_a_reviewer_returned(tmp_path):
+    out = tmp_path / "two"
+    assert main(["score", "--answers", str(SAMPLES / "answers_PM01.csv"),
+                 "--facts", str(SAMPLES / "case_facts.csv"), "--out", str(out)]) == 0
+    reviewed = set(pd.read_csv(SAMPLES / "answers_PM01.csv", dtype=str)["case_id"])
+    derived = pd.read_csv(out / "derived_checks.csv", dtype=str)
+    assert set(derived["case_id"]) <= reviewed
+    checks = pd.read_csv(out / "local_checks.csv").set_index("question_id")
+    # OOCD.1 (derived where the reviewer left a gap) covers no more cases than OOCD.2
+    assert checks.loc["OOCD.1", "n_applicable"] == checks.loc["OOCD.2", "n_applicable"]
+
+
+def test_the_first_reviewer_cannot_also_be_the_second_marker(tmp_path, capsys):
+    marks = pd.read_csv(SAMPLES / "moderation_marks.csv", dtype=str, keep_default_na=False)
+    first = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in ANSWERS])
+    case = marks["case_id"].iloc[0]
+    owner = first.loc[first["case_id"] == case, "reviewer"].iloc[0]
+    marks.loc[marks["case_id"] == case, "reviewer"] = owner
+    path = tmp_path / "moderation.csv"
+    marks.to_csv(path, index=False)
+    from audit_lib.errors import InputError
+    from audit_lib.scorecard import build_scorecard
+
+    with pytest.raises(InputError, match="second mark must come from a different reviewer"):
+        build_scorecard(ANSWERS, SAMPLES / "case_facts.csv", moderation=[path])

@@ -66,3 +66,28 @@ def test_database_is_plain_sqlite(tmp_path):
     record_periods(db, period_results(kq([5, 6]), "2026-Q1", "2026 Q1", "2026-03-31", "fw"))
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT count(*) FROM key_question_results").fetchone() == (2,)
+
+
+def test_uk_dates_and_repeated_rows_in_earlier_quarters(tmp_path):
+    path = write_csv(tmp_path / "earlier.csv",
+                     ["period", "period_end", "question_id", "n_applicable", "n_yes"],
+                     [["2025-Q4", "31/12/2025", "2.1.1", "30", "20"],
+                      ["2026-Q1", "31/03/2026", "2.1.1", "30", "21"]])
+    frame = load_earlier_quarters(path, "fw")
+    assert frame["period_end"].tolist() == ["2025-12-31", "2026-03-31"]  # sorts by date
+    repeated = write_csv(tmp_path / "repeated.csv",
+                         ["period", "period_end", "question_id", "n_applicable", "n_yes"],
+                         [["2025-Q4", "2025-12-31", "2.1.1", "30", "20"],
+                          ["2025-Q4", "2025-12-31", "2.1.1", "30", "25"]])
+    with pytest.raises(InputError) as err:
+        load_earlier_quarters(repeated, "fw")
+    assert [(p.row, p.column) for p in err.value.problems] == [(3, "question_id")]
+
+
+def test_a_file_that_is_not_a_history_database_is_an_output_error(tmp_path):
+    from audit_lib.errors import OutputError
+
+    not_a_db = tmp_path / "baseline.csv"
+    not_a_db.write_text("question_id,n_applicable,n_yes\n" * 50)
+    with pytest.raises(OutputError, match="not a case-audit history database"):
+        load_history(not_a_db, "fw")

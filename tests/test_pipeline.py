@@ -130,7 +130,8 @@ def test_a_failing_notebook_leaves_previous_outputs_intact_and_names_the_cell(de
         config.write_text(yaml.safe_dump(data))
     message = str(err.value)
     assert "02_scoring.ipynb" in message and "cell" in message
-    assert "RuntimeError: simulated crash" in message
+    assert "RuntimeError" in message
+    assert "simulated crash" not in message  # an unexpected error's text could quote data
     assert tables(result.period_dir) == before
     failed = list((result.period_dir.parent / "failed").iterdir())
     assert failed and (failed[0] / "02_scoring.ipynb").is_file()

@@ -58,3 +58,13 @@ def test_baseline_file_is_validated(tmp_path):
         load_baseline(path)
     assert {(p.row, p.column) for p in err.value.problems} == {
         (3, "n_yes"), (4, "question_id"), (4, "n_applicable")}
+
+
+def test_a_question_repeated_in_the_baseline_is_refused(tmp_path):
+    from audit_lib.errors import InputError
+
+    path = write_csv(tmp_path / "b.csv", ["question_id", "n_applicable", "n_yes"],
+                     [["2.1.1", "40", "30"], ["2.1.1", "40", "10"]])
+    with pytest.raises(InputError) as err:
+        load_baseline(path)
+    assert [(p.row, p.column) for p in err.value.problems] == [(3, "question_id")]
