@@ -115,7 +115,9 @@ def load_config(path: str | Path) -> PeriodConfig:
         values = value if isinstance(value, list) else [value]
         paths = [(base / str(v)).resolve() for v in values]
         for v, p in zip(values, paths):
-            if not p.exists():
+            if p.is_dir():
+                problems.append(f"inputs.{key}: is a folder, not a file: {v}")
+            elif not p.exists():
                 problems.append(f"inputs.{key}: file not found: {v}")
         resolved[key] = paths if key in ("answers", "moderation") else paths[0]
 

@@ -289,6 +289,7 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         about = {row[0]: row[1] for row in book[ABOUT_SHEET].iter_rows(values_only=True)
                  if row and row[0]}
         reviewer = str(about.get("reviewer") or "").strip()
+        known = _known_questions(about)
         if not reviewer:
             problems.append(Problem(name, 2, "B", "the workbook does not say whose it is",
                                     ABOUT_SHEET))
@@ -305,6 +306,22 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                                         "column not found", sheet))
                 continue
             col = {key: j for j, key in enumerate(header) if key}
+            # Columns a reviewer added (or whose header they cleared) are named once, rather
+            # than every answer in them being called invalid or silently dropped.
+            width = max((len(r) for r in rows), default=0)
+            for j in range(width):
+                key = header[j] if j < len(header) else ""
+                if key and (key in known or key in FACT_COLUMNS or key in DATE_INPUTS
+                            or key in NOTE_THEMES):
+                    continue
+                filled = any(not _blank(r[j]) for r in rows[FIRST_DATA_ROW - 1:] if j < len(r))
+                if key or filled:
+                    problems.append(Problem(name, 1, f"column {get_column_letter(j + 1)}",
+                                            "this column was not in the workbook as sent; "
+                                            "move its contents to the right column or a note, "
+                                            "and delete it", sheet))
+            col = {key: j for key, j in col.items() if key in known or key in FACT_COLUMNS
+                   or key in DATE_INPUTS or key in NOTE_THEMES}
             for r, row in enumerate(rows[FIRST_DATA_ROW - 1:], start=FIRST_DATA_ROW):
                 row = list(row) + [None] * (len(header) - len(row))
                 case_id = _text(row[col["case_id"]])
@@ -353,6 +370,19 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         wide.columns.name = None
     logger.info("read %d answers from workbook %s", len(frame), name)
     return frame, wide
+
+
+def _known_questions(about: dict) -> set[str]:
+    """Question ids of the framework and check set the workbook was made for."""
+    from audit_lib.frameworks import FrameworkError, load_framework
+
+    ids = set()
+    for key in ("framework", "checks"):
+        try:
+            ids |= {q.id for q in load_framework(str(about.get(key) or "")).questions}
+        except FrameworkError:
+            continue
+    return ids
 
 
 def _text(value: object) -> str:

@@ -202,3 +202,19 @@ def test_sample_with_bad_caseload_writes_nothing(tmp_path, capsys):
     assert "row 3, column 'disposal_type'" in err
     assert "row 4, column 'case_id'" in err and "row 4, column 'start_date'" in err
     assert not out.exists()
+
+
+def test_a_column_added_by_a_reviewer_is_named_once(drawn, tmp_path):
+    book = openpyxl.load_workbook(drawn / "workbooks" / "PM01.xlsx")
+    ws = book[CASES_SHEET]
+    extra = ws.max_column + 1
+    ws.cell(row=1, column=extra, value="my comments")
+    for r in range(FIRST_DATA_ROW, ws.max_row + 1):
+        ws.cell(row=r, column=extra, value="Yes")
+    ws.cell(row=FIRST_DATA_ROW, column=extra + 1, value="No")  # typed where there is no header
+    book.save(tmp_path / "extra.xlsx")
+    with pytest.raises(InputError) as err:
+        read_workbook(tmp_path / "extra.xlsx")
+    letters = [openpyxl.utils.get_column_letter(c) for c in (extra, extra + 1)]
+    assert [(p.row, p.column) for p in err.value.problems] == [
+        (1, f"column {letters[0]}"), (1, f"column {letters[1]}")]
