@@ -82,6 +82,9 @@ def summary(sample: Sample) -> str:
     """A few lines describing the sample for the terminal."""
     lines = []
     for group in sample.info["groups"]:
+        if not group["population"]:
+            lines.append(f"{group['disposal_group']:>5}: no cases of this kind in the caseload")
+            continue
         lines.append(f"{group['disposal_group']:>5}: {group['sample']} of {group['population']} "
                      f"cases (margin +/-{group['achieved_margin_pct']:.1f} points at "
                      f"{sample.info['confidence']:.0%} confidence)")
