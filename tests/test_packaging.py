@@ -46,7 +46,7 @@ def test_notebooks_are_committed_without_outputs():
 
 
 def test_package_code_never_reads_the_shared_folder():
+    # The developers' shared folder is not in a user's clone; built up so this file passes too.
+    forbidden = "/".join(["..", "shared"])
     for path in list((ROOT / "audit_lib").rglob("*.py")) + list((ROOT / "tests").rglob("*.py")):
-        if path.name == "test_packaging.py":
-            continue
-        assert "../shared" not in path.read_text(), path
+        assert forbidden not in path.read_text(), path
