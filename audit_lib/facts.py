@@ -99,11 +99,6 @@ def load_facts(path: str | Path, framework: Framework) -> pd.DataFrame:
     return facts
 
 
-def facts_location(facts: pd.DataFrame) -> dict[str, int]:
-    """Map each case id to its row in the facts file, for messages."""
-    return dict(zip(facts["case_id"], facts[ROW]))
-
-
 def merge_dates(facts: pd.DataFrame, dates: pd.DataFrame) -> pd.DataFrame:
     """Fill blank dates in ``facts`` with the dates reviewers typed into their workbooks.
 
