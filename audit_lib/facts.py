@@ -9,7 +9,7 @@ import pandas as pd
 
 from audit_lib.errors import InputError, Problem
 from audit_lib.frameworks import Framework
-from audit_lib.tables import ROW, read_table
+from audit_lib.tables import read_table
 from audit_lib.validation import (
     YES_NO, is_date, mask_problems, normalise_series, not_blank, one_of, parse_dates,
     schema_problems,
