@@ -11,6 +11,7 @@ import pandas as pd
 
 from audit_lib.frameworks import Framework
 from audit_lib.report import percent_view, table_html
+from audit_lib.settings import load_settings
 from audit_lib.history import load_earlier_quarters, load_history, period_results
 from audit_lib.trends import load_baseline, sustained, trend_table
 
@@ -162,6 +163,7 @@ def _lines(text: object) -> str:
 
 def moderation_html(moderated: dict, threshold: int) -> str:
     """Agreement between reviewers and the published (suppressed) group breakdowns."""
+    policy = load_settings("report")
     parts = []
     agreement = moderated.get("agreement")
     if agreement is None:
@@ -175,15 +177,16 @@ def moderation_html(moderated: dict, threshold: int) -> str:
                 f"{row['pct_agreement']:.0f}% of answers; Cohen's kappa "
                 f"{_number(row['cohen_kappa'])}, Krippendorff's alpha "
                 f"{_number(row['krippendorff_alpha'])}.</p>")
+        flag = float(policy["flag_agreement_below_pct"])
         low = agreement.loc[(agreement["question_id"] != "ALL")
-                            & (pd.to_numeric(agreement["pct_agreement"], errors="coerce") < 80)]
+                            & (pd.to_numeric(agreement["pct_agreement"], errors="coerce") < flag)]
         if len(low):
             view = pd.DataFrame({
                 "Question": low["question_id"], "Cases": low["n_cases"],
                 "Agreement": low["pct_agreement"].map(lambda v: f"{v:.0f}%"),
                 "Kappa": low["cohen_kappa"].map(_number),
                 "Alpha": low["krippendorff_alpha"].map(_number)})
-            parts.append("<p>Questions where reviewers agreed on fewer than 80% of cases, for "
+            parts.append(f"<p>Questions where reviewers agreed on fewer than {flag:g}% of cases, for "
                          "the moderation meeting (all questions in scores/moderation/"
                          "agreement.csv):</p>" + table_html(view))
     rows = []
@@ -192,11 +195,11 @@ def moderation_html(moderated: dict, threshold: int) -> str:
             continue
         shown = frame.loc[frame["n_applicable"].astype(str) != "[c]"]
         p = pd.to_numeric(shown["fisher_p"], errors="coerce")
-        notable = shown.loc[p < 0.05]
+        notable = shown.loc[p < float(policy["significance_level"])]
         rows.append({
             "Characteristic": name.removeprefix("breakdown_").replace("_", " "),
             "Group results published": f"{len(shown)} of {len(frame)}",
-            "Differences from the reference group (Fisher p < 0.05)": (
+            f"Differences from the reference group (Fisher p < {policy['significance_level']:g})": (
                 "; ".join(f"{q} {g}" for q, g in zip(notable["question_id"], notable["group"]))
                 or "none among published results"),
         })
