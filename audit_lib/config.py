@@ -7,9 +7,9 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
 from audit_lib.errors import ConfigError
+from audit_lib.settings import read_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -68,14 +68,7 @@ def load_config(path: str | Path) -> PeriodConfig:
         values, wrong types, input files that do not exist.
     """
     path = Path(path).resolve()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    data = read_yaml(path, "period config")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config must be a mapping of settings")
     problems: list[str] = []

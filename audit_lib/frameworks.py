@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import yaml
 
 from audit_lib.errors import FrameworkError
+from audit_lib.settings import read_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -165,14 +165,7 @@ def load_framework_file(path: Path) -> Framework:
         Naming the file and every problem found in it.
     """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise FrameworkError(f"{path}: cannot read the framework file ({exc.strerror}).") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise FrameworkError(f"{path}: not valid YAML{where}.") from None
+    data = read_yaml(path, "framework file", FrameworkError)
     problems: list[str] = []
     fw = _build(data, path, problems)
     if problems:

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from audit_lib.errors import ConfigError, InputError, Problem
-from audit_lib.settings import load_settings
+from audit_lib.settings import load_settings, read_yaml
 from audit_lib.tables import ROW, Table, normalise_header
 
 logger = logging.getLogger(__name__)
@@ -140,11 +139,7 @@ def load_privacy_settings(path: str | Path | None = None) -> PrivacySettings:
     if path is None:
         return _settings_from(load_settings("privacy"), "settings file privacy.yaml")
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read the privacy settings "
-                          f"({type(exc).__name__}).") from None
+    data = read_yaml(path, "privacy settings") or {}
     return _settings_from(data, str(path))
 
 

@@ -8,10 +8,10 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from audit_lib.errors import ConfigError, InputError
 from audit_lib.frameworks import normalise_category
+from audit_lib.settings import read_yaml
 from audit_lib.tables import ROW, read_table
 from audit_lib.validation import (
     is_date,
@@ -120,7 +120,7 @@ def default_themes() -> tuple[Theme, ...]:
         If the settings file is unreadable or its ``default_themes`` is malformed.
     """
     path = Path(str(resources.files("audit_lib") / "settings" / _SETTINGS))
-    data = _read_yaml(path, "settings file")
+    data = read_yaml(path, "settings file")
     problems: list[str] = []
     themes = _themes(data.get("default_themes") if isinstance(data, dict) else None,
                      "default_themes", problems)
@@ -148,7 +148,7 @@ def load_register(path: str | Path) -> Register:
         themes, repeated ids, targets outside 0-100).
     """
     path = Path(path)
-    data = _read_yaml(path, "recommendations register")
+    data = read_yaml(path, "recommendations register")
     problems: list[str] = []
     if not isinstance(data, dict):
         raise _config_error(path, "recommendations register",
@@ -253,19 +253,6 @@ def load_evidence(path: str | Path, register: Register) -> pd.DataFrame:
 def _canonical(values: pd.Series, allowed: tuple[str, ...]) -> pd.Series:
     spelling = {normalise_category(v): v for v in allowed}
     return normalise_series(values).map(spelling)
-
-
-def _read_yaml(path: Path, what: str) -> object:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: {what} not found.") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the {what} ({exc.strerror}).") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: the {what} is not valid YAML{where}.") from None
 
 
 def _config_error(path: Path, what: str, problems: list[str]) -> ConfigError:

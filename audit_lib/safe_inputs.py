@@ -8,10 +8,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
 from audit_lib.errors import ConfigError, InputError, Problem
-from audit_lib.settings import load_settings
+from audit_lib.settings import load_settings, read_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +60,7 @@ def load_input_limits(path: str | Path | None = None) -> InputLimits:
     if path is None:
         return _limits_from(load_settings("inputs"), "settings file inputs.yaml")
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read the input limits ({type(exc).__name__}).") from None
+    data = read_yaml(path, "input limits")
     return _limits_from(data, str(path))
 
 

@@ -13,6 +13,33 @@ from audit_lib.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 
+def read_yaml(path, what: str, error: type[Exception] = ConfigError) -> object:
+    """Parse a YAML file, turning every way it can fail into one clear ``error``.
+
+    Parameters
+    ----------
+    path : path or importlib Traversable
+        The file.
+    what : str
+        What the file is, for messages ("framework file", "period config" ...).
+    error : exception class
+        Raised with a message naming the file (a ConfigError unless the caller's domain has
+        its own, such as FrameworkError).
+    """
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{path}: cannot read the {what}: not found.") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}: cannot read the {what} (it is not UTF-8 text).") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read the {what} ({exc.strerror}).") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise error(f"{path}: the {what} is not valid YAML{where}.") from None
+
+
 @lru_cache(maxsize=None)
 def load_settings(name: str) -> dict:
     """Return the settings file ``audit_lib/settings/<name>.yaml`` as a dict (keys ending in
@@ -23,11 +50,8 @@ def load_settings(name: str) -> dict:
     ConfigError
         If the file is missing or not a YAML mapping.
     """
-    path = resources.files("audit_lib") / "settings" / f"{name}.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"settings file {name}.yaml is missing or unreadable ({exc})") from None
+    data = read_yaml(resources.files("audit_lib") / "settings" / f"{name}.yaml",
+                     "settings file")
     if not isinstance(data, dict):
         raise ConfigError(f"settings file {name}.yaml must be a mapping")
     return data

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from audit_lib.errors import ConfigError, InputError, Problem
 from audit_lib.outputs import MARKER, atomic_path, staged_directory, write_tables
@@ -25,6 +24,7 @@ from audit_lib.registers import (
 )
 from audit_lib.scoring import KEY_QUESTION_COLUMNS
 from audit_lib.tables import ROW, read_table
+from audit_lib.settings import read_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -128,16 +128,8 @@ def load_rules(path: str | Path | None = None) -> TriangulationRules:
     """
     path = Path(path) if path is not None else Path(
         str(resources.files("audit_lib") / "settings" / _SETTINGS))
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-    except OSError as exc:
-        raise ConfigError(
-            f"{path}: cannot read the triangulation rules ({exc.strerror}).") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: the triangulation rules are not valid YAML{where}.") from None
+    data = read_yaml(path, "triangulation rules")
+    text = path.read_text(encoding="utf-8")
     problems: list[str] = []
     if not isinstance(data, dict):
         data = {}
