@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from audit_lib.answers import load_answers
-from audit_lib.errors import InputError, Problem
+from audit_lib.errors import InputError, Problem, collect
 from audit_lib.facts import load_facts
 from audit_lib.frameworks import load_framework
 from audit_lib.judgements import load_judgements
@@ -55,29 +55,19 @@ def validate_files(paths: Sequence[str | Path], framework: str) -> list[str]:
     problems: list[Problem] = []
     by_kind: dict[str, list[str]] = {k: [] for k in KINDS}
     for path in paths:
-        try:
-            by_kind[file_kind(path)].append(str(path))
-        except InputError as exc:
-            problems += exc.problems
+        kind = collect(problems, file_kind, path)
+        if kind:
+            by_kind[kind].append(str(path))
     facts = None
     for path in by_kind["facts"]:
-        try:
-            facts = load_facts(path, fw)
-        except InputError as exc:
-            problems += exc.problems
+        facts = collect(problems, load_facts, path, fw)
     if len(by_kind["facts"]) > 1:
         facts = None  # answers cannot be matched against two facts files at once
     for path in by_kind["judgements"]:
-        try:
-            load_judgements(path, fw)
-        except InputError as exc:
-            problems += exc.problems
+        collect(problems, load_judgements, path, fw)
     if by_kind["answers"]:
         questions = {q.id: q for q in fw.questions + checks.questions}
-        try:
-            load_answers(by_kind["answers"], questions, facts)
-        except InputError as exc:
-            problems += exc.problems
+        collect(problems, load_answers, by_kind["answers"], questions, facts)
     if problems:
         raise InputError(problems)
     lines = [f"OK  {kind:<10} {path}" for kind in KINDS for path in by_kind[kind]]

@@ -99,6 +99,19 @@ class OutputError(AuditError):
     """Results could not be written (permissions, disk full, folder in the way)."""
 
 
+def collect(problems: list[Problem], load, *args, **kwargs):
+    """Call ``load``; if it raises InputError, add its problems to ``problems`` and return None.
+
+    Lets a command check every input file before reporting, so the user sees all problems in
+    one go rather than one file at a time.
+    """
+    try:
+        return load(*args, **kwargs)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
 def _sheet(sheet: str | None) -> str:
     return f", sheet {sheet!r}" if sheet else ""
 

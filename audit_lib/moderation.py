@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from audit_lib.answers import NA, NO, YES, load_answers
-from audit_lib.errors import ConfigError, InputError, Problem
+from audit_lib.errors import ConfigError, InputError, Problem, collect
 from audit_lib.facts import load_facts
 from audit_lib.frameworks import load_framework
 from audit_lib.outputs import staged_directory, write_csv
@@ -290,16 +290,8 @@ def run_agreement(
     fw = load_framework(framework)
     questions = {q.id: q for q in fw.questions + load_checks().questions}
     problems: list[Problem] = []
-    facts = None
-    if facts_path is not None:
-        try:
-            facts = load_facts(facts_path, fw)
-        except InputError as exc:
-            problems += exc.problems
-    try:
-        marks = load_answers(answers_paths, questions, facts, double_marking=True)
-    except InputError as exc:
-        raise InputError(problems + exc.problems) from None
+    facts = collect(problems, load_facts, facts_path, fw) if facts_path is not None else None
+    marks = collect(problems, load_answers, answers_paths, questions, facts, double_marking=True)
     if problems:
         raise InputError(problems)
     table = agreement(marks, confidence)

@@ -12,7 +12,7 @@ import pandas as pd
 from audit_lib import scoring
 from audit_lib.answers import load_answers, load_answers_and_dates
 from audit_lib.derived import derive_answers, reconcile
-from audit_lib.errors import ConfigError, InputError, Problem
+from audit_lib.errors import ConfigError, InputError, Problem, collect
 from audit_lib.facts import load_facts, merge_dates
 from audit_lib.frameworks import LOCAL_CHECKS_ID, Framework, load_framework
 from audit_lib.judgements import load_judgements
@@ -117,27 +117,12 @@ def build_scorecard(
     checks = load_checks(victim_contact_days)
     questions = {q.id: q for q in fw.questions + checks.questions}
     problems: list[Problem] = []
-    facts_frame = judged = answers_frame = typed_dates = None
-    try:
-        facts_frame = load_facts(facts, fw)
-    except InputError as exc:
-        problems += exc.problems
-    if judgements is not None:
-        try:
-            judged = load_judgements(judgements, fw)
-        except InputError as exc:
-            problems += exc.problems
-    try:
-        answers_frame, typed_dates = load_answers_and_dates(answers, questions, facts_frame)
-    except InputError as exc:
-        problems += exc.problems
-    moderation_frame = None
-    if moderation:
-        try:
-            moderation_frame = load_answers(moderation, questions, facts_frame,
-                                            role="moderation")
-        except InputError as exc:
-            problems += exc.problems
+    facts_frame = collect(problems, load_facts, facts, fw)
+    judged = collect(problems, load_judgements, judgements, fw) if judgements else None
+    loaded = collect(problems, load_answers_and_dates, answers, questions, facts_frame)
+    answers_frame, typed_dates = loaded if loaded else (None, None)
+    moderation_frame = collect(problems, load_answers, moderation, questions, facts_frame,
+                               role="moderation") if moderation else None
     if moderation_frame is not None and answers_frame is not None:
         problems += _second_marker_problems(answers_frame, moderation_frame)
     if problems:
