@@ -48,17 +48,15 @@ def _parser() -> argparse.ArgumentParser:
 
     score = sub.add_parser("score", help="score answers and write ratings with intervals",
                            description="Score reviewers' answers against a framework.")
-    score.add_argument("--answers", action="append", required=True, metavar="FILE",
-                       help="answers file (CSV or .xlsx); repeat for several reviewers")
+    _answers_option(score, "answers file (CSV or .xlsx); repeat for several reviewers")
     score.add_argument("--facts", required=True, metavar="FILE", help="case-facts file")
     score.add_argument("--judgements", metavar="FILE",
                        help="ratings of the standards judged from evidence")
     _framework_options(score)
-    score.add_argument("--confidence", type=float, default=0.95,
-                       help="confidence level of intervals (default 0.95)")
+    _confidence_option(score, "confidence level of intervals (default 0.95)")
     score.add_argument("--victim-contact-days", type=int, metavar="N",
                        help="working days allowed for victim contact (default from the check set)")
-    score.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
+    _out_option(score, "folder for the results")
     score.set_defaults(handler=_score)
 
     validate = sub.add_parser("validate", help="check input files and write nothing",
@@ -73,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
                             "from a caseload extract and make one workbook per reviewer.")
     sample.add_argument("--caseload", required=True, metavar="FILE",
                         help="caseload extract (CSV or .xlsx): case_id, disposal_type, start_date")
-    sample.add_argument("--out", required=True, metavar="DIR", help="folder for the sample")
+    _out_option(sample, "folder for the sample")
     size = sample.add_mutually_exclusive_group()
     size.add_argument("--size", type=int, metavar="N",
                       help="fixed sample size per disposal group (instead of --margin)")
@@ -107,29 +105,25 @@ def _parser() -> argparse.ArgumentParser:
     tri.add_argument("--evidence", required=True, metavar="FILE",
                      help="evidence register (CSV or .xlsx)")
     tri.add_argument("--scores", metavar="DIR", help="output folder of `case-audit score`")
-    tri.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
+    _out_option(tri, "folder for the results")
     tri.set_defaults(handler=_triangulate)
 
     agree = sub.add_parser("agreement", help="agreement between reviewers on double-marked cases",
                            description="Percentage agreement, Cohen's kappa and Krippendorff's "
                            "alpha on double-marked cases, and the list of disagreements.")
-    agree.add_argument("--answers", action="append", required=True, metavar="FILE",
-                       help="answers file including second reviewers' marks; repeat for each")
+    _answers_option(agree, "answers file including second reviewers' marks; repeat for each")
     agree.add_argument("--facts", metavar="FILE",
                        help="case-facts file (optional; checks marks against cases)")
     _framework_options(agree)
-    agree.add_argument("--confidence", type=float, default=0.95,
-                       help="confidence level of the kappa interval (default 0.95)")
-    agree.add_argument("--out", required=True, metavar="DIR",
-                       help="folder for agreement.csv and disagreements.csv")
+    _confidence_option(agree, "confidence level of the kappa interval (default 0.95)")
+    _out_option(agree, "folder for agreement.csv and disagreements.csv")
     agree.set_defaults(handler=_agreement)
 
     brk = sub.add_parser("breakdown", help="key questions by a personal characteristic, small "
                          "numbers hidden",
                          description="Share of Yes per group against a reference group, with "
                          "small-number suppression.")
-    brk.add_argument("--answers", action="append", required=True, metavar="FILE",
-                     help="answers file (CSV or .xlsx); repeat for several reviewers")
+    _answers_option(brk, "answers file (CSV or .xlsx); repeat for several reviewers")
     brk.add_argument("--facts", required=True, metavar="FILE", help="case-facts file")
     brk.add_argument("--by", required=True, metavar="COLUMN",
                      help="sex, ethnicity_group, age_band, disposal_group or rosh_level")
@@ -137,9 +131,8 @@ def _parser() -> argparse.ArgumentParser:
     brk.add_argument("--threshold", type=int, metavar="T",
                      help="hide counts below T (default from settings/disclosure.yaml)")
     _framework_options(brk)
-    brk.add_argument("--confidence", type=float, default=0.95,
-                     help="confidence level of intervals (default 0.95)")
-    brk.add_argument("--out", required=True, metavar="DIR", help="folder for breakdown_<COLUMN>.csv")
+    _confidence_option(brk, "confidence level of intervals (default 0.95)")
+    _out_option(brk, "folder for breakdown_<COLUMN>.csv")
     brk.set_defaults(handler=_breakdown)
 
     run = sub.add_parser("run", help="run a quarter's notebooks and publish the reports",
@@ -172,7 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     rollup.add_argument("--question", action="append", metavar="ID", default=[],
                         help="key question for a funnel plot (repeatable; default: the three "
                         "lowest regionally)")
-    rollup.add_argument("--out", required=True, metavar="DIR", help="folder for the roll-up")
+    _out_option(rollup, "folder for the roll-up")
     rollup.set_defaults(handler=_rollup)
 
     pseudo = sub.add_parser("pseudonymise", help="replace case references with keyed pseudonyms",
@@ -212,6 +205,19 @@ def _parser() -> argparse.ArgumentParser:
     frameworks = sub.add_parser("frameworks", help="list installed frameworks and check sets")
     frameworks.set_defaults(handler=_frameworks)
     return parser
+
+
+def _answers_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--answers", action="append", required=True, metavar="FILE",
+                        help=help_text)
+
+
+def _confidence_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--confidence", type=float, default=0.95, metavar="C", help=help_text)
+
+
+def _out_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--out", required=True, metavar="DIR", help=help_text)
 
 
 def _framework_options(parser: argparse.ArgumentParser) -> None:

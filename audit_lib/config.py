@@ -94,11 +94,16 @@ def load_config(path: str | Path) -> PeriodConfig:
     if not isinstance(confidence, (int, float)) or not 0.5 <= confidence < 1:
         problems.append("confidence: a number from 0.5 to below 1, e.g. 0.95")
 
-    inputs = data.get("inputs") or {}
-    if not isinstance(inputs, dict):
-        problems.append("inputs: must map input names to file paths")
-        inputs = {}
-    unknown(inputs, _INPUTS, "inputs.")
+    def section(name: str, allowed: set, what: str) -> dict:
+        """A sub-mapping of the config, with its unknown keys reported."""
+        value = data.get(name) or {}
+        if not isinstance(value, dict):
+            problems.append(f"{name}: must be a mapping of {what}")
+            return {}
+        unknown(value, allowed, f"{name}.")
+        return value
+
+    inputs = section("inputs", _INPUTS, "input names to file paths")
     resolved: dict[str, Path | list[Path] | None] = {}
     for key in sorted(_INPUTS):
         value = inputs.get(key)
@@ -114,32 +119,22 @@ def load_config(path: str | Path) -> PeriodConfig:
                 problems.append(f"inputs.{key}: file not found: {v}")
         resolved[key] = paths if key in ("answers", "moderation") else paths[0]
 
-    sampling = data.get("sampling") or {}
-    if not isinstance(sampling, dict):
-        problems.append("sampling: must be a mapping")
-        sampling = {}
-    unknown(sampling, _SAMPLING, "sampling.")
+    sampling = section("sampling", _SAMPLING, "sampling settings")
     if sampling and not isinstance(sampling.get("seed"), int):
         problems.append("sampling.seed: required whole number (record it: it makes the sample "
                         "reproducible)")
-    trend = data.get("trend") or {}
-    unknown(trend, _TREND, "trend.")
+    trend = section("trend", _TREND, "trend settings")
     sustained = trend.get("sustained_quarters", 3)
     if not isinstance(sustained, int) or sustained < 1:
         problems.append("trend.sustained_quarters: a whole number of at least 1")
-    disclosure = data.get("disclosure") or {}
-    unknown(disclosure, _DISCLOSURE, "disclosure.")
+    disclosure = section("disclosure", _DISCLOSURE, "disclosure settings")
     threshold = disclosure.get("threshold", 10)
     if not isinstance(threshold, int) or threshold < 1:
         problems.append("disclosure.threshold: a whole number of at least 1")
     victim_days = data.get("victim_contact_days")
     if victim_days is not None and (not isinstance(victim_days, int) or victim_days < 0):
         problems.append("victim_contact_days: a whole number of 0 or more")
-    notebooks = data.get("notebooks") or {}
-    if not isinstance(notebooks, dict):
-        problems.append("notebooks: must map step names to notebook files")
-        notebooks = {}
-    unknown(notebooks, _NOTEBOOK_STEPS, "notebooks.")
+    notebooks = section("notebooks", _NOTEBOOK_STEPS, "step names to notebook files")
     for step, value in notebooks.items():
         if not (base / str(value)).is_file():
             problems.append(f"notebooks.{step}: file not found: {value}")
