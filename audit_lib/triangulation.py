@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import textwrap
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -58,8 +57,6 @@ CONDITIONS = {
 }
 #: Colours of the heatmap (light tints of the Okabe-Ito palette, readable by most colour-blind
 #: readers and printable in grey because every cell is also labelled in words).
-STANCE_COLOURS = {NONE: "#f2f2f2", SUPPORTS: "#8fd1bb", MIXED: "#f7ee8f", CONTRADICTS: "#f2a77a"}
-A4_LANDSCAPE = (11.69, 8.27)  # inches
 
 _SETTINGS = "triangulation.yaml"
 _SIGN = {SUPPORTS: 1, CONTRADICTS: -1, MIXED: 0}
@@ -601,13 +598,13 @@ def _rationale(summary: pd.DataFrame, evidence: pd.DataFrame, matrix: pd.DataFra
         if total:
             parts.append(f"Measures at target: {row['measures_met']} of {row['measures_assessed']}"
                          f" scored ({row['measures_without_data']} without data)")
-        parts.append(f"{_level_phrase(row['assurance_level']).capitalize()}: {assurance_reason[i]}")
+        parts.append(f"{level_phrase(row['assurance_level']).capitalize()}: {assurance_reason[i]}")
         parts.append(f"{row['sign_off'].capitalize()}: {sign_off_reason[i]}")
         lines.append(". ".join(parts) + ".")
     return lines
 
 
-def _level_phrase(level: str) -> str:
+def level_phrase(level: str) -> str:
     """'reasonable assurance', but 'no assurance' rather than 'no assurance assurance'."""
     return level if level.endswith("assurance") else f"{level} assurance"
 
@@ -642,7 +639,7 @@ def _themes(register: Register, evidence: pd.DataFrame, assurance: pd.DataFrame)
                      on="recommendation_id")
     rows["finding_line"] = rows["recommendation_id"] + ": " + rows["finding"]
     rows["conclusion_line"] = (rows["recommendation_id"] + ": "
-                               + rows["assurance_level"].map(_level_phrase) + " ("
+                               + rows["assurance_level"].map(level_phrase) + " ("
                                + rows["judgement"] + "); " + rows["sign_off"] + ".")
     rows["level_rank"] = rows["assurance_level"].map({v: i for i, v in enumerate(ASSURANCE_LEVELS)})
     grouped = rows.groupby("theme_id", sort=False)
@@ -691,73 +688,17 @@ def write_triangulation(result: TriangulationResult, out_dir: str | Path) -> lis
         "assurance.csv": result.assurance,
         "themes.csv": result.themes,
     }
+    from audit_lib.charts import triangulation_heatmap  # matplotlib only when writing
+
     with staged_directory(out_dir) as stage:
         write_tables(tables, stage)
-        figure = plot_matrix(result)
+        figure = triangulation_heatmap(result)
         with atomic_path(stage / "triangulation_heatmap.png") as tmp:
             figure.savefig(tmp, format="png", dpi=200)
         with atomic_path(stage / "triangulation_rules.yaml") as tmp:
             tmp.write_text(result.rules.text, encoding="utf-8")
         names = sorted(p.name for p in stage.iterdir() if p.name != MARKER)
     return [out_dir / name for name in names]
-
-
-def plot_matrix(result: TriangulationResult):
-    """Heatmap of the matrix: a row per recommendation, a column per source type, coloured by
-    stance and labelled with the item counts, with the judgement and assurance on the right.
-
-    Sized to A4 landscape; drawn on a standalone Agg canvas, so no display is needed.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.colors import ListedColormap
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
-
-    matrix, assurance = result.matrix, result.assurance
-    ids = list(result.register.ids)
-    stances = list(STANCE_COLOURS)
-    codes = (matrix["stance"].map({s: i for i, s in enumerate(stances)}).to_numpy()
-             .reshape(len(ids), len(SOURCE_TYPES)))
-    height = min(A4_LANDSCAPE[1], 2.2 + 0.75 * len(ids))
-    fig = Figure(figsize=(A4_LANDSCAPE[0], height), layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.imshow(codes, cmap=ListedColormap(list(STANCE_COLOURS.values())), vmin=-0.5,
-              vmax=len(stances) - 0.5, aspect="auto")
-    labels = matrix.apply(_cell_label, axis=1).to_numpy().reshape(codes.shape)
-    for (r, c), text in np.ndenumerate(labels):
-        ax.text(c, r, text, ha="center", va="center", fontsize=9)
-    ax.set_xticks(range(len(SOURCE_TYPES)),
-                  [s.replace("_", "\n") for s in SOURCE_TYPES], fontsize=10)
-    ax.xaxis.tick_top()
-    titles = result.register.frame().set_index("recommendation_id")["title"]
-    ax.set_yticks(range(len(ids)),
-                  [textwrap.fill(f"{rid} {titles[rid]}", 34) for rid in ids], fontsize=10)
-    ax.set_xticks(np.arange(-0.5, len(SOURCE_TYPES)), minor=True)
-    ax.set_yticks(np.arange(-0.5, len(ids)), minor=True)
-    ax.grid(which="minor", color="white", linewidth=2)
-    ax.tick_params(which="minor", length=0)
-    right = ax.secondary_yaxis("right")
-    right.set_yticks(range(len(ids)), [
-        f"{j}, {_level_phrase(a)}\n{s}" for j, a, s in zip(
-            assurance["judgement"], assurance["assurance_level"], assurance["sign_off"])],
-        fontsize=9)
-    fig.suptitle("Triangulation: which way each kind of evidence points\n"
-                 + textwrap.shorten(result.register.title, 110), fontsize=12)
-    fig.legend(handles=[Patch(facecolor=STANCE_COLOURS[s], edgecolor="grey",
-                              label="no evidence" if s == NONE else s) for s in stances],
-               loc="outside lower center", ncol=len(stances), fontsize=9, frameon=False)
-    return fig
-
-
-def _cell_label(row: pd.Series) -> str:
-    parts = [f"{row[d]} {word}" for d, word in ((SUPPORTS, "for"), (CONTRADICTS, "against"),
-                                                (MIXED, "mixed")) if row[d]]
-    return "\n".join(parts) if parts else "-"
 
 
 def run_triangulation(register_path: str | Path, evidence_path: str | Path,
