@@ -28,7 +28,7 @@ score-demo: $(STAMP) ## only score the shipped samples (no notebooks) into outpu
 	  --out outputs/demo-scores
 
 lab: $(STAMP) ## open the notebooks in JupyterLab (kernel: Python (case-audit))
-	$(BIN)/python -c "from audit_lib.pipeline import ensure_kernel; ensure_kernel()"
+	$(BIN)/python -c "from audit_lib.quarter.kernel import ensure_kernel; ensure_kernel()"
 	$(BIN)/jupyter lab notebooks/
 
 test: $(STAMP) ## set up and run the whole test suite

@@ -23,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if args.names:
-        from audit_lib.privacy import NAMES_ENV
+        from audit_lib.inputs.identifiers import NAMES_ENV
 
         os.environ[NAMES_ENV] = os.path.abspath(args.names)  # notebooks' kernels inherit it
     try:
@@ -226,9 +226,9 @@ def _framework_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from audit_lib.scorecard import build_scorecard, write_scorecard
+    from audit_lib.scoring.scorecard import build_scorecard, write_scorecard
 
-    from audit_lib.fingerprints import check_unchanged, fingerprint
+    from audit_lib.inputs.fingerprints import check_unchanged, fingerprint
 
     inputs = [*args.answers, args.facts, *([args.judgements] if args.judgements else [])]
     before = fingerprint(inputs)
@@ -254,9 +254,9 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from audit_lib.assignment import parse_reviewers
-    from audit_lib.sample_files import sample_caseload, summary, write_sample
-    from audit_lib.sampling import SamplingPlan
+    from audit_lib.sampling.assignment import parse_reviewers
+    from audit_lib.sampling.quarter_sample import sample_caseload, summary, write_sample
+    from audit_lib.sampling.draw import SamplingPlan
     from audit_lib.settings import load_settings
 
     strata = tuple(s.strip() for s in args.strata.split(",") if s.strip())
@@ -278,7 +278,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _triangulate(args: argparse.Namespace) -> int:
-    from audit_lib.triangulation import run_triangulation
+    from audit_lib.triangulation.writer import run_triangulation
 
     result, written = run_triangulation(args.register, args.evidence, args.scores, args.out)
     counts = result.assurance["sign_off"].value_counts()
@@ -289,7 +289,7 @@ def _triangulate(args: argparse.Namespace) -> int:
 
 
 def _agreement(args: argparse.Namespace) -> int:
-    from audit_lib.moderation import run_agreement
+    from audit_lib.moderation.agreement import run_agreement
 
     result = run_agreement(args.answers, args.facts, args.framework, args.out, args.confidence)
     pooled = result.agreement.iloc[-1]
@@ -304,7 +304,7 @@ def _agreement(args: argparse.Namespace) -> int:
 
 
 def _breakdown(args: argparse.Namespace) -> int:
-    from audit_lib.breakdowns import run_breakdown
+    from audit_lib.moderation.breakdowns import run_breakdown
 
     result = run_breakdown(args.answers, args.facts, args.by, args.threshold, args.framework,
                            args.out, reference=args.reference, confidence=args.confidence)
@@ -315,7 +315,7 @@ def _breakdown(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from audit_lib.pipeline import run
+    from audit_lib.quarter.run import run
 
     run(args.config, args.only)
     return 0
@@ -324,8 +324,8 @@ def _run(args: argparse.Namespace) -> int:
 def _batch(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from audit_lib.batch import find_configs, run_batch
-    from audit_lib.outputs import write_csv
+    from audit_lib.quarter.batch import find_configs, run_batch
+    from audit_lib.writing import write_csv
 
     configs = find_configs(args.configs)
     print(f"Running {len(configs)} period config(s) with {args.jobs or 'all'} job(s)...")
@@ -340,8 +340,9 @@ def _batch(args: argparse.Namespace) -> int:
 def _rollup(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from audit_lib.pipeline import project_root, run_notebook
-    from audit_lib.rollup import find_histories
+    from audit_lib.quarter.notebooks import run_notebook
+    from audit_lib.quarter.steps import project_root
+    from audit_lib.trends.rollup import find_histories
 
     histories = [str(p.resolve()) for p in find_histories(args.histories)]
     page = run_notebook(project_root() / "notebooks" / "05_regional_rollup.ipynb", args.out,
@@ -354,8 +355,8 @@ def _rollup(args: argparse.Namespace) -> int:
 def _pseudonymise(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from audit_lib.pipeline import project_root
-    from audit_lib.pseudonyms import pseudonymise_file
+    from audit_lib.quarter.steps import project_root
+    from audit_lib.inputs.pseudonyms import pseudonymise_file
 
     out = Path(args.out)
     forbidden = [project_root(), out.resolve().parent]  # the key must live elsewhere
@@ -374,7 +375,7 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from audit_lib.checkfiles import validate_files
+    from audit_lib.returns.validate import validate_files
 
     for line in validate_files(args.files, args.framework):
         print(line)

@@ -99,6 +99,10 @@ class OutputError(AuditError):
     """Results could not be written (permissions, disk full, folder in the way)."""
 
 
+class PipelineError(AuditError):
+    """A notebook failed; the message names the notebook, the cell and the cause."""
+
+
 def collect(problems: list[Problem], load, *args, **kwargs):
     """Call ``load``; if it raises InputError, add its problems to ``problems`` and return None.
 

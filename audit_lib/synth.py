@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 from scipy.special import expit, logit
 
-from audit_lib.applicability import APPLIES, applicability
+from audit_lib.frameworks.applicability import APPLIES, applicability
 from audit_lib.errors import ConfigError
 from audit_lib.frameworks import Framework, Question, load_framework
 
@@ -180,7 +180,7 @@ def _rng(*key: int) -> np.random.Generator:
 
 
 def _model(seed: int, framework: str = DEFAULT_FRAMEWORK) -> _Model:
-    from audit_lib.scorecard import load_checks
+    from audit_lib.frameworks import load_checks
 
     fw, checks = load_framework(framework), load_checks()
     questions = fw.questions + checks.questions
@@ -336,7 +336,7 @@ def _service_facts(model: _Model, svc: _Service, periods: pd.PeriodIndex,
 
 def _working_days_after(start: np.ndarray, days: np.ndarray, settings: dict) -> np.ndarray:
     """The date ``days`` working days after ``start`` (bank holidays excluded)."""
-    from audit_lib.derived import bank_holidays
+    from audit_lib.scoring.derived import bank_holidays
 
     years = start.astype("datetime64[Y]").astype(int) + 1970
     hols = bank_holidays(settings.get("holiday_country", "GB"),
@@ -378,7 +378,7 @@ def _draw(model: _Model, svc: _Service, facts: pd.DataFrame, reviewers: np.ndarr
     Returns arrays ``case`` (row in ``facts``), ``question`` (index into the model's
     questions), ``answer`` (0 Yes, 1 No, 2 N/A) and ``note`` (index into the model's notes).
     """
-    from audit_lib.derived import derive_answers
+    from audit_lib.scoring.derived import derive_answers
 
     n_cases, n_q = len(facts), len(model.questions)
     case, q = np.nonzero(_applies(model, facts))
@@ -638,7 +638,7 @@ def synth_moderation(answers: pd.DataFrame, share: float = 0.2, agreement: float
     ConfigError
         If ``share`` or ``agreement`` is outside 0-1, or fewer than two reviewers answered.
     """
-    from audit_lib.scorecard import load_checks
+    from audit_lib.frameworks import load_checks
 
     if not (0 <= share <= 1 and 0 <= agreement <= 1):
         raise ConfigError("the double-marking share and the agreement must be between 0 and 1")
@@ -780,7 +780,7 @@ FINDING = {"supports": (" indicate that the recommendation '", "' is now met in 
 
 def synth_evidence(register=None, n_items: int = 30, seed: int = 0,
                    period_end: str = "2026-06-30") -> pd.DataFrame:
-    """An evidence register for triangulation, valid for `audit_lib.registers.load_evidence`.
+    """An evidence register for triangulation, valid for `audit_lib.triangulation.registers.load_evidence`.
 
     Every recommendation gets at least one item (when ``n_items`` allows). Each recommendation
     has a hidden degree of progress, so its items lean towards supporting or contradicting it.
@@ -800,14 +800,14 @@ def synth_evidence(register=None, n_items: int = 30, seed: int = 0,
     Returns
     -------
     pandas.DataFrame
-        Text columns `audit_lib.registers.EVIDENCE_COLUMNS`, ids ``EV001...``.
+        Text columns `audit_lib.triangulation.registers.EVIDENCE_COLUMNS`, ids ``EV001...``.
 
     Raises
     ------
     ConfigError
         For a malformed register, or a count below 1.
     """
-    from audit_lib.registers import EVIDENCE_COLUMNS, Register, load_register
+    from audit_lib.triangulation.registers import EVIDENCE_COLUMNS, Register, load_register
 
     _check_sizes(n_items=n_items, seed=seed)
     if not isinstance(register, Register):
@@ -856,7 +856,7 @@ def write_service_bundle(out_dir: str | Path, service_index: int = 1, n_quarters
 
     The latest quarter's caseload is generated first; the sample is then drawn from
     ``caseload.csv`` exactly as the sampling notebook draws it with the config's settings
-    (`audit_lib.sample_files.sample_caseload`: `draw_sample` and `assign_reviewers`), and
+    (`audit_lib.sampling.quarter_sample.sample_caseload`: `draw_sample` and `assign_reviewers`), and
     exactly the sampled cases are answered, each by its assigned reviewer, with moderators'
     marks for the double-marked ones. Earlier quarters become ``earlier_quarters.csv`` (counts
     from samples of the same size) and ``baseline.csv`` an earlier inspection.
@@ -896,11 +896,11 @@ def write_service_bundle(out_dir: str | Path, service_index: int = 1, n_quarters
     OutputError
         If the folder cannot be written.
     """
-    from audit_lib.assignment import parse_reviewers
-    from audit_lib.outputs import staged_directory, write_csv
-    from audit_lib.registers import load_register
-    from audit_lib.sample_files import sample_caseload
-    from audit_lib.sampling import SamplingPlan
+    from audit_lib.sampling.assignment import parse_reviewers
+    from audit_lib.writing import staged_directory, write_csv
+    from audit_lib.triangulation.registers import load_register
+    from audit_lib.sampling.quarter_sample import sample_caseload
+    from audit_lib.sampling.draw import SamplingPlan
 
     _check_sizes(service_index=service_index, n_quarters=n_quarters,
                  cases_per_quarter=cases_per_quarter, seed=seed, evidence_items=evidence_items)
@@ -1045,7 +1045,7 @@ def write_answers_only(path: str | Path, n_services: int, n_quarters: int,
         For counts out of range or a file that cannot be written.
     """
     from audit_lib.errors import OutputError
-    from audit_lib.outputs import atomic_path
+    from audit_lib.writing import atomic_path
 
     path = Path(path)
     answers, facts = _generate(n_services, n_quarters, cases_per_quarter, seed, framework,

@@ -35,7 +35,7 @@ def demo_config(tmp: Path) -> Path:
 
 
 def time_run(config: Path) -> tuple[float, dict]:
-    from audit_lib.pipeline import run
+    from audit_lib.quarter.run import run
 
     start = time.perf_counter()
     result = run(config, progress=lambda _: None)
@@ -49,16 +49,18 @@ import sys, time
 start = time.perf_counter()
 from pathlib import Path
 import pandas as pd
-from audit_lib.config import load_config
-from audit_lib.assignment import parse_reviewers
-from audit_lib.sampling import SamplingPlan
-from audit_lib.sample_files import sample_caseload, write_sample
-from audit_lib.scorecard import build_scorecard, write_scorecard
-from audit_lib.coverage import returns_check
-from audit_lib.fairness import publish_fairness
-from audit_lib.triangulation import run_triangulation
-from audit_lib import board_report as br
-from audit_lib.charts import key_question_chart, checks_chart, trend_chart, png_bytes
+from audit_lib.quarter.config import load_config
+from audit_lib.sampling.assignment import parse_reviewers
+from audit_lib.sampling.draw import SamplingPlan
+from audit_lib.sampling.quarter_sample import sample_caseload, write_sample
+from audit_lib.scoring.scorecard import build_scorecard, write_scorecard
+from audit_lib.returns.returns_check import returns_check
+from audit_lib.moderation.publish import publish_fairness
+from audit_lib.triangulation.writer import run_triangulation
+from audit_lib.report import board_sections as br
+from audit_lib.chart_style import png_bytes
+from audit_lib.scoring.charts import checks_chart, key_question_chart
+from audit_lib.trends.charts import trend_chart
 from audit_lib.frameworks import load_framework
 imported = time.perf_counter()
 cfg = load_config(sys.argv[1]); out = Path(sys.argv[2]); s = cfg.sampling; i = cfg.inputs
@@ -97,7 +99,7 @@ def time_kernel_start() -> float:
     import nbformat
     from nbclient import NotebookClient
 
-    from audit_lib.pipeline import ensure_kernel
+    from audit_lib.quarter.kernel import ensure_kernel
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")])
     start = time.perf_counter()

@@ -55,7 +55,7 @@ def main() -> None:
             ours.append(timed(ours_cmd))
             theirs.append(timed(duck_cmd))
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import audit_lib.scorecard, statsmodels.stats."
+        subprocess.run([sys.executable, "-c", "import audit_lib.scoring.scorecard, statsmodels.stats."
                         "proportion, pandera.pandas"], check=True, cwd=ROOT)
         imports = time.perf_counter() - start
     ours_m, theirs_m = statistics.median(ours), statistics.median(theirs)

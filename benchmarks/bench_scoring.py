@@ -3,7 +3,7 @@
 Run: .venv/bin/python benchmarks/bench_scoring.py [--services 150 --quarters 12 --cases 309]
                                                    [--repeats 5]
 Data: `audit_lib.synth.synth_answers` (150 services x 12 quarters x ~309 cases x ~18 answers
-= ~10 million rows, categorical columns). Ours: `audit_lib.scoring.score_groups` by service,
+= ~10 million rows, categorical columns). Ours: `audit_lib.scoring.ratings.score_groups` by service,
 period and question (counts, shares and Wilson intervals). Reference: DuckDB SQL over the same
 pandas frame (count of Yes + No and of Yes per group). Medians of alternating runs, the ratio,
 and peak memory (process peak RSS, and the scoring step's own peak from tracemalloc).
@@ -41,7 +41,7 @@ def main() -> None:
 
     import duckdb
 
-    from audit_lib.scoring import score_groups
+    from audit_lib.scoring.shares import score_groups
     from audit_lib.synth import synth_answers
 
     t0 = time.perf_counter()

@@ -25,11 +25,11 @@ def make_workbooks(folder: Path, reviewers: int, cases: int) -> tuple[list[Path]
     import numpy as np
     import openpyxl
 
-    from audit_lib.assignment import parse_reviewers
-    from audit_lib.sample_files import sample_caseload, write_sample
-    from audit_lib.sampling import SamplingPlan
+    from audit_lib.sampling.assignment import parse_reviewers
+    from audit_lib.sampling.quarter_sample import sample_caseload, write_sample
+    from audit_lib.sampling.draw import SamplingPlan
     from audit_lib.synth import synth_caseload
-    from audit_lib.workbooks import CASES_SHEET, DATE_INPUTS, FIRST_DATA_ROW
+    from audit_lib.sampling.workbook_writer import CASES_SHEET, DATE_INPUTS, FIRST_DATA_ROW
 
     caseload = folder / "caseload.csv"
     synth_caseload(reviewers * cases * 4, seed=5).to_csv(caseload, index=False)
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     from audit_lib.cli import main as cli
-    from audit_lib.workbooks import read_workbook
+    from audit_lib.returns.workbook_reader import read_workbook
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -87,7 +87,7 @@ def main() -> None:
               f"{statistics.median(scores):.2f} s ({args.repeats} runs)")
         report = ROOT / "outputs" / "demo" / "04_assurance_report.ipynb"
         if report.is_file():
-            from audit_lib.pipeline import render_html
+            from audit_lib.quarter.render import render_html
 
             times = []
             for _ in range(args.repeats):

@@ -46,10 +46,10 @@ MODERATOR_AGREES = 0.85
 
 
 def main() -> None:
-    from audit_lib.assignment import assign_reviewers, parse_reviewers
-    from audit_lib.caseload import load_caseload
+    from audit_lib.sampling.assignment import assign_reviewers, parse_reviewers
+    from audit_lib.sampling.caseload import load_caseload
     from audit_lib.frameworks import load_framework
-    from audit_lib.sampling import SamplingPlan, draw_sample
+    from audit_lib.sampling.draw import SamplingPlan, draw_sample
 
     rng = np.random.default_rng(SEED)
     caseload = _caseload(rng, n_court=180, n_oocd=120)

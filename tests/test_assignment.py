@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from audit_lib.assignment import Reviewer, assign_reviewers, parse_reviewers
+from audit_lib.sampling.assignment import Reviewer, assign_reviewers, parse_reviewers
 from audit_lib.errors import ConfigError
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from audit_lib.batch import find_configs, run_batch
+from audit_lib.quarter.batch import find_configs, run_batch
 from audit_lib.cli import main
 from audit_lib.errors import ConfigError
 from audit_lib.synth import write_many

@@ -1,4 +1,4 @@
-"""Tests for audit_lib.breakdowns: shares by group, reference group, Fisher's test, rates."""
+"""Tests for audit_lib.moderation.breakdowns: shares by group, reference group, Fisher's test, rates."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from conftest import write_csv
 
-from audit_lib.outputs import MARKER as OUTPUT_MARKER
-from audit_lib.breakdowns import (
+from audit_lib.writing import MARKER as OUTPUT_MARKER
+from audit_lib.moderation.breakdowns import (
     BREAKDOWN_COLUMNS, NOT_RECORDED, breakdown, check_characteristic, run_breakdown,
 )
-from audit_lib.disclosure import MARKER, suppress
+from audit_lib.moderation.disclosure import MARKER, suppress
 from audit_lib.errors import ConfigError
-from audit_lib.scoring import wilson_interval
+from audit_lib.scoring.shares import wilson_interval
 
 
 def facts(**groups) -> pd.DataFrame:

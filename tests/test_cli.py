@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from audit_lib.cli import main
-from audit_lib.outputs import MARKER
+from audit_lib.writing import MARKER
 from conftest import ROOT, SAMPLES
 
 ANSWERS = sorted(SAMPLES.glob("answers_*.csv"))
@@ -209,7 +209,7 @@ def test_the_first_reviewer_cannot_also_be_the_second_marker(tmp_path, capsys):
     path = tmp_path / "moderation.csv"
     marks.to_csv(path, index=False)
     from audit_lib.errors import InputError
-    from audit_lib.scorecard import build_scorecard
+    from audit_lib.scoring.scorecard import build_scorecard
 
     with pytest.raises(InputError, match="second mark must come from a different reviewer"):
         build_scorecard(ANSWERS, SAMPLES / "case_facts.csv", moderation=[path])

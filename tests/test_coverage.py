@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit_lib.coverage import check_returns, summarise_returns
+from audit_lib.returns.returns_check import check_returns, summarise_returns
 
 
 def test_gaps_are_found_and_summarised_by_reviewer():

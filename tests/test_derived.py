@@ -1,4 +1,4 @@
-"""Tests for audit_lib.derived: working days, answers derived from dates, reconciliation."""
+"""Tests for audit_lib.scoring.derived: working days, answers derived from dates, reconciliation."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit_lib import derived
-from audit_lib.scorecard import load_checks
+from audit_lib.scoring import derived
+from audit_lib.frameworks import load_checks
 
 NaT = pd.NaT
 

@@ -1,4 +1,4 @@
-"""Tests for audit_lib.disclosure: small counts hidden, and no hidden cell recomputable."""
+"""Tests for audit_lib.moderation.disclosure: small counts hidden, and no hidden cell recomputable."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from conftest import SAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit_lib.breakdowns import BREAKDOWN_COLUMNS, breakdown
-from audit_lib.disclosure import MARKER, disclosure_settings, suppress
+from audit_lib.moderation.breakdowns import BREAKDOWN_COLUMNS, breakdown
+from audit_lib.moderation.disclosure import MARKER, disclosure_settings, suppress
 from audit_lib.errors import ConfigError
-from audit_lib.scoring import wilson_interval
+from audit_lib.scoring.shares import wilson_interval
 
 T = 10
 
@@ -245,7 +245,7 @@ def test_default_threshold_and_zero_policy_come_from_the_settings():
 
 
 def test_settings_need_source_notes(monkeypatch):
-    monkeypatch.setattr("audit_lib.disclosure.load_settings",
+    monkeypatch.setattr("audit_lib.moderation.disclosure.load_settings",
                         lambda name: {"threshold": 10, "suppress_zeros": False,
                                       "suppress_zeros_source": "x"})
     with pytest.raises(ConfigError, match="threshold_source"):
@@ -302,10 +302,10 @@ def test_no_hidden_cell_can_be_recomputed_in_any_table(original, threshold, zero
 
 
 def test_sample_breakdowns_are_safe():
-    from audit_lib.answers import load_answers
-    from audit_lib.facts import load_facts
+    from audit_lib.returns.answers import load_answers
+    from audit_lib.returns.facts import load_facts
     from audit_lib.frameworks import load_framework
-    from audit_lib.scorecard import load_checks
+    from audit_lib.frameworks import load_checks
 
     fw = load_framework("hmip-youth-2021")
     facts = load_facts(SAMPLES / "case_facts.csv", fw)

@@ -18,7 +18,7 @@ import pytest
 
 from audit_lib.cli import main
 from audit_lib.errors import OutputError
-from audit_lib.outputs import (
+from audit_lib.writing import (
     MARKER, atomic_path, recover_stranded, staged_directory, write_csv, write_json,
 )
 from conftest import ROOT, SAMPLES
@@ -155,7 +155,7 @@ KILLED_WHILE_RENAMING = """
     import os, sys
     from pathlib import Path
     import pandas as pd
-    from audit_lib.outputs import write_csv, write_json
+    from audit_lib.writing import write_csv, write_json
     path, kind = Path(sys.argv[1]), sys.argv[2]
     if kind == "csv":
         write_csv(pd.DataFrame({"case_id": ["00123"], "answer": ["Yes"]}), path)
@@ -184,9 +184,9 @@ KILLED_IN_STAGED_DIRECTORY = """
     import os, sys
     from pathlib import Path
     import pandas as pd
-    import audit_lib.outputs
-    from audit_lib.outputs import staged_directory, write_csv, write_json
-    audit_lib.outputs._exchange = lambda a, b: False  # the portable path (no atomic exchange)
+    import audit_lib.writing
+    from audit_lib.writing import staged_directory, write_csv, write_json
+    audit_lib.writing._exchange = lambda a, b: False  # the portable path (no atomic exchange)
     out, when = Path(sys.argv[1]), sys.argv[2]
     with staged_directory(out) as stage:
         write_csv(pd.DataFrame({"case_id": ["00123"], "answer": ["Yes"]}), stage / "answers.csv")
@@ -285,7 +285,7 @@ def test_cli_results_folder_that_cannot_be_moved_aside_is_reported(tmp_path, pre
         return real_replace(src, dst, *args, **kwargs)
 
     monkeypatch.setattr(os, "replace", locked)
-    monkeypatch.setattr("audit_lib.outputs._exchange", lambda a, b: False)  # as on Windows
+    monkeypatch.setattr("audit_lib.writing._exchange", lambda a, b: False)  # as on Windows
     assert score(previous) == 2
     err = capsys.readouterr().err
     assert f"{previous}: not allowed to write here" in err and "Traceback" not in err
@@ -304,7 +304,7 @@ def fail_swap(monkeypatch: pytest.MonkeyPatch, out: Path, failing: str) -> None:
         return real_replace(src, dst, *args, **kwargs)
 
     monkeypatch.setattr(os, "replace", refuse)
-    monkeypatch.setattr("audit_lib.outputs._exchange", lambda a, b: False)  # as on Windows
+    monkeypatch.setattr("audit_lib.writing._exchange", lambda a, b: False)  # as on Windows
 
 
 @pytest.mark.parametrize("failing", ["old-aside", "new-in"])

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from audit_lib.errors import InputError
-from audit_lib.history import (
+from audit_lib.trends.history import (
     load_earlier_quarters, load_history, period_results, record_periods, service_name,
 )
 from conftest import write_csv

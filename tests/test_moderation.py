@@ -1,4 +1,4 @@
-"""Tests for audit_lib.moderation: agreement, Cohen's kappa, Krippendorff's alpha, disagreements."""
+"""Tests for audit_lib.moderation.agreement: agreement, Cohen's kappa, Krippendorff's alpha, disagreements."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from conftest import SAMPLES, write_csv
 
 from audit_lib.errors import ConfigError, InputError
-from audit_lib.moderation import (
+from audit_lib.moderation.agreement import (
     AGREEMENT_COLUMNS, ALL, DISAGREEMENT_COLUMNS, agreement, cohen_kappa, disagreements,
     krippendorff_alpha, moderation_settings, run_agreement,
 )
@@ -208,11 +208,11 @@ def test_too_few_double_marked_cases_are_said_plainly():
 
 def test_the_policy_minimum_is_data_with_a_source(monkeypatch):
     assert MINIMUM == 10
-    monkeypatch.setattr("audit_lib.moderation.load_settings",
+    monkeypatch.setattr("audit_lib.moderation.agreement.load_settings",
                         lambda name: {"min_double_marked_cases": 10})
     with pytest.raises(ConfigError, match="source"):
         moderation_settings()
-    monkeypatch.setattr("audit_lib.moderation.load_settings",
+    monkeypatch.setattr("audit_lib.moderation.agreement.load_settings",
                         lambda name: {"min_double_marked_cases": 1,
                                       "min_double_marked_cases_source": "x"})
     with pytest.raises(ConfigError, match="at least 2"):

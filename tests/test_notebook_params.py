@@ -10,9 +10,12 @@ import nbformat
 import pytest
 import yaml
 
-from audit_lib.config import load_config
+from audit_lib.quarter.config import load_config
 from audit_lib.errors import ConfigError
-from audit_lib.pipeline import STEPS, _execute, ensure_kernel, notebook_path, project_root, run
+from audit_lib.quarter.kernel import ensure_kernel
+from audit_lib.quarter.notebooks import execute
+from audit_lib.quarter.run import run
+from audit_lib.quarter.steps import STEPS, notebook_path, project_root
 from conftest import SAMPLES
 
 AWKWARD = 'O\'Brien "quoted" C:\\path\\to\nnew line – é ✓'
@@ -61,7 +64,7 @@ def test_awkward_string_parameters_arrive_intact(tmp_path):
     arrived = tmp_path / "arrived.json"
     executed = tmp_path / "executed.ipynb"
 
-    _execute(notebook, executed, {**PARAMS, "out_path": str(arrived)}, ensure_kernel())
+    execute(notebook, executed, {**PARAMS, "out_path": str(arrived)}, ensure_kernel())
 
     got = json.loads(arrived.read_text(encoding="utf-8"))
     assert got == PARAMS

@@ -15,10 +15,11 @@ import pytest
 import yaml
 
 from audit_lib.cli import main
-from audit_lib.config import load_config
+from audit_lib.quarter.config import load_config
 from audit_lib.errors import ConfigError
-from audit_lib.history import load_history
-from audit_lib.pipeline import PipelineError, run
+from audit_lib.trends.history import load_history
+from audit_lib.errors import PipelineError
+from audit_lib.quarter.run import run
 from conftest import ROOT, SAMPLES
 
 NOTEBOOKS = ["01_sampling", "02_scoring", "03_triangulation", "04_assurance_report"]

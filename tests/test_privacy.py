@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from openpyxl.comments import Comment
 
-from audit_lib import privacy
+from audit_lib.inputs import identifiers as privacy
 from audit_lib.errors import ConfigError, InputError
-from audit_lib.privacy import (
+from audit_lib.inputs.identifiers import (
     KINDS, PrivacySettings, load_names, load_privacy_settings, scan_frame, scan_table,
     scan_workbook,
 )
-from audit_lib.tables import read_table
+from audit_lib.inputs.reading import read_table
 from conftest import SAMPLES, write_csv
 
 NO_ALLOWANCES = PrivacySettings()
@@ -259,7 +259,7 @@ def test_every_input_read_is_gated_with_the_rows_a_user_sees(tmp_path):
 
 
 def test_a_configured_names_list_is_refused_in_every_input(tmp_path, monkeypatch):
-    from audit_lib.privacy import NAMES_ENV, _cached_names
+    from audit_lib.inputs.identifiers import NAMES_ENV, _cached_names
 
     names = tmp_path / "names.txt"
     names.write_text("Jordan Example\n")

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from audit_lib.errors import ConfigError, InputError
-from audit_lib.privacy import scan_frame
-from audit_lib.pseudonyms import (
+from audit_lib.inputs.identifiers import scan_frame
+from audit_lib.inputs.pseudonyms import (
     key_id, load_key, normalise_references, pseudonymise, pseudonymise_file,
 )
 from conftest import write_csv

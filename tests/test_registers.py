@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from audit_lib.errors import ConfigError, InputError
-from audit_lib.registers import (
+from audit_lib.triangulation.registers import (
     EVIDENCE_COLUMNS,
     EVIDENCE_FRAME_COLUMNS,
     Measure,

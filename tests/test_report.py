@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit_lib.board_report import headline, themes_html
-from audit_lib.report import rating_class, table_html
+from audit_lib.report.board_sections import headline, themes_html
+from audit_lib.report.html import rating_class, table_html
 
 
 def test_tables_escape_headers_and_cells():

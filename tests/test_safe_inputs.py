@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from audit_lib.errors import AuditError, ConfigError, InputError
-from audit_lib.safe_inputs import (
+from audit_lib.inputs.file_checks import (
     InputLimits, check_input_file, check_text_file, check_xlsx_container, load_input_limits,
 )
-from audit_lib.tables import read_table
+from audit_lib.inputs.reading import read_table
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # tmp_path is shared by the examples of a test; each example overwrites its one file.

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from audit_lib.errors import ConfigError
-from audit_lib.sampling import (
+from audit_lib.sampling.draw import (
     SamplingPlan, achieved_margin, cochran_size, draw_sample, largest_remainder, random_keys,
 )
 

@@ -1,4 +1,4 @@
-"""Tests for audit_lib.scoring: rating bands, key-question shares, Wilson intervals, ratings."""
+"""Tests for audit_lib.scoring (shares and ratings): rating bands, key-question shares, Wilson intervals, ratings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from audit_lib import scoring
+from audit_lib.scoring import ratings as rating_rules
+from audit_lib.scoring import shares
 from audit_lib.frameworks import load_framework
 
 FW21 = load_framework("hmip-youth-2021")
@@ -66,35 +67,35 @@ def test_shipped_bands_are_the_hmip_thresholds():
     (0.0, I),
 ])
 def test_band_for_boundaries(value, expected):
-    assert scoring.band_for(value, BANDS) == expected
+    assert rating_rules.band_for(value, BANDS) == expected
 
 
 def test_band_for_nan_and_none_give_no_rating():
-    assert scoring.band_for(float("nan"), BANDS) is None
-    assert scoring.band_for(np.nan, BANDS) is None
-    assert scoring.band_for(None, BANDS) is None
+    assert rating_rules.band_for(float("nan"), BANDS) is None
+    assert rating_rules.band_for(np.nan, BANDS) is None
+    assert rating_rules.band_for(None, BANDS) is None
 
 
 def test_band_for_below_every_band_gives_no_rating():
     # a negative share is impossible; it matches no band rather than being called Inadequate
-    assert scoring.band_for(-0.01, BANDS) is None
+    assert rating_rules.band_for(-0.01, BANDS) is None
 
 
 def test_band_for_compares_unrounded_shares():
     # 13 of 20 = 65.0 exactly -> Good
-    assert scoring.band_for(13 / 20 * 100, BANDS) == G
+    assert rating_rules.band_for(13 / 20 * 100, BANDS) == G
     # 51 of 79 = 64.556...% which would round to 65 but is below it -> Requires improvement
     pct = 51 / 79 * 100
     assert round(pct) == 65 and pct < 65
-    assert scoring.band_for(pct, BANDS) == RI
+    assert rating_rules.band_for(pct, BANDS) == RI
 
 
 def test_band_for_uses_the_share_computed_by_score_questions():
-    kq = scoring.score_questions(answers(**{"2_1_1": (51, 28, 0), "2_1_2": (13, 7, 0)}), FW21)
+    kq = shares.score_questions(answers(**{"2_1_1": (51, 28, 0), "2_1_2": (13, 7, 0)}), FW21)
     row = kq.set_index("question_id")
     assert row.loc["2.1.1", "pct_yes"] == pytest.approx(64.556962, abs=1e-6)  # 51/79
-    assert scoring.band_for(row.loc["2.1.1", "pct_yes"], BANDS) == RI
-    assert scoring.band_for(row.loc["2.1.2", "pct_yes"], BANDS) == G  # 13/20 = 65.0
+    assert rating_rules.band_for(row.loc["2.1.1", "pct_yes"], BANDS) == RI
+    assert rating_rules.band_for(row.loc["2.1.2", "pct_yes"], BANDS) == G  # 13/20 = 65.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -111,12 +112,12 @@ def test_band_for_uses_the_share_computed_by_score_questions():
     (20.0, 5.0, 50.0, False),
 ])
 def test_band_certain(pct, low, high, expected):
-    assert scoring.band_certain(pct, low, high, BANDS) is expected
+    assert rating_rules.band_certain(pct, low, high, BANDS) is expected
 
 
 def test_band_certain_none_without_a_share():
-    assert scoring.band_certain(float("nan"), float("nan"), float("nan"), BANDS) is None
-    assert scoring.band_certain(None, 1.0, 2.0, BANDS) is None
+    assert rating_rules.band_certain(float("nan"), float("nan"), float("nan"), BANDS) is None
+    assert rating_rules.band_certain(None, 1.0, 2.0, BANDS) is None
 
 
 # --------------------------------------------------------------------------------------------
@@ -124,7 +125,7 @@ def test_band_certain_none_without_a_share():
 # --------------------------------------------------------------------------------------------
 
 def test_score_questions_columns_and_order():
-    kq = scoring.score_questions(answers(), FW21)
+    kq = shares.score_questions(answers(), FW21)
     assert list(kq.columns) == [
         "standard_id", "question_id", "n_applicable", "n_yes", "pct_yes", "ci_low", "ci_high"]
     # 7 case-assessed standards x 3 questions, in framework order
@@ -136,7 +137,7 @@ def test_score_questions_columns_and_order():
 
 def test_score_questions_na_leaves_the_denominator():
     # 3 Yes, 1 No, 2 N/A -> applicable 3 + 1 = 4, Yes 3, 3/4 = 75%
-    kq = scoring.score_questions(answers(**{"2_2_1": (3, 1, 2)}), FW21).set_index("question_id")
+    kq = shares.score_questions(answers(**{"2_2_1": (3, 1, 2)}), FW21).set_index("question_id")
     row = kq.loc["2.2.1"]
     assert row["n_applicable"] == 4
     assert row["n_yes"] == 3
@@ -148,14 +149,14 @@ def test_score_questions_na_leaves_the_denominator():
 
 def test_score_questions_all_na_counts_as_unanswered():
     # 0 Yes, 0 No, 5 N/A -> nothing applicable
-    kq = scoring.score_questions(answers(**{"2_2_2": (0, 0, 5)}), FW21).set_index("question_id")
+    kq = shares.score_questions(answers(**{"2_2_2": (0, 0, 5)}), FW21).set_index("question_id")
     assert kq.loc["2.2.2", "n_applicable"] == 0
     assert kq.loc["2.2.2", "n_yes"] == 0
     assert np.isnan(kq.loc["2.2.2", "pct_yes"])
 
 
 def test_score_questions_unanswered_questions_listed_with_nan():
-    kq = scoring.score_questions(answers(**{"2_1_1": (1, 1, 0)}), FW21)
+    kq = shares.score_questions(answers(**{"2_1_1": (1, 1, 0)}), FW21)
     assert len(kq) == 21
     rest = kq.loc[kq["question_id"] != "2.1.1"]
     assert (rest["n_applicable"] == 0).all()
@@ -171,7 +172,7 @@ def test_score_questions_ignores_other_ids_and_other_values():
         answers(**{"3_1_1": (2, 1, 0), "ROH_1": (5, 0, 0)}),
         pd.DataFrame({"case_id": ["X"], "question_id": ["3.1.1"], "answer": [None]}),
     ], ignore_index=True)
-    kq = scoring.score_questions(frame, FW21)
+    kq = shares.score_questions(frame, FW21)
     assert "ROH.1" not in set(kq["question_id"])
     row = kq.set_index("question_id").loc["3.1.1"]
     assert (row["n_applicable"], row["n_yes"]) == (3, 2)  # 2 Yes + 1 No; the blank ignored
@@ -180,7 +181,7 @@ def test_score_questions_ignores_other_ids_and_other_values():
 def test_score_questions_empty_answers():
     empty = pd.DataFrame({"question_id": pd.Series([], dtype=object),
                           "answer": pd.Series([], dtype=object)})
-    kq = scoring.score_questions(empty, FW21)
+    kq = shares.score_questions(empty, FW21)
     assert len(kq) == 21
     assert kq["n_applicable"].sum() == 0
     assert kq["pct_yes"].isna().all()
@@ -188,8 +189,8 @@ def test_score_questions_empty_answers():
 
 def test_score_questions_confidence_changes_only_the_interval():
     frame = answers(**{"2_1_1": (8, 2, 0)})
-    k95 = scoring.score_questions(frame, FW21, 0.95).set_index("question_id").loc["2.1.1"]
-    k80 = scoring.score_questions(frame, FW21, 0.80).set_index("question_id").loc["2.1.1"]
+    k95 = shares.score_questions(frame, FW21, 0.95).set_index("question_id").loc["2.1.1"]
+    k80 = shares.score_questions(frame, FW21, 0.80).set_index("question_id").loc["2.1.1"]
     assert k95["pct_yes"] == k80["pct_yes"] == 80.0
     assert k80["ci_low"] == pytest.approx(wilson_closed_form(8, 10, 0.80)[0], abs=1e-9)
     assert k80["ci_low"] > k95["ci_low"] and k80["ci_high"] < k95["ci_high"]
@@ -203,7 +204,7 @@ def test_score_questions_confidence_changes_only_the_interval():
 @pytest.mark.parametrize("k, n", [(0, 10), (10, 10), (0, 1), (1, 1), (8, 10), (3, 4),
                                   (51, 79), (1, 30), (500, 1000)])
 def test_wilson_matches_closed_form(k, n, confidence):
-    low, high = scoring.wilson_interval(k, n, confidence)
+    low, high = shares.wilson_interval(k, n, confidence)
     exp_low, exp_high = wilson_closed_form(k, n, confidence)
     assert float(low) == pytest.approx(exp_low, abs=1e-9)
     assert float(high) == pytest.approx(exp_high, abs=1e-9)
@@ -215,22 +216,22 @@ def test_wilson_published_values():
     # half   = 1.959964 / 1.3841459 * sqrt(0.016 + 0.0096036) = 1.4160097 * 0.1600114 = 0.2265777
     # -> 49.0162% to 94.3318%. Often quoted as 49.016% to 94.331% (truncated); rounded to
     # 3 decimals the upper limit is 94.332.
-    low, high = scoring.wilson_interval(8, 10, 0.95)
+    low, high = shares.wilson_interval(8, 10, 0.95)
     assert round(float(low), 3) == 49.016
     assert round(float(high), 3) == 94.332
     assert float(high) == pytest.approx(94.331, abs=1e-3)
     # 0 of 10 at 95%: low 0; high = z^2/n / (1 + z^2/n) = 0.3841459 / 1.3841459 = 27.753%
-    low, high = scoring.wilson_interval(0, 10, 0.95)
+    low, high = shares.wilson_interval(0, 10, 0.95)
     assert float(low) == pytest.approx(0.0, abs=1e-12)
     assert round(float(high), 3) == 27.753
     # 10 of 10 is the mirror image: 72.247% to 100%
-    low, high = scoring.wilson_interval(10, 10, 0.95)
+    low, high = shares.wilson_interval(10, 10, 0.95)
     assert round(float(low), 3) == 72.247
     assert float(high) == pytest.approx(100.0, abs=1e-12)
 
 
 def test_wilson_vectorised_and_nan_for_zero_n():
-    low, high = scoring.wilson_interval([8, 0, 3], [10, 0, 4])
+    low, high = shares.wilson_interval([8, 0, 3], [10, 0, 4])
     assert low.shape == high.shape == (3,)
     assert np.isnan(low[1]) and np.isnan(high[1])
     assert low[0] == pytest.approx(wilson_closed_form(8, 10, 0.95)[0], abs=1e-9)
@@ -238,7 +239,7 @@ def test_wilson_vectorised_and_nan_for_zero_n():
 
 
 def test_wilson_all_zero_n():
-    low, high = scoring.wilson_interval([0, 0], [0, 0])
+    low, high = shares.wilson_interval([0, 0], [0, 0])
     assert np.isnan(low).all() and np.isnan(high).all()
 
 
@@ -247,12 +248,12 @@ def test_wilson_all_zero_n():
 # --------------------------------------------------------------------------------------------
 
 def _rated(frame: pd.DataFrame, fw=FW21, judgements=None) -> pd.DataFrame:
-    return scoring.rate_standards(scoring.score_questions(frame, fw), fw, judgements) \
+    return rating_rules.rate_standards(shares.score_questions(frame, fw), fw, judgements) \
         .set_index("standard_id")
 
 
 def test_rate_standards_columns_and_order():
-    out = scoring.rate_standards(scoring.score_questions(answers(), FW21), FW21)
+    out = rating_rules.rate_standards(shares.score_questions(answers(), FW21), FW21)
     assert list(out.columns) == ["standard_id", "source", "lowest_question_id", "lowest_pct",
                                  "rating", "band_certain"]
     assert list(out["standard_id"]) == [s.id for s in FW21.standards]
@@ -279,9 +280,9 @@ def test_rate_standards_tie_takes_first_in_framework_order():
 
 def test_rate_standards_tie_uses_framework_order_even_if_rows_are_reordered():
     # same tie as above (2.3.2 6/10 and 2.3.3 3/5, both 60%), key-question rows reversed
-    kq = scoring.score_questions(
+    kq = shares.score_questions(
         answers(**{"2_3_1": (9, 1, 0), "2_3_2": (6, 4, 0), "2_3_3": (3, 2, 0)}), FW21)
-    out = scoring.rate_standards(kq.iloc[::-1], FW21).set_index("standard_id")
+    out = rating_rules.rate_standards(kq.iloc[::-1], FW21).set_index("standard_id")
     assert out.loc["2.3", "lowest_question_id"] == "2.3.2"
 
 
@@ -397,7 +398,7 @@ def ratings_for_score(fw, score: int, uncounted: str | None = None) -> dict[str,
 def test_overall_rating_bands(fw, score, expected):
     # e.g. 7 = 2 Outstanding (6) + 1 Requires improvement (1) + 9 Inadequate (0)
     ratings = ratings_for_score(fw, score, uncounted=O)
-    result = scoring.overall_rating(standards_frame(fw, ratings), fw)
+    result = rating_rules.overall_rating(standards_frame(fw, ratings), fw)
     assert result["score"] == score
     assert result["rating"] == expected
     assert result["max_score"] == 36
@@ -408,27 +409,27 @@ def test_overall_rating_bands(fw, score, expected):
 
 @pytest.mark.parametrize("fw", [FW21, FW18], ids=["2021", "2018"])
 def test_overall_all_inadequate_scores_zero(fw):
-    result = scoring.overall_rating(standards_frame(fw, {s.id: I for s in fw.standards}), fw)
+    result = rating_rules.overall_rating(standards_frame(fw, {s.id: I for s in fw.standards}), fw)
     assert (result["score"], result["rating"]) == (0, I)
 
 
 def test_overall_score_type_is_plain_int():
-    result = scoring.overall_rating(standards_frame(FW21, ratings_for_score(FW21, 20, G)), FW21)
+    result = rating_rules.overall_rating(standards_frame(FW21, ratings_for_score(FW21, 20, G)), FW21)
     assert type(result["score"]) is int
 
 
 def test_overall_2021_4_1_does_not_count():
     # 10 Good (20) + 2 Inadequate: score 20 whatever 4.1 is rated
     base = ratings_for_score(FW21, 20)
-    high = scoring.overall_rating(standards_frame(FW21, {**base, "4.1": O}), FW21)
-    low = scoring.overall_rating(standards_frame(FW21, {**base, "4.1": I}), FW21)
+    high = rating_rules.overall_rating(standards_frame(FW21, {**base, "4.1": O}), FW21)
+    low = rating_rules.overall_rating(standards_frame(FW21, {**base, "4.1": I}), FW21)
     assert high["score"] == low["score"] == 20
     assert high["rating"] == low["rating"] == G
 
 
 def test_overall_2021_missing_counted_standard_blocks_the_score():
     ratings = {**ratings_for_score(FW21, 30, uncounted=G), "2.1": None}
-    result = scoring.overall_rating(standards_frame(FW21, ratings), FW21)
+    result = rating_rules.overall_rating(standards_frame(FW21, ratings), FW21)
     assert result["score"] is None
     assert result["rating"] is None
     assert result["missing_standards"] == ["2.1"]
@@ -439,7 +440,7 @@ def test_overall_2021_missing_counted_standard_blocks_the_score():
 def test_overall_2021_missing_4_1_does_not_block():
     # 12 counted standards all Good = 24 -> Good; 4.1 unrated but not counted
     ratings = {s.id: G for s in FW21.standards} | {"4.1": None}
-    result = scoring.overall_rating(standards_frame(FW21, ratings), FW21)
+    result = rating_rules.overall_rating(standards_frame(FW21, ratings), FW21)
     assert result["score"] == 24
     assert result["rating"] == G
     assert result["missing_standards"] == []
@@ -449,9 +450,9 @@ def test_overall_2021_missing_4_1_does_not_block():
 def test_overall_2018_3_4_counts():
     # 2018: 3.4 is counted. All Good (24) with 3.4 Outstanding instead -> 25
     ratings = {s.id: G for s in FW18.standards} | {"3.4": O}
-    assert scoring.overall_rating(standards_frame(FW18, ratings), FW18)["score"] == 25
+    assert rating_rules.overall_rating(standards_frame(FW18, ratings), FW18)["score"] == 25
     ratings["3.4"] = None
-    result = scoring.overall_rating(standards_frame(FW18, ratings), FW18)
+    result = rating_rules.overall_rating(standards_frame(FW18, ratings), FW18)
     assert result["score"] is None and result["missing_standards"] == ["3.4"]
 
 
@@ -459,7 +460,7 @@ def test_overall_counted_standard_absent_from_frame_is_missing():
     # 2.1 has no row at all: it has no rating, so it must block the score like a None rating
     ratings = ratings_for_score(FW21, 36, uncounted=O)
     del ratings["2.1"]
-    result = scoring.overall_rating(standards_frame(FW21, ratings), FW21)
+    result = rating_rules.overall_rating(standards_frame(FW21, ratings), FW21)
     assert result["score"] is None
     assert result["missing_standards"] == ["2.1"]
 
@@ -470,9 +471,9 @@ def test_overall_from_rate_standards_end_to_end():
     counts = {q.id.replace(".", "_"): (9, 1, 0) for q in FW21.questions}
     judgements = pd.DataFrame({"standard_id": ["1.1", "1.2", "1.3", "1.4", "3.4"],
                                "rating": [G, G, G, G, RI], "rationale": [""] * 5})
-    standards = scoring.rate_standards(scoring.score_questions(answers(**counts), FW21),
+    standards = rating_rules.rate_standards(shares.score_questions(answers(**counts), FW21),
                                        FW21, judgements)
-    result = scoring.overall_rating(standards, FW21)
+    result = rating_rules.overall_rating(standards, FW21)
     assert result["score"] == 30
     assert result["rating"] == G
     assert result["unrated_standards"] == ["4.1"]
@@ -486,7 +487,7 @@ def test_score_checks_adds_target_and_met():
     # ROH.1 9/10 = 90, target 90 -> met (>=); ROH.2 3/5 = 60, target 80 -> not met;
     # VIC.3 4/5 = 80, target 80 -> met; the rest unanswered -> met NA
     frame = answers(ROH_1=(9, 1, 0), ROH_2=(3, 2, 1), VIC_3=(4, 1, 0))
-    out = scoring.score_checks(frame, CHECKS)
+    out = shares.score_checks(frame, CHECKS)
     assert list(out.columns) == ["standard_id", "question_id", "n_applicable", "n_yes",
                                  "pct_yes", "ci_low", "ci_high", "target_pct", "met"]
     by_id = out.set_index("question_id")
@@ -505,7 +506,7 @@ def test_score_checks_adds_target_and_met():
 
 def test_score_checks_met_is_na_when_nothing_applicable():
     # all N/A for VIC.4 -> n_applicable 0 -> met NA, not False
-    out = scoring.score_checks(answers(VIC_4=(0, 0, 4)), CHECKS).set_index("question_id")
+    out = shares.score_checks(answers(VIC_4=(0, 0, 4)), CHECKS).set_index("question_id")
     assert out.loc["VIC.4", "n_applicable"] == 0
     assert pd.isna(out.loc["VIC.4", "met"])
     assert out["met"].isna().all()
@@ -513,13 +514,13 @@ def test_score_checks_met_is_na_when_nothing_applicable():
 
 def test_score_checks_unrounded_target_comparison():
     # 79 of 99 = 79.797...% rounds to 80 but is below the 80 target -> not met
-    out = scoring.score_checks(answers(ROH_2=(79, 20, 0)), CHECKS).set_index("question_id")
+    out = shares.score_checks(answers(ROH_2=(79, 20, 0)), CHECKS).set_index("question_id")
     assert round(out.loc["ROH.2", "pct_yes"]) == 80
     assert not out.loc["ROH.2", "met"]
 
 
 def test_tally_counts_every_key_combination_with_or_without_categoricals():
-    from audit_lib.scoring import score_groups, tally
+    from audit_lib.scoring.shares import score_groups, tally
 
     frame = pd.DataFrame({
         "service": ["A", "A", "A", "B", "B", "B"],
@@ -542,7 +543,7 @@ def test_tally_counts_every_key_combination_with_or_without_categoricals():
 
 
 def test_interval_always_contains_its_share_at_0_and_100_percent():
-    from audit_lib.scoring import wilson_interval
+    from audit_lib.scoring.shares import wilson_interval
 
     for n in range(1, 200):
         low, high = wilson_interval([0, n], [n, n])

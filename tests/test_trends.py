@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import fisher_exact
 
 from audit_lib.frameworks import load_framework
-from audit_lib.trends import load_baseline, sustained, trend_table
+from audit_lib.trends.trend import load_baseline, sustained, trend_table
 from conftest import write_csv
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from audit_lib.errors import ConfigError, InputError
-from audit_lib.registers import (
+from audit_lib.triangulation.registers import (
     EVIDENCE_FRAME_COLUMNS,
     SOURCE_TYPES,
     Measure,
@@ -21,16 +21,16 @@ from audit_lib.registers import (
     load_evidence,
     load_register,
 )
-from audit_lib.triangulation import (
+from audit_lib.triangulation.case_audit_evidence import case_audit_evidence
+from audit_lib.triangulation.judgement import (
     ASSURANCE_COLUMNS,
     MATRIX_COLUMNS,
     THEME_COLUMNS,
-    case_audit_evidence,
     combine_evidence,
-    load_rules,
     triangulate,
-    write_triangulation,
 )
+from audit_lib.triangulation.rules import load_rules
+from audit_lib.triangulation.writer import write_triangulation
 from conftest import ROOT, SAMPLES, write_csv
 
 KQ_HEADER = ["standard_id", "question_id", "n_applicable", "n_yes", "pct_yes", "ci_low",

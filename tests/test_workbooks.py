@@ -14,9 +14,10 @@ import pytest
 
 from audit_lib.cli import main
 from audit_lib.errors import InputError
-from audit_lib.outputs import MARKER
-from audit_lib.workbooks import (
-    CASES_SHEET, FIRST_DATA_ROW, LISTS_SHEET, MODERATION_SHEET, is_workbook, read_workbook,
+from audit_lib.writing import MARKER
+from audit_lib.returns.workbook_reader import is_workbook, read_workbook
+from audit_lib.sampling.workbook_writer import (
+    CASES_SHEET, FIRST_DATA_ROW, LISTS_SHEET, MODERATION_SHEET,
 )
 from conftest import SAMPLES
 

@@ -1,0 +1,442 @@
+"""Load and validate inspection frameworks and local check sets, which are YAML data files."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+
+
+from audit_lib.errors import ConfigError, FrameworkError
+from audit_lib.settings import read_yaml
+from audit_lib.vocabulary import normalise_category
+
+logger = logging.getLogger(__name__)
+
+#: Extra folders searched for framework files, separated like PATH (os.pathsep).
+FRAMEWORK_PATH_ENV = "CASE_AUDIT_FRAMEWORKS"
+#: The check set applied alongside any framework when the answers use its ids.
+LOCAL_CHECKS_ID = "local-assurance"
+
+_SOURCES = ("cases", "evidence")
+_KINDS = ("framework", "check_set")
+_DERIVED_RULES = {
+    "on_or_before": ("first", "second"),
+    "within_working_days": ("start", "end", "setting"),
+}
+
+
+@dataclass(frozen=True)
+class Question:
+    """A key question (framework) or a local check (check set)."""
+
+    id: str
+    standard_id: str
+    text: str
+    aim: str | None = None
+    na_allowed: bool = True
+    applies_to: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    target_pct: float | None = None
+    derived: dict | None = None
+
+
+@dataclass(frozen=True)
+class Standard:
+    """A standard: rated from case answers (source 'cases') or judged from evidence."""
+
+    id: str
+    title: str
+    source: str
+    domain: int | None = None
+    counts_toward_overall: bool = True
+    questions: tuple[Question, ...] = ()
+
+
+@dataclass(frozen=True)
+class Band:
+    """A rating and the range that earns it (shares in percent, or overall points)."""
+
+    rating: str
+    low: float
+    high: float | None  # None: no upper limit
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A loaded framework or check set; see the YAML files in ``audit_lib/frameworks``."""
+
+    id: str
+    kind: str
+    title: str
+    source: str
+    path: Path
+    standards: tuple[Standard, ...]
+    rating_bands: tuple[Band, ...] = ()  # best rating first; share in percent
+    points: dict[str, int] = field(default_factory=dict)
+    max_score: int | None = None
+    overall_bands: tuple[Band, ...] = ()
+    disposal_groups: dict[str, str] = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        """Every question of every case-assessed standard, in file order."""
+        return tuple(q for s in self.standards for q in s.questions)
+
+    def standard(self, standard_id: str) -> Standard:
+        """Return the standard with this id.
+
+        Raises
+        ------
+        KeyError
+            If the framework has no such standard.
+        """
+        for s in self.standards:
+            if s.id == standard_id:
+                return s
+        raise KeyError(standard_id)
+
+    @property
+    def ratings(self) -> tuple[str, ...]:
+        """Rating names, best first."""
+        return tuple(b.rating for b in self.rating_bands)
+
+
+def framework_dirs() -> list[Path]:
+    """Folders searched for framework files: the package's own, then ``$CASE_AUDIT_FRAMEWORKS``."""
+    dirs = [Path(str(resources.files("audit_lib") / "frameworks"))]
+    extra = os.environ.get(FRAMEWORK_PATH_ENV, "")
+    dirs += [Path(p) for p in extra.split(os.pathsep) if p]
+    return dirs
+
+
+def available_frameworks() -> list[Framework]:
+    """Load every framework and check set installed, reporting broken files as errors.
+
+    Raises
+    ------
+    FrameworkError
+        If an installed file is malformed, or two files share an id.
+    """
+    found: dict[str, Framework] = {}
+    for folder in framework_dirs():
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.yaml")):
+            fw = load_framework_file(path)
+            if fw.id in found:
+                raise FrameworkError(
+                    f"{path}: framework id {fw.id!r} is already used by {found[fw.id].path}; "
+                    "give your own framework a different id."
+                )
+            found[fw.id] = fw
+    return list(found.values())
+
+
+def load_framework(name: str) -> Framework:
+    """Load a framework by id (``hmip-youth-2021``) or by path to a YAML file.
+
+    Raises
+    ------
+    FrameworkError
+        If no such framework is installed or its file is malformed.
+    """
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return load_framework_file(path)
+    for folder in framework_dirs():
+        candidate = folder / f"{name}.yaml"
+        if candidate.is_file():
+            return load_framework_file(candidate)
+    known = ", ".join(sorted(f.id for f in available_frameworks()))
+    raise FrameworkError(
+        f"Unknown framework {name!r}. Installed: {known}. "
+        "Give an installed id or the path to your own framework YAML file."
+    )
+
+
+def load_framework_file(path: Path) -> Framework:
+    """Read and validate one framework or check-set YAML file.
+
+    Raises
+    ------
+    FrameworkError
+        Naming the file and every problem found in it.
+    """
+    path = Path(path)
+    data = read_yaml(path, "framework file", FrameworkError)
+    problems: list[str] = []
+    fw = _build(data, path, problems)
+    if problems:
+        listed = "\n".join(f"  - {p}" for p in problems)
+        raise FrameworkError(f"{path}: {len(problems)} problem(s) in the framework file:\n{listed}")
+    logger.debug("loaded framework %s from %s", fw.id, path)
+    return fw
+
+
+def _build(data: object, path: Path, problems: list[str]) -> Framework:
+    if not isinstance(data, dict):
+        problems.append("the file must be a mapping with id, kind, title and standards")
+        data = {}
+    kind = data.get("kind")
+    if kind not in _KINDS:
+        problems.append(f"'kind' must be one of {', '.join(_KINDS)}")
+    for key in ("id", "title"):
+        if not isinstance(data.get(key), str) or not data.get(key):
+            problems.append(f"'{key}' must be a non-empty text")
+    standards = _standards(data.get("standards"), kind, problems)
+    settings = data.get("settings") or {}
+    if not isinstance(settings, dict):
+        problems.append("'settings' must be a mapping")
+        settings = {}
+    fw = Framework(
+        id=str(data.get("id", "")),
+        kind=str(kind),
+        title=str(data.get("title", "")),
+        source=str(data.get("source", "")),
+        path=path,
+        standards=standards,
+        disposal_groups=_disposal_groups(data.get("disposal_groups"), problems),
+        settings=settings,
+    )
+    if kind == "framework":
+        fw = _with_rating_rules(fw, data.get("rating_rules"), problems)
+    _check_derived(fw, problems)
+    return fw
+
+
+def _standards(raw: object, kind: object, problems: list[str]) -> tuple[Standard, ...]:
+    if not isinstance(raw, list) or not raw:
+        problems.append("'standards' must be a non-empty list")
+        return ()
+    standards, seen_s, seen_q = [], set(), set()
+    for i, item in enumerate(raw, start=1):
+        if not isinstance(item, dict):
+            problems.append(f"standards[{i}] must be a mapping")
+            continue
+        sid = str(item.get("id", ""))
+        label = f"standard {sid or '#' + str(i)}"
+        if not sid:
+            problems.append(f"{label}: 'id' is missing")
+        if sid in seen_s:
+            problems.append(f"{label}: id used twice")
+        seen_s.add(sid)
+        source = item.get("source")
+        if source not in _SOURCES:
+            problems.append(f"{label}: 'source' must be cases or evidence")
+        applies = _applies_to(item.get("applies_to"), label, problems)
+        questions = []
+        for j, q in enumerate(item.get("questions") or [], start=1):
+            question = _question(q, sid, applies, kind, f"{label} question {j}", problems)
+            if question is None:
+                continue
+            if question.id in seen_q:
+                problems.append(f"question {question.id}: id used twice")
+            seen_q.add(question.id)
+            questions.append(question)
+        if source == "cases" and not questions:
+            problems.append(f"{label}: a case-assessed standard needs at least one question")
+        if source == "evidence" and questions:
+            problems.append(f"{label}: a standard judged from evidence has no questions")
+        counts = item.get("counts_toward_overall", True)
+        if not isinstance(counts, bool):
+            problems.append(f"{label}: 'counts_toward_overall' must be true or false")
+        standards.append(
+            Standard(
+                id=sid,
+                title=str(item.get("title", sid)),
+                source=str(source),
+                domain=item.get("domain"),
+                counts_toward_overall=bool(counts),
+                questions=tuple(questions),
+            )
+        )
+    return tuple(standards)
+
+
+def _question(q, sid, inherited, kind, label, problems) -> Question | None:
+    if not isinstance(q, dict) or not q.get("id"):
+        problems.append(f"{label}: must be a mapping with an 'id'")
+        return None
+    qid = str(q["id"])
+    label = f"question {qid}"
+    na_allowed = q.get("na_allowed", True)
+    if not isinstance(na_allowed, bool):
+        problems.append(f"{label}: 'na_allowed' must be true or false")
+    applies = dict(inherited)
+    applies.update(_applies_to(q.get("applies_to"), label, problems))
+    target = q.get("target_pct")
+    if kind == "check_set":
+        if not isinstance(target, (int, float)) or not 0 < target <= 100:
+            problems.append(f"{label}: 'target_pct' must be a number above 0 and at most 100")
+            target = None
+        elif not q.get("target_source"):
+            problems.append(f"{label}: 'target_source' must say where the target comes from")
+    derived = q.get("derived")
+    if derived is not None and not isinstance(derived, dict):
+        problems.append(f"{label}: 'derived' must be a mapping")
+        derived = None
+    return Question(
+        id=qid,
+        standard_id=sid,
+        text=str(q.get("text", "")),
+        aim=q.get("aim"),
+        na_allowed=bool(na_allowed),
+        applies_to=applies,
+        target_pct=float(target) if isinstance(target, (int, float)) else None,
+        derived=derived,
+    )
+
+
+def _applies_to(raw, label, problems) -> dict[str, tuple[str, ...]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(f"{label}: 'applies_to' must map a case-facts column to a list of values")
+        return {}
+    out = {}
+    for column, values in raw.items():
+        if not isinstance(values, list) or not values:
+            problems.append(f"{label}: applies_to.{column} must be a non-empty list")
+            continue
+        # YAML 1.1 reads a bare yes / no as true / false; case facts spell them yes / no.
+        out[str(column)] = tuple(
+            ("yes" if v else "no") if isinstance(v, bool) else normalise_category(v)
+            for v in values)
+    return out
+
+
+def _disposal_groups(raw, problems) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append("'disposal_groups' must map disposal types to court or oocd")
+        return {}
+    out = {}
+    for dtype, group in raw.items():
+        if group not in ("court", "oocd"):
+            problems.append(f"disposal_groups.{dtype} must be court or oocd")
+        out[normalise_category(dtype)] = str(group)
+    return out
+
+
+def _with_rating_rules(fw: Framework, rules: object, problems: list[str]) -> Framework:
+    if not isinstance(rules, dict):
+        problems.append("'rating_rules' is required for a framework")
+        return fw
+    if rules.get("standard_rule") != "lowest_key_question":
+        problems.append("rating_rules.standard_rule must be lowest_key_question")
+    bands = _share_bands(rules.get("thresholds"), problems)
+    ratings = [b.rating for b in bands]
+    points = {}
+    for i, item in enumerate(rules.get("points") or [], start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("points"), int):
+            problems.append(f"rating_rules.points[{i}] needs a rating and whole-number points")
+            continue
+        _need_source(item, f"rating_rules.points[{i}]", problems)
+        points[str(item.get("rating"))] = item["points"]
+    if set(points) != set(ratings):
+        problems.append("rating_rules.points must give points for exactly the ratings in thresholds")
+    max_score = rules.get("max_score")
+    counted = [s for s in fw.standards if s.counts_toward_overall]
+    if not isinstance(max_score, int):
+        problems.append("rating_rules.max_score must be a whole number")
+    elif points and max_score != len(counted) * max(points.values()):
+        problems.append(
+            f"rating_rules.max_score is {max_score} but {len(counted)} counted standards at "
+            f"{max(points.values())} points make {len(counted) * max(points.values())}"
+        )
+    overall = _overall_bands(rules.get("overall_bands"), max_score, set(ratings), problems)
+    return Framework(
+        **{**fw.__dict__, "rating_bands": bands, "points": points,
+           "max_score": max_score if isinstance(max_score, int) else None,
+           "overall_bands": overall}
+    )
+
+
+def _share_bands(raw, problems) -> tuple[Band, ...]:
+    if not isinstance(raw, list) or not raw:
+        problems.append("rating_rules.thresholds must list each rating with its min_pct")
+        return ()
+    bands, upper = [], None
+    for i, item in enumerate(raw, start=1):
+        label = f"rating_rules.thresholds[{i}]"
+        low = item.get("min_pct") if isinstance(item, dict) else None
+        if not isinstance(low, (int, float)) or not 0 <= low <= 100:
+            problems.append(f"{label}: min_pct must be a number from 0 to 100")
+            continue
+        _need_source(item, label, problems)
+        if upper is not None and low >= upper:
+            problems.append(f"{label}: thresholds must be listed best first, each lower than the last")
+        bands.append(Band(rating=str(item.get("rating")), low=float(low), high=upper))
+        upper = float(low)
+    if bands and bands[-1].low != 0:
+        problems.append("rating_rules.thresholds: the lowest rating must start at min_pct 0")
+    return tuple(bands)
+
+
+def _overall_bands(raw, max_score, ratings, problems) -> tuple[Band, ...]:
+    if not isinstance(raw, list) or not raw:
+        problems.append("rating_rules.overall_bands must list each overall rating's score range")
+        return ()
+    bands = []
+    expected_low = 0
+    for i, item in enumerate(raw, start=1):
+        label = f"rating_rules.overall_bands[{i}]"
+        if not isinstance(item, dict):
+            problems.append(f"{label} must be a mapping")
+            continue
+        low, high = item.get("min_score"), item.get("max_score")
+        if not isinstance(low, int) or not isinstance(high, int) or low > high:
+            problems.append(f"{label}: min_score and max_score must be whole numbers, min <= max")
+            continue
+        _need_source(item, label, problems)
+        if item.get("rating") not in ratings:
+            problems.append(f"{label}: rating must be one of the ratings in thresholds")
+        if low != expected_low:
+            problems.append(f"{label}: starts at {low}, expected {expected_low} (bands must not gap or overlap)")
+        expected_low = high + 1
+        bands.append(Band(rating=str(item.get("rating")), low=low, high=high))
+    if isinstance(max_score, int) and expected_low != max_score + 1:
+        problems.append(f"rating_rules.overall_bands must end at max_score {max_score}")
+    return tuple(bands)
+
+
+def _need_source(item: dict, label: str, problems: list[str]) -> None:
+    if not item.get("source"):
+        problems.append(f"{label}: needs a 'source' note saying where the figure comes from")
+
+
+def _check_derived(fw: Framework, problems: list[str]) -> None:
+    for q in fw.questions:
+        if q.derived is None:
+            continue
+        rule = q.derived.get("rule")
+        if rule not in _DERIVED_RULES:
+            problems.append(f"question {q.id}: derived.rule must be one of {', '.join(_DERIVED_RULES)}")
+            continue
+        for key in _DERIVED_RULES[rule]:
+            if not q.derived.get(key):
+                problems.append(f"question {q.id}: derived.{key} is required for rule {rule}")
+        setting = q.derived.get("setting")
+        if setting and not isinstance(fw.settings.get(setting), int):
+            problems.append(f"question {q.id}: setting {setting!r} must be a whole number in 'settings'")
+
+
+def load_checks(victim_contact_days: int | None = None) -> Framework:
+    """Load the local check set, optionally overriding the victim-contact limit.
+
+    Raises
+    ------
+    ConfigError
+        If the limit is negative.
+    """
+    checks = load_framework(LOCAL_CHECKS_ID)
+    if victim_contact_days is not None:
+        if victim_contact_days < 0:
+            raise ConfigError("the victim-contact limit must be 0 or more working days")
+        settings = {**checks.settings, "victim_contact_working_days": int(victim_contact_days)}
+        checks = replace(checks, settings=settings)
+    return checks

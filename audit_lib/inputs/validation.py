@@ -1,0 +1,107 @@
+"""Column checks (pandera, run lazily) and cross-table checks that report every problem at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+import pandera.pandas as pa
+
+from audit_lib.errors import Problem
+from audit_lib.inputs.table import ROW, Table
+from audit_lib.vocabulary import normalise_category
+
+#: Date spellings accepted in case-facts files: ISO first, then the UK day-first form.
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+
+
+def not_blank() -> pa.Check:
+    """A check that the cell is not empty."""
+    return pa.Check(lambda s: s != "", error="must not be empty")
+
+
+def one_of(values: Iterable[str], what: str) -> pa.Check:
+    """A check that a non-empty cell is one of ``values`` after normalising case and spacing."""
+    allowed = {normalise_category(v) for v in values}
+    return pa.Check(
+        lambda s: (s == "") | normalise_series(s).isin(allowed),
+        error=f"{what} must be one of: {', '.join(sorted(allowed))}",
+    )
+
+
+def is_date() -> pa.Check:
+    """A check that a non-empty cell is a date written YYYY-MM-DD or DD/MM/YYYY."""
+    return pa.Check(
+        lambda s: (s == "") | parse_dates(s).notna(),
+        error="is not a date; write YYYY-MM-DD or DD/MM/YYYY",
+    )
+
+
+def schema_problems(table: Table, rules: dict[str, list[pa.Check]]) -> list[Problem]:
+    """Run column checks lazily and turn every failure into a located Problem.
+
+    Columns absent from the table are skipped (``read_table`` has already reported missing
+    required columns). Failing values are never copied into messages.
+    """
+    frame = table.frame
+    columns = {
+        name: pa.Column(str, checks=checks, required=False, nullable=False)
+        for name, checks in rules.items()
+        if name in frame.columns
+    }
+    if not columns:
+        return []
+    try:
+        pa.DataFrameSchema(columns).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        rows = frame[ROW].to_numpy()
+        problems = []
+        for column, check, index in zip(cases["column"], cases["check"], cases["index"]):
+            row = int(rows[int(index)]) if pd.notna(index) else None
+            problems.append(table.problem(row, str(column), str(check)))
+        return problems
+    return []
+
+
+def mask_problems(table: Table, mask: pd.Series, column: str | None, message: str) -> list[Problem]:
+    """One Problem per row where ``mask`` is true."""
+    rows = table.frame.loc[mask.to_numpy(dtype=bool), ROW]
+    return [table.problem(int(r), column, message) for r in rows]
+
+
+def normalise_series(s: pd.Series) -> pd.Series:
+    """`normalise_category` for a whole column, computed once per distinct value.
+
+    Category columns hold a handful of distinct labels, so this is far cheaper than string
+    operations on every cell of a large caseload.
+    """
+    text = s.astype(str)
+    mapping = {value: normalise_category(value) for value in pd.unique(text)}
+    return text.map(mapping)
+
+
+def parse_dates(s: pd.Series) -> pd.Series:
+    """Parse dates written in any of `DATE_FORMATS`; anything else becomes NaT."""
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    for fmt in DATE_FORMATS:
+        missing = out.isna()
+        if not missing.any():
+            break
+        out[missing] = pd.to_datetime(s[missing], format=fmt, errors="coerce")
+    return out
+
+
+def count_problems(table: Table, total: str = "n_applicable", part: str = "n_yes"
+                   ) -> list[Problem]:
+    """Problems with two count columns: each a whole number, and ``part`` at most ``total``."""
+    frame = table.frame
+    whole = {c: frame[c].str.fullmatch(r"\d+").fillna(False).astype(bool) for c in (total, part)}
+    problems = []
+    for column, ok in whole.items():
+        problems += mask_problems(table, ~ok, column, "must be a whole number")
+    both = whole[total] & whole[part]
+    over = both & (pd.to_numeric(frame[part], errors="coerce")
+                   > pd.to_numeric(frame[total], errors="coerce"))
+    problems += mask_problems(table, over, part, "more Yes answers than applicable cases")
+    return problems

@@ -1,0 +1,204 @@
+"""Key questions and local checks by a personal characteristic, compared with a reference group."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from audit_lib.moderation.disclosure import SuppressionResult, suppress
+from audit_lib.errors import ConfigError
+from audit_lib.vocabulary import NO, ROSH_LEVELS, YES, natural_key, normalise_category
+from audit_lib.writing import staged_directory, write_csv
+from audit_lib.scoring.scorecard import build_scorecard
+from audit_lib.scoring.shares import check_confidence
+from audit_lib.scoring.shares import wilson_interval
+from audit_lib.inputs.table import normalise_header
+
+logger = logging.getLogger(__name__)
+
+#: Case-facts columns a breakdown may use (those present in the facts file).
+CHARACTERISTICS = ("sex", "ethnicity_group", "age_band", "disposal_group", "rosh_level")
+#: Group of cases whose characteristic is blank in the case facts.
+NOT_RECORDED = "not recorded"
+BREAKDOWN_COLUMNS = ["question_id", "group", "n_applicable", "n_yes", "pct_yes", "ci_low",
+                     "ci_high", "reference_group", "diff_pct_points", "fisher_p",
+                     "relative_rate"]
+#: Groups listed in this order instead of alphabetically.
+_ORDERED = {"rosh_level": ROSH_LEVELS}
+
+
+def available_characteristics(facts: pd.DataFrame) -> list[str]:
+    """The characteristics in `CHARACTERISTICS` that the case facts have."""
+    return [c for c in CHARACTERISTICS if c in facts.columns]
+
+
+def breakdown(
+    answers: pd.DataFrame,
+    facts: pd.DataFrame,
+    by: str,
+    reference: str | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Each question's share of Yes per group of a characteristic, against a reference group.
+
+    For every question in ``answers`` and every group of ``by`` among the audited cases
+    (groups with no applicable case are listed with 0): applicable cases (Yes + No; N/A leaves
+    the denominator), Yes count, share with a Wilson interval, and against the reference group
+    the difference in percentage points, Fisher's exact test (two-sided) and the relative rate
+    (share in group / share in reference). Comparisons are NaN where a share is undefined, and
+    the reference's own row has difference 0, relative rate 1 and no test.
+
+    This table holds small counts: pass it through `audit_lib.moderation.disclosure.suppress` before it
+    reaches a report or a published file.
+
+    Parameters
+    ----------
+    answers : pandas.DataFrame
+        ``case_id, question_id, answer`` (e.g. ``ScoreCard.answers``).
+    facts : pandas.DataFrame
+        Case facts from `audit_lib.returns.facts.load_facts`.
+    by : str
+        The characteristic: one of `CHARACTERISTICS` present in ``facts``.
+    reference : str, optional
+        The reference group; by default the group with the most cases (cases whose
+        characteristic is not recorded are never the default).
+    confidence : float
+        Confidence level of the Wilson intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns `BREAKDOWN_COLUMNS`, questions in natural order, groups in a fixed order
+        (risk levels low to very high, otherwise alphabetical; "not recorded" last).
+
+    Raises
+    ------
+    ConfigError
+        If ``by`` is not an available characteristic (the message names those available), the
+        reference group has no cases, or ``confidence`` is out of range.
+    """
+    from scipy.stats import fisher_exact
+
+    check_confidence(confidence)
+    by = check_characteristic(by, facts)
+    group_of = facts.set_index("case_id")[by].astype(str).replace("", NOT_RECORDED)
+    counted = answers.loc[answers["answer"].isin([YES, NO]), ["case_id", "question_id", "answer"]]
+    counted = counted.assign(group=counted["case_id"].map(group_of).fillna(NOT_RECORDED))
+    groups = _group_order(set(group_of) | set(counted["group"]), by)
+    reference = _reference(group_of, groups, reference, by)
+    questions = sorted(pd.unique(answers["question_id"]), key=natural_key)
+
+    index = pd.MultiIndex.from_product([questions, groups], names=["question_id", "group"])
+    keys = [counted["question_id"], counted["group"]]
+    n = counted.groupby(keys).size().reindex(index, fill_value=0)
+    n_yes = counted["answer"].eq(YES).groupby(keys).sum().reindex(index, fill_value=0)
+    out = pd.DataFrame({"n_applicable": n.astype(int), "n_yes": n_yes.astype(int)}).reset_index()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["pct_yes"] = np.where(out["n_applicable"] > 0,
+                                  out["n_yes"] / out["n_applicable"] * 100, np.nan)
+    out["ci_low"], out["ci_high"] = wilson_interval(out["n_yes"], out["n_applicable"], confidence)
+    out["reference_group"] = reference
+
+    ref = out.loc[out["group"] == reference].set_index("question_id")
+    ref_n = out["question_id"].map(ref["n_applicable"]).to_numpy()
+    ref_yes = out["question_id"].map(ref["n_yes"]).to_numpy()
+    ref_pct = out["question_id"].map(ref["pct_yes"]).to_numpy()
+    out["diff_pct_points"] = out["pct_yes"] - ref_pct
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["relative_rate"] = np.where(ref_pct > 0, out["pct_yes"] / ref_pct, np.nan)
+    # fisher_exact takes one 2x2 table at a time: one call per (question, group), not per answer.
+    tested = (out["group"] != reference) & (out["n_applicable"] > 0) & (ref_n > 0)
+    p = np.full(len(out), np.nan)
+    for i in np.flatnonzero(tested.to_numpy()):
+        y, m = int(out.at[i, "n_yes"]), int(out.at[i, "n_applicable"])
+        table = [[y, m - y], [int(ref_yes[i]), int(ref_n[i] - ref_yes[i])]]
+        p[i] = fisher_exact(table, alternative="two-sided").pvalue
+    out["fisher_p"] = p
+    return out[BREAKDOWN_COLUMNS]
+
+
+def check_characteristic(by: str, facts: pd.DataFrame) -> str:
+    """Normalise ``by`` (e.g. 'Ethnicity group' -> 'ethnicity_group') and check it is available.
+
+    Raises
+    ------
+    ConfigError
+        Naming the characteristics the case facts do have.
+    """
+    name = normalise_header(by)
+    available = available_characteristics(facts)
+    if name not in available:
+        listed = ", ".join(available) or "none (add sex, ethnicity_group, ... to the case facts)"
+        raise ConfigError(f"cannot break down by {by!r}: not a characteristic column of the case "
+                          f"facts. Available: {listed}.")
+    return name
+
+
+def run_breakdown(
+    answers_paths: Sequence[str | Path],
+    facts_path: str | Path,
+    by: str,
+    threshold: int | None,
+    framework: str,
+    out_dir: str | Path,
+    *,
+    reference: str | None = None,
+    confidence: float = 0.95,
+) -> SuppressionResult:
+    """Score the answers, break them down by ``by``, suppress small cells and write the table.
+
+    Answers are validated and gap-filled with derived checks exactly as for scoring
+    (`audit_lib.scoring.scorecard.build_scorecard`). Only the suppressed table is written, as
+    ``breakdown_<by>.csv`` in ``out_dir`` (replaced only when the write succeeds).
+
+    Parameters
+    ----------
+    threshold : int, optional
+        Disclosure threshold; by default the policy in ``settings/disclosure.yaml``.
+
+    Returns
+    -------
+    audit_lib.moderation.disclosure.SuppressionResult
+        The published table, its mask of hidden cells, and the summary of what was hidden and
+        why (for the report and the command's output).
+
+    Raises
+    ------
+    InputError, FrameworkError, ConfigError, OutputError
+        For bad inputs, framework, settings or output folder.
+    """
+    card = build_scorecard(answers_paths, facts_path, framework=framework, confidence=confidence)
+    name = check_characteristic(by, card.facts)
+    table = breakdown(card.answers, card.facts, name, reference, confidence)
+    result = suppress(table, threshold)
+    out_dir = Path(out_dir)
+    with staged_directory(out_dir) as stage:
+        write_csv(result.published, stage / f"breakdown_{name}.csv")
+    for line in result.summary:
+        logger.info("%s", line)
+    return result
+
+
+def _group_order(groups: set[str], by: str) -> list[str]:
+    known = _ORDERED.get(by, ())
+    rank = {g: i for i, g in enumerate(known)}
+    named = sorted((g for g in groups if g != NOT_RECORDED),
+                   key=lambda g: (rank.get(g, len(rank)), g))
+    return named + ([NOT_RECORDED] if NOT_RECORDED in groups else [])
+
+
+def _reference(group_of: pd.Series, groups: list[str], reference: str | None, by: str) -> str:
+    sizes = group_of.value_counts()
+    if reference is not None:
+        wanted = normalise_category(reference)
+        if wanted not in groups or sizes.get(wanted, 0) == 0:
+            raise ConfigError(f"reference group {reference!r} has no cases; groups of {by}: "
+                              f"{', '.join(groups)}.")
+        return wanted
+    named = [g for g in groups if g != NOT_RECORDED] or groups
+    # The largest group; on a tie the first in group order.
+    return max(named, key=lambda g: (sizes.get(g, 0), -named.index(g)))

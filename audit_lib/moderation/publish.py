@@ -1,0 +1,60 @@
+"""Publish moderation agreement and group breakdowns for a scored period, small numbers hidden."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from audit_lib.moderation.breakdowns import available_characteristics, breakdown
+from audit_lib.moderation.disclosure import suppress
+from audit_lib.moderation.agreement import agreement, disagreements
+from audit_lib.writing import write_csv, write_json
+from audit_lib.scoring.scorecard import ScoreCard
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FairnessTables:
+    """What was published (suppressed) and what stayed internal."""
+
+    agreement: pd.DataFrame | None
+    breakdowns: dict[str, pd.DataFrame] = field(default_factory=dict)  # published, suppressed
+    suppression: list[str] = field(default_factory=list)
+
+
+def publish_fairness(card: ScoreCard, out_dir: str | Path, internal_dir: str | Path,
+                     threshold: int, confidence: float) -> FairnessTables:
+    """Agreement on double-marked cases and breakdowns by each personal characteristic.
+
+    Published to ``out_dir``: ``agreement.csv`` (about reviewers, not children), each
+    ``breakdown_<characteristic>.csv`` after disclosure control, and ``suppression.json``
+    saying what was hidden and why. Only ``internal_dir`` receives the disagreement list (case
+    ids and notes, for the moderation meeting) and the unsuppressed breakdowns.
+    """
+    out, internal = Path(out_dir), Path(internal_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    internal.mkdir(parents=True, exist_ok=True)
+    result = FairnessTables(agreement=None)
+    if card.moderation is not None and len(card.moderation):
+        reviewed = card.answers.loc[card.answers["source"] == "reviewer"]
+        double = reviewed.loc[reviewed["case_id"].isin(card.moderation["case_id"])]
+        marks = pd.concat([double, card.moderation], ignore_index=True)
+        result.agreement = agreement(marks, confidence)
+        write_csv(result.agreement, out / "agreement.csv")
+        write_csv(disagreements(marks), internal / "disagreements.csv")
+    lines = []
+    for column in available_characteristics(card.facts):
+        table = breakdown(card.answers, card.facts, column, None, confidence)
+        write_csv(table, internal / f"breakdown_{column}_unsuppressed.csv")
+        published = suppress(table, threshold)
+        write_csv(published.published, out / f"breakdown_{column}.csv")
+        result.breakdowns[column] = published.published
+        lines += [f"{column.replace('_', ' ')}: {line}" for line in published.summary]
+    result.suppression = lines
+    write_json({"threshold": threshold, "lines": lines}, out / "suppression.json")
+    logger.info("published %d breakdown(s)", len(result.breakdowns))
+    return result

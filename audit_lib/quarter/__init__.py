@@ -1,0 +1,1 @@
+"""Stage 7, quarter: the period config, running the notebooks, provenance, the publish check, batches."""

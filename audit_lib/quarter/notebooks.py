@@ -1,0 +1,65 @@
+"""Execute one notebook with papermill on the toolkit's kernel, turning failures into clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from audit_lib.errors import AuditError, PipelineError
+from audit_lib.quarter.kernel import ensure_kernel, quiet_kernel_manager
+from audit_lib.quarter.render import render_html
+
+
+def own_error_names() -> set[str]:
+    """Names of case-audit's own exception classes (every subclass of `AuditError`).
+
+    Their messages are written for users and never hold a cell's value, so they are safe to
+    repeat when a notebook fails; the set follows the hierarchy, not a hand-kept list.
+    """
+    names, todo = set(), [AuditError]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo += cls.__subclasses__()
+    return names
+
+
+def execute(notebook: Path, output: Path, params: dict, kernel: str) -> None:
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        pm.execute_notebook(str(notebook), str(output), parameters=params, kernel_name=kernel,
+                            cwd=str(notebook.parent), progress_bar=False, log_output=False,
+                            request_save_on_cell_execute=False,
+                            kernel_manager_class=quiet_kernel_manager())
+    except PapermillExecutionError as exc:
+        # Our own errors are written for users and never hold a cell's value; other errors'
+        # text might quote data, so only their kind is shown (the details stay in the
+        # executed notebook kept with the failed run).
+        if exc.ename in own_error_names():
+            cause = f"{exc.ename}: {exc.evalue}".strip()
+        else:
+            cause = f"{exc.ename} (an unexpected error: details in the executed notebook)"
+        raise PipelineError(
+            f"notebook {notebook.name} failed in cell {exc.exec_count} "
+            f"(code cell {exc.cell_index}):\n{cause}\nThe executed notebook up to the failure "
+            f"is kept with the failed run.") from None
+
+
+def run_notebook(notebook: str | Path, out_dir: str | Path, parameters: dict) -> Path:
+    """Execute one notebook outside a quarter (e.g. the regional roll-up) and render its HTML.
+
+    The executed notebook and its HTML land in ``out_dir`` with the notebook's own tables.
+
+    Raises
+    ------
+    PipelineError
+        Naming the cell and the cause when the notebook fails.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    notebook = Path(notebook)
+    executed = out / notebook.name
+    execute(notebook, executed, {**parameters, "out_dir": str(out)}, ensure_kernel())
+    render_html(executed, executed.with_suffix(".html"))
+    return executed.with_suffix(".html")

@@ -1,0 +1,61 @@
+"""Provenance of a run: what was read (SHA-256), with what settings, code and package versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from importlib import metadata
+
+from audit_lib.inputs.fingerprints import fingerprint
+from audit_lib.quarter.config import PeriodConfig
+from audit_lib.quarter.steps import project_root
+
+PACKAGES = ("case-audit", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "papermill",
+            "nbconvert", "nbformat", "ipykernel", "pandera", "openpyxl", "defusedxml", "pyyaml",
+            "holidays")
+
+
+def hash_inputs(cfg: PeriodConfig) -> dict[str, str]:
+    """SHA-256 of the config and every input file it names."""
+    files = [cfg.path]
+    for value in cfg.inputs.values():
+        if isinstance(value, list):
+            files += value
+        elif value is not None:
+            files.append(value)
+    return fingerprint(files)
+
+
+def build_manifest(cfg, steps, hashes, parameters, timings, started) -> dict:
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "period": cfg.period,
+        "period_label": cfg.period_label,
+        "service": cfg.service,
+        "framework": cfg.framework,
+        "config": str(cfg.path),
+        "steps": [name for name, _ in steps],
+        "inputs_sha256": hashes,
+        "parameters": parameters,
+        "python": sys.version.split()[0],
+        "packages": versions,
+        "git_commit": _git_commit(),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "durations": timings,
+    }
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_root(), text=True,
+                             capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None

@@ -1,0 +1,102 @@
+"""The steps of a quarter: which notebook each runs, and what parameters it gets from the config."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from audit_lib.errors import ConfigError
+from audit_lib.quarter.config import PeriodConfig
+
+#: The steps of a quarter, in order, and the notebook each runs.
+STEPS = (
+    ("sampling", "01_sampling.ipynb"),
+    ("scoring", "02_scoring.ipynb"),
+    ("triangulation", "03_triangulation.ipynb"),
+    ("report", "04_assurance_report.ipynb"),
+)
+
+
+def project_root() -> Path:
+    """The repository folder that holds ``notebooks/`` (the package's parent)."""
+    return Path(str(resources.files("audit_lib"))).parent
+
+
+def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
+    """The parameters each notebook receives from the period config (paths absolute)."""
+    inputs = cfg.inputs
+    s = cfg.sampling
+
+    def path(key: str) -> str:
+        return str(inputs[key]) if inputs.get(key) else ""
+
+    if step == "sampling":
+        return {
+            "caseload": path("caseload"), "out_dir": str(run_dir / "sampling"),
+            "framework": cfg.framework, "seed": int(s.get("seed", 0)),
+            "confidence": float(s.get("confidence", 0.8)), "margin": float(s.get("margin", 0.05)),
+            "size": int(s.get("size") or 0), "strata": list(s.get("strata", [])),
+            "reviewers": [str(r) for r in s.get("reviewers", [])],
+            "double_mark": float(s.get("double_mark", 0.2)),
+            "victim_minimum": int(s.get("victim_minimum", 9)),
+        }
+    if step == "scoring":
+        return {
+            "answers": [str(p) for p in inputs["answers"]],
+            "moderation": [str(p) for p in inputs["moderation"]],
+            "facts": path("facts"), "judgements": path("judgements"),
+            "sample_dir": str(run_dir / "sampling"), "framework": cfg.framework,
+            "confidence": cfg.confidence,
+            "victim_contact_days": -1 if cfg.victim_contact_days is None
+            else cfg.victim_contact_days,
+            "disclosure_threshold": cfg.disclosure_threshold,
+            "internal_dir": str(cfg.internal / cfg.period),
+            "out_dir": str(run_dir / "scores"),
+        }
+    if step == "triangulation":
+        return {"register": path("register"), "evidence": path("evidence"),
+                "scores_dir": str(run_dir / "scores"), "out_dir": str(run_dir / "triangulation")}
+    if step == "report":
+        return {
+            "run_dir": str(run_dir), "service": cfg.service, "period": cfg.period,
+            "period_label": cfg.period_label, "period_end": cfg.period_end.isoformat(),
+            "framework": cfg.framework, "confidence": cfg.confidence,
+            "history": str(cfg.history), "earlier_quarters": path("earlier_quarters"),
+            "baseline": path("baseline"), "sustained_quarters": cfg.sustained_quarters,
+            "target_rating": cfg.target_rating,
+            "disclosure_threshold": cfg.disclosure_threshold,
+            "out_dir": str(run_dir / "report"),
+        }
+    raise ConfigError(f"unknown step {step!r}")
+
+
+def notebook_path(step: str, filename: str, cfg: PeriodConfig) -> Path:
+    """The notebook a step runs: the project's own, unless the config names another.
+
+    Raises
+    ------
+    ConfigError
+        If the notebook does not exist.
+    """
+    path = cfg.notebooks.get(step) or project_root() / "notebooks" / filename
+    if not path.is_file():
+        raise ConfigError(f"notebook for step {step!r} not found: {path}")
+    return path
+
+
+def select_steps(only: str | None) -> list[tuple[str, str]]:
+    """The steps to run: all, or those named in ``only`` (comma-separated).
+
+    Raises
+    ------
+    ConfigError
+        For an unknown step name.
+    """
+    if not only:
+        return list(STEPS)
+    wanted = [w.strip() for w in only.split(",") if w.strip()]
+    names = [name for name, _ in STEPS]
+    for w in wanted:
+        if w not in names:
+            raise ConfigError(f"unknown step {w!r}; steps are {', '.join(names)}")
+    return [(n, f) for n, f in STEPS if n in wanted]

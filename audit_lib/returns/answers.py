@@ -1,0 +1,198 @@
+"""Load reviewers' answers (long CSV or .xlsx), normalise Yes / No / N/A and validate them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from audit_lib.frameworks.applicability import APPLIES, DOES_NOT_APPLY, applicability, describe_conditions
+from audit_lib.errors import InputError, Problem
+from audit_lib.frameworks import Question
+from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.table import ROW, Table, map_distinct
+from audit_lib.inputs.validation import not_blank, schema_problems
+from audit_lib.returns.workbook_reader import is_workbook, read_workbook
+from audit_lib.vocabulary import NA, NO, YES, normalise_answers
+
+logger = logging.getLogger(__name__)
+
+REQUIRED = ("case_id", "reviewer", "question_id", "answer")
+OPTIONAL = ("note",)
+#: Columns of the frame `load_answers` returns. ``role`` is primary, or moderation for a second
+#: reviewer's marks; ``_file, _sheet, _row, _column`` locate each answer for messages.
+COLUMNS = ["case_id", "reviewer", "question_id", "answer", "note", "role", "_file", "_sheet",
+           ROW, "_column"]
+
+
+def load_answers(
+    paths: Sequence[str | Path],
+    questions: dict[str, Question],
+    facts: pd.DataFrame | None,
+    *,
+    double_marking: bool = False,
+    role: str = "primary",
+) -> pd.DataFrame:
+    """Read and validate answers files; see `load_answers_and_dates` (this drops the dates).
+
+    Raises
+    ------
+    InputError
+        Listing every problem with its file, row and column.
+    """
+    return load_answers_and_dates(paths, questions, facts, double_marking=double_marking,
+                                  role=role)[0]
+
+
+def load_answers_and_dates(
+    paths: Sequence[str | Path],
+    questions: dict[str, Question],
+    facts: pd.DataFrame | None,
+    *,
+    double_marking: bool = False,
+    role: str = "primary",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read one or more answers files and validate them against the questions and case facts.
+
+    Every problem in every file is collected before raising: unknown question ids, answers
+    other than Yes / No / N/A, N/A where the question always applies, duplicate
+    (case, question) pairs, unknown cases, and Yes / No given to a question that does not
+    apply to the case (for instance an out-of-court question on a court case).
+
+    Parameters
+    ----------
+    paths : sequence of path
+        Answers files with columns ``case_id, reviewer, question_id, answer[, note]``.
+    questions : dict of str to Question
+        Every question that may be answered (framework key questions and local checks).
+    facts : pandas.DataFrame or None
+        Case facts from `audit_lib.returns.facts.load_facts`; None (facts unusable) skips the checks
+        that need them, so that other problems are still reported.
+    double_marking : bool
+        False (scoring): one answer per (case, question). True (moderation): several reviewers
+        may mark the same case, but one reviewer answers each (case, question) once.
+    role : str
+        Role of the marks in long-format files: primary, or moderation for a second reviewer's
+        marks. Reviewer workbooks say it themselves (their Moderation sheet).
+
+    Returns
+    -------
+    answers : pandas.DataFrame
+        Columns `COLUMNS`; ``answer`` holds Yes, No or N/A.
+    dates : pandas.DataFrame
+        ``case_id`` and any dates reviewers typed into workbooks (empty for long files).
+
+    Raises
+    ------
+    InputError
+        Listing every problem with its file, row and column.
+    """
+    problems: list[Problem] = []
+    frames, dates = [], []
+    for path in paths:
+        try:
+            if is_workbook(path):
+                frame, filled = read_workbook(path)
+                dates.append(filled)
+            else:
+                table = read_table(path, REQUIRED, OPTIONAL)
+                problems += _column_problems(table, questions)
+                frame = table.frame.assign(role=role, _file=table.file, _sheet=table.sheet,
+                                           _column="answer")
+                if "note" not in frame.columns:
+                    frame["note"] = ""
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        frame["question_id"] = map_distinct(frame["question_id"], str.upper)
+        frame["answer"] = normalise_answers(frame["answer"])
+        frames.append(frame[COLUMNS])
+    if not frames:
+        raise InputError(problems)
+    answers = pd.concat(frames, ignore_index=True)
+    problems += _cross_problems(answers, questions, facts)
+    keys = ["case_id", "question_id"] + (["reviewer"] if double_marking else ["role"])
+    problems += _duplicate_problems(answers, questions, keys)
+    if problems:
+        raise InputError(problems)
+    typed = (pd.concat(dates, ignore_index=True) if dates else pd.DataFrame(columns=["case_id"]))
+    logger.info("read %d answers from %d file(s)", len(answers), len(frames))
+    return answers, typed
+
+
+def locate(row: dict, column: str | None, message: str) -> Problem:
+    """A Problem located at an answers row (file, sheet, row) and the given column."""
+    sheet = row["_sheet"]
+    return Problem(row["_file"], int(row[ROW]), column, message,
+                   sheet if isinstance(sheet, str) else None)
+
+
+def _column_problems(table: Table, questions: dict[str, Question]) -> list[Problem]:
+    known = set(questions)
+    rules = {
+        "case_id": [not_blank()],
+        "reviewer": [not_blank()],
+        "question_id": [
+            not_blank(),
+            pa.Check(lambda s: (s == "") | map_distinct(s, str.upper).isin(known),
+                     error="unknown question id for this framework and the local checks"),
+        ],
+        "answer": [pa.Check(lambda s: normalise_answers(s).notna(),
+                            error="answer must be Yes, No or N/A")],
+    }
+    return schema_problems(table, rules)
+
+
+def _duplicate_problems(answers, questions, keys) -> list[Problem]:
+    problems: list[Problem] = []
+    valid = answers["question_id"].isin(list(questions)) & answers["case_id"].ne("")
+    key = answers[keys]
+    dup = key.duplicated(keep="first") & valid
+    if not dup.any():
+        return problems
+    first = answers.loc[~key.duplicated(keep="first")].set_index(keys)
+    who = " from this reviewer" if "reviewer" in keys else ""
+    for row in answers.loc[dup].to_dict("records"):
+        origin = first.loc[tuple(row[k] for k in keys)]
+        column = "question_id" if row["_column"] == "answer" else "case_id"
+        problems.append(locate(
+            row, column, f"this case already has an answer to this question{who} "
+            f"({origin['_file']}, row {origin[ROW]})"))
+    return problems
+
+
+def _cross_problems(answers, questions, facts) -> list[Problem]:
+    problems: list[Problem] = []
+    if facts is None:
+        return problems
+    valid = answers["question_id"].isin(list(questions)) & answers["case_id"].ne("")
+
+    def located(mask: pd.Series, column: str | None, message: str) -> None:
+        for row in answers.loc[mask & valid].to_dict("records"):
+            problems.append(locate(row, column or row["_column"], message))
+
+    known_case = answers["case_id"].isin(facts["case_id"])
+    located(~known_case, "case_id", "case is not in the case-facts file")
+
+    condition_columns = sorted({c for q in questions.values() for c in q.applies_to})
+    present = [c for c in condition_columns if c in facts.columns]
+    merged = answers[["case_id", "question_id"]].merge(
+        facts[["case_id", *present]], on="case_id", how="left").fillna("")
+    state = applicability(merged, questions)
+    answered = answers["answer"].isin([YES, NO]).to_numpy()
+    not_applicable = pd.Series((state == DOES_NOT_APPLY) & answered & known_case.to_numpy(),
+                               index=answers.index)
+    for qid, part in answers.loc[not_applicable & valid].groupby("question_id", sort=False):
+        q = questions[qid]
+        message = f"question {qid} does not apply to this case ({describe_conditions(q)}); answer N/A or remove the row"
+        located(answers.index.isin(part.index), None, message)
+
+    never_na = answers["question_id"].map(
+        {qid: not q.na_allowed for qid, q in questions.items()}).fillna(False).astype(bool)
+    bad_na = never_na & answers["answer"].eq(NA) & pd.Series(state == APPLIES, index=answers.index)
+    located(bad_na, None,
+            "N/A is not allowed: the framework says this question applies to every case it covers")
+    return problems

@@ -1,0 +1,115 @@
+"""Load the case-facts file: one row per audited case with its disposal group, levels and dates."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from audit_lib.errors import InputError, Problem
+from audit_lib.frameworks import Framework
+from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.validation import (
+    is_date, mask_problems, normalise_series, not_blank, one_of, parse_dates,
+    schema_problems,
+)
+from audit_lib.vocabulary import (
+    DATE_COLUMNS, DESCRIPTIVE_COLUMNS, LEVEL_COLUMNS, ROSH_LEVELS, YES_NO, YES_NO_COLUMNS,
+)
+
+logger = logging.getLogger(__name__)
+
+DISPOSAL_GROUPS = ("court", "oocd")
+OPTIONAL = DESCRIPTIVE_COLUMNS + LEVEL_COLUMNS + YES_NO_COLUMNS + DATE_COLUMNS
+
+
+def load_facts(path: str | Path, framework: Framework) -> pd.DataFrame:
+    """Read and validate a case-facts file.
+
+    The file needs ``case_id`` and either ``disposal_group`` (court / oocd) or ``disposal_type``
+    (mapped to a group through the framework's ``disposal_groups``). Category columns are
+    normalised to lower case; date columns are parsed to dates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per case, indexed by nothing special, with ``case_id`` (text), normalised
+        categories, ``*_date`` columns as datetimes, and ``_row`` (row in the file).
+
+    Raises
+    ------
+    InputError
+        Listing every problem found (file, row, column).
+    """
+    table = read_table(path, required=("case_id",), optional=("disposal_group",) + OPTIONAL)
+    frame = table.frame
+    problems: list[Problem] = []
+    if "disposal_group" not in frame.columns and "disposal_type" not in frame.columns:
+        problems.append(table.problem(1, "disposal_group",
+                                      "needs a disposal_group column (court / oocd) or disposal_type"))
+    rules = {
+        "case_id": [not_blank()],
+        "disposal_group": [one_of(DISPOSAL_GROUPS, "disposal group")],
+        **{c: [one_of(ROSH_LEVELS, "level")] for c in LEVEL_COLUMNS},
+        **{c: [one_of(YES_NO, "answer")] for c in YES_NO_COLUMNS},
+        **{c: [is_date()] for c in DATE_COLUMNS},
+    }
+    problems += schema_problems(table, rules)
+    dup = frame["case_id"].ne("") & frame["case_id"].duplicated(keep="first")
+    problems += mask_problems(table, dup, "case_id", "case appears more than once in the facts file")
+
+    facts = frame.copy()
+    for column in LEVEL_COLUMNS + DESCRIPTIVE_COLUMNS:
+        if column in facts.columns:
+            facts[column] = normalise_series(facts[column])
+    for column in YES_NO_COLUMNS:
+        if column in facts.columns:
+            facts[column] = normalise_series(facts[column]).map(YES_NO).fillna("")
+    if "disposal_group" in facts.columns:
+        facts["disposal_group"] = normalise_series(facts["disposal_group"])
+    else:
+        facts["disposal_group"] = ""
+    if "disposal_type" in facts.columns:
+        mapped = facts["disposal_type"].map(framework.disposal_groups)
+        unknown = facts["disposal_group"].eq("") & facts["disposal_type"].ne("") & mapped.isna()
+        known_types = ", ".join(sorted(framework.disposal_groups)) or "none in the framework"
+        problems += mask_problems(table, unknown, "disposal_type",
+                                  f"unknown disposal type; known types: {known_types}")
+        facts["disposal_group"] = facts["disposal_group"].where(facts["disposal_group"] != "",
+                                                                mapped.fillna(""))
+        mismatch = mapped.notna() & facts["disposal_group"].ne(mapped)
+        problems += mask_problems(table, mismatch, "disposal_group",
+                                  "does not match the group of the disposal type in the same row")
+    blank = facts["disposal_group"].eq("")
+    if "disposal_type" in facts.columns:
+        blank &= facts["disposal_type"].eq("")
+    problems += mask_problems(table, blank, "disposal_group",
+                              "must not be empty: give court or oocd (or a disposal_type)")
+    for column in DATE_COLUMNS:
+        if column in facts.columns:
+            facts[column] = parse_dates(facts[column])
+    if problems:
+        raise InputError(problems)
+    logger.info("read %d cases from %s", len(facts), table.file)
+    facts = facts.reset_index(drop=True)
+    facts.attrs["file"] = table.file
+    return facts
+
+
+def merge_dates(facts: pd.DataFrame, dates: pd.DataFrame) -> pd.DataFrame:
+    """Fill blank dates in ``facts`` with the dates reviewers typed into their workbooks.
+
+    A date already in the facts file is kept: the case management system is the record.
+    """
+    if dates is None or dates.empty:
+        return facts
+    out = facts.copy()
+    by_case = dates.drop_duplicates("case_id").set_index("case_id")
+    for column in (c for c in DATE_COLUMNS if c in by_case.columns):
+        typed = pd.to_datetime(out["case_id"].map(by_case[column]))
+        if column in out.columns:
+            out[column] = out[column].fillna(typed)
+        else:
+            out[column] = typed
+    return out

@@ -1,0 +1,77 @@
+"""``case-audit validate``: recognise each input file's kind from its header and check it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from audit_lib.returns.answers import load_answers
+from audit_lib.errors import InputError, Problem, collect
+from audit_lib.returns.facts import load_facts
+from audit_lib.frameworks import load_framework
+from audit_lib.returns.judgements import load_judgements
+from audit_lib.frameworks import load_checks
+from audit_lib.inputs.reading import read_table
+
+KINDS = ("answers", "facts", "judgements")
+
+
+def file_kind(path: str | Path) -> str:
+    """Tell an answers, case-facts or judgements file apart by its header.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read or its header matches none of the kinds.
+    """
+    table = read_table(path, required=())
+    columns = set(table.frame.columns)
+    if {"question_id", "answer"} <= columns:
+        return "answers"
+    if {"standard_id", "rating"} <= columns:
+        return "judgements"
+    if "case_id" in columns and columns & {"disposal_group", "disposal_type"}:
+        return "facts"
+    raise InputError([table.problem(1, None, "not recognised: an answers file needs question_id "
+                                    "and answer, a facts file case_id and disposal_group, a "
+                                    "judgements file standard_id and rating")])
+
+
+def validate_files(paths: Sequence[str | Path], framework: str) -> list[str]:
+    """Check every file, cross-checking answers against a facts file when one is given.
+
+    Returns
+    -------
+    list of str
+        One line per file checked.
+
+    Raises
+    ------
+    InputError
+        Listing every problem in every file.
+    """
+    fw = load_framework(framework)
+    checks = load_checks()
+    problems: list[Problem] = []
+    by_kind: dict[str, list[str]] = {k: [] for k in KINDS}
+    for path in paths:
+        kind = collect(problems, file_kind, path)
+        if kind:
+            by_kind[kind].append(str(path))
+    facts = None
+    for path in by_kind["facts"]:
+        facts = collect(problems, load_facts, path, fw)
+    if len(by_kind["facts"]) > 1:
+        facts = None  # answers cannot be matched against two facts files at once
+    for path in by_kind["judgements"]:
+        collect(problems, load_judgements, path, fw)
+    if by_kind["answers"]:
+        questions = {q.id: q for q in fw.questions + checks.questions}
+        collect(problems, load_answers, by_kind["answers"], questions, facts)
+    if problems:
+        raise InputError(problems)
+    lines = [f"OK  {kind:<10} {path}" for kind in KINDS for path in by_kind[kind]]
+    if by_kind["answers"] and facts is None:
+        lines.append("note: answers were not checked against case facts (give one facts file "
+                     "to check case ids and which questions apply)")
+    return lines

@@ -1,0 +1,193 @@
+"""Read returned reviewer workbooks (.xlsx) without modifying them.
+
+Returned workbooks are only ever read, never re-saved: openpyxl would drop validation lists that
+Excel itself added. The layout they are read against is the writer's
+(`audit_lib.sampling.workbook_writer`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from audit_lib.errors import FrameworkError, InputError, Problem
+from audit_lib.frameworks import load_framework
+from audit_lib.inputs.identifiers import configured_names, scan_workbook
+from audit_lib.inputs.validation import DATE_FORMATS
+from audit_lib.sampling.workbook_writer import (
+    ABOUT_SHEET, CASES_SHEET, DATE_INPUTS, FACT_COLUMNS, FIRST_DATA_ROW, MARKER, NOTE_THEMES,
+    ROLE_BY_SHEET, blank, note_column,
+)
+from audit_lib.vocabulary import normalise_answers
+
+logger = logging.getLogger(__name__)
+
+
+def is_workbook(path: str | Path) -> bool:
+    """Whether ``path`` is an .xlsx reviewer workbook made by case-audit (hidden About sheet)."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx" or not path.is_file():
+        return False
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # unreadable files are reported by the ordinary reader
+        return False
+    try:
+        if ABOUT_SHEET not in book.sheetnames:
+            return False
+        first = next(book[ABOUT_SHEET].iter_rows(min_row=1, max_row=1, values_only=True), ())
+        return len(first) > 1 and first[1] == MARKER
+    finally:
+        book.close()
+
+
+def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a returned reviewer workbook without modifying it.
+
+    Returns
+    -------
+    answers : pandas.DataFrame
+        Long answers ``case_id, reviewer, question_id, answer, note, role, _file, _sheet, _row,
+        _column`` with answers as typed (normalised later); role is primary or moderation.
+    dates : pandas.DataFrame
+        ``case_id`` and the date columns the reviewer filled, as datetimes, with ``role``.
+
+    Raises
+    ------
+    InputError
+        For a workbook whose structure was changed, a value outside the dropdown, or a date
+        that is not a date; every problem with its sheet, row and column.
+    """
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    path = Path(path)
+    name = str(path)
+    # Reviewers type notes: the identifier gate reads every sheet, name and comment first.
+    gate_problems = scan_workbook(path, names=configured_names())
+    if gate_problems:
+        raise InputError(gate_problems)
+    book = load_workbook(path, read_only=True, data_only=True)
+    problems: list[Problem] = []
+    answers, dates = [], []
+    try:
+        about = {row[0]: row[1] for row in book[ABOUT_SHEET].iter_rows(values_only=True)
+                 if row and row[0]}
+        reviewer = str(about.get("reviewer") or "").strip()
+        known = _known_questions(about)
+        if not reviewer:
+            problems.append(Problem(name, 2, "B", "the workbook does not say whose it is",
+                                    ABOUT_SHEET))
+        for sheet, role in ROLE_BY_SHEET.items():
+            if sheet not in book.sheetnames:
+                if sheet == CASES_SHEET:
+                    problems.append(Problem(name, None, None,
+                                            "the 'Cases' sheet is missing or was renamed"))
+                continue
+            rows = list(book[sheet].iter_rows(values_only=True))
+            header = [str(c).strip() if c is not None else "" for c in (rows[0] if rows else ())]
+            if "case_id" not in header:
+                problems.append(Problem(name, 1, "A", "the header row was changed: case_id "
+                                        "column not found", sheet))
+                continue
+            col = {key: j for j, key in enumerate(header) if key}
+            # Columns a reviewer added (or whose header they cleared) are named once, rather
+            # than every answer in them being called invalid or silently dropped.
+            width = max((len(r) for r in rows), default=0)
+            for j in range(width):
+                key = header[j] if j < len(header) else ""
+                if key and (key in known or key in FACT_COLUMNS or key in DATE_INPUTS
+                            or key in NOTE_THEMES):
+                    continue
+                filled = any(not blank(r[j]) for r in rows[FIRST_DATA_ROW - 1:] if j < len(r))
+                if key or filled:
+                    problems.append(Problem(name, 1, f"column {get_column_letter(j + 1)}",
+                                            "this column was not in the workbook as sent; "
+                                            "move its contents to the right column or a note, "
+                                            "and delete it", sheet))
+            col = {key: j for key, j in col.items() if key in known or key in FACT_COLUMNS
+                   or key in DATE_INPUTS or key in NOTE_THEMES}
+            for r, row in enumerate(rows[FIRST_DATA_ROW - 1:], start=FIRST_DATA_ROW):
+                row = list(row) + [None] * (len(header) - len(row))
+                case_id = _text(row[col["case_id"]])
+                if not case_id:
+                    if any(not blank(v) for v in row):
+                        problems.append(Problem(name, r, "case_id", "answers on a row with no "
+                                                "case id", sheet))
+                    continue
+                for key, j in col.items():
+                    value = row[j]
+                    where = f"{key} (column {get_column_letter(j + 1)})"
+                    if key in DATE_INPUTS:
+                        if blank(value):
+                            continue
+                        parsed = _as_date(value)
+                        if parsed is None:
+                            problems.append(Problem(name, r, where, "is not a date; type a date "
+                                                    "such as 14/03/2026", sheet))
+                        else:
+                            dates.append((case_id, key, parsed, role, r))
+                    elif key not in FACT_COLUMNS and not key.startswith("note_"):
+                        text = _text(value)
+                        if text:
+                            note = _text(row[col[note_column(key)]]) if note_column(key) in col else ""
+                            answers.append((case_id, reviewer, key, text, note, role, name,
+                                            sheet, r, where))
+    finally:
+        book.close()
+    frame = pd.DataFrame(answers, columns=["case_id", "reviewer", "question_id", "answer", "note",
+                                           "role", "_file", "_sheet", "_row", "_column"])
+    bad = normalise_answers(frame["answer"]).isna()
+    for row in frame.loc[bad].to_dict("records"):
+        problems.append(Problem(name, row["_row"], row["_column"], "answer must be Yes, No or "
+                                "N/A (choose from the dropdown)", row["_sheet"]))
+    if problems:
+        raise InputError(problems)
+    date_frame = pd.DataFrame(dates, columns=["case_id", "column", "date", "role", "_row"])
+    if date_frame.empty:
+        wide = pd.DataFrame(columns=["case_id"])
+    else:
+        wide = (date_frame.loc[date_frame["role"] == "primary"]
+                .pivot_table(index="case_id", columns="column", values="date", aggfunc="first")
+                .reset_index())
+        wide.columns.name = None
+    logger.info("read %d answers from workbook %s", len(frame), name)
+    return frame, wide
+
+
+def _known_questions(about: dict) -> set[str]:
+    """Question ids of the framework and check set the workbook was made for."""
+    ids = set()
+    for key in ("framework", "checks"):
+        try:
+            ids |= {q.id for q in load_framework(str(about.get(key) or "")).questions}
+        except FrameworkError:
+            continue
+    return ids
+
+
+def _text(value: object) -> str:
+    if blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _as_date(value: object) -> pd.Timestamp | None:
+    if isinstance(value, dt.datetime):
+        return pd.Timestamp(value.date())
+    if isinstance(value, dt.date):
+        return pd.Timestamp(value)
+    text = str(value).strip()
+    for fmt in DATE_FORMATS:
+        try:
+            return pd.Timestamp(dt.datetime.strptime(text, fmt).date())
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,1 @@
+"""Stage 2, sampling: load the caseload, size and draw the sample, assign reviewers, write workbooks."""

@@ -1,0 +1,229 @@
+"""Write one reviewer workbook (.xlsx) per reviewer: case facts locked, answer dropdowns.
+
+The layout constants here are also what `audit_lib.returns.workbook_reader` reads back.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from audit_lib.frameworks.applicability import DOES_NOT_APPLY, applicability
+from audit_lib.frameworks import Framework, Question
+from audit_lib.vocabulary import ANSWERS
+
+logger = logging.getLogger(__name__)
+
+MARKER = "case-audit reviewer workbook"
+VERSION = 1
+CASES_SHEET, MODERATION_SHEET = "Cases", "Moderation"
+LISTS_SHEET, ABOUT_SHEET, INSTRUCTIONS_SHEET = "Lists", "About", "Instructions"
+ROLE_BY_SHEET = {CASES_SHEET: "primary", MODERATION_SHEET: "moderation"}
+FIRST_DATA_ROW = 3  # row 1: column keys; row 2: what each column asks
+FACT_COLUMNS = ("case_id", "disposal_group", "disposal_type", "rosh_level",
+                "identifiable_victim", "significant_change", "start_date")
+DATE_INPUTS = {  # date column -> which cases it is asked for
+    "assessment_date": {"disposal_group": ("oocd",)},
+    "decision_date": {"disposal_group": ("oocd",)},
+    "victim_contact_date": {"identifiable_victim": ("yes",)},
+}
+NOTE_THEMES = {"note_key_questions": "Key questions", "note_oocd": "Out-of-court disposals",
+               "note_risk": "Risk of harm", "note_victims": "Victims"}
+GREY = "D9D9D9"
+
+
+def note_column(question_id: str) -> str:
+    """The note column a question's comments go in."""
+    prefix = question_id.split(".")[0]
+    return {"OOCD": "note_oocd", "ROH": "note_risk", "VIC": "note_victims"}.get(
+        prefix, "note_key_questions")
+
+
+def write_workbook(path: Path, reviewer: str, cases: pd.DataFrame,
+                   moderation: pd.DataFrame, framework: Framework, checks: Framework) -> None:
+    """Write one reviewer's workbook: instructions, their cases and any cases to double-mark.
+
+    ``cases`` and ``moderation`` are rows of the sample (case facts included). Every question
+    that applies to at least one case gets a column with a Yes / No / N/A dropdown; cells of
+    questions that do not apply to a case are greyed and locked, as are the case facts.
+    """
+    from openpyxl import Workbook
+
+    questions = list(framework.questions) + list(checks.questions)
+    book = Workbook()
+    _instructions(book.active, reviewer, framework)
+    lists = book.create_sheet(LISTS_SHEET)
+    for i, value in enumerate(ANSWERS, start=1):
+        lists.cell(row=i, column=1, value=value)
+    lists.sheet_state = "hidden"
+    about = book.create_sheet(ABOUT_SHEET)
+    for i, (key, value) in enumerate([("marker", MARKER), ("version", VERSION),
+                                      ("reviewer", reviewer), ("framework", framework.id),
+                                      ("checks", checks.id)], start=1):
+        about.cell(row=i, column=1, value=key)
+        about.cell(row=i, column=2, value=value)
+    about.sheet_state = "hidden"
+    _case_sheet(book.create_sheet(CASES_SHEET, 1), cases, questions)
+    if len(moderation):
+        _case_sheet(book.create_sheet(MODERATION_SHEET, 2), moderation, questions)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+
+
+def _instructions(ws, reviewer: str, framework: Framework) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    ws.title = INSTRUCTIONS_SHEET
+    lines = [
+        (f"Case audit workbook for reviewer {reviewer}", True),
+        (f"Framework: {framework.title}", False),
+        ("", False),
+        ("How to fill it in", True),
+        ("1. Open the 'Cases' sheet. Each row is one anonymised case; grey columns are facts "
+         "from the case management system and cannot be changed.", False),
+        ("2. For each white cell, choose Yes (sufficient), No (not sufficient) or N/A (the "
+         "question does not apply to this case, e.g. no review was due) from the dropdown.", False),
+        ("3. Grey cells in the question columns do not apply to that case: leave them empty.",
+         False),
+        ("4. Dates (assessment, decision, victim contact) are asked only where they apply; "
+         "type them as dates, day/month/year. They are used to check timeliness.", False),
+        ("5. Use the note columns for anything the moderation meeting should know. Do not write "
+         "names, dates of birth, addresses or other details that identify anyone.", False),
+        ("6. If there is a 'Moderation' sheet, you are the second reviewer for those cases: "
+         "score them independently, without looking at the first reviewer's answers.", False),
+        ("7. Do not add, remove, rename or reorder columns or sheets. Save and return the file "
+         "as it is (.xlsx).", False),
+    ]
+    for i, (text, bold) in enumerate(lines, start=1):
+        cell = ws.cell(row=i, column=1, value=text)
+        cell.font = Font(bold=bold, size=13 if i == 1 else 11)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.column_dimensions["A"].width = 110
+
+
+def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question]) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.cell_range import MultiCellRange
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    by_id = {q.id: q for q in questions}
+    facts = cases.copy()
+    for column in FACT_COLUMNS + tuple(DATE_INPUTS):
+        if column not in facts.columns:
+            facts[column] = ""
+    # Applicability of every question to every case, from the case facts.
+    condition_columns = sorted({c for q in questions for c in q.applies_to} & set(facts.columns))
+    grid = facts[["case_id", *[c for c in condition_columns if c != "case_id"]]].copy()
+    pairs = grid.merge(pd.DataFrame({"question_id": list(by_id)}), how="cross")
+    for column in condition_columns:
+        pairs[column] = pairs[column].fillna("").astype(str)
+    state = applicability(pairs, by_id).reshape(len(grid), len(by_id))
+    applies = state != DOES_NOT_APPLY
+    used = [q for j, q in enumerate(questions) if applies[:, j].any()]
+    used_idx = [questions.index(q) for q in used]
+    asked = {c: _condition_mask(facts, cond).to_numpy() for c, cond in DATE_INPUTS.items()}
+    date_cols = [c for c in DATE_INPUTS if asked[c].any()]
+    columns = list(FACT_COLUMNS) + date_cols + [q.id for q in used] + list(NOTE_THEMES)
+    labels = ([c.replace("_", " ") for c in FACT_COLUMNS] + [c.replace("_", " ") for c in date_cols]
+              + [q.text for q in used] + list(NOTE_THEMES.values()))
+
+    grey = PatternFill("solid", fgColor=GREY)
+    bold = Font(bold=True)
+    for j, (key, label) in enumerate(zip(columns, labels), start=1):
+        head = ws.cell(row=1, column=j, value=key)
+        head.font = bold
+        head.fill = grey
+        text = ws.cell(row=2, column=j, value=label)
+        text.alignment = Alignment(wrap_text=True, vertical="top")
+        text.fill = grey
+        width = 12 if key in FACT_COLUMNS or key in date_cols else 16
+        ws.column_dimensions[get_column_letter(j)].width = 40 if key.startswith("note_") else width
+    ws.row_dimensions[2].height = 110
+
+    answer_dv = DataValidation(type="list", formula1=f"={LISTS_SHEET}!$A$1:$A${len(ANSWERS)}",
+                               allow_blank=True, showErrorMessage=True,
+                               errorTitle="Yes, No or N/A",
+                               error="Choose Yes, No or N/A from the list.")
+    date_dv = DataValidation(type="date", operator="greaterThan", formula1="36526",
+                             allow_blank=True, showErrorMessage=True, errorTitle="Date",
+                             error="Type a date after 1 January 2000, e.g. 14/03/2026.")
+    open_cell = Protection(locked=False)
+    answer_cells: list[tuple[int, int]] = []
+    date_cells: list[tuple[int, int]] = []
+    n_fact = len(FACT_COLUMNS)
+    for i, (_, case) in enumerate(facts.iterrows()):
+        r = FIRST_DATA_ROW + i
+        for j, key in enumerate(FACT_COLUMNS, start=1):
+            value = case[key]
+            if isinstance(value, pd.Timestamp):
+                value = value.date()
+            cell = ws.cell(row=r, column=j, value=None if blank(value) else value)
+            cell.fill = grey
+            if key == "start_date":
+                cell.number_format = "yyyy-mm-dd"
+        for k, key in enumerate(date_cols, start=n_fact + 1):
+            cell = ws.cell(row=r, column=k)
+            cell.number_format = "yyyy-mm-dd"
+            if asked[key][i]:
+                cell.protection = open_cell
+                date_cells.append((r, k))
+            else:
+                cell.fill = grey
+        first_q = n_fact + len(date_cols) + 1
+        for k, q_index in enumerate(used_idx, start=first_q):
+            cell = ws.cell(row=r, column=k)
+            if applies[i, q_index]:
+                cell.protection = open_cell
+                answer_cells.append((r, k))
+            else:
+                cell.fill = grey
+        for k in range(first_q + len(used), first_q + len(used) + len(NOTE_THEMES)):
+            cell = ws.cell(row=r, column=k)
+            cell.protection = open_cell
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    # One range list per validation: adding cells one by one is quadratic in openpyxl.
+    for validation, cells in ((answer_dv, answer_cells), (date_dv, date_cells)):
+        if cells:  # an empty validation range makes Excel offer to "repair" the file
+            validation.sqref = MultiCellRange(_ranges(cells))
+            ws.add_data_validation(validation)
+    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=2)
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+
+
+def _ranges(cells: list[tuple[int, int]]) -> str:
+    """Compress (row, column) cells into Excel ranges, one per run of rows in a column."""
+    from openpyxl.utils import get_column_letter
+
+    parts = []
+    for column in sorted({c for _, c in cells}):
+        rows = sorted(r for r, c in cells if c == column)
+        start = prev = rows[0]
+        for r in rows[1:] + [None]:
+            if r is not None and r == prev + 1:
+                prev = r
+                continue
+            letter = get_column_letter(column)
+            parts.append(f"{letter}{start}" if start == prev else f"{letter}{start}:{letter}{prev}")
+            if r is not None:
+                start = prev = r
+    return " ".join(parts)
+
+
+def _condition_mask(frame: pd.DataFrame, condition: dict) -> pd.Series:
+    mask = pd.Series(True, index=frame.index)
+    for column, allowed in condition.items():
+        values = frame[column].fillna("").astype(str) if column in frame.columns else ""
+        mask &= pd.Series(values, index=frame.index).isin(allowed) | (values == "")
+    return mask
+
+
+def blank(value: object) -> bool:
+    """Whether a cell value is empty (None, NaN, NaT or "")."""
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value == "" or (
+        value is pd.NaT)

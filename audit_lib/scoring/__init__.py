@@ -1,0 +1,1 @@
+"""Stage 4, scoring: shares and intervals, ratings, derived checks, the score card."""

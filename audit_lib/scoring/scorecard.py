@@ -1,0 +1,164 @@
+"""The scoring method end to end: load and validate inputs, derive checks, score, write results."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from audit_lib.scoring import ratings, shares
+from audit_lib.returns.answers import load_answers, load_answers_and_dates
+from audit_lib.scoring.derived import derive_answers, reconcile
+from audit_lib.scoring.shares import check_confidence
+from audit_lib.errors import InputError, Problem, collect
+from audit_lib.returns.facts import load_facts, merge_dates
+from audit_lib.frameworks import Framework, load_checks, load_framework
+from audit_lib.returns.judgements import load_judgements
+from audit_lib.writing import staged_directory, write_json, write_tables
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_FRAMEWORK = "hmip-youth-2021"
+
+
+@dataclass
+class ScoreCard:
+    """Everything `build_scorecard` computes for one set of inputs."""
+
+    framework: Framework
+    checks: Framework
+    confidence: float
+    answers: pd.DataFrame  # the answers scored: primary reviewers' plus derived gap-fillers
+    key_questions: pd.DataFrame
+    standards: pd.DataFrame
+    overall: dict
+    derived: pd.DataFrame
+    conflicts: pd.DataFrame
+    local_checks: pd.DataFrame | None = None
+    moderation: pd.DataFrame | None = None  # second reviewers' marks, kept apart from scoring
+    facts: pd.DataFrame | None = None
+    inputs: list[str] = field(default_factory=list)
+
+
+def build_scorecard(
+    answers: Sequence[str | Path],
+    facts: str | Path,
+    judgements: str | Path | None = None,
+    framework: str = DEFAULT_FRAMEWORK,
+    confidence: float = 0.95,
+    victim_contact_days: int | None = None,
+    moderation: Sequence[str | Path] = (),
+) -> ScoreCard:
+    """Validate the inputs and score them against a framework and the local checks.
+
+    Parameters
+    ----------
+    answers : sequence of path
+        Answers files (long CSV or .xlsx, ``case_id,reviewer,question_id,answer[,note]``).
+    facts : path
+        Case-facts file (``case_id, disposal_group`` plus optional levels and dates).
+    judgements : path, optional
+        Ratings of the standards judged from evidence (``standard_id,rating,rationale``).
+    framework : str
+        Installed framework id or path to a framework YAML file.
+    confidence : float
+        Confidence level of the Wilson intervals and the band-certainty flag.
+    victim_contact_days : int, optional
+        Overrides the check set's working-day limit for victim contact.
+    moderation : sequence of path
+        Second reviewers' marks of double-marked cases (long format); kept apart from scoring.
+
+    Returns
+    -------
+    ScoreCard
+
+    Raises
+    ------
+    InputError
+        Listing every problem in every input file at once.
+    FrameworkError, ConfigError
+        For an unknown framework or an invalid setting.
+    """
+    check_confidence(confidence)
+    fw = load_framework(framework)
+    checks = load_checks(victim_contact_days)
+    questions = {q.id: q for q in fw.questions + checks.questions}
+    problems: list[Problem] = []
+    facts_frame = collect(problems, load_facts, facts, fw)
+    judged = collect(problems, load_judgements, judgements, fw) if judgements else None
+    loaded = collect(problems, load_answers_and_dates, answers, questions, facts_frame)
+    answers_frame, typed_dates = loaded if loaded else (None, None)
+    moderation_frame = collect(problems, load_answers, moderation, questions, facts_frame,
+                               role="moderation") if moderation else None
+    if moderation_frame is not None and answers_frame is not None:
+        problems += _second_marker_problems(answers_frame, moderation_frame)
+    if problems:
+        raise InputError(problems)
+
+    facts_frame = merge_dates(facts_frame, typed_dates)
+    primary = answers_frame["role"].eq("primary")
+    derived = derive_answers(facts_frame, checks)
+    # Dates are derived only for cases a reviewer returned: an unreviewed case in the facts
+    # file must not enter a check's denominator on its dates alone.
+    derived = derived.loc[derived["case_id"].isin(answers_frame.loc[primary, "case_id"])]
+    derived = derived.reset_index(drop=True)
+    used, conflicts = reconcile(answers_frame.loc[primary], derived)
+    key_questions = shares.score_questions(used, fw, confidence)
+    standards = ratings.rate_standards(key_questions, fw, judged)
+    overall = ratings.overall_rating(standards, fw)
+    overall["confidence"] = confidence
+    check_ids = {q.id for q in checks.questions}
+    local = None
+    if used["question_id"].isin(check_ids).any():
+        local = shares.score_checks(used, checks, confidence)
+    inputs = [str(p) for p in answers] + [str(facts)] + ([str(judgements)] if judgements else [])
+    second = answers_frame.loc[~primary]
+    if moderation_frame is not None:
+        second = pd.concat([second, moderation_frame], ignore_index=True)
+        inputs += [str(p) for p in moderation]
+    return ScoreCard(fw, checks, confidence, used, key_questions, standards, overall, derived,
+                     conflicts, local, second.reset_index(drop=True), facts_frame, inputs)
+
+
+def _second_marker_problems(answers: pd.DataFrame, second: pd.DataFrame) -> list[Problem]:
+    """A second mark must come from someone other than the case's first reviewer."""
+    from audit_lib.returns.answers import locate
+
+    keys = ["case_id", "question_id", "reviewer"]
+    first = answers.loc[answers["role"] == "primary", keys].drop_duplicates()
+    clash = second.merge(first, on=keys, how="inner", suffixes=("", "_first"))
+    clash = second.loc[second.set_index(keys).index.isin(clash.set_index(keys).index)]
+    return [locate(row, "reviewer", "this reviewer also marked this case first; the second "
+                   "mark must come from a different reviewer")
+            for row in clash.to_dict("records")]
+
+
+def write_scorecard(card: ScoreCard, out_dir: str | Path) -> list[Path]:
+    """Write the score card's tables into ``out_dir``, replacing it only when all are written.
+
+    Returns
+    -------
+    list of Path
+        The files written, in ``out_dir``.
+
+    Raises
+    ------
+    OutputError
+        If the folder cannot be written; any previous contents are then left as they were.
+    """
+    out_dir = Path(out_dir)
+    tables = {
+        "key_questions.csv": card.key_questions,
+        "standards.csv": card.standards,
+        "derived_checks.csv": card.derived,
+        "conflicts.csv": card.conflicts,
+    }
+    if card.local_checks is not None:
+        tables["local_checks.csv"] = card.local_checks
+    with staged_directory(out_dir) as stage:
+        write_tables(tables, stage)
+        write_json(card.overall, stage / "overall.json")
+    return [out_dir / name for name in [*tables, "overall.json"]]

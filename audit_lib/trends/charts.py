@@ -1,0 +1,66 @@
+"""Charts of results over time and across services: trend small multiples, funnel plots."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from audit_lib.chart_style import A4_WIDTH_IN, shade_bands
+from audit_lib.frameworks import Framework
+from audit_lib.trends.rollup import FUNNEL_LEVELS, funnel_limits
+
+
+def trend_chart(trend: pd.DataFrame, fw: Framework, columns: int = 3) -> Figure:
+    """Small multiples: each key question's share by quarter with intervals and the baseline."""
+    questions = [q.id for q in fw.questions if q.id in set(trend["question_id"])]
+    rows = max(1, int(np.ceil(len(questions) / columns)))
+    fig = Figure(figsize=(A4_WIDTH_IN, 1.45 * rows + 0.6), layout="constrained")
+    axes = fig.subplots(rows, columns, sharey=True, squeeze=False).ravel()
+    for ax, qid in zip(axes, questions):
+        part = trend.loc[trend["question_id"] == qid].sort_values("period_end")
+        x = np.arange(len(part))
+        shade_bands(ax, fw, vertical=False)
+        ax.errorbar(x, part["pct_yes"], yerr=[part["pct_yes"] - part["ci_low"],
+                                              part["ci_high"] - part["pct_yes"]],
+                    fmt="o-", color="#0b0c0c", ecolor="#505a5f", capsize=2, markersize=3,
+                    linewidth=1)
+        base = part["baseline_pct"].dropna()
+        if len(base):
+            ax.axhline(base.iloc[0], color="#1d70b8", linestyle="--", linewidth=1)
+        ax.set_title(qid, fontsize=8)
+        ax.set_xticks(x, part["period_label"], fontsize=6, rotation=45, ha="right")
+        ax.set_ylim(0, 100)
+        ax.tick_params(axis="y", labelsize=6)
+    for ax in axes[len(questions):]:
+        ax.set_visible(False)
+    fig.suptitle("Share answered Yes by quarter (dashed: inspection baseline)", fontsize=9)
+    return fig
+
+
+def funnel_chart(latest: pd.DataFrame, question_id: str) -> Figure:
+    """Funnel plot for one question: each service's share against its number of cases, with
+    the regional rate and 95% / 99.8% exact binomial limits."""
+    part = latest.loc[latest["question_id"] == question_id]
+    fig = Figure(figsize=(A4_WIDTH_IN, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    rate = float(part["regional_pct"].iloc[0]) / 100 if len(part) else float("nan")
+    n_max = max(int(part["n_applicable"].max()) if len(part) else 10, 10)
+    grid = np.arange(1, int(n_max * 1.1) + 2)
+    for level, style in zip(FUNNEL_LEVELS, ("--", ":")):
+        low, high = funnel_limits(np.full(grid.shape, rate), grid, level)
+        ax.plot(grid, low * 100, style, color="#505a5f", linewidth=1, label=f"{level:.1%} limits")
+        ax.plot(grid, high * 100, style, color="#505a5f", linewidth=1)
+    ax.axhline(rate * 100, color="#1d70b8", linewidth=1, label="regional rate")
+    outside = part["position"] != "within the funnel"
+    ax.scatter(part["n_applicable"], part["pct_yes"], s=18,
+               c=np.where(outside, "#d4351c", "#0b0c0c"), zorder=3)
+    for row in part.loc[outside].itertuples():
+        ax.annotate(str(row.service), (row.n_applicable, row.pct_yes), fontsize=6,
+                    xytext=(3, 3), textcoords="offset points")
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("applicable cases in the service's latest quarter", fontsize=8)
+    ax.set_ylabel("% answered Yes", fontsize=8)
+    ax.set_title(f"{question_id}: services against the regional rate", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    return fig

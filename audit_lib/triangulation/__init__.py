@@ -1,0 +1,1 @@
+"""Stage 5b, triangulation: registers, rules, case-audit evidence, judgements per recommendation."""
