@@ -31,8 +31,9 @@ lab: $(STAMP) ## open the notebooks in JupyterLab (kernel: Python (case-audit))
 	$(BIN)/python -c "from audit_lib.quarter.kernel import ensure_kernel; ensure_kernel()"
 	$(BIN)/jupyter lab notebooks/
 
-test: $(STAMP) ## set up and run the whole test suite
-	$(BIN)/python -m pytest
+test: $(STAMP) ## set up and run the whole test suite (lint, then tests on every core)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n auto
 
 samples: $(STAMP) ## regenerate the fictional sample data
 	$(BIN)/python samples/make_samples.py

@@ -1,4 +1,11 @@
-"""The ``case-audit`` command: score, validate and list frameworks; errors without tracebacks."""
+"""The ``case-audit`` command: every step of a quarter from a terminal, errors without tracebacks.
+
+Commands, in the order of a quarter: ``sample`` (draw the sample, make workbooks), ``validate``
+(check returned files), ``score``, ``agreement`` and ``breakdown`` (moderation and fairness),
+``triangulate``, ``run`` (the whole quarter through the notebooks), ``batch`` (many services),
+``rollup`` (regional), and the tools ``pseudonymise``, ``synth`` and ``frameworks``. Each
+command imports what it needs when it runs, so the command starts quickly.
+"""
 
 from __future__ import annotations
 
@@ -226,9 +233,8 @@ def _framework_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from audit_lib.scoring.scorecard import build_scorecard, write_scorecard
-
     from audit_lib.inputs.fingerprints import check_unchanged, fingerprint
+    from audit_lib.scoring.scorecard import build_scorecard, write_scorecard
 
     inputs = [*args.answers, args.facts, *([args.judgements] if args.judgements else [])]
     before = fingerprint(inputs)
@@ -255,8 +261,8 @@ def _score(args: argparse.Namespace) -> int:
 
 def _sample(args: argparse.Namespace) -> int:
     from audit_lib.sampling.assignment import parse_reviewers
-    from audit_lib.sampling.quarter_sample import sample_caseload, summary, write_sample
     from audit_lib.sampling.draw import SamplingPlan
+    from audit_lib.sampling.quarter_sample import sample_caseload, summary, write_sample
     from audit_lib.settings import load_settings
 
     strata = tuple(s.strip() for s in args.strata.split(",") if s.strip())
@@ -355,8 +361,8 @@ def _rollup(args: argparse.Namespace) -> int:
 def _pseudonymise(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from audit_lib.quarter.steps import project_root
     from audit_lib.inputs.pseudonyms import pseudonymise_file
+    from audit_lib.quarter.steps import project_root
 
     out = Path(args.out)
     forbidden = [project_root(), out.resolve().parent]  # the key must live elsewhere

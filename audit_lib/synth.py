@@ -15,9 +15,9 @@ import pandas as pd
 import yaml
 from scipy.special import expit, logit
 
-from audit_lib.frameworks.applicability import APPLIES, applicability
 from audit_lib.errors import ConfigError
 from audit_lib.frameworks import Framework, Question, load_framework
+from audit_lib.frameworks.applicability import APPLIES, applicability
 
 logger = logging.getLogger(__name__)
 
@@ -897,10 +897,10 @@ def write_service_bundle(out_dir: str | Path, service_index: int = 1, n_quarters
         If the folder cannot be written.
     """
     from audit_lib.sampling.assignment import parse_reviewers
-    from audit_lib.writing import staged_directory, write_csv
-    from audit_lib.triangulation.registers import load_register
-    from audit_lib.sampling.quarter_sample import sample_caseload
     from audit_lib.sampling.draw import SamplingPlan
+    from audit_lib.sampling.quarter_sample import sample_caseload
+    from audit_lib.triangulation.registers import load_register
+    from audit_lib.writing import staged_directory, write_csv
 
     _check_sizes(service_index=service_index, n_quarters=n_quarters,
                  cases_per_quarter=cases_per_quarter, seed=seed, evidence_items=evidence_items)

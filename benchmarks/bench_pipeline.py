@@ -130,7 +130,7 @@ def main() -> None:
     print(f"kernel start + one empty cell: median {statistics.median(kernels):.1f} s per notebook")
     last = shares[-1]
     total = sum(d["execute_s"] + d["html_s"] for d in last.values())
-    for step, d in last.items():
+    for d in last.values():
         print(f"  {d['notebook']:<28} execute {d['execute_s']:5.1f} s, HTML {d['html_s']:4.1f} s "
               f"({(d['execute_s'] + d['html_s']) / total:.0%} of the notebooks' time)")
 

@@ -26,10 +26,10 @@ def make_workbooks(folder: Path, reviewers: int, cases: int) -> tuple[list[Path]
     import openpyxl
 
     from audit_lib.sampling.assignment import parse_reviewers
-    from audit_lib.sampling.quarter_sample import sample_caseload, write_sample
     from audit_lib.sampling.draw import SamplingPlan
-    from audit_lib.synth import synth_caseload
+    from audit_lib.sampling.quarter_sample import sample_caseload, write_sample
     from audit_lib.sampling.workbook_writer import CASES_SHEET, DATE_INPUTS, FIRST_DATA_ROW
+    from audit_lib.synth import synth_caseload
 
     caseload = folder / "caseload.csv"
     synth_caseload(reviewers * cases * 4, seed=5).to_csv(caseload, index=False)

@@ -7,8 +7,8 @@ or service. Run ``python samples/make_samples.py`` after changing the profile be
 from __future__ import annotations
 
 import csv
-import sys
 import datetime as dt
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -46,9 +46,9 @@ MODERATOR_AGREES = 0.85
 
 
 def main() -> None:
+    from audit_lib.frameworks import load_framework
     from audit_lib.sampling.assignment import assign_reviewers, parse_reviewers
     from audit_lib.sampling.caseload import load_caseload
-    from audit_lib.frameworks import load_framework
     from audit_lib.sampling.draw import SamplingPlan, draw_sample
 
     rng = np.random.default_rng(SEED)
@@ -69,7 +69,7 @@ def main() -> None:
         marks = _answers_for(rng, row, i)
         answers += [[row["case_id"], case.reviewer, *m] for m in marks]
         if case.moderator:
-            for qid, answer, note in marks:
+            for qid, answer, _note in marks:
                 if qid in ("OOCD.1", "VIC.2"):
                     continue
                 if rng.random() > MODERATOR_AGREES:

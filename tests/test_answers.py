@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-from audit_lib.returns.answers import load_answers
-from audit_lib.vocabulary import normalise_answers
-from audit_lib.errors import InputError
-from audit_lib.returns.facts import load_facts
-from audit_lib.frameworks import load_framework
-from audit_lib.frameworks import load_checks
 from conftest import write_csv
+
+from audit_lib.errors import InputError
+from audit_lib.frameworks import load_checks, load_framework
+from audit_lib.returns.answers import load_answers
+from audit_lib.returns.facts import load_facts
+from audit_lib.vocabulary import normalise_answers
 
 HEADER = ["case_id", "reviewer", "question_id", "answer", "note"]
 

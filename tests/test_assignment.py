@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from audit_lib.sampling.assignment import Reviewer, assign_reviewers, parse_reviewers
 from audit_lib.errors import ConfigError
+from audit_lib.sampling.assignment import Reviewer, assign_reviewers, parse_reviewers
 
 
 def sample(n=50):

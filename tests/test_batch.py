@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from audit_lib.quarter.batch import find_configs, run_batch
 from audit_lib.cli import main
 from audit_lib.errors import ConfigError
+from audit_lib.quarter.batch import find_configs, run_batch
 from audit_lib.synth import write_many
 
 

@@ -9,13 +9,17 @@ import pandas as pd
 import pytest
 from conftest import write_csv
 
-from audit_lib.writing import MARKER as OUTPUT_MARKER
+from audit_lib.errors import ConfigError
 from audit_lib.moderation.breakdowns import (
-    BREAKDOWN_COLUMNS, NOT_RECORDED, breakdown, check_characteristic, run_breakdown,
+    BREAKDOWN_COLUMNS,
+    NOT_RECORDED,
+    breakdown,
+    check_characteristic,
+    run_breakdown,
 )
 from audit_lib.moderation.disclosure import MARKER, suppress
-from audit_lib.errors import ConfigError
 from audit_lib.scoring.shares import wilson_interval
+from audit_lib.writing import MARKER as OUTPUT_MARKER
 
 
 def facts(**groups) -> pd.DataFrame:

@@ -9,10 +9,10 @@ import sys
 
 import pandas as pd
 import pytest
+from conftest import ROOT, SAMPLES
 
 from audit_lib.cli import main
 from audit_lib.writing import MARKER
-from conftest import ROOT, SAMPLES
 
 ANSWERS = sorted(SAMPLES.glob("answers_*.csv"))
 DEMO_ARGS = [*(a for path in ANSWERS for a in ("--answers", str(path))),

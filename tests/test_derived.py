@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit_lib.scoring import derived
 from audit_lib.frameworks import load_checks
+from audit_lib.scoring import derived
 
 NaT = pd.NaT
 

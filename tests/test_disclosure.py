@@ -10,9 +10,9 @@ from conftest import SAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audit_lib.errors import ConfigError
 from audit_lib.moderation.breakdowns import BREAKDOWN_COLUMNS, breakdown
 from audit_lib.moderation.disclosure import MARKER, disclosure_settings, suppress
-from audit_lib.errors import ConfigError
 from audit_lib.scoring.shares import wilson_interval
 
 T = 10
@@ -302,10 +302,9 @@ def test_no_hidden_cell_can_be_recomputed_in_any_table(original, threshold, zero
 
 
 def test_sample_breakdowns_are_safe():
+    from audit_lib.frameworks import load_checks, load_framework
     from audit_lib.returns.answers import load_answers
     from audit_lib.returns.facts import load_facts
-    from audit_lib.frameworks import load_framework
-    from audit_lib.frameworks import load_checks
 
     fw = load_framework("hmip-youth-2021")
     facts = load_facts(SAMPLES / "case_facts.csv", fw)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from conftest import write_csv
 
 from audit_lib.errors import InputError
-from audit_lib.returns.facts import load_facts
 from audit_lib.frameworks import load_framework
-from conftest import write_csv
+from audit_lib.returns.facts import load_facts
 
 
 @pytest.fixture

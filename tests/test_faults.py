@@ -15,13 +15,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import ROOT, SAMPLES
 
 from audit_lib.cli import main
 from audit_lib.errors import OutputError
 from audit_lib.writing import (
-    MARKER, atomic_path, recover_stranded, staged_directory, write_csv, write_json,
+    MARKER,
+    atomic_path,
+    recover_stranded,
+    staged_directory,
+    write_csv,
+    write_json,
 )
-from conftest import ROOT, SAMPLES
 
 ANSWERS = sorted(SAMPLES.glob("answers_*.csv"))
 DEMO_ARGS = [*(a for path in ANSWERS for a in ("--answers", str(path))),

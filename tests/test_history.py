@@ -6,12 +6,16 @@ import sqlite3
 
 import pandas as pd
 import pytest
-
-from audit_lib.errors import InputError
-from audit_lib.trends.history import (
-    load_earlier_quarters, load_history, period_results, record_periods, service_name,
-)
 from conftest import write_csv
+
+from audit_lib.errors import InputError, OutputError
+from audit_lib.trends.history import (
+    load_earlier_quarters,
+    load_history,
+    period_results,
+    record_periods,
+    service_name,
+)
 
 
 def kq(n_yes):
@@ -37,7 +41,7 @@ def test_a_failed_write_leaves_the_database_as_it_was(tmp_path):
     record_periods(db, period_results(kq([5, 6]), "2026-Q1", "2026 Q1", "2026-03-31", "fw"))
     bad = period_results(kq([1, 1]), "2026-Q1", "2026 Q1", "2026-03-31", "fw")
     bad = pd.concat([bad, bad])  # duplicate key: the insert fails after the delete
-    with pytest.raises(Exception):
+    with pytest.raises(OutputError):
         record_periods(db, bad)
     assert load_history(db, "fw")["n_yes"].tolist() == [5, 6]
 

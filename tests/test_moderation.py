@@ -14,8 +14,15 @@ from conftest import SAMPLES, write_csv
 
 from audit_lib.errors import ConfigError, InputError
 from audit_lib.moderation.agreement import (
-    AGREEMENT_COLUMNS, ALL, DISAGREEMENT_COLUMNS, agreement, cohen_kappa, disagreements,
-    krippendorff_alpha, moderation_settings, run_agreement,
+    AGREEMENT_COLUMNS,
+    ALL,
+    DISAGREEMENT_COLUMNS,
+    agreement,
+    cohen_kappa,
+    disagreements,
+    krippendorff_alpha,
+    moderation_settings,
+    run_agreement,
 )
 
 Z95 = 1.959963984540054

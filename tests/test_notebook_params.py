@@ -9,14 +9,14 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from conftest import SAMPLES
 
-from audit_lib.quarter.config import load_config
 from audit_lib.errors import ConfigError
+from audit_lib.quarter.config import load_config
 from audit_lib.quarter.kernel import ensure_kernel
 from audit_lib.quarter.notebooks import execute
 from audit_lib.quarter.run import run
 from audit_lib.quarter.steps import STEPS, notebook_path, project_root
-from conftest import SAMPLES
 
 AWKWARD = 'O\'Brien "quoted" C:\\path\\to\nnew line – é ✓'
 PARAMS = {

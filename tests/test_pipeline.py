@@ -13,14 +13,13 @@ import nbformat
 import pandas as pd
 import pytest
 import yaml
+from conftest import ROOT, SAMPLES
 
 from audit_lib.cli import main
+from audit_lib.errors import ConfigError, PipelineError
 from audit_lib.quarter.config import load_config
-from audit_lib.errors import ConfigError
-from audit_lib.trends.history import load_history
-from audit_lib.errors import PipelineError
 from audit_lib.quarter.run import run
-from conftest import ROOT, SAMPLES
+from audit_lib.trends.history import load_history
 
 NOTEBOOKS = ["01_sampling", "02_scoring", "03_triangulation", "04_assurance_report"]
 

@@ -10,17 +10,23 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from conftest import SAMPLES, write_csv
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl.comments import Comment
 
-from audit_lib.inputs import identifiers as privacy
 from audit_lib.errors import ConfigError, InputError
+from audit_lib.inputs import identifiers as privacy
 from audit_lib.inputs.identifiers import (
-    KINDS, PrivacySettings, load_names, load_privacy_settings, scan_frame, scan_table,
+    KINDS,
+    PrivacySettings,
+    load_names,
+    load_privacy_settings,
+    scan_frame,
+    scan_table,
     scan_workbook,
 )
 from audit_lib.inputs.reading import read_table
-from conftest import SAMPLES, write_csv
 
 NO_ALLOWANCES = PrivacySettings()
 

@@ -8,13 +8,17 @@ import os
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import write_csv
 
 from audit_lib.errors import ConfigError, InputError
 from audit_lib.inputs.identifiers import scan_frame
 from audit_lib.inputs.pseudonyms import (
-    key_id, load_key, normalise_references, pseudonymise, pseudonymise_file,
+    key_id,
+    load_key,
+    normalise_references,
+    pseudonymise,
+    pseudonymise_file,
 )
-from conftest import write_csv
 
 KEY = bytes(range(32))  # 00 01 02 ... 1f
 KEY_HEX = KEY.hex()

@@ -6,6 +6,7 @@ import textwrap
 
 import openpyxl
 import pytest
+from conftest import SAMPLES, write_csv
 
 from audit_lib.errors import ConfigError, InputError
 from audit_lib.triangulation.registers import (
@@ -16,7 +17,6 @@ from audit_lib.triangulation.registers import (
     load_evidence,
     load_register,
 )
-from conftest import SAMPLES, write_csv
 
 REGISTER = """\
 title: Test register

@@ -9,11 +9,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from audit_lib.errors import AuditError, ConfigError, InputError
 from audit_lib.inputs.file_checks import (
-    InputLimits, check_input_file, check_text_file, check_xlsx_container, load_input_limits,
+    InputLimits,
+    check_input_file,
+    check_text_file,
+    check_xlsx_container,
+    load_input_limits,
 )
 from audit_lib.inputs.reading import read_table
 

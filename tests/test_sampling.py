@@ -10,7 +10,12 @@ import pytest
 
 from audit_lib.errors import ConfigError
 from audit_lib.sampling.draw import (
-    SamplingPlan, achieved_margin, cochran_size, draw_sample, largest_remainder, random_keys,
+    SamplingPlan,
+    achieved_margin,
+    cochran_size,
+    draw_sample,
+    largest_remainder,
+    random_keys,
 )
 
 

@@ -1,4 +1,4 @@
-"""Tests for audit_lib.scoring (shares and ratings): rating bands, key-question shares, Wilson intervals, ratings."""
+"""Tests for audit_lib.scoring (shares and ratings): bands, shares, Wilson intervals, ratings."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
+from audit_lib.frameworks import load_framework
 from audit_lib.scoring import ratings as rating_rules
 from audit_lib.scoring import shares
-from audit_lib.frameworks import load_framework
 
 FW21 = load_framework("hmip-youth-2021")
 FW18 = load_framework("hmip-youth-2018")

@@ -10,19 +10,18 @@ import pandas as pd
 import pytest
 
 from audit_lib import synth
-from audit_lib.returns.answers import load_answers
-from audit_lib.frameworks.applicability import APPLIES, applicability
 from audit_lib.cli import main as cli
-from audit_lib.quarter.config import load_config
-from audit_lib.scoring.derived import derive_answers
 from audit_lib.errors import ConfigError
+from audit_lib.frameworks import load_checks, load_framework
+from audit_lib.frameworks.applicability import APPLIES, applicability
+from audit_lib.quarter.config import load_config
+from audit_lib.returns.answers import load_answers
 from audit_lib.returns.facts import load_facts
-from audit_lib.frameworks import load_framework
-from audit_lib.trends.history import load_earlier_quarters
 from audit_lib.returns.judgements import load_judgements
-from audit_lib.triangulation.registers import EVIDENCE_COLUMNS, load_evidence, load_register
-from audit_lib.frameworks import load_checks
+from audit_lib.scoring.derived import derive_answers
+from audit_lib.trends.history import load_earlier_quarters
 from audit_lib.trends.trend import load_baseline
+from audit_lib.triangulation.registers import EVIDENCE_COLUMNS, load_evidence, load_register
 
 FW = load_framework("hmip-youth-2021")
 CHECKS = load_checks()

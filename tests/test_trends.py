@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from conftest import write_csv
 from scipy.stats import fisher_exact
 
 from audit_lib.frameworks import load_framework
 from audit_lib.trends.trend import load_baseline, sustained, trend_table
-from conftest import write_csv
 
 
 def history(shares):

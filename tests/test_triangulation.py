@@ -9,8 +9,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import ROOT, SAMPLES, write_csv
 
 from audit_lib.errors import ConfigError, InputError
+from audit_lib.triangulation.case_audit_evidence import case_audit_evidence
+from audit_lib.triangulation.judgement import (
+    ASSURANCE_COLUMNS,
+    MATRIX_COLUMNS,
+    THEME_COLUMNS,
+    combine_evidence,
+    triangulate,
+)
 from audit_lib.triangulation.registers import (
     EVIDENCE_FRAME_COLUMNS,
     SOURCE_TYPES,
@@ -21,17 +30,8 @@ from audit_lib.triangulation.registers import (
     load_evidence,
     load_register,
 )
-from audit_lib.triangulation.case_audit_evidence import case_audit_evidence
-from audit_lib.triangulation.judgement import (
-    ASSURANCE_COLUMNS,
-    MATRIX_COLUMNS,
-    THEME_COLUMNS,
-    combine_evidence,
-    triangulate,
-)
 from audit_lib.triangulation.rules import load_rules
 from audit_lib.triangulation.writer import write_triangulation
-from conftest import ROOT, SAMPLES, write_csv
 
 KQ_HEADER = ["standard_id", "question_id", "n_applicable", "n_yes", "pct_yes", "ci_low",
              "ci_high"]

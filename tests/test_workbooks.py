@@ -11,15 +11,18 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import SAMPLES
 
 from audit_lib.cli import main
 from audit_lib.errors import InputError
-from audit_lib.writing import MARKER
 from audit_lib.returns.workbook_reader import is_workbook, read_workbook
 from audit_lib.sampling.workbook_writer import (
-    CASES_SHEET, FIRST_DATA_ROW, LISTS_SHEET, MODERATION_SHEET,
+    CASES_SHEET,
+    FIRST_DATA_ROW,
+    LISTS_SHEET,
+    MODERATION_SHEET,
 )
-from conftest import SAMPLES
+from audit_lib.writing import MARKER
 
 DEMO_SAMPLE = ["--caseload", str(SAMPLES / "caseload.csv"), "--seed", "20260401",
                "--confidence", "0.8", "--margin", "0.1", "--strata", "sex,rosh_level",

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
-
 from audit_lib.errors import ConfigError, FrameworkError
 from audit_lib.settings import read_yaml
 from audit_lib.vocabulary import normalise_category
@@ -396,7 +395,8 @@ def _overall_bands(raw, max_score, ratings, problems) -> tuple[Band, ...]:
         if item.get("rating") not in ratings:
             problems.append(f"{label}: rating must be one of the ratings in thresholds")
         if low != expected_low:
-            problems.append(f"{label}: starts at {low}, expected {expected_low} (bands must not gap or overlap)")
+            problems.append(f"{label}: starts at {low}, expected {expected_low} "
+                            "(bands must not gap or overlap)")
         expected_low = high + 1
         bands.append(Band(rating=str(item.get("rating")), low=low, high=high))
     if isinstance(max_score, int) and expected_low != max_score + 1:

@@ -8,7 +8,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from audit_lib.errors import ConfigError, InputError, Problem
 from audit_lib.settings import load_settings, read_yaml
 

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from audit_lib.errors import ConfigError, InputError, Problem
-from audit_lib.settings import load_settings, read_yaml
+from audit_lib.inputs.file_checks import check_xlsx_container
 from audit_lib.inputs.table import ROW, Table, normalise_header
+from audit_lib.settings import load_settings, read_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -384,8 +385,6 @@ def scan_workbook(
     """
     import openpyxl  # defusedxml, a dependency, makes openpyxl refuse XML bombs
     from openpyxl.utils import get_column_letter
-
-    from audit_lib.inputs.file_checks import check_xlsx_container
 
     path = Path(path)
     file = str(path)

@@ -16,9 +16,10 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib.errors import ConfigError, InputError
-from audit_lib.writing import write_csv
+from audit_lib.inputs.file_checks import check_input_file
 from audit_lib.inputs.reading import read_table
 from audit_lib.inputs.table import ROW, normalise_header
+from audit_lib.writing import write_csv
 
 logger = logging.getLogger(__name__)
 
@@ -204,8 +205,6 @@ def pseudonymise_file(
     OutputError
         If the output cannot be written.
     """
-    from audit_lib.inputs.file_checks import check_input_file
-
     out_path = Path(out_path)
     column = normalise_header(column)
     if out_path.suffix.lower() != ".csv":

@@ -11,15 +11,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit_lib.returns.answers import load_answers
 from audit_lib.errors import ConfigError, InputError, Problem, collect
+from audit_lib.frameworks import load_checks, load_framework
+from audit_lib.returns.answers import load_answers
 from audit_lib.returns.facts import load_facts
-from audit_lib.frameworks import load_framework
-from audit_lib.writing import staged_directory, write_csv
-from audit_lib.frameworks import load_checks
 from audit_lib.scoring.shares import check_confidence
 from audit_lib.settings import load_settings
 from audit_lib.vocabulary import ANSWERS, natural_key
+from audit_lib.writing import staged_directory, write_csv
 
 logger = logging.getLogger(__name__)
 

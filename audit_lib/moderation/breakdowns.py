@@ -9,14 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit_lib.moderation.disclosure import SuppressionResult, suppress
 from audit_lib.errors import ConfigError
+from audit_lib.inputs.table import normalise_header
+from audit_lib.moderation.disclosure import SuppressionResult, suppress
+from audit_lib.scoring.scorecard import build_scorecard
+from audit_lib.scoring.shares import check_confidence, wilson_interval
 from audit_lib.vocabulary import NO, ROSH_LEVELS, YES, natural_key, normalise_category
 from audit_lib.writing import staged_directory, write_csv
-from audit_lib.scoring.scorecard import build_scorecard
-from audit_lib.scoring.shares import check_confidence
-from audit_lib.scoring.shares import wilson_interval
-from audit_lib.inputs.table import normalise_header
 
 logger = logging.getLogger(__name__)
 

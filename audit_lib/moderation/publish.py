@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from audit_lib.moderation.agreement import agreement, disagreements
 from audit_lib.moderation.breakdowns import available_characteristics, breakdown
 from audit_lib.moderation.disclosure import suppress
-from audit_lib.moderation.agreement import agreement, disagreements
-from audit_lib.writing import write_csv, write_json
 from audit_lib.scoring.scorecard import ScoreCard
+from audit_lib.writing import write_csv, write_json
 
 logger = logging.getLogger(__name__)
 

@@ -12,6 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib.errors import AuditError, ConfigError
+from audit_lib.quarter.config import load_config
+from audit_lib.quarter.kernel import ensure_kernel
+from audit_lib.quarter.run import run
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +55,6 @@ def _looks_like_config(path: Path) -> bool:
 
 def run_one(config: str, retries: int = 2) -> dict:
     """Run one config in this process; returns a summary row (never raises)."""
-    from audit_lib.quarter.config import load_config
-    from audit_lib.quarter.run import run
-
     start = time.perf_counter()
     row = {"config": config, "period": "", "status": "failed", "attempts": 0, "seconds": 0.0,
            "results": "", "message": ""}
@@ -94,8 +94,6 @@ def run_batch(configs: list[Path], jobs: int | None = None,
     pandas.DataFrame
         One row per config (`SUMMARY_COLUMNS`), in the order given.
     """
-    from audit_lib.quarter.kernel import ensure_kernel
-
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
         raise ConfigError("--jobs must be at least 1")

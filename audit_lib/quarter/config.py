@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from audit_lib.errors import ConfigError
 from audit_lib.settings import read_yaml
 

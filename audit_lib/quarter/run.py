@@ -11,7 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from audit_lib.errors import PipelineError
+from audit_lib.inputs.identifiers import NAMES_ENV
 from audit_lib.quarter.config import PeriodConfig, load_config
 from audit_lib.quarter.kernel import ensure_kernel
 from audit_lib.quarter.notebooks import execute
@@ -19,7 +22,14 @@ from audit_lib.quarter.provenance import build_manifest, hash_inputs
 from audit_lib.quarter.publish_check import scan_outputs
 from audit_lib.quarter.render import render_html
 from audit_lib.quarter.steps import notebook_path, parameters_for, select_steps
-from audit_lib.writing import check_replaceable, make_stage, recover_stranded, replace_directory, write_json
+from audit_lib.trends.history import load_earlier_quarters, period_results, record_periods
+from audit_lib.writing import (
+    check_replaceable,
+    make_stage,
+    recover_stranded,
+    replace_directory,
+    write_json,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +64,6 @@ def run(config_path: str | Path, only: str | None = None,
     notebooks = {name: notebook_path(name, filename, cfg) for name, filename in steps}
     kernel = ensure_kernel()
     if cfg.inputs.get("names"):  # the kernels inherit the names list for the identifier gate
-        from audit_lib.inputs.identifiers import NAMES_ENV
-
         os.environ[NAMES_ENV] = str(cfg.inputs["names"])
     inputs_before = hash_inputs(cfg)
     cfg.outputs.mkdir(parents=True, exist_ok=True)
@@ -107,10 +115,6 @@ def run(config_path: str | Path, only: str | None = None,
 def record_history(cfg: PeriodConfig, run_dir: Path) -> None:
     """Record this period's key-question results (and any earlier quarters supplied) in the
     history database, each period replaced in one transaction."""
-    import pandas as pd
-
-    from audit_lib.trends.history import load_earlier_quarters, period_results, record_periods
-
     kq = pd.read_csv(run_dir / "scores" / "key_questions.csv", dtype={"question_id": str})
     rows = [period_results(kq, cfg.period, cfg.period_label, cfg.period_end.isoformat(),
                            cfg.framework)]

@@ -1,1 +1,1 @@
-"""Stage 3, returns: read what reviewers returned (answers, workbooks), case facts and judgements; check the returns."""
+"""Stage 3, returns: what reviewers returned (answers, workbooks), case facts, judgements; checks."""

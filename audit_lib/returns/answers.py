@@ -9,9 +9,14 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from audit_lib.frameworks.applicability import APPLIES, DOES_NOT_APPLY, applicability, describe_conditions
 from audit_lib.errors import InputError, Problem
 from audit_lib.frameworks import Question
+from audit_lib.frameworks.applicability import (
+    APPLIES,
+    DOES_NOT_APPLY,
+    applicability,
+    describe_conditions,
+)
 from audit_lib.inputs.reading import read_table
 from audit_lib.inputs.table import ROW, Table, map_distinct
 from audit_lib.inputs.validation import not_blank, schema_problems
@@ -187,7 +192,8 @@ def _cross_problems(answers, questions, facts) -> list[Problem]:
                                index=answers.index)
     for qid, part in answers.loc[not_applicable & valid].groupby("question_id", sort=False):
         q = questions[qid]
-        message = f"question {qid} does not apply to this case ({describe_conditions(q)}); answer N/A or remove the row"
+        message = (f"question {qid} does not apply to this case ({describe_conditions(q)}); "
+                   "answer N/A or remove the row")
         located(answers.index.isin(part.index), None, message)
 
     never_na = answers["question_id"].map(

@@ -11,11 +11,21 @@ from audit_lib.errors import InputError, Problem
 from audit_lib.frameworks import Framework
 from audit_lib.inputs.reading import read_table
 from audit_lib.inputs.validation import (
-    is_date, mask_problems, normalise_series, not_blank, one_of, parse_dates,
+    is_date,
+    mask_problems,
+    normalise_series,
+    not_blank,
+    one_of,
+    parse_dates,
     schema_problems,
 )
 from audit_lib.vocabulary import (
-    DATE_COLUMNS, DESCRIPTIVE_COLUMNS, LEVEL_COLUMNS, ROSH_LEVELS, YES_NO, YES_NO_COLUMNS,
+    DATE_COLUMNS,
+    DESCRIPTIVE_COLUMNS,
+    LEVEL_COLUMNS,
+    ROSH_LEVELS,
+    YES_NO,
+    YES_NO_COLUMNS,
 )
 
 logger = logging.getLogger(__name__)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from audit_lib.returns.answers import load_answers
 from audit_lib.errors import InputError, Problem, collect
-from audit_lib.returns.facts import load_facts
-from audit_lib.frameworks import load_framework
-from audit_lib.returns.judgements import load_judgements
-from audit_lib.frameworks import load_checks
+from audit_lib.frameworks import load_checks, load_framework
 from audit_lib.inputs.reading import read_table
+from audit_lib.returns.answers import load_answers
+from audit_lib.returns.facts import load_facts
+from audit_lib.returns.judgements import load_judgements
 
 KINDS = ("answers", "facts", "judgements")
 

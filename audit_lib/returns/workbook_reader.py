@@ -18,8 +18,16 @@ from audit_lib.frameworks import load_framework
 from audit_lib.inputs.identifiers import configured_names, scan_workbook
 from audit_lib.inputs.validation import DATE_FORMATS
 from audit_lib.sampling.workbook_writer import (
-    ABOUT_SHEET, CASES_SHEET, DATE_INPUTS, FACT_COLUMNS, FIRST_DATA_ROW, MARKER, NOTE_THEMES,
-    ROLE_BY_SHEET, blank, note_column,
+    ABOUT_SHEET,
+    CASES_SHEET,
+    DATE_INPUTS,
+    FACT_COLUMNS,
+    FIRST_DATA_ROW,
+    MARKER,
+    NOTE_THEMES,
+    ROLE_BY_SHEET,
+    blank,
+    note_column,
 )
 from audit_lib.vocabulary import normalise_answers
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-
+from audit_lib.frameworks import load_checks, load_framework
 from audit_lib.sampling.assignment import Reviewer, assign_reviewers
 from audit_lib.sampling.caseload import load_caseload
-from audit_lib.frameworks import load_framework
-from audit_lib.writing import staged_directory, write_csv, write_json
-from audit_lib.sampling.draw import SAMPLE_COLUMNS, REPRESENTATIVENESS_COLUMNS, Sample, SamplingPlan, draw_sample
-from audit_lib.frameworks import load_checks
+from audit_lib.sampling.draw import (
+    REPRESENTATIVENESS_COLUMNS,
+    SAMPLE_COLUMNS,
+    Sample,
+    SamplingPlan,
+    draw_sample,
+)
 from audit_lib.sampling.workbook_writer import write_workbook
+from audit_lib.writing import staged_directory, write_csv, write_json
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit_lib.frameworks.applicability import DOES_NOT_APPLY, applicability
 from audit_lib.frameworks import Framework, Question
+from audit_lib.frameworks.applicability import DOES_NOT_APPLY, applicability
 from audit_lib.vocabulary import ANSWERS
 
 logger = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from audit_lib.frameworks.applicability import DOES_NOT_APPLY, applicability
 from audit_lib.frameworks import Framework, Question
+from audit_lib.frameworks.applicability import DOES_NOT_APPLY, applicability
 from audit_lib.vocabulary import NO, YES
 
 logger = logging.getLogger(__name__)

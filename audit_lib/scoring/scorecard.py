@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from audit_lib.errors import InputError, Problem, collect
+from audit_lib.frameworks import Framework, load_checks, load_framework
+from audit_lib.returns.answers import load_answers, load_answers_and_dates, locate
+from audit_lib.returns.facts import load_facts, merge_dates
+from audit_lib.returns.judgements import load_judgements
 from audit_lib.scoring import ratings, shares
-from audit_lib.returns.answers import load_answers, load_answers_and_dates
 from audit_lib.scoring.derived import derive_answers, reconcile
 from audit_lib.scoring.shares import check_confidence
-from audit_lib.errors import InputError, Problem, collect
-from audit_lib.returns.facts import load_facts, merge_dates
-from audit_lib.frameworks import Framework, load_checks, load_framework
-from audit_lib.returns.judgements import load_judgements
 from audit_lib.writing import staged_directory, write_json, write_tables
 
 logger = logging.getLogger(__name__)
@@ -125,8 +125,6 @@ def build_scorecard(
 
 def _second_marker_problems(answers: pd.DataFrame, second: pd.DataFrame) -> list[Problem]:
     """A second mark must come from someone other than the case's first reviewer."""
-    from audit_lib.returns.answers import locate
-
     keys = ["case_id", "question_id", "reviewer"]
     first = answers.loc[answers["role"] == "primary", keys].drop_duplicates()
     clash = second.merge(first, on=keys, how="inner", suffixes=("", "_first"))

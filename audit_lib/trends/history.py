@@ -12,7 +12,12 @@ import pandas as pd
 from audit_lib.errors import InputError, OutputError
 from audit_lib.inputs.reading import read_table
 from audit_lib.inputs.validation import (
-    count_problems, is_date, mask_problems, not_blank, parse_dates, schema_problems,
+    count_problems,
+    is_date,
+    mask_problems,
+    not_blank,
+    parse_dates,
+    schema_problems,
 )
 
 logger = logging.getLogger(__name__)

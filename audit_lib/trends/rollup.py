@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from audit_lib.errors import ConfigError
-from audit_lib.trends.history import load_history, service_name
 from audit_lib.scoring.shares import add_shares
+from audit_lib.trends.history import load_history, service_name
 
 logger = logging.getLogger(__name__)
 

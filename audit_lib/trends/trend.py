@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit_lib.errors import InputError
+from audit_lib.errors import ConfigError, InputError
 from audit_lib.frameworks import Framework
-from audit_lib.scoring.shares import wilson_interval
 from audit_lib.inputs.reading import read_table
 from audit_lib.inputs.validation import count_problems, mask_problems, not_blank, schema_problems
+from audit_lib.scoring.shares import wilson_interval
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +80,6 @@ def sustained(trend: pd.DataFrame, fw: Framework, target_rating: str, quarters: 
     """
     bands = {b.rating: b.low for b in fw.rating_bands}
     if target_rating not in bands:
-        from audit_lib.errors import ConfigError
-
         raise ConfigError(f"trend.target_rating must be one of {', '.join(bands)}")
     target = bands[target_rating]
     rows = []

@@ -10,8 +10,8 @@ from matplotlib.figure import Figure
 
 from audit_lib.chart_style import A4_LANDSCAPE
 from audit_lib.triangulation.judgement import level_phrase
-from audit_lib.triangulation.rules import CONTRADICTS, MIXED, NONE, SUPPORTS
 from audit_lib.triangulation.registers import SOURCE_TYPES
+from audit_lib.triangulation.rules import CONTRADICTS, MIXED, NONE, SUPPORTS
 
 #: Triangulation stances: no evidence, supports, mixed, contradicts.
 STANCE_COLOURS = {"none": "#f2f2f2", "supports": "#8fd1bb", "mixed": "#f7ee8f",

@@ -17,7 +17,14 @@ from audit_lib.triangulation.registers import (
     Register,
 )
 from audit_lib.triangulation.rules import (
-    ASSURANCE_LEVELS, CONDITIONS, CONTRADICTS, MIXED, NONE, SUPPORTS, WEIGHT_RANK, Rule,
+    ASSURANCE_LEVELS,
+    CONDITIONS,
+    CONTRADICTS,
+    MIXED,
+    NONE,
+    SUPPORTS,
+    WEIGHT_RANK,
+    Rule,
     TriangulationRules,
 )
 

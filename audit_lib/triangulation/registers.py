@@ -10,8 +10,6 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib.errors import ConfigError, InputError
-from audit_lib.vocabulary import normalise_category
-from audit_lib.settings import read_yaml
 from audit_lib.inputs.reading import read_table
 from audit_lib.inputs.table import ROW
 from audit_lib.inputs.validation import (
@@ -23,6 +21,8 @@ from audit_lib.inputs.validation import (
     parse_dates,
     schema_problems,
 )
+from audit_lib.settings import read_yaml
+from audit_lib.vocabulary import normalise_category
 
 logger = logging.getLogger(__name__)
 
