@@ -260,24 +260,17 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from audit_lib.sampling.assignment import parse_reviewers
-    from audit_lib.sampling.draw import SamplingPlan
+    from audit_lib.sampling.plan import build_plan
     from audit_lib.sampling.quarter_sample import sample_caseload, summary, write_sample
-    from audit_lib.settings import load_settings
 
-    strata = tuple(s.strip() for s in args.strata.split(",") if s.strip())
-    plan = SamplingPlan.from_settings(
-        args.seed, confidence=args.confidence, margin=args.margin, size=args.size,
-        strata=strata, min_per_group=args.min_size, max_per_group=args.max_size,
-        victim_minimum=args.victim_minimum, min_per_stratum=args.min_per_stratum)
-    reviewers = parse_reviewers(args.reviewers) if args.reviewers else []
-    share = args.double_mark
-    if share is None:
-        share = load_settings("sampling")["double_mark_share"] if len(reviewers) > 1 else 0.0
-    sample = sample_caseload(args.caseload, plan, reviewers, share, args.framework)
+    plan = build_plan(args.seed, confidence=args.confidence, margin=args.margin, size=args.size,
+                      strata=args.strata, reviewers=args.reviewers, double_mark=args.double_mark,
+                      min_size=args.min_size, max_size=args.max_size,
+                      victim_minimum=args.victim_minimum, min_per_stratum=args.min_per_stratum)
+    sample = sample_caseload(args.caseload, plan, args.framework)
     written = write_sample(sample, args.out, args.framework)
     print(summary(sample))
-    if not reviewers:
+    if not plan.reviewers:
         print("No reviewers given (--reviewers), so no workbooks were made.")
     print(f"Wrote {len(written)} files to {args.out}")
     return 0

@@ -896,8 +896,7 @@ def write_service_bundle(out_dir: str | Path, service_index: int = 1, n_quarters
     OutputError
         If the folder cannot be written.
     """
-    from audit_lib.sampling.assignment import parse_reviewers
-    from audit_lib.sampling.draw import SamplingPlan
+    from audit_lib.sampling.plan import build_plan
     from audit_lib.sampling.quarter_sample import sample_caseload
     from audit_lib.triangulation.registers import load_register
     from audit_lib.writing import staged_directory, write_csv
@@ -921,14 +920,8 @@ def write_service_bundle(out_dir: str | Path, service_index: int = 1, n_quarters
 
     with staged_directory(out_dir) as stage:
         write_csv(_text_facts(current)[CASELOAD_COLUMNS], stage / "caseload.csv")
-        # The plan as notebooks/01_sampling.ipynb builds it from the period config.
-        plan = SamplingPlan.from_settings(
-            sampling["seed"], confidence=sampling["confidence"], margin=sampling["margin"],
-            size=None, strata=tuple(sampling["strata"]),
-            victim_minimum=sampling["victim_minimum"])
-        sample = sample_caseload(stage / "caseload.csv", plan,
-                                 parse_reviewers(sampling["reviewers"]), sampling["double_mark"],
-                                 framework)
+        # The plan exactly as the quarter's sampling step builds it from the period config.
+        sample = sample_caseload(stage / "caseload.csv", build_plan(**sampling), framework)
         cases = sample.cases[["case_id", "reviewer", "moderator"]].reset_index(drop=True)
         sampled = current.set_index("case_id").loc[cases["case_id"]].reset_index()
         answers = _answers_frame(model, svc, sampled, cases["reviewer"].to_numpy(), rng)

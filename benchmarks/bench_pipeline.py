@@ -50,8 +50,7 @@ start = time.perf_counter()
 from pathlib import Path
 import pandas as pd
 from audit_lib.quarter.config import load_config
-from audit_lib.sampling.assignment import parse_reviewers
-from audit_lib.sampling.draw import SamplingPlan
+from audit_lib.sampling.plan import build_plan
 from audit_lib.sampling.quarter_sample import sample_caseload, write_sample
 from audit_lib.scoring.scorecard import build_scorecard, write_scorecard
 from audit_lib.returns.returns_check import returns_check
@@ -64,9 +63,7 @@ from audit_lib.trends.charts import trend_chart
 from audit_lib.frameworks import load_framework
 imported = time.perf_counter()
 cfg = load_config(sys.argv[1]); out = Path(sys.argv[2]); s = cfg.sampling; i = cfg.inputs
-plan = SamplingPlan.from_settings(s["seed"], confidence=s["confidence"], margin=s["margin"],
-                                  strata=tuple(s["strata"]))
-sample = sample_caseload(i["caseload"], plan, parse_reviewers(s["reviewers"]), s["double_mark"])
+sample = sample_caseload(i["caseload"], build_plan(**s), cfg.framework)
 write_sample(sample, out / "sampling")
 card = build_scorecard(i["answers"], i["facts"], i["judgements"], cfg.framework, cfg.confidence,
                        None, i["moderation"])

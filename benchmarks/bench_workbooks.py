@@ -25,8 +25,7 @@ def make_workbooks(folder: Path, reviewers: int, cases: int) -> tuple[list[Path]
     import numpy as np
     import openpyxl
 
-    from audit_lib.sampling.assignment import parse_reviewers
-    from audit_lib.sampling.draw import SamplingPlan
+    from audit_lib.sampling.plan import build_plan
     from audit_lib.sampling.quarter_sample import sample_caseload, write_sample
     from audit_lib.sampling.workbook_writer import CASES_SHEET, DATE_INPUTS, FIRST_DATA_ROW
     from audit_lib.synth import synth_caseload
@@ -34,9 +33,9 @@ def make_workbooks(folder: Path, reviewers: int, cases: int) -> tuple[list[Path]
     caseload = folder / "caseload.csv"
     synth_caseload(reviewers * cases * 4, seed=5).to_csv(caseload, index=False)
     names = [f"R{i:02d}" for i in range(1, reviewers + 1)]
-    plan = SamplingPlan.from_settings(1, size=reviewers * cases // 2, max_per_group=10_000,
-                                      victim_minimum=0)
-    sample = sample_caseload(caseload, plan, parse_reviewers(",".join(names)), 0.0)
+    plan = build_plan(1, size=reviewers * cases // 2, max_size=10_000, victim_minimum=0,
+                      reviewers=names, double_mark=0.0)
+    sample = sample_caseload(caseload, plan)
     write_sample(sample, folder / "sample")
     rng = np.random.default_rng(1)
     filled = []

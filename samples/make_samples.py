@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run from a clone without installing
@@ -34,31 +35,41 @@ ROH_PROFILE = {"ROH.1": 0.95, "ROH.2": 0.75, "ROH.3": 0.62, "ROH.4": 0.90, "ROH.
 VIC_PROFILE = {"VIC.3": 0.80, "VIC.4": 0.78, "VIC.5": 0.66}
 OOCD2_YES = 0.93
 
-COURT_TYPES = ("referral order", "youth rehabilitation order", "detention and training order")
-OOCD_TYPES = ("community resolution", "youth caution", "youth conditional caution")
 
 
-#: The demo quarter's sampling settings (also in samples/demo.yaml when the pipeline lands).
-DEMO_PLAN = dict(confidence=0.8, margin=0.10, strata=("sex", "rosh_level"))
-DEMO_REVIEWERS = "PM01:north,PM02:south,PM03"
-DOUBLE_MARK = 0.2
+def _types(group: str) -> tuple[str, ...]:
+    """The disposal types of a group, as the demo's framework lists them."""
+    from audit_lib.frameworks import load_framework
+
+    groups = load_framework("hmip-youth-2021").disposal_groups
+    return tuple(t for t, g in groups.items() if g == group)
+
+
+COURT_TYPES, OOCD_TYPES = _types("court"), _types("oocd")
+
+
 MODERATOR_AGREES = 0.85
 
 
 def main() -> None:
     from audit_lib.frameworks import load_framework
-    from audit_lib.sampling.assignment import assign_reviewers, parse_reviewers
+    from audit_lib.sampling.assignment import assign_reviewers
     from audit_lib.sampling.caseload import load_caseload
-    from audit_lib.sampling.draw import SamplingPlan, draw_sample
+    from audit_lib.sampling.draw import draw_sample
+    from audit_lib.sampling.plan import build_plan
 
     rng = np.random.default_rng(SEED)
     caseload = _caseload(rng, n_court=180, n_oocd=120)
     _write(HERE / "caseload.csv", list(caseload[0]), [list(r.values()) for r in caseload])
 
     fw = load_framework("hmip-youth-2021")
-    plan = SamplingPlan.from_settings(SEED, **DEMO_PLAN)
+    # The demo quarter's sampling settings live in demo.yaml; the plan is built from them
+    # exactly as the quarter's sampling step builds it.
+    config = yaml.safe_load((HERE / "demo.yaml").read_text(encoding="utf-8"))
+    plan = build_plan(**config["sampling"])
+    assert plan.seed == SEED, "demo.yaml's sampling seed and make_samples.SEED must agree"
     sample = draw_sample(load_caseload(HERE / "caseload.csv", fw), plan)
-    cases = assign_reviewers(sample.cases, parse_reviewers(DEMO_REVIEWERS), DOUBLE_MARK, SEED)
+    cases = assign_reviewers(sample.cases, list(plan.reviewers), plan.double_mark_share, SEED)
     by_id = {row["case_id"]: row for row in caseload}
 
     facts, answers, moderation = [], [], []

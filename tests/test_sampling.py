@@ -10,13 +10,13 @@ import pytest
 
 from audit_lib.errors import ConfigError
 from audit_lib.sampling.draw import (
-    SamplingPlan,
     achieved_margin,
     cochran_size,
     draw_sample,
     largest_remainder,
-    random_keys,
 )
+from audit_lib.sampling.plan import SamplingPlan
+from audit_lib.sampling.random_keys import random_keys
 
 
 def caseload(n_court=200, n_oocd=60, victims_every=4, seed=1):

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audit_lib.errors import ConfigError
+from audit_lib.sampling.plan import CONFIG_KEYS as PLAN_KEYS
+from audit_lib.sampling.plan import build_plan
 from audit_lib.settings import read_yaml
 
 logger = logging.getLogger(__name__)
@@ -18,8 +20,7 @@ _TOP = {"period", "period_label", "period_end", "service", "framework", "confide
         "victim_contact_days"}
 _INPUTS = {"caseload", "answers", "moderation", "facts", "judgements", "baseline",
            "earlier_quarters", "register", "evidence", "names"}
-_SAMPLING = {"seed", "confidence", "margin", "size", "strata", "reviewers", "double_mark",
-             "min_size", "max_size", "victim_minimum", "min_per_stratum"}
+_SAMPLING = set(PLAN_KEYS)
 _TREND = {"sustained_quarters", "target_rating"}
 _DISCLOSURE = {"threshold"}
 #: Steps whose notebook a config may replace (pipeline.STEPS; not imported, to avoid a cycle).
@@ -122,6 +123,11 @@ def load_config(path: str | Path) -> PeriodConfig:
     if sampling and not isinstance(sampling.get("seed"), int):
         problems.append("sampling.seed: required whole number (record it: it makes the sample "
                         "reproducible)")
+    elif sampling:
+        try:  # every sampling setting is checked now, not when the sampling step runs
+            build_plan(**sampling)
+        except (ConfigError, TypeError, ValueError) as exc:
+            problems.append(f"sampling: {exc}")
     trend = section("trend", _TREND, "trend settings")
     sustained = trend.get("sustained_quarters", 3)
     if not isinstance(sustained, int) or sustained < 1:

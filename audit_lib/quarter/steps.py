@@ -7,6 +7,7 @@ from pathlib import Path
 
 from audit_lib.errors import ConfigError
 from audit_lib.quarter.config import PeriodConfig
+from audit_lib.sampling.plan import CONFIG_KEYS as PLAN_KEYS
 
 #: The steps of a quarter, in order, and the notebook each runs.
 STEPS = (
@@ -31,15 +32,14 @@ def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
         return str(inputs[key]) if inputs.get(key) else ""
 
     if step == "sampling":
-        return {
-            "caseload": path("caseload"), "out_dir": str(run_dir / "sampling"),
-            "framework": cfg.framework, "seed": int(s.get("seed", 0)),
-            "confidence": float(s.get("confidence", 0.8)), "margin": float(s.get("margin", 0.05)),
-            "size": int(s.get("size") or 0), "strata": list(s.get("strata", [])),
-            "reviewers": [str(r) for r in s.get("reviewers", [])],
-            "double_mark": float(s.get("double_mark", 0.2)),
-            "victim_minimum": int(s.get("victim_minimum", 9)),
-        }
+        # Every key of the config's sampling section, as given; None leaves the shipped
+        # default to build_plan (audit_lib.sampling.plan), which the notebook calls.
+        options = {key: s.get(key) for key in PLAN_KEYS}
+        options["sampling_confidence"] = options.pop("confidence")
+        options["strata"] = [str(c) for c in s.get("strata") or []]
+        options["reviewers"] = [str(r) for r in s.get("reviewers") or []]
+        return {"caseload": path("caseload"), "out_dir": str(run_dir / "sampling"),
+                "framework": cfg.framework, **options}
     if step == "scoring":
         return {
             "answers": [str(p) for p in inputs["answers"]],

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from audit_lib.errors import ConfigError
-from audit_lib.sampling.draw import random_keys
+from audit_lib.sampling.random_keys import random_keys
 from audit_lib.vocabulary import normalise_category
 
 logger = logging.getLogger(__name__)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 from dataclasses import dataclass, field
@@ -11,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from audit_lib.errors import ConfigError
-from audit_lib.settings import load_settings
+from audit_lib.sampling.plan import SamplingPlan
+from audit_lib.sampling.random_keys import random_keys
 
 logger = logging.getLogger(__name__)
 
@@ -20,53 +20,6 @@ SAMPLE_COLUMNS = ["case_id", "disposal_group", "stratum", "reviewer", "moderator
 ALLOCATION_COLUMNS = ["disposal_group", "stratum", "population", "sample"]
 REPRESENTATIVENESS_COLUMNS = ["disposal_group", "variable", "category", "population",
                               "population_pct", "sample", "sample_pct", "chi_square_p", "note"]
-
-
-@dataclass(frozen=True)
-class SamplingPlan:
-    """How to size and draw the sample; defaults come from ``settings/sampling.yaml``."""
-
-    confidence: float
-    margin: float
-    seed: int
-    size: int | None = None  # a fixed size per disposal group, instead of Cochran's formula
-    strata: tuple[str, ...] = ()
-    min_per_group: int = 14
-    max_per_group: int = 91
-    victim_minimum: int = 9
-    min_per_stratum: int = 0
-    expected_share: float = 0.5
-
-    @classmethod
-    def from_settings(cls, seed: int, **overrides) -> SamplingPlan:
-        """A plan from the shipped defaults, with any given value overriding them.
-
-        Raises
-        ------
-        ConfigError
-            If a value is out of range.
-        """
-        defaults = load_settings("sampling")
-        fields = {k: defaults[k] for k in ("confidence", "margin", "min_per_group",
-                                           "max_per_group", "victim_minimum",
-                                           "min_per_stratum", "expected_share")}
-        fields.update({k: v for k, v in overrides.items() if v is not None})
-        plan = cls(seed=seed, **fields)
-        plan.check()
-        return plan
-
-    def check(self) -> None:
-        """Raise ConfigError naming the first out-of-range value."""
-        if not 0.5 <= self.confidence < 1:
-            raise ConfigError("confidence must be at least 0.5 and below 1 (e.g. 0.8)")
-        if not 0 < self.margin < 0.5:
-            raise ConfigError("margin must be above 0 and below 0.5 (e.g. 0.05 for 5 points)")
-        if self.size is not None and self.size < 1:
-            raise ConfigError("a fixed sample size must be at least 1")
-        if self.min_per_group < 0 or self.max_per_group < max(self.min_per_group, 1):
-            raise ConfigError("the maximum per group must be at least the minimum (and 1)")
-        if self.victim_minimum < 0 or self.min_per_stratum < 0:
-            raise ConfigError("minimums cannot be negative")
 
 
 @dataclass
@@ -139,18 +92,6 @@ def largest_remainder(weights: pd.Series, total: int, minimum: int = 0,
         alloc[floor_hit] = np.minimum(minimum, capacity[floor_hit])
         fixed |= floor_hit
     return alloc
-
-
-def random_keys(case_ids: pd.Series, seed: int, purpose: str = "sample") -> np.ndarray:
-    """A reproducible pseudo-random number per case, from SHA-256 of the seed and the case id.
-
-    It depends only on the seed and the id, so the same caseload in any row order, on any
-    machine and any version of numpy or pandas, gives the same sample.
-    """
-    prefix = f"{seed}:{purpose}:".encode()
-    return np.fromiter(
-        (int.from_bytes(hashlib.sha256(prefix + cid.encode()).digest()[:8], "big")
-         for cid in case_ids), dtype=np.uint64, count=len(case_ids))
 
 
 def stratum_labels(caseload: pd.DataFrame, strata: tuple[str, ...]) -> pd.Series:

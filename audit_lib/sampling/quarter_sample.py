@@ -6,15 +6,15 @@ import logging
 from pathlib import Path
 
 from audit_lib.frameworks import load_checks, load_framework
-from audit_lib.sampling.assignment import Reviewer, assign_reviewers
+from audit_lib.sampling.assignment import assign_reviewers
 from audit_lib.sampling.caseload import load_caseload
 from audit_lib.sampling.draw import (
     REPRESENTATIVENESS_COLUMNS,
     SAMPLE_COLUMNS,
     Sample,
-    SamplingPlan,
     draw_sample,
 )
+from audit_lib.sampling.plan import SamplingPlan
 from audit_lib.sampling.workbook_writer import write_workbook
 from audit_lib.writing import staged_directory, write_csv, write_json
 
@@ -26,8 +26,8 @@ FACT_COLUMNS = ["case_id", "disposal_type", "disposal_group", "sex", "ethnicity_
                 "significant_change", "looked_after", "team", "start_date"]
 
 
-def sample_caseload(caseload_path: str | Path, plan: SamplingPlan, reviewers: list[Reviewer],
-                    double_mark_share: float, framework: str = "hmip-youth-2021") -> Sample:
+def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
+                    framework: str = "hmip-youth-2021") -> Sample:
     """Load the caseload, draw the sample and assign reviewers (no files written).
 
     Raises
@@ -38,9 +38,10 @@ def sample_caseload(caseload_path: str | Path, plan: SamplingPlan, reviewers: li
     fw = load_framework(framework)
     caseload = load_caseload(caseload_path, fw)
     sample = draw_sample(caseload, plan)
-    sample.cases = assign_reviewers(sample.cases, reviewers, double_mark_share, plan.seed)
-    sample.info["reviewers"] = [r.name for r in reviewers]
-    sample.info["double_mark_share"] = double_mark_share
+    sample.cases = assign_reviewers(sample.cases, list(plan.reviewers), plan.double_mark_share,
+                                    plan.seed)
+    sample.info["reviewers"] = [r.name for r in plan.reviewers]
+    sample.info["double_mark_share"] = plan.double_mark_share
     sample.info["double_marked"] = int(sample.cases["moderator"].ne("").sum())
     sample.info["framework"] = fw.id
     sample.info["caseload_file"] = Path(caseload_path).name

@@ -1,0 +1,131 @@
+"""One sampling plan: the shipped defaults, then whatever the period config or command line says.
+
+`build_plan` is the only way a plan is made (the ``sample`` command, the quarter's sampling
+notebook, the synthetic bundles and the samples script all call it), so a setting given in a
+period config always reaches the draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from audit_lib.errors import ConfigError
+from audit_lib.sampling.assignment import Reviewer, parse_reviewers
+from audit_lib.settings import load_settings
+
+#: The keys of a period config's ``sampling:`` section, which are `build_plan`'s arguments.
+CONFIG_KEYS = ("seed", "confidence", "margin", "size", "strata", "reviewers", "double_mark",
+               "min_size", "max_size", "victim_minimum", "min_per_stratum")
+
+
+@dataclass(frozen=True)
+class SamplingPlan:
+    """How to size and draw the sample and share it among reviewers (see `build_plan`)."""
+
+    confidence: float  # the confidence the sample is sized at (Cochran), not the report's
+    margin: float
+    seed: int
+    size: int | None = None  # a fixed size per disposal group, instead of Cochran's formula
+    strata: tuple[str, ...] = ()
+    min_per_group: int = 14
+    max_per_group: int = 91
+    victim_minimum: int = 9
+    min_per_stratum: int = 0
+    expected_share: float = 0.5
+    reviewers: tuple[Reviewer, ...] = ()
+    double_mark_share: float = 0.0
+
+    @classmethod
+    def from_settings(cls, seed: int, **overrides) -> SamplingPlan:
+        """A plan from the shipped defaults, with any given (not None) field overriding them.
+
+        Raises
+        ------
+        ConfigError
+            If a value is out of range.
+        """
+        defaults = load_settings("sampling")
+        fields = {k: defaults[k] for k in ("confidence", "margin", "min_per_group",
+                                           "max_per_group", "victim_minimum",
+                                           "min_per_stratum", "expected_share")}
+        fields.update({k: v for k, v in overrides.items() if v is not None})
+        plan = cls(seed=seed, **fields)
+        plan.check()
+        return plan
+
+    def check(self) -> None:
+        """Raise ConfigError naming the first out-of-range value."""
+        if not 0.5 <= self.confidence < 1:
+            raise ConfigError("confidence must be at least 0.5 and below 1 (e.g. 0.8)")
+        if not 0 < self.margin < 0.5:
+            raise ConfigError("margin must be above 0 and below 0.5 (e.g. 0.05 for 5 points)")
+        if self.size is not None and self.size < 1:
+            raise ConfigError("a fixed sample size must be at least 1")
+        if self.min_per_group < 0 or self.max_per_group < max(self.min_per_group, 1):
+            raise ConfigError("the maximum per group must be at least the minimum (and 1)")
+        if self.victim_minimum < 0 or self.min_per_stratum < 0:
+            raise ConfigError("minimums cannot be negative")
+        if not 0 <= self.double_mark_share <= 1:
+            raise ConfigError("the double-marking share must be between 0 and 1 (e.g. 0.2)")
+
+
+def build_plan(
+    seed: int,
+    *,
+    confidence: float | None = None,
+    margin: float | None = None,
+    size: int | None = None,
+    strata: Sequence[str] | str = (),
+    reviewers: Sequence[str] | str = (),
+    double_mark: float | None = None,
+    min_size: int | None = None,
+    max_size: int | None = None,
+    victim_minimum: int | None = None,
+    min_per_stratum: int | None = None,
+) -> SamplingPlan:
+    """The sampling plan from ``settings/sampling.yaml``, overridden by each value given.
+
+    The arguments are the keys of a period config's ``sampling:`` section (`CONFIG_KEYS`), so
+    ``build_plan(**config.sampling)`` uses every one of them; None means "the shipped default".
+
+    Parameters
+    ----------
+    seed : int
+        The random seed; the same seed and caseload give the same sample.
+    confidence, margin : float, optional
+        Confidence level and margin of error (a proportion) for Cochran's sample size.
+    size : int, optional
+        A fixed sample size per disposal group instead of Cochran's formula.
+    strata : sequence of str, or comma-separated str
+        Caseload columns to stratify by within each disposal group.
+    reviewers : sequence of str, or comma-separated str
+        Reviewer codes, each optionally with the team they manage (``PM01:north``).
+    double_mark : float, optional
+        Share of cases double-marked; by default the setting when there are two or more
+        reviewers, otherwise 0.
+    min_size, max_size : int, optional
+        Bounds on each disposal group's sample.
+    victim_minimum, min_per_stratum : int, optional
+        Minimum cases with an identifiable victim, and per non-empty stratum.
+
+    Raises
+    ------
+    ConfigError
+        For a value out of range, or a malformed reviewer list.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError("the sampling seed must be a whole number (record it: it makes the "
+                          "sample reproducible)")
+    people = tuple(parse_reviewers(reviewers)) if reviewers else ()
+    if double_mark is None:
+        double_mark = load_settings("sampling")["double_mark_share"] if len(people) > 1 else 0.0
+    return SamplingPlan.from_settings(
+        seed, confidence=confidence, margin=margin, size=size, strata=_names(strata),
+        min_per_group=min_size, max_per_group=max_size, victim_minimum=victim_minimum,
+        min_per_stratum=min_per_stratum, reviewers=people, double_mark_share=float(double_mark))
+
+
+def _names(value: Sequence[str] | str) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(str(s).strip() for s in items if str(s).strip())
