@@ -60,9 +60,20 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--judgements", metavar="FILE",
                        help="ratings of the standards judged from evidence")
     _framework_options(score)
-    _confidence_option(score, "confidence level of intervals (default 0.95)")
+    _confidence_option(score, "confidence level of intervals")
     score.add_argument("--victim-contact-days", type=int, metavar="N",
                        help="working days allowed for victim contact (default from the check set)")
+    score.add_argument("--moderation", action="append", default=[], metavar="FILE",
+                       help="second reviewers' marks of double-marked cases (long format); repeat "
+                       "for several files")
+    score.add_argument("--sample", metavar="DIR",
+                       help="folder written by `case-audit sample`: check the returns against it")
+    score.add_argument("--internal", metavar="DIR",
+                       help="folder for unsuppressed breakdowns and the moderation disagreements "
+                       "(keep it private; without it they are not written)")
+    score.add_argument("--threshold", type=int, metavar="T",
+                       help="hide counts below T in published breakdowns (default from "
+                       "settings/disclosure.yaml)")
     _out_option(score, "folder for the results")
     score.set_defaults(handler=_score)
 
@@ -122,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     agree.add_argument("--facts", metavar="FILE",
                        help="case-facts file (optional; checks marks against cases)")
     _framework_options(agree)
-    _confidence_option(agree, "confidence level of the kappa interval (default 0.95)")
+    _confidence_option(agree, "confidence level of the kappa interval")
     _out_option(agree, "folder for agreement.csv and disagreements.csv")
     agree.set_defaults(handler=_agreement)
 
@@ -138,7 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     brk.add_argument("--threshold", type=int, metavar="T",
                      help="hide counts below T (default from settings/disclosure.yaml)")
     _framework_options(brk)
-    _confidence_option(brk, "confidence level of intervals (default 0.95)")
+    _confidence_option(brk, "confidence level of intervals")
     _out_option(brk, "folder for breakdown_<COLUMN>.csv")
     brk.set_defaults(handler=_breakdown)
 
@@ -220,7 +231,11 @@ def _answers_option(parser: argparse.ArgumentParser, help_text: str) -> None:
 
 
 def _confidence_option(parser: argparse.ArgumentParser, help_text: str) -> None:
-    parser.add_argument("--confidence", type=float, default=0.95, metavar="C", help=help_text)
+    from audit_lib.settings import interval_confidence
+
+    default = interval_confidence()
+    parser.add_argument("--confidence", type=float, default=default, metavar="C",
+                        help=f"{help_text} (default {default:g}, settings/statistics.yaml)")
 
 
 def _out_option(parser: argparse.ArgumentParser, help_text: str) -> None:
@@ -228,20 +243,25 @@ def _out_option(parser: argparse.ArgumentParser, help_text: str) -> None:
 
 
 def _framework_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--framework", default="hmip-youth-2021", metavar="ID",
-                        help="framework id or YAML file (default hmip-youth-2021)")
+    from audit_lib.frameworks import DEFAULT_FRAMEWORK
+
+    parser.add_argument("--framework", default=DEFAULT_FRAMEWORK, metavar="ID",
+                        help=f"framework id or YAML file (default {DEFAULT_FRAMEWORK})")
 
 
 def _score(args: argparse.Namespace) -> int:
     from audit_lib.inputs.fingerprints import check_unchanged, fingerprint
-    from audit_lib.scoring.scorecard import build_scorecard, write_scorecard
+    from audit_lib.quarter.scores import write_scores
+    from audit_lib.scoring.scorecard import build_scorecard
 
-    inputs = [*args.answers, args.facts, *([args.judgements] if args.judgements else [])]
+    inputs = [*args.answers, args.facts, *([args.judgements] if args.judgements else []),
+              *args.moderation]
     before = fingerprint(inputs)
     card = build_scorecard(args.answers, args.facts, args.judgements, args.framework,
-                           args.confidence, args.victim_contact_days)
+                           args.confidence, args.victim_contact_days, args.moderation)
     check_unchanged(before)  # an input saved mid-run would make the results inconsistent
-    written = write_scorecard(card, args.out)
+    written = write_scores(card, args.out, sample_dir=args.sample, internal_dir=args.internal,
+                           disclosure_threshold=args.threshold).files
     overall = card.overall
     if overall["rating"]:
         summary = f"overall {overall['rating']} ({overall['score']}/{overall['max_score']})"

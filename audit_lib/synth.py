@@ -16,7 +16,7 @@ import yaml
 from scipy.special import expit, logit
 
 from audit_lib.errors import ConfigError
-from audit_lib.frameworks import Framework, Question, load_framework
+from audit_lib.frameworks import DEFAULT_FRAMEWORK, Framework, Question, load_framework
 from audit_lib.frameworks.applicability import APPLIES, applicability
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,6 @@ def synth_caseload(n_cases: int, seed: int = 0, oocd_share: float = 0.4,
 # The chance of a Yes for an average service in the latest quarter: desistance work strong,
 # keeping other people safe weaker, reviewing weakest (as in many inspection reports).
 
-DEFAULT_FRAMEWORK = "hmip-youth-2021"
 #: The latest quarter generated; earlier quarters run back from it.
 LAST_PERIOD = "2026-Q2"
 AIM_SHARE = {"desistance": 0.84, "safety_of_child": 0.78, "safety_of_others": 0.68,

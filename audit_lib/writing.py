@@ -68,6 +68,12 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
     return paths
 
 
+def write_bytes(data: bytes, path: Path) -> None:
+    """Write ``data`` (an image, say) to ``path``, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
 def write_json(data: dict, path: Path) -> None:
     """Write ``data`` as indented JSON, atomically."""
     with atomic_path(path) as tmp:

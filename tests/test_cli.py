@@ -24,9 +24,10 @@ EXPECTED = ROOT / "tests" / "expected" / "demo"
 def test_score_writes_the_contracted_files(tmp_path, capsys):
     out = tmp_path / "scores"
     assert main(["score", *DEMO_ARGS, "--out", str(out)]) == 0
+    # The same folder the quarter's scoring step writes (issue 17): tables, charts, moderation.
     assert sorted(p.name for p in out.iterdir() if p.name != MARKER) == [
-        "conflicts.csv", "derived_checks.csv", "key_questions.csv", "local_checks.csv",
-        "overall.json", "standards.csv"]
+        "conflicts.csv", "derived_checks.csv", "key_questions.csv", "key_questions.png",
+        "local_checks.csv", "local_checks.png", "moderation", "overall.json", "standards.csv"]
     kq = pd.read_csv(out / "key_questions.csv", dtype={"question_id": str, "standard_id": str})
     assert list(kq.columns) == ["standard_id", "question_id", "n_applicable", "n_yes",
                                 "pct_yes", "ci_low", "ci_high"]
@@ -74,11 +75,12 @@ def test_malformed_sample_exits_2_lists_every_problem_and_writes_nothing(tmp_pat
 def test_failed_rerun_leaves_previous_results_untouched(tmp_path):
     out = tmp_path / "scores"
     assert main(["score", *DEMO_ARGS, "--out", str(out)]) == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     missing = tmp_path / "missing.csv"
     assert main(["score", "--answers", str(missing), "--facts", str(SAMPLES / "case_facts.csv"),
                  "--out", str(out)]) == 2
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {str(p.relative_to(out)): p.read_bytes()
+            for p in out.rglob("*") if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

@@ -32,8 +32,12 @@ ANSWERS = sorted(SAMPLES.glob("answers_*.csv"))
 DEMO_ARGS = [*(a for path in ANSWERS for a in ("--answers", str(path))),
              "--facts", str(SAMPLES / "case_facts.csv"),
              "--judgements", str(SAMPLES / "judgements.csv")]
-SCORE_FILES = ["conflicts.csv", "derived_checks.csv", "key_questions.csv", "local_checks.csv",
-               "overall.json", "standards.csv"]
+# The scores folder as `score` and the quarter's scoring step both write it (issue 17).
+SCORE_FILES = ["conflicts.csv", "derived_checks.csv", "key_questions.csv", "key_questions.png",
+               "local_checks.csv", "local_checks.png", "moderation/breakdown_age_band.csv",
+               "moderation/breakdown_disposal_group.csv", "moderation/breakdown_ethnicity_group.csv",
+               "moderation/breakdown_rosh_level.csv", "moderation/breakdown_sex.csv",
+               "moderation/suppression.json", "overall.json", "standards.csv"]
 
 # What write_csv and write_json put on disk for the "previous" results, worked out by hand.
 OLD_FRAME = pd.DataFrame({"case_id": ["00123"], "answer": ["Yes"]})
@@ -150,6 +154,7 @@ def previous(tmp_path, clean_scores) -> Path:
     out.mkdir()
     (out / MARKER).write_text("results of an earlier run\n")
     for name, data in clean_scores.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_bytes(data)
     return out
 

@@ -20,6 +20,7 @@ from audit_lib.errors import ConfigError, PipelineError
 from audit_lib.quarter.config import load_config
 from audit_lib.quarter.run import run
 from audit_lib.trends.history import load_history
+from audit_lib.writing import MARKER
 
 NOTEBOOKS = ["01_sampling", "02_scoring", "03_triangulation", "04_assurance_report"]
 
@@ -82,15 +83,24 @@ def test_html_reports_have_no_code_and_load_nothing_from_the_network(demo_run):
     assert 'alt="Each key question' in report
 
 
-def test_scoring_notebook_matches_the_cli_scores(demo_run, tmp_path):
+def test_score_command_and_the_quarter_write_identical_scores_folders(demo_run, tmp_path):
     _, result = demo_run
     answers = sorted(SAMPLES.glob("answers_*.csv"))
     out = tmp_path / "cli"
     assert main(["score", *(a for p in answers for a in ("--answers", str(p))),
                  "--facts", str(SAMPLES / "case_facts.csv"),
-                 "--judgements", str(SAMPLES / "judgements.csv"), "--out", str(out)]) == 0
-    for name in ("key_questions.csv", "standards.csv", "local_checks.csv"):
-        assert (out / name).read_bytes() == (result.period_dir / "scores" / name).read_bytes()
+                 "--judgements", str(SAMPLES / "judgements.csv"),
+                 "--moderation", str(SAMPLES / "moderation_marks.csv"),
+                 "--sample", str(result.period_dir / "sampling"),
+                 "--threshold", "10", "--out", str(out)]) == 0
+    quarter = result.period_dir / "scores"
+
+    def files(folder):
+        return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+                if p.is_file() and p.name != MARKER}
+
+    assert sorted(files(out)) == sorted(files(quarter))
+    assert files(out) == files(quarter)  # tables, charts and moderation, byte for byte
 
 
 def test_returns_match_the_sample_and_history_is_recorded(demo_run):

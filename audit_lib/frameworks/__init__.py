@@ -18,6 +18,8 @@ logger = logging.getLogger(__name__)
 FRAMEWORK_PATH_ENV = "CASE_AUDIT_FRAMEWORKS"
 #: The check set applied alongside any framework when the answers use its ids.
 LOCAL_CHECKS_ID = "local-assurance"
+#: The framework used when a command, config or notebook names none.
+DEFAULT_FRAMEWORK = "hmip-youth-2021"
 
 _SOURCES = ("cases", "evidence")
 _KINDS = ("framework", "check_set")

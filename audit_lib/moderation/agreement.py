@@ -15,7 +15,7 @@ from audit_lib.errors import ConfigError, InputError, Problem, collect
 from audit_lib.frameworks import load_checks, load_framework
 from audit_lib.returns.answers import load_answers
 from audit_lib.returns.facts import load_facts
-from audit_lib.scoring.shares import check_confidence
+from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, check_confidence
 from audit_lib.settings import load_settings
 from audit_lib.vocabulary import ANSWERS, natural_key
 from audit_lib.writing import staged_directory, write_csv
@@ -86,7 +86,7 @@ def moderation_settings() -> dict:
     return {"min_double_marked_cases": value}
 
 
-def cohen_kappa(table, confidence: float = 0.95) -> Kappa:
+def cohen_kappa(table, confidence: float = DEFAULT_CONFIDENCE) -> Kappa:
     """Cohen's (unweighted) kappa of a square two-rater table, with standard error and interval.
 
     Uses ``statsmodels.stats.inter_rater.cohens_kappa``; its standard error is the large-sample
@@ -173,7 +173,7 @@ def krippendorff_alpha(reliability_data) -> tuple[float, str]:
     return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")), ""
 
 
-def agreement(marks: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+def agreement(marks: pd.DataFrame, confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
     """Agreement between reviewers on the cases they both marked, per question and overall.
 
     A case counts as double-marked for a question when two or more reviewers answered it.
@@ -255,7 +255,7 @@ def run_agreement(
     facts_path: str | Path | None,
     framework: str,
     out_dir: str | Path,
-    confidence: float = 0.95,
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> ModerationResult:
     """Load double-marked answers, compute agreement and write the two tables.
 

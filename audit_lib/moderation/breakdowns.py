@@ -13,7 +13,7 @@ from audit_lib.errors import ConfigError
 from audit_lib.inputs.table import normalise_header
 from audit_lib.moderation.disclosure import SuppressionResult, suppress
 from audit_lib.scoring.scorecard import build_scorecard
-from audit_lib.scoring.shares import check_confidence, wilson_interval
+from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, check_confidence, wilson_interval
 from audit_lib.vocabulary import NO, ROSH_LEVELS, YES, natural_key, normalise_category
 from audit_lib.writing import staged_directory, write_csv
 
@@ -40,7 +40,7 @@ def breakdown(
     facts: pd.DataFrame,
     by: str,
     reference: str | None = None,
-    confidence: float = 0.95,
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> pd.DataFrame:
     """Each question's share of Yes per group of a characteristic, against a reference group.
 
@@ -146,7 +146,7 @@ def run_breakdown(
     out_dir: str | Path,
     *,
     reference: str | None = None,
-    confidence: float = 0.95,
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> SuppressionResult:
     """Score the answers, break them down by ``by``, suppress small cells and write the table.
 

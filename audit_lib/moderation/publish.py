@@ -10,7 +10,7 @@ import pandas as pd
 
 from audit_lib.moderation.agreement import agreement, disagreements
 from audit_lib.moderation.breakdowns import available_characteristics, breakdown
-from audit_lib.moderation.disclosure import suppress
+from audit_lib.moderation.disclosure import disclosure_settings, suppress
 from audit_lib.scoring.scorecard import ScoreCard
 from audit_lib.writing import write_csv, write_json
 
@@ -26,18 +26,31 @@ class FairnessTables:
     suppression: list[str] = field(default_factory=list)
 
 
-def publish_fairness(card: ScoreCard, out_dir: str | Path, internal_dir: str | Path,
-                     threshold: int, confidence: float) -> FairnessTables:
+def publish_fairness(card: ScoreCard, out_dir: str | Path, internal_dir: str | Path | None,
+                     threshold: int | None = None, confidence: float | None = None
+                     ) -> FairnessTables:
     """Agreement on double-marked cases and breakdowns by each personal characteristic.
 
     Published to ``out_dir``: ``agreement.csv`` (about reviewers, not children), each
     ``breakdown_<characteristic>.csv`` after disclosure control, and ``suppression.json``
     saying what was hidden and why. Only ``internal_dir`` receives the disagreement list (case
-    ids and notes, for the moderation meeting) and the unsuppressed breakdowns.
+    ids and notes, for the moderation meeting) and the unsuppressed breakdowns; without one,
+    they are not written at all.
+
+    Parameters
+    ----------
+    threshold : int, optional
+        Disclosure threshold; by default the policy in ``settings/disclosure.yaml``.
+    confidence : float, optional
+        Confidence level of the intervals; by default the score card's.
     """
-    out, internal = Path(out_dir), Path(internal_dir)
+    threshold = disclosure_settings()["threshold"] if threshold is None else threshold
+    confidence = card.confidence if confidence is None else confidence
+    out = Path(out_dir)
+    internal = Path(internal_dir) if internal_dir is not None else None
     out.mkdir(parents=True, exist_ok=True)
-    internal.mkdir(parents=True, exist_ok=True)
+    if internal is not None:
+        internal.mkdir(parents=True, exist_ok=True)
     result = FairnessTables(agreement=None)
     if card.moderation is not None and len(card.moderation):
         reviewed = card.answers.loc[card.answers["source"] == "reviewer"]
@@ -45,11 +58,13 @@ def publish_fairness(card: ScoreCard, out_dir: str | Path, internal_dir: str | P
         marks = pd.concat([double, card.moderation], ignore_index=True)
         result.agreement = agreement(marks, confidence)
         write_csv(result.agreement, out / "agreement.csv")
-        write_csv(disagreements(marks), internal / "disagreements.csv")
+        if internal is not None:
+            write_csv(disagreements(marks), internal / "disagreements.csv")
     lines = []
     for column in available_characteristics(card.facts):
         table = breakdown(card.answers, card.facts, column, None, confidence)
-        write_csv(table, internal / f"breakdown_{column}_unsuppressed.csv")
+        if internal is not None:
+            write_csv(table, internal / f"breakdown_{column}_unsuppressed.csv")
         published = suppress(table, threshold)
         write_csv(published.published, out / f"breakdown_{column}.csv")
         result.breakdowns[column] = published.published

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audit_lib.errors import ConfigError
+from audit_lib.frameworks import DEFAULT_FRAMEWORK
 from audit_lib.sampling.plan import CONFIG_KEYS as PLAN_KEYS
 from audit_lib.sampling.plan import build_plan
-from audit_lib.settings import read_yaml
+from audit_lib.settings import interval_confidence, read_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def load_config(path: str | Path) -> PeriodConfig:
             period_end = None
     if not isinstance(period_end, dt.date):
         problems.append("period_end: required, the last day of the quarter as YYYY-MM-DD")
-    confidence = data.get("confidence", 0.95)
+    confidence = data.get("confidence", interval_confidence())
     if not isinstance(confidence, (int, float)) or not 0.5 <= confidence < 1:
         problems.append("confidence: a number from 0.5 to below 1, e.g. 0.95")
 
@@ -154,7 +155,7 @@ def load_config(path: str | Path) -> PeriodConfig:
         period_label=str(data.get("period_label", period)),
         period_end=period_end,
         service=str(data.get("service", "")),
-        framework=str(data.get("framework", "hmip-youth-2021")),
+        framework=str(data.get("framework", DEFAULT_FRAMEWORK)),
         confidence=float(confidence),
         victim_contact_days=victim_days,
         inputs=resolved,

@@ -28,8 +28,8 @@ def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
     inputs = cfg.inputs
     s = cfg.sampling
 
-    def path(key: str) -> str:
-        return str(inputs[key]) if inputs.get(key) else ""
+    def path(key: str) -> str | None:
+        return str(inputs[key]) if inputs.get(key) else None
 
     if step == "sampling":
         # Every key of the config's sampling section, as given; None leaves the shipped
@@ -47,8 +47,7 @@ def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
             "facts": path("facts"), "judgements": path("judgements"),
             "sample_dir": str(run_dir / "sampling"), "framework": cfg.framework,
             "confidence": cfg.confidence,
-            "victim_contact_days": -1 if cfg.victim_contact_days is None
-            else cfg.victim_contact_days,
+            "victim_contact_days": cfg.victim_contact_days,
             "disclosure_threshold": cfg.disclosure_threshold,
             "internal_dir": str(cfg.internal / cfg.period),
             "out_dir": str(run_dir / "scores"),

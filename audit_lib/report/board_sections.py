@@ -161,8 +161,12 @@ def _lines(text: object) -> str:
     return "<br>".join(escape(line) for line in str(text).splitlines())
 
 
-def moderation_html(moderated: dict, threshold: int) -> str:
-    """Agreement between reviewers and the published (suppressed) group breakdowns."""
+def moderation_html(moderated: dict, threshold: int | None = None) -> str:
+    """Agreement between reviewers and the published (suppressed) group breakdowns.
+
+    The threshold shown is the one the scoring step applied (``suppression.json``), which
+    ``threshold`` only stands in for when that file is missing.
+    """
     policy = load_settings("report")
     parts = []
     agreement = moderated.get("agreement")
@@ -209,6 +213,7 @@ def moderation_html(moderated: dict, threshold: int) -> str:
                      "tables are in scores/moderation/.</p>" + table_html(pd.DataFrame(rows)))
     summary = moderated.get("suppression")
     if summary:
+        threshold = summary.get("threshold", threshold)
         items = "".join(f"<li>{escape(line)}</li>" for line in summary.get("lines", []))
         parts.append(f"<p>Counts below {threshold} are shown as [c] to protect the children "
                      f"they describe; so are figures from which a hidden count could be worked "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from audit_lib.frameworks import load_checks, load_framework
+from audit_lib.frameworks import DEFAULT_FRAMEWORK, load_checks, load_framework
 from audit_lib.sampling.assignment import assign_reviewers
 from audit_lib.sampling.caseload import load_caseload
 from audit_lib.sampling.draw import (
@@ -27,7 +27,7 @@ FACT_COLUMNS = ["case_id", "disposal_type", "disposal_group", "sex", "ethnicity_
 
 
 def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
-                    framework: str = "hmip-youth-2021") -> Sample:
+                    framework: str = DEFAULT_FRAMEWORK) -> Sample:
     """Load the caseload, draw the sample and assign reviewers (no files written).
 
     Raises
@@ -48,7 +48,7 @@ def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
     return sample
 
 
-def write_sample(sample: Sample, out_dir: str | Path, framework: str = "hmip-youth-2021"
+def write_sample(sample: Sample, out_dir: str | Path, framework: str = DEFAULT_FRAMEWORK
                  ) -> list[Path]:
     """Write sample.csv, allocation.csv, representativeness.csv, sampling.json, case_facts.csv
     and one workbook per reviewer into ``out_dir`` (replaced only when all are written).

@@ -10,18 +10,17 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib.errors import InputError, Problem, collect
-from audit_lib.frameworks import Framework, load_checks, load_framework
+from audit_lib.frameworks import DEFAULT_FRAMEWORK, Framework, load_checks, load_framework
 from audit_lib.returns.answers import load_answers, load_answers_and_dates, locate
 from audit_lib.returns.facts import load_facts, merge_dates
 from audit_lib.returns.judgements import load_judgements
 from audit_lib.scoring import ratings, shares
 from audit_lib.scoring.derived import derive_answers, reconcile
-from audit_lib.scoring.shares import check_confidence
-from audit_lib.writing import staged_directory, write_json, write_tables
+from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, check_confidence
+from audit_lib.writing import staged_directory, write_bytes, write_json, write_tables
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_FRAMEWORK = "hmip-youth-2021"
 
 
 @dataclass
@@ -48,7 +47,7 @@ def build_scorecard(
     facts: str | Path,
     judgements: str | Path | None = None,
     framework: str = DEFAULT_FRAMEWORK,
-    confidence: float = 0.95,
+    confidence: float = DEFAULT_CONFIDENCE,
     victim_contact_days: int | None = None,
     moderation: Sequence[str | Path] = (),
 ) -> ScoreCard:
@@ -135,7 +134,8 @@ def _second_marker_problems(answers: pd.DataFrame, second: pd.DataFrame) -> list
 
 
 def write_scorecard(card: ScoreCard, out_dir: str | Path) -> list[Path]:
-    """Write the score card's tables into ``out_dir``, replacing it only when all are written.
+    """Write the score card's tables and charts into ``out_dir``, replacing it only when all
+    are written.
 
     Returns
     -------
@@ -148,6 +148,28 @@ def write_scorecard(card: ScoreCard, out_dir: str | Path) -> list[Path]:
         If the folder cannot be written; any previous contents are then left as they were.
     """
     out_dir = Path(out_dir)
+    with staged_directory(out_dir) as stage:
+        names = [p.name for p in write_scorecard_files(card, stage)]
+    return [out_dir / name for name in names]
+
+
+def write_scorecard_files(card: ScoreCard, folder: Path) -> list[Path]:
+    """Write the score card's tables, ``overall.json`` and charts into an existing ``folder``.
+
+    Tables: ``key_questions.csv``, ``standards.csv``, ``derived_checks.csv``,
+    ``conflicts.csv`` and, when local checks were answered, ``local_checks.csv``. Charts:
+    ``key_questions.png`` and ``local_checks.png``.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    # matplotlib is imported only when charts are drawn, not whenever scores are computed.
+    from audit_lib.chart_style import png_bytes
+    from audit_lib.scoring.charts import checks_chart, key_question_chart
+
+    folder = Path(folder)
     tables = {
         "key_questions.csv": card.key_questions,
         "standards.csv": card.standards,
@@ -156,7 +178,14 @@ def write_scorecard(card: ScoreCard, out_dir: str | Path) -> list[Path]:
     }
     if card.local_checks is not None:
         tables["local_checks.csv"] = card.local_checks
-    with staged_directory(out_dir) as stage:
-        write_tables(tables, stage)
-        write_json(card.overall, stage / "overall.json")
-    return [out_dir / name for name in [*tables, "overall.json"]]
+    written = write_tables(tables, folder)
+    write_json(card.overall, folder / "overall.json")
+    written.append(folder / "overall.json")
+    charts = {"key_questions.png": key_question_chart(card.key_questions, card.framework,
+                                                      card.confidence)}
+    if card.local_checks is not None:
+        charts["local_checks.png"] = checks_chart(card.local_checks, card.confidence)
+    for name, figure in charts.items():
+        write_bytes(png_bytes(figure), folder / name)
+        written.append(folder / name)
+    return written

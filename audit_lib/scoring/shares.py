@@ -7,14 +7,17 @@ import pandas as pd
 
 from audit_lib.errors import ConfigError
 from audit_lib.frameworks import Framework
+from audit_lib.settings import interval_confidence
 from audit_lib.vocabulary import NO, YES
 
 KEY_QUESTION_COLUMNS = ["standard_id", "question_id", "n_applicable", "n_yes", "pct_yes",
                         "ci_low", "ci_high"]
 LOCAL_CHECK_COLUMNS = KEY_QUESTION_COLUMNS + ["target_pct", "met"]
+#: Confidence level of intervals unless a caller says otherwise (settings/statistics.yaml).
+DEFAULT_CONFIDENCE = interval_confidence()
 
 
-def wilson_interval(n_yes, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def wilson_interval(n_yes, n, confidence: float = DEFAULT_CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for shares, in percent; NaN where ``n`` is 0.
 
     Uses ``statsmodels.stats.proportion.proportion_confint(method="wilson")``.
@@ -83,7 +86,7 @@ def tally(answers: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def add_shares(counts: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+def add_shares(counts: pd.DataFrame, confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
     """Add ``pct_yes`` and the Wilson interval (``ci_low``, ``ci_high``) to a tally."""
     out = counts.copy()
     n = out["n_applicable"].to_numpy(dtype=float)
@@ -93,13 +96,13 @@ def add_shares(counts: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     return out
 
 
-def score_groups(answers: pd.DataFrame, keys: list[str], confidence: float = 0.95
+def score_groups(answers: pd.DataFrame, keys: list[str], confidence: float = DEFAULT_CONFIDENCE
                  ) -> pd.DataFrame:
     """Shares and intervals per combination of ``keys`` (e.g. service, period, question)."""
     return add_shares(tally(answers, keys), confidence)
 
 
-def score_questions(answers: pd.DataFrame, fw: Framework, confidence: float = 0.95
+def score_questions(answers: pd.DataFrame, fw: Framework, confidence: float = DEFAULT_CONFIDENCE
                     ) -> pd.DataFrame:
     """Per question of ``fw``: applicable cases (Yes + No), Yes count, share and interval.
 
@@ -123,7 +126,7 @@ def score_questions(answers: pd.DataFrame, fw: Framework, confidence: float = 0.
     return add_shares(out, confidence)[KEY_QUESTION_COLUMNS]
 
 
-def score_checks(answers: pd.DataFrame, checks: Framework, confidence: float = 0.95
+def score_checks(answers: pd.DataFrame, checks: Framework, confidence: float = DEFAULT_CONFIDENCE
                  ) -> pd.DataFrame:
     """Score local checks like key questions, adding each check's target and whether it is met."""
     out = score_questions(answers, checks, confidence)
@@ -134,15 +137,18 @@ def score_checks(answers: pd.DataFrame, checks: Framework, confidence: float = 0
     return out[LOCAL_CHECK_COLUMNS]
 
 
-def check_confidence(confidence: float) -> float:
-    """Validate a confidence level such as 0.95.
+def check_confidence(confidence: float | None) -> float:
+    """Validate a confidence level such as 0.95; None gives the default (`DEFAULT_CONFIDENCE`).
 
     Raises
     ------
     ConfigError
         Unless 0.5 <= confidence < 1.
     """
-    if not 0.5 <= confidence < 1:
+    if confidence is None:
+        return DEFAULT_CONFIDENCE
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not (
+            0.5 <= confidence < 1):
         raise ConfigError(f"confidence must be at least 0.5 and below 1 (for example 0.95); "
                           f"got {confidence}")
     return confidence

@@ -55,3 +55,24 @@ def load_settings(name: str) -> dict:
     if not isinstance(data, dict):
         raise ConfigError(f"settings file {name}.yaml must be a mapping")
     return data
+
+
+def interval_confidence() -> float:
+    """The confidence level of every interval unless a period config or option says otherwise.
+
+    From ``settings/statistics.yaml`` (``interval_confidence``), the one home of that default.
+
+    Raises
+    ------
+    ConfigError
+        If the setting is missing, lacks its source note, or is not between 0.5 and 1.
+    """
+    data = load_settings("statistics")
+    value = data.get("interval_confidence")
+    if not data.get("interval_confidence_source"):
+        raise ConfigError("settings file statistics.yaml: interval_confidence needs an "
+                          "interval_confidence_source note saying where it comes from")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.5 <= value < 1:
+        raise ConfigError("settings file statistics.yaml: interval_confidence must be a number "
+                          "from 0.5 to below 1 (for example 0.95)")
+    return float(value)

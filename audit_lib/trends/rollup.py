@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from audit_lib.errors import ConfigError
-from audit_lib.scoring.shares import add_shares
+from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, add_shares
 from audit_lib.trends.history import load_history, service_name
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def regional_results(databases: Sequence[Path], framework: str) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def latest_by_service(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+def latest_by_service(results: pd.DataFrame, confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
     """Each service's most recent period: share and interval per question, plus the regional
     rate (all services' latest periods pooled) and whether the service lies outside the funnel's
     limits for its number of cases."""

@@ -12,7 +12,7 @@ from audit_lib.errors import ConfigError, InputError
 from audit_lib.frameworks import Framework
 from audit_lib.inputs.reading import read_table
 from audit_lib.inputs.validation import count_problems, mask_problems, not_blank, schema_problems
-from audit_lib.scoring.shares import wilson_interval
+from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, wilson_interval
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def load_baseline(path: str | Path) -> pd.DataFrame:
 
 
 def trend_table(history: pd.DataFrame, baseline: pd.DataFrame | None,
-                confidence: float = 0.95) -> pd.DataFrame:
+                confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
     """Each question in each period: share, Wilson interval, and Fisher's exact test against
     the inspection baseline (two-sided, scipy), oldest period first."""
     from scipy.stats import fisher_exact
