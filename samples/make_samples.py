@@ -68,7 +68,7 @@ def main() -> None:
     config = yaml.safe_load((HERE / "demo.yaml").read_text(encoding="utf-8"))
     plan = build_plan(**config["sampling"])
     assert plan.seed == SEED, "demo.yaml's sampling seed and make_samples.SEED must agree"
-    sample = draw_sample(load_caseload(HERE / "caseload.csv", fw), plan)
+    sample = draw_sample(load_caseload(HERE / "caseload.csv", fw), plan, fw.groups)
     cases = assign_reviewers(sample.cases, list(plan.reviewers), plan.double_mark_share, SEED)
     by_id = {row["case_id"]: row for row in caseload}
 

@@ -78,7 +78,8 @@ class Framework:
     points: dict[str, int] = field(default_factory=dict)
     max_score: int | None = None
     overall_bands: tuple[Band, ...] = ()
-    disposal_groups: dict[str, str] = field(default_factory=dict)
+    disposal_groups: dict[str, str] = field(default_factory=dict)  # disposal type -> group
+    group_labels: dict[str, str] = field(default_factory=dict)  # group -> words for readers
     settings: dict = field(default_factory=dict)
 
     @property
@@ -98,6 +99,18 @@ class Framework:
             if s.id == standard_id:
                 return s
         raise KeyError(standard_id)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The disposal groups cases are sampled and rated in (``court``, ``oocd``), in the
+        framework file's order of ``disposal_group_labels`` (else alphabetical)."""
+        named = [g for g in self.group_labels if g in set(self.disposal_groups.values())]
+        rest = sorted(set(self.disposal_groups.values()) - set(named))
+        return tuple(named + rest)
+
+    def group_label(self, group: str) -> str:
+        """A disposal group in words ("Out-of-court disposals"); the code when unlabelled."""
+        return self.group_labels.get(group, group)
 
     @property
     def ratings(self) -> tuple[str, ...]:
@@ -200,10 +213,17 @@ def _build(data: object, path: Path, problems: list[str]) -> Framework:
         path=path,
         standards=standards,
         disposal_groups=_disposal_groups(data.get("disposal_groups"), problems),
+        group_labels=_group_labels(data.get("disposal_group_labels"), problems),
         settings=settings,
     )
     if kind == "framework":
         fw = _with_rating_rules(fw, data.get("rating_rules"), problems)
+    if fw.disposal_groups:
+        for q in fw.questions:
+            unknown = set(q.applies_to.get("disposal_group", ())) - set(fw.groups)
+            if unknown:
+                problems.append(f"question {q.id}: applies_to.disposal_group names "
+                                f"{', '.join(sorted(unknown))}, not a group of disposal_groups")
     _check_derived(fw, problems)
     return fw
 
@@ -313,14 +333,25 @@ def _disposal_groups(raw, problems) -> dict[str, str]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        problems.append("'disposal_groups' must map disposal types to court or oocd")
+        problems.append("'disposal_groups' must map disposal types to a group (court, oocd ...)")
         return {}
     out = {}
     for dtype, group in raw.items():
-        if group not in ("court", "oocd"):
-            problems.append(f"disposal_groups.{dtype} must be court or oocd")
-        out[normalise_category(dtype)] = str(group)
+        if not isinstance(group, str) or not group.strip():
+            problems.append(f"disposal_groups.{dtype} must name a group, such as court or oocd")
+            continue
+        out[normalise_category(dtype)] = normalise_category(group)
     return out
+
+
+def _group_labels(raw, problems) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(isinstance(v, str) and v.strip()
+                                            for v in raw.values()):
+        problems.append("'disposal_group_labels' must map each group to its name in words")
+        return {}
+    return {normalise_category(k): str(v).strip() for k, v in raw.items()}
 
 
 def _with_rating_rules(fw: Framework, rules: object, problems: list[str]) -> Framework:

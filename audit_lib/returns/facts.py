@@ -30,7 +30,6 @@ from audit_lib.vocabulary import (
 
 logger = logging.getLogger(__name__)
 
-DISPOSAL_GROUPS = ("court", "oocd")
 OPTIONAL = DESCRIPTIVE_COLUMNS + LEVEL_COLUMNS + YES_NO_COLUMNS + DATE_COLUMNS
 
 
@@ -57,10 +56,11 @@ def load_facts(path: str | Path, framework: Framework) -> pd.DataFrame:
     problems: list[Problem] = []
     if "disposal_group" not in frame.columns and "disposal_type" not in frame.columns:
         problems.append(table.problem(1, "disposal_group",
-                                      "needs a disposal_group column (court / oocd) or disposal_type"))
+                                      f"needs a disposal_group column ({' / '.join(framework.groups)}) or "
+                                      "disposal_type"))
     rules = {
         "case_id": [not_blank()],
-        "disposal_group": [one_of(DISPOSAL_GROUPS, "disposal group")],
+        "disposal_group": [one_of(framework.groups, "disposal group")],
         **{c: [one_of(ROSH_LEVELS, "level")] for c in LEVEL_COLUMNS},
         **{c: [one_of(YES_NO, "answer")] for c in YES_NO_COLUMNS},
         **{c: [is_date()] for c in DATE_COLUMNS},
@@ -95,7 +95,8 @@ def load_facts(path: str | Path, framework: Framework) -> pd.DataFrame:
     if "disposal_type" in facts.columns:
         blank &= facts["disposal_type"].eq("")
     problems += mask_problems(table, blank, "disposal_group",
-                              "must not be empty: give court or oocd (or a disposal_type)")
+                              f"must not be empty: give {' or '.join(framework.groups)} (or a "
+                              "disposal_type)")
     for column in DATE_COLUMNS:
         if column in facts.columns:
             facts[column] = parse_dates(facts[column])

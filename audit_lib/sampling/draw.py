@@ -15,7 +15,6 @@ from audit_lib.sampling.random_keys import random_keys
 
 logger = logging.getLogger(__name__)
 
-GROUPS = ("court", "oocd")
 SAMPLE_COLUMNS = ["case_id", "disposal_group", "stratum", "reviewer", "moderator"]
 ALLOCATION_COLUMNS = ["disposal_group", "stratum", "population", "sample"]
 REPRESENTATIVENESS_COLUMNS = ["disposal_group", "variable", "category", "population",
@@ -105,8 +104,12 @@ def stratum_labels(caseload: pd.DataFrame, strata: tuple[str, ...]) -> pd.Series
     return label
 
 
-def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan) -> Sample:
+def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan,
+                groups: tuple[str, ...] | None = None) -> Sample:
     """Size, allocate and draw the sample per disposal group, then meet the victim minimum.
+
+    ``groups`` are the framework's disposal groups (`Framework.groups`), so a group with no
+    cases in the caseload is still listed; by default, the groups the caseload has.
 
     Raises
     ------
@@ -117,13 +120,14 @@ def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan) -> Sample:
     if missing:
         raise ConfigError(f"cannot stratify by {', '.join(missing)}: the caseload has no such "
                           f"column (it has {', '.join(c for c in caseload.columns if c[0] != '_')})")
+    groups = tuple(groups) if groups else tuple(sorted(caseload["disposal_group"].unique()))
     cases = caseload.copy()
     cases["stratum"] = stratum_labels(cases, plan.strata)
     cases["_key"] = random_keys(cases["case_id"], plan.seed)
     cases = cases.sort_values(["disposal_group", "stratum", "_key"], kind="stable")
 
     sizes, allocations, chosen = [], [], []
-    for group in GROUPS:
+    for group in groups:
         part = cases.loc[cases["disposal_group"] == group]
         population = len(part)
         target = plan.size if plan.size is not None else cochran_size(
@@ -167,7 +171,8 @@ def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan) -> Sample:
         "victims": victim_info,
     }
     sample = sample.sort_values(["disposal_group", "_key"], kind="stable").reset_index(drop=True)
-    representativeness = compare_shares(caseload, sample, ("disposal_group",) + plan.strata)
+    representativeness = compare_shares(caseload, sample, ("disposal_group",) + plan.strata,
+                                        groups)
     allocation = pd.concat(allocations, ignore_index=True)[ALLOCATION_COLUMNS]
     logger.info("drew %d of %d cases (seed %s)", total_n, total_pop, plan.seed)
     return Sample(sample, allocation, sizes_frame, representativeness, info)
@@ -192,8 +197,8 @@ def _meet_victim_minimum(cases: pd.DataFrame, sample: pd.DataFrame, minimum: int
     return sample, info
 
 
-def compare_shares(caseload: pd.DataFrame, sample: pd.DataFrame, variables: tuple[str, ...]
-                   ) -> pd.DataFrame:
+def compare_shares(caseload: pd.DataFrame, sample: pd.DataFrame, variables: tuple[str, ...],
+                   groups: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Population share vs sample share of each variable within each disposal group.
 
     A chi-square goodness-of-fit test (scipy) compares the sample's counts with those the
@@ -206,7 +211,7 @@ def compare_shares(caseload: pd.DataFrame, sample: pd.DataFrame, variables: tupl
     rows = []
     scopes = [("all", caseload, sample)] + [
         (g, caseload[caseload["disposal_group"] == g], sample[sample["disposal_group"] == g])
-        for g in GROUPS]
+        for g in groups or sorted(caseload["disposal_group"].unique())]
     for variable in variables:
         for scope, pop, smp in scopes:
             if (variable == "disposal_group") != (scope == "all") or pop.empty:

@@ -37,7 +37,7 @@ def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
     """
     fw = load_framework(framework)
     caseload = load_caseload(caseload_path, fw)
-    sample = draw_sample(caseload, plan)
+    sample = draw_sample(caseload, plan, fw.groups)
     sample.cases = assign_reviewers(sample.cases, list(plan.reviewers), plan.double_mark_share,
                                     plan.seed)
     sample.info["reviewers"] = [r.name for r in plan.reviewers]
