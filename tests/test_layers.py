@@ -103,3 +103,13 @@ def test_no_import_loops_inside_a_package():
     for module in sorted(graph):
         visit(module)
     assert not loops, "import loops: " + "; ".join(" -> ".join(loop) for loop in loops)
+
+
+def test_the_public_face_exports_working_entry_points_and_a_version():
+    import audit_lib
+
+    assert audit_lib.__version__ and audit_lib.__version__ != "0+unknown"
+    for name in audit_lib.__all__:
+        assert getattr(audit_lib, name) is not None, name
+    with pytest.raises(AttributeError):
+        audit_lib.no_such_thing  # noqa: B018

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 from importlib import metadata
@@ -11,9 +12,18 @@ from audit_lib.inputs.fingerprints import fingerprint
 from audit_lib.quarter.config import PeriodConfig
 from audit_lib.quarter.steps import project_root
 
-PACKAGES = ("case-audit", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "papermill",
-            "nbconvert", "nbformat", "ipykernel", "pandera", "openpyxl", "defusedxml", "pyyaml",
-            "holidays")
+
+
+def runtime_packages() -> list[str]:
+    """case-audit and every runtime dependency it declares (from the installed metadata, so the
+    list follows pyproject.toml without being repeated here)."""
+    try:
+        required = metadata.requires("case-audit") or []
+    except metadata.PackageNotFoundError:
+        return ["case-audit"]
+    names = [re.split(r"[<>=!~;\[ ]", spec, maxsplit=1)[0].strip() for spec in required
+             if "extra ==" not in spec]
+    return ["case-audit", *dict.fromkeys(n for n in names if n)]
 
 
 def hash_inputs(cfg: PeriodConfig) -> dict[str, str]:
@@ -29,7 +39,7 @@ def hash_inputs(cfg: PeriodConfig) -> dict[str, str]:
 
 def build_manifest(cfg, steps, hashes, parameters, timings, started) -> dict:
     versions = {}
-    for package in PACKAGES:
+    for package in runtime_packages():
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
