@@ -13,7 +13,6 @@ from audit_lib.quarter.config import PeriodConfig
 from audit_lib.quarter.steps import project_root
 
 
-
 def runtime_packages() -> list[str]:
     """case-audit and every runtime dependency it declares (from the installed metadata, so the
     list follows pyproject.toml without being repeated here)."""
