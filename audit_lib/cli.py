@@ -387,7 +387,7 @@ def _pseudonymise(args: argparse.Namespace) -> int:
 
 
 def _synth(args: argparse.Namespace) -> int:
-    from audit_lib.synth import synth_main
+    from audit_lib.synth.bundle import synth_main
 
     return synth_main(args.services, args.quarters, args.cases, args.seed, out=args.out,
                       answers_only=args.answers_only, framework=args.framework)

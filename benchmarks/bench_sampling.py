@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from audit_lib.cli import main as cli  # noqa: E402
-from audit_lib.synth import synth_caseload  # noqa: E402
+from audit_lib.synth.caseload import synth_caseload  # noqa: E402
 
 
 def run(cases: int, repeats: int) -> dict:

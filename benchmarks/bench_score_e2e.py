@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--services", type=int, default=15)
     args = parser.parse_args()
-    from audit_lib.synth import write_answers_only
+    from audit_lib.synth.bundle import write_answers_only
 
     with tempfile.TemporaryDirectory() as tmp:
         answers, facts, n = write_answers_only(Path(tmp) / "answers.csv", args.services, 12, 309,

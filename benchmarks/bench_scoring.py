@@ -42,7 +42,7 @@ def main() -> None:
     import duckdb
 
     from audit_lib.scoring.shares import score_groups
-    from audit_lib.synth import synth_answers
+    from audit_lib.synth.answers import synth_answers
 
     t0 = time.perf_counter()
     answers = synth_answers(args.services, args.quarters, args.cases, seed=7)[KEYS + ["answer"]]

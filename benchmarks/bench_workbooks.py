@@ -28,7 +28,7 @@ def make_workbooks(folder: Path, reviewers: int, cases: int) -> tuple[list[Path]
     from audit_lib.sampling.plan import build_plan
     from audit_lib.sampling.quarter_sample import sample_caseload, write_sample
     from audit_lib.sampling.workbook_writer import CASES_SHEET, DATE_INPUTS, FIRST_DATA_ROW
-    from audit_lib.synth import synth_caseload
+    from audit_lib.synth.caseload import synth_caseload
 
     caseload = folder / "caseload.csv"
     synth_caseload(reviewers * cases * 4, seed=5).to_csv(caseload, index=False)

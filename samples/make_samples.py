@@ -41,8 +41,7 @@ def _types(group: str) -> tuple[str, ...]:
     """The disposal types of a group, as the demo's framework lists them."""
     from audit_lib.frameworks import load_framework
 
-    groups = load_framework("hmip-youth-2021").disposal_groups
-    return tuple(t for t, g in groups.items() if g == group)
+    return load_framework("hmip-youth-2021").disposal_types(group)
 
 
 COURT_TYPES, OOCD_TYPES = _types("court"), _types("oocd")

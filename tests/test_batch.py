@@ -11,7 +11,7 @@ import yaml
 from audit_lib.cli import main
 from audit_lib.errors import ConfigError
 from audit_lib.quarter.batch import find_configs, run_batch
-from audit_lib.synth import write_many
+from audit_lib.synth.bundle import write_many
 
 
 @pytest.fixture(scope="module")

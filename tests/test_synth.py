@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit_lib import synth
 from audit_lib.cli import main as cli
 from audit_lib.errors import ConfigError
 from audit_lib.frameworks import load_checks, load_framework
@@ -19,6 +18,12 @@ from audit_lib.returns.answers import load_answers
 from audit_lib.returns.facts import load_facts
 from audit_lib.returns.judgements import load_judgements
 from audit_lib.scoring.derived import derive_answers
+from audit_lib.synth.answers import synth_answers, synth_facts, synth_moderation, synth_services
+from audit_lib.synth.bundle import synth_main, write_many, write_service_bundle
+from audit_lib.synth.caseload import synth_caseload
+from audit_lib.synth.evidence import synth_evidence, synth_judgements
+from audit_lib.synth.history import synth_history
+from audit_lib.synth.model import ANSWER_COLUMNS, HISTORY_COLUMNS, sample_register_path
 from audit_lib.trends.history import load_earlier_quarters
 from audit_lib.trends.trend import load_baseline
 from audit_lib.triangulation.registers import EVIDENCE_COLUMNS, load_evidence, load_register
@@ -35,14 +40,14 @@ def yes_share(frame: pd.DataFrame, by: str) -> pd.Series:
 @pytest.fixture(scope="module")
 def small():
     """Three services, three quarters, 40 cases each: answers and matching facts."""
-    return synth.synth_answers(3, 3, 40, seed=11), synth.synth_facts(3, 3, 40, seed=11)
+    return synth_answers(3, 3, 40, seed=11), synth_facts(3, 3, 40, seed=11)
 
 
 @pytest.fixture(scope="module")
 def small_files(small, tmp_path_factory):
     answers, facts = small
     folder = tmp_path_factory.mktemp("small")
-    answers[synth.ANSWER_COLUMNS].to_csv(folder / "answers.csv", index=False)
+    answers[ANSWER_COLUMNS].to_csv(folder / "answers.csv", index=False)
     facts.to_csv(folder / "facts.csv", index=False)
     return folder / "answers.csv", folder / "facts.csv"
 
@@ -51,17 +56,17 @@ def small_files(small, tmp_path_factory):
 def bundle(tmp_path_factory) -> Path:
     """Service 2's bundle: three quarters of 150 cases."""
     root = tmp_path_factory.mktemp("bundle")
-    return synth.write_service_bundle(root / "S002", 2, 3, 150, seed=5)
+    return write_service_bundle(root / "S002", 2, 3, 150, seed=5)
 
 
 # --- synth_caseload (used by the sampling benchmark) ---------------------------------------------
 
 def test_caseload_is_deterministic_text_with_leading_zeros():
-    first, again = synth.synth_caseload(50, seed=3), synth.synth_caseload(50, seed=3)
+    first, again = synth_caseload(50, seed=3), synth_caseload(50, seed=3)
     pd.testing.assert_frame_equal(first, again)
     assert first["case_id"].iloc[0] == "00001"
     assert first["case_id"].iloc[-1] == "00050"
-    assert synth.synth_caseload(3, id_prefix="K-")["case_id"].tolist() == ["K-00001", "K-00002",
+    assert synth_caseload(3, id_prefix="K-")["case_id"].tolist() == ["K-00001", "K-00002",
                                                                          "K-00003"]
 
 
@@ -69,17 +74,17 @@ def test_caseload_is_deterministic_text_with_leading_zeros():
 
 def test_same_seed_gives_the_same_bytes_and_another_seed_differs(small):
     answers, facts = small
-    again = synth.synth_answers(3, 3, 40, seed=11)
+    again = synth_answers(3, 3, 40, seed=11)
     assert again.to_csv(index=False).encode() == answers.to_csv(index=False).encode()
-    assert (synth.synth_facts(3, 3, 40, seed=11).to_csv(index=False).encode()
+    assert (synth_facts(3, 3, 40, seed=11).to_csv(index=False).encode()
             == facts.to_csv(index=False).encode())
-    other = synth.synth_answers(3, 3, 40, seed=12)
+    other = synth_answers(3, 3, 40, seed=12)
     assert other.to_csv(index=False) != answers.to_csv(index=False)
 
 
 def test_a_service_is_the_same_whatever_the_number_of_services(small):
     answers, facts = small
-    fewer = synth.synth_answers(2, 3, 40, seed=11)
+    fewer = synth_answers(2, 3, 40, seed=11)
     first = answers.loc[answers["service"] == "S002"].astype(str).reset_index(drop=True)
     pd.testing.assert_frame_equal(
         fewer.loc[fewer["service"] == "S002"].astype(str).reset_index(drop=True), first)
@@ -159,15 +164,15 @@ def test_out_of_court_dates_are_mostly_in_order(small):
 # --- Realistic correlations ----------------------------------------------------------------------
 
 def test_weaker_services_answer_yes_less_often():
-    answers = synth.synth_answers(8, 2, 150, seed=1)
-    truth = synth.synth_services(8, seed=1).set_index("service")
+    answers = synth_answers(8, 2, 150, seed=1)
+    truth = synth_services(8, seed=1).set_index("service")
     share = yes_share(answers, "service")
     assert share[truth["level"].idxmin()] + 0.15 < share[truth["level"].idxmax()]
     assert np.corrcoef(truth["level"], share[truth.index])[0, 1] > 0.8
 
 
 def test_practice_improves_over_the_quarters():
-    answers = synth.synth_answers(4, 6, 60, seed=2)
+    answers = synth_answers(4, 6, 60, seed=2)
     share = yes_share(answers, "period")
     assert share.iloc[-1] > share.iloc[0] + 0.05
     assert np.polyfit(np.arange(6), share.to_numpy(), 1)[0] > 0
@@ -187,7 +192,7 @@ def test_keeping_others_safe_and_reviewing_are_weaker(small):
 
 def test_moderation_marks_a_share_of_cases_by_another_reviewer(small, small_files, tmp_path):
     answers, _ = small
-    marks = synth.synth_moderation(answers, share=0.2, agreement=0.85, seed=4)
+    marks = synth_moderation(answers, share=0.2, agreement=0.85, seed=4)
     assert marks["case_id"].nunique() == math.ceil(0.2 * 360)
     first = answers.astype(str).drop_duplicates("case_id").set_index("case_id")["reviewer"]
     per_case = marks.drop_duplicates("case_id").set_index("case_id")["reviewer"]
@@ -196,7 +201,7 @@ def test_moderation_marks_a_share_of_cases_by_another_reviewer(small, small_file
     paired = marks.merge(answers.astype(str), on=["case_id", "question_id"])
     assert abs(paired["answer_x"].eq(paired["answer_y"]).mean() - 0.85) < 0.03
     # Valid as second reviewers' marks for the loader.
-    marks[synth.ANSWER_COLUMNS].to_csv(tmp_path / "marks.csv", index=False)
+    marks[ANSWER_COLUMNS].to_csv(tmp_path / "marks.csv", index=False)
     facts = load_facts(small_files[1], FW)
     loaded = load_answers([tmp_path / "marks.csv"], QUESTIONS, facts, role="moderation")
     assert len(loaded) == len(marks)
@@ -204,12 +209,12 @@ def test_moderation_marks_a_share_of_cases_by_another_reviewer(small, small_file
 
 def test_moderation_rejects_bad_settings(small):
     answers, _ = small
-    assert synth.synth_moderation(answers, share=0).empty
+    assert synth_moderation(answers, share=0).empty
     with pytest.raises(ConfigError, match="between 0 and 1"):
-        synth.synth_moderation(answers, share=1.5)
+        synth_moderation(answers, share=1.5)
     one = answers.loc[answers["reviewer"] == "R1"]
     with pytest.raises(ConfigError, match="two reviewers"):
-        synth.synth_moderation(one)
+        synth_moderation(one)
 
 
 # --- History, judgements, evidence ----------------------------------------------------------------
@@ -221,7 +226,7 @@ def test_history_counts_per_period_and_key_question(tmp_path):
         "question_id": ["2.1.1", "2.1.1", "2.1.1", "ROH.1", "2.1.1", "2.1.1", "2.4.1"],
         "answer": ["Yes", "No", "Yes", "Yes", "Yes", "Yes", "N/A"],
     })
-    earlier, baseline = synth.synth_history(answers, seed=1)
+    earlier, baseline = synth_history(answers, seed=1)
     assert earlier.to_dict("records") == [
         {"period": "2026-Q1", "period_label": "2026 Q1", "period_end": "2026-03-31",
          "question_id": "2.1.1", "n_applicable": 3, "n_yes": 2},
@@ -242,22 +247,22 @@ def test_history_counts_per_period_and_key_question(tmp_path):
 
 def test_history_per_service(small):
     answers, _ = small
-    earlier, baseline = synth.synth_history(answers)
-    assert earlier.columns.tolist() == ["service", *synth.HISTORY_COLUMNS]
+    earlier, baseline = synth_history(answers)
+    assert earlier.columns.tolist() == ["service", *HISTORY_COLUMNS]
     assert len(earlier) == 3 * 3 * 21  # services x quarters x key questions
     assert len(baseline) == 3 * 21
     assert (baseline["n_yes"] <= baseline["n_applicable"]).all()
 
 
 def test_judgements_rate_every_evidence_standard():
-    judged = synth.synth_judgements(3, seed=2)
+    judged = synth_judgements(3, seed=2)
     assert judged["standard_id"].tolist() == ["1.1", "1.2", "1.3", "1.4", "3.4", "4.1"]
     assert set(judged["rating"]) <= set(FW.ratings)
 
 
 def test_evidence_is_valid_neutral_and_covers_every_recommendation(tmp_path):
-    register = load_register(synth.sample_register_path())
-    evidence = synth.synth_evidence(n_items=30, seed=3)
+    register = load_register(sample_register_path())
+    evidence = synth_evidence(n_items=30, seed=3)
     assert evidence.columns.tolist() == list(EVIDENCE_COLUMNS)
     assert len(evidence) == 30
     assert set(evidence["recommendation_id"]) == set(register.ids)
@@ -266,7 +271,7 @@ def test_evidence_is_valid_neutral_and_covers_every_recommendation(tmp_path):
     assert not text.str.contains(r"[0-9@]").any()  # no dates, numbers or addresses
     evidence.to_csv(tmp_path / "evidence.csv", index=False)
     assert len(load_evidence(tmp_path / "evidence.csv", register)) == 30
-    again = synth.synth_evidence(n_items=30, seed=3)
+    again = synth_evidence(n_items=30, seed=3)
     pd.testing.assert_frame_equal(evidence, again)
 
 
@@ -326,25 +331,25 @@ def test_bundle_scores_through_the_cli(bundle, tmp_path, capsys):
 
 
 def test_bundle_is_byte_for_byte_reproducible(bundle, tmp_path):
-    again = synth.write_service_bundle(tmp_path / "S002", 2, 3, 150, seed=5)
+    again = write_service_bundle(tmp_path / "S002", 2, 3, 150, seed=5)
     names = sorted(p.name for p in bundle.parent.iterdir())
     assert names == sorted(p.name for p in again.parent.iterdir())
     for name in names:
         assert (bundle.parent / name).read_bytes() == (again.parent / name).read_bytes(), name
-    other = synth.write_service_bundle(tmp_path / "other" / "S002", 2, 3, 150, seed=6)
+    other = write_service_bundle(tmp_path / "other" / "S002", 2, 3, 150, seed=6)
     assert ((other.parent / "answers_R1.csv").read_bytes()
             != (bundle.parent / "answers_R1.csv").read_bytes())
 
 
 def test_one_quarter_bundle_has_no_earlier_quarters(tmp_path):
-    config = synth.write_service_bundle(tmp_path / "S001", 1, 1, 120, seed=1)
+    config = write_service_bundle(tmp_path / "S001", 1, 1, 120, seed=1)
     assert not (config.parent / "earlier_quarters.csv").exists()
     assert load_config(config).inputs["earlier_quarters"] is None
     assert len(load_baseline(config.parent / "baseline.csv")) == 21
 
 
 def test_write_many_makes_a_bundle_per_service(tmp_path):
-    summary = synth.write_many(tmp_path / "many", 2, 2, 120, seed=1)
+    summary = write_many(tmp_path / "many", 2, 2, 120, seed=1)
     assert summary.startswith("Wrote 2 synthetic service bundle(s)")
     assert [p.name for p in sorted((tmp_path / "many").iterdir())] == ["S001", "S002"]
     services = {load_config(tmp_path / "many" / s / "period.yaml").service for s in ("S001",
@@ -355,13 +360,13 @@ def test_write_many_makes_a_bundle_per_service(tmp_path):
 # --- The command's entry point -----------------------------------------------------------------
 
 def test_answers_only_writes_long_answers_and_facts(tmp_path, capsys):
-    assert synth.synth_main(2, 2, 30, seed=4, answers_only=str(tmp_path / "big.csv")) == 0
+    assert synth_main(2, 2, 30, seed=4, answers_only=str(tmp_path / "big.csv")) == 0
     assert "answers from 2 service(s)" in capsys.readouterr().out
     facts = load_facts(tmp_path / "big_facts.csv", FW)
     answers = load_answers([tmp_path / "big.csv"], QUESTIONS, facts)
     header = (tmp_path / "big.csv").read_text().splitlines()[0]
-    assert header == ",".join(synth.ANSWER_COLUMNS)
-    assert len(answers) == len(synth.synth_answers(2, 2, 30, seed=4))
+    assert header == ",".join(ANSWER_COLUMNS)
+    assert len(answers) == len(synth_answers(2, 2, 30, seed=4))
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -373,5 +378,5 @@ def test_answers_only_writes_long_answers_and_facts(tmp_path, capsys):
 def test_main_rejects_bad_arguments(kwargs, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match=message):
-        synth.synth_main(**kwargs)
+        synth_main(**kwargs)
     assert not any(tmp_path.iterdir())  # nothing written

@@ -108,6 +108,10 @@ class Framework:
         rest = sorted(set(self.disposal_groups.values()) - set(named))
         return tuple(named + rest)
 
+    def disposal_types(self, group: str) -> tuple[str, ...]:
+        """The disposal types the framework puts in ``group``, in file order."""
+        return tuple(t for t, g in self.disposal_groups.items() if g == group)
+
     def group_label(self, group: str) -> str:
         """A disposal group in words ("Out-of-court disposals"); the code when unlabelled."""
         return self.group_labels.get(group, group)
