@@ -18,7 +18,6 @@ ANSWERS = sorted(SAMPLES.glob("answers_*.csv"))
 DEMO_ARGS = [*(a for path in ANSWERS for a in ("--answers", str(path))),
              "--facts", str(SAMPLES / "case_facts.csv"),
              "--judgements", str(SAMPLES / "judgements.csv")]
-EXPECTED = ROOT / "tests" / "expected" / "demo"
 
 
 def test_score_writes_the_contracted_files(tmp_path, capsys):
