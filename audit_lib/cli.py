@@ -364,7 +364,9 @@ def _rollup(args: argparse.Namespace) -> int:
     from audit_lib.trends.rollup import find_histories
 
     histories = [str(p.resolve()) for p in find_histories(args.histories)]
-    page = run_notebook(project_root() / "notebooks" / "05_regional_rollup.ipynb", args.out,
+    # Resolved here: the notebook runs in its own folder, so a relative --out would land there.
+    page = run_notebook(project_root() / "notebooks" / "05_regional_rollup.ipynb",
+                        Path(args.out).resolve(),
                         {"histories": histories, "framework": args.framework,
                          "funnel_questions": args.question})
     print(f"Regional roll-up of {len(histories)} service(s): {Path(page)}")

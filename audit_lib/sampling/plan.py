@@ -26,13 +26,15 @@ class SamplingPlan:
     confidence: float  # the confidence the sample is sized at (Cochran), not the report's
     margin: float
     seed: int
+    # Bounds and minimums have no defaults here: `from_settings` takes them from
+    # settings/sampling.yaml, their one home.
+    min_per_group: int
+    max_per_group: int
+    victim_minimum: int
+    min_per_stratum: int
+    expected_share: float
     size: int | None = None  # a fixed size per disposal group, instead of Cochran's formula
     strata: tuple[str, ...] = ()
-    min_per_group: int = 14
-    max_per_group: int = 91
-    victim_minimum: int = 9
-    min_per_stratum: int = 0
-    expected_share: float = 0.5
     reviewers: tuple[Reviewer, ...] = ()
     double_mark_share: float = 0.0
 

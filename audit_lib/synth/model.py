@@ -13,6 +13,7 @@ from scipy.special import logit
 
 from audit_lib.errors import ConfigError
 from audit_lib.frameworks import DEFAULT_FRAMEWORK, Framework, Question, load_checks, load_framework
+from audit_lib.vocabulary import ANSWERS
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ FACT_COLUMNS = ["case_id", "disposal_type", "disposal_group", "start_date", "sex
 HISTORY_COLUMNS = ["period", "period_label", "period_end", "question_id", "n_applicable", "n_yes"]
 BASELINE_COLUMNS = ["question_id", "n_applicable", "n_yes"]
 DATE_FIELDS = ("start_date", "assessment_date", "decision_date", "victim_contact_date")
-ANSWER_CODES = np.array(["Yes", "No", "N/A"])
+ANSWER_CODES = np.array(ANSWERS)
 CODE_YES, CODE_NO, CODE_NA = 0, 1, 2
 
 # Independent random streams, so that (say) the facts do not change when answers are drawn.
