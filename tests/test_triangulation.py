@@ -403,7 +403,7 @@ def test_samples_triangulate_and_write_every_file(tmp_path, rules):
     reg = load_register(SAMPLES / "recommendations.yaml")
     typed = load_evidence(SAMPLES / "evidence.csv", reg)
     # The committed demo score outputs stand in for `case-audit score` on the samples.
-    generated = case_audit_evidence(ROOT / "tests" / "expected" / "demo", reg, rules)
+    generated = case_audit_evidence(ROOT / "tests" / "expected" / "demo" / "scores", reg, rules)
     result = triangulate(reg, combine_evidence(typed, generated), rules)
     written = write_triangulation(result, tmp_path / "triangulation")
     assert [p.name for p in written] == [
