@@ -111,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="minimum cases with an identifiable victim (default 9)")
     sample.add_argument("--min-per-stratum", type=int, metavar="N",
                         help="minimum cases per non-empty stratum (default 0)")
+    sample.add_argument("--min-size-from", metavar="DIR",
+                        help="an earlier quarter's scores folder: sample at least the cases its "
+                        "standards.csv says each disposal group needs to tell ratings apart")
     _framework_options(sample)
     sample.set_defaults(handler=_sample)
 
@@ -286,7 +289,8 @@ def _sample(args: argparse.Namespace) -> int:
     plan = build_plan(args.seed, confidence=args.confidence, margin=args.margin, size=args.size,
                       strata=args.strata, reviewers=args.reviewers, double_mark=args.double_mark,
                       min_size=args.min_size, max_size=args.max_size,
-                      victim_minimum=args.victim_minimum, min_per_stratum=args.min_per_stratum)
+                      victim_minimum=args.victim_minimum, min_per_stratum=args.min_per_stratum,
+                      min_size_from=args.min_size_from, framework=args.framework)
     sample = sample_caseload(args.caseload, plan, args.framework)
     written = write_sample(sample, args.out, args.framework)
     print(summary(sample))

@@ -26,13 +26,17 @@ def test_score_writes_the_contracted_files(tmp_path, capsys):
     # The same folder the quarter's scoring step writes (issue 17): tables, charts, moderation.
     assert sorted(p.name for p in out.iterdir() if p.name != MARKER) == [
         "conflicts.csv", "derived_checks.csv", "key_questions.csv", "key_questions.png",
-        "local_checks.csv", "local_checks.png", "moderation", "overall.json", "standards.csv"]
+        "local_checks.csv", "local_checks.png", "moderation", "overall.json", "standards.csv",
+        "standards_likelihood.png"]
     kq = pd.read_csv(out / "key_questions.csv", dtype={"question_id": str, "standard_id": str})
     assert list(kq.columns) == ["standard_id", "question_id", "n_applicable", "n_yes",
-                                "pct_yes", "ci_low", "ci_high"]
+                                "pct_yes", "ci_low", "ci_high", "p_inadequate",
+                                "p_requires_improvement", "p_good", "p_outstanding"]
     standards = pd.read_csv(out / "standards.csv", dtype=str)
-    assert list(standards.columns) == ["standard_id", "source", "lowest_question_id",
-                                       "lowest_pct", "rating", "band_certain"]
+    assert list(standards.columns) == [
+        "standard_id", "source", "lowest_question_id", "lowest_pct", "rating", "band_certain",
+        "p_inadequate", "p_requires_improvement", "p_good", "p_outstanding", "min_applicable",
+        "cases_needed", "not_rated_reason"]
     overall = json.loads((out / "overall.json").read_text())
     assert {"framework", "score", "max_score", "rating", "missing_standards"} <= set(overall)
     assert "overall" in capsys.readouterr().out

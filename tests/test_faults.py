@@ -37,7 +37,8 @@ SCORE_FILES = ["conflicts.csv", "derived_checks.csv", "key_questions.csv", "key_
                "local_checks.csv", "local_checks.png", "moderation/breakdown_age_band.csv",
                "moderation/breakdown_disposal_group.csv", "moderation/breakdown_ethnicity_group.csv",
                "moderation/breakdown_rosh_level.csv", "moderation/breakdown_sex.csv",
-               "moderation/suppression.json", "overall.json", "standards.csv"]
+               "moderation/suppression.json", "overall.json", "standards.csv",
+               "standards_likelihood.png"]
 
 # What write_csv and write_json put on disk for the "previous" results, worked out by hand.
 OLD_FRAME = pd.DataFrame({"case_id": ["00123"], "answer": ["Yes"]})

@@ -18,7 +18,7 @@ PACKAGE = ROOT / "audit_lib"
 #: Bottom to top: the reading order of the method. Names on one line are peers: they may not
 #: import each other (each stands on the layers below).
 LAYERS = [
-    ("errors", "vocabulary"),
+    ("errors", "vocabulary", "display"),
     ("settings",),
     ("frameworks", "writing"),
     ("chart_style",),

@@ -100,3 +100,40 @@ def test_every_sampling_key_of_a_period_config_reaches_the_draw(tmp_path, sampli
         assert sizes == {"court": 11, "oocd": 11} or sum(sizes.values()) >= 22
     else:  # the bounds took effect: every group between min_size and max_size before victims
         assert all(30 <= n <= 40 + 12 for n in sizes.values())
+
+
+def test_cases_needed_from_an_earlier_quarter_raise_each_groups_minimum(tmp_path):
+    scores = tmp_path / "scores"
+    scores.mkdir()
+    (scores / "standards.csv").write_text(
+        "standard_id,cases_needed\n2.1,60\n2.2,> 500\n2.3,44\n3.1,40\n1.1,\n", encoding="utf-8")
+    plan = build_plan(1, min_size_from=scores)
+    assert dict(plan.group_minimums) == {"court": 60, "oocd": 40}
+    assert plan.minimum_for("court") == 60 and plan.minimum_for("oocd") == 40
+    from audit_lib.cli import main
+
+    out = tmp_path / "sample"
+    assert main(["sample", "--caseload", str(SAMPLES / "caseload.csv"), "--seed", "3",
+                 "--margin", "0.2", "--min-size-from", str(scores), "--out", str(out)]) == 0
+    info = json.loads((out / "sampling.json").read_text())
+    sizes = {g["disposal_group"]: g["sample"] for g in info["groups"]}
+    assert sizes["court"] >= 60 and sizes["oocd"] >= 40
+    assert info["group_minimums_from_cases_needed"] == {"court": 60, "oocd": 40}
+
+
+def test_a_folder_without_cases_needed_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="previous scores"):
+        build_plan(1, min_size_from=tmp_path)
+
+
+def test_min_size_from_in_a_period_config_reaches_the_draw(tmp_path):
+    path = quarter_config(tmp_path, {"seed": 9, "min_size_from": "earlier/scores",
+                                     "margin": 0.2})
+    (path.parent / "earlier" / "scores").mkdir(parents=True)
+    (path.parent / "earlier" / "scores" / "standards.csv").write_text(
+        "standard_id,cases_needed\n2.4,55\n3.3,48\n", encoding="utf-8")
+    result = run(path, only="sampling", progress=lambda _: None)
+    info = json.loads((result.period_dir / "sampling" / "sampling.json").read_text())
+    assert info["group_minimums_from_cases_needed"] == {"court": 55, "oocd": 48}
+    sizes = {g["disposal_group"]: g["sample"] for g in info["groups"]}
+    assert sizes["court"] >= 55 and sizes["oocd"] >= 48

@@ -99,28 +99,6 @@ def test_band_for_uses_the_share_computed_by_score_questions():
 
 
 # --------------------------------------------------------------------------------------------
-# band_certain
-# --------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("pct, low, high, expected", [
-    (70.0, 65.0, 79.9, True),    # inside Good [65, 80)
-    (70.0, 64.9, 75.0, False),   # reaches into Requires improvement
-    (70.0, 66.0, 80.0, False),   # touches 80: Outstanding not excluded
-    (90.0, 80.0, 97.0, True),    # Outstanding has no upper limit
-    (90.0, 79.9, 97.0, False),
-    (20.0, 5.0, 49.9, True),     # inside Inadequate [0, 50)
-    (20.0, 5.0, 50.0, False),
-])
-def test_band_certain(pct, low, high, expected):
-    assert rating_rules.band_certain(pct, low, high, BANDS) is expected
-
-
-def test_band_certain_none_without_a_share():
-    assert rating_rules.band_certain(float("nan"), float("nan"), float("nan"), BANDS) is None
-    assert rating_rules.band_certain(None, 1.0, 2.0, BANDS) is None
-
-
-# --------------------------------------------------------------------------------------------
 # score_questions
 # --------------------------------------------------------------------------------------------
 
@@ -247,15 +225,17 @@ def test_wilson_all_zero_n():
 # rate_standards
 # --------------------------------------------------------------------------------------------
 
-def _rated(frame: pd.DataFrame, fw=FW21, judgements=None) -> pd.DataFrame:
-    return rating_rules.rate_standards(shares.score_questions(frame, fw), fw, judgements) \
-        .set_index("standard_id")
+def _rated(frame: pd.DataFrame, fw=FW21, judgements=None, min_cases=1) -> pd.DataFrame:
+    """Rate standards; these tests are about the rating rules, so by default a single case is
+    enough (the minimum-cases rule has its own tests in test_likelihood.py)."""
+    return rating_rules.rate_standards(shares.score_questions(frame, fw), fw, judgements,
+                                       min_cases=min_cases).set_index("standard_id")
 
 
 def test_rate_standards_columns_and_order():
     out = rating_rules.rate_standards(shares.score_questions(answers(), FW21), FW21)
     assert list(out.columns) == ["standard_id", "source", "lowest_question_id", "lowest_pct",
-                                 "rating", "band_certain"]
+                                 "rating", "min_applicable", "not_rated_reason"]
     assert list(out["standard_id"]) == [s.id for s in FW21.standards]
     assert len(out) == 13
 
@@ -274,15 +254,13 @@ def test_rate_standards_tie_takes_first_in_framework_order():
     out = _rated(answers(**{"2_3_1": (9, 1, 0), "2_3_2": (6, 4, 0), "2_3_3": (3, 2, 0)}))
     assert out.loc["2.3", "lowest_question_id"] == "2.3.2"
     assert out.loc["2.3", "rating"] == RI
-    # 6/10: Wilson 95% = 31.27..83.18 crosses 50 and 65 -> not certain
-    assert not out.loc["2.3", "band_certain"]
 
 
 def test_rate_standards_tie_uses_framework_order_even_if_rows_are_reordered():
     # same tie as above (2.3.2 6/10 and 2.3.3 3/5, both 60%), key-question rows reversed
     kq = shares.score_questions(
         answers(**{"2_3_1": (9, 1, 0), "2_3_2": (6, 4, 0), "2_3_3": (3, 2, 0)}), FW21)
-    out = rating_rules.rate_standards(kq.iloc[::-1], FW21).set_index("standard_id")
+    out = rating_rules.rate_standards(kq.iloc[::-1], FW21, min_cases=1).set_index("standard_id")
     assert out.loc["2.3", "lowest_question_id"] == "2.3.2"
 
 
@@ -292,7 +270,8 @@ def test_rate_standards_unanswered_question_leaves_standard_unrated():
     assert pd.isna(out.loc["2.4", "rating"])
     assert pd.isna(out.loc["2.4", "lowest_question_id"])
     assert np.isnan(out.loc["2.4", "lowest_pct"])
-    assert pd.isna(out.loc["2.4", "band_certain"])
+    assert out.loc["2.4", "not_rated_reason"] == (
+        "not rated: no applicable cases for key question 2.4.3")
     # and a standard with no answers at all is unrated too
     assert pd.isna(out.loc["3.1", "rating"])
 
@@ -310,7 +289,7 @@ def test_rate_standards_evidence_standards_take_judgements():
     assert out.loc["4.1", "rating"] == RI
     assert out.loc["1.1", "source"] == "evidence"
     assert pd.isna(out.loc["1.1", "lowest_question_id"])
-    assert pd.isna(out.loc["1.1", "band_certain"])
+    assert out.loc["1.1", "not_rated_reason"] == ""
     # not judged -> unrated
     assert pd.isna(out.loc["1.3", "rating"])
     assert pd.isna(out.loc["1.4", "rating"])
@@ -321,34 +300,6 @@ def test_rate_standards_without_judgements_leaves_evidence_unrated():
     evidence = [s.id for s in FW21.standards if s.source == "evidence"]
     assert evidence == ["1.1", "1.2", "1.3", "1.4", "3.4", "4.1"]
     assert out.loc[evidence, "rating"].isna().all()
-
-
-def test_band_certain_true_when_interval_inside_band():
-    # 100 of 100: pct 100 -> Outstanding; Wilson low = n / (n + z^2) = 100 / 103.8415 = 96.30
-    # >= 80 -> certain
-    out = _rated(answers(**{"3_2_1": (100, 0, 0), "3_2_2": (100, 0, 0), "3_2_3": (100, 0, 0)}))
-    assert out.loc["3.2", "rating"] == O
-    assert out.loc["3.2", "band_certain"]
-    assert wilson_closed_form(100, 100, 0.95)[0] == pytest.approx(96.30, abs=0.01)
-
-
-def test_band_certain_false_when_interval_crosses_a_threshold():
-    # 20 of 30 = 66.67% -> Good; Wilson 95% = 48.78..80.77 crosses 50, 65 and 80 -> uncertain
-    out = _rated(answers(**{"3_3_1": (20, 10, 0), "3_3_2": (30, 0, 0), "3_3_3": (30, 0, 0)}))
-    assert out.loc["3.3", "lowest_question_id"] == "3.3.1"
-    assert out.loc["3.3", "rating"] == G
-    assert not out.loc["3.3", "band_certain"]
-    low, high = wilson_closed_form(20, 30, 0.95)
-    assert low < 65 < 66.67 < 80 < high
-
-
-def test_band_certain_true_for_a_band_with_an_upper_limit():
-    # 720 of 1000 = 72% -> Good; Wilson 95%: centre (0.72 + 0.00192) / 1.00384 = 0.71916,
-    # half 1.95246 * sqrt(0.0002016 + 0.00000096) = 0.02779 -> 69.14..74.69, inside [65, 80)
-    out = _rated(answers(**{"3_1_1": (720, 280, 0), "3_1_2": (900, 100, 0),
-                            "3_1_3": (900, 100, 0)}))
-    assert out.loc["3.1", "rating"] == G
-    assert out.loc["3.1", "band_certain"]
 
 
 def test_rate_standards_2018_rates_3_4_from_cases():

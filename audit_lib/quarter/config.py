@@ -125,8 +125,11 @@ def load_config(path: str | Path) -> PeriodConfig:
         problems.append("sampling.seed: required whole number (record it: it makes the sample "
                         "reproducible)")
     elif sampling:
+        if sampling.get("min_size_from"):  # a path, relative to the config like the inputs
+            sampling = {**sampling, "min_size_from": str(
+                (base / str(sampling["min_size_from"])).resolve())}
         try:  # every sampling setting is checked now, not when the sampling step runs
-            build_plan(**sampling)
+            build_plan(**sampling, framework=str(data.get("framework", DEFAULT_FRAMEWORK)))
         except (ConfigError, TypeError, ValueError) as exc:
             problems.append(f"sampling: {exc}")
     trend = section("trend", _TREND, "trend settings")

@@ -9,8 +9,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from audit_lib.display import pct, pct_range, share_of
 from audit_lib.frameworks import Framework
-from audit_lib.report.html import percent_view, table_html
+from audit_lib.report.html import (
+    likelihood_text,
+    likely_bands,
+    percent_view,
+    rating_thresholds,
+    table_html,
+)
+from audit_lib.sampling.draw import achieved_margin
+from audit_lib.scoring.likelihood import likelihood_settings, likelihood_words
 from audit_lib.settings import load_settings
 from audit_lib.trends.history import load_earlier_quarters, load_history, period_results
 from audit_lib.trends.trend import load_baseline, sustained, trend_table
@@ -36,13 +45,193 @@ def read_tables(folder: str | Path) -> dict[str, pd.DataFrame | dict]:
 
 
 def headline(overall: dict, service: str, period_label: str) -> str:
-    """One sentence a board member can repeat."""
+    """One sentence a board member can repeat: the overall rating and how likely it is."""
     who = f"{service}, {period_label}" if service else period_label
     if overall.get("rating"):
-        return (f"{who}: overall {overall['rating']} ({overall['score']} of "
-                f"{overall['max_score']} points) on {overall['framework']}.")
-    missing = ", ".join(overall.get("missing_standards", []))
+        text = (f"{who}: overall {overall['rating']} ({overall['score']} of "
+                f"{overall['max_score']} points).")
+        return f"{text} {overall_likelihood_text(overall)}".strip()
+    reasons = overall.get("missing_reasons") or {}
+    missing = ("; " if reasons else ", ").join(
+        f"{sid} ({reasons[sid]})" if reasons.get(sid) else sid
+        for sid in overall.get("missing_standards", []))
     return f"{who}: overall rating incomplete; no rating yet for {missing}."
+
+
+def overall_likelihood_text(overall: dict) -> str:
+    """"Good is highly likely (96%); Requires improvement 4%." from ``overall.json``."""
+    probabilities = overall.get("band_probabilities") or {}
+    rating = overall.get("rating")
+    if not probabilities or rating not in probabilities:
+        return ""
+    settings = likelihood_settings()
+    p = probabilities[rating]
+    others = sorted(((r, q) for r, q in probabilities.items() if r != rating and q >= 0.01),
+                    key=lambda item: -item[1])
+    text = f"{rating} is {likelihood_words(p, settings)} ({share_of(p)})"
+    if others:
+        text += "; " + ", ".join(f"{r} {share_of(q)}" for r, q in others)
+    return text + "."
+
+
+def cases_needed_lines(standards: pd.DataFrame, fw: Framework) -> list[str]:
+    """One sentence per case-assessed standard a QA officer can act on next quarter.
+
+    Built from ``standards.csv``: the rated band's probability, the runner-up band, and
+    ``cases_needed`` (applicable cases per key question that would make the rated band as
+    likely as ``band_certain_probability`` if the shares stayed as they are).
+    """
+    settings = likelihood_settings()
+    lines = []
+    for row in standards.loc[standards["source"] == "cases"].to_dict("records"):
+        s = fw.standard(row["standard_id"])
+        name = f"{s.id} {s.title}"
+        group = _group_words(s, fw)
+        needed = str(row.get("cases_needed") or "")
+        current = row.get("min_applicable")
+        current = int(current) if current is not None and not pd.isna(current) else 0
+        bands = likely_bands(row, fw)
+        rating = row.get("rating")
+        if not isinstance(rating, str):
+            reason = str(row.get("not_rated_reason") or "not rated")
+            if needed.isdigit():
+                lines.append(f"{name}: {reason}. About {max(int(needed) - current, 1)} more "
+                             f"{group} per key question would allow a rating and tell its band "
+                             "with confidence.")
+            else:
+                lines.append(f"{name}: {reason}.")
+            continue
+        p = dict(bands).get(rating, float("nan"))
+        runner = next((r for r, _ in bands if r != rating), None)
+        if bool(row.get("band_certain")):
+            lines.append(f"{name}: {rating} is {likelihood_words(p, settings)} ({share_of(p)}); "
+                         "the sample is large enough to tell.")
+        elif needed.isdigit():
+            more = int(needed) - current
+            if more > 0:
+                lines.append(f"{name}: {rating} {share_of(p)}, {runner} {share_of(dict(bands)[runner])}. "
+                             f"About {more} more {group} per key question (about {needed} in all) "
+                             f"would tell {rating} from {runner} with {settings.certain:.0%} "
+                             "confidence, if the shares stay as they are.")
+            else:
+                lines.append(f"{name}: {rating} {share_of(p)}, {runner} {share_of(dict(bands)[runner])}. "
+                             f"About {needed} {group} per key question should tell them apart; "
+                             "the next quarter's results will show which.")
+        else:
+            lines.append(f"{name}: {rating} {share_of(p)}, {runner} {share_of(dict(bands)[runner])}. "
+                         f"Even {settings.cases_needed_cap} {group} per key question would not "
+                         f"tell {rating} from {runner}: the lowest share sits almost on the "
+                         "threshold between them.")
+    return lines
+
+
+def _group_words(standard, fw: Framework) -> str:
+    groups = standard.questions[0].applies_to.get("disposal_group", ()) if standard.questions else ()
+    if len(groups) == 1:
+        return f"cases ({fw.group_label(groups[0]).lower()})"
+    return "cases"
+
+
+def precision_html(sampling: dict, key_questions: pd.DataFrame, fw: Framework,
+                   confidence: float) -> str:
+    """How precise the figures are, honestly: per disposal group at the sampling confidence
+    (as the sample was sized) and at the report's confidence (as intervals are shown), and per
+    key question (N/A answers shrink some denominators further)."""
+    info = sampling.get("sampling") or {}
+    parts = []
+    groups = info.get("groups") or []
+    if groups:
+        rows = []
+        for g in groups:
+            n, N = int(g["sample"]), int(g["population"])
+            rows.append({
+                "Disposal group": fw.group_label(g["disposal_group"]),
+                "Cases in the caseload": N, "Cases sampled": n,
+                f"Margin at {info['confidence']:.0%} (how the sample was sized)":
+                    _points(achieved_margin(n, N, info["confidence"])),
+                f"Margin at {confidence:.0%} (how intervals are shown)":
+                    _points(achieved_margin(n, N, confidence)),
+            })
+        parts.append(
+            f"<p>The sample was sized, as the inspection method sizes its samples, at "
+            f"{info['confidence']:.0%} confidence, separately for each disposal group. This "
+            f"report shows intervals at {confidence:.0%} confidence, so that a reader is not "
+            "over-confident about a share; at that confidence the same cases give a wider "
+            "margin. Each figure below is for one disposal group (key questions are answered "
+            "within one group); no figure in this report is estimated from the whole sample "
+            "pooled.</p>" + table_html(pd.DataFrame(rows)))
+    kq = key_questions.loc[key_questions["n_applicable"] > 0]
+    if len(kq):
+        margin = ((kq["ci_high"] - kq["ci_low"]) / 2).map(lambda v: f"+/-{v:.0f} points")
+        widest = kq.assign(margin=(kq["ci_high"] - kq["ci_low"]) / 2).sort_values(
+            "margin").iloc[-1]
+        parts.append(
+            f"<p>Key questions are less precise where some cases were not applicable: each key "
+            f"question's margin at {confidence:.0%} is in the key-question table (from "
+            f"{margin.iloc[(kq['ci_high'] - kq['ci_low']).argmin()]} to {margin.loc[widest.name]}"
+            f", the widest for {escape(widest['question_id'])} with "
+            f"{int(widest['n_applicable'])} applicable cases).</p>")
+    return "".join(parts)
+
+
+def _points(margin: float) -> str:
+    return "" if pd.isna(margin) else f"+/-{100 * margin:.0f} points"
+
+
+def key_question_view(key_questions: pd.DataFrame, fw: Framework,
+                      confidence: float) -> pd.DataFrame:
+    """Every key question in words, with its cases, share, interval, margin and likely bands."""
+    text = {q.id: q.text for q in fw.questions}
+    cuts = rating_thresholds(fw)
+    rows = []
+    for q in key_questions.to_dict("records"):
+        answered = q["n_applicable"] > 0
+        rows.append({
+            "Key question": f"{text.get(q['question_id'], '')} ({q['question_id']})",
+            "Cases": int(q["n_applicable"]),
+            "Share Yes": pct(q["pct_yes"], cuts),
+            f"{confidence:.0%} interval": pct_range(q["ci_low"], q["ci_high"], cuts),
+            "Margin": f"+/-{(q['ci_high'] - q['ci_low']) / 2:.0f} points" if answered else "",
+            "How likely each band is": likelihood_text({**q, "rating": None}, fw),
+        })
+    return pd.DataFrame(rows)
+
+
+def method_html(fw: Framework, overall: dict) -> str:
+    """The method in plain words: ratings, how likely, certain, too few cases, cases needed."""
+    settings = likelihood_settings()
+    cuts = ", ".join(f"{b.rating} from {b.low:g}%" for b in fw.rating_bands if b.low > 0)
+    method = overall.get("band_probabilities_method") or "joint"
+    drawn = ("all case-assessed key questions together" if method == "joint"
+             else "each standard's key questions together, standards treated as independent")
+    items = [
+        f"<li><b>Ratings.</b> A key question's share is the share of applicable cases answered "
+        f"Yes (N/A leaves the count). A standard takes the rating of its lowest key question "
+        f"({cuts}; below that Inadequate), compared before any rounding. Shares shown near a "
+        "threshold carry a decimal so that no shown figure contradicts its rating.</li>",
+        "<li><b>How likely each rating is.</b> A share from a sample is uncertain. For each key "
+        "question we work out how likely its true share is to lie in each rating band, from a "
+        "Bayesian posterior with the Jeffreys prior, Beta(Yes + 0.5, No + 0.5): the prior a "
+        "statistician uses when nothing is known beforehand, worth about one case. A standard's "
+        "key questions are answered on the same cases, so their shares are drawn together "
+        f"({settings.draws:,} draws, fixed seed, from a Dirichlet posterior over the cases' "
+        "patterns of answers, which gives each key question exactly its Jeffreys posterior); "
+        "the lowest-question rule is applied to every draw. The overall rating's likelihood "
+        f"comes from the same draws ({drawn}), with standards judged from evidence fixed at "
+        "their judged rating.</li>",
+        f"<li><b>Certain.</b> A rating is called certain when it is at least "
+        f"{settings.certain:.0%} likely (settings/ratings.yaml). Most middle-band results from "
+        "a quarter's sample are not; the report then says how likely each band is.</li>",
+        f"<li><b>Too few cases.</b> A standard is not rated when any of its key questions has "
+        f"fewer than {settings.min_cases} applicable cases; it then does not count toward the "
+        "overall score, which reads incomplete. (The Inspectorate does not rate the domains of "
+        "very small services either.)</li>",
+        "<li><b>Cases needed.</b> For a rating that is not yet certain, the number of "
+        "applicable cases per key question at which, if every share stayed as it is, the rating "
+        f"would be {settings.certain:.0%} likely (key questions taken as independent; a planning "
+        f"figure, capped at {settings.cases_needed_cap}).</li>",
+    ]
+    return "<ul>" + "".join(items) + "</ul>"
 
 
 def trend_inputs(key_questions: pd.DataFrame, fw: Framework, period: str, period_label: str,
@@ -81,8 +270,9 @@ def caveat_html(confidence: float) -> str:
     return (
         "<p>This is a self-audit by the service's own reviewers against the inspection "
         "standards, not an inspection. Shares come from a sample of cases, so each carries an "
-        f"interval ({confidence:.0%} Wilson); where a rating's interval crosses a band "
-        "threshold the report says the band is not certain.</p>"
+        f"interval ({confidence:.0%} confidence), and each rating comes with how likely it and "
+        "its neighbouring ratings are: a rating that is not highly likely could change with "
+        "the next quarter's cases.</p>"
     )
 
 
@@ -98,19 +288,19 @@ def conflicts_html(conflicts: pd.DataFrame | None) -> str:
 
 
 def sample_html(sampling: dict) -> str:
-    """Sample sizes, achieved margins and representativeness."""
+    """How the sample was drawn, and whether its make-up matches the caseload.
+
+    Precision is stated by `precision_html`, per disposal group; no margin is quoted for the
+    whole sample pooled, since no figure is estimated from it.
+    """
     info = sampling.get("sampling")
     if not info:
         return "<p>No sample was drawn in this run: the answers were scored as given.</p>"
-    sizes = pd.DataFrame(info["groups"])[["disposal_group", "population", "sample",
-                                          "achieved_margin_pct"]]
-    sizes.columns = ["Disposal group", "Caseload", "Sampled", "Margin (+/- points)"]
     total = info["total"]
     text = (f"<p>{total['sample']} of {total['population']} cases were sampled at random "
             f"(seed {info['seed']}), stratified by {', '.join(info['strata']) or 'nothing'} "
-            f"within each disposal group; at {info['confidence']:.0%} confidence the margin for "
-            f"the whole sample is +/-{total['achieved_margin_pct']:.1f} points. "
-            f"{info.get('double_marked', 0)} cases were double-marked for moderation.</p>")
+            f"within each disposal group. {info.get('double_marked', 0)} cases were "
+            "double-marked for moderation.</p>")
     rep = sampling.get("representativeness")
     rep_html = ""
     if rep is not None and len(rep):
@@ -121,7 +311,7 @@ def sample_html(sampling: dict) -> str:
                                         "chi_square_p": "Chi-square p", "note": "Note"})
             rep_html = ("<p>Representativeness: a p-value well above 0.05 means the sample's "
                         "make-up is consistent with the caseload.</p>" + table_html(view))
-    return text + table_html(sizes) + rep_html
+    return text + rep_html
 
 
 def sustained_view(trend: pd.DataFrame, steady: pd.DataFrame, period: str) -> pd.DataFrame:
@@ -240,3 +430,23 @@ def provenance_html(manifest: dict, fw: Framework, confidence: float) -> str:
         f"{escape(versions.get('case-audit', 'unknown'))}, code commit {escape(commit[:12])}. "
         f"{len(manifest.get('inputs_sha256', {}))} input files, each identified by its SHA-256 "
         "in manifest.json.</p>")
+
+
+def local_checks_view(local_checks: pd.DataFrame, checks: Framework) -> pd.DataFrame:
+    """Local checks in words against their targets: share, interval, target, and how likely
+    the target is met (a share just under target may well be meeting it, and the reverse)."""
+    text = {q.id: q.text for q in checks.questions}
+    rows = []
+    for c in local_checks.to_dict("records"):
+        target = [] if pd.isna(c["target_pct"]) else [float(c["target_pct"])]
+        met = c.get("met")
+        rows.append({
+            "Check": f"{text.get(c['question_id'], '')} ({c['question_id']})",
+            "Cases": int(c["n_applicable"]),
+            "Share Yes": pct(c["pct_yes"], target),
+            "Interval": pct_range(c["ci_low"], c["ci_high"], target),
+            "Target": pct(c["target_pct"]),
+            "Met": "" if met is None or pd.isna(met) else ("yes" if str(met) == "True" else "no"),
+            "How likely the target is met": share_of(c.get("p_at_target")),
+        })
+    return pd.DataFrame(rows)

@@ -132,7 +132,7 @@ def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan,
         population = len(part)
         target = plan.size if plan.size is not None else cochran_size(
             population, plan.confidence, plan.margin, plan.expected_share)
-        n = min(population, max(plan.min_per_group, min(target, plan.max_per_group)))
+        n = min(population, max(plan.minimum_for(group), min(target, plan.max_per_group)))
         if plan.size is not None:
             n = min(population, plan.size)
         counts = part.groupby("stratum", sort=True).size()
@@ -162,6 +162,7 @@ def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan,
         "fixed_size": plan.size,
         "strata": list(plan.strata),
         "min_per_group": plan.min_per_group,
+        "group_minimums_from_cases_needed": dict(plan.group_minimums),
         "max_per_group": plan.max_per_group,
         "min_per_stratum": plan.min_per_stratum,
         "groups": sizes_frame.to_dict(orient="records"),

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
 
 from audit_lib.errors import ConfigError
+from audit_lib.frameworks import DEFAULT_FRAMEWORK, Framework, load_framework
 from audit_lib.sampling.assignment import Reviewer, parse_reviewers
 from audit_lib.settings import load_settings
 
 #: The keys of a period config's ``sampling:`` section, which are `build_plan`'s arguments.
 CONFIG_KEYS = ("seed", "confidence", "margin", "size", "strata", "reviewers", "double_mark",
-               "min_size", "max_size", "victim_minimum", "min_per_stratum")
+               "min_size", "max_size", "victim_minimum", "min_per_stratum", "min_size_from")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,13 @@ class SamplingPlan:
     strata: tuple[str, ...] = ()
     reviewers: tuple[Reviewer, ...] = ()
     double_mark_share: float = 0.0
+    # Per disposal group, the cases a previous quarter's scores said were needed to tell
+    # ratings apart (`group_minimums`); each raises that group's minimum.
+    group_minimums: tuple[tuple[str, int], ...] = ()
+
+    def minimum_for(self, group: str) -> int:
+        """The smallest sample for ``group``: the plan's minimum or the cases needed."""
+        return max(self.min_per_group, dict(self.group_minimums).get(group, 0))
 
     @classmethod
     def from_settings(cls, seed: int, **overrides) -> SamplingPlan:
@@ -85,6 +96,8 @@ def build_plan(
     max_size: int | None = None,
     victim_minimum: int | None = None,
     min_per_stratum: int | None = None,
+    min_size_from: str | Path | None = None,
+    framework: str = DEFAULT_FRAMEWORK,
 ) -> SamplingPlan:
     """The sampling plan from ``settings/sampling.yaml``, overridden by each value given.
 
@@ -110,6 +123,11 @@ def build_plan(
         Bounds on each disposal group's sample.
     victim_minimum, min_per_stratum : int, optional
         Minimum cases with an identifiable victim, and per non-empty stratum.
+    min_size_from : path, optional
+        A previous quarter's scores folder (or its ``standards.csv``): each disposal group's
+        sample is at least the ``cases_needed`` of that group's standards (`group_minimums`).
+    framework : str
+        The framework, to know which disposal group each standard belongs to.
 
     Raises
     ------
@@ -122,10 +140,47 @@ def build_plan(
     people = tuple(parse_reviewers(reviewers)) if reviewers else ()
     if double_mark is None:
         double_mark = load_settings("sampling")["double_mark_share"] if len(people) > 1 else 0.0
+    minimums = (tuple(sorted(group_minimums(min_size_from, load_framework(framework)).items()))
+                if min_size_from else ())
     return SamplingPlan.from_settings(
         seed, confidence=confidence, margin=margin, size=size, strata=_names(strata),
         min_per_group=min_size, max_per_group=max_size, victim_minimum=victim_minimum,
-        min_per_stratum=min_per_stratum, reviewers=people, double_mark_share=float(double_mark))
+        min_per_stratum=min_per_stratum, reviewers=people, double_mark_share=float(double_mark),
+        group_minimums=minimums)
+
+
+def group_minimums(scores: str | Path, fw: Framework) -> dict[str, int]:
+    """Per disposal group, the largest ``cases_needed`` among its standards in a scores folder.
+
+    ``cases_needed`` is the applicable cases per key question at which a standard's rating
+    would be certain if its shares held (``standards.csv``, written by ``case-audit score``).
+    Standards whose figure is over the cap ("> 500") or missing give no minimum. Cases that
+    turn out not applicable to a question (N/A) are not allowed for: sample a little more.
+
+    Raises
+    ------
+    ConfigError
+        If the folder has no readable ``standards.csv`` with the expected columns.
+    """
+    path = Path(scores)
+    path = path / "standards.csv" if path.is_dir() else path
+    try:
+        standards = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError):
+        raise ConfigError(f"{path}: cannot read the previous scores (give the scores folder "
+                          "of an earlier quarter, holding standards.csv)") from None
+    if not {"standard_id", "cases_needed"} <= set(standards.columns):
+        raise ConfigError(f"{path}: not a standards.csv with cases_needed; score the earlier "
+                          "quarter again with this version of case-audit")
+    out: dict[str, int] = {}
+    groups = {s.id: s.questions[0].applies_to.get("disposal_group", ()) for s in fw.standards
+              if s.source == "cases" and s.questions}
+    for sid, needed in zip(standards["standard_id"], standards["cases_needed"]):
+        if not needed.isdigit():
+            continue
+        for group in groups.get(sid, ()):
+            out[group] = max(out.get(group, 0), int(needed))
+    return out
 
 
 def _names(value: Sequence[str] | str) -> tuple[str, ...]:

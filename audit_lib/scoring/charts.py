@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from audit_lib.chart_style import A4_WIDTH_IN, shade_bands
+from audit_lib.chart_style import A4_WIDTH_IN, BAND_COLOURS, shade_bands
 from audit_lib.frameworks import Framework
 
 
@@ -45,4 +45,43 @@ def checks_chart(local_checks: pd.DataFrame, confidence: float) -> Figure:
                   fontsize=8)
     ax.legend(fontsize=7, loc="lower left")
     ax.grid(axis="x", color="#dddddd")
+    return fig
+
+
+def likelihood_chart(standards: pd.DataFrame, fw: Framework) -> Figure:
+    """How likely each rating band is, per case-assessed standard: one stacked bar each.
+
+    Segments run from the worst band (left) to the best, in the band colours, each labelled
+    with its probability where it is wide enough; the rated band's segment is outlined.
+    """
+    from audit_lib.scoring.likelihood import band_column
+
+    rows = standards.loc[standards["source"] == "cases"].iloc[::-1]
+    bands = list(reversed(fw.rating_bands))  # worst first
+    fig = Figure(figsize=(A4_WIDTH_IN, 0.42 * len(rows) + 1.3), layout="constrained")
+    ax = fig.add_subplot()
+    y = np.arange(len(rows))
+    left = np.zeros(len(rows))
+    for band, colour in zip(bands, BAND_COLOURS):
+        width = rows[band_column(band.rating)].astype(float).fillna(0).to_numpy() * 100
+        rated = (rows["rating"] == band.rating).to_numpy()
+        ax.barh(y, width, left=left, color=colour, edgecolor=np.where(rated, "#0b0c0c", "white"),
+                linewidth=np.where(rated, 1.6, 0.5), label=band.rating)
+        for yi, (x0, w) in enumerate(zip(left, width)):
+            if w >= 8:
+                ax.text(x0 + w / 2, yi, f"{w:.0f}%", ha="center", va="center", fontsize=7)
+        left += width
+    labels = [f"{sid} {fw.standard(sid).title}" + ("" if isinstance(r, str) else " (not rated)")
+              for sid, r in zip(rows["standard_id"], rows["rating"])]
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("How likely each rating is (%); the outlined segment is the rating given",
+                  fontsize=8)
+    ax.tick_params(axis="x", labelsize=7)
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor=c, edgecolor="#b1b4b6", label=b.rating)
+               for b, c in zip(bands, BAND_COLOURS)]
+    ax.legend(handles=handles, fontsize=7, ncol=len(bands), loc="upper center",
+              bbox_to_anchor=(0.5, -0.18), frameon=False)
     return fig

@@ -6,9 +6,12 @@ import numpy as np
 import pandas as pd
 
 from audit_lib.frameworks import Band, Framework
+from audit_lib.scoring.likelihood import likelihood_settings
 
-STANDARD_COLUMNS = ["standard_id", "source", "lowest_question_id", "lowest_pct", "rating",
-                    "band_certain"]
+#: Columns `rate_standards` gives; the score card adds the band probabilities
+#: (`audit_lib.scoring.likelihood`) to make ``standards.csv``.
+RATING_COLUMNS = ["standard_id", "source", "lowest_question_id", "lowest_pct", "rating",
+                  "min_applicable", "not_rated_reason"]
 
 
 def band_for(value: float, bands: tuple[Band, ...]) -> str | None:
@@ -21,55 +24,59 @@ def band_for(value: float, bands: tuple[Band, ...]) -> str | None:
     return None
 
 
-def band_certain(pct: float, ci_low: float, ci_high: float, bands: tuple[Band, ...]) -> bool | None:
-    """Whether the whole interval lies inside the band that ``pct`` falls in.
-
-    False means the rating is not distinguishable from a neighbouring band at the chosen
-    confidence. None when there is no share.
-    """
-    if pct is None or np.isnan(pct):
-        return None
-    for band in bands:
-        if pct >= band.low:
-            below_top = band.high is None or ci_high < band.high
-            return bool(ci_low >= band.low and below_top)
-    return None
-
-
 def rate_standards(key_questions: pd.DataFrame, fw: Framework,
-                   judgements: pd.DataFrame | None = None) -> pd.DataFrame:
+                   judgements: pd.DataFrame | None = None,
+                   min_cases: int | None = None) -> pd.DataFrame:
     """Rate each standard.
 
     A case-assessed standard takes the rating of its lowest-scoring key question (the first in
-    framework order on a tie); a standard with an unanswered key question stays unrated. An
-    evidence-judged standard takes its rating from ``judgements`` when given.
+    framework order on a tie). It stays unrated when a key question had no applicable case, or
+    fewer than ``min_cases`` (too few cases to rate: a single case must never make a rating).
+    An evidence-judged standard takes its rating from ``judgements`` when given.
+
+    Parameters
+    ----------
+    min_cases : int, optional
+        Fewest applicable cases every key question needs; by default ``min_cases_to_rate`` in
+        ``settings/ratings.yaml``.
 
     Returns
     -------
     pandas.DataFrame
-        Columns `STANDARD_COLUMNS`, standards in framework order.
+        Columns `RATING_COLUMNS`, standards in framework order; ``not_rated_reason`` says in
+        words why a standard has no rating.
     """
+    if min_cases is None:
+        min_cases = likelihood_settings().min_cases
     judged = {} if judgements is None else dict(zip(judgements["standard_id"],
                                                     judgements["rating"]))
     rows = []
     for s in fw.standards:
         if s.source == "evidence":
-            rows.append([s.id, s.source, None, np.nan, judged.get(s.id), None])
+            rating = judged.get(s.id)
+            rows.append([s.id, s.source, None, np.nan, rating, pd.NA,
+                         "" if rating else "not judged: no judgement was given"])
             continue
         order = {q.id: i for i, q in enumerate(s.questions)}
         part = key_questions.loc[key_questions["standard_id"] == s.id]
         part = part.iloc[np.argsort(part["question_id"].map(order).to_numpy(), kind="stable")]
-        if part["n_applicable"].eq(0).any() or part.empty:
-            rows.append([s.id, s.source, None, np.nan, None, None])
+        if part.empty or part["n_applicable"].eq(0).any():
+            empty = ", ".join(part.loc[part["n_applicable"].eq(0), "question_id"]) or "all"
+            rows.append([s.id, s.source, None, np.nan, None, 0,
+                         f"not rated: no applicable cases for key question {empty}"])
             continue
         lowest = part.iloc[int(np.argmin(part["pct_yes"].to_numpy()))]
         pct = float(lowest["pct_yes"])
-        rows.append([
-            s.id, s.source, lowest["question_id"], pct, band_for(pct, fw.rating_bands),
-            band_certain(pct, float(lowest["ci_low"]), float(lowest["ci_high"]), fw.rating_bands),
-        ])
-    out = pd.DataFrame(rows, columns=STANDARD_COLUMNS)
-    out["band_certain"] = out["band_certain"].astype("boolean")
+        fewest = int(part["n_applicable"].min())
+        if fewest < min_cases:
+            rows.append([s.id, s.source, lowest["question_id"], pct, None, fewest,
+                         f"too few cases to rate: {fewest} applicable on a key question, "
+                         f"at least {min_cases} needed"])
+            continue
+        rows.append([s.id, s.source, lowest["question_id"], pct, band_for(pct, fw.rating_bands),
+                     fewest, ""])
+    out = pd.DataFrame(rows, columns=RATING_COLUMNS)
+    out["min_applicable"] = out["min_applicable"].astype("Int64")
     return out
 
 
@@ -80,9 +87,12 @@ def overall_rating(standards: pd.DataFrame, fw: Framework) -> dict:
     -------
     dict
         ``framework, score, max_score, rating, missing_standards`` (counted standards without a
-        rating; score and rating are None while any is missing) and ``unrated_standards``.
+        rating; score and rating are None while any is missing), ``missing_reasons`` (why each
+        has no rating, in words) and ``unrated_standards``.
     """
     given = standards.set_index("standard_id")["rating"]
+    why = (standards.set_index("standard_id")["not_rated_reason"]
+           if "not_rated_reason" in standards.columns else pd.Series(dtype=object))
     rated = {s.id: given.get(s.id) for s in fw.standards}
     counted = [s.id for s in fw.standards if s.counts_toward_overall]
     missing = [sid for sid in counted if pd.isna(rated[sid])]
@@ -97,5 +107,6 @@ def overall_rating(standards: pd.DataFrame, fw: Framework) -> dict:
         "max_score": fw.max_score,
         "rating": rating,
         "missing_standards": missing,
+        "missing_reasons": {sid: str(why.get(sid) or "no rating") for sid in missing},
         "unrated_standards": unrated,
     }

@@ -14,13 +14,20 @@ from audit_lib.frameworks import DEFAULT_FRAMEWORK, Framework, load_checks, load
 from audit_lib.returns.answers import load_answers, load_answers_and_dates, locate
 from audit_lib.returns.facts import load_facts, merge_dates
 from audit_lib.returns.judgements import load_judgements
-from audit_lib.scoring import ratings, shares
+from audit_lib.scoring import likelihood, ratings, shares
 from audit_lib.scoring.derived import derive_answers, reconcile
 from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, check_confidence
 from audit_lib.writing import staged_directory, write_bytes, write_json, write_tables
 
 logger = logging.getLogger(__name__)
 
+
+
+def standard_columns(fw: Framework) -> list[str]:
+    """Columns of ``standards.csv``: the rating, how likely each band is, and why not rated."""
+    return ["standard_id", "source", "lowest_question_id", "lowest_pct", "rating",
+            "band_certain", *likelihood.band_columns(fw), "min_applicable", "cases_needed",
+            "not_rated_reason"]
 
 
 @dataclass
@@ -105,14 +112,19 @@ def build_scorecard(
     derived = derived.loc[derived["case_id"].isin(answers_frame.loc[primary, "case_id"])]
     derived = derived.reset_index(drop=True)
     used, conflicts = reconcile(answers_frame.loc[primary], derived)
-    key_questions = shares.score_questions(used, fw, confidence)
-    standards = ratings.rate_standards(key_questions, fw, judged)
+    key_questions = likelihood.add_question_likelihoods(
+        shares.score_questions(used, fw, confidence), fw)
+    rated = ratings.rate_standards(key_questions, fw, judged)
+    standards, draws = likelihood.describe_standards(rated, key_questions, used, fw)
+    standards = standards[standard_columns(fw)]
     overall = ratings.overall_rating(standards, fw)
     overall["confidence"] = confidence
+    overall.update(likelihood.overall_likelihood(overall, draws, fw, judged))
     check_ids = {q.id for q in checks.questions}
     local = None
     if used["question_id"].isin(check_ids).any():
-        local = shares.score_checks(used, checks, confidence)
+        local = likelihood.add_question_likelihoods(shares.score_checks(used, checks, confidence),
+                                                    fw)
     inputs = [str(p) for p in answers] + [str(facts)] + ([str(judgements)] if judgements else [])
     second = answers_frame.loc[~primary]
     if moderation_frame is not None:
@@ -158,7 +170,7 @@ def write_scorecard_files(card: ScoreCard, folder: Path) -> list[Path]:
 
     Tables: ``key_questions.csv``, ``standards.csv``, ``derived_checks.csv``,
     ``conflicts.csv`` and, when local checks were answered, ``local_checks.csv``. Charts:
-    ``key_questions.png`` and ``local_checks.png``.
+    ``key_questions.png``, ``standards_likelihood.png`` and ``local_checks.png``.
 
     Returns
     -------
@@ -167,7 +179,7 @@ def write_scorecard_files(card: ScoreCard, folder: Path) -> list[Path]:
     """
     # matplotlib is imported only when charts are drawn, not whenever scores are computed.
     from audit_lib.chart_style import png_bytes
-    from audit_lib.scoring.charts import checks_chart, key_question_chart
+    from audit_lib.scoring.charts import checks_chart, key_question_chart, likelihood_chart
 
     folder = Path(folder)
     tables = {
@@ -182,7 +194,8 @@ def write_scorecard_files(card: ScoreCard, folder: Path) -> list[Path]:
     write_json(card.overall, folder / "overall.json")
     written.append(folder / "overall.json")
     charts = {"key_questions.png": key_question_chart(card.key_questions, card.framework,
-                                                      card.confidence)}
+                                                      card.confidence),
+              "standards_likelihood.png": likelihood_chart(card.standards, card.framework)}
     if card.local_checks is not None:
         charts["local_checks.png"] = checks_chart(card.local_checks, card.confidence)
     for name, figure in charts.items():

@@ -1,0 +1,299 @@
+"""Tests for audit_lib.scoring.likelihood: band probabilities, certainty, cases needed."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import beta
+
+from audit_lib.frameworks import load_framework
+from audit_lib.scoring import likelihood, ratings, shares
+from audit_lib.scoring.likelihood import (
+    answer_patterns,
+    band_columns,
+    cases_needed,
+    describe_standards,
+    draw_shares,
+    likelihood_settings,
+    likelihood_words,
+    overall_likelihood,
+    question_band_probabilities,
+)
+
+FW21 = load_framework("hmip-youth-2021")
+BANDS = FW21.rating_bands
+O, G, RI, I = "Outstanding", "Good", "Requires improvement", "Inadequate"
+SETTINGS = likelihood_settings()
+
+
+def jeffreys(k: int, n: int) -> dict[str, float]:
+    """Band probabilities written out with scipy.stats.beta, independently of the package."""
+    post = beta(k + 0.5, n - k + 0.5)
+    return {"p_inadequate": post.cdf(0.5), "p_requires_improvement": post.cdf(0.65) - post.cdf(0.5),
+            "p_good": post.cdf(0.8) - post.cdf(0.65), "p_outstanding": 1 - post.cdf(0.8)}
+
+
+def answers_by_case(rows: list[tuple[str, dict[str, str]]]) -> pd.DataFrame:
+    """Long answers from ``[(case_id, {question: answer})]``."""
+    return pd.DataFrame([(case, q, a) for case, marks in rows for q, a in marks.items()],
+                        columns=["case_id", "question_id", "answer"])
+
+
+def standard_answers(patterns: dict[tuple[str, ...], int], questions: list[str]) -> pd.DataFrame:
+    """Cases with each answer pattern repeated the given number of times."""
+    rows, i = [], 0
+    for pattern, count in patterns.items():
+        for _ in range(count):
+            rows.append((f"C{i:03d}", dict(zip(questions, pattern))))
+            i += 1
+    return answers_by_case(rows)
+
+
+def scored(frame: pd.DataFrame, judgements=None, min_cases=None):
+    kq = likelihood.add_question_likelihoods(shares.score_questions(frame, FW21), FW21)
+    rated = ratings.rate_standards(kq, FW21, judgements, min_cases=min_cases)
+    standards, draws = describe_standards(rated, kq, frame, FW21)
+    return kq, standards.set_index("standard_id"), draws
+
+
+# --- one key question: the exact Jeffreys posterior --------------------------------------------
+
+@pytest.mark.parametrize("k, n", [(22, 34), (0, 10), (10, 10), (1, 1), (29, 31), (650, 1000),
+                                  (13, 20), (51, 79)])
+def test_key_question_probabilities_are_the_jeffreys_posterior(k, n):
+    got = question_band_probabilities([k], [n], BANDS).iloc[0].to_dict()
+    want = jeffreys(k, n)
+    assert list(got) == ["p_inadequate", "p_requires_improvement", "p_good", "p_outstanding"]
+    for column, value in want.items():
+        assert got[column] == pytest.approx(value, abs=1e-12)
+    assert sum(got.values()) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_no_applicable_case_gives_no_probability():
+    got = question_band_probabilities([0], [0], BANDS)
+    assert got.isna().all().all()
+
+
+def test_local_checks_also_say_how_likely_the_target_is_met():
+    table = pd.DataFrame({"n_yes": [26, 0], "n_applicable": [31, 0], "target_pct": [90.0, 80.0]})
+    out = likelihood.add_question_likelihoods(table, FW21)
+    assert out.loc[0, "p_at_target"] == pytest.approx(1 - beta(26.5, 5.5).cdf(0.9), abs=1e-12)
+    assert np.isnan(out.loc[1, "p_at_target"])
+    assert set(band_columns(FW21)) <= set(out.columns)
+
+
+# --- the Dirichlet over answer patterns ---------------------------------------------------------
+
+def test_each_question_of_the_pattern_posterior_is_jeffreys():
+    # Three questions answered on overlapping cases, with N/A: each share's draws must follow
+    # Beta(yes + 0.5, no + 0.5) whatever the other questions did.
+    questions = ["2.1.1", "2.1.2", "2.1.3"]
+    frame = standard_answers({("Yes", "Yes", "No"): 12, ("Yes", "No", "No"): 5,
+                              ("No", "No", "Yes"): 4, ("Yes", "N/A", "Yes"): 6}, questions)
+    draws = draw_shares(answer_patterns(frame, questions), 200_000, np.random.default_rng(3))
+    for j, (k, n) in enumerate([(23, 27), (12, 21), (10, 27)]):
+        sample = draws[:, j]
+        assert sample.mean() == pytest.approx((k + 0.5) / (n + 1), abs=0.002)
+        assert np.quantile(sample, 0.1) == pytest.approx(beta(k + 0.5, n - k + 0.5).ppf(0.1),
+                                                         abs=0.004)
+
+
+def test_with_one_key_question_a_standard_reduces_to_the_jeffreys_posterior():
+    one = dataclasses.replace(FW21, standards=tuple(
+        dataclasses.replace(s, questions=s.questions[:1]) if s.id == "2.2" else s
+        for s in FW21.standards))
+    frame = standard_answers({("Yes",): 22, ("No",): 12}, ["2.2.1"])
+    kq = shares.score_questions(frame, one)
+    rated = ratings.rate_standards(kq, one, min_cases=1)
+    standards, _ = describe_standards(rated, kq, frame, one)
+    got = standards.set_index("standard_id").loc["2.2", band_columns(one)]
+    for column, value in jeffreys(22, 34).items():
+        assert got[column] == pytest.approx(value, abs=0.01)  # Monte Carlo error < 0.0023
+
+
+def test_questions_answered_alike_on_every_case_rate_as_one():
+    # Every case answers the three questions the same way: the shares move together, so the
+    # standard is exactly as likely to be in a band as each question (not their product).
+    frame = standard_answers({("Yes", "Yes", "Yes"): 27, ("No", "No", "No"): 7},
+                             ["3.1.1", "3.1.2", "3.1.3"])
+    _, standards, _ = scored(frame)
+    for column, value in jeffreys(27, 34).items():
+        assert standards.loc["3.1", column] == pytest.approx(value, abs=0.01)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_standard_probabilities_respect_bounds_that_hold_for_any_dependence(seed):
+    rng = np.random.default_rng(seed)
+    questions = ["2.2.1", "2.2.2", "2.2.3"]
+    rows = []
+    for i in range(int(rng.integers(12, 60))):
+        marks = {q: str(rng.choice(["Yes", "No", "N/A"], p=[0.68, 0.27, 0.05]))
+                 for q in questions}
+        rows.append((f"C{i}", marks))
+    frame = answers_by_case(rows)
+    kq, standards, _ = scored(frame, min_cases=1)
+    if pd.isna(standards.loc["2.2", "rating"]):
+        pytest.skip("a question had no applicable case in this draw")
+    per_question = kq.set_index("question_id").loc[questions]
+    tol = 0.01  # Monte Carlo error
+    assert standards.loc["2.2", "p_outstanding"] <= per_question["p_outstanding"].min() + tol
+    assert standards.loc["2.2", "p_inadequate"] >= per_question["p_inadequate"].max() - tol
+    assert standards.loc["2.2", band_columns(FW21)].sum() == pytest.approx(1.0)
+
+
+def test_reruns_agree_exactly_and_other_seeds_agree_to_the_monte_carlo_error():
+    frame = standard_answers({("Yes", "Yes", "No"): 14, ("Yes", "No", "Yes"): 9,
+                              ("No", "Yes", "Yes"): 6, ("Yes", "Yes", "Yes"): 5},
+                             ["2.3.1", "2.3.2", "2.3.3"])
+    _, first, _ = scored(frame)
+    _, again, _ = scored(frame)
+    pd.testing.assert_frame_equal(first, again)
+    kq = likelihood.add_question_likelihoods(shares.score_questions(frame, FW21), FW21)
+    rated = ratings.rate_standards(kq, FW21)
+    other, _ = describe_standards(rated, kq, frame, FW21,
+                                  dataclasses.replace(SETTINGS, seed=SETTINGS.seed + 1))
+    diff = (other.set_index("standard_id").loc["2.3", band_columns(FW21)]
+            - first.loc["2.3", band_columns(FW21)]).abs().max()
+    assert diff < 0.01
+
+
+def test_certain_means_the_rated_band_is_at_least_the_setting():
+    perfect = {("Yes", "Yes", "Yes"): 100}
+    _, standards, _ = scored(standard_answers(perfect, ["3.2.1", "3.2.2", "3.2.3"]))
+    assert standards.loc["3.2", "rating"] == O
+    assert standards.loc["3.2", "p_outstanding"] >= SETTINGS.certain
+    assert bool(standards.loc["3.2", "band_certain"]) is True
+    middling = {("Yes", "Yes", "Yes"): 20, ("No", "Yes", "Yes"): 10}
+    _, standards, _ = scored(standard_answers(middling, ["3.3.1", "3.3.2", "3.3.3"]))
+    assert standards.loc["3.3", "rating"] == G
+    assert standards.loc["3.3", "p_good"] < SETTINGS.certain
+    assert bool(standards.loc["3.3", "band_certain"]) is False
+
+
+def test_a_precise_middle_band_is_certain_and_says_how_likely():
+    # 720 of 1000 = 72% (Good) on the lowest question: certain, with the probability shown.
+    frame = standard_answers({("Yes", "Yes", "Yes"): 720, ("No", "Yes", "Yes"): 180,
+                              ("No", "No", "Yes"): 100}, ["3.1.1", "3.1.2", "3.1.3"])
+    _, standards, _ = scored(frame)
+    assert standards.loc["3.1", "rating"] == G
+    assert standards.loc["3.1", "p_good"] > 0.99 and standards.loc["3.1", "band_certain"]
+
+
+# --- too few cases to rate ---------------------------------------------------------------------
+
+def test_a_standard_is_never_rated_from_one_case():
+    frame = standard_answers({("Yes", "Yes", "Yes"): 1}, ["3.1.1", "3.1.2", "3.1.3"])
+    _, standards, _ = scored(frame)
+    assert pd.isna(standards.loc["3.1", "rating"])
+    assert standards.loc["3.1", "not_rated_reason"] == (
+        f"too few cases to rate: 1 applicable on a key question, at least "
+        f"{SETTINGS.min_cases} needed")
+    assert standards.loc["3.1", band_columns(FW21)].isna().all()
+    assert int(standards.loc["3.1", "cases_needed"]) >= SETTINGS.min_cases
+
+
+def test_the_minimum_is_a_setting_and_applies_to_every_key_question():
+    frame = standard_answers({("Yes", "Yes", "N/A"): 9, ("Yes", "Yes", "No"): 1},
+                             ["2.1.1", "2.1.2", "2.1.3"])
+    _, standards, _ = scored(frame, min_cases=10)
+    assert pd.isna(standards.loc["2.1", "rating"])  # 2.1.3 has 1 applicable case
+    assert standards.loc["2.1", "min_applicable"] == 1
+    _, standards, _ = scored(frame, min_cases=1)
+    assert standards.loc["2.1", "rating"] == I  # 0 of 1 Yes on 2.1.3
+
+
+def test_too_few_cases_leaves_the_overall_rating_incomplete_and_says_why():
+    frame = standard_answers({("Yes", "Yes", "Yes"): 3}, ["2.1.1", "2.1.2", "2.1.3"])
+    _, standards, draws = scored(frame)
+    overall = ratings.overall_rating(standards.reset_index(), FW21)
+    assert overall["rating"] is None and "2.1" in overall["missing_standards"]
+    assert overall["missing_reasons"]["2.1"].startswith("too few cases to rate")
+    extra = overall_likelihood(overall, draws, FW21, None)
+    assert extra["band_probabilities"] is None
+
+
+# --- the overall rating --------------------------------------------------------------------------
+
+def test_overall_probabilities_follow_the_standards_through_points_and_bands():
+    qids = [q.id for q in FW21.questions]
+    # Every case-assessed standard at 95% of 200 cases: Outstanding almost surely (3 x 7 = 21
+    # points); evidence-judged standards all Good (2 x 5 counted = 10): 31 -> Outstanding.
+    frame = standard_answers({("Yes",) * len(qids): 190, ("No",) * len(qids): 10}, qids)
+    judgements = pd.DataFrame({"standard_id": ["1.1", "1.2", "1.3", "1.4", "3.4", "4.1"],
+                               "rating": [G] * 6, "rationale": [""] * 6})
+    kq = likelihood.add_question_likelihoods(shares.score_questions(frame, FW21), FW21)
+    rated = ratings.rate_standards(kq, FW21, judgements)
+    standards, draws = describe_standards(rated, kq, frame, FW21)
+    overall = ratings.overall_rating(standards, FW21)
+    assert overall["score"] == 31 and overall["rating"] == O
+    extra = overall_likelihood(overall, draws, FW21, judgements)
+    assert extra["band_probabilities_method"] == "joint"
+    assert sum(extra["band_probabilities"].values()) == pytest.approx(1.0)
+    assert extra["band_probabilities"][O] > 0.99
+
+
+def test_large_samples_draw_standard_by_standard():
+    qids = [q.id for q in FW21.questions]
+    rng = np.random.default_rng(5)
+    rows = [(f"C{i}", {q: str(rng.choice(["Yes", "No"], p=[0.8, 0.2])) for q in qids})
+            for i in range(400)]
+    frame = answers_by_case(rows)
+    kq = likelihood.add_question_likelihoods(shares.score_questions(frame, FW21), FW21)
+    rated = ratings.rate_standards(kq, FW21)
+    few = dataclasses.replace(SETTINGS, joint_patterns_limit=10, draws=5000)
+    standards, draws = describe_standards(rated, kq, frame, FW21, few)
+    assert draws.method == "standard by standard"
+    assert standards[band_columns(FW21)].dropna().sum(axis=1).round(6).eq(1).all()
+
+
+# --- cases needed ----------------------------------------------------------------------------------
+
+def independent_cases_needed(shares_pct, low, high, target, cap):
+    """Written out with scipy.stats.beta: first N with prod P(>= low) - prod P(>= high) >= target."""
+    for n in range(1, cap + 1):
+        above_low = np.prod([beta(s / 100 * n + 0.5, (1 - s / 100) * n + 0.5).sf(low)
+                             for s in shares_pct])
+        above_high = np.prod([beta(s / 100 * n + 0.5, (1 - s / 100) * n + 0.5).sf(high)
+                              for s in shares_pct]) if high is not None else 0.0
+        if above_low - above_high >= target:
+            return n
+    return None
+
+
+@pytest.mark.parametrize("shares_pct, rating, low, high", [
+    ([72.0], G, 0.65, 0.80),
+    ([74.2, 83.9, 90.3], G, 0.65, 0.80),
+    ([87.1, 90.3, 93.5], O, 0.80, None),
+    ([58.8, 79.4, 82.4], RI, 0.50, 0.65),
+])
+def test_cases_needed_matches_an_independent_computation(shares_pct, rating, low, high):
+    expected = independent_cases_needed(shares_pct, low, high, SETTINGS.certain,
+                                        SETTINGS.cases_needed_cap)
+    assert cases_needed(shares_pct, rating, BANDS) == expected
+
+
+def test_a_share_on_a_threshold_never_tells_the_bands_apart():
+    assert cases_needed([65.0], G, BANDS) is None
+
+
+def test_cases_needed_in_the_standards_table():
+    frame = standard_answers({("Yes", "Yes", "Yes"): 23, ("No", "Yes", "Yes"): 9},
+                             ["3.2.1", "3.2.2", "3.2.3"])
+    kq, standards, _ = scored(frame)
+    expected = independent_cases_needed(list(kq.set_index("question_id").loc[
+        ["3.2.1", "3.2.2", "3.2.3"], "pct_yes"]), 0.65, 0.80, SETTINGS.certain,
+        SETTINGS.cases_needed_cap)
+    assert standards.loc["3.2", "cases_needed"] == str(expected)
+
+
+# --- words ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("p, words", [(0.97, "almost certain"), (0.87, "highly likely"),
+                                      (0.6, "likely"), (0.45, "a realistic possibility"),
+                                      (0.3, "unlikely"), (0.12, "highly unlikely"),
+                                      (0.02, "a remote chance")])
+def test_probabilities_in_words_follow_the_yardstick(p, words):
+    assert likelihood_words(p) == words
