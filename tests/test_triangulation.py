@@ -330,7 +330,7 @@ def test_case_audit_evidence_follows_the_scores(scores_dir, rules):
     assert got["target_pct"].tolist() == [65.0, 65.0, 65.0, 90.0, 65.0, 65.0, 80.0]
     assert got["source_ref"].iloc[3] == "scores/local_checks.csv OOCD.1"
     assert got["finding"].tolist()[0] == (
-        "3.1.1: 90.0% of 20 applicable cases (18 yes), 95% interval 69.9% to 97.2%, "
+        "3.1.1: 90% of 20 applicable cases (18 yes), 95% interval 70% to 97%, "
         "target 65%: at or above target, and so is the whole interval.")
     assert got["finding"].iloc[2].endswith("below target, but the interval reaches the target.")
     assert got["finding"].iloc[4].endswith("below target, and so is the whole interval.")

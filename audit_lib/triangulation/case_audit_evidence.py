@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from audit_lib.display import pct
 from audit_lib.errors import ConfigError, InputError, Problem
 from audit_lib.inputs.reading import read_table
 from audit_lib.inputs.table import ROW
@@ -81,9 +82,10 @@ def case_audit_evidence(scores_dir: str | Path, register: Register,
     confidence = _confidence(folder)
     level = f"{confidence:.0%} " if confidence else ""
     n, n_yes = items["n_applicable"].astype(int), items["n_yes"].astype(int)
-    finding = (items["measure_id"] + ": " + _pct(pct) + " of " + n.astype(str)
+    finding = (items["measure_id"] + ": " + _pct(pct, target) + " of " + n.astype(str)
                + " applicable cases (" + n_yes.astype(str) + " yes), " + level
-               + "interval " + _pct(items["ci_low"]) + " to " + _pct(items["ci_high"])
+               + "interval " + _pct(items["ci_low"], target) + " to "
+               + _pct(items["ci_high"], target)
                + ", target " + target.map("{:g}%".format) + ": " + verdict + ".")
     out = pd.DataFrame({
         "evidence_id": evidence_id,
@@ -155,5 +157,6 @@ def _confidence(folder: Path) -> float | None:
     return float(value) if isinstance(value, (int, float)) and 0 < value < 1 else None
 
 
-def _pct(values: pd.Series) -> pd.Series:
-    return values.map("{:.1f}%".format)
+def _pct(values: pd.Series, targets: pd.Series) -> pd.Series:
+    """Shares for the finding's words, never shown across their target (display.pct)."""
+    return pd.Series([pct(v, [t]) for v, t in zip(values, targets)], index=values.index)
