@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--threshold", type=int, metavar="T",
                        help="hide counts below T in published breakdowns (default from "
                        "settings/disclosure.yaml)")
+    score.add_argument("--period-end", metavar="YYYY-MM-DD",
+                       help="the quarter's last day: with --internal, keeps this quarter's "
+                       "answers by characteristic there and pools a rolling year of them")
     _out_option(score, "folder for the results")
     score.set_defaults(handler=_score)
 
@@ -126,6 +129,15 @@ def _parser() -> argparse.ArgumentParser:
     tri.add_argument("--evidence", required=True, metavar="FILE",
                      help="evidence register (CSV or .xlsx)")
     tri.add_argument("--scores", metavar="DIR", help="output folder of `case-audit score`")
+    tri.add_argument("--progress", metavar="DIR",
+                     help="output folder of `case-audit progress`: a measure that declined "
+                     "since the inspection holds its recommendation open")
+    tri.add_argument("--target-rating", metavar="RATING",
+                     help="the band a key question measure must reach (default: "
+                     "settings/progress.yaml)")
+    tri.add_argument("--period-end", metavar="YYYY-MM-DD",
+                     help="the quarter's last day (a register's target override applies only "
+                     "within its period; default today)")
     _out_option(tri, "folder for the results")
     tri.set_defaults(handler=_triangulate)
 
@@ -155,6 +167,35 @@ def _parser() -> argparse.ArgumentParser:
     _confidence_option(brk, "confidence level of intervals")
     _out_option(brk, "folder for breakdown_<COLUMN>.csv")
     brk.set_defaults(handler=_breakdown)
+
+    prog = sub.add_parser("progress", help="improved, sustained, maintained or declined since "
+                          "the inspection, per question",
+                          description="Compare each key question and local check with the "
+                          "inspection baseline and the last quarters: improved, at target, "
+                          "sustained (uncertainty accounted for), one status per question.")
+    prog.add_argument("--baseline", required=True, metavar="FILE",
+                      help="the inspection's results: question_id, n_applicable, n_yes")
+    prog.add_argument("--quarters", metavar="FILE",
+                      help="earlier quarters' results: period, period_label, period_end, "
+                      "question_id, n_applicable, n_yes")
+    prog.add_argument("--history", metavar="DB", help="a history database (history.sqlite)")
+    prog.add_argument("--current", metavar="DIR",
+                      help="this quarter's scores folder (written by case-audit score)")
+    prog.add_argument("--period", default="current", metavar="NAME",
+                      help="name of this quarter (default 'current')")
+    prog.add_argument("--period-label", metavar="LABEL", help="how the quarter is labelled")
+    prog.add_argument("--period-end", metavar="YYYY-MM-DD",
+                      help="last day of this quarter (default: the day after the latest earlier "
+                      "quarter)")
+    _framework_options(prog)
+    prog.add_argument("--target-rating", default="Good", metavar="RATING",
+                      help="the band a key question must reach (default Good); local checks use "
+                      "their own targets")
+    prog.add_argument("--sustained-quarters", type=int, default=3, metavar="K",
+                      help="quarters a change must hold at target to be sustained (default 3)")
+    _confidence_option(prog, "confidence level of the intervals")
+    _out_option(prog, "folder for progress.csv, trend.csv and trend.png")
+    prog.set_defaults(handler=_progress)
 
     run = sub.add_parser("run", help="run a quarter's notebooks and publish the reports",
                          description="Execute the quarter's notebooks (sampling, scoring, "
@@ -264,7 +305,8 @@ def _score(args: argparse.Namespace) -> int:
                            args.confidence, args.victim_contact_days, args.moderation)
     check_unchanged(before)  # an input saved mid-run would make the results inconsistent
     written = write_scores(card, args.out, sample_dir=args.sample, internal_dir=args.internal,
-                           disclosure_threshold=args.threshold).files
+                           disclosure_threshold=args.threshold,
+                           period_end=args.period_end).files
     overall = card.overall
     if overall["rating"]:
         summary = f"overall {overall['rating']} ({overall['score']}/{overall['max_score']})"
@@ -301,9 +343,18 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _triangulate(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from audit_lib.errors import ConfigError
     from audit_lib.triangulation.writer import run_triangulation
 
-    result, written = run_triangulation(args.register, args.evidence, args.scores, args.out)
+    try:
+        period_end = dt.date.fromisoformat(args.period_end) if args.period_end else dt.date.today()
+    except ValueError:
+        raise ConfigError("--period-end must be a date written YYYY-MM-DD") from None
+    result, written = run_triangulation(args.register, args.evidence, args.scores, args.out,
+                                        target_rating=args.target_rating, period_end=period_end,
+                                        progress_dir=args.progress)
     counts = result.assurance["sign_off"].value_counts()
     print(f"Triangulated {len(result.evidence)} evidence items for {len(result.assurance)} "
           "recommendations: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ".")
@@ -334,6 +385,28 @@ def _breakdown(args: argparse.Namespace) -> int:
     for line in result.summary:
         print(line)
     print(f"Wrote the suppressed table to {args.out}")
+    return 0
+
+
+def _progress(args: argparse.Namespace) -> int:
+    from audit_lib.trends.progress_step import write_progress
+
+    if not (args.quarters or args.history or args.current):
+        from audit_lib.errors import ConfigError
+
+        raise ConfigError("give at least one of --quarters, --history or --current: there is "
+                          "nothing to compare with the baseline")
+    result = write_progress(framework=args.framework, baseline=args.baseline,
+                            history_db=args.history, earlier_quarters=args.quarters,
+                            current=args.current, period=args.period,
+                            period_label=args.period_label, period_end=args.period_end,
+                            target_rating=args.target_rating,
+                            sustained_quarters=args.sustained_quarters,
+                            confidence=args.confidence, out_dir=args.out)
+    counts = result.progress["status"].value_counts()
+    print(f"Progress of {len(result.progress)} questions: "
+          + ", ".join(f"{n} {status}" for status, n in counts.items()) + ".")
+    print(f"Wrote {len(result.files)} files to {args.out}")
     return 0
 
 

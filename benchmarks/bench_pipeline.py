@@ -52,32 +52,27 @@ import pandas as pd
 from audit_lib.quarter.config import load_config
 from audit_lib.sampling.plan import build_plan
 from audit_lib.sampling.quarter_sample import sample_caseload, write_sample
-from audit_lib.scoring.scorecard import build_scorecard, write_scorecard
-from audit_lib.returns.returns_check import returns_check
-from audit_lib.moderation.publish import publish_fairness
+from audit_lib.quarter.scores import write_scores
+from audit_lib.scoring.scorecard import build_scorecard
+from audit_lib.trends.progress_step import write_progress
 from audit_lib.triangulation.writer import run_triangulation
-from audit_lib.report import board_sections as br
-from audit_lib.chart_style import png_bytes
-from audit_lib.scoring.charts import checks_chart, key_question_chart
-from audit_lib.trends.charts import trend_chart
-from audit_lib.frameworks import load_framework
 imported = time.perf_counter()
 cfg = load_config(sys.argv[1]); out = Path(sys.argv[2]); s = cfg.sampling; i = cfg.inputs
 sample = sample_caseload(i["caseload"], build_plan(**s), cfg.framework)
 write_sample(sample, out / "sampling")
 card = build_scorecard(i["answers"], i["facts"], i["judgements"], cfg.framework, cfg.confidence,
                        None, i["moderation"])
-write_scorecard(card, out / "scores")
-returns_check(out / "sampling", card)
-png_bytes(key_question_chart(card.key_questions, card.framework, cfg.confidence))
-png_bytes(checks_chart(card.local_checks, cfg.confidence))
-publish_fairness(card, out / "scores" / "moderation", out / "internal", 10, cfg.confidence)
-run_triangulation(i["register"], i["evidence"], out / "scores", out / "triangulation")
-fw = load_framework(cfg.framework)
-rows = br.trend_inputs(card.key_questions, fw, cfg.period, cfg.period_label,
-                       cfg.period_end.isoformat(), out / "none.sqlite", i["earlier_quarters"])
-trend, steady = br.trend_and_sustained(rows, fw, i["baseline"], cfg.confidence, "Good", 3)
-png_bytes(trend_chart(trend, fw))
+end = cfg.period_end.isoformat()
+write_scores(card, out / "scores", sample_dir=out / "sampling", internal_dir=out / "internal",
+             disclosure_threshold=cfg.disclosure_threshold, period_end=end)
+write_progress(framework=cfg.framework, baseline=i["baseline"],
+               earlier_quarters=i["earlier_quarters"], current=out / "scores", period=cfg.period,
+               period_label=cfg.period_label, period_end=end, target_rating=cfg.target_rating,
+               sustained_quarters=cfg.sustained_quarters, confidence=cfg.confidence,
+               out_dir=out / "progress")
+run_triangulation(i["register"], i["evidence"], out / "scores", out / "triangulation",
+                  target_rating=cfg.target_rating, period_end=end,
+                  progress_dir=out / "progress")
 print(f"{imported - start:.3f} {time.perf_counter() - imported:.3f}")
 '''
 

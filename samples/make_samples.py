@@ -117,9 +117,31 @@ def _history(rng: np.random.Generator) -> None:
             if qid.startswith("2.4"):
                 n_q -= int(rng.integers(3, 8))
             earlier_rows.append([period, label, end, qid, n_q, int(rng.binomial(n_q, share))])
+    _check_history(base_rows, earlier_rows)
     _write(HERE / "baseline.csv", ["question_id", "n_applicable", "n_yes"], base_rows)
     _write(HERE / "earlier_quarters.csv", ["period", "period_label", "period_end", "question_id",
                                            "n_applicable", "n_yes"], earlier_rows)
+
+
+#: Local checks at the (fictional) inspection, re-read from the inspection's own case sample,
+#: and the share they move towards: out-of-court decisions and risk plans improved, victims'
+#: work did not. (A separate random stream, so the key questions' figures do not move.)
+CHECK_HISTORY = {  # check: (cases at the inspection, share then, share now)
+    "OOCD.1": (25, 0.50, 0.84), "OOCD.2": (25, 0.44, 0.84), "ROH.1": (65, 0.86, 0.94),
+    "ROH.2": (65, 0.48, 0.72), "ROH.3": (65, 0.42, 0.63), "ROH.4": (14, 0.57, 0.87),
+    "ROH.5": (18, 0.50, 0.78), "VIC.1": (35, 0.86, 0.94), "VIC.2": (35, 0.72, 0.66),
+    "VIC.3": (35, 0.66, 0.74), "VIC.4": (35, 0.68, 0.71), "VIC.5": (35, 0.50, 0.46),
+}
+
+
+def _check_history(base_rows: list, earlier_rows: list) -> None:
+    rng = np.random.default_rng(SEED + 7)
+    for qid, (n, then, now) in CHECK_HISTORY.items():
+        base_rows.append([qid, n, int(rng.binomial(n, then))])
+        for step, (period, label, end) in enumerate(EARLIER, start=1):
+            share = then + (now - then) * step / (len(EARLIER) + 1)
+            n_q = max(10, int(n * rng.uniform(0.85, 1.1)))
+            earlier_rows.append([period, label, end, qid, n_q, int(rng.binomial(n_q, share))])
 
 
 def _caseload(rng: np.random.Generator, n_court: int, n_oocd: int) -> list[dict]:

@@ -1,4 +1,4 @@
-"""Backtests: the demo's sampling, scores, moderation and triangulation against trusted tables.
+"""Backtests: the demo's sampling, scores, moderation, progress and triangulation, exactly.
 
 Every figure the demo produces is compared, exactly, with the tables committed under
 ``tests/expected/demo/``. A change that moves any figure fails here until the expected tables
@@ -28,7 +28,8 @@ def produce(out: Path) -> Path:
     """Run the demo's steps from the command line into ``out``, as a QA officer would."""
     import yaml
 
-    s = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))["sampling"]
+    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    s, end = config["sampling"], str(config["period_end"])
     assert main(["sample", "--caseload", str(SAMPLES / "caseload.csv"), "--seed", str(s["seed"]),
                  "--confidence", str(s["confidence"]), "--margin", str(s["margin"]),
                  "--strata", ",".join(s["strata"]), "--reviewers", ",".join(s["reviewers"]),
@@ -38,9 +39,16 @@ def produce(out: Path) -> Path:
                  "--facts", str(SAMPLES / "case_facts.csv"),
                  "--judgements", str(SAMPLES / "judgements.csv"),
                  "--moderation", str(SAMPLES / "moderation_marks.csv"),
-                 "--sample", str(out / "sampling"), "--out", str(out / "scores")]) == 0
+                 "--sample", str(out / "sampling"), "--period-end", end,
+                 "--out", str(out / "scores")]) == 0
+    assert main(["progress", "--baseline", str(SAMPLES / "baseline.csv"),
+                 "--quarters", str(SAMPLES / "earlier_quarters.csv"),
+                 "--current", str(out / "scores"), "--period", str(config["period"]),
+                 "--period-label", str(config["period_label"]), "--period-end", end,
+                 "--out", str(out / "progress")]) == 0
     assert main(["triangulate", "--register", str(SAMPLES / "recommendations.yaml"),
                  "--evidence", str(SAMPLES / "evidence.csv"), "--scores", str(out / "scores"),
+                 "--progress", str(out / "progress"), "--period-end", end,
                  "--out", str(out / "triangulation")]) == 0
     return out
 
@@ -60,7 +68,7 @@ def produced(tmp_path_factory) -> Path:
 
 def test_every_stage_has_expected_tables():
     stages = {p.relative_to(EXPECTED).parts[0] for p in expected_files()}
-    assert stages == {"sampling", "scores", "triangulation"}
+    assert stages == {"sampling", "scores", "progress", "triangulation"}
     assert (EXPECTED / "scores" / "moderation" / "agreement.csv").is_file()
 
 

@@ -29,8 +29,9 @@ def table(counts: dict[str, dict[str, tuple[int, int]]], reference: str = "white
             pct = yes / n * 100 if n else math.nan
             low, high = wilson_interval([yes], [n])
             rate = pct / ref_pct if ref_pct and not math.isnan(ref_pct) else math.nan
+            p = 0.5 if n and ref_n and group != reference else math.nan
             rows.append([qid, group, n, yes, pct, low[0], high[0], reference, pct - ref_pct,
-                         0.5 if n and ref_n and group != reference else math.nan, rate])
+                         p, p, rate])
     return pd.DataFrame(rows, columns=BREAKDOWN_COLUMNS)
 
 
@@ -155,7 +156,9 @@ def test_one_small_group_is_hidden_with_the_next_smallest():
         "(primary suppression).",
         "2 cell(s) hidden so that hidden counts cannot be worked out from the totals "
         "(secondary suppression).",
-        "12 share, interval or comparison cell(s) hidden because the counts they are computed "
+        # 7 derived or comparison columns (share, interval, difference, p, adjusted p, rate)
+        # for each of the 2 hidden groups.
+        "14 share, interval or comparison cell(s) hidden because the counts they are computed "
         "from are hidden.",
     ]
 

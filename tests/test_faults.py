@@ -37,6 +37,9 @@ SCORE_FILES = ["conflicts.csv", "derived_checks.csv", "key_questions.csv", "key_
                "local_checks.csv", "local_checks.png", "moderation/breakdown_age_band.csv",
                "moderation/breakdown_disposal_group.csv", "moderation/breakdown_ethnicity_group.csv",
                "moderation/breakdown_rosh_level.csv", "moderation/breakdown_sex.csv",
+               *(f"moderation/pooled/breakdown_{c}.csv" for c in (
+                   "age_band", "disposal_group", "ethnicity_group", "rosh_level", "sex")),
+               "moderation/pooled/pooled.json",
                "moderation/suppression.json", "overall.json", "standards.csv",
                "standards_likelihood.png"]
 

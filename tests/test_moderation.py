@@ -171,11 +171,34 @@ def test_total_disagreement_with_both_answers_each_way():
 
 def test_total_disagreement_one_reviewer_always_yes_other_always_no():
     got = row(no_warnings(agreement, marks([("Yes", "No")] * 10)), "2.1.1")
-    # p_o = 0 and p_e = 1 * 0 + 0 * 1 = 0, so kappa = 0. Alpha: 20 values, 10 Yes and 10 No,
-    # o_YN = o_NY = 10: alpha = 1 - 19 * 20 / (2 * 10 * 10) = -0.9.
+    # p_o = 0 and p_e = 1 * 0 + 0 * 1 = 0: kappa is 0 by construction with a zero standard
+    # error, which says nothing, so it is reported as not defined (issue 12), not 0 [0, 0].
+    # Alpha: 20 values, 10 Yes and 10 No, o_YN = o_NY = 10: alpha = 1 - 19 * 20 / 200 = -0.9.
     assert got["pct_agreement"] == 0.0
-    assert got["cohen_kappa"] == 0.0
+    for column in ("cohen_kappa", "kappa_ci_low", "kappa_ci_high", "kappa_se"):
+        assert math.isnan(got[column]), column
+    assert "kappa not defined: one reviewer gave the same answer to every case" in got["note"]
     assert got["krippendorff_alpha"] == pytest.approx(-0.9)
+    # PABAK with 3 categories and no agreement: (3 * 0 - 1) / 2 = -0.5
+    assert got["pabak"] == pytest.approx(-0.5)
+
+
+def test_one_reviewer_with_one_answer_is_not_defined_even_when_they_mostly_agree():
+    pairs = [("Yes", "Yes")] * 11 + [("Yes", "No")]
+    got = row(no_warnings(agreement, marks(pairs)), "2.1.1")
+    assert math.isnan(got["cohen_kappa"])
+    assert "kappa not defined" in got["note"]
+
+
+def test_high_agreement_with_low_kappa_is_explained_with_pabak():
+    # 18 Yes-Yes, 1 Yes-No, 1 No-Yes: p_o = 0.9; p_e = 0.95 * 0.95 + 0.05 * 0.05 = 0.905,
+    # kappa = (0.9 - 0.905) / (1 - 0.905) = -0.0526; PABAK = (3 * 0.9 - 1) / 2 = 0.85.
+    pairs = [("Yes", "Yes")] * 18 + [("Yes", "No"), ("No", "Yes")]
+    got = row(no_warnings(agreement, marks(pairs)), "2.1.1")
+    assert got["pct_agreement"] == pytest.approx(90.0)
+    assert got["cohen_kappa"] == pytest.approx(-0.005 / 0.095)
+    assert got["pabak"] == pytest.approx(0.85)
+    assert "prevalence paradox" in got["note"] and "PABAK" in got["note"]
 
 
 def test_a_single_category_leaves_kappa_and_alpha_undefined_without_warnings():

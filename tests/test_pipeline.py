@@ -57,8 +57,9 @@ def test_run_writes_notebooks_reports_tables_and_manifest(demo_run):
     for name in NOTEBOOKS:
         assert (out / f"{name}.ipynb").is_file() and (out / f"{name}.html").is_file()
     for table in ("scores/key_questions.csv", "scores/standards.csv", "scores/local_checks.csv",
-                  "sampling/sample.csv", "triangulation/assurance.csv", "report/trend.csv",
-                  "report/sustained.csv", "scores/moderation/agreement.csv"):
+                  "sampling/sample.csv", "triangulation/assurance.csv", "progress/trend.csv",
+                  "progress/progress.csv", "progress/trend.png", "triangulation/targets.csv",
+                  "scores/moderation/agreement.csv", "scores/moderation/pooled/pooled.json"):
         assert (out / table).is_file(), table
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["steps"] == ["sampling", "scoring", "triangulation", "report"]
@@ -77,7 +78,7 @@ def test_html_reports_have_no_code_and_load_nothing_from_the_network(demo_run):
         assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["']?(https?:)?//""", page)
         assert "cdnjs" not in page and "mathjax" not in page.lower()
     report = (result.period_dir / "04_assurance_report.html").read_text()
-    for heading in ("Ratings by standard", "Trend since the inspection", "Triangulated findings",
+    for heading in ("Ratings by standard", "Made and sustained?", "Triangulated findings",
                     "Moderation and fairness", "The sample", "Local checks"):
         assert heading in report
     assert 'alt="Each key question' in report
@@ -92,7 +93,7 @@ def test_score_command_and_the_quarter_write_identical_scores_folders(demo_run, 
                  "--judgements", str(SAMPLES / "judgements.csv"),
                  "--moderation", str(SAMPLES / "moderation_marks.csv"),
                  "--sample", str(result.period_dir / "sampling"),
-                 "--threshold", "10", "--out", str(out)]) == 0
+                 "--threshold", "10", "--period-end", "2026-06-30", "--out", str(out)]) == 0
     quarter = result.period_dir / "scores"
 
     def files(folder):
@@ -119,7 +120,8 @@ def test_rerun_gives_identical_tables_and_replaces_the_period_in_history(demo_ru
     run(config, progress=lambda _: None)
     assert tables(result.period_dir) == before
     history = load_history(config.parent.parent / "outputs" / "history.sqlite", "hmip-youth-2021")
-    assert (history["period"] == "demo").sum() == 21  # replaced, not added twice
+    # 21 key questions and 12 local checks, replaced, not added twice
+    assert (history["period"] == "demo").sum() == 33
 
 
 def test_a_failing_notebook_leaves_previous_outputs_intact_and_names_the_cell(demo_run, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 
 import openpyxl
@@ -30,7 +31,13 @@ recommendations:
     finding: Assessments came after decisions.
     target: Assessment before every decision.
     measures:
-      - {id: "OOCD.1", target_pct: 90, note: local target}
+      - id: "OOCD.1"
+        target_pct: 85
+        note: local target
+        reason: interim target
+        set_by: the partnership board
+        applies_from: 2025-04-01
+        applies_until: 2026-03-31
       - "3.1.1"
   - id: 2
     theme: Performance Information and Board Engagement
@@ -55,7 +62,9 @@ def test_register_is_loaded_with_measures_and_themes(register):
     r1, r2 = register.recommendations
     assert (r1.theme_id, r1.theme, r1.title) == ("oocd", "Out-of-court disposals",
                                                  "Assessment first")
-    assert r1.measures == (Measure("OOCD.1", 90.0, "local target"), Measure("3.1.1", None, ""))
+    assert r1.measures == (Measure("OOCD.1", 85.0, "local target", "interim target",
+                                   "the partnership board", dt.date(2025, 4, 1),
+                                   dt.date(2026, 3, 31)), Measure("3.1.1", None, ""))
     # A theme may be named by its title in any case; a numeric id becomes text; title defaults
     assert (r2.theme_id, r2.title, r2.measures) == ("performance", "2", ())
     measures = register.measures()
@@ -195,3 +204,31 @@ def test_sample_registers_load():
     ev = load_evidence(SAMPLES / "evidence.csv", reg)
     assert len(ev) >= 30
     assert set(ev["recommendation_id"]) == set(reg.ids)
+
+
+def test_a_target_of_the_registers_own_needs_its_reason_author_and_period(tmp_path):
+    path = write(tmp_path / "bad.yaml", """\
+        recommendations:
+          - id: R1
+            theme: oocd
+            finding: A finding.
+            target: A target.
+            measures:
+              - {id: "OOCD.2", target_pct: 80, note: "the board's interim target"}
+              - id: "OOCD.1"
+                target_pct: 85
+                reason: interim
+                set_by: the board
+                applies_from: 2026-04-01
+                applies_until: 2025-03-31
+              - {id: "ROH.2", reason: r, set_by: s, applies_from: 1st April, applies_until: 2026-03-31}
+              - {id: "court and out of court", pool: ["2.1.3"]}
+        """)
+    with pytest.raises(ConfigError) as err:
+        load_register(path)
+    message = str(err.value)
+    assert ("measures[1].target_pct: a target of the register's own overrides the framework's or "
+            "check set's; it needs reason, set_by, applies_from, applies_until") in message
+    assert "measures[2].applies_until: is before applies_from" in message
+    assert "measures[3].applies_from: must be a date written YYYY-MM-DD" in message
+    assert "measures[4].pool: must list two or more question ids" in message

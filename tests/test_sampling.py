@@ -123,14 +123,21 @@ def test_victim_minimum_is_met_by_oversampling_and_reported():
     assert "fewer cases" in scarce.info["victims"]["note"]
 
 
-def test_representativeness_reports_shares_and_a_test():
+def test_representativeness_tests_what_was_not_stratified_on():
     plan = SamplingPlan.from_settings(3, strata=("sex",))
     rep = draw_sample(caseload(), plan).representativeness
     court_sex = rep[(rep["disposal_group"] == "court") & (rep["variable"] == "sex")]
     assert court_sex["population_pct"].sum() == pytest.approx(100)
     assert court_sex["sample_pct"].sum() == pytest.approx(100)
-    # proportional allocation on sex makes the sample shares match closely: p near 1
-    assert court_sex["chi_square_p"].iloc[0] > 0.9
+    # the stratum matches by construction: shown, not tested
+    assert court_sex["chi_square_p"].isna().all()
+    assert court_sex["note"].str.startswith("stratified on").all()
+    # characteristics the sample was not stratified on are tested, and adjusted for multiplicity
+    tested = rep.drop_duplicates(["disposal_group", "variable"])
+    tested = tested.loc[tested["chi_square_p"].notna()]
+    assert {"rosh_level", "team"} <= set(tested["variable"])
+    assert (tested["chi_square_p_bh"] >= tested["chi_square_p"] - 1e-12).all()
+    assert tested["chi_square_p_bh"].between(0, 1).all()
 
 
 def test_bad_settings_are_refused():

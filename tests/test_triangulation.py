@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import struct
 from pathlib import Path
@@ -12,7 +13,8 @@ import pytest
 from conftest import ROOT, SAMPLES, write_csv
 
 from audit_lib.errors import ConfigError, InputError
-from audit_lib.triangulation.case_audit_evidence import case_audit_evidence
+from audit_lib.frameworks import load_checks, load_framework, question_targets
+from audit_lib.triangulation.case_audit_evidence import case_audit_evidence, measure_targets
 from audit_lib.triangulation.judgement import (
     ASSURANCE_COLUMNS,
     MATRIX_COLUMNS,
@@ -302,11 +304,13 @@ def scores_dir(tmp_path):
 
 
 def scored_register():
+    # Key questions take the framework's Good band (65%), OOCD.1 the check set's 90%; R2's
+    # 3.1.1 has an override of 80% with its reason, author and period.
+    override = Measure("3.1.1", 80, "", "a stretch target", "the board",
+                       dt.date(2025, 4, 1), dt.date(2027, 3, 31))
     return register("R1", "R2", measures={
-        "R1": [Measure("3.1.1", 65), Measure("3.1.2", 65), Measure("3.1.3", 65),
-               Measure("OOCD.1")],
-        "R2": [Measure("2.1.3", 65), Measure("2.2.3", 65), Measure("2.4.1", 65),
-               Measure("3.1.1", 80)],
+        "R1": [Measure("3.1.1"), Measure("3.1.2"), Measure("3.1.3"), Measure("OOCD.1")],
+        "R2": [Measure("2.1.3"), Measure("2.2.3"), Measure("2.4.1"), override],
     })
 
 
@@ -331,7 +335,10 @@ def test_case_audit_evidence_follows_the_scores(scores_dir, rules):
     assert got["source_ref"].iloc[3] == "scores/local_checks.csv OOCD.1"
     assert got["finding"].tolist()[0] == (
         "3.1.1: 90% of 20 applicable cases (18 yes), 95% interval 70% to 97%, "
-        "target 65%: at or above target, and so is the whole interval.")
+        "target 65% (the Good band, 65% or more): at or above target, and so is the whole "
+        "interval.")
+    assert got["target_source"].tolist()[3] == "the local check's own target"
+    assert got["target_source"].tolist()[6].startswith("register override: a stretch target")
     assert got["finding"].iloc[2].endswith("below target, but the interval reaches the target.")
     assert got["finding"].iloc[4].endswith("below target, and so is the whole interval.")
     assert got["finding"].iloc[5].endswith("; fewer than 10 cases, so weak evidence.")
@@ -343,14 +350,13 @@ def test_case_audit_evidence_follows_the_scores(scores_dir, rules):
 
 
 def test_measures_that_cannot_be_used_are_all_named(scores_dir, rules):
-    reg = register("R1", measures={"R1": [Measure("9.9.9", 65), Measure("3.1.2"),
-                                          Measure("OOCD.1")]})
+    reg = register("R1", measures={"R1": [Measure("9.9.9"), Measure("3.1.2"),
+                                          Measure("OOCD.1"), Measure("8.8.8")]})
     with pytest.raises(ConfigError) as err:
         case_audit_evidence(scores_dir, reg, rules)
     message = str(err.value)
     assert "2 measure(s) cannot be used" in message
-    assert "R1 measure 9.9.9: not in" in message
-    assert "R1 measure 3.1.2: no target_pct in the register and none in the scores" in message
+    assert "R1 measure 9.9.9: not in" in message and "R1 measure 8.8.8: not in" in message
 
 
 def test_malformed_scores_are_reported_with_row_and_column(tmp_path, rules):
@@ -440,3 +446,82 @@ def test_samples_triangulate_and_write_every_file(tmp_path, rules):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
     assert width == 2338 and height <= 1654  # fits A4 landscape at 200 dpi
+
+
+# --- Honest progress per recommendation (issue 12) -----------------------------------------------
+
+def strong_support(rid: str) -> pd.DataFrame:
+    return evidence(("EV1", rid, "documentation", "supports", "strong"),
+                    ("EV2", rid, "interview", "supports", "strong"),
+                    ("EV3", rid, "focus_group", "supports", "strong"))
+
+
+def test_a_measure_below_target_is_never_netted_against_a_strong_one(scores_dir, rules):
+    # 3.1.1 is 90% (strongly above 65%), 3.1.3 is 50% (below): the weak measure holds R1 open
+    # whatever the strong one and three supporting sources say.
+    reg = register("R1", measures={"R1": [Measure("3.1.1"), Measure("3.1.3")]})
+    items = combine_evidence(strong_support("R1"), case_audit_evidence(scores_dir, reg, rules))
+    row = triangulate(reg, items, rules).assurance.set_index("recommendation_id").loc["R1"]
+    assert row["assurance_level"] != "substantial"
+    assert row["sign_off"] == "keep under review"
+    assert row["capped_by"] == "CA-3.1.3"
+    assert "Against: case audit (CA-3.1.3)" in row["rationale"]
+    assert "For: documentation (EV1); interview (EV2); focus group (EV3); case audit (CA-3.1.1)" \
+        in row["rationale"]
+
+
+def test_every_measure_at_target_lets_a_corroborated_recommendation_be_signed_off(scores_dir,
+                                                                                   rules):
+    reg = register("R1", measures={"R1": [Measure("3.1.1")]})
+    items = combine_evidence(strong_support("R1"), case_audit_evidence(scores_dir, reg, rules))
+    row = triangulate(reg, items, rules).assurance.set_index("recommendation_id").loc["R1"]
+    assert row["sign_off"] == "can be signed off"
+
+
+def test_a_measure_that_declined_since_the_inspection_holds_the_recommendation_open(
+        scores_dir, rules, tmp_path):
+    progress = tmp_path / "progress"
+    progress.mkdir()
+    write_csv(progress / "progress.csv", ["question_id", "status"],
+              [["3.1.1", "declined"], ["3.1.2", "improved and sustained"]])
+    reg = register("R1", measures={"R1": [Measure("3.1.1")]})
+    generated = case_audit_evidence(scores_dir, reg, rules, progress_dir=progress)
+    assert generated["direction"].tolist() == ["contradicts"]  # above target, but declined
+    assert generated["progress_status"].tolist() == ["declined"]
+    assert generated["finding"].iloc[0].endswith("; declined since the inspection.")
+    row = triangulate(reg, combine_evidence(strong_support("R1"), generated),
+                      rules).assurance.set_index("recommendation_id").loc["R1"]
+    assert row["sign_off"] == "keep under review" and row["measures_declined"] == 1
+
+
+@pytest.mark.parametrize("period_end, target, used", [
+    (dt.date(2026, 1, 31), 80.0, True),     # inside the override's period
+    (dt.date(2026, 6, 30), 90.0, False),    # after it: the check set's own 90% applies
+])
+def test_a_target_override_applies_only_within_its_period(scores_dir, rules, period_end,
+                                                           target, used):
+    override = Measure("OOCD.1", 80, "", "interim target", "the board", dt.date(2025, 4, 1),
+                       dt.date(2026, 3, 31))
+    reg = register("R1", measures={"R1": [override]})
+    fw = load_framework("hmip-youth-2021")
+    targets = measure_targets(reg, question_targets(fw, load_checks()), period_end)
+    assert targets.frame["target_pct"].tolist() == [target]
+    assert bool(targets.warnings) is not used
+    if not used:
+        assert targets.warnings[0].startswith("R1 OOCD.1: the register's target of 80% "
+                                              "(interim target; set by the board) applied "
+                                              "April 2025 to March 2026, not to this quarter "
+                                              "(ending June 2026)")
+    got = case_audit_evidence(scores_dir, reg, rules, period_end=period_end)
+    assert got["target_pct"].tolist() == [target]
+
+
+def test_court_and_out_of_court_are_pooled_only_when_the_register_says_so(scores_dir, rules):
+    separate = register("R1", measures={"R1": [Measure("2.1.3"), Measure("3.1.3")]})
+    assert case_audit_evidence(scores_dir, separate, rules)["n_applicable"].tolist() == [20, 20]
+    pooled = register("R1", measures={"R1": [Measure("2.1.3 and 3.1.3",
+                                                     pool=("2.1.3", "3.1.3"))]})
+    got = case_audit_evidence(scores_dir, pooled, rules)
+    assert got[["n_applicable", "n_yes"]].iloc[0].tolist() == [40, 16]  # 6 + 10 of 20 + 20
+    assert got["pct_yes"].iloc[0] == pytest.approx(40.0)
+    assert got["target_pct"].iloc[0] == 65.0  # both questions' own target

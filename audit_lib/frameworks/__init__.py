@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from audit_lib.errors import ConfigError, FrameworkError
-from audit_lib.settings import read_yaml
+from audit_lib.settings import load_settings, read_yaml
 from audit_lib.vocabulary import normalise_category
 
 logger = logging.getLogger(__name__)
@@ -477,3 +477,35 @@ def load_checks(victim_contact_days: int | None = None) -> Framework:
         settings = {**checks.settings, "victim_contact_working_days": int(victim_contact_days)}
         checks = replace(checks, settings=settings)
     return checks
+
+
+def question_targets(fw: Framework, checks: Framework, target_rating: str | None = None
+                     ) -> dict[str, tuple[float, str]]:
+    """The one target of every question: the target band's lower threshold for a key
+    question, the check set's target for a local check, each with its source in words.
+
+    Raises
+    ------
+    ConfigError
+        If the target rating is not one of the framework's ratings.
+    """
+    target_rating = target_rating or default_target_rating()
+    lows = {b.rating: b.low for b in fw.rating_bands}
+    if target_rating not in lows:
+        raise ConfigError(f"the target rating must be one of {', '.join(lows)}; "
+                          f"got {target_rating!r}")
+    out = {q.id: (lows[target_rating], f"the {target_rating} band, {lows[target_rating]:g}% "
+                                        "or more")
+           for q in fw.questions}
+    out |= {q.id: (q.target_pct, "the local check's own target")
+            for q in checks.questions if q.target_pct is not None}
+    return out
+
+
+def default_target_rating() -> str:
+    """The band a key question must reach to be "at target" unless a config says otherwise
+    (``target_rating`` in ``settings/progress.yaml``)."""
+    value = load_settings("progress").get("target_rating")
+    if not isinstance(value, str) or not value:
+        raise ConfigError("settings file progress.yaml: target_rating must name a rating")
+    return value

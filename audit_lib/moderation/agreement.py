@@ -28,7 +28,7 @@ CATEGORIES = ANSWERS
 #: ``question_id`` of the row that pools every question.
 ALL = "ALL"
 AGREEMENT_COLUMNS = ["question_id", "n_cases", "pct_agreement", "cohen_kappa", "kappa_ci_low",
-                     "kappa_ci_high", "krippendorff_alpha", "kappa_se", "note"]
+                     "kappa_ci_high", "krippendorff_alpha", "pabak", "kappa_se", "note"]
 DISAGREEMENT_COLUMNS = ["case_id", "question_id", "reviewer", "answer", "note"]
 _MARK_COLUMNS = ("case_id", "reviewer", "question_id", "answer")
 _UNIT = ["question_id", "case_id"]
@@ -124,6 +124,11 @@ def cohen_kappa(table, confidence: float = DEFAULT_CONFIDENCE) -> Kappa:
     expected = float(table.sum(axis=1) @ table.sum(axis=0)) / n**2
     if np.isclose(expected, 1.0):
         return _no_kappa("kappa undefined: both reviewers gave the same answer to every case, "
+                         "so agreement beyond chance cannot be measured")
+    if (table.sum(axis=1) > 0).sum() == 1 or (table.sum(axis=0) > 0).sum() == 1:
+        # One reviewer gave one answer throughout: every agreement is then chance agreement,
+        # kappa is 0 by construction and its standard error 0, which says nothing.
+        return _no_kappa("kappa not defined: one reviewer gave the same answer to every case, "
                          "so agreement beyond chance cannot be measured")
     # statsmodels also computes a z test whose null variance can be 0 (e.g. one reviewer always
     # Yes, the other always No); that test is not used here, so its 0 / 0 warning is dropped.
@@ -338,7 +343,7 @@ def _agreement_row(qid: str, part: pd.DataFrame, minimum: int, confidence: float
                    pooled: bool) -> list:
     n_cases = int(part["case_id"].nunique())
     if part.empty:
-        return [qid, 0, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan,
+        return [qid, 0, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan,
                 "no double-marked cases"]
     notes = []
     if n_cases < minimum:
@@ -359,8 +364,45 @@ def _agreement_row(qid: str, part: pd.DataFrame, minimum: int, confidence: float
     reliability = part.pivot(index="reviewer", columns=_UNIT, values="code")
     alpha, alpha_note = krippendorff_alpha(reliability.to_numpy(dtype=float))
     notes += [n for n in (kappa.note, alpha_note) if n]
-    return [qid, n_cases, pct, kappa.kappa, kappa.ci_low, kappa.ci_high, alpha, kappa.se,
+    pabak = prevalence_adjusted_kappa(pct / 100, len(CATEGORIES))
+    paradox = prevalence_paradox()
+    if pct >= paradox["min_agreement_pct"] and (np.isnan(kappa.kappa)
+                                                 or kappa.kappa < paradox["max_kappa"]):
+        notes.append(f"agreement is high but kappa is low or not defined because most answers "
+                     f"fall in one category (the prevalence paradox); PABAK, which treats the "
+                     f"answers as equally common, is {pabak:.2f}")
+    return [qid, n_cases, pct, kappa.kappa, kappa.ci_low, kappa.ci_high, alpha, pabak, kappa.se,
             "; ".join(notes)]
+
+
+def prevalence_adjusted_kappa(p_observed: float, categories: int) -> float:
+    """PABAK, the prevalence- and bias-adjusted kappa of Byrt, Bishop and Carlin (1993):
+    (k p_o - 1) / (k - 1) for k categories, i.e. kappa if every category were equally common.
+
+    A one-line formula; the maintained package that offers Gwet's AC1 (irrCAC) pins
+    scipy 1.12 and pandas < 3, which this toolkit cannot use.
+    """
+    return (categories * p_observed - 1) / (categories - 1)
+
+
+def prevalence_paradox() -> dict:
+    """When the report explains a low kappa beside high agreement (``settings/moderation.yaml``).
+
+    Raises
+    ------
+    ConfigError
+        If the setting is missing, lacks its source, or is out of range.
+    """
+    data = load_settings("moderation")
+    value = data.get("prevalence_paradox")
+    if not isinstance(value, dict) or not data.get("prevalence_paradox_source"):
+        raise ConfigError("settings file moderation.yaml: prevalence_paradox needs "
+                          "min_agreement_pct and max_kappa, and a prevalence_paradox_source note")
+    low, kappa = value.get("min_agreement_pct"), value.get("max_kappa")
+    if not isinstance(low, (int, float)) or not isinstance(kappa, (int, float)):
+        raise ConfigError("settings file moderation.yaml: prevalence_paradox values must be "
+                          "numbers")
+    return {"min_agreement_pct": float(low), "max_kappa": float(kappa)}
 
 
 def _question_order(ids: pd.Series) -> list[str]:

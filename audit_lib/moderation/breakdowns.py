@@ -24,7 +24,7 @@ CHARACTERISTICS = ("sex", "ethnicity_group", "age_band", "disposal_group", "rosh
 #: Group of cases whose characteristic is blank in the case facts.
 NOT_RECORDED = "not recorded"
 BREAKDOWN_COLUMNS = ["question_id", "group", "n_applicable", "n_yes", "pct_yes", "ci_low",
-                     "ci_high", "reference_group", "diff_pct_points", "fisher_p",
+                     "ci_high", "reference_group", "diff_pct_points", "fisher_p", "fisher_p_bh",
                      "relative_rate"]
 #: Groups listed in this order instead of alphabetically.
 _ORDERED = {"rosh_level": ROSH_LEVELS}
@@ -117,6 +117,14 @@ def breakdown(
         table = [[y, m - y], [int(ref_yes[i]), int(ref_n[i] - ref_yes[i])]]
         p[i] = fisher_exact(table, alternative="two-sided").pvalue
     out["fisher_p"] = p
+    # Many groups x questions are compared at once: the adjusted p-value controls the false
+    # discovery rate across the table (Benjamini-Hochberg, statsmodels).
+    out["fisher_p_bh"] = np.nan
+    if tested.any():
+        from statsmodels.stats.multitest import multipletests
+
+        out.loc[tested.to_numpy(), "fisher_p_bh"] = multipletests(p[tested.to_numpy()],
+                                                                  method="fdr_bh")[1]
     return out[BREAKDOWN_COLUMNS]
 
 

@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 #: (Analysis Function guidance on symbols in tables).
 MARKER = "[c]"
 #: Columns comparing a group with the reference group in breakdown tables.
-COMPARISON_COLUMNS = ("diff_pct_points", "fisher_p", "relative_rate")
+COMPARISON_COLUMNS = ("diff_pct_points", "fisher_p", "fisher_p_bh", "relative_rate")
 _PRIMARY, _SECONDARY, _DERIVED, _REFERENCE = "primary", "secondary", "derived", "reference"
 
 

@@ -11,6 +11,15 @@ import pandas as pd
 from audit_lib.moderation.agreement import agreement, disagreements
 from audit_lib.moderation.breakdowns import available_characteristics, breakdown
 from audit_lib.moderation.disclosure import disclosure_settings, suppress
+from audit_lib.moderation.pooled import (
+    PooledFairness,
+    as_json,
+    fairness_rows,
+    keep_rows,
+    pooled_fairness,
+    pooled_rows,
+    pooled_settings,
+)
 from audit_lib.scoring.scorecard import ScoreCard
 from audit_lib.writing import write_csv, write_json
 
@@ -24,11 +33,12 @@ class FairnessTables:
     agreement: pd.DataFrame | None
     breakdowns: dict[str, pd.DataFrame] = field(default_factory=dict)  # published, suppressed
     suppression: list[str] = field(default_factory=list)
+    pooled: PooledFairness | None = None  # breakdowns over a rolling year, for the board
 
 
 def publish_fairness(card: ScoreCard, out_dir: str | Path, internal_dir: str | Path | None,
-                     threshold: int | None = None, confidence: float | None = None
-                     ) -> FairnessTables:
+                     threshold: int | None = None, confidence: float | None = None,
+                     period_end: str | None = None) -> FairnessTables:
     """Agreement on double-marked cases and breakdowns by each personal characteristic.
 
     Published to ``out_dir``: ``agreement.csv`` (about reviewers, not children), each
@@ -37,12 +47,20 @@ def publish_fairness(card: ScoreCard, out_dir: str | Path, internal_dir: str | P
     ids and notes, for the moderation meeting) and the unsuppressed breakdowns; without one,
     they are not written at all.
 
+    The board reads the pooled breakdowns (``pooled/``): this quarter's answers by
+    characteristic are kept in ``internal_dir`` (`audit_lib.moderation.pooled.keep_rows`) and
+    pooled with the earlier quarters kept beside it (a rolling year by default), then
+    suppressed; ``pooled/pooled.json`` says per characteristic whether groups could be compared
+    at all. Without an internal folder or a period end, only this quarter is used.
+
     Parameters
     ----------
     threshold : int, optional
         Disclosure threshold; by default the policy in ``settings/disclosure.yaml``.
     confidence : float, optional
         Confidence level of the intervals; by default the score card's.
+    period_end : str, optional
+        The quarter's last day (YYYY-MM-DD), which orders the quarters kept for pooling.
     """
     threshold = disclosure_settings()["threshold"] if threshold is None else threshold
     confidence = card.confidence if confidence is None else confidence
@@ -71,5 +89,17 @@ def publish_fairness(card: ScoreCard, out_dir: str | Path, internal_dir: str | P
         lines += [f"{column.replace('_', ' ')}: {line}" for line in published.summary]
     result.suppression = lines
     write_json({"threshold": threshold, "lines": lines}, out / "suppression.json")
+    quarters, level = pooled_settings()
+    label = period_end or "this quarter"
+    if internal is not None and period_end:
+        keep_rows(card.answers, card.facts, period_end, internal)
+        rows = pooled_rows(internal.parent, period_end, quarters)
+    else:
+        rows = fairness_rows(card.answers, card.facts, label)
+    result.pooled = pooled_fairness(rows, threshold, confidence, level)
+    (out / "pooled").mkdir(exist_ok=True)
+    for column, table in result.pooled.tables.items():
+        write_csv(table, out / "pooled" / f"breakdown_{column}.csv")
+    write_json(as_json(result.pooled), out / "pooled" / "pooled.json")
     logger.info("published %d breakdown(s)", len(result.breakdowns))
     return result

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audit_lib.errors import ConfigError
-from audit_lib.frameworks import DEFAULT_FRAMEWORK
+from audit_lib.frameworks import DEFAULT_FRAMEWORK, default_target_rating
 from audit_lib.sampling.plan import CONFIG_KEYS as PLAN_KEYS
 from audit_lib.sampling.plan import build_plan
 from audit_lib.settings import interval_confidence, read_yaml
@@ -164,7 +164,7 @@ def load_config(path: str | Path) -> PeriodConfig:
         inputs=resolved,
         sampling=sampling,
         sustained_quarters=sustained,
-        target_rating=str(trend.get("target_rating", "Good")),
+        target_rating=str(trend.get("target_rating") or default_target_rating()),
         disclosure_threshold=threshold,
         outputs=outputs,
         history=(base / str(data.get("history", outputs / "history.sqlite"))).resolve(),

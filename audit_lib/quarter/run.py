@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib.errors import PipelineError
+from audit_lib.frameworks import load_framework
 from audit_lib.inputs.identifiers import NAMES_ENV
 from audit_lib.quarter.config import PeriodConfig, load_config
 from audit_lib.quarter.kernel import ensure_kernel
@@ -22,7 +23,8 @@ from audit_lib.quarter.provenance import build_manifest, hash_inputs
 from audit_lib.quarter.publish_check import scan_outputs
 from audit_lib.quarter.render import render_html
 from audit_lib.quarter.steps import notebook_path, parameters_for, select_steps
-from audit_lib.trends.history import load_earlier_quarters, period_results, record_periods
+from audit_lib.trends.history import load_earlier_quarters, record_periods
+from audit_lib.trends.progress_step import current_results
 from audit_lib.writing import (
     check_replaceable,
     make_stage,
@@ -113,11 +115,12 @@ def run(config_path: str | Path, only: str | None = None,
 
 
 def record_history(cfg: PeriodConfig, run_dir: Path) -> None:
-    """Record this period's key-question results (and any earlier quarters supplied) in the
-    history database, each period replaced in one transaction."""
-    kq = pd.read_csv(run_dir / "scores" / "key_questions.csv", dtype={"question_id": str})
-    rows = [period_results(kq, cfg.period, cfg.period_label, cfg.period_end.isoformat(),
-                           cfg.framework)]
+    """Record this period's key-question and local-check results (and any earlier quarters
+    supplied) in the history database, each period replaced in one transaction. Rows are
+    recorded under the framework's id, whether the config names it by id or by file."""
+    fw_id = load_framework(cfg.framework).id
+    rows = [current_results(run_dir / "scores", cfg.period, cfg.period_label,
+                            cfg.period_end.isoformat(), fw_id)]
     if cfg.inputs.get("earlier_quarters"):
-        rows.insert(0, load_earlier_quarters(cfg.inputs["earlier_quarters"], cfg.framework))
+        rows.insert(0, load_earlier_quarters(cfg.inputs["earlier_quarters"], fw_id))
     record_periods(cfg.history, pd.concat(rows, ignore_index=True), cfg.service or None)

@@ -34,7 +34,8 @@ class ScoresWritten:
 
 def write_scores(card: ScoreCard, out_dir: str | Path, *, sample_dir: str | Path | None = None,
                  internal_dir: str | Path | None = None,
-                 disclosure_threshold: int | None = None) -> ScoresWritten:
+                 disclosure_threshold: int | None = None,
+                 period_end: str | None = None) -> ScoresWritten:
     """Write a scored quarter into ``out_dir``, replacing the folder only when all is written.
 
     Parameters
@@ -51,6 +52,9 @@ def write_scores(card: ScoreCard, out_dir: str | Path, *, sample_dir: str | Path
         written without one. It must not be a published folder.
     disclosure_threshold : int, optional
         Counts below this are hidden in the published breakdowns (default: the policy).
+    period_end : str, optional
+        The quarter's last day (YYYY-MM-DD): with ``internal_dir``, this quarter's answers by
+        characteristic are kept there and pooled with earlier quarters' for the board.
 
     Returns
     -------
@@ -72,8 +76,8 @@ def write_scores(card: ScoreCard, out_dir: str | Path, *, sample_dir: str | Path
             write_csv(gaps, stage / "returns_gaps.csv")
             files += [stage / "returns.csv", stage / "returns_gaps.csv"]
         fairness = publish_fairness(card, stage / "moderation", internal_dir,
-                                    disclosure_threshold, card.confidence)
-        files += sorted((stage / "moderation").iterdir())
+                                    disclosure_threshold, card.confidence, period_end)
+        files += sorted(p for p in (stage / "moderation").rglob("*") if p.is_file())
     written = [out_dir / f.relative_to(stage) for f in files]
     logger.info("wrote %d files to %s", len(written), out_dir)
     return ScoresWritten(out_dir, written, returns, gaps, fairness)

@@ -51,20 +51,23 @@ def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
             "disclosure_threshold": cfg.disclosure_threshold,
             "internal_dir": str(cfg.internal / cfg.period),
             "out_dir": str(run_dir / "scores"),
+            "period": cfg.period, "period_label": cfg.period_label,
+            "period_end": cfg.period_end.isoformat(), "history": str(cfg.history),
+            "earlier_quarters": path("earlier_quarters"), "baseline": path("baseline"),
+            "target_rating": cfg.target_rating, "sustained_quarters": cfg.sustained_quarters,
+            "progress_dir": str(run_dir / "progress"),
         }
     if step == "triangulation":
         return {"register": path("register"), "evidence": path("evidence"),
-                "scores_dir": str(run_dir / "scores"), "out_dir": str(run_dir / "triangulation")}
+                "scores_dir": str(run_dir / "scores"), "progress_dir": str(run_dir / "progress"),
+                "target_rating": cfg.target_rating, "period_end": cfg.period_end.isoformat(),
+                "out_dir": str(run_dir / "triangulation")}
     if step == "report":
         return {
             "run_dir": str(run_dir), "service": cfg.service, "period": cfg.period,
             "period_label": cfg.period_label, "period_end": cfg.period_end.isoformat(),
             "framework": cfg.framework, "confidence": cfg.confidence,
-            "history": str(cfg.history), "earlier_quarters": path("earlier_quarters"),
-            "baseline": path("baseline"), "sustained_quarters": cfg.sustained_quarters,
-            "target_rating": cfg.target_rating,
             "disclosure_threshold": cfg.disclosure_threshold,
-            "out_dir": str(run_dir / "report"),
         }
     raise ConfigError(f"unknown step {step!r}")
 

@@ -21,8 +21,6 @@ from audit_lib.report.html import (
 from audit_lib.sampling.draw import achieved_margin
 from audit_lib.scoring.likelihood import likelihood_settings, likelihood_words
 from audit_lib.settings import load_settings
-from audit_lib.trends.history import load_earlier_quarters, load_history, period_results
-from audit_lib.trends.trend import load_baseline, sustained, trend_table
 
 logger = logging.getLogger(__name__)
 
@@ -234,32 +232,6 @@ def method_html(fw: Framework, overall: dict) -> str:
     return "<ul>" + "".join(items) + "</ul>"
 
 
-def trend_inputs(key_questions: pd.DataFrame, fw: Framework, period: str, period_label: str,
-                 period_end: str, history_db: str | Path, earlier_quarters: str | Path | None
-                 ) -> pd.DataFrame:
-    """History rows for the trend: earlier quarters (database, then the earlier-quarters file
-    for periods the database lacks) plus this period's results, which replace any recorded
-    rows of the same period."""
-    recorded = load_history(history_db, fw.id)
-    parts = [recorded.loc[recorded["period"] != period]]
-    if earlier_quarters:
-        earlier = load_earlier_quarters(earlier_quarters, fw.id)
-        parts.append(earlier.loc[~earlier["period"].isin(recorded["period"])
-                                 & (earlier["period"] != period)])
-    parts.append(period_results(key_questions, period, period_label, period_end, fw.id))
-    history = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    return history.loc[history["question_id"].isin([q.id for q in fw.questions])]
-
-
-def trend_and_sustained(history: pd.DataFrame, fw: Framework, baseline: str | Path | None,
-                        confidence: float, target_rating: str, quarters: int
-                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Trend table (with Fisher's exact test against the baseline) and the sustained reading."""
-    base = load_baseline(baseline) if baseline else None
-    trend = trend_table(history, base, confidence)
-    return trend, sustained(trend, fw, target_rating, quarters)
-
-
 def escape(text: object) -> str:
     """HTML-escape any text shown in the report."""
     return html.escape(str(text))
@@ -307,21 +279,16 @@ def sample_html(sampling: dict) -> str:
         tests = rep.loc[rep["variable"] != "disposal_group"].drop_duplicates(
             ["disposal_group", "variable"])
         if len(tests):
-            view = percent_view(tests, {"disposal_group": "Group", "variable": "Variable",
-                                        "chi_square_p": "Chi-square p", "note": "Note"})
-            rep_html = ("<p>Representativeness: a p-value well above 0.05 means the sample's "
-                        "make-up is consistent with the caseload.</p>" + table_html(view))
+            view = percent_view(tests, {"disposal_group": "Group", "variable": "Characteristic",
+                                        "chi_square_p_bh": "Adjusted p", "note": "Note"})
+            rep_html = ("<p>Is the sample like the caseload? For each characteristic the sample "
+                        "was not stratified on, a chi-square test compares the sample's make-up "
+                        "with the caseload's; the p-values are adjusted for the number of tests "
+                        "(Benjamini-Hochberg). A value well above 0.05 means the sample's "
+                        "make-up is consistent with the caseload. Characteristics the sample was "
+                        "stratified on match by construction and are not tested.</p>"
+                        + table_html(view))
     return text + rep_html
-
-
-def sustained_view(trend: pd.DataFrame, steady: pd.DataFrame, period: str) -> pd.DataFrame:
-    """Per key question: baseline, this quarter, the test against the baseline, sustained?"""
-    latest = trend.loc[trend["period"] == period, ["question_id", "fisher_p"]]
-    view = steady.merge(latest, on="question_id", how="left")
-    view["sustained"] = view["sustained"].map({True: "yes", False: "no"})
-    return percent_view(view, {"question_id": "Key question", "baseline_pct": "Inspection",
-                               "latest_pct": "This quarter", "fisher_p": "Fisher p vs inspection",
-                               "sustained": "Sustained", "reading": "Reading"})
 
 
 def themes_html(triangulated: dict) -> str:
@@ -351,9 +318,12 @@ def _lines(text: object) -> str:
     return "<br>".join(escape(line) for line in str(text).splitlines())
 
 
-def moderation_html(moderated: dict, threshold: int | None = None) -> str:
-    """Agreement between reviewers and the published (suppressed) group breakdowns.
+def moderation_html(moderated: dict, threshold: int | None = None,
+                    pooled: dict | None = None) -> str:
+    """Agreement between reviewers, and what the breakdowns by group of children can say.
 
+    The group comparison uses the pooled breakdowns (a rolling year, ``pooled/``) and says
+    "could not be assessed" where the groups were too small to compare, never "no disparity".
     The threshold shown is the one the scoring step applied (``suppression.json``), which
     ``threshold`` only stands in for when that file is missing.
     """
@@ -371,36 +341,23 @@ def moderation_html(moderated: dict, threshold: int | None = None) -> str:
                 f"{row['pct_agreement']:.0f}% of answers; Cohen's kappa "
                 f"{_number(row['cohen_kappa'])}, Krippendorff's alpha "
                 f"{_number(row['krippendorff_alpha'])}.</p>")
+            if isinstance(row.get("note"), str) and row["note"]:
+                parts.append(f"<p>Note: {escape(row['note'])}.</p>")
         flag = float(policy["flag_agreement_below_pct"])
         low = agreement.loc[(agreement["question_id"] != "ALL")
                             & (pd.to_numeric(agreement["pct_agreement"], errors="coerce") < flag)]
         if len(low):
             view = pd.DataFrame({
                 "Question": low["question_id"], "Cases": low["n_cases"],
-                "Agreement": low["pct_agreement"].map(lambda v: f"{v:.0f}%"),
+                "Agreement": low["pct_agreement"].map(lambda v: pct(v, [flag])),
                 "Kappa": low["cohen_kappa"].map(_number),
-                "Alpha": low["krippendorff_alpha"].map(_number)})
+                "PABAK": low["pabak"].map(_number) if "pabak" in low else "",
+                "Alpha": low["krippendorff_alpha"].map(_number),
+                "Note": low["note"].fillna("") if "note" in low else ""})
             parts.append(f"<p>Questions where reviewers agreed on fewer than {flag:g}% of cases, for "
                          "the moderation meeting (all questions in scores/moderation/"
                          "agreement.csv):</p>" + table_html(view))
-    rows = []
-    for name, frame in moderated.items():
-        if not name.startswith("breakdown_"):
-            continue
-        shown = frame.loc[frame["n_applicable"].astype(str) != "[c]"]
-        p = pd.to_numeric(shown["fisher_p"], errors="coerce")
-        notable = shown.loc[p < float(policy["significance_level"])]
-        rows.append({
-            "Characteristic": name.removeprefix("breakdown_").replace("_", " "),
-            "Group results published": f"{len(shown)} of {len(frame)}",
-            f"Differences from the reference group (Fisher p < {policy['significance_level']:g})": (
-                "; ".join(f"{q} {g}" for q, g in zip(notable["question_id"], notable["group"]))
-                or "none among published results"),
-        })
-    if rows:
-        parts.append("<h3>Practice by group of children</h3><p>Each key question and local "
-                     "check by personal characteristic, compared with the largest group. Full "
-                     "tables are in scores/moderation/.</p>" + table_html(pd.DataFrame(rows)))
+    parts.append(fairness_html(pooled))
     summary = moderated.get("suppression")
     if summary:
         threshold = summary.get("threshold", threshold)
@@ -412,9 +369,28 @@ def moderation_html(moderated: dict, threshold: int | None = None) -> str:
     return "".join(parts)
 
 
+def fairness_html(pooled: dict | None) -> str:
+    """Practice by group of children over the pooled quarters: per characteristic, whether the
+    groups could be compared, and any difference that held after adjusting for the number of
+    comparisons."""
+    if not pooled or not pooled.get("characteristics"):
+        return "<p>Practice by group of children could not be assessed this quarter.</p>"
+    rows = [{"Characteristic": name.replace("_", " "), "What the cases can tell": a["text"]}
+            for name, a in pooled["characteristics"].items()]
+    quarters = pooled.get("quarters", 1)
+    span = "this quarter" if quarters == 1 else f"the last {quarters} quarters pooled"
+    return ("<h3>Practice by group of children</h3>"
+            f"<p>Each key question and local check by personal characteristic, over {span} "
+            f"({pooled.get('children', 0)} children), compared with the largest group. One "
+            "quarter is too few children to compare groups, so quarters are pooled; where the "
+            "groups are still too small the table says so: that is not evidence that there is "
+            "no difference. Differences count only after adjusting for the number of "
+            "comparisons.</p>" + table_html(pd.DataFrame(rows)))
+
+
 def _number(value: object) -> str:
     try:
-        return "n/a" if pd.isna(value) else f"{float(value):.2f}"
+        return "not defined" if pd.isna(value) else f"{float(value):.2f}"
     except (TypeError, ValueError):
         return escape(value)
 
@@ -450,3 +426,61 @@ def local_checks_view(local_checks: pd.DataFrame, checks: Framework) -> pd.DataF
             "How likely the target is met": share_of(c.get("p_at_target")),
         })
     return pd.DataFrame(rows)
+
+
+def progress_view(progress: pd.DataFrame, fw: Framework, checks: Framework) -> pd.DataFrame:
+    """Each question since the inspection, for the board: then, now, the change with its
+    interval, and its status (no p-values: see the method notes and progress.csv)."""
+    text = {q.id: q.text for q in fw.questions + checks.questions}
+    rows = []
+    for p in progress.to_dict("records"):
+        target = [] if pd.isna(p["target_pct"]) else [float(p["target_pct"])]
+        change = ""
+        if not pd.isna(p.get("diff_pct_points")):
+            change = (f"{p['diff_pct_points']:+.0f} points ({p['diff_ci_low']:+.0f} to "
+                      f"{p['diff_ci_high']:+.0f})")
+        rows.append({
+            "Question": f"{text.get(p['question_id'], '')} ({p['question_id']})",
+            "At the inspection": pct(p.get("baseline_pct"), target),
+            f"Now ({p['latest_label']})": pct(p["latest_pct"], target),
+            "Change (interval)": change,
+            "Target": pct(p["target_pct"]),
+            "Status": p["status"],
+        })
+    return pd.DataFrame(rows)
+
+
+def recommendations_progress_html(assurance: pd.DataFrame | None, evidence: pd.DataFrame | None,
+                                  progress: pd.DataFrame | None) -> str:
+    """Per recommendation, has the improvement been made and sustained: its measures' statuses
+    since the inspection, and the sign-off the evidence supports."""
+    if assurance is None or progress is None:
+        return "<p>Progress could not be assessed this quarter (no baseline or triangulation).</p>"
+    status = dict(zip(progress["question_id"], progress["status"]))
+    measures = (evidence.loc[evidence["measure_id"].fillna("") != "",
+                             ["recommendation_id", "measure_id"]]
+                if evidence is not None and "measure_id" in evidence else pd.DataFrame())
+    items = []
+    for row in assurance.to_dict("records"):
+        rid = row["recommendation_id"]
+        mine = measures.loc[measures["recommendation_id"] == rid, "measure_id"] if len(
+            measures) else []
+        parts = [f"{m} {status.get(m, 'not compared')}" for m in mine]
+        measured = "; ".join(parts) if parts else "no case-audit measure"
+        items.append(f"<li><b>{escape(rid)} {escape(row.get('title', ''))}</b>: "
+                     f"{escape(measured)}. Sign-off: {escape(row['sign_off'])}.</li>")
+    return "<ul>" + "".join(items) + "</ul>"
+
+
+def targets_html(targets: pd.DataFrame | None) -> str:
+    """The target each case-audit measure was judged against and where it comes from, and any
+    register override set aside because its period had ended."""
+    if targets is None or targets.empty:
+        return ""
+    view = pd.DataFrame({
+        "Recommendation": targets["recommendation_id"], "Measure": targets["measure_id"],
+        "Target": targets["target_pct"].map(lambda v: pct(v)),
+        "Where the target comes from": targets["target_source"]})
+    notes = [n for n in targets.get("note", pd.Series(dtype=object)).fillna("") if n]
+    warn = "".join(f"<p><b>Target override set aside.</b> {escape(n)}</p>" for n in notes)
+    return warn + table_html(view)

@@ -133,7 +133,7 @@ def percent_view(frame: pd.DataFrame, columns: dict[str, str], thresholds=(),
         if column in PERCENT_COLUMNS:
             values = pd.Series([pct(v, cuts + ([] if pd.isna(t) else [float(t)]))
                                 for v, t in zip(values, targets)], index=frame.index)
-        elif column in ("fisher_p", "chi_square_p"):
+        elif column in ("fisher_p", "chi_square_p", "chi_square_p_bh", "fisher_p_bh"):
             values = values.map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
         out[label] = values
     return out.reset_index(drop=True)

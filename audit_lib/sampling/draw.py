@@ -18,7 +18,11 @@ logger = logging.getLogger(__name__)
 SAMPLE_COLUMNS = ["case_id", "disposal_group", "stratum", "reviewer", "moderator"]
 ALLOCATION_COLUMNS = ["disposal_group", "stratum", "population", "sample"]
 REPRESENTATIVENESS_COLUMNS = ["disposal_group", "variable", "category", "population",
-                              "population_pct", "sample", "sample_pct", "chi_square_p", "note"]
+                              "population_pct", "sample", "sample_pct", "chi_square_p",
+                              "chi_square_p_bh", "note"]
+#: Characteristics whose make-up in the sample is compared with the caseload's (those present).
+CHARACTERISTICS = ("sex", "ethnicity_group", "age_band", "rosh_level", "safety_wellbeing_level",
+                   "looked_after", "identifiable_victim", "team")
 
 
 @dataclass
@@ -172,8 +176,10 @@ def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan,
         "victims": victim_info,
     }
     sample = sample.sort_values(["disposal_group", "_key"], kind="stable").reset_index(drop=True)
-    representativeness = compare_shares(caseload, sample, ("disposal_group",) + plan.strata,
-                                        groups)
+    compared = ("disposal_group",) + tuple(c for c in CHARACTERISTICS if c in caseload.columns)
+    representativeness = compare_shares(caseload, sample, compared, groups, strata=plan.strata,
+                                        oversampled=("identifiable_victim",)
+                                        if sum(victim_info.get("added", {}).values()) else ())
     allocation = pd.concat(allocations, ignore_index=True)[ALLOCATION_COLUMNS]
     logger.info("drew %d of %d cases (seed %s)", total_n, total_pop, plan.seed)
     return Sample(sample, allocation, sizes_frame, representativeness, info)
@@ -199,15 +205,21 @@ def _meet_victim_minimum(cases: pd.DataFrame, sample: pd.DataFrame, minimum: int
 
 
 def compare_shares(caseload: pd.DataFrame, sample: pd.DataFrame, variables: tuple[str, ...],
-                   groups: tuple[str, ...] | None = None) -> pd.DataFrame:
+                   groups: tuple[str, ...] | None = None, strata: tuple[str, ...] = (),
+                   oversampled: tuple[str, ...] = ()) -> pd.DataFrame:
     """Population share vs sample share of each variable within each disposal group.
 
     A chi-square goodness-of-fit test (scipy) compares the sample's counts with those the
-    population shares predict; the p-value is flagged as approximate when an expected count is
-    below 5. Disposal group itself is compared across the whole caseload: groups are sized
-    separately, so a difference there is by design.
+    population shares predict, for the characteristics the sample was *not* stratified on
+    (the strata match the caseload by construction, so testing them tells nothing); the
+    p-value is flagged as approximate when an expected count is below 5, and
+    ``chi_square_p_bh`` adjusts the p-values for the number of tests (Benjamini-Hochberg,
+    statsmodels). Disposal group itself is compared across the whole caseload: groups are
+    sized separately, so a difference there is by design; so is one in a characteristic that
+    was oversampled (cases with an identifiable victim, to meet the minimum).
     """
     from scipy.stats import chisquare
+    from statsmodels.stats.multitest import multipletests
 
     rows = []
     scopes = [("all", caseload, sample)] + [
@@ -225,6 +237,10 @@ def compare_shares(caseload: pd.DataFrame, sample: pd.DataFrame, variables: tupl
             p_value, note = float("nan"), ""
             if variable == "disposal_group":
                 note = "groups are sized separately; differences are by design"
+            elif variable in strata:
+                note = "stratified on: matches the caseload by construction, so not tested"
+            elif variable in oversampled:
+                note = "oversampled to meet the minimum: differences are by design"
             elif n > 0 and len(pop_counts) > 1:
                 p_value = float(chisquare(smp_counts.to_numpy(), expected.to_numpy()).pvalue)
                 if (expected < 5).any():
@@ -234,5 +250,14 @@ def compare_shares(caseload: pd.DataFrame, sample: pd.DataFrame, variables: tupl
                              100 * pop_counts[category] / pop_counts.sum(),
                              int(smp_counts[category]),
                              100 * smp_counts[category] / n if n else float("nan"),
-                             p_value, note])
-    return pd.DataFrame(rows, columns=REPRESENTATIVENESS_COLUMNS)
+                             p_value, float("nan"), note])
+    out = pd.DataFrame(rows, columns=REPRESENTATIVENESS_COLUMNS)
+    # One p-value per (group, variable) test, adjusted across every test of the sample.
+    tests = out.drop_duplicates(["disposal_group", "variable"])
+    tests = tests.loc[tests["chi_square_p"].notna()]
+    if len(tests):
+        adjusted = dict(zip(zip(tests["disposal_group"], tests["variable"]),
+                            multipletests(tests["chi_square_p"], method="fdr_bh")[1]))
+        out["chi_square_p_bh"] = [adjusted.get(key, float("nan")) for key in
+                                  zip(out["disposal_group"], out["variable"])]
+    return out

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -11,17 +13,85 @@ import pandas as pd
 
 from audit_lib.display import pct
 from audit_lib.errors import ConfigError, InputError, Problem
+from audit_lib.frameworks import DEFAULT_FRAMEWORK, load_checks, load_framework, question_targets
 from audit_lib.inputs.reading import read_table
 from audit_lib.inputs.table import ROW
-from audit_lib.scoring.shares import KEY_QUESTION_COLUMNS
+from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, KEY_QUESTION_COLUMNS, add_shares
 from audit_lib.triangulation.registers import EVIDENCE_FRAME_COLUMNS, GENERATED_PREFIX, Register
 from audit_lib.triangulation.rules import CONTRADICTS, SUPPORTS, TriangulationRules
 
 logger = logging.getLogger(__name__)
 
 
-def case_audit_evidence(scores_dir: str | Path, register: Register,
-                        rules: TriangulationRules) -> pd.DataFrame:
+@dataclass
+class MeasureTargets:
+    """The target each register measure is judged against, and what the report must say."""
+
+    frame: pd.DataFrame  # recommendation_id, measure_id, target_pct, target_source, note
+    warnings: list[str] = field(default_factory=list)  # overrides set aside, in words
+
+
+def measure_targets(register: Register, defaults: dict[str, tuple[float, str]],
+                    period_end: dt.date | None) -> MeasureTargets:
+    """One target per measure: the framework's or check set's own, unless the register
+    overrides it for a period that includes ``period_end``.
+
+    An override outside its period is set aside (not refused: the quarter is still reported,
+    against the target that applies) and a warning says so for the report.
+
+    Raises
+    ------
+    ConfigError
+        If a measure has no target anywhere (a pooled measure whose questions' targets differ
+        needs one in the register).
+    """
+    rows, warnings, problems = [], [], []
+    for rec in register.recommendations:
+        for m in rec.measures:
+            note = ""
+            members = m.pool or (m.id,)
+            own = {defaults[q] for q in members if q in defaults}
+            default = next(iter(own)) if len(own) == 1 else None
+            target, source = default if default else (np.nan, "")
+            if m.is_override:
+                active = period_end is None or (
+                    (m.applies_from is None or m.applies_from <= period_end)
+                    and (m.applies_until is None or period_end <= m.applies_until))
+                # Months, not days: a full date in published text reads as an identifier.
+                period = f"{_month(m.applies_from)} to {_month(m.applies_until)}"
+                if active:
+                    target = m.target_pct
+                    source = f"register override: {m.reason} (set by {m.set_by}; {period})"
+                else:
+                    note = (
+                        f"{rec.id} {m.id}: the register's target of {m.target_pct:g}% "
+                        f"({m.reason}; set by {m.set_by}) applied {period}, not to this quarter "
+                        f"(ending {_month(period_end)}); "
+                        + (f"the {source} of {target:g}% is used instead." if default
+                           else "no other target exists, so the measure cannot be judged."))
+                    warnings.append(note)
+            known = all(q in defaults for q in members)
+            if np.isnan(target) and known:
+                problems.append(f"{rec.id} measure {m.id}: no target applies (pooled measures "
+                                "whose questions have different targets need one in the "
+                                "register, with its reason, who set it and its period)")
+            rows.append([rec.id, m.id, float(target), source, note])
+    if problems:
+        listed = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigError(f"{register.path}: {len(problems)} measure(s) cannot be used:\n{listed}")
+    frame = pd.DataFrame(rows, columns=["recommendation_id", "measure_id", "target_pct",
+                                        "target_source", "note"])
+    return MeasureTargets(frame, warnings)
+
+
+def _month(day: dt.date | None) -> str:
+    return f"{day:%B %Y}" if day else "open-ended"
+
+
+def case_audit_evidence(scores_dir: str | Path, register: Register, rules: TriangulationRules,
+                        *, target_rating: str | None = None, period_end: dt.date | None = None,
+                        progress_dir: str | Path | None = None,
+                        targets: MeasureTargets | None = None) -> pd.DataFrame:
     """Turn the scored measures named in the register into evidence items.
 
     Reads ``key_questions.csv`` and, when present, ``local_checks.csv`` from a
@@ -29,7 +99,21 @@ def case_audit_evidence(scores_dir: str | Path, register: Register,
     source type ``case_audit`` (rule in the ``case_audit`` note of the rules file): supports at
     or above target, contradicts below; strong when the whole interval is on that side of the
     target, moderate when it straddles it, weak under ``small_n`` applicable cases. Measures
-    with no applicable cases give no item.
+    with no applicable cases give no item. A measure that pools several questions (``pool`` in
+    the register) sums their cases; nothing else is ever pooled.
+
+    Parameters
+    ----------
+    target_rating : str, optional
+        The band a key question must reach (default ``settings/progress.yaml``); a local check's
+        target is the check set's. See `measure_targets` for register overrides.
+    period_end : datetime.date, optional
+        The quarter's last day, which decides whether a register override applies.
+    progress_dir : path, optional
+        Folder with ``progress.csv`` (`audit_lib.trends.progress_step`): each measure's status
+        since the inspection is carried into the item (a declined measure caps assurance).
+    targets : MeasureTargets, optional
+        Targets already worked out (they are otherwise worked out here).
 
     Returns
     -------
@@ -42,27 +126,31 @@ def case_audit_evidence(scores_dir: str | Path, register: Register,
     InputError
         If the folder or ``key_questions.csv`` is missing, or a scores file is malformed.
     ConfigError
-        If a register measure is in neither scores file, or has no target in the register
-        and none in ``local_checks.csv``; every such measure is named.
+        If a register measure is in neither scores file, or no target applies to it.
     """
     folder = Path(scores_dir)
     scores = _read_scores(folder)
-    wanted = register.measures()
-    merged = wanted.merge(scores, on="measure_id", how="left", suffixes=("", "_scores"))
+    confidence = _confidence(folder)
+    if targets is None:
+        fw = load_framework(framework_of_scores(folder))
+        targets = measure_targets(register, question_targets(fw, load_checks(), target_rating),
+                                  period_end)
+    wanted = targets.frame
+    scores = _with_pools(scores, register, confidence)
+    merged = wanted.drop(columns="note").merge(scores.drop(columns="target_pct"),
+                                               on="measure_id", how="left")
     problems = [f"{r} measure {m}: not in {folder}/key_questions.csv or local_checks.csv"
                 for r, m in merged.loc[merged["_file"].isna(), ["recommendation_id",
                                                                 "measure_id"]].to_numpy()]
-    merged["target_pct"] = merged["target_pct"].fillna(merged["target_pct_scores"])
-    no_target = merged["_file"].notna() & merged["target_pct"].isna()
-    problems += [f"{r} measure {m}: no target_pct in the register and none in the scores"
-                 for r, m in merged.loc[no_target, ["recommendation_id", "measure_id"]].to_numpy()]
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(f"{register.path}: {len(problems)} measure(s) cannot be used:\n{listed}")
+    statuses = _progress_statuses(progress_dir, register)
+    merged["progress_status"] = [statuses.get(m, "") for m in merged["measure_id"]]
     empty = merged["n_applicable"] == 0
     for r, m in merged.loc[empty, ["recommendation_id", "measure_id"]].to_numpy():
         logger.info("%s measure %s: no applicable cases, so no evidence item", r, m)
-    items = merged.loc[~empty].reset_index(drop=True)
+    items = merged.loc[~empty & merged["target_pct"].notna()].reset_index(drop=True)
 
     target, pct = items["target_pct"], items["pct_yes"]
     supports = pct >= target  # unrounded, like the rating thresholds
@@ -79,14 +167,16 @@ def case_audit_evidence(scores_dir: str | Path, register: Register,
          "below target, and so is the whole interval"],
         "below target, but the interval reaches the target")
     verdict = verdict + np.where(small, f"; fewer than {rules.small_n} cases, so weak evidence", "")
-    confidence = _confidence(folder)
+    verdict = verdict + np.where(items["progress_status"] == "declined",
+                                 "; declined since the inspection", "")
     level = f"{confidence:.0%} " if confidence else ""
     n, n_yes = items["n_applicable"].astype(int), items["n_yes"].astype(int)
     finding = (items["measure_id"] + ": " + _pct(pct, target) + " of " + n.astype(str)
                + " applicable cases (" + n_yes.astype(str) + " yes), " + level
                + "interval " + _pct(items["ci_low"], target) + " to "
                + _pct(items["ci_high"], target)
-               + ", target " + target.map("{:g}%".format) + ": " + verdict + ".")
+               + ", target " + target.map("{:g}%".format) + " (" + items["target_source"]
+               + "): " + verdict + ".")
     out = pd.DataFrame({
         "evidence_id": evidence_id,
         "recommendation_id": items["recommendation_id"],
@@ -94,7 +184,9 @@ def case_audit_evidence(scores_dir: str | Path, register: Register,
         "source_ref": folder.name + "/" + items["_file"] + " " + items["measure_id"],
         "date": "",
         "finding": finding,
-        "direction": np.where(supports, SUPPORTS, CONTRADICTS),
+        # A measure that declined since the inspection counts against, whatever its level.
+        "direction": np.where(supports & (items["progress_status"] != "declined"), SUPPORTS,
+                              CONTRADICTS),
         "weight": weight,
         "measure_id": items["measure_id"],
         "n_applicable": n,
@@ -103,11 +195,61 @@ def case_audit_evidence(scores_dir: str | Path, register: Register,
         "ci_low": items["ci_low"],
         "ci_high": items["ci_high"],
         "target_pct": target,
+        "target_source": items["target_source"],
+        "progress_status": items["progress_status"],
         "_file": str(folder),
         ROW: items[ROW],
     })
     logger.debug("generated %d case-audit evidence items from %s", len(out), folder)
     return out.reindex(columns=EVIDENCE_FRAME_COLUMNS)
+
+
+def _with_pools(scores: pd.DataFrame, register: Register, confidence: float | None
+                ) -> pd.DataFrame:
+    """Add one row per pooled measure: the cases of its questions summed, a fresh interval."""
+    pools = {m.id: m.pool for r in register.recommendations for m in r.measures if m.pool}
+    if not pools:
+        return scores
+    by_id = scores.set_index("measure_id")
+    rows = []
+    for mid, members in pools.items():
+        if not set(members) <= set(by_id.index):
+            continue  # reported as a missing measure below
+        part = by_id.loc[list(members)]
+        rows.append({"measure_id": mid, "n_applicable": part["n_applicable"].sum(),
+                     "n_yes": part["n_yes"].sum(), "target_pct": np.nan,
+                     "_file": " + ".join(part["_file"].unique()), ROW: np.nan})
+    pooled = add_shares(pd.DataFrame(rows), confidence or DEFAULT_CONFIDENCE)
+    return pd.concat([scores, pooled], ignore_index=True)
+
+
+def _progress_statuses(progress_dir: str | Path | None, register: Register) -> dict[str, str]:
+    """Each measure's status since the inspection (a pooled measure: declined if any of its
+    questions declined)."""
+    if progress_dir is None:
+        return {}
+    path = Path(progress_dir) / "progress.csv"
+    if not path.is_file():
+        raise InputError([Problem(str(path), None, None, "not found: give the folder written "
+                                  "by case-audit progress")])
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    status = dict(zip(table["question_id"], table["status"]))
+    for r in register.recommendations:
+        for m in r.measures:
+            if m.pool:
+                states = [status.get(q, "") for q in m.pool]
+                status[m.id] = "declined" if "declined" in states else ""
+    return status
+
+
+def framework_of_scores(folder: str | Path) -> str:
+    """The framework a scores folder was scored against (``overall.json``), or the default."""
+    folder = Path(folder)
+    try:
+        value = json.loads((folder / "overall.json").read_text(encoding="utf-8")).get("framework")
+    except (OSError, ValueError, AttributeError):
+        value = None
+    return value if isinstance(value, str) and value else DEFAULT_FRAMEWORK
 
 
 def _read_scores(folder: Path) -> pd.DataFrame:

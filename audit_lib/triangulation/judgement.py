@@ -35,7 +35,8 @@ MATRIX_COLUMNS = ["recommendation_id", "source_type", SUPPORTS, CONTRADICTS, MIX
 ASSURANCE_COLUMNS = ["recommendation_id", "theme", "judgement", "assurance_level", "sign_off",
                      "rationale", "evidence_ids", "title", "direction", "n_source_types",
                      "n_supporting_types", "n_contradicting_types", "n_mixed_types",
-                     "measures_assessed", "measures_met", "measures_without_data"]
+                     "measures_assessed", "measures_met", "measures_without_data",
+                     "measures_declined", "capped_by"]
 THEME_COLUMNS = ["theme_id", "theme", "recommendation_ids", "original_finding", "conclusion",
                  "assurance_level", "strengths", "areas_for_development", "evidence_ids"]
 _SIGN = {SUPPORTS: 1, CONTRADICTS: -1, MIXED: 0}
@@ -64,6 +65,9 @@ class TriangulationResult:
     matrix: pd.DataFrame
     assurance: pd.DataFrame
     themes: pd.DataFrame
+    # The target each case-audit measure was judged against, its source, and any register
+    # override set aside because its period had ended (from case_audit_evidence).
+    targets: pd.DataFrame | None = None
 
 
 def combine_evidence(*frames: pd.DataFrame | None) -> pd.DataFrame:
@@ -120,7 +124,7 @@ def triangulate(register: Register, evidence: pd.DataFrame,
     summary["assurance_level"] = [rules.assurance[i].outcome for i in level]
     sign_off = _first_match(rules.sign_off, summary)
     summary["sign_off"] = [rules.sign_off[i].outcome for i in sign_off]
-    summary["rationale"] = _rationale(summary, evidence, matrix,
+    summary["rationale"] = _rationale(summary, evidence,
                                       [rules.assurance[i].reason for i in level],
                                       [rules.sign_off[i].reason for i in sign_off])
     assurance = summary.reindex(columns=ASSURANCE_COLUMNS)
@@ -248,8 +252,18 @@ def _summarise(register: Register, evidence: pd.DataFrame, matrix: pd.DataFrame,
         "evidence_ids": evidence.groupby(item_rec)["evidence_id"].agg(" ".join)
         .reindex(ids).fillna("").to_numpy(),
     })
+    declined = (measured["progress_status"] == "declined" if "progress_status" in measured
+                else pd.Series(False, index=measured.index))
+    out["measures_declined"] = per_rec(declined, m_rec, "sum").astype(int)
     out["max_measures_below_target"] = out["measures_assessed"] - out["measures_met"]
     out["max_measures_without_data"] = out["measures_without_data"]
+    out["max_measures_declined"] = out["measures_declined"]
+    # The measures that hold this recommendation back, whatever other evidence says: no
+    # netting of a weak measure against a strong one (settings/triangulation.yaml).
+    holding = measured.loc[(measured["direction"] == CONTRADICTS) | declined, ["recommendation_id",
+                                                                              "evidence_id"]]
+    out["capped_by"] = (holding.groupby("recommendation_id")["evidence_id"].agg(" ".join)
+                        .reindex(ids).fillna("").to_numpy())
     return out
 
 
@@ -273,26 +287,28 @@ def _first_match(rules: tuple[Rule, ...], summary: pd.DataFrame) -> np.ndarray:
     return np.select(masks, list(range(len(rules))), default=len(rules) - 1)
 
 
-def _rationale(summary: pd.DataFrame, evidence: pd.DataFrame, matrix: pd.DataFrame,
+def _rationale(summary: pd.DataFrame, evidence: pd.DataFrame,
                assurance_reason: list[str], sign_off_reason: list[str]) -> list[str]:
-    """One line per recommendation: judgement, source types by stance with evidence ids,
-    measures, and the reasons for the assurance level and sign-off."""
-    keys = ["recommendation_id", "source_type"]
-    ids = evidence.groupby(keys)["evidence_id"].agg(", ".join).rename("ids").reset_index()
-    cited = matrix.merge(ids, on=keys)
-    cited["text"] = cited["source_type"].str.replace("_", " ") + " (" + cited["ids"] + ")"
-    by_stance = cited.groupby(["recommendation_id", "stance"])["text"].agg("; ".join)
+    """One line per recommendation: judgement, evidence ids for and against (each item on the
+    side it points to, so a measure below its target is always listed against), measures, and
+    the reasons for the assurance level and sign-off."""
+    keys = ["recommendation_id", "direction", "source_type"]
+    ids = evidence.groupby(keys, sort=False)["evidence_id"].agg(", ".join).reset_index()
+    ids["text"] = ids["source_type"].str.replace("_", " ") + " (" + ids["evidence_id"] + ")"
+    by_side = ids.groupby(["recommendation_id", "direction"])["text"].agg("; ".join)
     lines = []
     for i, row in enumerate(summary.to_dict("records")):
         rid = row["recommendation_id"]
         parts = [_judgement_phrase(row)]
-        for stance, label in ((SUPPORTS, "For"), (CONTRADICTS, "Against"), (MIXED, "Mixed")):
-            if (rid, stance) in by_stance.index:
-                parts.append(f"{label}: {by_stance[(rid, stance)]}")
+        for side, label in ((SUPPORTS, "For"), (CONTRADICTS, "Against"), (MIXED, "Mixed")):
+            if (rid, side) in by_side.index:
+                parts.append(f"{label}: {by_side[(rid, side)]}")
         total = row["measures_assessed"] + row["measures_without_data"]
         if total:
             parts.append(f"Measures at target: {row['measures_met']} of {row['measures_assessed']}"
                          f" scored ({row['measures_without_data']} without data)")
+        if row.get("measures_declined"):
+            parts.append(f"Measures declined since the inspection: {row['measures_declined']}")
         parts.append(f"{level_phrase(row['assurance_level']).capitalize()}: {assurance_reason[i]}")
         parts.append(f"{row['sign_off'].capitalize()}: {sign_off_reason[i]}")
         lines.append(". ".join(parts) + ".")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from importlib import resources
@@ -35,7 +36,7 @@ EVIDENCE_COLUMNS = ("evidence_id", "recommendation_id", "source_type", "source_r
                     "finding", "direction", "weight")
 #: Columns that only evidence generated from case-audit scores fills in.
 MEASURE_COLUMNS = ("measure_id", "n_applicable", "n_yes", "pct_yes", "ci_low", "ci_high",
-                   "target_pct")
+                   "target_pct", "target_source", "progress_status")
 #: Columns of every evidence frame: typed (`load_evidence`) or generated from scores.
 EVIDENCE_FRAME_COLUMNS = [*EVIDENCE_COLUMNS, *MEASURE_COLUMNS, "_file", ROW]
 #: Evidence ids with this prefix are reserved for items generated from case-audit scores.
@@ -44,7 +45,10 @@ GENERATED_PREFIX = "CA-"
 _SETTINGS = "triangulation.yaml"
 _TOP_KEYS = {"title", "source", "themes", "recommendations"}
 _RECOMMENDATION_KEYS = {"id", "theme", "title", "finding", "target", "measures"}
-_MEASURE_KEYS = {"id", "target_pct", "note"}
+_MEASURE_KEYS = {"id", "target_pct", "note", "reason", "set_by", "applies_from",
+                 "applies_until", "pool"}
+#: What a register must say to set a target other than the framework's or check set's own.
+OVERRIDE_KEYS = ("reason", "set_by", "applies_from", "applies_until")
 
 
 @dataclass(frozen=True)
@@ -59,13 +63,27 @@ class Theme:
 class Measure:
     """A case-audit measure (key question or local check) bearing on a recommendation.
 
-    ``target_pct`` is the share of applicable cases answered Yes that counts as meeting it;
-    None means "use the check set's target from the scores".
+    A measure's target is the framework's (a key question: the target band's threshold) or
+    the check set's (a local check), its one source of truth. ``target_pct`` here overrides it
+    only with a ``reason``, who ``set_by`` it, and the period it ``applies_from`` and
+    ``applies_until`` (dates); outside that period the override is not used, and the report
+    says so. ``pool`` names key questions or checks whose cases are pooled into this one
+    measure (court and out-of-court results are never pooled otherwise).
     """
 
     id: str
     target_pct: float | None = None
     note: str = ""
+    reason: str = ""
+    set_by: str = ""
+    applies_from: dt.date | None = None
+    applies_until: dt.date | None = None
+    pool: tuple[str, ...] = ()
+
+    @property
+    def is_override(self) -> bool:
+        """Whether the register sets its own target for this measure."""
+        return self.target_pct is not None
 
 
 @dataclass(frozen=True)
@@ -105,11 +123,16 @@ class Register:
 
     def measures(self) -> pd.DataFrame:
         """One row per (recommendation, measure): ``recommendation_id, measure_id, target_pct``
-        (NaN where the register leaves the target to the check set)."""
+        (NaN where the register leaves the target to the framework or check set)."""
         rows = [[r.id, m.id, m.target_pct] for r in self.recommendations for m in r.measures]
         out = pd.DataFrame(rows, columns=["recommendation_id", "measure_id", "target_pct"])
         out["target_pct"] = out["target_pct"].astype(float)
         return out
+
+    def measure(self, recommendation_id: str, measure_id: str) -> Measure:
+        """The measure of a recommendation, by ids."""
+        rec = next(r for r in self.recommendations if r.id == recommendation_id)
+        return next(m for m in rec.measures if m.id == measure_id)
 
 
 def default_themes() -> tuple[Theme, ...]:
@@ -313,34 +336,67 @@ def _measures(raw: object, label: str, problems: list[str]) -> tuple[Measure, ..
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        problems.append(f"{label}: must be a list of question ids or {{id, target_pct}}")
+        problems.append(f"{label}: must be a list of question ids or {{id, ...}} mappings")
         return ()
     measures, seen = [], set()
     for j, item in enumerate(raw, start=1):
         where = f"{label}[{j}]"
         if isinstance(item, dict):
-            for extra in sorted(set(item) - _MEASURE_KEYS, key=str):
-                problems.append(f"{where}.{extra}: unknown key (expected id, target_pct, note)")
-            mid = _text(item, "id", where, problems)
-            target = item.get("target_pct")
-            if target is not None and (isinstance(target, bool)
-                                       or not isinstance(target, (int, float))
-                                       or not 0 < target <= 100):
-                problems.append(f"{where}.target_pct: must be a number above 0 and at most 100")
-                target = None
-            note = str(item.get("note") or "")
+            measure = _measure(item, where, problems)
         elif isinstance(item, str) and item.strip():
-            mid, target, note = item.strip(), None, ""
+            measure = Measure(item.strip())
         else:
-            problems.append(f"{where}: must be a question id in quotes or {{id, target_pct}}")
+            problems.append(f"{where}: must be a question id in quotes or {{id, ...}}")
             continue
-        if not mid:
+        if measure is None or not measure.id:
             continue
-        if mid in seen:
-            problems.append(f"{where}: measure {mid} is listed twice")
-        seen.add(mid)
-        measures.append(Measure(mid, float(target) if target is not None else None, note))
+        if measure.id in seen:
+            problems.append(f"{where}: measure {measure.id} is listed twice")
+        seen.add(measure.id)
+        measures.append(measure)
     return tuple(measures)
+
+
+def _measure(item: dict, where: str, problems: list[str]) -> Measure | None:
+    for extra in sorted(set(item) - _MEASURE_KEYS, key=str):
+        problems.append(f"{where}.{extra}: unknown key (expected one of "
+                        f"{', '.join(sorted(_MEASURE_KEYS))})")
+    mid = _text(item, "id", where, problems)
+    target = item.get("target_pct")
+    if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float))
+                               or not 0 < target <= 100):
+        problems.append(f"{where}.target_pct: must be a number above 0 and at most 100")
+        target = None
+    dates = {}
+    for key in ("applies_from", "applies_until"):
+        value = item.get(key)
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                value = "bad"
+        if value is not None and not isinstance(value, dt.date):
+            problems.append(f"{where}.{key}: must be a date written YYYY-MM-DD")
+            value = None
+        dates[key] = value
+    if target is not None:
+        missing = [k for k in OVERRIDE_KEYS if not item.get(k)]
+        if missing:
+            problems.append(f"{where}.target_pct: a target of the register's own overrides the "
+                            f"framework's or check set's; it needs {', '.join(missing)} (the "
+                            "reason, who set it, and the period it applies to), or remove it")
+        elif dates["applies_from"] and dates["applies_until"] and (
+                dates["applies_from"] > dates["applies_until"]):
+            problems.append(f"{where}.applies_until: is before applies_from")
+    pool = item.get("pool") or ()
+    if pool and (not isinstance(pool, list) or len(pool) < 2
+                 or not all(isinstance(p, str) and p.strip() for p in pool)):
+        problems.append(f"{where}.pool: must list two or more question ids in quotes")
+        pool = ()
+    return Measure(mid, float(target) if target is not None else None,
+                   str(item.get("note") or ""), str(item.get("reason") or "").strip(),
+                   str(item.get("set_by") or "").strip(), dates["applies_from"],
+                   dates["applies_until"], tuple(str(p).strip() for p in pool))
 
 
 def _text(item: dict, key: str, label: str, problems: list[str], *,

@@ -33,6 +33,7 @@ CONDITIONS = {
     "max_measures_below_target": "count",
     "max_measures_clearly_below_target": "count",
     "max_measures_without_data": "count",
+    "max_measures_declined": "count",
 }
 
 _SETTINGS = "triangulation.yaml"
