@@ -207,6 +207,15 @@ def _parser() -> argparse.ArgumentParser:
                      "triangulation, report")
     run.set_defaults(handler=_run)
 
+    pdf = sub.add_parser("pdf", help="print a published report to PDF (needs Chromium, Chrome or "
+                         "Edge)",
+                         description="Print a report page (e.g. 04_assurance_report.html) to an "
+                         "A4 PDF through a headless browser, with every collapsed section open "
+                         "and no network.")
+    pdf.add_argument("report", metavar="REPORT.html", help="the report page to print")
+    pdf.add_argument("--out", metavar="FILE", help="PDF to write (default: beside the report)")
+    pdf.set_defaults(handler=_pdf)
+
     batch = sub.add_parser("batch", help="run many services' period configs in parallel",
                            description="Run every period config found in a folder with a pool "
                            "of processes; one service's failure does not stop the others.")
@@ -414,6 +423,13 @@ def _run(args: argparse.Namespace) -> int:
     from audit_lib.quarter.run import run
 
     run(args.config, args.only)
+    return 0
+
+
+def _pdf(args: argparse.Namespace) -> int:
+    from audit_lib.report.pdf import print_pdf
+
+    print(f"PDF written: {print_pdf(args.report, args.out)}")
     return 0
 
 

@@ -27,6 +27,20 @@ LEVEL_COLUMNS = ("rosh_level", "safety_wellbeing_level")
 YES_NO_COLUMNS = ("identifiable_victim", "significant_change", "looked_after")
 DATE_COLUMNS = ("start_date", "assessment_date", "decision_date", "victim_contact_date")
 DESCRIPTIVE_COLUMNS = ("disposal_type", "sex", "ethnicity_group", "age_band", "team")
+#: Case-facts columns in words, for anything people read.
+COLUMN_WORDS = {
+    "sex": "sex", "ethnicity_group": "ethnicity", "age_band": "age",
+    "disposal_group": "type of disposal (court or out-of-court)",
+    "disposal_type": "disposal", "rosh_level": "risk of serious harm to others",
+    "safety_wellbeing_level": "risk to the child's safety and wellbeing",
+    "looked_after": "looked-after child", "identifiable_victim": "an identifiable victim",
+    "significant_change": "a significant change in circumstances", "team": "team",
+}
+
+
+def column_words(column: str) -> str:
+    """A case-facts column in words ("risk of serious harm to others" for ``rosh_level``)."""
+    return COLUMN_WORDS.get(column, column.replace("_", " "))
 
 
 def normalise_category(value: object) -> str:

@@ -72,7 +72,8 @@ def test_a_real_difference_is_reported_after_adjustment():
     year = pd.concat([fairness_rows(*quarter(80, s, p_yes=(0.85, 0.35)), f"2026-0{s + 1}-30")
                       for s in range(4)], ignore_index=True)
     assessment = pooled_fairness(year, 10, 0.95, 0.05).assessments["ethnicity_group"]
-    assert assessment["differences"] and assessment["differences"][0].startswith("2.1.1: black")
+    assert assessment["differences"] and assessment["differences"][0]["question_id"] == "2.1.1"
+    assert assessment["differences"][0]["group"] == "black"
 
 
 def test_hidden_groups_are_named_as_not_compared():

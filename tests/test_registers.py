@@ -87,7 +87,10 @@ def test_malformed_register_names_the_file_and_every_key(tmp_path):
             theme: nowhere
             finding: ""
             target: Something.
-            owner: someone
+            owner: ""
+            due: next week
+            status: nearly done
+            lead: someone
             measures:
               - {id: "OOCD.1", target_pct: 120}
               - 3.1
@@ -103,7 +106,10 @@ def test_malformed_register_names_the_file_and_every_key(tmp_path):
     assert str(path) in message
     for expected in [
         "board: unknown key",
-        "recommendations[1] (R1).owner: unknown key",
+        "recommendations[1] (R1).lead: unknown key",
+        "recommendations[1] (R1).owner: must be non-empty text",
+        "recommendations[1] (R1).due: must be a date written YYYY-MM-DD",
+        "recommendations[1] (R1).status: must be one of not started, in progress, completed",
         "recommendations[1] (R1).theme: unknown theme",
         "recommendations[1] (R1).finding: must be non-empty text",
         "recommendations[1] (R1).measures[1].target_pct: must be a number above 0",
@@ -113,7 +119,7 @@ def test_malformed_register_names_the_file_and_every_key(tmp_path):
         "recommendations[2].id: id 'R1' is used more than once",
     ]:
         assert expected in message
-    assert "9 problem(s)" in message
+    assert "12 problem(s)" in message
 
 
 def test_register_that_is_not_yaml_or_not_there(tmp_path):
@@ -232,3 +238,30 @@ def test_a_target_of_the_registers_own_needs_its_reason_author_and_period(tmp_pa
     assert "measures[2].applies_until: is before applies_from" in message
     assert "measures[3].applies_from: must be a date written YYYY-MM-DD" in message
     assert "measures[4].pool: must list two or more question ids" in message
+
+
+def test_owner_due_and_status_say_who_acts_by_when(tmp_path):
+    reg = load_register(write(tmp_path / "r.yaml", """\
+        recommendations:
+          - id: R1
+            theme: oocd
+            finding: A finding.
+            target: A target.
+            owner: Head of Service
+            due: 2026-03-31
+            status: In Progress
+          - id: R2
+            theme: oocd
+            finding: A finding.
+            target: A target.
+            owner: Board chair
+            due: 2026-03-31
+            status: completed
+        """))
+    r1, r2 = reg.recommendations
+    assert (r1.owner, r1.due, r1.status) == ("Head of Service", dt.date(2026, 3, 31),
+                                             "in progress")
+    assert r1.overdue(dt.date(2026, 6, 30)) and not r1.overdue(dt.date(2026, 3, 31))
+    assert not r2.overdue(dt.date(2026, 6, 30))  # completed is never overdue
+    assert reg.frame().loc[0, ["owner", "due", "status"]].tolist() == [
+        "Head of Service", "2026-03-31", "in progress"]

@@ -24,8 +24,8 @@ from audit_lib.synth.caseload import synth_caseload
 from audit_lib.synth.evidence import synth_evidence, synth_judgements
 from audit_lib.synth.history import synth_history
 from audit_lib.synth.model import ANSWER_COLUMNS, HISTORY_COLUMNS, sample_register_path
+from audit_lib.trends.baseline import load_baseline
 from audit_lib.trends.history import load_earlier_quarters
-from audit_lib.trends.trend import load_baseline
 from audit_lib.triangulation.registers import EVIDENCE_COLUMNS, load_evidence, load_register
 
 FW = load_framework("hmip-youth-2021")

@@ -272,7 +272,7 @@ def test_themes_summarise_then_and_now(rules):
     oocd = themes.iloc[0]
     assert oocd["recommendation_ids"] == "R1 R2"
     assert oocd["original_finding"] == "R1: Finding R1\nR2: Finding R2"
-    assert oocd["conclusion"] == ("R1: reasonable assurance (corroborated); can be signed off. "
+    assert oocd["conclusion"] == ("R1: reasonable assurance (corroborated); can be signed off.\n"
                                   "R2: no assurance (single source); not addressed.")
     assert oocd["assurance_level"] == "no assurance"  # the least assured recommendation
     assert oocd["strengths"] == "[E2] Finding of E2\n[E1] Finding of E1"  # strongest first

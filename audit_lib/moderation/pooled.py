@@ -116,11 +116,13 @@ def assess(published: pd.DataFrame, significance: float) -> dict:
                 "differences": [],
                 "text": "could not be assessed: too few children in the groups to compare"}
     notable = compared.loc[pd.to_numeric(compared["fisher_p_bh"]) < significance]
-    differences = [f"{q}: {g} {float(s):.0f}% against {r}"
+    differences = [{"question_id": q, "group": g, "pct_yes": float(s), "reference_group": r}
                    for q, g, s, r in zip(notable["question_id"], notable["group"],
                                          notable["pct_yes"], notable["reference_group"])]
     if differences:
-        text = "differences from the reference group: " + "; ".join(differences)
+        text = "differences from the reference group: " + "; ".join(
+            f"{d['question_id']}: {d['group']} {d['pct_yes']:.0f}% against {d['reference_group']}"
+            for d in differences)
     else:
         text = (f"no difference large enough to show with these numbers among "
                 f"{', '.join(groups)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import subprocess
 import sys
@@ -36,7 +37,25 @@ def hash_inputs(cfg: PeriodConfig) -> dict[str, str]:
     return fingerprint(files)
 
 
+def relative_to_config(value: object, base) -> object:
+    """Paths in ``value`` (a path, or lists and dicts holding them) written relative to the
+    config's folder, with forward slashes: a manifest names no folder of the machine that ran
+    it, and reads the same on Windows."""
+    if isinstance(value, dict):
+        return {relative_to_config(k, base): relative_to_config(v, base) for k, v in value.items()}
+    if isinstance(value, list):
+        return [relative_to_config(v, base) for v in value]
+    if isinstance(value, (str, os.PathLike)) and os.path.isabs(value):
+        try:
+            return os.path.relpath(value, base).replace(os.sep, "/")
+        except ValueError:  # another drive on Windows: the name alone
+            return os.path.basename(value)
+    return value
+
+
 def build_manifest(cfg, steps, hashes, parameters, timings, started) -> dict:
+    """What a run read and did, with every path relative to the period config's folder."""
+    base = cfg.path.parent
     versions = {}
     for package in runtime_packages():
         try:
@@ -48,10 +67,11 @@ def build_manifest(cfg, steps, hashes, parameters, timings, started) -> dict:
         "period_label": cfg.period_label,
         "service": cfg.service,
         "framework": cfg.framework,
-        "config": str(cfg.path),
+        "config": cfg.path.name,
+        "paths_relative_to": "the period config's folder",
         "steps": [name for name, _ in steps],
-        "inputs_sha256": hashes,
-        "parameters": parameters,
+        "inputs_sha256": relative_to_config(hashes, base),
+        "parameters": relative_to_config(parameters, base),
         "python": sys.version.split()[0],
         "packages": versions,
         "git_commit": _git_commit(),

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
 
-def render_html(executed: Path, html_path: Path) -> None:
-    """Render an executed notebook as a self-contained HTML page without code cells.
+def render_html(executed: Path, html_path: Path, subtitle: str = "") -> None:
+    """Render an executed notebook as a self-contained, accessible HTML page without code.
 
-    The report template removes every script the standard templates fetch from a CDN
-    (require.js, MathJax, mermaid, widgets); charts are embedded as images.
+    The ``clean`` template (``audit_lib/report/templates/clean``) loads nothing from the
+    internet, embeds charts, leaves out the notebook's wrappers and any cell tagged
+    ``notebook-only``, and gives the page a title: the notebook's first heading, then
+    ``subtitle`` (the service and quarter), so a reader can tell one page from another.
     """
     import nbformat
     from nbconvert import HTMLExporter
 
     templates = Path(str(resources.files("audit_lib") / "report" / "templates"))
-    exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(templates)],
+    exporter = HTMLExporter(template_name="clean", extra_template_basedirs=[str(templates)],
                             exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     nb = nbformat.read(executed, as_version=4)
-    for cell in nb.cells:  # warnings and logs on stderr are for the QA officer, not the board
-        if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.get("outputs", [])
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    heading = next((m.group(1).strip() for cell in nb.cells if cell.cell_type == "markdown"
+                    for m in [re.search(r"^#\s+(.+)$", cell.source, flags=re.M)] if m),
+                   executed.stem)
+    nb.metadata["title"] = f"{heading}: {subtitle}" if subtitle else heading
     body, _ = exporter.from_notebook_node(nb)
     html_path.write_text(body, encoding="utf-8")

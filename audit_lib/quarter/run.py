@@ -87,7 +87,8 @@ def run(config_path: str | Path, only: str | None = None,
             executed = stage / filename
             execute(notebooks[name], executed, params, kernel)
             t1 = time.perf_counter()
-            render_html(executed, executed.with_suffix(".html"))
+            render_html(executed, executed.with_suffix(".html"),
+                        ", ".join(x for x in (cfg.service, cfg.period_label) if x))
             timings[name] = {"notebook": filename, "execute_s": round(t1 - t0, 3),
                              "html_s": round(time.perf_counter() - t1, 3)}
             progress(f"      done in {time.perf_counter() - t0:.1f} s")

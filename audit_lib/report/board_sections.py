@@ -1,8 +1,13 @@
-"""Gather a finished run's tables for the board report: scores, sample, trend, sustained change."""
+"""The board paper's sections: each reads a run's tables and returns HTML for people.
+
+Words, not codes: questions and standards are named in words (the id in brackets), disposal
+groups and characteristics in words, and no file path or framework id appears in the board's
+text (they belong in the appendix). Every figure is shown so that it cannot contradict its
+rating (`audit_lib.display`), every table has a caption, and every chart its data.
+"""
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 from pathlib import Path
@@ -12,20 +17,29 @@ import pandas as pd
 from audit_lib.display import pct, pct_range, share_of
 from audit_lib.frameworks import Framework
 from audit_lib.report.html import (
-    likelihood_text,
-    likely_bands,
-    percent_view,
-    rating_thresholds,
+    escape,
+    figure_html,
+    lines_html,
+    list_html,
+    rating_class,
     table_html,
 )
+from audit_lib.report.words import (
+    likelihood_text,
+    likely_bands,
+    rating_thresholds,
+    ratings_view,
+)
 from audit_lib.sampling.draw import achieved_margin
-from audit_lib.scoring.likelihood import likelihood_settings, likelihood_words
+from audit_lib.scoring.likelihood import band_column, likelihood_settings, likelihood_words
 from audit_lib.settings import load_settings
+from audit_lib.vocabulary import column_words
 
 logger = logging.getLogger(__name__)
 
 _TEXT = {"standard_id": str, "question_id": str, "lowest_question_id": str, "case_id": str,
-         "category": str, "stratum": str}
+         "category": str, "stratum": str, "measure_id": str, "evidence_id": str,
+         "recommendation_id": str, "due": str}
 
 
 def read_tables(folder: str | Path) -> dict[str, pd.DataFrame | dict]:
@@ -40,36 +54,6 @@ def read_tables(folder: str | Path) -> dict[str, pd.DataFrame | dict]:
     for path in sorted(folder.glob("*.json")):
         tables[path.stem] = json.loads(path.read_text(encoding="utf-8"))
     return tables
-
-
-def headline(overall: dict, service: str, period_label: str) -> str:
-    """One sentence a board member can repeat: the overall rating and how likely it is."""
-    who = f"{service}, {period_label}" if service else period_label
-    if overall.get("rating"):
-        text = (f"{who}: overall {overall['rating']} ({overall['score']} of "
-                f"{overall['max_score']} points).")
-        return f"{text} {overall_likelihood_text(overall)}".strip()
-    reasons = overall.get("missing_reasons") or {}
-    missing = ("; " if reasons else ", ").join(
-        f"{sid} ({reasons[sid]})" if reasons.get(sid) else sid
-        for sid in overall.get("missing_standards", []))
-    return f"{who}: overall rating incomplete; no rating yet for {missing}."
-
-
-def overall_likelihood_text(overall: dict) -> str:
-    """"Good is highly likely (96%); Requires improvement 4%." from ``overall.json``."""
-    probabilities = overall.get("band_probabilities") or {}
-    rating = overall.get("rating")
-    if not probabilities or rating not in probabilities:
-        return ""
-    settings = likelihood_settings()
-    p = probabilities[rating]
-    others = sorted(((r, q) for r, q in probabilities.items() if r != rating and q >= 0.01),
-                    key=lambda item: -item[1])
-    text = f"{rating} is {likelihood_words(p, settings)} ({share_of(p)})"
-    if others:
-        text += "; " + ", ".join(f"{r} {share_of(q)}" for r, q in others)
-    return text + "."
 
 
 def cases_needed_lines(standards: pd.DataFrame, fw: Framework) -> list[str]:
@@ -130,196 +114,12 @@ def _group_words(standard, fw: Framework) -> str:
     return "cases"
 
 
-def precision_html(sampling: dict, key_questions: pd.DataFrame, fw: Framework,
-                   confidence: float) -> str:
-    """How precise the figures are, honestly: per disposal group at the sampling confidence
-    (as the sample was sized) and at the report's confidence (as intervals are shown), and per
-    key question (N/A answers shrink some denominators further)."""
-    info = sampling.get("sampling") or {}
-    parts = []
-    groups = info.get("groups") or []
-    if groups:
-        rows = []
-        for g in groups:
-            n, N = int(g["sample"]), int(g["population"])
-            rows.append({
-                "Disposal group": fw.group_label(g["disposal_group"]),
-                "Cases in the caseload": N, "Cases sampled": n,
-                f"Margin at {info['confidence']:.0%} (how the sample was sized)":
-                    _points(achieved_margin(n, N, info["confidence"])),
-                f"Margin at {confidence:.0%} (how intervals are shown)":
-                    _points(achieved_margin(n, N, confidence)),
-            })
-        parts.append(
-            f"<p>The sample was sized, as the inspection method sizes its samples, at "
-            f"{info['confidence']:.0%} confidence, separately for each disposal group. This "
-            f"report shows intervals at {confidence:.0%} confidence, so that a reader is not "
-            "over-confident about a share; at that confidence the same cases give a wider "
-            "margin. Each figure below is for one disposal group (key questions are answered "
-            "within one group); no figure in this report is estimated from the whole sample "
-            "pooled.</p>" + table_html(pd.DataFrame(rows)))
-    kq = key_questions.loc[key_questions["n_applicable"] > 0]
-    if len(kq):
-        margin = ((kq["ci_high"] - kq["ci_low"]) / 2).map(lambda v: f"+/-{v:.0f} points")
-        widest = kq.assign(margin=(kq["ci_high"] - kq["ci_low"]) / 2).sort_values(
-            "margin").iloc[-1]
-        parts.append(
-            f"<p>Key questions are less precise where some cases were not applicable: each key "
-            f"question's margin at {confidence:.0%} is in the key-question table (from "
-            f"{margin.iloc[(kq['ci_high'] - kq['ci_low']).argmin()]} to {margin.loc[widest.name]}"
-            f", the widest for {escape(widest['question_id'])} with "
-            f"{int(widest['n_applicable'])} applicable cases).</p>")
-    return "".join(parts)
-
-
 def _points(margin: float) -> str:
     return "" if pd.isna(margin) else f"+/-{100 * margin:.0f} points"
 
 
-def key_question_view(key_questions: pd.DataFrame, fw: Framework,
-                      confidence: float) -> pd.DataFrame:
-    """Every key question in words, with its cases, share, interval, margin and likely bands."""
-    text = {q.id: q.text for q in fw.questions}
-    cuts = rating_thresholds(fw)
-    rows = []
-    for q in key_questions.to_dict("records"):
-        answered = q["n_applicable"] > 0
-        rows.append({
-            "Key question": f"{text.get(q['question_id'], '')} ({q['question_id']})",
-            "Cases": int(q["n_applicable"]),
-            "Share Yes": pct(q["pct_yes"], cuts),
-            f"{confidence:.0%} interval": pct_range(q["ci_low"], q["ci_high"], cuts),
-            "Margin": f"+/-{(q['ci_high'] - q['ci_low']) / 2:.0f} points" if answered else "",
-            "How likely each band is": likelihood_text({**q, "rating": None}, fw),
-        })
-    return pd.DataFrame(rows)
-
-
-def method_html(fw: Framework, overall: dict) -> str:
-    """The method in plain words: ratings, how likely, certain, too few cases, cases needed."""
-    settings = likelihood_settings()
-    cuts = ", ".join(f"{b.rating} from {b.low:g}%" for b in fw.rating_bands if b.low > 0)
-    method = overall.get("band_probabilities_method") or "joint"
-    drawn = ("all case-assessed key questions together" if method == "joint"
-             else "each standard's key questions together, standards treated as independent")
-    items = [
-        f"<li><b>Ratings.</b> A key question's share is the share of applicable cases answered "
-        f"Yes (N/A leaves the count). A standard takes the rating of its lowest key question "
-        f"({cuts}; below that Inadequate), compared before any rounding. Shares shown near a "
-        "threshold carry a decimal so that no shown figure contradicts its rating.</li>",
-        "<li><b>How likely each rating is.</b> A share from a sample is uncertain. For each key "
-        "question we work out how likely its true share is to lie in each rating band, from a "
-        "Bayesian posterior with the Jeffreys prior, Beta(Yes + 0.5, No + 0.5): the prior a "
-        "statistician uses when nothing is known beforehand, worth about one case. A standard's "
-        "key questions are answered on the same cases, so their shares are drawn together "
-        f"({settings.draws:,} draws, fixed seed, from a Dirichlet posterior over the cases' "
-        "patterns of answers, which gives each key question exactly its Jeffreys posterior); "
-        "the lowest-question rule is applied to every draw. The overall rating's likelihood "
-        f"comes from the same draws ({drawn}), with standards judged from evidence fixed at "
-        "their judged rating.</li>",
-        f"<li><b>Certain.</b> A rating is called certain when it is at least "
-        f"{settings.certain:.0%} likely (settings/ratings.yaml). Most middle-band results from "
-        "a quarter's sample are not; the report then says how likely each band is.</li>",
-        f"<li><b>Too few cases.</b> A standard is not rated when any of its key questions has "
-        f"fewer than {settings.min_cases} applicable cases; it then does not count toward the "
-        "overall score, which reads incomplete. (The Inspectorate does not rate the domains of "
-        "very small services either.)</li>",
-        "<li><b>Cases needed.</b> For a rating that is not yet certain, the number of "
-        "applicable cases per key question at which, if every share stayed as it is, the rating "
-        f"would be {settings.certain:.0%} likely (key questions taken as independent; a planning "
-        f"figure, capped at {settings.cases_needed_cap}).</li>",
-    ]
-    return "<ul>" + "".join(items) + "</ul>"
-
-
-def escape(text: object) -> str:
-    """HTML-escape any text shown in the report."""
-    return html.escape(str(text))
-
-
-def caveat_html(confidence: float) -> str:
-    """The standing caveat under the headline."""
-    return (
-        "<p>This is a self-audit by the service's own reviewers against the inspection "
-        "standards, not an inspection. Shares come from a sample of cases, so each carries an "
-        f"interval ({confidence:.0%} confidence), and each rating comes with how likely it and "
-        "its neighbouring ratings are: a rating that is not highly likely could change with "
-        "the next quarter's cases.</p>"
-    )
-
-
-def conflicts_html(conflicts: pd.DataFrame | None) -> str:
-    """Count of derived answers that contradict reviewers, by check, without case details."""
-    if conflicts is None or conflicts.empty:
-        return "<p>No derived answer contradicts a reviewer.</p>"
-    counts = conflicts.groupby("question_id").size().rename("Cases").reset_index()
-    counts = counts.rename(columns={"question_id": "Check"})
-    return (f"<p>{len(conflicts)} answer(s) derived from case dates contradict the reviewer. "
-            "The reviewer's answer was scored; the QA officer checks each case (listed in "
-            "scores/conflicts.csv).</p>" + table_html(counts))
-
-
-def sample_html(sampling: dict) -> str:
-    """How the sample was drawn, and whether its make-up matches the caseload.
-
-    Precision is stated by `precision_html`, per disposal group; no margin is quoted for the
-    whole sample pooled, since no figure is estimated from it.
-    """
-    info = sampling.get("sampling")
-    if not info:
-        return "<p>No sample was drawn in this run: the answers were scored as given.</p>"
-    total = info["total"]
-    text = (f"<p>{total['sample']} of {total['population']} cases were sampled at random "
-            f"(seed {info['seed']}), stratified by {', '.join(info['strata']) or 'nothing'} "
-            f"within each disposal group. {info.get('double_marked', 0)} cases were "
-            "double-marked for moderation.</p>")
-    rep = sampling.get("representativeness")
-    rep_html = ""
-    if rep is not None and len(rep):
-        tests = rep.loc[rep["variable"] != "disposal_group"].drop_duplicates(
-            ["disposal_group", "variable"])
-        if len(tests):
-            view = percent_view(tests, {"disposal_group": "Group", "variable": "Characteristic",
-                                        "chi_square_p_bh": "Adjusted p", "note": "Note"})
-            rep_html = ("<p>Is the sample like the caseload? For each characteristic the sample "
-                        "was not stratified on, a chi-square test compares the sample's make-up "
-                        "with the caseload's; the p-values are adjusted for the number of tests "
-                        "(Benjamini-Hochberg). A value well above 0.05 means the sample's "
-                        "make-up is consistent with the caseload. Characteristics the sample was "
-                        "stratified on match by construction and are not tested.</p>"
-                        + table_html(view))
-    return text + rep_html
-
-
-def themes_html(triangulated: dict) -> str:
-    """Per theme: original finding, conclusion, strengths, areas for development, sign-off."""
-    themes = triangulated.get("themes")
-    assurance = triangulated.get("assurance")
-    if themes is None or assurance is None:
-        return "<p>Triangulation was not run for this period.</p>"
-    parts = []
-    for theme in themes.to_dict("records"):
-        recs = assurance.loc[assurance["theme"] == theme["theme"], [
-            "recommendation_id", "judgement", "assurance_level", "sign_off", "evidence_ids"]]
-        recs.columns = ["Recommendation", "Judgement", "Assurance", "Sign-off", "Evidence"]
-        parts.append(
-            f"<h3>{escape(theme['theme'])}</h3>"
-            f"<p><b>Original finding.</b> {_lines(theme['original_finding'])}</p>"
-            f"<p><b>Conclusion now.</b> {_lines(theme['conclusion'])}</p>"
-            f"<p><b>Strengths.</b> {_lines(theme['strengths'])}</p>"
-            f"<p><b>Areas for development.</b> {_lines(theme['areas_for_development'])}</p>"
-            + table_html(recs))
-    return "".join(parts)
-
-
-def _lines(text: object) -> str:
-    if text is None or (isinstance(text, float) and pd.isna(text)) or text == "":
-        return "none recorded."
-    return "<br>".join(escape(line) for line in str(text).splitlines())
-
-
-def moderation_html(moderated: dict, threshold: int | None = None,
-                    pooled: dict | None = None) -> str:
+def moderation_html(moderated: dict, fw: Framework, checks: Framework,
+                    pooled: dict | None = None, threshold: int | None = None) -> str:
     """Agreement between reviewers, and what the breakdowns by group of children can say.
 
     The group comparison uses the pooled breakdowns (a rolling year, ``pooled/``) and says
@@ -347,17 +147,20 @@ def moderation_html(moderated: dict, threshold: int | None = None,
         low = agreement.loc[(agreement["question_id"] != "ALL")
                             & (pd.to_numeric(agreement["pct_agreement"], errors="coerce") < flag)]
         if len(low):
+            wording = {q.id: q.text for q in fw.questions + checks.questions}
             view = pd.DataFrame({
-                "Question": low["question_id"], "Cases": low["n_cases"],
+                "Question": low["question_id"].map(lambda q: f"{wording.get(q, '')} ({q})"),
+                "Cases": low["n_cases"],
                 "Agreement": low["pct_agreement"].map(lambda v: pct(v, [flag])),
                 "Kappa": low["cohen_kappa"].map(_number),
                 "PABAK": low["pabak"].map(_number) if "pabak" in low else "",
                 "Alpha": low["krippendorff_alpha"].map(_number),
                 "Note": low["note"].fillna("") if "note" in low else ""})
             parts.append(f"<p>Questions where reviewers agreed on fewer than {flag:g}% of cases, for "
-                         "the moderation meeting (all questions in scores/moderation/"
-                         "agreement.csv):</p>" + table_html(view))
-    parts.append(fairness_html(pooled))
+                         "the moderation meeting (the QA officer has every question's "
+                         "figures):</p>" + table_html(view, caption="Questions where reviewers "
+                                                                     "agreed least"))
+    parts.append(fairness_html(pooled, fw, checks))
     summary = moderated.get("suppression")
     if summary:
         threshold = summary.get("threshold", threshold)
@@ -369,13 +172,38 @@ def moderation_html(moderated: dict, threshold: int | None = None,
     return "".join(parts)
 
 
-def fairness_html(pooled: dict | None) -> str:
+def fairness_words(characteristic: str, assessed: dict, fw: Framework, checks: Framework) -> str:
+    """What one characteristic's pooled comparison can tell, in words: groups named as the
+    board knows them, questions by their wording."""
+    def group(name: str) -> str:
+        return fw.group_label(name) if characteristic == "disposal_group" else str(name)
+
+    if not assessed.get("assessable"):
+        return "could not be assessed: too few children in the groups to compare"
+    wording = {q.id: q.text for q in fw.questions + checks.questions}
+    differences = assessed.get("differences") or []
+    if differences:
+        text = "differences from the largest group: " + "; ".join(
+            f"{wording.get(d['question_id'], '')} ({d['question_id']}): {group(d['group'])} "
+            f"{d['pct_yes']:.0f}% answered Yes, against {group(d['reference_group'])}"
+            for d in differences)
+    else:
+        text = ("no difference large enough to show with these numbers among "
+                + ", ".join(group(g) for g in assessed.get("groups_compared", [])))
+    hidden = assessed.get("groups_too_small") or []
+    if hidden:
+        text += f"; {', '.join(group(g) for g in hidden)} could not be compared (too few children)"
+    return text
+
+
+def fairness_html(pooled: dict | None, fw: Framework, checks: Framework) -> str:
     """Practice by group of children over the pooled quarters: per characteristic, whether the
     groups could be compared, and any difference that held after adjusting for the number of
     comparisons."""
     if not pooled or not pooled.get("characteristics"):
         return "<p>Practice by group of children could not be assessed this quarter.</p>"
-    rows = [{"Characteristic": name.replace("_", " "), "What the cases can tell": a["text"]}
+    rows = [{"Characteristic": column_words(name),
+             "What the cases can tell": fairness_words(name, a, fw, checks)}
             for name, a in pooled["characteristics"].items()]
     quarters = pooled.get("quarters", 1)
     span = "this quarter" if quarters == 1 else f"the last {quarters} quarters pooled"
@@ -385,7 +213,8 @@ def fairness_html(pooled: dict | None) -> str:
             "quarter is too few children to compare groups, so quarters are pooled; where the "
             "groups are still too small the table says so: that is not evidence that there is "
             "no difference. Differences count only after adjusting for the number of "
-            "comparisons.</p>" + table_html(pd.DataFrame(rows)))
+            "comparisons.</p>"
+            + table_html(pd.DataFrame(rows), caption="Practice by group of children"))
 
 
 def _number(value: object) -> str:
@@ -393,19 +222,6 @@ def _number(value: object) -> str:
         return "not defined" if pd.isna(value) else f"{float(value):.2f}"
     except (TypeError, ValueError):
         return escape(value)
-
-
-def provenance_html(manifest: dict, fw: Framework, confidence: float) -> str:
-    """Footer: what produced this report, from the run's manifest."""
-    commit = manifest.get("git_commit") or "not recorded"
-    versions = manifest.get("packages", {})
-    return (
-        '<hr><p class="provenance">'
-        f"Framework: {escape(fw.title)} ({escape(fw.id)}). Confidence {confidence:.0%}. "
-        f"Run started {escape(manifest.get('started', 'unknown'))}; case-audit "
-        f"{escape(versions.get('case-audit', 'unknown'))}, code commit {escape(commit[:12])}. "
-        f"{len(manifest.get('inputs_sha256', {}))} input files, each identified by its SHA-256 "
-        "in manifest.json.</p>")
 
 
 def local_checks_view(local_checks: pd.DataFrame, checks: Framework) -> pd.DataFrame:
@@ -430,7 +246,8 @@ def local_checks_view(local_checks: pd.DataFrame, checks: Framework) -> pd.DataF
 
 def progress_view(progress: pd.DataFrame, fw: Framework, checks: Framework) -> pd.DataFrame:
     """Each question since the inspection, for the board: then, now, the change with its
-    interval, and its status (no p-values: see the method notes and progress.csv)."""
+    interval, how likely the share is truly higher now, and its status (no p-values: see the
+    method notes and progress.csv)."""
     text = {q.id: q.text for q in fw.questions + checks.questions}
     rows = []
     for p in progress.to_dict("records"):
@@ -444,10 +261,148 @@ def progress_view(progress: pd.DataFrame, fw: Framework, checks: Framework) -> p
             "At the inspection": pct(p.get("baseline_pct"), target),
             f"Now ({p['latest_label']})": pct(p["latest_pct"], target),
             "Change (interval)": change,
+            "How likely higher now": share_of(p.get("p_improved")),
             "Target": pct(p["target_pct"]),
             "Status": p["status"],
         })
     return pd.DataFrame(rows)
+
+
+# --- How good, and how sure ------------------------------------------------------------------
+
+
+def ratings_html(standards: pd.DataFrame, key_questions: pd.DataFrame, fw: Framework,
+                 confidence: float, chart: bytes | None) -> str:
+    """Every standard's rating and how likely each band is, as a table and a chart, and what
+    more cases would tell."""
+    view = ratings_view(standards, key_questions, fw, confidence)
+    parts = [table_html(view, rating_class(view["Rating"]),
+                        caption="Ratings by standard, with how likely each rating is")]
+    if chart:
+        cases = standards.loc[standards["source"] == "cases"]
+        data = pd.DataFrame({"Standard": cases["standard_id"] + " " + cases["standard_id"].map(
+            lambda s: fw.standard(s).title), "Rating": cases["rating"].fillna("not rated")})
+        for band in reversed(fw.rating_bands):
+            data[band.rating] = cases[band_column(band.rating)].map(share_of).to_numpy()
+        parts.append(figure_html(chart, likelihood_alt(standards, fw),
+                                 "How likely each rating is, for the standards rated from case "
+                                 "files. Each bar adds up to 100%; the outlined part is the "
+                                 "rating given.", data, "How likely each rating is, by standard"))
+    parts.append('<h3 id="cases-needed">What more cases would tell</h3>')
+    parts.append(list_html(cases_needed_lines(standards, fw)))
+    return "".join(parts)
+
+
+def likelihood_alt(standards: pd.DataFrame, fw: Framework) -> str:
+    """Alt text that states the chart's finding, not just what it is."""
+    cases = standards.loc[(standards["source"] == "cases") & standards["rating"].notna()]
+    certain = int(cases["band_certain"].fillna(False).astype(bool).sum())
+    ratings = cases["rating"].value_counts()
+    listed = ", ".join(f"{n} {r}" for r, n in ratings.items())
+    return (f"Stacked bars, one per standard rated from case files ({len(cases)}: {listed}). "
+            f"{certain} of them {'is' if certain == 1 else 'are'} at least "
+            f"{likelihood_settings().certain:.0%} likely; for the others a neighbouring rating "
+            "is a real possibility.")
+
+
+def key_questions_html(key_questions: pd.DataFrame, fw: Framework, confidence: float,
+                       chart: bytes | None) -> str:
+    """Every key question in words with its share, interval, margin and likely bands; the
+    chart shows the same figures against the rating bands."""
+    parts = []
+    if chart:
+        answered = key_questions.loc[key_questions["n_applicable"] > 0]
+        lowest = answered.sort_values("pct_yes").iloc[0] if len(answered) else None
+        below = int((answered["pct_yes"] < _target_low(fw)).sum())
+        alt = ("Dot-and-line chart of every key question's share answered Yes against the "
+               "rating bands. " + (f"Lowest: {lowest['question_id']} at "
+                                   f"{pct(lowest['pct_yes'], rating_thresholds(fw))}; "
+                                   if lowest is not None else "")
+               + f"{below} of {len(answered)} below the Good threshold.")
+        parts.append(figure_html(chart, alt, "Each key question's share (dot) with its "
+                                 f"{confidence:.0%} interval (line), against the rating bands. "
+                                 "The table below gives every figure."))
+    parts.append(table_html(key_question_view(key_questions, fw, confidence),
+                            caption="Every key question: cases, share answered Yes, interval, "
+                                    "margin and how likely each band is"))
+    return "".join(parts)
+
+
+def _target_low(fw: Framework) -> float:
+    lows = {b.rating: b.low for b in fw.rating_bands}
+    return lows.get("Good", min(lows.values()))
+
+
+def key_question_view(key_questions: pd.DataFrame, fw: Framework,
+                      confidence: float) -> pd.DataFrame:
+    """Every key question in words, with its cases, share, interval, margin and likely bands."""
+    text = {q.id: q.text for q in fw.questions}
+    cuts = rating_thresholds(fw)
+    rows = []
+    for q in key_questions.to_dict("records"):
+        answered = q["n_applicable"] > 0
+        rows.append({
+            "Key question": f"{text.get(q['question_id'], '')} ({q['question_id']})",
+            "Cases": int(q["n_applicable"]),
+            "Share Yes": pct(q["pct_yes"], cuts),
+            f"{confidence:.0%} interval": pct_range(q["ci_low"], q["ci_high"], cuts),
+            "Margin": f"+/-{(q['ci_high'] - q['ci_low']) / 2:.0f} points" if answered else "",
+            "How likely each band is": likelihood_text({**q, "rating": None}, fw),
+        })
+    return pd.DataFrame(rows)
+
+
+def local_checks_html(local_checks: pd.DataFrame | None, checks: Framework,
+                      chart: bytes | None) -> str:
+    """The local checks against their targets, and how likely each target is met."""
+    if local_checks is None:
+        return "<p>No local checks were answered this quarter.</p>"
+    parts = [table_html(local_checks_view(local_checks, checks),
+                        caption="Local checks against their targets")]
+    if chart:
+        met = local_checks["met"].astype(str).eq("True")
+        alt = (f"Dot-and-line chart of {len(local_checks)} local checks against their targets "
+               f"(bold marks): {int(met.sum())} at or above target, "
+               f"{int((~met).sum())} below.")
+        parts.append(figure_html(chart, alt, "Each local check's share with its interval, and "
+                                 "its target. The table above gives every figure."))
+    return "".join(parts)
+
+
+# --- Made and sustained? ---------------------------------------------------------------------
+
+
+def progress_html(progress: pd.DataFrame | None, trend: pd.DataFrame | None,
+                  assurance: pd.DataFrame | None, evidence: pd.DataFrame | None,
+                  fw: Framework, checks: Framework, chart: bytes | None) -> str:
+    """Per recommendation and per question: improved since the inspection, and held."""
+    if progress is None:
+        return ("<p>Progress since the inspection could not be assessed: no baseline or "
+                "earlier quarters were given.</p>")
+    settings = load_settings("progress")
+    parts = [
+        "<p><b>Improved</b> means the share now is above the inspection's and at least "
+        f"{settings['improved_probability']:.0%} likely to be truly higher. <b>Sustained</b> "
+        "means at target in each of the last quarters and, over them together, at least "
+        f"{settings['sustained_pooled_probability']:.0%} likely to be at target. "
+        "<b>Maintained at target</b> means it was at target at the inspection and still is. A "
+        "share at or below the inspection's is never called improved.</p>",
+        recommendations_progress_html(assurance, evidence, progress),
+        table_html(progress_view(progress, fw, checks),
+                   caption="Each key question and local check since the inspection")]
+    if chart and trend is not None:
+        keys = trend.loc[trend["question_id"].isin([q.id for q in fw.questions])]
+        data = keys.pivot_table(index="question_id", columns="period_label", values="pct_yes",
+                                sort=False).map(lambda v: pct(v, rating_thresholds(fw)))
+        data = data.reset_index().rename(columns={"question_id": "Key question"})
+        statuses = progress["status"].value_counts()
+        alt = ("Small charts, one per key question, of the share answered Yes each quarter "
+               "with the inspection baseline and the target. Since the inspection: "
+               + "; ".join(f"{n} {s}" for s, n in statuses.items()) + ".")
+        parts.append(figure_html(chart, alt, "Each key question quarter by quarter, with the "
+                                 "inspection baseline (dashed) and the target (solid)", data,
+                                 "Share answered Yes by quarter"))
+    return "".join(parts)
 
 
 def recommendations_progress_html(assurance: pd.DataFrame | None, evidence: pd.DataFrame | None,
@@ -455,32 +410,163 @@ def recommendations_progress_html(assurance: pd.DataFrame | None, evidence: pd.D
     """Per recommendation, has the improvement been made and sustained: its measures' statuses
     since the inspection, and the sign-off the evidence supports."""
     if assurance is None or progress is None:
-        return "<p>Progress could not be assessed this quarter (no baseline or triangulation).</p>"
+        return ""
     status = dict(zip(progress["question_id"], progress["status"]))
-    measures = (evidence.loc[evidence["measure_id"].fillna("") != "",
+    measures = (evidence.loc[evidence["measure_id"].fillna("").astype(str) != "",
                              ["recommendation_id", "measure_id"]]
                 if evidence is not None and "measure_id" in evidence else pd.DataFrame())
     items = []
     for row in assurance.to_dict("records"):
         rid = row["recommendation_id"]
-        mine = measures.loc[measures["recommendation_id"] == rid, "measure_id"] if len(
-            measures) else []
-        parts = [f"{m} {status.get(m, 'not compared')}" for m in mine]
-        measured = "; ".join(parts) if parts else "no case-audit measure"
-        items.append(f"<li><b>{escape(rid)} {escape(row.get('title', ''))}</b>: "
-                     f"{escape(measured)}. Sign-off: {escape(row['sign_off'])}.</li>")
-    return "<ul>" + "".join(items) + "</ul>"
+        mine = (measures.loc[measures["recommendation_id"] == rid, "measure_id"]
+                if len(measures) else [])
+        measured = "; ".join(f"{m} {status.get(m, 'not compared')}" for m in mine)
+        items.append(f"<b>{escape(rid)} {escape(row.get('title', ''))}</b>: "
+                     f"{escape(measured or 'no case-audit measure')}. Sign-off: "
+                     f"{escape(row['sign_off'])}.")
+    return list_html(items, escaped=True)
 
 
-def targets_html(targets: pd.DataFrame | None) -> str:
-    """The target each case-audit measure was judged against and where it comes from, and any
-    register override set aside because its period had ended."""
-    if targets is None or targets.empty:
-        return ""
+# --- What the evidence says --------------------------------------------------------------------
+
+
+def themes_html(triangulated: dict, heatmap: bytes | None) -> str:
+    """Per theme: the finding then, the conclusion now, strengths and areas for development as
+    lists, and each recommendation's judgement and sign-off."""
+    themes = triangulated.get("themes")
+    assurance = triangulated.get("assurance")
+    if themes is None or assurance is None:
+        return "<p>Triangulation was not run for this period.</p>"
+    parts = []
+    for theme in themes.to_dict("records"):
+        recs = assurance.loc[assurance["theme"] == theme["theme"]]
+        view = pd.DataFrame({
+            "Recommendation": recs["recommendation_id"] + " " + recs["title"].fillna(""),
+            "Judgement": recs["judgement"], "Assurance": recs["assurance_level"],
+            "Sign-off": recs["sign_off"], "Evidence": recs["evidence_ids"]})
+        parts.append(
+            f"<h3>{escape(theme['theme'])}</h3>"
+            f"<h4>What the inspection found</h4>{lines_html(theme['original_finding'])}"
+            f"<h4>Conclusion now</h4>{lines_html(theme['conclusion'])}"
+            f"<h4>Strengths</h4>{lines_html(theme['strengths'])}"
+            f"<h4>Areas for development</h4>{lines_html(theme['areas_for_development'])}"
+            + table_html(view, caption=f"{theme['theme']}: each recommendation's judgement"))
+    matrix = triangulated.get("triangulation_matrix")
+    if heatmap and matrix is not None:
+        data = matrix.assign(source_type=matrix["source_type"].str.replace("_", " "))[
+            ["recommendation_id", "source_type", "supports", "contradicts", "mixed", "stance"]]
+        data.columns = ["Recommendation", "Kind of source", "For", "Against", "Mixed", "Stance"]
+        parts.append(figure_html(heatmap, "Grid of recommendations by kind of source, each cell "
+                                 "counting the evidence items for, against or mixed, and "
+                                 "coloured by which way that kind of source points.",
+                                 "Which way each kind of evidence points, per recommendation",
+                                 data, "Evidence items by recommendation and kind of source"))
+    return "".join(parts)
+
+
+# --- Returns, the sample, precision ---------------------------------------------------------------
+
+
+def returns_html(returns: pd.DataFrame | None, conflicts: pd.DataFrame | None,
+                 checks: Framework) -> str:
+    """Whether every sampled case came back, and dates in case records that contradict a
+    reviewer's answer (counts only: the cases are listed for the QA officer)."""
+    parts = []
+    if returns is None:
+        parts.append("<p>The answers were scored as given: no sample was drawn in this run to "
+                     "check the returns against.</p>")
+    else:
+        gaps = returns[[c for c in returns.columns if c not in
+                        ("reviewer", "assigned", "assigned_moderation")]].sum().sum()
+        parts.append("<p>" + ("Every sampled case was returned by the reviewer it was assigned "
+                              "to." if gaps == 0 else
+                              f"{int(gaps)} case(s) were not returned, not in the sample, or "
+                              "returned by another reviewer: see the table.") + "</p>")
+        parts.append(table_html(returns.rename(columns=lambda c: c.replace("_", " ").capitalize()),
+                                caption="Cases assigned to each reviewer, and any gaps"))
+    if conflicts is None or conflicts.empty:
+        parts.append("<p>No answer worked out from the dates in the case records contradicts a "
+                     "reviewer.</p>")
+    else:
+        text = {q.id: q.text for q in checks.questions}
+        counts = conflicts.groupby("question_id").size().rename("Cases").reset_index()
+        counts["question_id"] = counts["question_id"].map(
+            lambda q: f"{text.get(q, '')} ({q})")
+        counts = counts.rename(columns={"question_id": "Check"})
+        parts.append(f"<p>{len(conflicts)} answer(s) worked out from the dates in the case "
+                     "records contradict the reviewer. The reviewer's answer was scored; the QA "
+                     "officer checks each case from the conflicts list.</p>"
+                     + table_html(counts, caption="Answers from dates that contradict a "
+                                                   "reviewer, by check"))
+    return "".join(parts)
+
+
+def sample_html(sampling: dict, fw: Framework) -> str:
+    """How the sample was drawn, and whether its make-up matches the caseload."""
+    info = sampling.get("sampling")
+    if not info:
+        return "<p>No sample was drawn in this run: the answers were scored as given.</p>"
+    total = info["total"]
+    strata = ", ".join(column_words(s) for s in info["strata"]) or "nothing"
+    text = (f"<p>{total['sample']} of {total['population']} cases were sampled at random "
+            f"(seed {info['seed']}), stratified by {escape(strata)} within each type of "
+            f"disposal. {info.get('double_marked', 0)} cases were double-marked for "
+            "moderation.</p>")
+    rep = sampling.get("representativeness")
+    if rep is None or not len(rep):
+        return text
+    tests = rep.loc[rep["variable"] != "disposal_group"].drop_duplicates(
+        ["disposal_group", "variable"])
+    if not len(tests):
+        return text
     view = pd.DataFrame({
-        "Recommendation": targets["recommendation_id"], "Measure": targets["measure_id"],
-        "Target": targets["target_pct"].map(lambda v: pct(v)),
-        "Where the target comes from": targets["target_source"]})
-    notes = [n for n in targets.get("note", pd.Series(dtype=object)).fillna("") if n]
-    warn = "".join(f"<p><b>Target override set aside.</b> {escape(n)}</p>" for n in notes)
-    return warn + table_html(view)
+        "Type of disposal": tests["disposal_group"].map(fw.group_label),
+        "Characteristic": tests["variable"].map(column_words),
+        "Adjusted p": tests["chi_square_p_bh"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}"),
+        "Note": tests["note"].fillna("")})
+    return (text + "<p>Is the sample like the caseload? For each characteristic the sample "
+            "was not stratified on, a chi-square test compares the sample's make-up with the "
+            "caseload's, with p-values adjusted for the number of tests. A value well above "
+            "0.05 means the make-up is consistent with the caseload.</p>"
+            + table_html(view, caption="The sample's make-up against the caseload's"))
+
+
+def precision_html(sampling: dict, key_questions: pd.DataFrame, fw: Framework,
+                   confidence: float) -> str:
+    """How precise the figures are, honestly: per disposal group at the sampling confidence
+    (as the sample was sized) and at the report's confidence (as intervals are shown), and per
+    key question (N/A answers shrink some denominators further)."""
+    info = sampling.get("sampling") or {}
+    parts = []
+    groups = info.get("groups") or []
+    if groups:
+        rows = []
+        for g in groups:
+            n, N = int(g["sample"]), int(g["population"])
+            rows.append({
+                "Type of disposal": fw.group_label(g["disposal_group"]),
+                "Cases in the caseload": N, "Cases sampled": n,
+                f"Margin at {info['confidence']:.0%} (how the sample was sized)":
+                    _points(achieved_margin(n, N, info["confidence"])),
+                f"Margin at {confidence:.0%} (how intervals are shown)":
+                    _points(achieved_margin(n, N, confidence)),
+            })
+        parts.append(
+            f"<p>The sample was sized, as the inspection method sizes its samples, at "
+            f"{info['confidence']:.0%} confidence, separately for each type of disposal. This "
+            f"report shows intervals at {confidence:.0%} confidence, so that a reader is not "
+            "over-confident about a share; at that confidence the same cases give a wider "
+            "margin. Each figure is for one type of disposal (key questions are answered within "
+            "one); no figure in this report is estimated from the whole sample pooled.</p>"
+            + table_html(pd.DataFrame(rows), caption="Margins of error by type of disposal"))
+    kq = key_questions.loc[key_questions["n_applicable"] > 0]
+    if len(kq):
+        half = (kq["ci_high"] - kq["ci_low"]) / 2
+        widest, narrowest = kq.loc[half.idxmax()], kq.loc[half.idxmin()]
+        parts.append(
+            f"<p>Key questions are less precise where some cases were not applicable: each key "
+            f"question's margin at {confidence:.0%} is in the key-question table, from +/-"
+            f"{half.min():.0f} points ({escape(narrowest['question_id'])}) to +/-"
+            f"{half.max():.0f} points ({escape(widest['question_id'])}, "
+            f"{int(widest['n_applicable'])} applicable cases).</p>")
+    return "".join(parts)

@@ -1,40 +1,64 @@
-"""Board-report building blocks: escaped HTML tables and the frames they show."""
+"""HTML building blocks for reports: escaped, accessible tables, lists, figures and notes.
+
+Everything a report shows from data goes through here, and everything here is escaped:
+pandas' Styler does not escape by default, so free text (notes, findings, column names) could
+otherwise inject markup into a report. Tables carry captions and row headers and sit in a
+labelled region that scrolls sideways on a phone with a visible cue.
+"""
 
 from __future__ import annotations
 
+import base64
 import html
 import logging
+import re
 
 import numpy as np
 import pandas as pd
 
-from audit_lib.display import pct, pct_range, share_of
-from audit_lib.frameworks import Framework
-from audit_lib.scoring.likelihood import band_column
-
 logger = logging.getLogger(__name__)
 
 
-def table_html(frame: pd.DataFrame, row_class: pd.Series | None = None,
-               caption: str | None = None) -> str:
-    """Render a frame as an HTML table, escaping every header and cell.
+def escape(text: object) -> str:
+    """HTML-escape any text shown in a report."""
+    return html.escape(str(text))
 
-    pandas' Styler does not escape by default, so free text (notes, findings) could inject
-    markup into a report; this renderer escapes everything it is given.
+
+def table_html(frame: pd.DataFrame, row_class: pd.Series | None = None,
+               caption: str | None = None, *, row_headers: bool = True) -> str:
+    """Render a frame as an accessible HTML table, escaping every header and cell.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The rows to show; column names become headers.
+    row_class : pandas.Series, optional
+        A CSS class per row (e.g. from `rating_class`).
+    caption : str, optional
+        What the table shows; also names the scrolling region for screen readers.
+    row_headers : bool
+        Whether the first column names each row (``<th scope="row">``).
     """
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    head = "".join(f'<th scope="col">{escape(c)}</th>' for c in frame.columns)
     body = []
     for i, (_, row) in enumerate(frame.iterrows()):
         cls = ""
         if row_class is not None:
             value = row_class.iloc[i]
             if isinstance(value, str) and value:
-                cls = f' class="{html.escape(value)}"'
-        cells = "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row)
-        body.append(f"<tr{cls}>{cells}</tr>")
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return (f'<table class="audit-table">{cap}<thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>")
+                cls = f' class="{escape(value)}"'
+        cells = []
+        for j, value in enumerate(row):
+            text = escape(_cell(value))
+            cells.append(f'<th scope="row">{text}</th>' if row_headers and j == 0
+                         else f"<td>{text}</td>")
+        body.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    label = f' aria-label="{escape(caption)}"' if caption else ' aria-label="Table"'
+    # A region that can scroll must be reachable from the keyboard (WCAG 2.1.1).
+    return (f'<div class="table-scroll" role="region"{label} tabindex="0">'
+            f'<table class="audit-table">{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
 def _cell(value: object) -> str:
@@ -47,68 +71,50 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def list_html(items, ordered: bool = False, *, escaped: bool = False) -> str:
+    """A real list (``<ul>`` or ``<ol>``) of items; ``escaped`` when they are HTML already."""
+    tag = "ol" if ordered else "ul"
+    return (f"<{tag}>" + "".join(f"<li>{item if escaped else escape(item)}</li>"
+                                 for item in items) + f"</{tag}>")
+
+
+def lines_html(text: object) -> str:
+    """Lines of free text (one per line) as a list; "none recorded." when there are none."""
+    if text is None or (isinstance(text, float) and pd.isna(text)) or not str(text).strip():
+        return "<p>None recorded.</p>"
+    return list_html([line for line in str(text).splitlines() if line.strip()])
+
+
+def figure_html(png: bytes, alt: str, caption: str, data: pd.DataFrame | None = None,
+                data_caption: str | None = None) -> str:
+    """A chart embedded in the page (no network), its alt text stating the finding, and the
+    data behind it as a table: collapsed on screen, printed in full."""
+    src = base64.b64encode(png).decode("ascii")
+    # On a phone the chart keeps a legible size and scrolls sideways inside its own region
+    # (reachable from the keyboard), rather than shrinking its text to a few pixels.
+    parts = [f'<figure class="chart"><div class="chart-scroll" role="region" '
+             f'aria-label="Chart: {escape(caption)}" tabindex="0">'
+             f'<img src="data:image/png;base64,{src}" alt="{escape(alt)}"></div>',
+             f"<figcaption>{escape(caption)}</figcaption></figure>"]
+    if data is not None and len(data):
+        parts.append(details_html(f"The data behind this chart: {data_caption or caption}",
+                                  table_html(data, caption=data_caption or caption)))
+    return "".join(parts)
+
+
+def details_html(summary: str, body_html: str) -> str:
+    """A section collapsed on screen (expanded when printed)."""
+    return f"<details><summary>{escape(summary)}</summary>{body_html}</details>"
+
+
 def rating_class(ratings: pd.Series) -> pd.Series:
     """CSS class per row from a rating (e.g. ``rating-Requires-improvement``)."""
     return ratings.fillna("").map(lambda r: f"rating-{r.replace(' ', '-')}" if r else "")
 
 
-def rating_thresholds(fw: Framework) -> list[float]:
-    """The share thresholds (percent) that decide a rating: 80, 65, 50 in the 2021 framework."""
-    return [b.low for b in fw.rating_bands if b.low > 0]
-
-
-def likely_bands(row: pd.Series | dict, fw: Framework) -> list[tuple[str, float]]:
-    """(rating, probability) from a row's band-probability columns, most likely first."""
-    found = [(b.rating, row.get(band_column(b.rating))) for b in fw.rating_bands]
-    found = [(r, float(p)) for r, p in found if p is not None and not pd.isna(p)]
-    return sorted(found, key=lambda item: -item[1])
-
-
-def likelihood_text(row: pd.Series | dict, fw: Framework, minimum: float = 0.01) -> str:
-    """How likely each band is, in words a board reads: "Good 87%, Requires improvement 13%".
-
-    The rated band comes first; other bands follow from most to least likely, leaving out those
-    under 1%. Empty when the row has no probabilities.
-    """
-    bands = likely_bands(row, fw)
-    if not bands:
-        return ""
-    rated = row.get("rating")
-    first = [b for b in bands if b[0] == rated] or bands[:1]
-    rest = [b for b in bands if b[0] != first[0][0] and b[1] >= minimum]
-    return ", ".join(f"{r} {share_of(p)}" for r, p in first + rest)
-
-
-def ratings_view(standards: pd.DataFrame, key_questions: pd.DataFrame, fw: Framework,
-                 confidence: float) -> pd.DataFrame:
-    """One row per standard for the board: its rating, how likely each band is, and the lowest
-    key question's share and interval (shown so that no figure contradicts the rating)."""
-    titles = {s.id: s.title for s in fw.standards}
-    cuts = rating_thresholds(fw)
-    kq = key_questions.set_index("question_id")
-    rows = []
-    for s in standards.to_dict("records"):
-        interval = ""
-        lowest = s.get("lowest_question_id")
-        if isinstance(lowest, str) and lowest in kq.index:
-            q = kq.loc[lowest]
-            interval = pct_range(q["ci_low"], q["ci_high"], cuts)
-        if s["source"] == "evidence":
-            likely = "judged from evidence"
-        elif isinstance(s.get("rating"), str):
-            likely = likelihood_text(s, fw)
-        else:
-            likely = str(s.get("not_rated_reason") or "not rated")
-        rows.append({
-            "Standard": s["standard_id"],
-            "Title": titles.get(s["standard_id"], ""),
-            "Rating": s["rating"] if isinstance(s.get("rating"), str) else "not rated",
-            "How likely each rating is": likely,
-            "Lowest key question": lowest if isinstance(lowest, str) else "",
-            "Share Yes": pct(s.get("lowest_pct"), cuts),
-            f"{confidence:.0%} interval": interval,
-        })
-    return pd.DataFrame(rows)
+def slug(text: str) -> str:
+    """An id for an HTML anchor: lower case letters, digits and hyphens."""
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "section"
 
 
 #: Columns `percent_view` shows as percentages.
@@ -124,6 +130,8 @@ def percent_view(frame: pd.DataFrame, columns: dict[str, str], thresholds=(),
     ``thresholds`` (and, per row, near the row's own ``target_column``) so that a shown figure
     never lands on the other side of a threshold from the share itself.
     """
+    from audit_lib.display import pct
+
     out = pd.DataFrame(index=frame.index)
     cuts = list(thresholds)
     targets = (frame[target_column] if target_column in frame.columns

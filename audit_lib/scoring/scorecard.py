@@ -47,6 +47,7 @@ class ScoreCard:
     moderation: pd.DataFrame | None = None  # second reviewers' marks, kept apart from scoring
     facts: pd.DataFrame | None = None
     inputs: list[str] = field(default_factory=list)
+    judgements: pd.DataFrame | None = None  # ratings judged from evidence, with their reasons
 
 
 def build_scorecard(
@@ -131,7 +132,7 @@ def build_scorecard(
         second = pd.concat([second, moderation_frame], ignore_index=True)
         inputs += [str(p) for p in moderation]
     return ScoreCard(fw, checks, confidence, used, key_questions, standards, overall, derived,
-                     conflicts, local, second.reset_index(drop=True), facts_frame, inputs)
+                     conflicts, local, second.reset_index(drop=True), facts_frame, inputs, judged)
 
 
 def _second_marker_problems(answers: pd.DataFrame, second: pd.DataFrame) -> list[Problem]:
@@ -169,7 +170,8 @@ def write_scorecard_files(card: ScoreCard, folder: Path) -> list[Path]:
     """Write the score card's tables, ``overall.json`` and charts into an existing ``folder``.
 
     Tables: ``key_questions.csv``, ``standards.csv``, ``derived_checks.csv``,
-    ``conflicts.csv`` and, when local checks were answered, ``local_checks.csv``. Charts:
+    ``conflicts.csv``, when local checks were answered ``local_checks.csv``, and when standards
+    were judged from evidence ``judgements.csv`` (rating and reasons). Charts:
     ``key_questions.png``, ``standards_likelihood.png`` and ``local_checks.png``.
 
     Returns
@@ -190,6 +192,8 @@ def write_scorecard_files(card: ScoreCard, folder: Path) -> list[Path]:
     }
     if card.local_checks is not None:
         tables["local_checks.csv"] = card.local_checks
+    if card.judgements is not None:
+        tables["judgements.csv"] = card.judgements
     written = write_tables(tables, folder)
     write_json(card.overall, folder / "overall.json")
     written.append(folder / "overall.json")

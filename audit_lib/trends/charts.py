@@ -6,16 +6,29 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from audit_lib.chart_style import A4_WIDTH_IN, shade_bands
+from audit_lib.chart_style import (
+    A4_WIDTH_IN,
+    BAND_COLOURS,
+    FONT,
+    INK,
+    TARGET_INK,
+    TITLE_FONT,
+    WIDTH_IN,
+    shade_bands,
+)
 from audit_lib.frameworks import Framework
 from audit_lib.trends.rollup import FUNNEL_LEVELS, funnel_limits
 
 
 def trend_chart(trend: pd.DataFrame, fw: Framework, columns: int = 3) -> Figure:
-    """Small multiples: each key question's share by quarter with intervals and the baseline."""
+    """Small multiples: each key question's share by quarter with intervals, against the rating
+    bands, with the inspection baseline (dashed) and the target (a solid line); one legend."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     questions = [q.id for q in fw.questions if q.id in set(trend["question_id"])]
     rows = max(1, int(np.ceil(len(questions) / columns)))
-    fig = Figure(figsize=(A4_WIDTH_IN, 1.45 * rows + 0.6), layout="constrained")
+    fig = Figure(figsize=(WIDTH_IN, 1.9 * rows + 1.3), layout="constrained")
     axes = fig.subplots(rows, columns, sharey=True, squeeze=False).ravel()
     for ax, qid in zip(axes, questions):
         part = trend.loc[trend["question_id"] == qid].sort_values("period_end")
@@ -23,18 +36,30 @@ def trend_chart(trend: pd.DataFrame, fw: Framework, columns: int = 3) -> Figure:
         shade_bands(ax, fw, vertical=False)
         ax.errorbar(x, part["pct_yes"], yerr=[part["pct_yes"] - part["ci_low"],
                                               part["ci_high"] - part["pct_yes"]],
-                    fmt="o-", color="#0b0c0c", ecolor="#505a5f", capsize=2, markersize=3,
-                    linewidth=1)
+                    fmt="o-", color=INK, ecolor=INK, capsize=2, markersize=4, linewidth=1.2,
+                    zorder=3)
         base = part["baseline_pct"].dropna()
         if len(base):
-            ax.axhline(base.iloc[0], color="#1d70b8", linestyle="--", linewidth=1)
-        ax.set_title(qid, fontsize=8)
-        ax.set_xticks(x, part["period_label"], fontsize=6, rotation=45, ha="right")
+            ax.axhline(base.iloc[0], color=INK, linestyle="--", linewidth=1.3, zorder=2)
+        target = part["target_pct"].dropna() if "target_pct" in part else pd.Series([])
+        if len(target):
+            ax.axhline(target.iloc[0], color=TARGET_INK, linewidth=2, zorder=2)
+        ax.set_title(qid, fontsize=FONT)
+        ax.set_xticks(x, part["period_label"], fontsize=FONT - 3, rotation=45, ha="right")
         ax.set_ylim(0, 100)
-        ax.tick_params(axis="y", labelsize=6)
+        ax.tick_params(axis="y", labelsize=FONT - 2)
     for ax in axes[len(questions):]:
         ax.set_visible(False)
-    fig.suptitle("Share answered Yes by quarter (dashed: inspection baseline)", fontsize=9)
+    for ax in axes[::columns]:
+        ax.set_ylabel("% answered Yes", fontsize=FONT - 1)
+    handles = [Line2D([], [], color=INK, marker="o", label="share, with interval"),
+               Line2D([], [], color=INK, linestyle="--", label="inspection baseline"),
+               Line2D([], [], color=TARGET_INK, linewidth=2, label="target")]
+    handles += [Patch(facecolor=c, edgecolor="#505a5f", label=b.rating)
+                for b, c in zip(reversed(fw.rating_bands), BAND_COLOURS)]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=FONT - 1,
+               frameon=False)
+    fig.suptitle("Share answered Yes by quarter, against the rating bands", fontsize=TITLE_FONT)
     return fig
 
 

@@ -161,7 +161,7 @@ def progress_table(history: pd.DataFrame, baseline: pd.DataFrame | None,
         ``period, period_label, period_end, question_id, n_applicable, n_yes``, the latest
         quarter included (e.g. `audit_lib.trends.history` rows plus this quarter's).
     baseline : pandas.DataFrame or None
-        From `audit_lib.trends.trend.load_baseline`: ``question_id, baseline_n,
+        From `audit_lib.trends.baseline.load_baseline`: ``question_id, baseline_n,
         baseline_yes, baseline_pct``.
     targets : dict
         Question id -> (target in percent, where the target comes from, in words).

@@ -36,7 +36,7 @@ ASSURANCE_COLUMNS = ["recommendation_id", "theme", "judgement", "assurance_level
                      "rationale", "evidence_ids", "title", "direction", "n_source_types",
                      "n_supporting_types", "n_contradicting_types", "n_mixed_types",
                      "measures_assessed", "measures_met", "measures_without_data",
-                     "measures_declined", "capped_by"]
+                     "measures_declined", "capped_by", "owner", "due", "action_status"]
 THEME_COLUMNS = ["theme_id", "theme", "recommendation_ids", "original_finding", "conclusion",
                  "assurance_level", "strengths", "areas_for_development", "evidence_ids"]
 _SIGN = {SUPPORTS: 1, CONTRADICTS: -1, MIXED: 0}
@@ -236,6 +236,9 @@ def _summarise(register: Register, evidence: pd.DataFrame, matrix: pd.DataFrame,
         "recommendation_id": ids,
         "theme": reg["theme"].reindex(ids).to_numpy(),
         "title": reg["title"].reindex(ids).to_numpy(),
+        "owner": reg["owner"].reindex(ids).to_numpy(),
+        "due": reg["due"].reindex(ids).to_numpy(),
+        "action_status": reg["status"].reindex(ids).to_numpy(),
         "direction": direction,
         "judgement": judgement,
         "n_source_types": n.astype(int),
@@ -357,7 +360,7 @@ def _themes(register: Register, evidence: pd.DataFrame, assurance: pd.DataFrame)
     out = pd.DataFrame({
         "recommendation_ids": grouped["recommendation_id"].agg(" ".join),
         "original_finding": grouped["finding_line"].agg("\n".join),
-        "conclusion": grouped["conclusion_line"].agg(" ".join),
+        "conclusion": grouped["conclusion_line"].agg("\n".join),
         # The theme is only as assured as its least assured recommendation.
         "assurance_level": grouped["level_rank"].max().map(dict(enumerate(ASSURANCE_LEVELS))),
     })

@@ -44,7 +44,10 @@ GENERATED_PREFIX = "CA-"
 
 _SETTINGS = "triangulation.yaml"
 _TOP_KEYS = {"title", "source", "themes", "recommendations"}
-_RECOMMENDATION_KEYS = {"id", "theme", "title", "finding", "target", "measures"}
+_RECOMMENDATION_KEYS = {"id", "theme", "title", "finding", "target", "measures", "owner", "due",
+                        "status"}
+#: Where a recommendation's action stands, as the register says.
+ACTION_STATUSES = ("not started", "in progress", "completed")
 _MEASURE_KEYS = {"id", "target_pct", "note", "reason", "set_by", "applies_from",
                  "applies_until", "pool"}
 #: What a register must say to set a target other than the framework's or check set's own.
@@ -97,6 +100,13 @@ class Recommendation:
     finding: str
     target: str
     measures: tuple[Measure, ...] = ()
+    owner: str = ""  # who acts on it (a role, never a person's name)
+    due: dt.date | None = None  # when the action is due
+    status: str = ""  # one of ACTION_STATUSES
+
+    def overdue(self, on: dt.date) -> bool:
+        """Whether the action was due before ``on`` and is not completed."""
+        return self.due is not None and self.due < on and self.status != "completed"
 
 
 @dataclass(frozen=True)
@@ -115,11 +125,12 @@ class Register:
 
     def frame(self) -> pd.DataFrame:
         """One row per recommendation: ``recommendation_id, theme_id, theme, title, finding,
-        target``."""
+        target, owner, due, status``."""
         return pd.DataFrame(
-            [[r.id, r.theme_id, r.theme, r.title, r.finding, r.target]
-             for r in self.recommendations],
-            columns=["recommendation_id", "theme_id", "theme", "title", "finding", "target"])
+            [[r.id, r.theme_id, r.theme, r.title, r.finding, r.target, r.owner,
+              r.due.isoformat() if r.due else "", r.status] for r in self.recommendations],
+            columns=["recommendation_id", "theme_id", "theme", "title", "finding", "target",
+                     "owner", "due", "status"])
 
     def measures(self) -> pd.DataFrame:
         """One row per (recommendation, measure): ``recommendation_id, measure_id, target_pct``
@@ -328,8 +339,27 @@ def _recommendation(item: object, label: str, themes: tuple[Theme, ...],
         problems.append(f"{label}.theme: unknown theme (expected one of "
                         f"{', '.join(t.id for t in themes)})")
     measures = _measures(item.get("measures"), f"{label}.measures", problems)
+    owner = item.get("owner")
+    if owner is not None and (not isinstance(owner, str) or not owner.strip()):
+        problems.append(f"{label}.owner: must be non-empty text (a role, such as 'Head of "
+                        "Service')")
+    due = item.get("due")
+    if isinstance(due, str):
+        try:
+            due = dt.date.fromisoformat(due)
+        except ValueError:
+            due = "bad"
+    if due is not None and not isinstance(due, dt.date):
+        problems.append(f"{label}.due: must be a date written YYYY-MM-DD")
+        due = None
+    status = item.get("status")
+    if status is not None and normalise_category(status) not in ACTION_STATUSES:
+        problems.append(f"{label}.status: must be one of {', '.join(ACTION_STATUSES)}")
+        status = None
     return Recommendation(rid, theme.id if theme else "", theme.title if theme else "",
-                          title, finding, target, measures)
+                          title, finding, target, measures,
+                          str(owner or "").strip(), due,
+                          normalise_category(status) if status else "")
 
 
 def _measures(raw: object, label: str, problems: list[str]) -> tuple[Measure, ...]:

@@ -1,0 +1,226 @@
+"""Page one of the board paper: how good, how sure, what improved and held, what to decide.
+
+A board member (police, health, education and council leaders, not statisticians) should be
+able to answer four questions in two minutes from this page: how good are we, how sure are we,
+what improved since the inspection and has it held, and what are we asked to decide.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from audit_lib.display import share_of
+from audit_lib.frameworks import Framework
+from audit_lib.report.html import escape, list_html, table_html
+from audit_lib.report.words import likely_bands
+from audit_lib.scoring.likelihood import likelihood_settings, likelihood_words
+from audit_lib.scoring.ratings import rate_standards
+from audit_lib.scoring.shares import add_shares
+from audit_lib.trends.progress import STATUSES
+
+
+def overall_sentence(overall: dict) -> str:
+    """"Overall the case work is Good (23 of 36 points). That it is Good is almost certain
+    (96%); Requires improvement 4%." in words."""
+    rating = overall.get("rating")
+    if not rating:
+        reasons = overall.get("missing_reasons") or {}
+        missing = "; ".join(f"{sid}: {reasons.get(sid) or 'no rating'}"
+                            for sid in overall.get("missing_standards", []))
+        return f"No overall rating yet: not every standard that counts has a rating ({missing})."
+    text = f"Overall the case work is {rating} ({overall['score']} of {overall['max_score']} points)"
+    probabilities = overall.get("band_probabilities") or {}
+    if rating in probabilities:
+        p = probabilities[rating]
+        others = sorted(((r, q) for r, q in probabilities.items() if r != rating and q >= 0.01),
+                        key=lambda item: -item[1])
+        text += f". That it is {rating} is {likelihood_words(p)} ({share_of(p)})"
+        if others:
+            text += "; " + ", ".join(f"{r} {share_of(q)}" for r, q in others)
+    return text + "."
+
+
+def inspection_ratings(progress: pd.DataFrame | None, fw: Framework) -> dict[str, str]:
+    """Each case-assessed standard's rating at the inspection, from the baseline counts by the
+    same rules as today's (so "which standards improved" can be read off page one)."""
+    if progress is None or "baseline_n" not in progress:
+        return {}
+    base = progress.loc[progress["baseline_n"].notna(), ["question_id", "baseline_n",
+                                                         "baseline_yes"]]
+    ids = {q.id: q.standard_id for q in fw.questions}
+    base = base.loc[base["question_id"].isin(ids)]
+    if base.empty:
+        return {}
+    kq = pd.DataFrame({"standard_id": base["question_id"].map(ids),
+                       "question_id": base["question_id"],
+                       "n_applicable": base["baseline_n"].astype(int),
+                       "n_yes": base["baseline_yes"].astype(int)})
+    kq = add_shares(kq)
+    rated = rate_standards(kq, fw)
+    out = {}
+    for row in rated.to_dict("records"):
+        if row["source"] == "cases" and row["standard_id"] in set(kq["standard_id"]):
+            out[row["standard_id"]] = row["rating"] if isinstance(row["rating"], str) else (
+                "not rated (too few cases)")
+    return out
+
+
+def standards_summary(standards: pd.DataFrame, progress: pd.DataFrame | None,
+                      fw: Framework) -> pd.DataFrame:
+    """Every standard: rating at the inspection, rating now, how sure, and progress."""
+    then = inspection_ratings(progress, fw)
+    status = dict(zip(progress["question_id"], progress["status"])) if progress is not None else {}
+    settings = likelihood_settings()
+    rows = []
+    for row in standards.to_dict("records"):
+        s = fw.standard(row["standard_id"])
+        rating = row["rating"] if isinstance(row.get("rating"), str) else None
+        if s.source == "evidence":
+            sure = "judged from evidence"
+        elif rating is None:
+            sure = str(row.get("not_rated_reason") or "not rated")
+        else:
+            p = dict(likely_bands(row, fw)).get(rating, float("nan"))
+            sure = f"{likelihood_words(p, settings)} ({share_of(p)})"
+        counts = pd.Series([status[q.id] for q in s.questions if q.id in status]).value_counts()
+        progress_text = "; ".join(f"{n} {st}" for st, n in
+                                  sorted(counts.items(), key=lambda kv: STATUSES.index(kv[0]))
+                                  ) if len(counts) else ""
+        rows.append({"Standard": f"{s.id} {s.title}",
+                     "At the inspection": then.get(s.id, "" if s.source == "cases"
+                                                   else "not recorded"),
+                     "Now": rating or "not rated", "How sure": sure,
+                     "Key questions since the inspection": progress_text})
+    return pd.DataFrame(rows)
+
+
+def recommendations_summary(assurance: pd.DataFrame | None, progress: pd.DataFrame | None,
+                            evidence: pd.DataFrame | None, period_end: dt.date) -> pd.DataFrame:
+    """One line per recommendation: what the evidence says, made and sustained, sign-off, who
+    acts and by when (overdue flagged)."""
+    if assurance is None:
+        return pd.DataFrame()
+    status = dict(zip(progress["question_id"], progress["status"])) if progress is not None else {}
+    measures = _measures(evidence)
+    rows = []
+    for row in assurance.to_dict("records"):
+        mine = measures.get(row["recommendation_id"], [])
+        made = "; ".join(f"{m}: {status.get(m, 'not compared')}" for m in mine) or (
+            "no case-audit measure")
+        rows.append({
+            "Recommendation": f"{row['recommendation_id']} {row.get('title', '')}",
+            "What the evidence says": f"{_level(row['assurance_level'])} ({row['judgement']})",
+            "Made and sustained?": made,
+            "Sign-off": row["sign_off"],
+            "Owner": _text(row.get("owner")) or "not named",
+            "Due": _due(row, period_end),
+        })
+    return pd.DataFrame(rows)
+
+
+def decisions(assurance: pd.DataFrame | None, evidence: pd.DataFrame | None,
+              overall: dict, period_end: dt.date, standards: pd.DataFrame) -> list[str]:
+    """"The board is asked to": one decision per recommendation, with owner and date, plus
+    noting the overall rating and what the sample cannot yet settle."""
+    items = []
+    sentence = overall_sentence(overall)
+    items.append(f"Note the self-audit's findings: {sentence[0].lower()}{sentence[1:]}")
+    if assurance is not None:
+        measures = _measures(evidence)
+        for row in assurance.to_dict("records"):
+            rid, title = row["recommendation_id"], row.get("title", "")
+            owner = _text(row.get("owner")) or "the owner (none named in the register)"
+            due = _due(row, period_end)
+            if row["sign_off"] == "can be signed off":
+                items.append(f"Sign off {rid} ({title}): {_level(row['assurance_level'])}, "
+                             "with every case-audit measure at its target.")
+            elif row["sign_off"] == "not addressed":
+                items.append(f"Ask {owner} for a plan and a date to address {rid} ({title}): "
+                             f"the evidence says it has not been addressed. Due: {due}.")
+            else:
+                why = _held_open(row, measures)
+                items.append(f"Keep {rid} ({title}) under review: {why}. {owner} to report "
+                             f"progress at the next review. Due: {due}.")
+    unsettled = standards.loc[(standards["source"] == "cases")
+                              & standards["rating"].notna()
+                              & ~standards["band_certain"].fillna(False).astype(bool)]
+    if len(unsettled):
+        items.append(f"Note that {len(unsettled)} of the ratings from case files are not yet "
+                     "highly likely, and agree whether to sample more cases next quarter (see "
+                     "'What more cases would tell').")
+    return items
+
+
+def summary_html(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFrame | None,
+                 assurance: pd.DataFrame | None, evidence: pd.DataFrame | None, fw: Framework,
+                 period_end: dt.date, confidence: float) -> str:
+    """The one-screen summary: the overall rating in words, the decisions, every standard then
+    and now, and every recommendation's sign-off with owner and date."""
+    parts = [f'<p class="lead">{escape(overall_sentence(overall))}</p>',
+             "<p>This is a self-audit: the service's own reviewers read a random sample of case "
+             "files against the inspection standards. A share from a sample is uncertain, so "
+             "each rating says how likely it is; a rating that is not highly likely could "
+             "change with the next quarter's cases. Words are explained in the glossary.</p>",
+             '<h3 id="decisions">The board is asked to</h3>',
+             list_html(decisions(assurance, evidence, overall, period_end, standards),
+                       ordered=True),
+             table_html(standards_summary(standards, progress, fw),
+                        caption="Every standard: its rating at the inspection and now, how "
+                                "sure we can be, and its key questions since the inspection")]
+    recs = recommendations_summary(assurance, progress, evidence, period_end)
+    if len(recs):
+        parts.append(table_html(recs, caption="Every inspection recommendation: what the "
+                                              "evidence says, whether the improvement was made "
+                                              "and held, and who acts by when"))
+    return "".join(parts)
+
+
+def _measures(evidence: pd.DataFrame | None) -> dict[str, list[str]]:
+    if evidence is None or "measure_id" not in evidence:
+        return {}
+    rows = evidence.loc[evidence["measure_id"].fillna("").astype(str) != ""]
+    return {rid: list(part["measure_id"]) for rid, part in rows.groupby("recommendation_id",
+                                                                        sort=False)}
+
+
+def _held_open(row: dict, measures: dict[str, list[str]]) -> str:
+    capped = _text(row.get("capped_by"))
+    if capped:
+        names = [c.removeprefix("CA-").rsplit("-R", 1)[0] for c in capped.split()]
+        if len(names) == 1:
+            return (f"the case-audit measure {names[0]} is below its target or has declined, "
+                    "and other evidence cannot outweigh it")
+        return (f"the case-audit measures {', '.join(names)} are below their targets or have "
+                "declined, and other evidence cannot outweigh them")
+    if row["assurance_level"] == "limited":
+        return "the evidence conflicts or rests on one kind of source"
+    return "progress is not yet shown to be secure"
+
+
+def _level(level: str) -> str:
+    return level if level.endswith("assurance") else f"{level} assurance"
+
+
+def _due(row: dict, period_end: dt.date) -> str:
+    due = _text(row.get("due"))
+    if not due:
+        return "no date set"
+    try:
+        day = dt.date.fromisoformat(due)
+    except ValueError:
+        return due
+    text = f"{day:%B %Y}"
+    done = _text(row.get("action_status")) == "completed"
+    if day < period_end and not done:
+        text += " (overdue)"
+    elif done:
+        text += " (action completed)"
+    return text
+
+
+def _text(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value).strip()
