@@ -410,6 +410,11 @@ def _frameworks(args: argparse.Namespace) -> int:
         rated = sum(1 for s in fw.standards if s.source == "cases")
         print(f"{fw.id:<20} {fw.kind:<10} {len(fw.standards):>2} standards "
               f"({rated} from cases, {len(fw.questions)} questions)  {fw.title}")
+        if len(fw.units) > 1:
+            print(f"{'':<20} units of audit: {', '.join(fw.units)} (each sampled on its own)")
+        if fw.unconfirmed_rules:
+            print(f"{'':<20} {len(fw.unconfirmed_rules)} rating rule(s) assumed, not confirmed "
+                  "by the Inspectorate: see the file's source notes")
         print(f"{'':<20} {fw.path}")
     return 0
 

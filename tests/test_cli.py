@@ -98,8 +98,13 @@ def test_validate_checks_files_and_writes_nothing(tmp_path, capsys):
 def test_frameworks_lists_installed(capsys):
     assert main(["frameworks"]) == 0
     out = capsys.readouterr().out
-    for fid in ("hmip-youth-2021", "hmip-youth-2018", "local-assurance"):
+    for fid in ("hmip-youth-2021", "hmip-youth-2018", "hmip-youth-2025", "local-assurance"):
         assert fid in out
+    # the 2025 framework says it audits victims' cases and that its rules are assumed
+    block = out.split("hmip-youth-2025", 1)[1].split("local-assurance", 1)[0]
+    assert "units of audit: children, victims" in block
+    assert "3 rating rule(s) assumed, not confirmed by the Inspectorate" in block
+    assert "assumed" not in out.split("hmip-youth-2021", 1)[1].split("hmip-youth-2025", 1)[0]
 
 
 def test_console_script_is_installed():
