@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
-
-from dataclasses import replace
 
 from audit_lib.frameworks import Framework, Question
 
