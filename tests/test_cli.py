@@ -32,9 +32,11 @@ def test_score_writes_the_contracted_files(tmp_path, capsys):
                                 "pct_yes", "ci_low", "ci_high"]
     standards = pd.read_csv(out / "standards.csv", dtype=str)
     assert list(standards.columns) == ["standard_id", "source", "lowest_question_id",
-                                       "lowest_pct", "rating", "band_certain"]
+                                       "lowest_pct", "rating", "band_certain", "rule",
+                                       "rule_confirmed"]
     overall = json.loads((out / "overall.json").read_text())
-    assert {"framework", "score", "max_score", "rating", "missing_standards"} <= set(overall)
+    assert {"framework", "score", "max_score", "rating", "missing_standards", "framework_title",
+            "overall_rule", "overall_rule_confirmed", "unconfirmed_rules"} <= set(overall)
     assert "overall" in capsys.readouterr().out
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from audit_lib.frameworks import Band, Framework
+from audit_lib.scoring.rules import rate_combined, rule_flags
 
 STANDARD_COLUMNS = ["standard_id", "source", "lowest_question_id", "lowest_pct", "rating",
                     "band_certain"]
@@ -42,7 +43,8 @@ def rate_standards(key_questions: pd.DataFrame, fw: Framework,
 
     A case-assessed standard takes the rating of its lowest-scoring key question (the first in
     framework order on a tie); a standard with an unanswered key question stays unrated. An
-    evidence-judged standard takes its rating from ``judgements`` when given.
+    evidence-judged standard takes its rating from ``judgements`` when given. A combined
+    standard is then rated from its parts by its own rule (`audit_lib.scoring.rules`).
 
     Returns
     -------
@@ -70,7 +72,7 @@ def rate_standards(key_questions: pd.DataFrame, fw: Framework,
         ])
     out = pd.DataFrame(rows, columns=STANDARD_COLUMNS)
     out["band_certain"] = out["band_certain"].astype("boolean")
-    return out
+    return rate_combined(out, fw)
 
 
 def overall_rating(standards: pd.DataFrame, fw: Framework) -> dict:
@@ -80,7 +82,9 @@ def overall_rating(standards: pd.DataFrame, fw: Framework) -> dict:
     -------
     dict
         ``framework, score, max_score, rating, missing_standards`` (counted standards without a
-        rating; score and rating are None while any is missing) and ``unrated_standards``.
+        rating; score and rating are None while any is missing) and ``unrated_standards``, plus
+        the framework's title and which rules rated it, each with whether it is confirmed
+        (`audit_lib.scoring.rules.rule_flags`).
     """
     given = standards.set_index("standard_id")["rating"]
     rated = {s.id: given.get(s.id) for s in fw.standards}
@@ -98,4 +102,5 @@ def overall_rating(standards: pd.DataFrame, fw: Framework) -> dict:
         "rating": rating,
         "missing_standards": missing,
         "unrated_standards": unrated,
+        **rule_flags(fw),
     }

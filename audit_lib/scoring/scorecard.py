@@ -16,6 +16,7 @@ from audit_lib.returns.facts import load_facts, merge_dates
 from audit_lib.returns.judgements import load_judgements
 from audit_lib.scoring import ratings, shares
 from audit_lib.scoring.derived import derive_answers, reconcile
+from audit_lib.scoring.rules import with_rule_columns
 from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, check_confidence
 from audit_lib.writing import staged_directory, write_bytes, write_json, write_tables
 
@@ -106,7 +107,7 @@ def build_scorecard(
     derived = derived.reset_index(drop=True)
     used, conflicts = reconcile(answers_frame.loc[primary], derived)
     key_questions = shares.score_questions(used, fw, confidence)
-    standards = ratings.rate_standards(key_questions, fw, judged)
+    standards = with_rule_columns(ratings.rate_standards(key_questions, fw, judged), fw)
     overall = ratings.overall_rating(standards, fw)
     overall["confidence"] = confidence
     check_ids = {q.id for q in checks.questions}
