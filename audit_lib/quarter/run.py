@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib.errors import PipelineError
+from audit_lib.frameworks import load_framework
 from audit_lib.inputs.identifiers import NAMES_ENV
 from audit_lib.quarter.config import PeriodConfig, load_config
 from audit_lib.quarter.kernel import ensure_kernel
@@ -116,8 +117,11 @@ def record_history(cfg: PeriodConfig, run_dir: Path) -> None:
     """Record this period's key-question results (and any earlier quarters supplied) in the
     history database, each period replaced in one transaction."""
     kq = pd.read_csv(run_dir / "scores" / "key_questions.csv", dtype={"question_id": str})
+    # Recorded by the framework's id (the config may name it by the path to its file), the
+    # id the report looks the history up by.
+    framework = load_framework(cfg.framework).id
     rows = [period_results(kq, cfg.period, cfg.period_label, cfg.period_end.isoformat(),
-                           cfg.framework)]
+                           framework)]
     if cfg.inputs.get("earlier_quarters"):
         rows.insert(0, load_earlier_quarters(cfg.inputs["earlier_quarters"], cfg.framework))
     record_periods(cfg.history, pd.concat(rows, ignore_index=True), cfg.service or None)

@@ -10,9 +10,11 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib.frameworks import Framework
+from audit_lib.frameworks.mappings import find_mapping
 from audit_lib.report.html import percent_view, table_html
 from audit_lib.settings import load_settings
 from audit_lib.trends.history import load_earlier_quarters, load_history, period_results
+from audit_lib.trends.translate import translate_results
 from audit_lib.trends.trend import load_baseline, sustained, trend_table
 
 logger = logging.getLogger(__name__)
@@ -36,13 +38,31 @@ def read_tables(folder: str | Path) -> dict[str, pd.DataFrame | dict]:
 
 
 def headline(overall: dict, service: str, period_label: str) -> str:
-    """One sentence a board member can repeat."""
+    """One sentence a board member can repeat, naming the framework in words and saying when
+    the overall rating comes from a rule the Inspectorate has not confirmed."""
     who = f"{service}, {period_label}" if service else period_label
+    framework = overall.get("framework_title") or overall.get("framework")
+    on = f" on {framework}" if framework else ""
     if overall.get("rating"):
+        assumed = ("" if overall.get("overall_rule_confirmed", True) else
+                   ", by an assumed rule not confirmed by the Inspectorate")
         return (f"{who}: overall {overall['rating']} ({overall['score']} of "
-                f"{overall['max_score']} points) on {overall['framework']}.")
+                f"{overall['max_score']} points{assumed}){on}.")
     missing = ", ".join(overall.get("missing_standards", []))
-    return f"{who}: overall rating incomplete; no rating yet for {missing}."
+    return f"{who}: overall rating incomplete{on}; no rating yet for {missing}."
+
+
+def unconfirmed_html(overall: dict) -> str:
+    """The rating rules this report relies on that the Inspectorate has not confirmed, one
+    line each; empty when every rule is confirmed."""
+    notes = overall.get("unconfirmed_rules") or []
+    if not notes:
+        return ""
+    items = "".join(f"<li>{escape(note)}</li>" for note in notes)
+    return ('<div class="unconfirmed"><p><b>Ratings by assumed rules.</b> Public sources do '
+            "not give these rules for this framework; the 2021 rules are assumed until a QA "
+            "lead confirms them from the Inspectorate's guidance. Read the ratings they give "
+            f"as indicative:</p><ul>{items}</ul></div>")
 
 
 def trend_inputs(key_questions: pd.DataFrame, fw: Framework, period: str, period_label: str,
@@ -50,25 +70,78 @@ def trend_inputs(key_questions: pd.DataFrame, fw: Framework, period: str, period
                  ) -> pd.DataFrame:
     """History rows for the trend: earlier quarters (database, then the earlier-quarters file
     for periods the database lacks) plus this period's results, which replace any recorded
-    rows of the same period."""
-    recorded = load_history(history_db, fw.id)
+    rows of the same period.
+
+    Quarters audited under another framework are translated into ``fw``'s key questions
+    through the mapping between the two (`audit_lib.trends.translate`), marked ``approximate``
+    where the mapping says so; those of a framework with no mapping are left out
+    (`comparison_html` names them), never compared as if they were ``fw``'s.
+    """
+    recorded = load_history(history_db, None)
     parts = [recorded.loc[recorded["period"] != period]]
     if earlier_quarters:
-        earlier = load_earlier_quarters(earlier_quarters, fw.id)
+        earlier = load_earlier_quarters(earlier_quarters, fw)
         parts.append(earlier.loc[~earlier["period"].isin(recorded["period"])
                                  & (earlier["period"] != period)])
     parts.append(period_results(key_questions, period, period_label, period_end, fw.id))
     history = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    return history.loc[history["question_id"].isin([q.id for q in fw.questions])]
+    history = one_framework_per_period(history, fw.id)
+    translated = translate_results(history, fw, keys=("period", "period_label", "period_end"),
+                                   missing="leave_out").frame
+    translated = translated.sort_values(["period_end", "period"], kind="stable")
+    return translated.loc[translated["question_id"].isin([q.id for q in fw.questions])
+                          ].reset_index(drop=True)
+
+
+def one_framework_per_period(history: pd.DataFrame, framework: str) -> pd.DataFrame:
+    """Keep one framework's results per period: ``framework``'s when the period has them (a
+    quarter rescored under the new framework), otherwise the first recorded."""
+    chosen = history.groupby("period")["framework"].agg(
+        lambda f: framework if (f == framework).any() else sorted(set(f))[0])
+    return history.loc[history["framework"] == history["period"].map(chosen)]
 
 
 def trend_and_sustained(history: pd.DataFrame, fw: Framework, baseline: str | Path | None,
                         confidence: float, target_rating: str, quarters: int
                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Trend table (with Fisher's exact test against the baseline) and the sustained reading."""
-    base = load_baseline(baseline) if baseline else None
+    """Trend table (with Fisher's exact test against the baseline) and the sustained reading.
+
+    A baseline from another framework is translated through the mapping, or refused when
+    there is none (`audit_lib.trends.trend.load_baseline`).
+    """
+    base = load_baseline(baseline, fw) if baseline else None
     trend = trend_table(history, base, confidence)
     return trend, sustained(trend, fw, target_rating, quarters)
+
+
+def comparison_html(trend: pd.DataFrame, fw: Framework, history_db: str | Path,
+                    earlier_quarters: str | Path | None) -> str:
+    """Where the trend compares results across frameworks (approximately, through a mapping)
+    and which recorded results could not be compared; empty when all are ``fw``'s own."""
+    notes = []
+    mapped = trend.loc[trend["approximate"] | trend["mapped_from"].ne("")]
+    if len(mapped):
+        periods = ", ".join(dict.fromkeys(mapped["period_label"].astype(str)))
+        sources = sorted({m.split(" ", 1)[0] for m in mapped["mapped_from"] if m})
+        notes.append(f"Quarters {escape(periods)} were audited under {escape(', '.join(sources))}; "
+                     f"their results are translated into {escape(fw.id)}'s key questions "
+                     "through the mapping between the frameworks, pooling where several "
+                     "questions map to one. The comparison is approximate (hollow markers in "
+                     "the chart).")
+    base = trend.loc[trend["baseline_approximate"]]
+    if len(base):
+        notes.append("The inspection baseline was scored under another framework and is "
+                     f"translated into {escape(fw.id)}'s key questions through the mapping: "
+                     "comparisons with it are approximate.")
+    recorded = set(load_history(history_db, None)["framework"])
+    if earlier_quarters:
+        recorded |= set(load_earlier_quarters(earlier_quarters, fw)["framework"])
+    for other in sorted(recorded - {fw.id}):
+        if find_mapping(other, fw.id) is None:
+            notes.append(f"Results recorded under {escape(other)} are not shown: there is no "
+                         f"mapping from {escape(other)} to {escape(fw.id)}, so they cannot be "
+                         "compared.")
+    return "".join(f"<p>{note}</p>" for note in notes)
 
 
 def escape(text: object) -> str:
@@ -104,13 +177,25 @@ def sample_html(sampling: dict) -> str:
         return "<p>No sample was drawn in this run: the answers were scored as given.</p>"
     sizes = pd.DataFrame(info["groups"])[["disposal_group", "population", "sample",
                                           "achieved_margin_pct"]]
+    whole = info.get("whole_caseload", False)
+    if whole:
+        sizes["disposal_group"] = "All children's cases"
     sizes.columns = ["Disposal group", "Caseload", "Sampled", "Margin (+/- points)"]
     total = info["total"]
+    scope = "across the whole caseload" if whole else "within each disposal group"
     text = (f"<p>{total['sample']} of {total['population']} cases were sampled at random "
             f"(seed {info['seed']}), stratified by {', '.join(info['strata']) or 'nothing'} "
-            f"within each disposal group; at {info['confidence']:.0%} confidence the margin for "
+            f"{scope}; at {info['confidence']:.0%} confidence the margin for "
             f"the whole sample is +/-{total['achieved_margin_pct']:.1f} points. "
             f"{info.get('double_marked', 0)} cases were double-marked for moderation.</p>")
+    victims = info.get("victims_sample")
+    if victims and victims.get("drawn"):
+        text += (f"<p>Victims' cases are a unit of audit of their own: {victims['sample']} of "
+                 f"{victims['population']} were sampled at random (bounded "
+                 f"{victims['minimum']} to {victims['maximum']}); "
+                 f"{victims.get('double_marked', 0)} were double-marked.</p>")
+    elif victims:
+        text += f"<p>Victims' cases: {escape(victims.get('note', 'not sampled'))}.</p>"
     rep = sampling.get("representativeness")
     rep_html = ""
     if rep is not None and len(rep):

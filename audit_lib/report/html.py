@@ -53,16 +53,20 @@ def rating_class(ratings: pd.Series) -> pd.Series:
 def ratings_view(standards: pd.DataFrame, key_questions: pd.DataFrame, fw: Framework,
                  confidence: float) -> pd.DataFrame:
     """One row per standard for the board: rating, lowest key question, share and interval,
-    and whether the sample can tell the band from its neighbour."""
+    and whether the sample can tell the band from its neighbour; with a Rule column saying so
+    beside every rating given by a rule the Inspectorate has not confirmed."""
     titles = {s.id: s.title for s in fw.standards}
     kq = key_questions.set_index("question_id")
+    assumed = _unconfirmed(standards)
     rows = []
-    for s in standards.itertuples():
+    for i, s in enumerate(standards.itertuples()):
         interval = ""
         if isinstance(s.lowest_question_id, str) and s.lowest_question_id in kq.index:
             q = kq.loc[s.lowest_question_id]
             interval = f"{q['ci_low']:.0f}-{q['ci_high']:.0f}%"
-        if s.source == "evidence":
+        if getattr(s, "rule", None) == "not_rated":
+            certainty = "not rated in this inspection"
+        elif s.source == "evidence":
             certainty = "judged from evidence"
         elif pd.isna(s.band_certain):
             certainty = ""
@@ -77,7 +81,18 @@ def ratings_view(standards: pd.DataFrame, key_questions: pd.DataFrame, fw: Frame
             f"{confidence:.0%} interval": interval,
             "Band certain": certainty,
         })
+        if assumed.any():  # said next to each rating an unconfirmed rule gave
+            rows[-1]["Rule"] = ("assumed, not confirmed by the Inspectorate" if assumed.iloc[i]
+                                else "")
     return pd.DataFrame(rows)
+
+
+def _unconfirmed(standards: pd.DataFrame) -> pd.Series:
+    """Per standard, whether its rule is unconfirmed (``rule_confirmed`` False, as written to
+    standards.csv, or read back from it as text)."""
+    if "rule_confirmed" not in standards.columns:
+        return pd.Series(False, index=standards.index)
+    return standards["rule_confirmed"].map(lambda v: str(v).strip().lower() == "false")
 
 
 def percent_view(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:

@@ -25,6 +25,11 @@ def trend_chart(trend: pd.DataFrame, fw: Framework, columns: int = 3) -> Figure:
                                               part["ci_high"] - part["pct_yes"]],
                     fmt="o-", color="#0b0c0c", ecolor="#505a5f", capsize=2, markersize=3,
                     linewidth=1)
+        if "approximate" in part.columns and part["approximate"].any():
+            # Quarters translated from another framework: hollow, as the comparison is rough.
+            rough = part["approximate"].to_numpy(dtype=bool)
+            ax.plot(x[rough], part["pct_yes"].to_numpy()[rough], "o", markersize=4,
+                    markerfacecolor="white", markeredgecolor="#0b0c0c", zorder=3)
         base = part["baseline_pct"].dropna()
         if len(base):
             ax.axhline(base.iloc[0], color="#1d70b8", linestyle="--", linewidth=1)
@@ -34,7 +39,10 @@ def trend_chart(trend: pd.DataFrame, fw: Framework, columns: int = 3) -> Figure:
         ax.tick_params(axis="y", labelsize=6)
     for ax in axes[len(questions):]:
         ax.set_visible(False)
-    fig.suptitle("Share answered Yes by quarter (dashed: inspection baseline)", fontsize=9)
+    rough = "approximate" in trend.columns and bool(trend["approximate"].any())
+    fig.suptitle("Share answered Yes by quarter (dashed: inspection baseline"
+                 + ("; hollow: translated from another framework" if rough else "") + ")",
+                 fontsize=9)
     return fig
 
 

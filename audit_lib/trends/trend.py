@@ -13,53 +13,91 @@ from audit_lib.frameworks import Framework
 from audit_lib.inputs.reading import read_table
 from audit_lib.inputs.validation import count_problems, mask_problems, not_blank, schema_problems
 from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, wilson_interval
+from audit_lib.trends.history import row_frameworks
+from audit_lib.trends.translate import translate_results
 
 logger = logging.getLogger(__name__)
 
 TREND_COLUMNS = ["period", "period_label", "period_end", "question_id", "n_applicable",
-                 "n_yes", "pct_yes", "ci_low", "ci_high", "baseline_pct", "fisher_p"]
+                 "n_yes", "pct_yes", "ci_low", "ci_high", "baseline_pct", "fisher_p",
+                 "approximate", "mapped_from", "baseline_approximate"]
 SUSTAINED_COLUMNS = ["question_id", "baseline_pct", "latest_pct", "target_pct",
-                     "quarters_at_target", "sustained", "reading"]
+                     "quarters_at_target", "sustained", "reading", "approximate"]
 
 
-def load_baseline(path: str | Path) -> pd.DataFrame:
-    """Read the inspection baseline: ``question_id, n_applicable, n_yes``.
+def load_baseline(path: str | Path, framework: Framework | None = None) -> pd.DataFrame:
+    """Read the inspection baseline: ``question_id, n_applicable, n_yes[, framework]``.
+
+    With ``framework`` (this quarter's), every question is checked against the framework its
+    row names (``framework`` column; by default this one), and a baseline from another
+    framework (a 2021 inspection for a service now auditing under 2025) is translated into
+    this framework's key questions through the mapping between them, each row saying whether
+    the comparison is approximate (``baseline_approximate``, ``baseline_mapped_from``).
 
     Raises
     ------
     InputError
-        For missing columns, non-numbers or more Yes answers than cases.
+        For missing columns, non-numbers, more Yes answers than cases, an unknown framework,
+        or a question that is not a key question of its row's framework.
+    ConfigError
+        For a baseline from a framework with no mapping to ``framework``: never compared.
     """
-    table = read_table(path, ("question_id", "n_applicable", "n_yes"), ("note",))
+    table = read_table(path, ("question_id", "n_applicable", "n_yes"), ("note", "framework"))
     frame = table.frame
     problems = schema_problems(table, {"question_id": [not_blank()]}) + count_problems(table)
     repeated = frame["question_id"].ne("") & frame["question_id"].str.upper().duplicated()
     problems += mask_problems(table, repeated, "question_id",
                               "question appears more than once in the baseline")
+    frameworks = None
+    if framework is not None:
+        frameworks, framework_problems = row_frameworks(table, framework)
+        problems += framework_problems
     if problems:
         raise InputError(problems)
-    out = pd.DataFrame({"question_id": frame["question_id"].str.upper(),
-                        "baseline_n": frame["n_applicable"].astype(int),
-                        "baseline_yes": frame["n_yes"].astype(int)})
+    counts = pd.DataFrame({"framework": frameworks if frameworks is not None else "",
+                           "question_id": frame["question_id"].str.upper(),
+                           "n_applicable": frame["n_applicable"].astype(int),
+                           "n_yes": frame["n_yes"].astype(int)})
+    if framework is not None:
+        counts = translate_results(counts, framework, missing="refuse").frame
+    else:
+        counts = counts.assign(approximate=False, mapped_from="")
+    out = pd.DataFrame({"question_id": counts["question_id"],
+                        "baseline_n": counts["n_applicable"].astype(int),
+                        "baseline_yes": counts["n_yes"].astype(int)})
     out["baseline_pct"] = out["baseline_yes"] / out["baseline_n"].replace(0, np.nan) * 100
-    return out
+    out["baseline_approximate"] = counts["approximate"].astype(bool).to_numpy()
+    out["baseline_mapped_from"] = counts["mapped_from"].to_numpy()
+    return out.reset_index(drop=True)
 
 
 def trend_table(history: pd.DataFrame, baseline: pd.DataFrame | None,
                 confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
     """Each question in each period: share, Wilson interval, and Fisher's exact test against
-    the inspection baseline (two-sided, scipy), oldest period first."""
+    the inspection baseline (two-sided, scipy), oldest period first.
+
+    ``approximate`` marks a period whose figure was translated from another framework through
+    a mapping (``mapped_from`` says which), ``baseline_approximate`` a baseline that was.
+    """
     from scipy.stats import fisher_exact
 
     out = history.copy()
+    for column, default in (("approximate", False), ("mapped_from", "")):
+        if column not in out.columns:
+            out[column] = default
+    out["approximate"] = out["approximate"].astype(bool)
     out["pct_yes"] = out["n_yes"] / out["n_applicable"].replace(0, np.nan) * 100
     out["ci_low"], out["ci_high"] = wilson_interval(out["n_yes"], out["n_applicable"],
                                                     confidence)
     if baseline is None or baseline.empty:
         out["baseline_pct"] = np.nan
         out["fisher_p"] = np.nan
+        out["baseline_approximate"] = False
         return out[TREND_COLUMNS]
+    if "baseline_approximate" not in baseline.columns:
+        baseline = baseline.assign(baseline_approximate=False)
     out = out.merge(baseline, on="question_id", how="left")
+    out["baseline_approximate"] = out["baseline_approximate"].fillna(False).astype(bool)
     p_values = []
     for yes, n, b_yes, b_n in zip(out["n_yes"], out["n_applicable"], out["baseline_yes"],
                                   out["baseline_n"]):
@@ -96,8 +134,12 @@ def sustained(trend: pd.DataFrame, fw: Framework, target_rating: str, quarters: 
             reading = f"at or above {target_rating} ({target:g}%) in each of the last {quarters} quarters"
         else:
             reading = f"{at_target} of the last {quarters} quarters at or above {target_rating}"
+        approximate = bool(recent.get("approximate", pd.Series(False)).any()
+                           or part.get("baseline_approximate", pd.Series(False)).any())
+        if approximate:
+            reading += ("; approximate: compares results across frameworks through a mapping")
         rows.append([qid, float(part["baseline_pct"].iloc[-1]), latest, target, at_target,
-                     is_sustained, reading])
+                     is_sustained, reading, approximate])
     order = {q.id: i for i, q in enumerate(fw.questions)}
     out = pd.DataFrame(rows, columns=SUSTAINED_COLUMNS)
     return out.sort_values("question_id", key=lambda s: s.map(order), kind="stable"
