@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit_lib.frameworks import Framework
+from audit_lib.frameworks import VICTIMS, Framework, load_checks
+from audit_lib.frameworks.applicability import answerable_questions
 from audit_lib.frameworks.mappings import find_mapping
-from audit_lib.report.html import percent_view, table_html
+from audit_lib.report.html import percent_view, rating_class, ratings_view, table_html
 from audit_lib.settings import load_settings
 from audit_lib.trends.history import load_earlier_quarters, load_history, period_results
 from audit_lib.trends.translate import translate_results
@@ -142,6 +143,35 @@ def comparison_html(trend: pd.DataFrame, fw: Framework, history_db: str | Path,
                          f"mapping from {escape(other)} to {escape(fw.id)}, so they cannot be "
                          "compared.")
     return "".join(f"<p>{note}</p>" for note in notes)
+
+
+def victims_html(scores: dict, fw: Framework, confidence: float) -> str:
+    """Work with victims, rated on its own, where the framework audits victims' cases: each
+    victims' standard's rating (with its rule flagged when assumed), and the questions and
+    local checks answered on victims' cases. Empty for other frameworks."""
+    if not fw.audits_victims or "standards" not in scores:
+        return ""
+    ids = [s.id for s in fw.standards if s.unit == VICTIMS or (
+        s.source == "combined" and any(fw.standard(p).unit == VICTIMS for p in s.parts))]
+    ids += [p for s in fw.standards if s.id in ids for p in s.parts if p not in ids]
+    order = [s.id for s in fw.standards if s.id in ids]
+    standards = scores["standards"].set_index("standard_id").reindex(order).reset_index()
+    view = ratings_view(standards, scores["key_questions"], fw, confidence)
+    asked = {q.id for q in answerable_questions(fw, load_checks()).values()
+             if q.units == (VICTIMS,)}
+    rows = [frame.loc[frame["question_id"].isin(asked)] for name in ("key_questions",
+                                                                     "local_checks")
+            if isinstance(frame := scores.get(name), pd.DataFrame)]
+    answered = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    parts = ["<h2>Work with victims</h2><p>Victims' cases are a unit of audit of their own, "
+             "sampled and reviewed separately; work with victims gets its own rating.</p>",
+             table_html(view, rating_class(view["Rating"]))]
+    if len(answered):
+        parts.append("<p>Questions and checks answered on victims' cases:</p>" + table_html(
+            percent_view(answered, {"question_id": "Question", "n_applicable": "Victims",
+                                    "n_yes": "Yes", "pct_yes": "Share", "ci_low": "Low",
+                                    "ci_high": "High"})))
+    return "".join(parts)
 
 
 def escape(text: object) -> str:
