@@ -3,6 +3,7 @@ ratings flagged where their rules are assumed, and trends across frameworks."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 
@@ -15,7 +16,13 @@ from conftest import ROOT, SAMPLES
 from audit_lib.cli import main
 from audit_lib.errors import PipelineError
 from audit_lib.quarter.run import run
-from audit_lib.sampling.workbook_writer import VICTIMS_SHEET
+from audit_lib.sampling.workbook_writer import (
+    CASES_SHEET,
+    FIRST_DATA_ROW,
+    MODERATION_SHEET,
+    VICTIMS_MODERATION_SHEET,
+    VICTIMS_SHEET,
+)
 from audit_lib.trends.history import load_history
 
 NOTEBOOKS = ["01_sampling", "02_scoring", "03_triangulation", "04_assurance_report"]
@@ -166,3 +173,73 @@ def test_make_has_a_target_for_the_2025_demo_and_the_readme_says_so():
     makefile = (ROOT / "Makefile").read_text()
     assert "demo-2025:" in makefile and "samples/demo-2025.yaml" in makefile
     assert "make demo-2025" in (ROOT / "README.md").read_text()
+
+
+def fill(blank, out, marks, dates):
+    """Do what a reviewer does on every sheet: choose answers, type dates, save.
+
+    ``marks`` maps a sheet to long answers keyed by ``key``; ``dates`` maps a sheet's row id to
+    the dates to type (test helper only)."""
+    book = openpyxl.load_workbook(blank)
+    for sheet, (key, frame) in marks.items():
+        if sheet not in book.sheetnames:
+            continue
+        ws = book[sheet]
+        col = {c.value: c.column for c in ws[1]}
+        by_id = {i: part for i, part in frame.groupby(key)}
+        for r in range(FIRST_DATA_ROW, ws.max_row + 1):
+            rid = ws.cell(row=r, column=col[key]).value
+            for mark in by_id.get(rid, pd.DataFrame()).itertuples():
+                ws.cell(row=r, column=col[mark.question_id], value=mark.answer)
+            for column, value in dates.get(rid, {}).items():
+                if column in col and value:
+                    ws.cell(row=r, column=col[column], value=dt.date.fromisoformat(value))
+    book.save(out)
+    return out
+
+
+def test_filled_2025_workbooks_score_the_same_as_the_csv_answers(demo, tmp_path):
+    _, result = demo
+    sampling, folder = result.period_dir / "sampling", SAMPLES / "demo-2025"
+    facts = read(folder / "case_facts.csv").set_index("case_id")
+    victim_facts = read(folder / "victim_facts.csv").set_index("victim_ref")
+    dates = {**facts[["assessment_date", "decision_date"]].to_dict("index"),
+             **victim_facts[["victim_contact_date"]].to_dict("index")}
+    moderation = read(folder / "moderation_marks.csv")
+    v_moderation = read(folder / "victim_moderation_marks.csv")
+    filled = []
+    for path in sorted((sampling / "workbooks").glob("*.xlsx")):
+        who = path.stem
+        marks = {CASES_SHEET: ("case_id", read(folder / f"answers_{who}.csv")),
+                 MODERATION_SHEET: ("case_id", moderation.loc[moderation["reviewer"] == who]),
+                 VICTIMS_SHEET: ("victim_ref", read(folder / f"victim_answers_{who}.csv")),
+                 VICTIMS_MODERATION_SHEET: ("victim_ref",
+                                            v_moderation.loc[v_moderation["reviewer"] == who])}
+        filled.append(fill(path, tmp_path / f"returned_{who}.xlsx", marks, dates))
+    # the sampling step's facts files have no dates: the workbooks supply them
+    assert main(["score", *(a for p in filled for a in ("--answers", str(p))),
+                 "--facts", str(sampling / "case_facts.csv"),
+                 "--victim-facts", str(sampling / "victim_facts.csv"),
+                 "--judgements", str(folder / "judgements.csv"),
+                 "--framework", "hmip-youth-2025", "--sample", str(sampling),
+                 "--out", str(tmp_path / "books")]) == 0
+    csv_scores = result.period_dir / "scores"
+    for name in ("key_questions.csv", "local_checks.csv", "derived_checks.csv",
+                 "standards.csv", "moderation/agreement.csv"):
+        pd.testing.assert_frame_equal(read(tmp_path / "books" / name), read(csv_scores / name))
+    returns = read(tmp_path / "books" / "returns.csv")
+    gaps = returns[["not returned", "returned by another reviewer", "not in the sample"]]
+    assert gaps.astype(int).to_numpy().sum() == 0
+
+
+def test_agreement_covers_double_marked_victims_cases_too(tmp_path):
+    folder = SAMPLES / "demo-2025"
+    files = [*sorted(folder.glob("answers_*.csv")), *sorted(folder.glob("victim_answers_*.csv")),
+             folder / "moderation_marks.csv", folder / "victim_moderation_marks.csv"]
+    assert main(["agreement", *(a for p in files for a in ("--answers", str(p))),
+                 "--facts", str(folder / "case_facts.csv"),
+                 "--victim-facts", str(folder / "victim_facts.csv"),
+                 "--framework", "hmip-youth-2025", "--out", str(tmp_path / "agreement")]) == 0
+    table = read(tmp_path / "agreement" / "agreement.csv").set_index("question_id")
+    v_marks = read(folder / "victim_moderation_marks.csv")
+    assert table.loc["V1.1.1", "n_cases"] == str((v_marks["question_id"] == "V1.1.1").sum())
