@@ -213,8 +213,7 @@ def _cross_problems(answers, questions, facts) -> list[Problem]:
         located(known_case & ~victims_rows & unit.eq(VICTIMS), "case_id",
                 "is a victim's reference: give victims' answers with a victim_ref column, or on "
                 "the workbook's Victims sheet")
-        known_case &= answers["case_id"].map(unit_of).eq(
-            victims_rows.map({True: VICTIMS, False: CHILDREN}))
+        known_case &= unit.eq(victims_rows.map({True: VICTIMS, False: CHILDREN}))
     else:
         located(victims_rows, VICTIM_KEY, "answers about victims' cases need a framework that "
                 "audits them (such as hmip-youth-2025) and the victims' facts file")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import pandas as pd
+
 from audit_lib.errors import ConfigError
 from audit_lib.frameworks import (
     DEFAULT_FRAMEWORK,
@@ -72,7 +74,7 @@ def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
     return sample
 
 
-def _sample_victims(sample: Sample, fw: Framework, plan: SamplingPlan, caseload,
+def _sample_victims(sample: Sample, fw: Framework, plan: SamplingPlan, caseload: pd.DataFrame,
                     victims_path: str | Path | None) -> None:
     if victims_path is None:
         sample.info["victims_sample"] = {"drawn": False, "note": "no victims' caseload was "
@@ -91,7 +93,9 @@ def _sample_victims(sample: Sample, fw: Framework, plan: SamplingPlan, caseload,
 def write_sample(sample: Sample, out_dir: str | Path, framework: str = DEFAULT_FRAMEWORK
                  ) -> list[Path]:
     """Write sample.csv, allocation.csv, representativeness.csv, sampling.json, case_facts.csv
-    and one workbook per reviewer into ``out_dir`` (replaced only when all are written).
+    and one workbook per reviewer into ``out_dir`` (replaced only when all are written); with
+    a victims' sample, also victims_sample.csv and victim_facts.csv (the sampled victims, for
+    scoring once their contact dates are known), and a Victims sheet in each workbook.
 
     Raises
     ------
@@ -133,7 +137,7 @@ def write_sample(sample: Sample, out_dir: str | Path, framework: str = DEFAULT_F
     return [out_dir / name for name in written]
 
 
-def _victim_facts(victims) -> object:
+def _victim_facts(victims: pd.DataFrame) -> pd.DataFrame:
     """The victims' facts file for the quarter: the sampled victims, dates as text."""
     facts = victims.drop(columns="case_id").rename(columns={"linked_case_id": "case_id"})
     facts = facts.reindex(columns=victim_cases.FACT_COLUMNS, fill_value="")
