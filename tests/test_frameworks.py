@@ -133,6 +133,7 @@ def test_every_2025_item_carries_a_source_note():
     assert rules["max_score_source"]
     assert all(spec["source"] for spec in raw["units"].values())
     for s in raw["standards"]:
+        assert s.get("source_note") or s.get("rated_source"), s["id"]
         if s.get("rated") is False:
             assert "INFERRED" in s["rated_source"]
     inferred = [q for s in raw["standards"] for q in s.get("questions", [])]
