@@ -7,10 +7,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo score-demo test lab clean samples
+.PHONY: help demo demo-2025 score-demo test lab clean samples
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP) ## set up and run the demo quarter: reports in outputs/demo/
 	$(BIN)/case-audit run --config samples/demo.yaml
+
+demo-2025: $(STAMP) ## a demo quarter under the 2025 framework (children and victims): outputs/demo-2025/
+	$(BIN)/case-audit run --config samples/demo-2025.yaml
 
 score-demo: $(STAMP) ## only score the shipped samples (no notebooks) into outputs/demo-scores/
 	$(BIN)/case-audit score \
@@ -35,8 +38,9 @@ test: $(STAMP) ## set up and run the whole test suite (lint, then tests on every
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n auto
 
-samples: $(STAMP) ## regenerate the fictional sample data
+samples: $(STAMP) ## regenerate the fictional sample data (both demos)
 	$(BIN)/python samples/make_samples.py
+	$(BIN)/python samples/make_samples_2025.py
 
 clean: ## remove generated outputs (keeps .venv)
 	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--moderation", action="append", default=[], metavar="FILE",
                        help="second reviewers' marks of double-marked cases (long format); repeat "
                        "for several files")
+    score.add_argument("--victim-facts", metavar="FILE",
+                       help="facts of the sampled victims' cases (victim_ref, case_id, "
+                       "start_date ...), for a framework that audits them (hmip-youth-2025)")
     score.add_argument("--sample", metavar="DIR",
                        help="folder written by `case-audit sample`: check the returns against it")
     score.add_argument("--internal", metavar="DIR",
@@ -92,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
                             "from a caseload extract and make one workbook per reviewer.")
     sample.add_argument("--caseload", required=True, metavar="FILE",
                         help="caseload extract (CSV or .xlsx): case_id, disposal_type, start_date")
+    sample.add_argument("--victims", metavar="FILE",
+                        help="victims' caseload (victim_ref, case_id, start_date), sampled on its "
+                        "own under a framework that audits victims' cases (hmip-youth-2025)")
     _out_option(sample, "folder for the sample")
     size = sample.add_mutually_exclusive_group()
     size.add_argument("--size", type=int, metavar="N",
@@ -117,6 +123,10 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--min-size-from", metavar="DIR",
                         help="an earlier quarter's scores folder: sample at least the cases its "
                         "standards.csv says each disposal group needs to tell ratings apart")
+    sample.add_argument("--victim-size", type=int, metavar="N",
+                        help="fixed size of the victims' sample (instead of sizing it)")
+    sample.add_argument("--victim-maximum", type=int, metavar="N",
+                        help="largest victims' sample (default 24)")
     _framework_options(sample)
     sample.set_defaults(handler=_sample)
 
@@ -147,6 +157,8 @@ def _parser() -> argparse.ArgumentParser:
     _answers_option(agree, "answers file including second reviewers' marks; repeat for each")
     agree.add_argument("--facts", metavar="FILE",
                        help="case-facts file (optional; checks marks against cases)")
+    agree.add_argument("--victim-facts", metavar="FILE",
+                       help="victims' facts file, with --facts, when victims' cases were marked")
     _framework_options(agree)
     _confidence_option(agree, "confidence level of the kappa interval")
     _out_option(agree, "folder for agreement.csv and disagreements.csv")
@@ -308,10 +320,11 @@ def _score(args: argparse.Namespace) -> int:
     from audit_lib.scoring.scorecard import build_scorecard
 
     inputs = [*args.answers, args.facts, *([args.judgements] if args.judgements else []),
-              *args.moderation]
+              *args.moderation, *([args.victim_facts] if args.victim_facts else [])]
     before = fingerprint(inputs)
     card = build_scorecard(args.answers, args.facts, args.judgements, args.framework,
-                           args.confidence, args.victim_contact_days, args.moderation)
+                           args.confidence, args.victim_contact_days, args.moderation,
+                           victim_facts=args.victim_facts)
     check_unchanged(before)  # an input saved mid-run would make the results inconsistent
     written = write_scores(card, args.out, sample_dir=args.sample, internal_dir=args.internal,
                            disclosure_threshold=args.threshold,
@@ -327,6 +340,8 @@ def _score(args: argparse.Namespace) -> int:
           f"(left the denominators) + 0 rejected; {len(card.answers) - len(reviewed)} gaps "
           "filled from dates.")
     print(f"Scored against {card.framework.id}: {summary}.")
+    for note in overall["unconfirmed_rules"]:
+        print(f"Not confirmed: {note}")
     if len(card.conflicts):
         print(f"{len(card.conflicts)} derived answer(s) disagree with reviewers: see conflicts.csv.")
     print(f"Wrote {len(written)} files to {args.out}")
@@ -341,8 +356,9 @@ def _sample(args: argparse.Namespace) -> int:
                       strata=args.strata, reviewers=args.reviewers, double_mark=args.double_mark,
                       min_size=args.min_size, max_size=args.max_size,
                       victim_minimum=args.victim_minimum, min_per_stratum=args.min_per_stratum,
+                      victim_size=args.victim_size, victim_maximum=args.victim_maximum,
                       min_size_from=args.min_size_from, framework=args.framework)
-    sample = sample_caseload(args.caseload, plan, args.framework)
+    sample = sample_caseload(args.caseload, plan, args.framework, args.victims)
     written = write_sample(sample, args.out, args.framework)
     print(summary(sample))
     if not plan.reviewers:
@@ -374,7 +390,8 @@ def _triangulate(args: argparse.Namespace) -> int:
 def _agreement(args: argparse.Namespace) -> int:
     from audit_lib.moderation.agreement import run_agreement
 
-    result = run_agreement(args.answers, args.facts, args.framework, args.out, args.confidence)
+    result = run_agreement(args.answers, args.facts, args.framework, args.out, args.confidence,
+                           victim_facts=args.victim_facts)
     pooled = result.agreement.iloc[-1]
     print(f"{pooled['n_cases']} double-marked case(s): {pooled['pct_agreement']:.1f}% agreement, "
           f"kappa {pooled['cohen_kappa']:.2f}, alpha {pooled['krippendorff_alpha']:.2f}.")
@@ -503,6 +520,11 @@ def _frameworks(args: argparse.Namespace) -> int:
         rated = sum(1 for s in fw.standards if s.source == "cases")
         print(f"{fw.id:<20} {fw.kind:<10} {len(fw.standards):>2} standards "
               f"({rated} from cases, {len(fw.questions)} questions)  {fw.title}")
+        if len(fw.units) > 1:
+            print(f"{'':<20} units of audit: {', '.join(fw.units)} (each sampled on its own)")
+        if fw.unconfirmed_rules:
+            print(f"{'':<20} {len(fw.unconfirmed_rules)} rating rule(s) assumed, not confirmed "
+                  "by the Inspectorate: see the file's source notes")
         print(f"{'':<20} {fw.path}")
     return 0
 

@@ -1,8 +1,10 @@
-"""Backtests: the demo's sampling, scores, moderation, progress and triangulation, exactly.
+"""Backtests: each demo's sampling, scores, moderation, progress and triangulation, exactly.
 
-Every figure the demo produces is compared, exactly, with the tables committed under
-``tests/expected/demo/``. A change that moves any figure fails here until the expected tables
-are updated on purpose (``python tests/test_backtests.py --update``, then review the diff).
+Every figure the demos produce is compared, exactly, with the tables committed under
+``tests/expected/<demo>/`` (``demo``: the 2021-framework demo; ``demo-2025``: the 2025
+framework's, with victims' cases). A change that moves any figure fails here until the
+expected tables are updated on purpose (``python tests/test_backtests.py --update``, then
+review the diff).
 """
 
 from __future__ import annotations
@@ -20,34 +22,44 @@ from conftest import ROOT, SAMPLES  # noqa: E402
 
 from audit_lib.cli import main  # noqa: E402
 
-EXPECTED = ROOT / "tests" / "expected" / "demo"
-CONFIG = SAMPLES / "demo.yaml"
+EXPECTED_ROOT = ROOT / "tests" / "expected"
+#: Each demo's period config; its inputs are read from the config, as a run reads them.
+DEMOS = {"demo": SAMPLES / "demo.yaml", "demo-2025": SAMPLES / "demo-2025.yaml"}
+EXPECTED = EXPECTED_ROOT / "demo"  # the 2021 demo's (other tests read its scores)
 
 
-def produce(out: Path) -> Path:
-    """Run the demo's steps from the command line into ``out``, as a QA officer would."""
+def produce(out: Path, demo: str = "demo") -> Path:
+    """Run a demo's steps from the command line into ``out``, as a QA officer would."""
     import yaml
 
-    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
-    s, end = config["sampling"], str(config["period_end"])
-    assert main(["sample", "--caseload", str(SAMPLES / "caseload.csv"), "--seed", str(s["seed"]),
-                 "--confidence", str(s["confidence"]), "--margin", str(s["margin"]),
-                 "--strata", ",".join(s["strata"]), "--reviewers", ",".join(s["reviewers"]),
-                 "--double-mark", str(s["double_mark"]), "--out", str(out / "sampling")]) == 0
-    answers = sorted(SAMPLES.glob("answers_*.csv"))
-    assert main(["score", *(a for p in answers for a in ("--answers", str(p))),
-                 "--facts", str(SAMPLES / "case_facts.csv"),
-                 "--judgements", str(SAMPLES / "judgements.csv"),
-                 "--moderation", str(SAMPLES / "moderation_marks.csv"),
-                 "--sample", str(out / "sampling"), "--period-end", end,
+    config = yaml.safe_load(DEMOS[demo].read_text(encoding="utf-8"))
+    s, inputs, base = config["sampling"], config["inputs"], DEMOS[demo].parent
+    end, fw = str(config["period_end"]), config["framework"]
+
+    def path(name: str) -> str:
+        return str(base / name)
+
+    victims = ["--victims", path(inputs["victims"])] if "victims" in inputs else []
+    assert main(["sample", "--caseload", path(inputs["caseload"]), *victims,
+                 "--seed", str(s["seed"]), "--confidence", str(s["confidence"]),
+                 "--margin", str(s["margin"]), "--strata", ",".join(s["strata"]),
+                 "--reviewers", ",".join(s["reviewers"]), "--double-mark", str(s["double_mark"]),
+                 "--framework", fw, "--out", str(out / "sampling")]) == 0
+    victim_facts = (["--victim-facts", path(inputs["victim_facts"])]
+                    if "victim_facts" in inputs else [])
+    assert main(["score", *(a for p in inputs["answers"] for a in ("--answers", path(p))),
+                 "--facts", path(inputs["facts"]), *victim_facts,
+                 "--judgements", path(inputs["judgements"]),
+                 *(a for p in inputs["moderation"] for a in ("--moderation", path(p))),
+                 "--framework", fw, "--sample", str(out / "sampling"), "--period-end", end,
                  "--out", str(out / "scores")]) == 0
-    assert main(["progress", "--baseline", str(SAMPLES / "baseline.csv"),
-                 "--quarters", str(SAMPLES / "earlier_quarters.csv"),
+    assert main(["progress", "--baseline", path(inputs["baseline"]),
+                 "--quarters", path(inputs["earlier_quarters"]), "--framework", fw,
                  "--current", str(out / "scores"), "--period", str(config["period"]),
                  "--period-label", str(config["period_label"]), "--period-end", end,
                  "--out", str(out / "progress")]) == 0
-    assert main(["triangulate", "--register", str(SAMPLES / "recommendations.yaml"),
-                 "--evidence", str(SAMPLES / "evidence.csv"), "--scores", str(out / "scores"),
+    assert main(["triangulate", "--register", path(inputs["register"]),
+                 "--evidence", path(inputs["evidence"]), "--scores", str(out / "scores"),
                  "--progress", str(out / "progress"), "--period-end", end,
                  "--out", str(out / "triangulation")]) == 0
     return out
@@ -57,26 +69,35 @@ def produce(out: Path) -> Path:
 COMPARED = ("*.csv", "*.json")
 
 
-def expected_files() -> list[Path]:
-    return sorted(p for pattern in COMPARED for p in EXPECTED.rglob(pattern))
+def expected_files(demo: str) -> list[Path]:
+    return sorted(p for pattern in COMPARED for p in (EXPECTED_ROOT / demo).rglob(pattern))
+
+
+CASES = [(demo, p) for demo in DEMOS for p in expected_files(demo)]
 
 
 @pytest.fixture(scope="module")
-def produced(tmp_path_factory) -> Path:
-    return produce(tmp_path_factory.mktemp("backtest"))
+def produced(tmp_path_factory) -> dict[str, Path]:
+    return {demo: produce(tmp_path_factory.mktemp(f"backtest-{demo}"), demo) for demo in DEMOS}
 
 
-def test_every_stage_has_expected_tables():
-    stages = {p.relative_to(EXPECTED).parts[0] for p in expected_files()}
+@pytest.mark.parametrize("demo", DEMOS)
+def test_every_stage_has_expected_tables(demo):
+    stages = {p.relative_to(EXPECTED_ROOT / demo).parts[0] for p in expected_files(demo)}
     assert stages == {"sampling", "scores", "progress", "triangulation"}
-    assert (EXPECTED / "scores" / "moderation" / "agreement.csv").is_file()
+    assert (EXPECTED_ROOT / demo / "scores" / "moderation" / "agreement.csv").is_file()
 
 
-@pytest.mark.parametrize("expected", expected_files(),
-                         ids=lambda p: str(p.relative_to(EXPECTED)))
-def test_demo_outputs_match_the_committed_expected_tables(produced, expected):
-    got = produced / expected.relative_to(EXPECTED)
-    assert got.is_file(), f"{got.relative_to(produced)} was not written"
+def test_the_2025_demo_backtests_its_victims_tables():
+    names = {p.name for p in expected_files("demo-2025")}
+    assert {"victims_sample.csv", "victim_facts.csv"} <= names
+
+
+@pytest.mark.parametrize(("demo", "expected"), CASES,
+                         ids=[f"{d}/{p.relative_to(EXPECTED_ROOT / d)}" for d, p in CASES])
+def test_demo_outputs_match_the_committed_expected_tables(produced, demo, expected):
+    got = produced[demo] / expected.relative_to(EXPECTED_ROOT / demo)
+    assert got.is_file(), f"{got.relative_to(produced[demo])} was not written"
     if expected.suffix == ".csv":
         pd.testing.assert_frame_equal(pd.read_csv(got, dtype=str, keep_default_na=False),
                                       pd.read_csv(expected, dtype=str, keep_default_na=False),
@@ -85,22 +106,26 @@ def test_demo_outputs_match_the_committed_expected_tables(produced, expected):
         assert json.loads(got.read_text()) == json.loads(expected.read_text())
 
 
-def test_no_table_is_written_that_the_backtest_does_not_know(produced):
+@pytest.mark.parametrize("demo", DEMOS)
+def test_no_table_is_written_that_the_backtest_does_not_know(produced, demo):
     """A new table must join the backtest (run the update below and review it)."""
-    written = sorted(str(p.relative_to(produced)) for pattern in COMPARED
-                     for p in produced.rglob(pattern))
-    assert written == sorted(str(p.relative_to(EXPECTED)) for p in expected_files())
+    written = sorted(str(p.relative_to(produced[demo])) for pattern in COMPARED
+                     for p in produced[demo].rglob(pattern))
+    assert written == sorted(str(p.relative_to(EXPECTED_ROOT / demo))
+                             for p in expected_files(demo))
 
 
 def update(out: Path) -> None:
     """Replace the expected tables with a fresh run's (review the git diff afterwards)."""
-    produce(out)
-    shutil.rmtree(EXPECTED, ignore_errors=True)
-    for pattern in COMPARED:
-        for path in out.rglob(pattern):
-            target = EXPECTED / path.relative_to(out)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+    for demo in DEMOS:
+        produce(out / demo, demo)
+        expected = EXPECTED_ROOT / demo
+        shutil.rmtree(expected, ignore_errors=True)
+        for pattern in COMPARED:
+            for path in (out / demo).rglob(pattern):
+                target = expected / path.relative_to(out / demo)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--update"]:
@@ -108,4 +133,4 @@ if __name__ == "__main__" and sys.argv[1:] == ["--update"]:
 
     with tempfile.TemporaryDirectory() as folder:
         update(Path(folder))
-    print(f"expected tables rewritten under {EXPECTED}; review them with git diff")
+    print(f"expected tables rewritten under {EXPECTED_ROOT}; review them with git diff")

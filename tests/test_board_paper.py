@@ -412,3 +412,45 @@ def test_pdf_without_a_browser_says_how_to_get_one(page, tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="apt-get install chromium"):
         pdf.print_pdf(page, tmp_path / "paper.pdf")
     assert not (tmp_path / "paper.pdf").exists()
+
+
+# --- Ratings given by rules the Inspectorate has not confirmed (2025 framework) --------------
+
+
+def test_the_summary_flags_an_assumed_overall_rule_and_lists_every_unconfirmed_rule():
+    from audit_lib.report.summary import unconfirmed_html
+
+    overall = {"rating": "Good", "score": 9, "max_score": 12, "framework": "hmip-youth-2025",
+               "framework_title": "HMIP youth justice inspection framework (2025), work with "
+               "children and victims", "overall_rule_confirmed": False,
+               "unconfirmed_rules": ["Overall rating: rule points_bands <assumed>."]}
+    assert overall_sentence(overall) == (
+        "Overall the case work is Good (9 of 12 points, by an assumed rule not confirmed by "
+        "the Inspectorate).")
+    html = unconfirmed_html(overall)
+    assert "<li>Overall rating: rule points_bands &lt;assumed&gt;.</li>" in html
+    confirmed = {**overall, "overall_rule_confirmed": True, "unconfirmed_rules": []}
+    assert "assumed" not in overall_sentence(confirmed) and unconfirmed_html(confirmed) == ""
+
+
+def test_the_ratings_table_says_which_ratings_an_unconfirmed_rule_gave():
+    from audit_lib.report.words import ratings_view
+
+    fw = load_framework("hmip-youth-2025")
+    standards = pd.DataFrame({
+        "standard_id": ["1.1", "C1.1", "V1.2", "V1"], "source": ["evidence", "cases", "evidence",
+                                                                 "combined"],
+        "lowest_question_id": [None, "C1.1.3", None, None], "lowest_pct": [None, 70.0, None, None],
+        "rating": [None, "Good", "Good", "Good"], "band_certain": [None, False, None, None],
+        "rule": ["not_rated", "lowest_key_question", "judged_from_evidence", "lowest_part"],
+        "rule_confirmed": ["True", "False", "True", "False"]})  # as read back from the CSV
+    kq = pd.DataFrame({"question_id": ["C1.1.3"], "ci_low": [50.0], "ci_high": [85.0]})
+    view = ratings_view(standards, kq, fw, 0.95).set_index("Standard")
+    assert view.loc["C1.1", "Rule"] == "assumed, not confirmed by the Inspectorate"
+    assert view.loc["V1", "Rule"] == "assumed, not confirmed by the Inspectorate"
+    assert view.loc["V1.2", "Rule"] == ""
+    assert view.loc["1.1", "How likely each rating is"] == "not rated in this inspection"
+    assert view.loc["V1", "Title"] == "Work with victims"
+    # a 2021 table, every rule confirmed, has no Rule column at all
+    confirmed = standards.assign(rule_confirmed=True)
+    assert "Rule" not in ratings_view(confirmed, kq, fw, 0.95).columns

@@ -36,9 +36,10 @@ def test_score_writes_the_contracted_files(tmp_path, capsys):
     assert list(standards.columns) == [
         "standard_id", "source", "lowest_question_id", "lowest_pct", "rating", "band_certain",
         "p_inadequate", "p_requires_improvement", "p_good", "p_outstanding", "min_applicable",
-        "cases_needed", "not_rated_reason"]
+        "cases_needed", "not_rated_reason", "rule", "rule_confirmed"]
     overall = json.loads((out / "overall.json").read_text())
-    assert {"framework", "score", "max_score", "rating", "missing_standards"} <= set(overall)
+    assert {"framework", "score", "max_score", "rating", "missing_standards", "framework_title",
+            "overall_rule", "overall_rule_confirmed", "unconfirmed_rules"} <= set(overall)
     assert "overall" in capsys.readouterr().out
 
 
@@ -102,8 +103,13 @@ def test_validate_checks_files_and_writes_nothing(tmp_path, capsys):
 def test_frameworks_lists_installed(capsys):
     assert main(["frameworks"]) == 0
     out = capsys.readouterr().out
-    for fid in ("hmip-youth-2021", "hmip-youth-2018", "local-assurance"):
+    for fid in ("hmip-youth-2021", "hmip-youth-2018", "hmip-youth-2025", "local-assurance"):
         assert fid in out
+    # the 2025 framework says it audits victims' cases and that its rules are assumed
+    block = out.split("hmip-youth-2025", 1)[1].split("local-assurance", 1)[0]
+    assert "units of audit: children, victims" in block
+    assert "3 rating rule(s) assumed, not confirmed by the Inspectorate" in block
+    assert "assumed" not in out.split("hmip-youth-2021", 1)[1].split("hmip-youth-2025", 1)[0]
 
 
 def test_console_script_is_installed():

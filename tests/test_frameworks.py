@@ -71,6 +71,94 @@ def test_hmip_2018_structure():
         ("Outstanding", 80), ("Good", 65), ("Requires improvement", 50), ("Inadequate", 0)]
 
 
+def test_hmip_2025_structure():
+    fw = load_framework("hmip-youth-2025")
+    assert fw.units == ("children", "victims") and fw.audits_victims
+    assert fw.children_sampling == "whole_caseload" and fw.sample_strata == ("disposal_type",)
+    # the four kinds of statutory work are groups of one sample, not separate samples
+    assert fw.groups == ("court", "oocd", "resettlement", "remand")
+    assert fw.disposal_groups["bail supervision and support"] == "remand"
+    by_id = {s.id: s for s in fw.standards}
+    # organisational delivery: judged from evidence, not rated in this inspection
+    assert [s.id for s in fw.standards if not s.rated] == ["1.1", "1.2", "1.3", "1.4"]
+    assert all(s.source == "evidence" and not s.counts_toward_overall
+               for s in fw.standards if not s.rated)
+    # work with children: three rated key questions, each answered on its three aims, on every
+    # kind of children's case
+    for sid in ("C1.1", "C1.2", "C1.3"):
+        s = by_id[sid]
+        assert s.source == "cases" and s.unit == "children" and s.counts_toward_overall
+        assert [q.aim for q in s.questions] == ["positive_change", "safety_of_child",
+                                                "safety_of_others"]
+        assert all(q.applies_to == {} for q in s.questions)
+    # victims: V1.1 on victims' cases, V1.2 from evidence, V1 their combined rating
+    assert by_id["V1.1"].unit == "victims" and by_id["V1.1"].source == "cases"
+    assert by_id["V1.2"].source == "evidence"
+    assert by_id["V1"].source == "combined" and by_id["V1"].parts == ("V1.1", "V1.2")
+    assert not by_id["V1.1"].counts_toward_overall and not by_id["V1.2"].counts_toward_overall
+    assert [s.id for s in fw.standards if s.counts_toward_overall] == [
+        "C1.1", "C1.2", "C1.3", "V1"]
+    assert fw.max_score == 12
+    assert [(b.rating, b.low, b.high) for b in fw.overall_bands] == [
+        ("Inadequate", 0, 2), ("Requires improvement", 3, 6), ("Good", 7, 10),
+        ("Outstanding", 11, 12)]
+
+
+def test_hmip_2025_rules_are_flagged_as_unconfirmed_and_2021_as_confirmed():
+    fw25, fw21 = load_framework("hmip-youth-2025"), load_framework("hmip-youth-2021")
+    assert (fw25.standard_rule.name, fw25.standard_rule.confirmed) == (
+        "lowest_key_question", False)
+    assert (fw25.overall_rule.name, fw25.overall_rule.confirmed) == ("points_bands", False)
+    assert fw25.standard("V1").rule.name == "lowest_part"
+    assert fw25.standard("V1").rule.confirmed is False
+    notes = fw25.unconfirmed_rules
+    assert len(notes) == 3
+    assert notes[0].startswith("Standards rated from cases: rule lowest_key_question")
+    assert "Outstanding 80%, Good 65%, Requires improvement 50%" in notes[0]
+    assert notes[1].startswith("V1 (Work with victims): rule lowest_part over V1.1, V1.2")
+    assert "score out of 12" in notes[2]
+    assert fw21.standard_rule.confirmed and fw21.overall_rule.confirmed
+    assert fw21.unconfirmed_rules == []
+    assert load_framework("hmip-youth-2018").unconfirmed_rules == []
+
+
+def test_every_2025_item_carries_a_source_note():
+    raw = yaml.safe_load((Path(frameworks.__file__).parent / "hmip-youth-2025.yaml")
+                         .read_text(encoding="utf-8"))
+    rules = raw["rating_rules"]
+    for key in ("standard_rule", "overall_rule"):
+        assert rules[key]["source"] and rules[key]["confirmed"] is False
+    for section in ("thresholds", "points", "overall_bands"):
+        assert all(item["source"] for item in rules[section])
+    assert rules["max_score_source"]
+    assert all(spec["source"] for spec in raw["units"].values())
+    for s in raw["standards"]:
+        assert s.get("source_note") or s.get("rated_source"), s["id"]
+        if s.get("rated") is False:
+            assert "INFERRED" in s["rated_source"]
+    inferred = [q for s in raw["standards"] for q in s.get("questions", [])]
+    assert inferred and all("verify" in q["text"] for q in inferred)
+
+
+def test_a_victims_check_is_asked_on_victims_cases_only_where_the_framework_audits_them():
+    from audit_lib.frameworks import load_checks
+    from audit_lib.frameworks.applicability import answerable_questions
+
+    checks = load_checks()
+    under_2025 = answerable_questions(load_framework("hmip-youth-2025"), checks)
+    under_2021 = answerable_questions(load_framework("hmip-youth-2021"), checks)
+    assert under_2025["VIC.2"].units == ("victims",)
+    assert under_2025["VIC.2"].applies_to == {"identifiable_victim": ("yes",),
+                                              "unit": ("victims",)}
+    assert under_2025["ROH.1"].applies_to == {"unit": ("children",)}
+    assert under_2025["V1.1.1"].applies_to == {"unit": ("victims",)}
+    # a one-unit framework keeps the conditions exactly as written
+    assert under_2021["VIC.2"].units == ("children",)
+    assert under_2021["VIC.2"].applies_to == {"identifiable_victim": ("yes",)}
+    assert list(under_2021) == [q.id for q in load_framework("hmip-youth-2021").questions
+                                + checks.questions]
+
+
 def test_standard_lookup_unknown_raises_keyerror():
     with pytest.raises(KeyError):
         load_framework("hmip-youth-2021").standard("9.9")
@@ -97,9 +185,9 @@ def test_local_assurance_check_set():
     assert checks.rating_bands == () and checks.max_score is None
 
 
-def test_available_frameworks_lists_the_three_shipped():
+def test_available_frameworks_lists_the_four_shipped():
     assert sorted(f.id for f in available_frameworks()) == [
-        "hmip-youth-2018", "hmip-youth-2021", "local-assurance"]
+        "hmip-youth-2018", "hmip-youth-2021", "hmip-youth-2025", "local-assurance"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -154,7 +242,7 @@ def test_user_framework_found_through_env_var(tmp_path, monkeypatch):
     fw = load_framework("my-fw")
     assert fw.id == "my-fw" and fw.path == path
     assert sorted(f.id for f in available_frameworks()) == [
-        "hmip-youth-2018", "hmip-youth-2021", "local-assurance", "my-fw"]
+        "hmip-youth-2018", "hmip-youth-2021", "hmip-youth-2025", "local-assurance", "my-fw"]
     assert frameworks.framework_dirs()[1:] == [tmp_path / "absent", tmp_path / "mine"]
 
 
@@ -331,7 +419,8 @@ def test_case_standard_without_questions(tmp_path):
 def test_evidence_standard_with_questions(tmp_path):
     msg = problems_of(tmp_path, mutated(
         lambda d: d["standards"][0].update(questions=[{"id": "A.1", "text": "?"}])))
-    assert "standard A: a standard judged from evidence has no questions" in msg
+    assert ("standard A: a standard judged from evidence or combined from others has no "
+            "questions") in msg
 
 
 def test_duplicate_question_id(tmp_path):
@@ -354,7 +443,77 @@ def test_several_problems_all_listed(tmp_path):
     assert "3 problem(s) in the framework file" in msg
     assert "  - rating_rules.thresholds[2]: needs a 'source' note" in msg
     assert "  - question B.1: id used twice" in msg
-    assert "  - standard A: 'source' must be cases or evidence" in msg
+    assert "  - standard A: 'source' must be cases, evidence or combined" in msg
+
+
+def with_victims(d):
+    """The minimal framework, plus a victims' standard and a combined rating of it and A."""
+    d["units"] = {"children": {"sample": "whole_caseload", "source": "t"},
+                  "victims": {"source": "t"}}
+    d["standards"][0]["counts_toward_overall"] = False
+    d["standards"].append({"id": "V", "title": "Victims", "source": "cases", "unit": "victims",
+                           "counts_toward_overall": False,
+                           "questions": [{"id": "V.1", "text": "?"}]})
+    d["standards"].append({"id": "W", "title": "Both", "source": "combined", "parts": ["A", "V"],
+                           "rule": {"rule": "lowest_part", "confirmed": False, "source": "t"}})
+
+
+def test_a_framework_with_victims_and_a_combined_standard_loads(tmp_path):
+    fw = load_framework_file(write(tmp_path, mutated(with_victims)))
+    assert fw.units == ("children", "victims")
+    assert fw.standard("V").unit == "victims" and fw.standard("V").questions[0].units == (
+        "victims",)
+    assert fw.standard("W").parts == ("A", "V")
+    assert fw.standard("W").rule == frameworks.Rule("lowest_part", False, "t")
+    # a rule written as a plain name is the author's own, vouched for
+    assert fw.standard_rule == frameworks.Rule("lowest_key_question", True,
+                                               "named without a note")
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda d: d["standards"][-1].update(parts=["A", "Z"]),
+     "standard W: part Z is not a standard of this framework"),
+    (lambda d: d["standards"][-2].update(counts_toward_overall=True),
+     "standard W: part V counts toward the overall rating itself"),
+    (lambda d: d["standards"][-1].update(rule={"rule": "average", "confirmed": False,
+                                               "source": "t"}),
+     "standard W: rule must be one of lowest_part"),
+    (lambda d: d["standards"][-1]["rule"].pop("confirmed"),
+     "standard W: rule: 'confirmed' must be true or false"),
+    (lambda d: d["standards"][-1]["rule"].pop("source"),
+     "standard W: rule: needs a 'source' note"),
+    (lambda d: d["standards"][-1].update(parts=["A"]),
+     "standard W: a combined standard lists two or more 'parts'"),
+    (lambda d: d["units"].pop("victims"),
+     "standard V: unit victims is not one of the framework's units (children)"),
+    (lambda d: d["units"].update(victims={}),
+     "units.victims: needs a 'source' note"),
+    (lambda d: d["units"]["children"].update(sample="by_team"),
+     "units.children.sample must be by_disposal_group or whole_caseload"),
+    (lambda d: d["standards"][-2].update(unit="adults"),
+     "standard V: unit(s) must be children or victims"),
+    (lambda d: d["standards"][0].update(rated=False),
+     "standard A: 'rated: false' needs a 'rated_source' note"),
+    (lambda d: d["standards"][1].update(rated=False, rated_source="t",
+                                        counts_toward_overall=False),
+     "standard B: only a standard judged from evidence can be 'rated: false'"),
+    (lambda d: d["rating_rules"].update(overall_rule={"rule": "points_bands"}),
+     "rating_rules.overall_rule: 'confirmed' must be true or false"),
+    (lambda d: d["rating_rules"].update(standard_rule="average"),
+     "rating_rules.standard_rule must be one of lowest_key_question"),
+])
+def test_units_rules_and_combined_standards_are_validated(tmp_path, change, expected):
+    def both(d):
+        with_victims(d)
+        change(d)
+    assert expected in problems_of(tmp_path, mutated(both))
+
+
+def test_an_unrated_standard_cannot_count(tmp_path):
+    msg = problems_of(tmp_path, mutated(
+        lambda d: d["standards"][0].update(rated=False, rated_source="t")))
+    assert ("standard A: a standard that is not rated cannot count toward the overall rating"
+            in msg)
 
 
 def test_invalid_yaml(tmp_path):
@@ -392,7 +551,8 @@ def test_unknown_framework_id():
         load_framework("hmip-youth-2099")
     message = str(info.value)
     assert "Unknown framework 'hmip-youth-2099'" in message
-    assert "Installed: hmip-youth-2018, hmip-youth-2021, local-assurance." in message
+    assert ("Installed: hmip-youth-2018, hmip-youth-2021, hmip-youth-2025, local-assurance."
+            in message)
 
 
 def test_unknown_framework_path(tmp_path):

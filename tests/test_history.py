@@ -53,15 +53,16 @@ def test_earlier_quarters_are_validated(tmp_path):
                       ["2025-Q4", "31/13/2025", "2.1.2", "thirty", "20"],
                       ["2025-Q4", "2025-12-31", "2.1.3", "10", "11"]])
     with pytest.raises(InputError) as err:
-        load_earlier_quarters(path, "fw")
+        load_earlier_quarters(path, "hmip-youth-2021")
     assert {(p.row, p.column) for p in err.value.problems} == {
         (3, "period_end"), (3, "n_applicable"), (4, "n_yes")}
     good = write_csv(tmp_path / "good.csv",
                      ["period", "period_end", "question_id", "n_applicable", "n_yes"],
                      [["2025-Q4", "2025-12-31", "2.1.1", "30", "20"]])
-    frame = load_earlier_quarters(good, "fw")
+    frame = load_earlier_quarters(good, "hmip-youth-2021")
     assert frame.iloc[0].to_dict() == {"period": "2025-Q4", "period_label": "2025-Q4",
-                                       "period_end": "2025-12-31", "framework": "fw",
+                                       "period_end": "2025-12-31",
+                                       "framework": "hmip-youth-2021",
                                        "question_id": "2.1.1", "n_applicable": 30, "n_yes": 20}
 
 
@@ -77,14 +78,14 @@ def test_uk_dates_and_repeated_rows_in_earlier_quarters(tmp_path):
                      ["period", "period_end", "question_id", "n_applicable", "n_yes"],
                      [["2025-Q4", "31/12/2025", "2.1.1", "30", "20"],
                       ["2026-Q1", "31/03/2026", "2.1.1", "30", "21"]])
-    frame = load_earlier_quarters(path, "fw")
+    frame = load_earlier_quarters(path, "hmip-youth-2021")
     assert frame["period_end"].tolist() == ["2025-12-31", "2026-03-31"]  # sorts by date
     repeated = write_csv(tmp_path / "repeated.csv",
                          ["period", "period_end", "question_id", "n_applicable", "n_yes"],
                          [["2025-Q4", "2025-12-31", "2.1.1", "30", "20"],
                           ["2025-Q4", "2025-12-31", "2.1.1", "30", "25"]])
     with pytest.raises(InputError) as err:
-        load_earlier_quarters(repeated, "fw")
+        load_earlier_quarters(repeated, "hmip-youth-2021")
     assert [(p.row, p.column) for p in err.value.problems] == [(3, "question_id")]
 
 

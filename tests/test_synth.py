@@ -260,6 +260,14 @@ def test_judgements_rate_every_evidence_standard():
     assert set(judged["rating"]) <= set(FW.ratings)
 
 
+def test_a_framework_the_population_does_not_model_is_refused(tmp_path):
+    # hmip-youth-2025 samples the whole caseload and audits victims' cases: not synthesised
+    with pytest.raises(ConfigError, match="hmip-youth-2025 is not one"):
+        synth_answers(1, 1, 10, 0, framework="hmip-youth-2025")
+    assert cli(["synth", "--services", "1", "--quarters", "1", "--cases", "10",
+                "--framework", "hmip-youth-2025", "--out", str(tmp_path / "s")]) == 2
+
+
 def test_evidence_is_valid_neutral_and_covers_every_recommendation(tmp_path):
     register = load_register(sample_register_path())
     evidence = synth_evidence(n_items=30, seed=3)

@@ -21,12 +21,39 @@ LOCAL_CHECKS_ID = "local-assurance"
 #: The framework used when a command, config or notebook names none.
 DEFAULT_FRAMEWORK = "hmip-youth-2021"
 
-_SOURCES = ("cases", "evidence")
+#: Units of audit: what one row of a sample is. A child's case is the unit of every framework;
+#: some (hmip-youth-2025) also audit victims' cases, each a victim linked to a child's case.
+CHILDREN, VICTIMS = "children", "victims"
+UNITS = (CHILDREN, VICTIMS)
+#: How the children's sample is drawn: separately per disposal group (court, out-of-court), or
+#: as one sample of the whole caseload.
+BY_DISPOSAL_GROUP, WHOLE_CASELOAD = "by_disposal_group", "whole_caseload"
+#: The rating rules the scoring stage implements, by the name a framework file gives them
+#: (audit_lib.scoring.rules dispatches on these names; a test checks each has a function).
+STANDARD_RULES = ("lowest_key_question",)
+COMBINED_RULES = ("lowest_part",)
+OVERALL_RULES = ("points_bands",)
+
+_SOURCES = ("cases", "evidence", "combined")
 _KINDS = ("framework", "check_set")
 _DERIVED_RULES = {
     "on_or_before": ("first", "second"),
     "within_working_days": ("start", "end", "setting"),
 }
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rating rule by name, whether the Inspectorate has confirmed it for this framework,
+    and where it comes from.
+
+    ``confirmed`` is False for a rule the toolkit assumes (for example the 2021 thresholds and
+    lowest-key-question rule applied to the 2025 framework): every output rated by it says so.
+    """
+
+    name: str
+    confirmed: bool = True
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -41,11 +68,16 @@ class Question:
     applies_to: dict[str, tuple[str, ...]] = field(default_factory=dict)
     target_pct: float | None = None
     derived: dict | None = None
+    # The units of audit the question is asked on, preferred first (see `answerable_questions`).
+    units: tuple[str, ...] = (CHILDREN,)
 
 
 @dataclass(frozen=True)
 class Standard:
-    """A standard: rated from case answers (source 'cases') or judged from evidence."""
+    """A rated unit of a framework: rated from case answers (source ``cases``), judged from
+    evidence (``evidence``), or combined from other standards' ratings (``combined``, by
+    ``rule`` over ``parts``). ``rated`` is False for a standard the inspection considers but
+    does not rate."""
 
     id: str
     title: str
@@ -53,6 +85,10 @@ class Standard:
     domain: int | None = None
     counts_toward_overall: bool = True
     questions: tuple[Question, ...] = ()
+    unit: str = CHILDREN
+    rated: bool = True
+    parts: tuple[str, ...] = ()
+    rule: Rule | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +117,38 @@ class Framework:
     disposal_groups: dict[str, str] = field(default_factory=dict)  # disposal type -> group
     group_labels: dict[str, str] = field(default_factory=dict)  # group -> words for readers
     settings: dict = field(default_factory=dict)
+    standard_rule: Rule | None = None  # how a case-assessed standard is rated
+    overall_rule: Rule | None = None  # how the overall rating is derived
+    units: tuple[str, ...] = (CHILDREN,)  # units of audit: children, and maybe victims
+    children_sampling: str = BY_DISPOSAL_GROUP
+    sample_strata: tuple[str, ...] = ()  # caseload columns the children's sample is always
+    #                                      stratified by (before the plan's own strata)
+
+    @property
+    def audits_victims(self) -> bool:
+        """Whether victims' cases are a unit of audit, sampled and scored on their own."""
+        return VICTIMS in self.units
+
+    @property
+    def unconfirmed_rules(self) -> list[str]:
+        """Each rating rule of the framework that the Inspectorate has not confirmed, in words
+        a report can print next to the rating (empty when every rule is confirmed)."""
+        notes = []
+        if self.standard_rule and not self.standard_rule.confirmed and any(
+                s.source == "cases" and s.rated for s in self.standards):
+            bands = ", ".join(f"{b.rating} {b.low:g}%" for b in self.rating_bands[:-1])
+            notes.append(f"Standards rated from cases: rule {self.standard_rule.name} with "
+                         f"thresholds {bands}, assumed (not confirmed by the Inspectorate for "
+                         "this framework).")
+        for s in self.standards:
+            if s.source == "combined" and s.rule and not s.rule.confirmed:
+                notes.append(f"{s.id} ({s.title}): rule {s.rule.name} over "
+                             f"{', '.join(s.parts)}, assumed (not confirmed).")
+        if self.overall_rule and not self.overall_rule.confirmed:
+            notes.append(f"Overall rating: rule {self.overall_rule.name} (points per rating, "
+                         f"score out of {self.max_score} mapped to bands), assumed (not "
+                         "confirmed).")
+        return notes
 
     @property
     def questions(self) -> tuple[Question, ...]:
@@ -209,6 +277,7 @@ def _build(data: object, path: Path, problems: list[str]) -> Framework:
     if not isinstance(settings, dict):
         problems.append("'settings' must be a mapping")
         settings = {}
+    units, children_sampling, strata = _units(data.get("units"), kind, problems)
     fw = Framework(
         id=str(data.get("id", "")),
         kind=str(kind),
@@ -219,9 +288,13 @@ def _build(data: object, path: Path, problems: list[str]) -> Framework:
         disposal_groups=_disposal_groups(data.get("disposal_groups"), problems),
         group_labels=_group_labels(data.get("disposal_group_labels"), problems),
         settings=settings,
+        units=units,
+        children_sampling=children_sampling,
+        sample_strata=strata,
     )
     if kind == "framework":
         fw = _with_rating_rules(fw, data.get("rating_rules"), problems)
+        _check_structure(fw, problems)
     if fw.disposal_groups:
         for q in fw.questions:
             unknown = set(q.applies_to.get("disposal_group", ())) - set(fw.groups)
@@ -230,6 +303,68 @@ def _build(data: object, path: Path, problems: list[str]) -> Framework:
                                 f"{', '.join(sorted(unknown))}, not a group of disposal_groups")
     _check_derived(fw, problems)
     return fw
+
+
+def _units(raw, kind, problems) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+    """The framework's units of audit and how the children's sample is drawn.
+
+    ``units`` maps each unit to how it is sampled; without it, children's cases only, sampled
+    per disposal group (the 2018 and 2021 frameworks).
+    """
+    if raw is None:
+        return (CHILDREN,), BY_DISPOSAL_GROUP, ()
+    if kind != "framework" or not isinstance(raw, dict) or CHILDREN not in raw:
+        problems.append("'units' must map children (and optionally victims) to how each is "
+                        "sampled, in a framework file")
+        return (CHILDREN,), BY_DISPOSAL_GROUP, ()
+    for unit in raw:
+        if unit not in UNITS:
+            problems.append(f"units.{unit}: not a unit of audit (units are {', '.join(UNITS)})")
+    children = raw.get(CHILDREN) or {}
+    if not isinstance(children, dict):
+        children = {}
+    sampling = children.get("sample", BY_DISPOSAL_GROUP)
+    if sampling not in (BY_DISPOSAL_GROUP, WHOLE_CASELOAD):
+        problems.append(f"units.children.sample must be {BY_DISPOSAL_GROUP} or {WHOLE_CASELOAD}")
+        sampling = BY_DISPOSAL_GROUP
+    strata = children.get("strata") or []
+    if not isinstance(strata, list) or not all(isinstance(c, str) for c in strata):
+        problems.append("units.children.strata must list caseload columns, e.g. [disposal_type]")
+        strata = []
+    for unit, spec in raw.items():
+        if not isinstance(spec, dict) or not spec.get("source"):
+            problems.append(f"units.{unit}: needs a 'source' note saying where the sampling "
+                            "rule comes from")
+    return tuple(u for u in UNITS if u in raw), sampling, tuple(strata)
+
+
+def _check_structure(fw: Framework, problems: list[str]) -> None:
+    """Units, unrated standards and combined standards must fit together."""
+    by_id = {s.id: s for s in fw.standards}
+    used_as_part: dict[str, str] = {}
+    for s in fw.standards:
+        label = f"standard {s.id}"
+        if s.unit not in fw.units:
+            problems.append(f"{label}: unit {s.unit} is not one of the framework's units "
+                            f"({', '.join(fw.units)})")
+        if not s.rated and s.counts_toward_overall:
+            problems.append(f"{label}: a standard that is not rated cannot count toward the "
+                            "overall rating (set counts_toward_overall: false)")
+        if s.source != "combined":
+            continue
+        for part in s.parts:
+            other = by_id.get(part)
+            if other is None:
+                problems.append(f"{label}: part {part} is not a standard of this framework")
+            elif other.source == "combined" or not other.rated:
+                problems.append(f"{label}: part {part} must be a rated standard from cases or "
+                                "evidence")
+            elif other.counts_toward_overall:
+                problems.append(f"{label}: part {part} counts toward the overall rating itself; "
+                                f"only {s.id} should (set counts_toward_overall: false on it)")
+            elif part in used_as_part:
+                problems.append(f"{label}: part {part} is already a part of {used_as_part[part]}")
+            used_as_part.setdefault(part, s.id)
 
 
 def _standards(raw: object, kind: object, problems: list[str]) -> tuple[Standard, ...]:
@@ -250,8 +385,9 @@ def _standards(raw: object, kind: object, problems: list[str]) -> tuple[Standard
         seen_s.add(sid)
         source = item.get("source")
         if source not in _SOURCES:
-            problems.append(f"{label}: 'source' must be cases or evidence")
+            problems.append(f"{label}: 'source' must be cases, evidence or combined")
         applies = _applies_to(item.get("applies_to"), label, problems)
+        units = _standard_units(item, label, problems)
         questions = []
         for j, q in enumerate(item.get("questions") or [], start=1):
             question = _question(q, sid, applies, kind, f"{label} question {j}", problems)
@@ -260,14 +396,33 @@ def _standards(raw: object, kind: object, problems: list[str]) -> tuple[Standard
             if question.id in seen_q:
                 problems.append(f"question {question.id}: id used twice")
             seen_q.add(question.id)
-            questions.append(question)
+            questions.append(replace(question, units=units))
         if source == "cases" and not questions:
             problems.append(f"{label}: a case-assessed standard needs at least one question")
-        if source == "evidence" and questions:
-            problems.append(f"{label}: a standard judged from evidence has no questions")
+        if source in ("evidence", "combined") and questions:
+            problems.append(f"{label}: a standard judged from evidence or combined from others "
+                            "has no questions")
         counts = item.get("counts_toward_overall", True)
         if not isinstance(counts, bool):
             problems.append(f"{label}: 'counts_toward_overall' must be true or false")
+        rated = item.get("rated", True)
+        if not isinstance(rated, bool):
+            problems.append(f"{label}: 'rated' must be true or false")
+        elif not rated:
+            if source != "evidence":
+                problems.append(f"{label}: only a standard judged from evidence can be "
+                                "'rated: false'")
+            if not item.get("rated_source"):
+                problems.append(f"{label}: 'rated: false' needs a 'rated_source' note saying "
+                                "why it is not rated")
+        parts, rule = (), None
+        if source == "combined":
+            parts = item.get("parts")
+            if not isinstance(parts, list) or len(parts) < 2:
+                problems.append(f"{label}: a combined standard lists two or more 'parts'")
+                parts = []
+            parts = tuple(str(p) for p in parts)
+            rule = _rule(item.get("rule"), f"{label}: rule", COMBINED_RULES, problems)
         standards.append(
             Standard(
                 id=sid,
@@ -276,9 +431,48 @@ def _standards(raw: object, kind: object, problems: list[str]) -> tuple[Standard
                 domain=item.get("domain"),
                 counts_toward_overall=bool(counts),
                 questions=tuple(questions),
+                unit=units[0],
+                rated=rated is not False,
+                parts=parts,
+                rule=rule,
             )
         )
     return tuple(standards)
+
+
+def _standard_units(item: dict, label: str, problems: list[str]) -> tuple[str, ...]:
+    """A standard's unit of audit (``unit: victims``) or, in a check set, the units its checks
+    may be asked on, preferred first (``units: [victims, children]``)."""
+    raw = item.get("units", item.get("unit", CHILDREN))
+    units = tuple(raw) if isinstance(raw, list) else (raw,)
+    if not units or not all(u in UNITS for u in units):
+        problems.append(f"{label}: unit(s) must be {' or '.join(UNITS)}")
+        return (CHILDREN,)
+    return units
+
+
+def _rule(raw, label: str, known: tuple[str, ...], problems: list[str],
+          default: str | None = None) -> Rule | None:
+    """A rule written as its name (an author vouching for it: confirmed) or as a mapping
+    ``{rule: NAME, confirmed: true/false, source: "..."}``."""
+    if raw is None and default is not None:
+        return Rule(default, True, "")
+    if isinstance(raw, str):
+        raw = {"rule": raw, "confirmed": True, "source": "named without a note"}
+    if not isinstance(raw, dict):
+        problems.append(f"{label} must name a rule ({', '.join(known)}), as a name or as "
+                        "{rule, confirmed, source}")
+        return None
+    name = raw.get("rule")
+    if name not in known:
+        problems.append(f"{label} must be one of {', '.join(known)}")
+    confirmed = raw.get("confirmed")
+    if not isinstance(confirmed, bool):
+        problems.append(f"{label}: 'confirmed' must be true or false (false when the "
+                        "Inspectorate has not confirmed the rule for this framework)")
+    if not raw.get("source"):
+        problems.append(f"{label}: needs a 'source' note saying where the rule comes from")
+    return Rule(str(name), confirmed is True, str(raw.get("source") or ""))
 
 
 def _question(q, sid, inherited, kind, label, problems) -> Question | None:
@@ -362,8 +556,10 @@ def _with_rating_rules(fw: Framework, rules: object, problems: list[str]) -> Fra
     if not isinstance(rules, dict):
         problems.append("'rating_rules' is required for a framework")
         return fw
-    if rules.get("standard_rule") != "lowest_key_question":
-        problems.append("rating_rules.standard_rule must be lowest_key_question")
+    standard_rule = _rule(rules.get("standard_rule"), "rating_rules.standard_rule",
+                          STANDARD_RULES, problems)
+    overall_rule = _rule(rules.get("overall_rule"), "rating_rules.overall_rule", OVERALL_RULES,
+                         problems, default="points_bands")
     bands = _share_bands(rules.get("thresholds"), problems)
     ratings = [b.rating for b in bands]
     points = {}
@@ -388,7 +584,8 @@ def _with_rating_rules(fw: Framework, rules: object, problems: list[str]) -> Fra
     return Framework(
         **{**fw.__dict__, "rating_bands": bands, "points": points,
            "max_score": max_score if isinstance(max_score, int) else None,
-           "overall_bands": overall}
+           "overall_bands": overall, "standard_rule": standard_rule,
+           "overall_rule": overall_rule}
     )
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
-from audit_lib.frameworks import Question
+from audit_lib.frameworks import Framework, Question
+
+#: The case-facts column saying which unit of audit a row is (children's case or victim's
+#: case); present when the framework audits more than one unit.
+UNIT_COLUMN = "unit"
 
 #: Applicability states: the facts say the question applies, does not, or cannot tell.
 APPLIES, DOES_NOT_APPLY, UNKNOWN = 1, 0, -1
@@ -46,6 +52,29 @@ def applicability(rows: pd.DataFrame, questions: dict[str, Question]) -> np.ndar
             state = np.where(~blank & ~ok, DOES_NOT_APPLY,
                              np.where(blank & (state != DOES_NOT_APPLY), UNKNOWN, state))
         out[sel] = state
+    return out
+
+
+def answerable_questions(fw: Framework, checks: Framework | None = None) -> dict[str, Question]:
+    """Every question a reviewer may answer under ``fw``: its own and the check set's.
+
+    Each question is asked on one unit of audit: the first of its ``units`` that the framework
+    audits. A victims' check (``units: [victims, children]``) is therefore asked on victims'
+    cases under a framework that audits them, and on children's cases with an identifiable
+    victim otherwise. When the framework audits several units, the unit becomes one more
+    condition of ``applies_to`` (on the facts' `UNIT_COLUMN`), so the usual applicability rules
+    keep a victims' question off a child's case and the reverse. A check asked on no unit the
+    framework audits is left out.
+    """
+    out = {}
+    for q in fw.questions + (checks.questions if checks is not None else ()):
+        unit = next((u for u in q.units if u in fw.units), None)
+        if unit is None:
+            continue
+        applies = q.applies_to
+        if len(fw.units) > 1:
+            applies = {**applies, UNIT_COLUMN: (unit,)}
+        out[q.id] = replace(q, applies_to=applies, units=(unit,))
     return out
 
 

@@ -29,6 +29,18 @@ def one_of(values: Iterable[str], what: str) -> pa.Check:
     )
 
 
+def is_reference() -> pa.Check:
+    """A check that a non-empty cell looks like a reference, never a person's name: letters,
+    digits and ``- _ / .`` only, with at least one digit (``V-0042``, a keyed pseudonym
+    ``P-3f9c...``). A victim's reference identifies a person, so only a code will do."""
+    return pa.Check(
+        lambda s: (s == "") | (s.str.fullmatch(r"[A-Za-z0-9_./-]+", na=False)
+                               & s.str.contains(r"[0-9]", regex=True, na=False)),
+        error="must be a reference code (letters, digits and - _ / . with at least one digit), "
+              "never a name: pseudonymise it first (case-audit pseudonymise --column victim_ref)",
+    )
+
+
 def is_date() -> pa.Check:
     """A check that a non-empty cell is a date written YYYY-MM-DD or DD/MM/YYYY."""
     return pa.Check(

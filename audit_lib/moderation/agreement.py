@@ -13,8 +13,9 @@ import pandas as pd
 
 from audit_lib.errors import ConfigError, InputError, Problem, collect
 from audit_lib.frameworks import load_checks, load_framework
+from audit_lib.frameworks.applicability import answerable_questions
 from audit_lib.returns.answers import load_answers
-from audit_lib.returns.facts import load_facts
+from audit_lib.returns.facts import combine_facts, load_facts, load_victim_facts
 from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, check_confidence
 from audit_lib.settings import load_settings
 from audit_lib.vocabulary import ANSWERS, natural_key
@@ -261,6 +262,7 @@ def run_agreement(
     framework: str,
     out_dir: str | Path,
     confidence: float = DEFAULT_CONFIDENCE,
+    victim_facts: str | Path | None = None,
 ) -> ModerationResult:
     """Load double-marked answers, compute agreement and write the two tables.
 
@@ -279,6 +281,8 @@ def run_agreement(
         Folder for the results.
     confidence : float
         Confidence level of the kappa interval.
+    victim_facts : path, optional
+        Victims' facts file, with ``facts_path``, when victims' cases were double-marked.
 
     Returns
     -------
@@ -293,9 +297,14 @@ def run_agreement(
     """
     check_confidence(confidence)
     fw = load_framework(framework)
-    questions = {q.id: q for q in fw.questions + load_checks().questions}
+    questions = answerable_questions(fw, load_checks())
     problems: list[Problem] = []
     facts = collect(problems, load_facts, facts_path, fw) if facts_path is not None else None
+    if facts is not None and victim_facts is not None:
+        victims = collect(problems, load_victim_facts, victim_facts, fw, facts)
+        facts = None if victims is None else combine_facts(facts, victims, fw)
+    elif facts is not None:
+        facts = combine_facts(facts, None, fw)
     marks = collect(problems, load_answers, answers_paths, questions, facts, double_marking=True)
     if problems:
         raise InputError(problems)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from audit_lib.frameworks import CHILDREN
+from audit_lib.frameworks.applicability import UNIT_COLUMN
 from audit_lib.moderation.agreement import agreement, disagreements
 from audit_lib.moderation.breakdowns import available_characteristics, breakdown
 from audit_lib.moderation.disclosure import disclosure_settings, suppress
@@ -79,8 +81,14 @@ def publish_fairness(card: ScoreCard, out_dir: str | Path, internal_dir: str | P
         if internal is not None:
             write_csv(disagreements(marks), internal / "disagreements.csv")
     lines = []
-    for column in available_characteristics(card.facts):
-        table = breakdown(card.answers, card.facts, column, None, confidence)
+    # Breakdowns are by the child's characteristics, so only children's cases are broken down
+    # (victims' cases, where audited, are a different unit with none of these facts).
+    facts, answers = card.facts, card.answers
+    if UNIT_COLUMN in facts.columns:
+        facts = facts.loc[facts[UNIT_COLUMN] == CHILDREN]
+        answers = answers.loc[answers["case_id"].isin(facts["case_id"])]
+    for column in available_characteristics(facts):
+        table = breakdown(answers, facts, column, None, confidence)
         if internal is not None:
             write_csv(table, internal / f"breakdown_{column}_unsuppressed.csv")
         published = suppress(table, threshold)

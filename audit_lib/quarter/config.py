@@ -19,8 +19,8 @@ logger = logging.getLogger(__name__)
 _TOP = {"period", "period_label", "period_end", "service", "framework", "confidence", "inputs",
         "sampling", "trend", "disclosure", "outputs", "history", "internal", "notebooks",
         "victim_contact_days"}
-_INPUTS = {"caseload", "answers", "moderation", "facts", "judgements", "baseline",
-           "earlier_quarters", "register", "evidence", "names"}
+_INPUTS = {"caseload", "victims", "answers", "moderation", "facts", "victim_facts",
+           "judgements", "baseline", "earlier_quarters", "register", "evidence", "names"}
 _SAMPLING = set(PLAN_KEYS)
 _TREND = {"sustained_quarters", "target_rating"}
 _DISCLOSURE = {"threshold"}

@@ -38,13 +38,14 @@ def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
         options["sampling_confidence"] = options.pop("confidence")
         options["strata"] = [str(c) for c in s.get("strata") or []]
         options["reviewers"] = [str(r) for r in s.get("reviewers") or []]
-        return {"caseload": path("caseload"), "out_dir": str(run_dir / "sampling"),
-                "framework": cfg.framework, **options}
+        return {"caseload": path("caseload"), "victims_caseload": path("victims"),
+                "out_dir": str(run_dir / "sampling"), "framework": cfg.framework, **options}
     if step == "scoring":
         return {
             "answers": [str(p) for p in inputs["answers"]],
             "moderation": [str(p) for p in inputs["moderation"]],
-            "facts": path("facts"), "judgements": path("judgements"),
+            "facts": path("facts"), "victim_facts": path("victim_facts"),
+            "judgements": path("judgements"),
             "sample_dir": str(run_dir / "sampling"), "framework": cfg.framework,
             "confidence": cfg.confidence,
             "victim_contact_days": cfg.victim_contact_days,

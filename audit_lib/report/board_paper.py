@@ -87,7 +87,9 @@ def board_paper(run_dir: str | Path, *, service: str, period_label: str, period_
                          _png(run / "scores" / "standards_likelihood.png"))),
         ("progress", "Made and sustained? Progress since the inspection",
          bs.progress_html(progress, tables["progress"].get("trend"), tri.get("assurance"),
-                          tri.get("evidence"), fw, checks, _png(run / "progress" / "trend.png"))),
+                          tri.get("evidence"), fw, checks, _png(run / "progress" / "trend.png"),
+                          tables["progress"].get("comparison"))),
+        ("victims", "Work with victims", bs.victims_html(scores, fw, confidence)),
         ("themes", "What the evidence says, theme by theme",
          bs.themes_html(tri, _png(run / "triangulation" / "triangulation_heatmap.png"))),
         ("key-questions", "Every key question",
@@ -120,6 +122,7 @@ def board_paper(run_dir: str | Path, *, service: str, period_label: str, period_
 
 
 def _page(title: str, service: str, period_label: str, sections, appendix) -> str:
+    sections = [section for section in sections if section[2]]  # e.g. no work with victims
     contents = "".join(f'<li><a href="#{key}">{escape(heading)}</a></li>'
                        for key, heading, _ in sections + appendix[:1])
     parts = [f'<header class="paper-header"><h1>Case audit assurance report</h1>'

@@ -15,7 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib.display import pct, pct_range, share_of
-from audit_lib.frameworks import Framework
+from audit_lib.errors import FrameworkError
+from audit_lib.frameworks import VICTIMS, Framework, load_checks, load_framework
+from audit_lib.frameworks.applicability import answerable_questions
 from audit_lib.report.html import (
     escape,
     figure_html,
@@ -372,15 +374,89 @@ def local_checks_html(local_checks: pd.DataFrame | None, checks: Framework,
 # --- Made and sustained? ---------------------------------------------------------------------
 
 
+def victims_html(scores: dict, fw: Framework, confidence: float) -> str:
+    """Work with victims, rated on its own, where the framework audits victims' cases: each
+    victims' standard's rating (with its rule flagged when assumed), and the questions and
+    local checks answered on victims' cases. Empty for other frameworks."""
+    if not fw.audits_victims or scores.get("standards") is None:
+        return ""
+    ids = [s.id for s in fw.standards if s.unit == VICTIMS or (
+        s.source == "combined" and any(fw.standard(p).unit == VICTIMS for p in s.parts))]
+    ids += [p for s in fw.standards if s.id in ids for p in s.parts if p not in ids]
+    order = [s.id for s in fw.standards if s.id in ids]
+    standards = scores["standards"].set_index("standard_id").reindex(order).reset_index()
+    view = ratings_view(standards, scores["key_questions"], fw, confidence)
+    checks = load_checks()
+    asked = {q.id for q in answerable_questions(fw, checks).values() if q.units == (VICTIMS,)}
+    wording = {q.id: q.text for q in fw.questions + checks.questions}
+    rows = [frame.loc[frame["question_id"].isin(asked)] for name in ("key_questions",
+                                                                     "local_checks")
+            if isinstance(frame := scores.get(name), pd.DataFrame)]
+    answered = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    parts = ["<p>Victims' cases are a unit of audit of their own, sampled and reviewed "
+             "separately; work with victims gets its own rating.</p>",
+             table_html(view, rating_class(view["Rating"]),
+                        caption="Work with victims: ratings and how likely each is")]
+    if len(answered):
+        cuts = rating_thresholds(fw)
+        view = pd.DataFrame({
+            "Question": [f"{wording.get(q, '')} ({q})" for q in answered["question_id"]],
+            "Victims' cases": answered["n_applicable"].astype(int),
+            "Share Yes": [pct(v, cuts) for v in answered["pct_yes"]],
+            f"{confidence:.0%} interval": [pct_range(lo, hi, cuts) for lo, hi in
+                                           zip(answered["ci_low"], answered["ci_high"])]})
+        parts.append(table_html(view, caption="Questions and checks answered on victims' "
+                                              "cases"))
+    return "".join(parts)
+
+
+def _framework_title(framework_id: str) -> str:
+    """A framework in words (its title), or its id when it is not installed here."""
+    try:
+        return load_framework(framework_id).title
+    except FrameworkError:
+        return framework_id
+
+
+def comparison_html(comparison: dict | None, fw: Framework) -> str:
+    """Where progress compares results across frameworks (approximately, through a mapping)
+    and which recorded results could not be compared at all; empty when all are ``fw``'s."""
+    if not comparison:
+        return ""
+    notes = []
+    translated = comparison.get("quarters_translated") or {}
+    if translated:
+        sources = sorted({_framework_title(f) for fws in translated.values() for f in fws})
+        notes.append(f"Quarters {', '.join(translated)} were audited under an earlier framework "
+                     f"({'; '.join(sources)}); their results are translated into this "
+                     "framework's key questions through the mapping between the two, pooling "
+                     "where several questions map to one. Comparisons with them are "
+                     "approximate (hollow markers in the chart).")
+    if comparison.get("baseline_translated_from"):
+        notes.append("The inspection was scored under an earlier framework ("
+                     + "; ".join(_framework_title(f) for f in comparison["baseline_translated_from"])
+                     + "); its results are "
+                     "translated into this framework's key questions, so every comparison with "
+                     "the inspection is approximate.")
+    for other in sorted(comparison.get("left_out") or {}):
+        notes.append(f"Results recorded under {_framework_title(other)} are not shown: there is "
+                     "no mapping from it to this framework, so they cannot be compared.")
+    if not notes:
+        return ""
+    return ('<div class="comparison"><h3>Comparing across frameworks</h3>'
+            + "".join(f"<p>{escape(n)}</p>" for n in notes) + "</div>")
+
+
 def progress_html(progress: pd.DataFrame | None, trend: pd.DataFrame | None,
                   assurance: pd.DataFrame | None, evidence: pd.DataFrame | None,
-                  fw: Framework, checks: Framework, chart: bytes | None) -> str:
+                  fw: Framework, checks: Framework, chart: bytes | None,
+                  comparison: dict | None = None) -> str:
     """Per recommendation and per question: improved since the inspection, and held."""
     if progress is None:
         return ("<p>Progress since the inspection could not be assessed: no baseline or "
                 "earlier quarters were given.</p>")
     settings = load_settings("progress")
-    parts = [
+    parts = [comparison_html(comparison, fw),
         "<p><b>Improved</b> means the share now is above the inspection's and at least "
         f"{settings['improved_probability']:.0%} likely to be truly higher. <b>Sustained</b> "
         "means at target in each of the last quarters and, over them together, at least "
@@ -508,10 +584,19 @@ def sample_html(sampling: dict, fw: Framework) -> str:
         return "<p>No sample was drawn in this run: the answers were scored as given.</p>"
     total = info["total"]
     strata = ", ".join(column_words(s) for s in info["strata"]) or "nothing"
-    text = (f"<p>{total['sample']} of {total['population']} cases were sampled at random "
-            f"(seed {info['seed']}), stratified by {escape(strata)} within each type of "
-            f"disposal. {info.get('double_marked', 0)} cases were double-marked for "
-            "moderation.</p>")
+    scope = ("across the whole children's caseload" if info.get("whole_caseload")
+             else "within each type of disposal")
+    text = (f"<p>{total['sample']} of {total['population']} children's cases were sampled at "
+            f"random (seed {escape(info['seed'])}), stratified by {escape(strata)} {scope}. "
+            f"{info.get('double_marked', 0)} cases were double-marked for moderation.</p>")
+    victims = info.get("victims_sample")
+    if victims and victims.get("drawn"):
+        text += (f"<p>Victims' cases are a unit of audit of their own: {victims['sample']} of "
+                 f"{victims['population']} were sampled at random (between "
+                 f"{victims['minimum']} and {victims['maximum']}); "
+                 f"{victims.get('double_marked', 0)} were double-marked.</p>")
+    elif victims:
+        text += f"<p>Victims' cases: {escape(victims.get('note', 'not sampled'))}.</p>"
     rep = sampling.get("representativeness")
     if rep is None or not len(rep):
         return text
@@ -544,7 +629,8 @@ def precision_html(sampling: dict, key_questions: pd.DataFrame, fw: Framework,
         for g in groups:
             n, N = int(g["sample"]), int(g["population"])
             rows.append({
-                "Type of disposal": fw.group_label(g["disposal_group"]),
+                "Type of disposal": ("All children's cases" if info.get("whole_caseload")
+                                     else fw.group_label(g["disposal_group"])),
                 "Cases in the caseload": N, "Cases sampled": n,
                 f"Margin at {info['confidence']:.0%} (how the sample was sized)":
                     _points(achieved_margin(n, N, info["confidence"])),
@@ -553,11 +639,16 @@ def precision_html(sampling: dict, key_questions: pd.DataFrame, fw: Framework,
             })
         parts.append(
             f"<p>The sample was sized, as the inspection method sizes its samples, at "
-            f"{info['confidence']:.0%} confidence, separately for each type of disposal. This "
+            f"{info['confidence']:.0%} confidence, "
+            + ("for the whole caseload. " if info.get("whole_caseload") else
+               "separately for each type of disposal. ") + "This "
             f"report shows intervals at {confidence:.0%} confidence, so that a reader is not "
             "over-confident about a share; at that confidence the same cases give a wider "
-            "margin. Each figure is for one type of disposal (key questions are answered within "
-            "one); no figure in this report is estimated from the whole sample pooled.</p>"
+            "margin."
+            + ("" if info.get("whole_caseload") else
+               " Each figure is for one type of disposal (key questions are answered within "
+               "one); no figure in this report is estimated from the whole sample pooled.")
+            + "</p>"
             + table_html(pd.DataFrame(rows), caption="Margins of error by type of disposal"))
     kq = key_questions.loc[key_questions["n_applicable"] > 0]
     if len(kq):

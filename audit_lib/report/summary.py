@@ -30,7 +30,10 @@ def overall_sentence(overall: dict) -> str:
         missing = "; ".join(f"{sid}: {reasons.get(sid) or 'no rating'}"
                             for sid in overall.get("missing_standards", []))
         return f"No overall rating yet: not every standard that counts has a rating ({missing})."
-    text = f"Overall the case work is {rating} ({overall['score']} of {overall['max_score']} points)"
+    assumed = ("" if overall.get("overall_rule_confirmed", True) else
+               ", by an assumed rule not confirmed by the Inspectorate")
+    text = (f"Overall the case work is {rating} ({overall['score']} of {overall['max_score']} "
+            f"points{assumed})")
     probabilities = overall.get("band_probabilities") or {}
     if rating in probabilities:
         p = probabilities[rating]
@@ -77,6 +80,11 @@ def standards_summary(standards: pd.DataFrame, progress: pd.DataFrame | None,
     for row in standards.to_dict("records"):
         s = fw.standard(row["standard_id"])
         rating = row["rating"] if isinstance(row.get("rating"), str) else None
+        if not s.rated:
+            rows.append({"Standard": f"{s.id} {s.title}", "At the inspection": "",
+                         "Now": "not rated in this kind of inspection", "How sure": "",
+                         "Key questions since the inspection": ""})
+            continue
         if s.source == "evidence":
             sure = "judged from evidence"
         elif rating is None:
@@ -158,11 +166,14 @@ def summary_html(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFra
                  period_end: dt.date, confidence: float) -> str:
     """The one-screen summary: the overall rating in words, the decisions, every standard then
     and now, and every recommendation's sign-off with owner and date."""
+    framework = overall.get("framework_title") or fw.title
     parts = [f'<p class="lead">{escape(overall_sentence(overall))}</p>',
              "<p>This is a self-audit: the service's own reviewers read a random sample of case "
-             "files against the inspection standards. A share from a sample is uncertain, so "
-             "each rating says how likely it is; a rating that is not highly likely could "
-             "change with the next quarter's cases. Words are explained in the glossary.</p>",
+             f"files against the inspection standards ({escape(framework)}). A share from a "
+             "sample is uncertain, so each rating says how likely it is; a rating that is not "
+             "highly likely could change with the next quarter's cases. Words are explained in "
+             "the glossary.</p>",
+             unconfirmed_html(overall),
              '<h3 id="decisions">The board is asked to</h3>',
              list_html(decisions(assurance, evidence, overall, period_end, standards),
                        ordered=True),
@@ -175,6 +186,18 @@ def summary_html(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFra
                                               "evidence says, whether the improvement was made "
                                               "and held, and who acts by when"))
     return "".join(parts)
+
+
+def unconfirmed_html(overall: dict) -> str:
+    """The rating rules this report relies on that the Inspectorate has not confirmed, one
+    line each; empty when every rule is confirmed."""
+    notes = overall.get("unconfirmed_rules") or []
+    if not notes:
+        return ""
+    return ('<div class="unconfirmed"><p><b>Ratings by assumed rules.</b> Public sources do '
+            "not give these rules for this framework; the 2021 rules are assumed until a QA "
+            "lead confirms them from the Inspectorate's guidance. Read the ratings they give "
+            "as indicative:</p>" + list_html(notes) + "</div>")
 
 
 def _measures(evidence: pd.DataFrame | None) -> dict[str, list[str]]:

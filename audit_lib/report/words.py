@@ -43,14 +43,17 @@ def ratings_view(standards: pd.DataFrame, key_questions: pd.DataFrame, fw: Frame
     titles = {s.id: s.title for s in fw.standards}
     cuts = rating_thresholds(fw)
     kq = key_questions.set_index("question_id")
+    assumed = unconfirmed(standards)
     rows = []
-    for s in standards.to_dict("records"):
+    for i, s in enumerate(standards.to_dict("records")):
         interval = ""
         lowest = s.get("lowest_question_id")
         if isinstance(lowest, str) and lowest in kq.index:
             q = kq.loc[lowest]
             interval = pct_range(q["ci_low"], q["ci_high"], cuts)
-        if s["source"] == "evidence":
+        if s.get("rule") == "not_rated":
+            likely = "not rated in this inspection"
+        elif s["source"] == "evidence":
             likely = "judged from evidence"
         elif isinstance(s.get("rating"), str):
             likely = likelihood_text(s, fw)
@@ -65,4 +68,15 @@ def ratings_view(standards: pd.DataFrame, key_questions: pd.DataFrame, fw: Frame
             "Share Yes": pct(s.get("lowest_pct"), cuts),
             f"{confidence:.0%} interval": interval,
         })
+        if assumed.any():  # said beside each rating a rule not yet confirmed gave
+            rows[-1]["Rule"] = ("assumed, not confirmed by the Inspectorate" if assumed.iloc[i]
+                                else "")
     return pd.DataFrame(rows)
+
+
+def unconfirmed(standards: pd.DataFrame) -> pd.Series:
+    """Per standard, whether the rule that rated it is not confirmed by the Inspectorate
+    (``rule_confirmed`` False, as written to standards.csv or read back from it as text)."""
+    if "rule_confirmed" not in standards.columns:
+        return pd.Series(False, index=standards.index)
+    return standards["rule_confirmed"].map(lambda v: str(v).strip().lower() == "false")

@@ -10,10 +10,11 @@ import pandas as pd
 import pandera.pandas as pa
 
 from audit_lib.errors import InputError, Problem
-from audit_lib.frameworks import Question
+from audit_lib.frameworks import CHILDREN, VICTIMS, Question
 from audit_lib.frameworks.applicability import (
     APPLIES,
     DOES_NOT_APPLY,
+    UNIT_COLUMN,
     applicability,
     describe_conditions,
 )
@@ -27,10 +28,14 @@ logger = logging.getLogger(__name__)
 
 REQUIRED = ("case_id", "reviewer", "question_id", "answer")
 OPTIONAL = ("note",)
+#: An answers file about victims' cases names each by ``victim_ref`` instead of ``case_id``.
+VICTIM_KEY = "victim_ref"
 #: Columns of the frame `load_answers` returns. ``role`` is primary, or moderation for a second
-#: reviewer's marks; ``_file, _sheet, _row, _column`` locate each answer for messages.
+#: reviewer's marks; ``_file, _sheet, _row, _column`` locate each answer for messages, and
+#: ``_id_column`` is the column naming the case as the user sees it (``case_id``, or
+#: ``victim_ref`` for a victim's case, whose reference ``case_id`` then holds).
 COLUMNS = ["case_id", "reviewer", "question_id", "answer", "note", "role", "_file", "_sheet",
-           ROW, "_column"]
+           ROW, "_column", "_id_column"]
 
 
 def load_answers(
@@ -103,10 +108,12 @@ def load_answers_and_dates(
                 frame, filled = read_workbook(path)
                 dates.append(filled)
             else:
-                table = read_table(path, REQUIRED, OPTIONAL)
-                problems += _column_problems(table, questions)
+                table, id_column = _read_long(path)
+                problems += _column_problems(table, questions, id_column)
                 frame = table.frame.assign(role=role, _file=table.file, _sheet=table.sheet,
-                                           _column="answer")
+                                           _column="answer", _id_column=id_column)
+                if id_column == VICTIM_KEY:
+                    frame["case_id"] = frame[VICTIM_KEY]
                 if "note" not in frame.columns:
                     frame["note"] = ""
         except InputError as exc:
@@ -128,6 +135,20 @@ def load_answers_and_dates(
     return answers, typed
 
 
+def _read_long(path: str | Path) -> tuple[Table, str]:
+    """Read a long answers file: about children's cases (``case_id``) or, with a
+    ``victim_ref`` column, about victims' cases (any ``case_id`` there is the linked case).
+    Returns the table and the column that names each case."""
+    table = read_table(path, (), REQUIRED + (VICTIM_KEY,) + OPTIONAL)
+    id_column = VICTIM_KEY if VICTIM_KEY in table.frame.columns else "case_id"
+    missing = [c for c in (id_column, *REQUIRED[1:]) if c not in table.frame.columns]
+    if missing:
+        raise InputError([table.problem(1, c, "required column is missing from the header"
+                                        + (f" (or {VICTIM_KEY}, for victims' cases)"
+                                           if c == "case_id" else "")) for c in missing])
+    return table, id_column
+
+
 def locate(row: dict, column: str | None, message: str) -> Problem:
     """A Problem located at an answers row (file, sheet, row) and the given column."""
     sheet = row["_sheet"]
@@ -135,10 +156,11 @@ def locate(row: dict, column: str | None, message: str) -> Problem:
                    sheet if isinstance(sheet, str) else None)
 
 
-def _column_problems(table: Table, questions: dict[str, Question]) -> list[Problem]:
+def _column_problems(table: Table, questions: dict[str, Question], id_column: str
+                     ) -> list[Problem]:
     known = set(questions)
     rules = {
-        "case_id": [not_blank()],
+        id_column: [not_blank()],
         "reviewer": [not_blank()],
         "question_id": [
             not_blank(),
@@ -162,7 +184,7 @@ def _duplicate_problems(answers, questions, keys) -> list[Problem]:
     who = " from this reviewer" if "reviewer" in keys else ""
     for row in answers.loc[dup].to_dict("records"):
         origin = first.loc[tuple(row[k] for k in keys)]
-        column = "question_id" if row["_column"] == "answer" else "case_id"
+        column = "question_id" if row["_column"] == "answer" else row["_id_column"]
         problems.append(locate(
             row, column, f"this case already has an answer to this question{who} "
             f"({origin['_file']}, row {origin[ROW]})"))
@@ -179,8 +201,23 @@ def _cross_problems(answers, questions, facts) -> list[Problem]:
         for row in answers.loc[mask & valid].to_dict("records"):
             problems.append(locate(row, column or row["_column"], message))
 
+    victims_rows = answers["_id_column"].eq(VICTIM_KEY)
     known_case = answers["case_id"].isin(facts["case_id"])
-    located(~known_case, "case_id", "case is not in the case-facts file")
+    located(~known_case & ~victims_rows, "case_id", "case is not in the case-facts file")
+    if UNIT_COLUMN in facts.columns:
+        located(~known_case & victims_rows, VICTIM_KEY, "victim is not in the victims' facts file")
+        unit_of = facts.set_index("case_id")[UNIT_COLUMN]
+        unit = answers["case_id"].map(unit_of)
+        located(known_case & victims_rows & unit.ne(VICTIMS), VICTIM_KEY,
+                "is a child's case id, not a victim's reference")
+        located(known_case & ~victims_rows & unit.eq(VICTIMS), "case_id",
+                "is a victim's reference: give victims' answers with a victim_ref column, or on "
+                "the workbook's Victims sheet")
+        known_case &= unit.eq(victims_rows.map({True: VICTIMS, False: CHILDREN}))
+    else:
+        located(victims_rows, VICTIM_KEY, "answers about victims' cases need a framework that "
+                "audits them (such as hmip-youth-2025) and the victims' facts file")
+        known_case &= ~victims_rows
 
     condition_columns = sorted({c for q in questions.values() for c in q.applies_to})
     present = [c for c in condition_columns if c in facts.columns]

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit_lib.errors import InputError, Problem
-from audit_lib.frameworks import Framework
+from audit_lib.errors import ConfigError, InputError, Problem
+from audit_lib.frameworks import CHILDREN, VICTIMS, Framework
+from audit_lib.frameworks.applicability import UNIT_COLUMN
 from audit_lib.inputs.reading import read_table
 from audit_lib.inputs.validation import (
     is_date,
@@ -19,6 +20,7 @@ from audit_lib.inputs.validation import (
     parse_dates,
     schema_problems,
 )
+from audit_lib.sampling.victims import as_cases, load_victims
 from audit_lib.vocabulary import (
     DATE_COLUMNS,
     DESCRIPTIVE_COLUMNS,
@@ -106,6 +108,43 @@ def load_facts(path: str | Path, framework: Framework) -> pd.DataFrame:
     facts = facts.reset_index(drop=True)
     facts.attrs["file"] = table.file
     return facts
+
+
+def load_victim_facts(path: str | Path, framework: Framework,
+                      children: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Read the victims' facts file (``victim_ref, case_id, start_date[, victim_contact_date,
+    disposal_type, team]``, as the sampling step writes it) as rows of case facts.
+
+    Each row is keyed by the victim's reference (in ``case_id``, so that answers, dates and
+    scores treat it like any case), keeps the child's case in ``linked_case_id``, and has an
+    identifiable victim by definition.
+
+    Raises
+    ------
+    InputError
+        Listing every problem (file, row, column).
+    ConfigError
+        If the framework does not audit victims' cases.
+    """
+    if not framework.audits_victims:
+        raise ConfigError(f"{framework.id} does not audit victims' cases, so a victims' facts "
+                          "file cannot be scored under it")
+    victims = load_victims(path, framework, children)
+    return as_cases(victims).assign(identifiable_victim="yes", **{UNIT_COLUMN: VICTIMS})
+
+
+def combine_facts(children: pd.DataFrame, victims: pd.DataFrame | None,
+                  framework: Framework) -> pd.DataFrame:
+    """One facts frame for scoring: the children's cases and, under a framework that audits
+    victims' cases, the victims' cases, each row saying its unit (`UNIT_COLUMN`)."""
+    if not framework.audits_victims:
+        return children
+    parts = [children.assign(**{UNIT_COLUMN: CHILDREN})]
+    if victims is not None:
+        parts.append(victims)
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs = dict(children.attrs)
+    return out
 
 
 def merge_dates(facts: pd.DataFrame, dates: pd.DataFrame) -> pd.DataFrame:

@@ -30,20 +30,30 @@ def load_judgements(path: str | Path, framework: Framework) -> pd.DataFrame:
     Raises
     ------
     InputError
-        For unknown standards, standards that are rated from cases, ratings the framework does
-        not use, and standards judged twice; all reported at once.
+        For unknown standards, standards that are rated from cases, combined from others or not
+        rated at all, ratings the framework does not use, and standards judged twice; all
+        reported at once.
     """
     table = read_table(path, required=("standard_id", "rating"), optional=("rationale",))
-    evidence_ids = {s.id for s in framework.standards if s.source == "evidence"}
+    evidence_ids = {s.id for s in framework.standards if s.source == "evidence" and s.rated}
     case_ids = {s.id for s in framework.standards if s.source == "cases"}
+    combined_ids = {s.id for s in framework.standards if s.source == "combined"}
+    unrated_ids = {s.id for s in framework.standards if not s.rated}
+    known = evidence_ids | case_ids | combined_ids | unrated_ids
     spelling = {normalise_category(r): r for r in framework.ratings}
     rules = {
         "standard_id": [
             not_blank(),
-            pa.Check(lambda s: (s == "") | s.isin(evidence_ids | case_ids),
+            pa.Check(lambda s: (s == "") | s.isin(known),
                      error=f"unknown standard for {framework.id}"),
             pa.Check(lambda s: ~s.isin(case_ids),
                      error="this standard is rated from case answers, not judged from evidence"),
+            pa.Check(lambda s: ~s.isin(combined_ids),
+                     error="this rating is combined from other standards' ratings; judge the "
+                     "parts judged from evidence instead"),
+            pa.Check(lambda s: ~s.isin(unrated_ids),
+                     error=f"this standard is not rated under {framework.id} (the inspection "
+                     "considers it through the work); leave it out"),
         ],
         "rating": [
             not_blank(),

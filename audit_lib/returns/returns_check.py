@@ -10,6 +10,8 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 COLUMNS = ["reviewer", "role", "case_id", "status"]
+#: The victims' sample the sampling step writes beside sample.csv (frameworks auditing victims).
+VICTIMS_SAMPLE = "victims_sample.csv"
 NOT_RETURNED = "not returned"
 NOT_SAMPLED = "not in the sample"
 OTHER_REVIEWER = "returned by another reviewer"
@@ -70,7 +72,7 @@ def summarise_returns(sample: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame:
 
 def returns_check(sample_dir: str | Path, card) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """Compare a score card's returned marks (primary and moderation, not the answers derived
-    from dates) with the sample written by ``case-audit sample``.
+    from dates) with the sample written by ``case-audit sample``, victims' sample included.
 
     Returns
     -------
@@ -82,6 +84,11 @@ def returns_check(sample_dir: str | Path, card) -> tuple[pd.DataFrame, pd.DataFr
     if not path.is_file():
         return None
     sample = pd.read_csv(path, dtype=str, keep_default_na=False)
+    victims = Path(sample_dir) / VICTIMS_SAMPLE
+    if victims.is_file():  # victims' cases are checked like children's, by their reference
+        drawn = pd.read_csv(victims, dtype=str, keep_default_na=False)
+        sample = pd.concat([sample, drawn.drop(columns="case_id").rename(
+            columns={"victim_ref": "case_id"})], ignore_index=True)
     returned = pd.concat([card.answers.loc[card.answers["source"] == "reviewer"],
                           card.moderation], ignore_index=True)
     gaps = check_returns(sample, returned)

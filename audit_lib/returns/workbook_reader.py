@@ -23,9 +23,12 @@ from audit_lib.sampling.workbook_writer import (
     DATE_INPUTS,
     FACT_COLUMNS,
     FIRST_DATA_ROW,
+    KEY_BY_UNIT,
     MARKER,
     NOTE_THEMES,
     ROLE_BY_SHEET,
+    UNIT_BY_SHEET,
+    VICTIM_FACT_COLUMNS,
     blank,
     note_column,
 )
@@ -61,7 +64,9 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     -------
     answers : pandas.DataFrame
         Long answers ``case_id, reviewer, question_id, answer, note, role, _file, _sheet, _row,
-        _column`` with answers as typed (normalised later); role is primary or moderation.
+        _column, _id_column`` with answers as typed (normalised later); role is primary or
+        moderation. On a victims' sheet ``case_id`` holds the victim's reference and
+        ``_id_column`` is ``victim_ref`` (the column the reviewer sees).
     dates : pandas.DataFrame
         ``case_id`` and the date columns the reviewer filled, as datetimes, with ``role``.
 
@@ -99,8 +104,10 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                 continue
             rows = list(book[sheet].iter_rows(values_only=True))
             header = [str(c).strip() if c is not None else "" for c in (rows[0] if rows else ())]
-            if "case_id" not in header:
-                problems.append(Problem(name, 1, "A", "the header row was changed: case_id "
+            id_column = KEY_BY_UNIT[UNIT_BY_SHEET[sheet]]
+            facts = VICTIM_FACT_COLUMNS if id_column == "victim_ref" else FACT_COLUMNS
+            if id_column not in header:
+                problems.append(Problem(name, 1, "A", f"the header row was changed: {id_column} "
                                         "column not found", sheet))
                 continue
             col = {key: j for j, key in enumerate(header) if key}
@@ -109,7 +116,7 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             width = max((len(r) for r in rows), default=0)
             for j in range(width):
                 key = header[j] if j < len(header) else ""
-                if key and (key in known or key in FACT_COLUMNS or key in DATE_INPUTS
+                if key and (key in known or key in facts or key in DATE_INPUTS
                             or key in NOTE_THEMES):
                     continue
                 filled = any(not blank(r[j]) for r in rows[FIRST_DATA_ROW - 1:] if j < len(r))
@@ -118,15 +125,15 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                                             "this column was not in the workbook as sent; "
                                             "move its contents to the right column or a note, "
                                             "and delete it", sheet))
-            col = {key: j for key, j in col.items() if key in known or key in FACT_COLUMNS
+            col = {key: j for key, j in col.items() if key in known or key in facts
                    or key in DATE_INPUTS or key in NOTE_THEMES}
             for r, row in enumerate(rows[FIRST_DATA_ROW - 1:], start=FIRST_DATA_ROW):
                 row = list(row) + [None] * (len(header) - len(row))
-                case_id = _text(row[col["case_id"]])
+                case_id = _text(row[col[id_column]])
                 if not case_id:
                     if any(not blank(v) for v in row):
-                        problems.append(Problem(name, r, "case_id", "answers on a row with no "
-                                                "case id", sheet))
+                        problems.append(Problem(name, r, id_column, "answers on a row with no "
+                                                f"{id_column.replace('_', ' ')}", sheet))
                     continue
                 for key, j in col.items():
                     value = row[j]
@@ -140,16 +147,17 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                                                     "such as 14/03/2026", sheet))
                         else:
                             dates.append((case_id, key, parsed, role, r))
-                    elif key not in FACT_COLUMNS and not key.startswith("note_"):
+                    elif key not in facts and not key.startswith("note_"):
                         text = _text(value)
                         if text:
                             note = _text(row[col[note_column(key)]]) if note_column(key) in col else ""
                             answers.append((case_id, reviewer, key, text, note, role, name,
-                                            sheet, r, where))
+                                            sheet, r, where, id_column))
     finally:
         book.close()
     frame = pd.DataFrame(answers, columns=["case_id", "reviewer", "question_id", "answer", "note",
-                                           "role", "_file", "_sheet", "_row", "_column"])
+                                           "role", "_file", "_sheet", "_row", "_column",
+                                           "_id_column"])
     bad = normalise_answers(frame["answer"]).isna()
     for row in frame.loc[bad].to_dict("records"):
         problems.append(Problem(name, row["_row"], row["_column"], "answer must be Yes, No or "

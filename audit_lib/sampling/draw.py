@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from audit_lib.errors import ConfigError
-from audit_lib.sampling.plan import SamplingPlan
+from audit_lib.sampling.plan import WHOLE, SamplingPlan
 from audit_lib.sampling.random_keys import random_keys
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,9 @@ class Sample:
     sizes: pd.DataFrame
     representativeness: pd.DataFrame
     info: dict = field(default_factory=dict)
+    # Victims' cases sampled on their own (frameworks that audit them), keyed by victim_ref,
+    # with reviewer and moderator; None when there is no victims' sample.
+    victims: pd.DataFrame | None = None
 
 
 def z_value(confidence: float) -> float:
@@ -109,30 +112,39 @@ def stratum_labels(caseload: pd.DataFrame, strata: tuple[str, ...]) -> pd.Series
 
 
 def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan,
-                groups: tuple[str, ...] | None = None) -> Sample:
+                groups: tuple[str, ...] | None = None, *, whole_caseload: bool = False,
+                fixed_strata: tuple[str, ...] = (), victim_top_up: bool = True) -> Sample:
     """Size, allocate and draw the sample per disposal group, then meet the victim minimum.
 
     ``groups`` are the framework's disposal groups (`Framework.groups`), so a group with no
     cases in the caseload is still listed; by default, the groups the caseload has.
+
+    With ``whole_caseload`` (frameworks that sample children's cases as one sample, such as
+    hmip-youth-2025) there is one sampling group, `WHOLE`: the size and its bounds apply to
+    the whole caseload, and each case keeps its own disposal group for the tables. The
+    ``fixed_strata`` the framework names (e.g. disposal type) come before the plan's own.
+    ``victim_top_up`` False (victims sampled on their own) skips the victim minimum here.
 
     Raises
     ------
     ConfigError
         If a stratification column is not in the caseload.
     """
-    missing = [c for c in plan.strata if c not in caseload.columns]
+    strata = tuple(dict.fromkeys(fixed_strata + plan.strata))
+    missing = [c for c in strata if c not in caseload.columns]
     if missing:
         raise ConfigError(f"cannot stratify by {', '.join(missing)}: the caseload has no such "
                           f"column (it has {', '.join(c for c in caseload.columns if c[0] != '_')})")
     groups = tuple(groups) if groups else tuple(sorted(caseload["disposal_group"].unique()))
     cases = caseload.copy()
-    cases["stratum"] = stratum_labels(cases, plan.strata)
+    cases["stratum"] = stratum_labels(cases, strata)
     cases["_key"] = random_keys(cases["case_id"], plan.seed)
-    cases = cases.sort_values(["disposal_group", "stratum", "_key"], kind="stable")
+    cases["_sampling_group"] = WHOLE if whole_caseload else cases["disposal_group"]
+    cases = cases.sort_values(["_sampling_group", "stratum", "_key"], kind="stable")
 
     sizes, allocations, chosen = [], [], []
-    for group in groups:
-        part = cases.loc[cases["disposal_group"] == group]
+    for group in ((WHOLE,) if whole_caseload else groups):
+        part = cases.loc[cases["_sampling_group"] == group]
         population = len(part)
         target = plan.size if plan.size is not None else cochran_size(
             population, plan.confidence, plan.margin, plan.expected_share)
@@ -151,9 +163,13 @@ def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan,
                       "formula_size": target if plan.size is None else None,
                       "sample": int(take.sum())})
     sample = pd.concat(chosen).assign(reason="stratified random")
-    sample, victim_info = _meet_victim_minimum(cases, sample, plan.victim_minimum)
+    if victim_top_up:
+        sample, victim_info = _meet_victim_minimum(cases, sample, plan.victim_minimum)
+    else:
+        victim_info = {"minimum": plan.victim_minimum, "checked": False,
+                       "note": "victims' cases are sampled on their own"}
     sizes_frame = pd.DataFrame(sizes)
-    final = sample.groupby("disposal_group").size()
+    final = sample.groupby("_sampling_group").size()
     sizes_frame["sample"] = sizes_frame["disposal_group"].map(final).fillna(0).astype(int)
     sizes_frame["achieved_margin_pct"] = [
         100 * achieved_margin(n, N, plan.confidence, plan.expected_share)
@@ -164,7 +180,8 @@ def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan,
         "confidence": plan.confidence,
         "margin": plan.margin,
         "fixed_size": plan.size,
-        "strata": list(plan.strata),
+        "strata": list(strata),
+        "whole_caseload": whole_caseload,
         "min_per_group": plan.min_per_group,
         "group_minimums_from_cases_needed": dict(plan.group_minimums),
         "max_per_group": plan.max_per_group,
@@ -176,10 +193,15 @@ def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan,
         "victims": victim_info,
     }
     sample = sample.sort_values(["disposal_group", "_key"], kind="stable").reset_index(drop=True)
+    sample = sample.drop(columns="_sampling_group")
     compared = ("disposal_group",) + tuple(c for c in CHARACTERISTICS if c in caseload.columns)
-    representativeness = compare_shares(caseload, sample, compared, groups, strata=plan.strata,
+    compared = tuple(dict.fromkeys(compared + strata))
+    # Stratifying by type of disposal fixes the mix of court and out-of-court cases too.
+    fixed = strata + (("disposal_group",) if "disposal_type" in strata else ())
+    representativeness = compare_shares(caseload, sample, compared, groups, strata=fixed,
                                         oversampled=("identifiable_victim",)
-                                        if sum(victim_info.get("added", {}).values()) else ())
+                                        if sum(victim_info.get("added", {}).values()) else (),
+                                        whole_caseload=whole_caseload)
     allocation = pd.concat(allocations, ignore_index=True)[ALLOCATION_COLUMNS]
     logger.info("drew %d of %d cases (seed %s)", total_n, total_pop, plan.seed)
     return Sample(sample, allocation, sizes_frame, representativeness, info)
@@ -206,7 +228,8 @@ def _meet_victim_minimum(cases: pd.DataFrame, sample: pd.DataFrame, minimum: int
 
 def compare_shares(caseload: pd.DataFrame, sample: pd.DataFrame, variables: tuple[str, ...],
                    groups: tuple[str, ...] | None = None, strata: tuple[str, ...] = (),
-                   oversampled: tuple[str, ...] = ()) -> pd.DataFrame:
+                   oversampled: tuple[str, ...] = (), *, whole_caseload: bool = False
+                   ) -> pd.DataFrame:
     """Population share vs sample share of each variable within each disposal group.
 
     A chi-square goodness-of-fit test (scipy) compares the sample's counts with those the
@@ -216,18 +239,22 @@ def compare_shares(caseload: pd.DataFrame, sample: pd.DataFrame, variables: tupl
     ``chi_square_p_bh`` adjusts the p-values for the number of tests (Benjamini-Hochberg,
     statsmodels). Disposal group itself is compared across the whole caseload: groups are
     sized separately, so a difference there is by design; so is one in a characteristic that
-    was oversampled (cases with an identifiable victim, to meet the minimum).
+    was oversampled (cases with an identifiable victim, to meet the minimum). In a
+    ``whole_caseload`` sample there is one scope, the whole caseload, and every variable
+    (disposal group too) is tested in it.
     """
     from scipy.stats import chisquare
     from statsmodels.stats.multitest import multipletests
 
     rows = []
-    scopes = [("all", caseload, sample)] + [
+    scopes = [(WHOLE, caseload, sample)] + ([] if whole_caseload else [
         (g, caseload[caseload["disposal_group"] == g], sample[sample["disposal_group"] == g])
-        for g in groups or sorted(caseload["disposal_group"].unique())]
+        for g in groups or sorted(caseload["disposal_group"].unique())])
     for variable in variables:
         for scope, pop, smp in scopes:
-            if (variable == "disposal_group") != (scope == "all") or pop.empty:
+            in_scope = scope == WHOLE if whole_caseload or variable == "disposal_group" else (
+                scope != WHOLE)
+            if not in_scope or pop.empty:
                 continue
             pop_counts = pop[variable].replace("", "(blank)").value_counts().sort_index()
             smp_counts = smp[variable].replace("", "(blank)").value_counts().reindex(
@@ -235,7 +262,7 @@ def compare_shares(caseload: pd.DataFrame, sample: pd.DataFrame, variables: tupl
             n = int(smp_counts.sum())
             expected = pop_counts / pop_counts.sum() * n
             p_value, note = float("nan"), ""
-            if variable == "disposal_group":
+            if variable == "disposal_group" and not whole_caseload:
                 note = "groups are sized separately; differences are by design"
             elif variable in strata:
                 note = "stratified on: matches the caseload by construction, so not tested"

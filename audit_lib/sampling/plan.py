@@ -14,13 +14,23 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib.errors import ConfigError
-from audit_lib.frameworks import DEFAULT_FRAMEWORK, Framework, load_framework
+from audit_lib.frameworks import (
+    CHILDREN,
+    DEFAULT_FRAMEWORK,
+    WHOLE_CASELOAD,
+    Framework,
+    load_framework,
+)
 from audit_lib.sampling.assignment import Reviewer, parse_reviewers
 from audit_lib.settings import load_settings
 
+#: The one sampling group of a whole-caseload sample (see `audit_lib.sampling.draw`).
+WHOLE = "all"
+
 #: The keys of a period config's ``sampling:`` section, which are `build_plan`'s arguments.
 CONFIG_KEYS = ("seed", "confidence", "margin", "size", "strata", "reviewers", "double_mark",
-               "min_size", "max_size", "victim_minimum", "min_per_stratum", "min_size_from")
+               "min_size", "max_size", "victim_minimum", "min_per_stratum", "victim_size",
+               "victim_maximum", "min_size_from")
 
 
 @dataclass(frozen=True)
@@ -35,9 +45,11 @@ class SamplingPlan:
     min_per_group: int
     max_per_group: int
     victim_minimum: int
+    victim_maximum: int
     min_per_stratum: int
     expected_share: float
     size: int | None = None  # a fixed size per disposal group, instead of Cochran's formula
+    victim_size: int | None = None  # a fixed size of the victims' sample (victims audited)
     strata: tuple[str, ...] = ()
     reviewers: tuple[Reviewer, ...] = ()
     double_mark_share: float = 0.0
@@ -60,7 +72,7 @@ class SamplingPlan:
         """
         defaults = load_settings("sampling")
         fields = {k: defaults[k] for k in ("confidence", "margin", "min_per_group",
-                                           "max_per_group", "victim_minimum",
+                                           "max_per_group", "victim_minimum", "victim_maximum",
                                            "min_per_stratum", "expected_share")}
         fields.update({k: v for k, v in overrides.items() if v is not None})
         plan = cls(seed=seed, **fields)
@@ -79,6 +91,12 @@ class SamplingPlan:
             raise ConfigError("the maximum per group must be at least the minimum (and 1)")
         if self.victim_minimum < 0 or self.min_per_stratum < 0:
             raise ConfigError("minimums cannot be negative")
+        # (Whether it is at least victim_minimum is checked where victims are sampled on their
+        # own: under other frameworks the minimum tops up the children's sample instead.)
+        if self.victim_maximum < 1:
+            raise ConfigError("the victims' maximum must be at least 1")
+        if self.victim_size is not None and self.victim_size < 1:
+            raise ConfigError("a fixed victims' sample size must be at least 1")
         if not 0 <= self.double_mark_share <= 1:
             raise ConfigError("the double-marking share must be between 0 and 1 (e.g. 0.2)")
 
@@ -96,6 +114,8 @@ def build_plan(
     max_size: int | None = None,
     victim_minimum: int | None = None,
     min_per_stratum: int | None = None,
+    victim_size: int | None = None,
+    victim_maximum: int | None = None,
     min_size_from: str | Path | None = None,
     framework: str = DEFAULT_FRAMEWORK,
 ) -> SamplingPlan:
@@ -120,12 +140,18 @@ def build_plan(
         Share of cases double-marked; by default the setting when there are two or more
         reviewers, otherwise 0.
     min_size, max_size : int, optional
-        Bounds on each disposal group's sample.
+        Bounds on each disposal group's sample (on the whole children's sample, under a
+        framework that samples the whole caseload).
     victim_minimum, min_per_stratum : int, optional
-        Minimum cases with an identifiable victim, and per non-empty stratum.
+        Minimum cases with an identifiable victim (under a framework that audits victims'
+        cases, the smallest victims' sample), and minimum per non-empty stratum.
+    victim_size, victim_maximum : int, optional
+        A fixed size of the victims' sample, or its upper bound (frameworks that audit
+        victims' cases).
     min_size_from : path, optional
         A previous quarter's scores folder (or its ``standards.csv``): each disposal group's
-        sample is at least the ``cases_needed`` of that group's standards (`group_minimums`).
+        sample (the whole children's sample, under a framework that samples the whole
+        caseload) is at least the ``cases_needed`` of its standards (`group_minimums`).
     framework : str
         The framework, to know which disposal group each standard belongs to.
 
@@ -146,7 +172,7 @@ def build_plan(
         seed, confidence=confidence, margin=margin, size=size, strata=_names(strata),
         min_per_group=min_size, max_per_group=max_size, victim_minimum=victim_minimum,
         min_per_stratum=min_per_stratum, reviewers=people, double_mark_share=float(double_mark),
-        group_minimums=minimums)
+        victim_size=victim_size, victim_maximum=victim_maximum, group_minimums=minimums)
 
 
 def group_minimums(scores: str | Path, fw: Framework) -> dict[str, int]:
@@ -173,8 +199,12 @@ def group_minimums(scores: str | Path, fw: Framework) -> dict[str, int]:
         raise ConfigError(f"{path}: not a standards.csv with cases_needed; score the earlier "
                           "quarter again with this version of case-audit")
     out: dict[str, int] = {}
-    groups = {s.id: s.questions[0].applies_to.get("disposal_group", ()) for s in fw.standards
-              if s.source == "cases" and s.questions}
+    whole = fw.children_sampling == WHOLE_CASELOAD
+    every = tuple(fw.groups)
+    groups = {s.id: (WHOLE,) if whole else (s.questions[0].applies_to.get("disposal_group")
+                                            or every)
+              for s in fw.standards
+              if s.source == "cases" and s.questions and s.unit == CHILDREN}
     for sid, needed in zip(standards["standard_id"], standards["cases_needed"]):
         if not needed.isdigit():
             continue

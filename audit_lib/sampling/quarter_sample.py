@@ -5,12 +5,23 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from audit_lib.frameworks import DEFAULT_FRAMEWORK, load_checks, load_framework
+import pandas as pd
+
+from audit_lib.errors import ConfigError
+from audit_lib.frameworks import (
+    DEFAULT_FRAMEWORK,
+    WHOLE_CASELOAD,
+    Framework,
+    load_checks,
+    load_framework,
+)
+from audit_lib.sampling import victims as victim_cases
 from audit_lib.sampling.assignment import assign_reviewers
 from audit_lib.sampling.caseload import load_caseload
 from audit_lib.sampling.draw import (
     REPRESENTATIVENESS_COLUMNS,
     SAMPLE_COLUMNS,
+    WHOLE,
     Sample,
     draw_sample,
 )
@@ -27,17 +38,30 @@ FACT_COLUMNS = ["case_id", "disposal_type", "disposal_group", "sex", "ethnicity_
 
 
 def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
-                    framework: str = DEFAULT_FRAMEWORK) -> Sample:
+                    framework: str = DEFAULT_FRAMEWORK,
+                    victims_path: str | Path | None = None) -> Sample:
     """Load the caseload, draw the sample and assign reviewers (no files written).
+
+    The framework says how: per disposal group, or one sample of the whole caseload stratified
+    by the columns it names; and whether victims' cases are a unit of audit, in which case the
+    victims' caseload (``victims_path``) is sampled on its own and shared among the same
+    reviewers.
 
     Raises
     ------
     InputError, ConfigError
-        For a bad caseload or settings.
+        For a bad caseload or settings, or a victims' caseload given for a framework that does
+        not audit victims' cases.
     """
     fw = load_framework(framework)
+    if victims_path is not None and not fw.audits_victims:
+        raise ConfigError(f"{fw.id} does not audit victims' cases, so a victims' caseload "
+                          "cannot be sampled under it (use a framework such as "
+                          "hmip-youth-2025, or leave the victims' caseload out)")
     caseload = load_caseload(caseload_path, fw)
-    sample = draw_sample(caseload, plan, fw.groups)
+    sample = draw_sample(caseload, plan, fw.groups,
+                         whole_caseload=fw.children_sampling == WHOLE_CASELOAD,
+                         fixed_strata=fw.sample_strata, victim_top_up=not fw.audits_victims)
     sample.cases = assign_reviewers(sample.cases, list(plan.reviewers), plan.double_mark_share,
                                     plan.seed)
     sample.info["reviewers"] = [r.name for r in plan.reviewers]
@@ -45,13 +69,33 @@ def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
     sample.info["double_marked"] = int(sample.cases["moderator"].ne("").sum())
     sample.info["framework"] = fw.id
     sample.info["caseload_file"] = Path(caseload_path).name
+    if fw.audits_victims:
+        _sample_victims(sample, fw, plan, caseload, victims_path)
     return sample
+
+
+def _sample_victims(sample: Sample, fw: Framework, plan: SamplingPlan, caseload: pd.DataFrame,
+                    victims_path: str | Path | None) -> None:
+    if victims_path is None:
+        sample.info["victims_sample"] = {"drawn": False, "note": "no victims' caseload was "
+                                         "given, so no victims' cases were sampled"}
+        return
+    victims = victim_cases.load_victims(victims_path, fw, caseload)
+    drawn = victim_cases.draw_victims(victims, plan)
+    cases = assign_reviewers(victim_cases.as_cases(drawn.cases), list(plan.reviewers),
+                             plan.double_mark_share, plan.seed)
+    sample.victims = cases
+    sample.info["victims_sample"] = {
+        "drawn": True, **drawn.info, "file": Path(victims_path).name,
+        "double_marked": int(cases["moderator"].ne("").sum())}
 
 
 def write_sample(sample: Sample, out_dir: str | Path, framework: str = DEFAULT_FRAMEWORK
                  ) -> list[Path]:
     """Write sample.csv, allocation.csv, representativeness.csv, sampling.json, case_facts.csv
-    and one workbook per reviewer into ``out_dir`` (replaced only when all are written).
+    and one workbook per reviewer into ``out_dir`` (replaced only when all are written); with
+    a victims' sample, also victims_sample.csv and victim_facts.csv (the sampled victims, for
+    scoring once their contact dates are known), and a Victims sheet in each workbook.
 
     Raises
     ------
@@ -66,6 +110,7 @@ def write_sample(sample: Sample, out_dir: str | Path, framework: str = DEFAULT_F
     out_dir = Path(out_dir)
     written = ["sample.csv", "allocation.csv", "representativeness.csv", "sampling.json",
                "case_facts.csv"]
+    victims = sample.victims
     with staged_directory(out_dir) as stage:
         write_csv(cases[SAMPLE_COLUMNS + ["reason"]], stage / "sample.csv")
         write_csv(sample.allocation, stage / "allocation.csv")
@@ -73,24 +118,44 @@ def write_sample(sample: Sample, out_dir: str | Path, framework: str = DEFAULT_F
                   stage / "representativeness.csv")
         write_json(sample.info, stage / "sampling.json")
         write_csv(facts, stage / "case_facts.csv")
+        if victims is not None:
+            by_victim = victims.drop(columns="case_id").rename(
+                columns={"linked_case_id": "case_id"})
+            write_csv(by_victim[victim_cases.SAMPLE_COLUMNS], stage / "victims_sample.csv")
+            write_csv(_victim_facts(victims), stage / "victim_facts.csv")
+            written += ["victims_sample.csv", "victim_facts.csv"]
         for reviewer in sample.info.get("reviewers", []):
             own = cases.loc[cases["reviewer"] == reviewer]
             second = cases.loc[cases["moderator"] == reviewer]
+            mine = (None, None) if victims is None else (
+                victims.loc[victims["reviewer"] == reviewer],
+                victims.loc[victims["moderator"] == reviewer])
             write_workbook(stage / "workbooks" / f"{reviewer}.xlsx", reviewer, own, second,
-                           fw, checks)
+                           fw, checks, victims=mine[0], victims_moderation=mine[1])
             written.append(f"workbooks/{reviewer}.xlsx")
     logger.info("sample written to %s", out_dir)
     return [out_dir / name for name in written]
+
+
+def _victim_facts(victims: pd.DataFrame) -> pd.DataFrame:
+    """The victims' facts file for the quarter: the sampled victims, dates as text."""
+    facts = victims.drop(columns="case_id").rename(columns={"linked_case_id": "case_id"})
+    facts = facts.reindex(columns=victim_cases.FACT_COLUMNS, fill_value="")
+    for column in ("start_date", "victim_contact_date"):
+        facts[column] = facts[column].dt.strftime("%Y-%m-%d").fillna("")
+    return facts
 
 
 def summary(sample: Sample) -> str:
     """A few lines describing the sample for the terminal."""
     lines = []
     for group in sample.info["groups"]:
+        name = ("children" if group["disposal_group"] == WHOLE and sample.info.get(
+            "whole_caseload") else group["disposal_group"])
         if not group["population"]:
-            lines.append(f"{group['disposal_group']:>5}: no cases of this kind in the caseload")
+            lines.append(f"{name:>5}: no cases of this kind in the caseload")
             continue
-        lines.append(f"{group['disposal_group']:>5}: {group['sample']} of {group['population']} "
+        lines.append(f"{name:>5}: {group['sample']} of {group['population']} "
                      f"cases (margin +/-{group['achieved_margin_pct']:.1f} points at "
                      f"{sample.info['confidence']:.0%} confidence)")
     total = sample.info["total"]
@@ -101,6 +166,11 @@ def summary(sample: Sample) -> str:
         added = sum(victims["added"].values())
         lines.append(f"cases with an identifiable victim: {victims['in_sample']} "
                      f"(minimum {victims['minimum']}; {added} added to meet it)")
-    if sample.info.get("double_marked"):
-        lines.append(f"double-marked for moderation: {sample.info['double_marked']} cases")
+    own = sample.info.get("victims_sample")
+    if own is not None:
+        lines.append(victim_cases.sample_summary(own) if own["drawn"] else
+                     f"victims: {own['note']}")
+    double = sample.info.get("double_marked", 0) + (own or {}).get("double_marked", 0)
+    if double:
+        lines.append(f"double-marked for moderation: {double} cases")
     return "\n".join(lines)

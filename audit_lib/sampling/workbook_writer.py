@@ -11,8 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit_lib.frameworks import Framework, Question
-from audit_lib.frameworks.applicability import DOES_NOT_APPLY, applicability
+from audit_lib.frameworks import CHILDREN, VICTIMS, Framework, Question
+from audit_lib.frameworks.applicability import (
+    DOES_NOT_APPLY,
+    UNIT_COLUMN,
+    answerable_questions,
+    applicability,
+)
 from audit_lib.vocabulary import ANSWERS
 
 logger = logging.getLogger(__name__)
@@ -20,16 +25,22 @@ logger = logging.getLogger(__name__)
 MARKER = "case-audit reviewer workbook"
 VERSION = 1
 CASES_SHEET, MODERATION_SHEET = "Cases", "Moderation"
+VICTIMS_SHEET, VICTIMS_MODERATION_SHEET = "Victims", "Victims moderation"
 LISTS_SHEET, ABOUT_SHEET, INSTRUCTIONS_SHEET = "Lists", "About", "Instructions"
-ROLE_BY_SHEET = {CASES_SHEET: "primary", MODERATION_SHEET: "moderation"}
+ROLE_BY_SHEET = {CASES_SHEET: "primary", MODERATION_SHEET: "moderation",
+                 VICTIMS_SHEET: "primary", VICTIMS_MODERATION_SHEET: "moderation"}
 FIRST_DATA_ROW = 3  # row 1: column keys; row 2: what each column asks
 FACT_COLUMNS = ("case_id", "disposal_group", "disposal_type", "rosh_level",
                 "identifiable_victim", "significant_change", "start_date")
-DATE_INPUTS = {  # date column -> which cases it is asked for
-    "assessment_date": {"disposal_group": ("oocd",)},
-    "decision_date": {"disposal_group": ("oocd",)},
-    "victim_contact_date": {"identifiable_victim": ("yes",)},
-}
+#: A victims' sheet: one row per victim, keyed by the victim's reference; linked_case_id is the
+#: child's case the victim is linked to.
+VICTIM_FACT_COLUMNS = ("victim_ref", "linked_case_id", "disposal_group", "start_date")
+#: Each sheet's unit of audit and the column that identifies its rows.
+UNIT_BY_SHEET = {CASES_SHEET: CHILDREN, MODERATION_SHEET: CHILDREN, VICTIMS_SHEET: VICTIMS,
+                 VICTIMS_MODERATION_SHEET: VICTIMS}
+KEY_BY_UNIT = {CHILDREN: "case_id", VICTIMS: "victim_ref"}
+#: Dates a reviewer may type: each is asked on the rows where a check derived from it applies.
+DATE_INPUTS = ("assessment_date", "decision_date", "victim_contact_date")
 NOTE_THEMES = {"note_key_questions": "Key questions", "note_oocd": "Out-of-court disposals",
                "note_risk": "Risk of harm", "note_victims": "Victims"}
 GREY = "D9D9D9"
@@ -38,21 +49,28 @@ GREY = "D9D9D9"
 def note_column(question_id: str) -> str:
     """The note column a question's comments go in."""
     prefix = question_id.split(".")[0]
-    return {"OOCD": "note_oocd", "ROH": "note_risk", "VIC": "note_victims"}.get(
-        prefix, "note_key_questions")
+    return {"OOCD": "note_oocd", "ROH": "note_risk", "VIC": "note_victims",
+            "V1": "note_victims"}.get(prefix, "note_key_questions")
 
 
 def write_workbook(path: Path, reviewer: str, cases: pd.DataFrame,
-                   moderation: pd.DataFrame, framework: Framework, checks: Framework) -> None:
+                   moderation: pd.DataFrame, framework: Framework, checks: Framework, *,
+                   victims: pd.DataFrame | None = None,
+                   victims_moderation: pd.DataFrame | None = None) -> None:
     """Write one reviewer's workbook: instructions, their cases and any cases to double-mark.
 
     ``cases`` and ``moderation`` are rows of the sample (case facts included). Every question
     that applies to at least one case gets a column with a Yes / No / N/A dropdown; cells of
     questions that do not apply to a case are greyed and locked, as are the case facts.
+    Under a framework that audits victims' cases, ``victims`` and ``victims_moderation`` (rows
+    of the victims' sample, ``case_id`` holding the victim reference) go on sheets of their
+    own with the questions asked on victims' cases.
     """
     from openpyxl import Workbook
 
-    questions = list(framework.questions) + list(checks.questions)
+    by_unit: dict[str, list[Question]] = {}
+    for q in answerable_questions(framework, checks).values():
+        by_unit.setdefault(q.units[0], []).append(q)
     book = Workbook()
     _instructions(book.active, reviewer, framework)
     lists = book.create_sheet(LISTS_SHEET)
@@ -66,9 +84,16 @@ def write_workbook(path: Path, reviewer: str, cases: pd.DataFrame,
         about.cell(row=i, column=1, value=key)
         about.cell(row=i, column=2, value=value)
     about.sheet_state = "hidden"
-    _case_sheet(book.create_sheet(CASES_SHEET, 1), cases, questions)
-    if len(moderation):
-        _case_sheet(book.create_sheet(MODERATION_SHEET, 2), moderation, questions)
+    sheets = [(CASES_SHEET, cases), (MODERATION_SHEET, moderation),
+              (VICTIMS_SHEET, victims), (VICTIMS_MODERATION_SHEET, victims_moderation)]
+    position = 1
+    for name, rows in sheets:
+        if rows is None or (name != CASES_SHEET and not len(rows)):
+            continue
+        unit = UNIT_BY_SHEET[name]
+        _case_sheet(book.create_sheet(name, position), rows, by_unit.get(unit, []), unit,
+                    multi_unit=len(framework.units) > 1)
+        position += 1
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
 
@@ -94,6 +119,8 @@ def _instructions(ws, reviewer: str, framework: Framework) -> None:
          "names, dates of birth, addresses or other details that identify anyone.", False),
         ("6. If there is a 'Moderation' sheet, you are the second reviewer for those cases: "
          "score them independently, without looking at the first reviewer's answers.", False),
+        ("   A 'Victims' sheet (and 'Victims moderation') holds victims' cases: one row per "
+         "victim, known only by a reference code. Never write a victim's name.", False),
         ("7. Do not add, remove, rename or reorder columns or sheets. Save and return the file "
          "as it is (.xlsx).", False),
     ]
@@ -104,15 +131,21 @@ def _instructions(ws, reviewer: str, framework: Framework) -> None:
     ws.column_dimensions["A"].width = 110
 
 
-def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question]) -> None:
+def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question], unit: str = CHILDREN,
+                multi_unit: bool = False) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill, Protection
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.cell_range import MultiCellRange
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    fact_columns = VICTIM_FACT_COLUMNS if unit == VICTIMS else FACT_COLUMNS
     by_id = {q.id: q for q in questions}
     facts = cases.copy()
-    for column in FACT_COLUMNS + tuple(DATE_INPUTS):
+    if multi_unit:
+        facts[UNIT_COLUMN] = unit
+    if unit == VICTIMS:
+        facts["identifiable_victim"] = "yes"  # every victim's case has an identifiable victim
+    for column in fact_columns + DATE_INPUTS:
         if column not in facts.columns:
             facts[column] = ""
     # Applicability of every question to every case, from the case facts.
@@ -125,10 +158,10 @@ def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question]) -> None:
     applies = state != DOES_NOT_APPLY
     used = [q for j, q in enumerate(questions) if applies[:, j].any()]
     used_idx = [questions.index(q) for q in used]
-    asked = {c: _condition_mask(facts, cond).to_numpy() for c, cond in DATE_INPUTS.items()}
+    asked = _dates_asked(questions, applies, len(facts))
     date_cols = [c for c in DATE_INPUTS if asked[c].any()]
-    columns = list(FACT_COLUMNS) + date_cols + [q.id for q in used] + list(NOTE_THEMES)
-    labels = ([c.replace("_", " ") for c in FACT_COLUMNS] + [c.replace("_", " ") for c in date_cols]
+    columns = list(fact_columns) + date_cols + [q.id for q in used] + list(NOTE_THEMES)
+    labels = ([c.replace("_", " ") for c in fact_columns] + [c.replace("_", " ") for c in date_cols]
               + [q.text for q in used] + list(NOTE_THEMES.values()))
 
     grey = PatternFill("solid", fgColor=GREY)
@@ -140,7 +173,7 @@ def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question]) -> None:
         text = ws.cell(row=2, column=j, value=label)
         text.alignment = Alignment(wrap_text=True, vertical="top")
         text.fill = grey
-        width = 12 if key in FACT_COLUMNS or key in date_cols else 16
+        width = 12 if key in fact_columns or key in date_cols else 16
         ws.column_dimensions[get_column_letter(j)].width = 40 if key.startswith("note_") else width
     ws.row_dimensions[2].height = 110
 
@@ -154,10 +187,10 @@ def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question]) -> None:
     open_cell = Protection(locked=False)
     answer_cells: list[tuple[int, int]] = []
     date_cells: list[tuple[int, int]] = []
-    n_fact = len(FACT_COLUMNS)
+    n_fact = len(fact_columns)
     for i, (_, case) in enumerate(facts.iterrows()):
         r = FIRST_DATA_ROW + i
-        for j, key in enumerate(FACT_COLUMNS, start=1):
+        for j, key in enumerate(fact_columns, start=1):
             value = case[key]
             if isinstance(value, pd.Timestamp):
                 value = value.date()
@@ -215,12 +248,16 @@ def _ranges(cells: list[tuple[int, int]]) -> str:
     return " ".join(parts)
 
 
-def _condition_mask(frame: pd.DataFrame, condition: dict) -> pd.Series:
-    mask = pd.Series(True, index=frame.index)
-    for column, allowed in condition.items():
-        values = frame[column].fillna("").astype(str) if column in frame.columns else ""
-        mask &= pd.Series(values, index=frame.index).isin(allowed) | (values == "")
-    return mask
+def _dates_asked(questions: list[Question], applies: np.ndarray, n_rows: int
+                 ) -> dict[str, np.ndarray]:
+    """Per typed date column, the rows it is asked on: those where a check derived from it
+    applies (or may apply: a blank fact does not rule a case out)."""
+    asked = {c: np.zeros(n_rows, dtype=bool) for c in DATE_INPUTS}
+    for j, q in enumerate(questions):
+        for column in (q.derived or {}).values():
+            if column in asked:
+                asked[column] |= applies[:, j]
+    return asked
 
 
 def blank(value: object) -> bool:

@@ -52,11 +52,19 @@ def working_days_between(start: pd.Series, end: pd.Series, country: str = "GB",
     return out
 
 
-def derive_answers(facts: pd.DataFrame, checks: Framework) -> pd.DataFrame:
+def derive_answers(facts: pd.DataFrame, checks: Framework,
+                   questions: dict[str, Question] | None = None) -> pd.DataFrame:
     """Derive Yes / No answers for the checks whose YAML has a ``derived`` rule.
 
     A check is derived for a case when it applies to the case and both dates it needs are
     present. Dates are not copied into ``detail``: it states the gap only.
+
+    Parameters
+    ----------
+    questions : dict of str to Question, optional
+        The questions as the framework asks them
+        (`audit_lib.frameworks.applicability.answerable_questions`), so that a check asked on
+        victims' cases is derived for victims' rows only; by default the checks as written.
 
     Returns
     -------
@@ -64,9 +72,9 @@ def derive_answers(facts: pd.DataFrame, checks: Framework) -> pd.DataFrame:
         Columns `COLUMNS`, one row per derived (case, check).
     """
     parts = []
-    questions = {q.id: q for q in checks.questions}
+    questions = questions if questions is not None else {q.id: q for q in checks.questions}
     for q in checks.questions:
-        if q.derived is None:
+        if q.derived is None or q.id not in questions:
             continue
         rule = q.derived["rule"]
         if rule == "on_or_before":

@@ -41,6 +41,7 @@ import pandas as pd
 
 from audit_lib.errors import ConfigError
 from audit_lib.frameworks import Band, Framework, Standard
+from audit_lib.scoring.rules import COMBINED_BAND_DRAWS
 from audit_lib.settings import load_settings
 from audit_lib.vocabulary import NO, YES
 
@@ -383,6 +384,7 @@ def describe_standards(standards: pd.DataFrame, key_questions: pd.DataFrame,
     rated = [s for s in fw.standards if s.id in rated_ids]
     draws = standard_draws(answers, fw, rated, settings)
     columns = band_columns(fw)
+    _combine_draws(draws, standards, fw, settings.draws)
     out = standards.copy()
     for column in columns:
         out[column] = np.nan
@@ -390,6 +392,12 @@ def describe_standards(standards: pd.DataFrame, key_questions: pd.DataFrame,
     out["cases_needed"] = ""
     shares = key_questions.set_index("question_id")["pct_yes"]
     for i, row in out.iterrows():
+        if row["source"] == "combined" and row["standard_id"] in draws.bands:
+            probabilities = band_shares(draws.bands[row["standard_id"]], fw.rating_bands)
+            for column, value in probabilities.items():
+                out.at[i, column] = value
+            out.at[i, "band_certain"] = probabilities[band_column(row["rating"])] >= settings.certain
+            continue
         if row["source"] != "cases" or pd.isna(row["lowest_pct"]):
             continue
         s = fw.standard(row["standard_id"])
@@ -405,6 +413,23 @@ def describe_standards(standards: pd.DataFrame, key_questions: pd.DataFrame,
             needed = max(needed, settings.min_cases)  # and enough to be rated at all
         out.at[i, "cases_needed"] = f"> {settings.cases_needed_cap}" if needed is None else str(needed)
     return out, draws
+
+
+def _combine_draws(draws: StandardDraws, standards: pd.DataFrame, fw: Framework,
+                   n: int) -> None:
+    """Add each rated combined standard's band in every draw, by its rule applied to its
+    parts' draws (an evidence-judged part keeps its judged band in every draw)."""
+    rating = standards.set_index("standard_id")["rating"]
+    index = {b.rating: i for i, b in enumerate(fw.rating_bands)}
+    for s in fw.standards:
+        if s.source != "combined" or pd.isna(rating.get(s.id)) or (
+                s.rule.name not in COMBINED_BAND_DRAWS):
+            continue
+        if draws.bands:
+            n = len(next(iter(draws.bands.values())))
+        parts = [draws.bands[p] if p in draws.bands else np.full(n, index[rating[p]])
+                 for p in s.parts]
+        draws.bands[s.id] = COMBINED_BAND_DRAWS[s.rule.name](np.vstack(parts))
 
 
 def _band_of(pct: float, bands: tuple[Band, ...]) -> str:

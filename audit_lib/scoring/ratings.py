@@ -7,6 +7,7 @@ import pandas as pd
 
 from audit_lib.frameworks import Band, Framework
 from audit_lib.scoring.likelihood import likelihood_settings
+from audit_lib.scoring.rules import rate_combined, rule_flags
 
 #: Columns `rate_standards` gives; the score card adds the band probabilities
 #: (`audit_lib.scoring.likelihood`) to make ``standards.csv``.
@@ -32,7 +33,8 @@ def rate_standards(key_questions: pd.DataFrame, fw: Framework,
     A case-assessed standard takes the rating of its lowest-scoring key question (the first in
     framework order on a tie). It stays unrated when a key question had no applicable case, or
     fewer than ``min_cases`` (too few cases to rate: a single case must never make a rating).
-    An evidence-judged standard takes its rating from ``judgements`` when given.
+    An evidence-judged standard takes its rating from ``judgements`` when given. A combined
+    standard is then rated from its parts by its own rule (`audit_lib.scoring.rules`).
 
     Parameters
     ----------
@@ -52,10 +54,18 @@ def rate_standards(key_questions: pd.DataFrame, fw: Framework,
                                                     judgements["rating"]))
     rows = []
     for s in fw.standards:
+        if not s.rated:
+            rows.append([s.id, s.source, None, np.nan, None, pd.NA,
+                         "not rated: the inspection does not rate this standard"])
+            continue
         if s.source == "evidence":
             rating = judged.get(s.id)
             rows.append([s.id, s.source, None, np.nan, rating, pd.NA,
                          "" if rating else "not judged: no judgement was given"])
+            continue
+        if s.source == "combined":  # rated from its parts below (`rate_combined`)
+            rows.append([s.id, s.source, None, np.nan, None, pd.NA,
+                         f"not rated: a part ({', '.join(s.parts)}) has no rating"])
             continue
         order = {q.id: i for i, q in enumerate(s.questions)}
         part = key_questions.loc[key_questions["standard_id"] == s.id]
@@ -77,7 +87,7 @@ def rate_standards(key_questions: pd.DataFrame, fw: Framework,
                      fewest, ""])
     out = pd.DataFrame(rows, columns=RATING_COLUMNS)
     out["min_applicable"] = out["min_applicable"].astype("Int64")
-    return out
+    return rate_combined(out, fw)
 
 
 def overall_rating(standards: pd.DataFrame, fw: Framework) -> dict:
@@ -88,7 +98,9 @@ def overall_rating(standards: pd.DataFrame, fw: Framework) -> dict:
     dict
         ``framework, score, max_score, rating, missing_standards`` (counted standards without a
         rating; score and rating are None while any is missing), ``missing_reasons`` (why each
-        has no rating, in words) and ``unrated_standards``.
+        has no rating, in words) and ``unrated_standards``, plus the framework's title and which
+        rules rated it, each with whether it is confirmed
+        (`audit_lib.scoring.rules.rule_flags`).
     """
     given = standards.set_index("standard_id")["rating"]
     why = (standards.set_index("standard_id")["not_rated_reason"]
@@ -109,4 +121,5 @@ def overall_rating(standards: pd.DataFrame, fw: Framework) -> dict:
         "missing_standards": missing,
         "missing_reasons": {sid: str(why.get(sid) or "no rating") for sid in missing},
         "unrated_standards": unrated,
+        **rule_flags(fw),
     }

@@ -11,11 +11,13 @@ import pandas as pd
 
 from audit_lib.errors import InputError, Problem, collect
 from audit_lib.frameworks import DEFAULT_FRAMEWORK, Framework, load_checks, load_framework
+from audit_lib.frameworks.applicability import answerable_questions
 from audit_lib.returns.answers import load_answers, load_answers_and_dates, locate
-from audit_lib.returns.facts import load_facts, merge_dates
+from audit_lib.returns.facts import combine_facts, load_facts, load_victim_facts, merge_dates
 from audit_lib.returns.judgements import load_judgements
 from audit_lib.scoring import likelihood, ratings, shares
 from audit_lib.scoring.derived import derive_answers, reconcile
+from audit_lib.scoring.rules import RULE_COLUMNS, with_rule_columns
 from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, check_confidence
 from audit_lib.writing import staged_directory, write_bytes, write_json, write_tables
 
@@ -24,10 +26,11 @@ logger = logging.getLogger(__name__)
 
 
 def standard_columns(fw: Framework) -> list[str]:
-    """Columns of ``standards.csv``: the rating, how likely each band is, and why not rated."""
+    """Columns of ``standards.csv``: the rating, how likely each band is, why not rated, and
+    which rule rated it (and whether that rule is confirmed)."""
     return ["standard_id", "source", "lowest_question_id", "lowest_pct", "rating",
             "band_certain", *likelihood.band_columns(fw), "min_applicable", "cases_needed",
-            "not_rated_reason"]
+            "not_rated_reason", *RULE_COLUMNS]
 
 
 @dataclass
@@ -58,6 +61,7 @@ def build_scorecard(
     confidence: float = DEFAULT_CONFIDENCE,
     victim_contact_days: int | None = None,
     moderation: Sequence[str | Path] = (),
+    victim_facts: str | Path | None = None,
 ) -> ScoreCard:
     """Validate the inputs and score them against a framework and the local checks.
 
@@ -77,6 +81,10 @@ def build_scorecard(
         Overrides the check set's working-day limit for victim contact.
     moderation : sequence of path
         Second reviewers' marks of double-marked cases (long format); kept apart from scoring.
+    victim_facts : path, optional
+        Facts of the sampled victims' cases (``victim_ref, case_id, start_date`` ...), for a
+        framework that audits victims' cases; their answers come in ``answers`` (files with a
+        ``victim_ref`` column, or the workbooks' Victims sheets).
 
     Returns
     -------
@@ -92,9 +100,16 @@ def build_scorecard(
     check_confidence(confidence)
     fw = load_framework(framework)
     checks = load_checks(victim_contact_days)
-    questions = {q.id: q for q in fw.questions + checks.questions}
+    questions = answerable_questions(fw, checks)
     problems: list[Problem] = []
     facts_frame = collect(problems, load_facts, facts, fw)
+    if victim_facts is not None:
+        victims = collect(problems, load_victim_facts, victim_facts, fw, facts_frame)
+        # Answers are checked against the facts only when every facts file could be read.
+        facts_frame = None if victims is None or facts_frame is None else combine_facts(
+            facts_frame, victims, fw)
+    elif facts_frame is not None:
+        facts_frame = combine_facts(facts_frame, None, fw)
     judged = collect(problems, load_judgements, judgements, fw) if judgements else None
     loaded = collect(problems, load_answers_and_dates, answers, questions, facts_frame)
     answers_frame, typed_dates = loaded if loaded else (None, None)
@@ -107,7 +122,7 @@ def build_scorecard(
 
     facts_frame = merge_dates(facts_frame, typed_dates)
     primary = answers_frame["role"].eq("primary")
-    derived = derive_answers(facts_frame, checks)
+    derived = derive_answers(facts_frame, checks, questions)
     # Dates are derived only for cases a reviewer returned: an unreviewed case in the facts
     # file must not enter a check's denominator on its dates alone.
     derived = derived.loc[derived["case_id"].isin(answers_frame.loc[primary, "case_id"])]
@@ -117,7 +132,7 @@ def build_scorecard(
         shares.score_questions(used, fw, confidence), fw)
     rated = ratings.rate_standards(key_questions, fw, judged)
     standards, draws = likelihood.describe_standards(rated, key_questions, used, fw)
-    standards = standards[standard_columns(fw)]
+    standards = with_rule_columns(standards, fw)[standard_columns(fw)]
     overall = ratings.overall_rating(standards, fw)
     overall["confidence"] = confidence
     overall.update(likelihood.overall_likelihood(overall, draws, fw, judged))
@@ -127,6 +142,7 @@ def build_scorecard(
         local = likelihood.add_question_likelihoods(shares.score_checks(used, checks, confidence),
                                                     fw)
     inputs = [str(p) for p in answers] + [str(facts)] + ([str(judgements)] if judgements else [])
+    inputs += [str(victim_facts)] if victim_facts is not None else []
     second = answers_frame.loc[~primary]
     if moderation_frame is not None:
         second = pd.concat([second, moderation_frame], ignore_index=True)

@@ -44,7 +44,9 @@ def synth_judgements(service_index: int = 1, seed: int = 0,
               else (1 / len(ratings),) * len(ratings))
     cut = logit(np.cumsum(shares)[:-1])
     better = expit(cut + 2 * svc.level)  # chance of each rating or a better one
-    judged = [s.id for s in fw.standards if s.source == "evidence"]
+    # Only standards the framework rates from evidence (not those it considers but leaves
+    # unrated, such as organisational delivery under hmip-youth-2025).
+    judged = [s.id for s in fw.standards if s.source == "evidence" and s.rated]
     u = stream(seed, service_index, STREAM_BUNDLE, 1).random(len(judged))
     rating = np.array(ratings, dtype=object)[(u[:, None] > better[None, :]).sum(axis=1)]
     return pd.DataFrame({

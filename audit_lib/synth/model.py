@@ -12,7 +12,14 @@ import pandas as pd
 from scipy.special import logit
 
 from audit_lib.errors import ConfigError
-from audit_lib.frameworks import DEFAULT_FRAMEWORK, Framework, Question, load_checks, load_framework
+from audit_lib.frameworks import (
+    BY_DISPOSAL_GROUP,
+    DEFAULT_FRAMEWORK,
+    Framework,
+    Question,
+    load_checks,
+    load_framework,
+)
 from audit_lib.vocabulary import ANSWERS
 
 logger = logging.getLogger(__name__)
@@ -142,7 +149,19 @@ def stream(*key: int) -> np.random.Generator:
 
 
 def build_model(seed: int, framework: str = DEFAULT_FRAMEWORK) -> Model:
+    """The synthetic population's questions and effects under ``framework``.
+
+    Raises
+    ------
+    ConfigError
+        For a framework the synthetic population does not model: it makes children's cases in
+        court and out-of-court groups, sampled per group, and no victims' cases.
+    """
     fw, checks = load_framework(framework), load_checks()
+    if fw.audits_victims or fw.children_sampling != BY_DISPOSAL_GROUP:
+        raise ConfigError(f"synthetic services are made for frameworks that sample court and "
+                          f"out-of-court cases per group, without victims' cases; {fw.id} is "
+                          "not one (its demo is samples/demo-2025.yaml)")
     questions = fw.questions + checks.questions
     shares = []
     for q in questions:

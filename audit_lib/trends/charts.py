@@ -38,6 +38,11 @@ def trend_chart(trend: pd.DataFrame, fw: Framework, columns: int = 3) -> Figure:
                                               part["ci_high"] - part["pct_yes"]],
                     fmt="o-", color=INK, ecolor=INK, capsize=2, markersize=4, linewidth=1.2,
                     zorder=3)
+        if "approximate" in part.columns and part["approximate"].any():
+            # Quarters translated from another framework: hollow, as the comparison is rough.
+            rough = part["approximate"].to_numpy(dtype=bool)
+            ax.plot(x[rough], part["pct_yes"].to_numpy()[rough], "o", markersize=5,
+                    markerfacecolor="white", markeredgecolor=INK, zorder=4)
         base = part["baseline_pct"].dropna()
         if len(base):
             ax.axhline(base.iloc[0], color=INK, linestyle="--", linewidth=1.3, zorder=2)
@@ -55,6 +60,9 @@ def trend_chart(trend: pd.DataFrame, fw: Framework, columns: int = 3) -> Figure:
     handles = [Line2D([], [], color=INK, marker="o", label="share, with interval"),
                Line2D([], [], color=INK, linestyle="--", label="inspection baseline"),
                Line2D([], [], color=TARGET_INK, linewidth=2, label="target")]
+    if "approximate" in trend.columns and bool(trend["approximate"].fillna(False).any()):
+        handles.append(Line2D([], [], color=INK, marker="o", markerfacecolor="white",
+                              linestyle="none", label="translated from another framework"))
     handles += [Patch(facecolor=c, edgecolor="#505a5f", label=b.rating)
                 for b, c in zip(reversed(fw.rating_bands), BAND_COLOURS)]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=FONT - 1,

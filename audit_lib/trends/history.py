@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit_lib.errors import InputError, OutputError
+from audit_lib.errors import FrameworkError, InputError, OutputError, Problem
+from audit_lib.frameworks import Framework, load_checks, load_framework
 from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.table import Table
 from audit_lib.inputs.validation import (
     count_problems,
     is_date,
@@ -98,33 +100,39 @@ def period_results(key_questions: pd.DataFrame, period: str, label: str, period_
     return out[COLUMNS]
 
 
-def load_history(db: str | Path, framework: str) -> pd.DataFrame:
-    """All recorded periods for a framework, oldest first (empty if the database is new)."""
+def load_history(db: str | Path, framework: str | None) -> pd.DataFrame:
+    """All recorded periods for a framework (every framework when None), oldest first; empty
+    if the database is new."""
     db = Path(db)
     if not db.exists():
         return pd.DataFrame(columns=COLUMNS)
+    where, params = ("WHERE framework = ? ", (framework,)) if framework is not None else ("", ())
     with _connect(db) as con:
         try:
             frame = pd.read_sql_query(
-                "SELECT * FROM key_question_results WHERE framework = ? "
-                "ORDER BY period_end, period, question_id", con, params=(framework,))
+                f"SELECT * FROM key_question_results {where}"
+                "ORDER BY period_end, period, question_id", con, params=params)
         except (sqlite3.Error, pd.errors.DatabaseError):
             raise OutputError(f"{db}: the history database cannot be read") from None
     return frame
 
 
-def load_earlier_quarters(path: str | Path, framework: str) -> pd.DataFrame:
+def load_earlier_quarters(path: str | Path, framework: str | Framework) -> pd.DataFrame:
     """Read earlier quarters' results kept outside the database (e.g. from spreadsheets).
 
-    Columns: ``period, period_label, period_end, question_id, n_applicable, n_yes``.
+    Columns: ``period, period_label, period_end, question_id, n_applicable, n_yes``, and
+    optionally ``framework``: the framework each row was scored against, when some quarters
+    were audited under another framework than ``framework`` (the default for every row).
 
     Raises
     ------
     InputError
-        For missing columns, non-numbers, Yes counts above the applicable count, bad dates.
+        For missing columns, non-numbers, Yes counts above the applicable count, bad dates, a
+        framework that is not installed, or a question that is not a key question of its row's
+        framework (results of another framework must say so in a ``framework`` column).
     """
     table = read_table(path, ("period", "period_end", "question_id", "n_applicable", "n_yes"),
-                       ("period_label",))
+                       ("period_label", "framework"))
     frame = table.frame
     problems = schema_problems(table, {
         "period": [not_blank()],
@@ -134,18 +142,56 @@ def load_earlier_quarters(path: str | Path, framework: str) -> pd.DataFrame:
     repeated = frame.duplicated(["period", "question_id"], keep="first") & frame["period"].ne("")
     problems += mask_problems(table, repeated, "question_id",
                               "this period already has a row for this question")
+    frameworks, framework_problems = row_frameworks(table, framework)
+    problems += framework_problems
     if problems:
         raise InputError(problems)
     out = frame.copy()
     if "period_label" not in out.columns:
         out["period_label"] = out["period"]
     out["period_label"] = out["period_label"].where(out["period_label"] != "", out["period"])
-    out["framework"] = framework
+    out["framework"] = frameworks
     out["question_id"] = out["question_id"].str.upper()
     # Stored as ISO text, so that periods sort by date whichever way the file wrote them.
     out["period_end"] = parse_dates(out["period_end"]).dt.strftime("%Y-%m-%d")
     out[["n_applicable", "n_yes"]] = out[["n_applicable", "n_yes"]].astype(int)
     return out[COLUMNS]
+
+
+def row_frameworks(table: Table, default: str | Framework) -> tuple[pd.Series, list[Problem]]:
+    """Each row's framework id (its ``framework`` cell, else ``default``) and the problems: a
+    framework that is not installed, or a question that is not one of its key questions.
+
+    Results carry no framework of their own unless the file says so; checking every question
+    against its row's framework stops results of another framework being compared as if they
+    were this one's.
+    """
+    frame = table.frame
+    default = default if isinstance(default, Framework) else load_framework(default)
+    checks = {q.id for q in load_checks().questions}
+    given = frame["framework"] if "framework" in frame.columns else pd.Series("", index=frame.index)
+    ids = given.where(given != "", default.id)
+    problems: list[Problem] = []
+    questions: dict[str, set[str]] = {}
+    for fid in pd.unique(ids):
+        try:
+            fw = default if fid == default.id else load_framework(fid)
+            # The local checks are the service's own, the same under every framework.
+            questions[fid] = {q.id for q in fw.questions} | checks
+        except FrameworkError:
+            problems += mask_problems(table, ids == fid, "framework",
+                                      "not an installed framework id (case-audit frameworks "
+                                      "lists them)")
+    upper = frame["question_id"].str.upper()
+    known = pd.Series([q in questions.get(f, set()) or f not in questions
+                       for q, f in zip(upper, ids)], index=frame.index)
+    for fid in questions:
+        bad = ~known & (ids == fid) & frame["question_id"].ne("")
+        problems += mask_problems(table, bad, "question_id",
+                                  f"not a key question of {fid} or a local check; if these "
+                                  "results come from another framework, name it in a "
+                                  "framework column")
+    return ids, problems
 
 
 def service_name(db: str | Path) -> str:

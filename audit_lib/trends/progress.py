@@ -55,7 +55,8 @@ PROGRESS_COLUMNS = [
     "p_pooled_at_target", "sustained", "status", "comparison",
 ]
 TREND_COLUMNS = ["period", "period_label", "period_end", "question_id", "n_applicable", "n_yes",
-                 "pct_yes", "ci_low", "ci_high", "baseline_pct", "target_pct"]
+                 "pct_yes", "ci_low", "ci_high", "baseline_pct", "target_pct", "approximate",
+                 "mapped_from", "baseline_approximate"]
 #: Points of the probability grid used to integrate P(share now > share then).
 _GRID = 4000
 
@@ -135,14 +136,25 @@ def trend_table(history: pd.DataFrame, baseline: pd.DataFrame | None,
                 targets: dict[str, float], confidence: float = DEFAULT_CONFIDENCE
                 ) -> pd.DataFrame:
     """Each question in each period: share and Wilson interval, with the baseline share and
-    the target beside it (no tests), oldest period first."""
+    the target beside it (no tests), oldest period first.
+
+    ``approximate`` marks a period whose figure was translated from another framework through
+    a mapping (``mapped_from`` says which), ``baseline_approximate`` a baseline that was.
+    """
     out = history.copy()
+    for column, default in (("approximate", False), ("mapped_from", "")):
+        if column not in out.columns:
+            out[column] = default
+    out["approximate"] = out["approximate"].fillna(False).astype(bool)
     out["pct_yes"] = out["n_yes"] / out["n_applicable"].replace(0, np.nan) * 100
     out["ci_low"], out["ci_high"] = wilson_interval(out["n_yes"], out["n_applicable"],
                                                     confidence)
     base = (baseline.set_index("question_id")["baseline_pct"] if baseline is not None
             and len(baseline) else pd.Series(dtype=float))
     out["baseline_pct"] = out["question_id"].map(base).astype(float)
+    rough = (baseline.set_index("question_id")["baseline_approximate"]
+             if baseline is not None and "baseline_approximate" in baseline else pd.Series())
+    out["baseline_approximate"] = out["question_id"].map(rough).fillna(False).astype(bool)
     out["target_pct"] = out["question_id"].map(targets).astype(float)
     return out.sort_values(["period_end", "period", "question_id"],
                            kind="stable")[TREND_COLUMNS].reset_index(drop=True)

@@ -21,7 +21,8 @@ from audit_lib.trends.baseline import load_baseline
 from audit_lib.trends.charts import trend_chart
 from audit_lib.trends.history import load_earlier_quarters, load_history, period_results
 from audit_lib.trends.progress import progress_table, trend_table
-from audit_lib.writing import staged_directory, write_bytes, write_tables
+from audit_lib.trends.translate import Translation, translate_results
+from audit_lib.writing import staged_directory, write_bytes, write_json, write_tables
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ class Progress:
     trend: pd.DataFrame
     framework: Framework
     files: list[Path]
+    #: What was compared across frameworks, or could not be (`comparison_notes`).
+    comparison: dict
 
 
 def current_results(scores_dir: str | Path, period: str, period_label: str, period_end: str,
@@ -59,28 +62,90 @@ def current_results(scores_dir: str | Path, period: str, period_label: str, peri
     return pd.concat(parts, ignore_index=True)
 
 
-def assemble_history(current: pd.DataFrame | None, framework: str,
+def assemble_history(current: pd.DataFrame | None, fw: Framework,
                      history_db: str | Path | None = None,
-                     earlier_quarters: str | Path | None = None) -> pd.DataFrame:
-    """Every quarter's results for a framework: recorded ones (the history database), then the
-    earlier-quarters file for periods the database lacks, then this quarter's, which replace
-    any recorded rows of the same period."""
+                     earlier_quarters: str | Path | None = None) -> Translation:
+    """Every quarter's results in ``fw``'s questions: recorded ones (the history database),
+    then the earlier-quarters file for periods the database lacks, then this quarter's, which
+    replace any recorded rows of the same period.
+
+    A quarter audited under another framework is translated into ``fw``'s key questions
+    through the mapping between the two (`audit_lib.trends.translate`), its rows marked
+    ``approximate`` where the mapping says so; a framework with no mapping is left out and
+    named (``left_out``), never compared as if it were ``fw``'s. Local checks are the
+    service's own and pass through as they are.
+    """
     periods = set(current["period"]) if current is not None and len(current) else set()
     parts = []
-    recorded = (load_history(history_db, framework) if history_db
+    recorded = (load_history(history_db, None) if history_db
                 else pd.DataFrame(columns=["period"]))
     parts.append(recorded.loc[~recorded["period"].isin(periods)])
     if earlier_quarters:
-        earlier = load_earlier_quarters(earlier_quarters, framework)
+        earlier = load_earlier_quarters(earlier_quarters, fw)
         parts.append(earlier.loc[~earlier["period"].isin(set(recorded["period"]) | periods)])
     if current is not None:
         parts.append(current)
     parts = [p for p in parts if len(p)]
+    keys = ("period", "period_label", "period_end")
     if not parts:
-        return pd.DataFrame(columns=["period", "period_label", "period_end", "framework",
-                                     "question_id", "n_applicable", "n_yes"])
-    out = pd.concat(parts, ignore_index=True)
-    out[["n_applicable", "n_yes"]] = out[["n_applicable", "n_yes"]].astype(int)
+        return Translation(pd.DataFrame(columns=[*keys, "framework", "question_id",
+                                                 "n_applicable", "n_yes", "approximate",
+                                                 "mapped_from"]))
+    history = one_framework_per_period(pd.concat(parts, ignore_index=True), fw.id)
+    history[["n_applicable", "n_yes"]] = history[["n_applicable", "n_yes"]].astype(int)
+    result = translate_results(history, fw, keys=keys, missing="leave_out",
+                               passthrough=[q.id for q in load_checks().questions])
+    result.frame = result.frame.sort_values(["period_end", "period"],
+                                            kind="stable").reset_index(drop=True)
+    return result
+
+
+def one_framework_per_period(history: pd.DataFrame, framework: str) -> pd.DataFrame:
+    """Keep one framework's results per period: ``framework``'s when the period has them (a
+    quarter rescored under the new framework), otherwise the first recorded."""
+    chosen = history.groupby("period")["framework"].agg(
+        lambda f: framework if (f == framework).any() else sorted(set(f))[0])
+    return history.loc[history["framework"] == history["period"].map(chosen)].copy()
+
+
+def comparison_notes(history: Translation, baseline: pd.DataFrame | None) -> dict:
+    """What the progress compares across frameworks, for ``comparison.json`` and the report:
+    quarters translated (approximately) through a mapping, a translated baseline, and results
+    of frameworks that could not be compared at all."""
+    frame = history.frame
+    mapped = frame.loc[frame["mapped_from"].astype(str).ne("")]
+    translated = {}
+    for label, part in mapped.groupby("period_label", sort=False):
+        translated[str(label)] = sorted({m.split(" ", 1)[0] for m in part["mapped_from"]})
+    base = (baseline.loc[baseline["baseline_mapped_from"].astype(str).ne("")]
+            if baseline is not None and "baseline_mapped_from" in baseline else pd.DataFrame())
+    return {
+        "quarters_translated": translated,
+        "baseline_translated_from": sorted({m.split(" ", 1)[0]
+                                            for m in base.get("baseline_mapped_from", [])}),
+        "left_out": dict(history.left_out),
+        "unmapped_questions": {k: list(v) for k, v in history.unmapped.items()},
+    }
+
+
+def _comparison(history: pd.DataFrame, baseline: pd.DataFrame | None,
+                quarters: int) -> dict[str, str]:
+    """Per question, "direct", or "approximate" with what was translated: the baseline or
+    any of the quarters the sustained reading rests on."""
+    out: dict[str, str] = {}
+    base = (baseline.set_index("question_id")["baseline_mapped_from"]
+            if baseline is not None and "baseline_mapped_from" in baseline else pd.Series())
+    hist = history.sort_values(["period_end", "period"], kind="stable")
+    for qid, part in hist.groupby("question_id", sort=False):
+        notes = []
+        if str(base.get(qid, "") or ""):
+            notes.append(f"baseline from {base[qid]}")
+        recent = part.tail(quarters)
+        rough = recent.loc[recent["mapped_from"].astype(str).ne("")]
+        if len(rough):
+            notes.append("quarters " + ", ".join(rough["period_label"].astype(str))
+                         + " translated from another framework")
+        out[qid] = "approximate: " + "; ".join(notes) if notes else "direct"
     return out
 
 
@@ -109,8 +174,8 @@ def write_progress(*, framework: str, baseline: str | Path | None,
         The band an improvement must reach (key questions; local checks use their own targets)
         and the quarters it must hold there to be called sustained.
     out_dir : path, optional
-        Folder for ``progress.csv``, ``trend.csv`` and ``trend.png`` (replaced only when all
-        are written).
+        Folder for ``progress.csv``, ``trend.csv``, ``trend.png`` and ``comparison.json``
+        (replaced only when all are written).
 
     Returns
     -------
@@ -123,7 +188,7 @@ def write_progress(*, framework: str, baseline: str | Path | None,
     """
     fw = load_framework(framework)
     checks = load_checks()
-    earlier = assemble_history(None, fw.id, history_db, earlier_quarters)
+    earlier = assemble_history(None, fw, history_db, earlier_quarters).frame
     now = None
     if current is not None:
         if period_end is None:
@@ -131,22 +196,27 @@ def write_progress(*, framework: str, baseline: str | Path | None,
             period_end = ((latest + pd.Timedelta(days=1)).date() if latest is not None
                           else dt.date.today()).isoformat()
         now = current_results(current, period, period_label or period, period_end, fw.id)
-    history = assemble_history(now, fw.id, history_db, earlier_quarters)
-    base = load_baseline(baseline) if baseline else None
+    assembled = assemble_history(now, fw, history_db, earlier_quarters)
+    history = assembled.frame
+    base = load_baseline(baseline, fw) if baseline else None
     targets = question_targets(fw, checks, target_rating)
     order = [q.id for q in fw.questions] + [q.id for q in checks.questions]
     known = history["question_id"].isin(order)
     progress = progress_table(history.loc[known], base, targets, sustained_quarters, order,
-                              confidence)
+                              confidence, comparison=_comparison(history.loc[known], base,
+                                                                 sustained_quarters))
     trend = trend_table(history.loc[known], base, {q: t for q, (t, _) in targets.items()},
                         confidence)
+    notes = comparison_notes(assembled, base)
     files: list[Path] = []
     if out_dir is not None:
         out = Path(out_dir)
         with staged_directory(out) as stage:
             write_tables({"progress": progress, "trend": trend}, stage)
+            write_json(notes, stage / "comparison.json")
             key = trend.loc[trend["question_id"].isin([q.id for q in fw.questions])]
             write_bytes(png_bytes(trend_chart(key, fw)), stage / "trend.png")
-        files = [out / "progress.csv", out / "trend.csv", out / "trend.png"]
+        files = [out / "progress.csv", out / "trend.csv", out / "trend.png",
+                 out / "comparison.json"]
     logger.info("progress of %d questions", len(progress))
-    return Progress(progress, trend, fw, files)
+    return Progress(progress, trend, fw, files, notes)
