@@ -247,6 +247,17 @@ def recover_stranded(out_dir: Path) -> None:
                        out_dir)
 
 
+def describe_os_error(exc: OSError, where: Path | None = None) -> str:
+    """What went wrong with a file operation, in words, naming the path (``where`` or the
+    error's own file name); never a traceback's text."""
+    if where is None:
+        where = Path(os.fsdecode(exc.filename)) if exc.filename else Path(".")
+    if exc.errno in (errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, errno.EEXIST,
+                     errno.ENOTDIR):
+        return _describe(exc, Path(where))
+    return f"{where}: {exc.strerror or type(exc).__name__}."
+
+
 def _describe(exc: OSError, where: Path) -> str:
     if exc.errno in (errno.EEXIST, errno.ENOTDIR):
         blocker = next((p for p in (where, *where.parents) if p.is_file()), None)
