@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,11 +33,40 @@ _DIR_MODE = 0o777 & ~_umask()
 
 #: A text cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
+#: Characters skipped before looking for a formula's first character: spaces, and invisible
+#: format characters (zero-width space, soft hyphen, byte-order mark ...), which a spreadsheet
+#: may trim or ignore when it reads the cell.
+_INVISIBLE_CATEGORIES = ("Cf", "Zs")
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet program could read ``text`` as a formula (or a DDE command).
+
+    True when the text starts with ``= + - @``, a tab, carriage return or NUL; also after
+    leading spaces and invisible format characters, and in the full-width and small forms
+    (``＝ ＋ － ＠``, ``﹦``) and the minus sign, which some programs and input methods turn
+    into their ASCII forms (Unicode NFKC).
+    """
+    if not text:
+        return False
+    first = text[0]
+    if first in FORMULA_PREFIXES:
+        return True
+    if first.isascii() and not first.isspace():
+        return False  # the common case, decided without Unicode tables
+    start = 0
+    while start < len(text) and (text[start] in " \u00a0" or
+                                 unicodedata.category(text[start]) in _INVISIBLE_CATEGORIES):
+        start += 1
+    if start == len(text):
+        return False
+    head = unicodedata.normalize("NFKC", text[start:start + 2])[:1]
+    return head in FORMULA_PREFIXES or head == "\u2212"
 
 
 def neutralise_text(value: object) -> object:
     """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and looks_like_formula(value):
         return "'" + value
     return value
 
@@ -48,6 +78,29 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(neutralise_text)
     return out
+
+
+def write_cell(ws, row: int, column: int, value: object = None):
+    """Put ``value`` in a worksheet cell (openpyxl) so that a spreadsheet shows it, never runs it.
+
+    openpyxl stores any text starting with ``=`` as a formula; text that `looks_like_formula`
+    is stored as text instead, with Excel's quote prefix (so editing the cell keeps it text),
+    and keeps its exact value for whoever reads the workbook back. Control characters that
+    Excel cannot store become U+FFFD.
+
+    Returns
+    -------
+    openpyxl.cell.Cell
+    """
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str) and (cell.data_type == "f" or looks_like_formula(value)):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
