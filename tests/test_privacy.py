@@ -27,6 +27,7 @@ from audit_lib.inputs.identifiers import (
     scan_workbook,
 )
 from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.text_folding import fold_texts
 
 NO_ALLOWANCES = PrivacySettings()
 
@@ -285,6 +286,75 @@ def test_the_shipped_samples_pass_the_gate():
         assert scan_table(table) == [], path.name
 
 
+# --- Identifiers written slightly differently (issue 15, no. 10) ----------------------------
+# Each is folded before matching: Unicode NFKD, format characters removed, dashes, spaces and
+# digits of any script unified, look-alike letters read as ASCII (Unicode's confusables table).
+
+@pytest.mark.parametrize("text, kind", [
+    ("\uff19\uff14\uff13 \uff14\uff17\uff16 \uff15\uff19\uff11\uff19", "nhs_number"),  # full width
+    ("\u0669\u0664\u0663\u0664\u0667\u0666\u0665\u0669\u0661\u0669", "nhs_number"),  # Arabic-Indic
+    ("943\u200b476\u200b5919", "nhs_number"),      # zero-width spaces
+    ("943\u00ad476\u00ad5919", "nhs_number"),      # soft hyphens
+    ("943\u2009476\u20095919", "nhs_number"),      # thin spaces
+    ("943\u2013476\u20135919", "nhs_number"),      # en dashes
+    ("943.476.5919", "nhs_number"), ("943/476/5919", "nhs_number"),
+    ("943 - 476 - 5919", "nhs_number"), ("NHS9434765919", "nhs_number"),
+    ("nhsno9434765919", "nhs_number"),
+    ("7700900123", "phone"),                       # 07700 900123 stored as a number
+    ("447700900123", "phone"), ("1632960000", "phone"),
+    ("0044 7700 900123", "phone"), ("07700.900.123", "phone"), ("tel07700900123", "phone"),
+    ("SW1A  1AA", "postcode"), ("SW1A\t1AA", "postcode"), ("SW1A-1AA", "postcode"),
+    ("sw1a\u00a01aa", "postcode"),
+    ("03032011", "date"), ("20110303", "date"), ("03 / 03 / 2011", "date"),
+    ("DOB03/03/2011", "date"), ("third of March 2011", "date"),
+    ("the twenty-first of March 2011", "date"), ("March the third, 2011", "date"),
+    ("\uff10\uff13/\uff10\uff13/\uff12\uff10\uff11\uff11", "date"),
+    ("jo(at)example.org", "email"), ("jo [at] example [dot] org", "email"),
+    ("jo\uff20example.org", "email"), ("write to jo at example dot org", "email"),
+    ("AB-12-34-56-C", "ni_number"), ("AB.12.34.56.C", "ni_number"),
+    ("\u0410\u0412123456C", "ni_number"),          # Cyrillic A and B
+    ("12345678U", "pnc_id"),                       # 12/345678U without its slash
+    ("2012345678U", "pnc_id"), ("12/345678 U", "pnc_id"),
+])
+def test_identifiers_written_differently_are_still_found(text, kind):
+    assert kind in kinds_in(text)
+
+
+@pytest.mark.parametrize("text", [
+    "12345678",       # not a date: month 34, and no year 1234
+    "99999999", "2.1.1 - 2.1.2", "PM01", "ROH.3", "Q2 2026", "2026-Q2", "v1.2.3",
+    "123456789",      # nine digits: not a phone number stored as a number
+    "9434765919",     # an NHS number, but not a phone number (UK numbers do not start 9)
+    "meet at school", "at home dot com", "(at) the meeting",
+])
+def test_folding_does_not_invent_identifiers(text):
+    assert kinds_in(text) - {"nhs_number"} == set()
+
+
+@pytest.mark.parametrize("text", [
+    "Smith, Jane", "SMITH Jane", "Jane_Smith", "jane.smith", "Jane-Smith",
+    "J\u0430ne Smith",                 # Cyrillic a
+    "Ja\u0301ne Smith",               # a combining acute accent
+    "\uff2a\uff41\uff4e\uff45 \uff33\uff4d\uff49\uff54\uff48",  # full width
+    "Ja\u200bne Sm\u00adith", "Jane\u00a0 Smith", "Jane\nSmith",
+])
+def test_names_are_found_whatever_the_order_case_punctuation_or_look_alike_letters(text):
+    assert kinds_in(text, names=("Jane Smith",)) == {"name"}
+
+
+def test_names_with_accents_match_their_plain_spelling_both_ways():
+    assert kinds_in("met Zoe", names=("Zo\u00eb",)) == {"name"}
+    assert kinds_in("met Zo\u00eb", names=("Zoe",)) == {"name"}
+    assert kinds_in("Sam's mum", names=("Sam",)) == {"name"}
+    assert kinds_in("Janet Smithson", names=("Jane Smith",)) == set()
+
+
+def test_a_phone_stored_as_a_number_in_a_workbook_cell_is_found():
+    frame = pd.DataFrame({"contact": [7700900123.0, 2.0]})
+    assert [(p.row, "UK phone" in p.message) for p in scan_frame(frame, "f.xlsx")] == [
+        (2, True)]
+
+
 # --- Workbooks: hidden sheets, sheet names and comments.
 
 def _workbook(path: Path) -> Path:
@@ -311,6 +381,8 @@ def test_scan_workbook_checks_hidden_sheets_sheet_names_and_comments(tmp_path):
     assert found == [
         ("", 0, "", "the name of sheet number 3 holds what looks like a name from the names "
                     "list: rename the sheet"),
+        ("Answers", 2, "B", "a cell comment holds what looks like a name from the names list: "
+                            "remove it, or write the person's role instead"),  # jo.bloggs@
         ("Answers", 2, "B", "a cell comment holds what looks like an email address: remove it; "
                             "the case reference is enough to find the case"),
         ("Workings", 7, "C", "holds what looks like an NHS number: remove it; the case "
@@ -367,9 +439,10 @@ def test_long_hostile_cells_are_scanned_quickly(unit):
 
 # The fast pre-filters must pass every text the exact patterns match, or hits would be lost.
 # Texts are drawn near the shapes of identifiers, so that the exact patterns often match.
-_SHAPES = [r"[0-9]{3}[ \u00a0-]?[0-9]{3}[ \u00a0-]?[0-9]{4}",
+_SHAPES = [r"[0-9]{3}[ \u00a0./-]?[0-9]{3}[ \u00a0./-]?[0-9]{4}", r"[0-9]{8,11} ?[A-Za-z]",
+           r"(44)?[12378][0-9]{9}", r"[0-9]{8}",
            r"[A-Za-z]{2}[ \u00a0]?[0-9]{2}[ \u00a0]?[0-9]{2}[ \u00a0]?[0-9]{2}[ \u00a0]?[A-Da-d]",
-           r"(\+44[ \u00a0]?(\(0\)[ \u00a0]?)?|\(?0)([ \u00a0\-()]{0,3}[0-9]){9,10}",
+           r"((\+|00)44[ \u00a0]?(\(0\)[ \u00a0]?)?|\(?0)([ \u00a0\-().]{0,3}[0-9]){9,10}",
            r"[0-9]{2,4}/[0-9]{1,7}[A-Za-z]",
            r"[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}", r"[0-9]{4}[/.-][0-9]{1,2}[/.-][0-9]{1,2}",
            r"[A-Za-z]{1,2}[0-9][0-9A-Za-z]?[ \u00a0]?[0-9][A-Za-z]{2}",
@@ -383,7 +456,10 @@ _AROUND = st.text(alphabet="ab 1./-(", max_size=3)
 @given(text=st.tuples(_AROUND, st.one_of([st.from_regex(s, fullmatch=True) for s in _SHAPES]),
                       _AROUND).map("".join))
 def test_prefilters_pass_every_text_the_exact_patterns_match(text):
+    text = fold_texts(pd.Series([text])).iloc[0]  # the patterns run on folded text
     pairs = [(privacy._DIGIT_RUN, privacy._NHS), (privacy._DIGIT_RUN, privacy._NI),
+             (privacy._DIGIT_RUN, privacy._PNC_RUN), (privacy._DIGIT_RUN, privacy._COMPACT_DATE),
+             (privacy._DIGIT_RUN, privacy._PHONE_AS_NUMBER),
              (privacy._DIGIT_RUN, privacy._PHONE), (privacy._DIGIT_SEP_DIGIT, privacy._PNC),
              (privacy._DIGIT_SEP_DIGIT, privacy._NUMERIC_DATE),
              (privacy._INWARD_CODE, privacy._POSTCODE), (privacy._MONTH_WORD, privacy._TEXT_DATE)]
