@@ -24,10 +24,10 @@ from audit_lib.inputs.identifiers import (
     load_privacy_settings,
     scan_frame,
     scan_table,
-    scan_workbook,
 )
 from audit_lib.inputs.reading import read_table
 from audit_lib.inputs.text_folding import fold_texts
+from audit_lib.inputs.workbook_scan import scan_workbook
 
 NO_ALLOWANCES = PrivacySettings()
 

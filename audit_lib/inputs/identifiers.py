@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit_lib.errors import ConfigError, InputError, Problem
-from audit_lib.inputs.file_checks import check_xlsx_container
+from audit_lib.errors import ConfigError, Problem
 from audit_lib.inputs.table import ROW, Table, normalise_header
 from audit_lib.inputs.text_folding import fold_texts, name_form, name_forms
 from audit_lib.settings import load_settings, read_yaml
@@ -382,100 +381,6 @@ def find_identifiers(
     return hits
 
 
-def scan_workbook(
-    path: str | Path,
-    names: Iterable[str] = (),
-    *,
-    settings: PrivacySettings | None = None,
-) -> list[Problem]:
-    """Check every sheet of an .xlsx workbook, hidden ones too, its sheet names and cell comments.
-
-    The container is checked first (`audit_lib.inputs.file_checks.check_xlsx_container`); then the
-    workbook is opened with openpyxl in full mode (comments are not available in read-only
-    mode) and never saved. Formulas are checked as written. Columns are named by letter
-    (``B``), since a header could itself be an identifier; dates are allowed in columns whose
-    row-1 header is a structured date column. A sheet whose name holds an identifier is
-    referred to by its position, so that Problems do not repeat the name. Whole workbooks are
-    loaded in memory: meant for reviewers' workbooks; scan large extracts with `scan_table`.
-
-    Parameters
-    ----------
-    path : str or Path
-        The .xlsx workbook.
-    names : iterable of str
-        Names to look for.
-    settings : PrivacySettings, optional
-        The allow-list; the packaged ``settings/privacy.yaml`` by default.
-
-    Returns
-    -------
-    list of Problem
-        Identifiers found; or the file-level problems that stopped the workbook being opened
-        (missing, unsafe or unreadable file). The caller raises ``InputError(problems)``.
-    """
-    import openpyxl  # defusedxml, a dependency, makes openpyxl refuse XML bombs
-    from openpyxl.utils import get_column_letter
-
-    path = Path(path)
-    file = str(path)
-    settings = settings or load_privacy_settings()
-    names = tuple(names)
-    try:
-        check_xlsx_container(path)
-    except InputError as exc:
-        return list(exc.problems)
-    try:
-        book = openpyxl.load_workbook(path, read_only=False, data_only=False)
-    except Exception as exc:  # openpyxl raises many types on malformed parts; all mean "unreadable"
-        return [Problem(file, None, None, f"not a readable .xlsx workbook ({type(exc).__name__})")]
-    problems: list[Problem] = []
-    titles = pd.Series(book.sheetnames, dtype=object)  # chart sheets have names too
-    named = find_identifiers(titles, names, settings=settings)
-    withheld = {int(i) for index in named.values() for i in index}
-    for kind, index in named.items():
-        for i in index:
-            problems.append(Problem(file, None, None,
-                                    f"the name of sheet number {int(i) + 1} holds what looks like "
-                                    f"{KINDS[kind]}: rename the sheet"))
-    for ws in book.worksheets:
-        number = book.sheetnames.index(ws.title)
-        sheet = f"number {number + 1} (name withheld)" if number in withheld else ws.title
-        hidden = "" if ws.sheet_state == "visible" else " (the sheet is hidden)"
-        values, comments = [], {}
-        for row in ws.iter_rows():
-            values.append([_cell_text(cell.value) for cell in row])
-            for cell in row:
-                if cell.comment is not None and cell.comment.text:
-                    comments[(cell.row, get_column_letter(cell.column))] = cell.comment.text
-        width = max((len(r) for r in values), default=0)
-        frame = pd.DataFrame(values, columns=[get_column_letter(i + 1) for i in range(width)],
-                             dtype=object).fillna("")
-        frame[ROW] = np.arange(1, len(frame) + 1)
-        header = frame.iloc[0, :-1] if len(frame) else pd.Series([], dtype=object)
-        dated = [c for c, h in header.items()
-                 if normalise_header(h) in settings.structured_date_columns]
-        for p in _scan_with_dated_columns(frame, file, sheet, names, settings, dated):
-            problems.append(Problem(p.file, p.row, p.column, p.message + hidden, p.sheet))
-        if comments:
-            texts = pd.Series(list(comments.values()), index=pd.MultiIndex.from_tuples(comments))
-            for kind, index in find_identifiers(texts, names, settings=settings).items():
-                for row, column in index:
-                    problems.append(Problem(file, int(row), column,
-                                            f"a cell comment {_message(kind)}{hidden}", sheet))
-    book.close()
-    return problems
-
-
-def _scan_with_dated_columns(frame: pd.DataFrame, file: str, sheet: str, names: tuple[str, ...],
-                             settings: PrivacySettings, dated: list[str]) -> list[Problem]:
-    """`scan_frame` where the columns in ``dated`` count as structured date columns."""
-    if dated:
-        columns = settings.structured_date_columns | {normalise_header(c) for c in dated}
-        settings = PrivacySettings(columns, settings.allowed_phrases,
-                                   settings.max_reported_per_column)
-    return scan_frame(frame, file, sheet, names=names, settings=settings)
-
-
 def _stack(series: list[pd.Series], positions: list[int]) -> pd.Series:
     """One long Series of the non-blank cells, indexed by (column position, row position)."""
     parts = []
@@ -483,7 +388,7 @@ def _stack(series: list[pd.Series], positions: list[int]) -> pd.Series:
         s = s.reset_index(drop=True)
         s = s[s.notna()]
         if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
-            s = s.map(_cell_text).astype(object)
+            s = s.map(cell_text).astype(object)
         s = s[(s.str.strip() != "").to_numpy(dtype=bool)]
         parts.append(pd.Series(s.to_numpy(dtype=object),
                                index=pd.MultiIndex.from_arrays(
@@ -625,19 +530,21 @@ def _name_char(ch: str) -> str:
 def _located(file: str, sheet: str | None, column: str, kind: str, rows: list[int],
              settings: PrivacySettings) -> list[Problem]:
     limit = settings.max_reported_per_column
-    problems = [Problem(file, r, column, _message(kind), sheet) for r in rows[:limit]]
+    problems = [Problem(file, r, column, message_for(kind), sheet) for r in rows[:limit]]
     if len(rows) > limit:
         problems.append(Problem(file, None, column,
-                                f"{_message(kind)} (also in {len(rows) - limit:,} more rows of "
+                                f"{message_for(kind)} (also in {len(rows) - limit:,} more rows of "
                                 "this column, not listed)", sheet))
     return problems
 
 
-def _message(kind: str) -> str:
+def message_for(kind: str) -> str:
+    """The end of a Problem's message for an identifier of this kind: what it looks like and
+    what to do, never the value ("holds what looks like an NHS number: remove it ...")."""
     return f"holds what looks like {KINDS[kind]}: {_ADVICE.get(kind, _DEFAULT_ADVICE)}"
 
 
-def _cell_text(value: object) -> str:
+def cell_text(value: object) -> str:
     """A cell's value as the text a reader sees (dates as ISO dates, whole floats as integers)."""
     if value is None:
         return ""
@@ -673,12 +580,3 @@ def configured_names() -> tuple[str, ...]:
 @lru_cache(maxsize=4)
 def _cached_names(path: str) -> tuple[str, ...]:
     return load_names(path)
-
-
-def gate(path: str | Path, table) -> list[Problem]:
-    """The identifier gate for one input file: every text cell (and, for .xlsx, every sheet,
-    hidden ones included, sheet names and comments), with the configured names list."""
-    names = configured_names()
-    if Path(path).suffix.lower() == ".xlsx":
-        return scan_workbook(path, names=names)
-    return scan_table(table, names=names)

@@ -17,7 +17,7 @@ from audit_lib.frameworks.applicability import (
     applicability,
     describe_conditions,
 )
-from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.table import ROW, Table, map_distinct
 from audit_lib.inputs.validation import not_blank, schema_problems
 from audit_lib.returns.workbook_reader import is_workbook, read_workbook
@@ -103,8 +103,9 @@ def load_answers_and_dates(
                 frame, filled = read_workbook(path)
                 dates.append(filled)
             else:
-                table = read_table(path, REQUIRED, OPTIONAL)
-                problems += _column_problems(table, questions)
+                with checked_table(path, REQUIRED, OPTIONAL) as table:
+                    table.problems += _column_problems(table, questions)
+                problems += table.problems
                 frame = table.frame.assign(role=role, _file=table.file, _sheet=table.sheet,
                                            _column="answer")
                 if "note" not in frame.columns:

@@ -151,7 +151,7 @@ def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question]) -> None:
                                error="Choose Yes, No or N/A from the list.")
     date_dv = DataValidation(type="date", operator="greaterThan", formula1="36526",
                              allow_blank=True, showErrorMessage=True, errorTitle="Date",
-                             error="Type a date after 1 January 2000, e.g. 14/03/2026.")
+                             error="Type a date from the year 2000 on, as day/month/year.")
     open_cell = Protection(locked=False)
     answer_cells: list[tuple[int, int]] = []
     date_cells: list[tuple[int, int]] = []

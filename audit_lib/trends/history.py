@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib.errors import InputError, OutputError
-from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.validation import (
     count_problems,
     is_date,
@@ -123,19 +123,19 @@ def load_earlier_quarters(path: str | Path, framework: str) -> pd.DataFrame:
     InputError
         For missing columns, non-numbers, Yes counts above the applicable count, bad dates.
     """
-    table = read_table(path, ("period", "period_end", "question_id", "n_applicable", "n_yes"),
-                       ("period_label",))
-    frame = table.frame
-    problems = schema_problems(table, {
-        "period": [not_blank()],
-        "period_end": [not_blank(), is_date()],
-        "question_id": [not_blank()],
-    }) + count_problems(table)
-    repeated = frame.duplicated(["period", "question_id"], keep="first") & frame["period"].ne("")
-    problems += mask_problems(table, repeated, "question_id",
-                              "this period already has a row for this question")
-    if problems:
-        raise InputError(problems)
+    with checked_table(path, ("period", "period_end", "question_id", "n_applicable",
+                              "n_yes"), ("period_label",)) as table:
+        frame = table.frame
+        problems = schema_problems(table, {
+            "period": [not_blank()],
+            "period_end": [not_blank(), is_date()],
+            "question_id": [not_blank()],
+        }) + count_problems(table)
+        repeated = frame.duplicated(["period", "question_id"], keep="first") & frame["period"].ne("")
+        problems += mask_problems(table, repeated, "question_id",
+                                  "this period already has a row for this question")
+        if problems:
+            raise InputError(problems)
     out = frame.copy()
     if "period_label" not in out.columns:
         out["period_label"] = out["period"]

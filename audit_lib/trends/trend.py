@@ -10,7 +10,7 @@ import pandas as pd
 
 from audit_lib.errors import ConfigError, InputError
 from audit_lib.frameworks import Framework
-from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.validation import count_problems, mask_problems, not_blank, schema_problems
 from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, wilson_interval
 
@@ -30,14 +30,14 @@ def load_baseline(path: str | Path) -> pd.DataFrame:
     InputError
         For missing columns, non-numbers or more Yes answers than cases.
     """
-    table = read_table(path, ("question_id", "n_applicable", "n_yes"), ("note",))
-    frame = table.frame
-    problems = schema_problems(table, {"question_id": [not_blank()]}) + count_problems(table)
-    repeated = frame["question_id"].ne("") & frame["question_id"].str.upper().duplicated()
-    problems += mask_problems(table, repeated, "question_id",
-                              "question appears more than once in the baseline")
-    if problems:
-        raise InputError(problems)
+    with checked_table(path, ("question_id", "n_applicable", "n_yes"), ("note",)) as table:
+        frame = table.frame
+        problems = schema_problems(table, {"question_id": [not_blank()]}) + count_problems(table)
+        repeated = frame["question_id"].ne("") & frame["question_id"].str.upper().duplicated()
+        problems += mask_problems(table, repeated, "question_id",
+                                  "question appears more than once in the baseline")
+        if problems:
+            raise InputError(problems)
     out = pd.DataFrame({"question_id": frame["question_id"].str.upper(),
                         "baseline_n": frame["n_applicable"].astype(int),
                         "baseline_yes": frame["n_yes"].astype(int)})

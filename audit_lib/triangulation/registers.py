@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib.errors import ConfigError, InputError
-from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.table import ROW
 from audit_lib.inputs.validation import (
     is_date,
@@ -207,34 +207,34 @@ def load_evidence(path: str | Path, register: Register) -> pd.DataFrame:
     """
     # Columns are checked here rather than by read_table so that a missing column is reported
     # together with the problems in the columns that are there.
-    table = read_table(path, required=())
-    frame = table.frame
-    problems = [table.problem(1, c, "required column is missing from the header")
-                for c in EVIDENCE_COLUMNS if c not in frame.columns]
-    known = {r.casefold(): r for r in register.ids}
-    rules = {column: [not_blank()] for column in EVIDENCE_COLUMNS}
-    rules["source_type"].append(one_of(SOURCE_TYPES, "source type"))
-    rules["direction"].append(one_of(DIRECTIONS, "direction"))
-    rules["weight"].append(one_of(WEIGHTS, "weight"))
-    rules["date"].append(is_date())
-    problems += schema_problems(table, rules)
-    if "recommendation_id" in frame:
-        ids = frame["recommendation_id"]
-        unknown = ids.ne("") & ~ids.str.casefold().isin(known)
-        problems += mask_problems(table, unknown, "recommendation_id",
-                                  "unknown recommendation id: not in the recommendations register")
-    if "evidence_id" in frame:
-        ids = frame["evidence_id"].str.casefold()
-        dup = ids.ne("") & ids.duplicated(keep="first")
-        problems += mask_problems(table, dup, "evidence_id",
-                                  "evidence id is already used on an earlier row")
-        reserved = ids.str.startswith(GENERATED_PREFIX.casefold())
-        problems += mask_problems(
-            table, reserved, "evidence_id",
-            f"evidence ids starting {GENERATED_PREFIX} are reserved for evidence generated from "
-            "case-audit scores; choose another id")
-    if problems:
-        raise InputError(problems)
+    with checked_table(path, required=()) as table:
+        frame = table.frame
+        problems = [table.problem(1, c, "required column is missing from the header")
+                    for c in EVIDENCE_COLUMNS if c not in frame.columns]
+        known = {r.casefold(): r for r in register.ids}
+        rules = {column: [not_blank()] for column in EVIDENCE_COLUMNS}
+        rules["source_type"].append(one_of(SOURCE_TYPES, "source type"))
+        rules["direction"].append(one_of(DIRECTIONS, "direction"))
+        rules["weight"].append(one_of(WEIGHTS, "weight"))
+        rules["date"].append(is_date())
+        problems += schema_problems(table, rules)
+        if "recommendation_id" in frame:
+            ids = frame["recommendation_id"]
+            unknown = ids.ne("") & ~ids.str.casefold().isin(known)
+            problems += mask_problems(table, unknown, "recommendation_id",
+                                      "unknown recommendation id: not in the recommendations register")
+        if "evidence_id" in frame:
+            ids = frame["evidence_id"].str.casefold()
+            dup = ids.ne("") & ids.duplicated(keep="first")
+            problems += mask_problems(table, dup, "evidence_id",
+                                      "evidence id is already used on an earlier row")
+            reserved = ids.str.startswith(GENERATED_PREFIX.casefold())
+            problems += mask_problems(
+                table, reserved, "evidence_id",
+                f"evidence ids starting {GENERATED_PREFIX} are reserved for evidence generated from "
+                "case-audit scores; choose another id")
+        if problems:
+            raise InputError(problems)
     out = pd.DataFrame({
         "evidence_id": frame["evidence_id"],
         "recommendation_id": frame["recommendation_id"].str.casefold().map(known),
