@@ -466,3 +466,172 @@ def test_prefilters_pass_every_text_the_exact_patterns_match(text):
     for prefilter, pattern in pairs:
         if pattern.search(text):
             assert prefilter.search(text) and privacy._HAS_DIGIT.search(text), pattern.pattern
+
+
+# --- Gate what is read, as it is read (issue 15, nos. 6, 9 and 12) ---------------------------
+
+def _with_cached_results(path: Path, cells: dict[str, str]) -> Path:
+    """Give formula cells the results Excel would have saved with them (openpyxl writes none):
+    ``cells`` maps a cell reference to its cached text."""
+    import re
+    import shutil
+
+    original = path.with_suffix(".orig.xlsx")
+    shutil.move(path, original)
+    with zipfile.ZipFile(original) as src, zipfile.ZipFile(path, "w",
+                                                          zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                for ref, value in cells.items():
+                    text = re.sub(rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v\s*/?>(?:</v>)?',
+                                  rf'<c r="{ref}"\1 t="str"><f>\2</f><v>{value}</v>', text)
+                data = text.encode()
+            dst.writestr(info, data)
+    original.unlink()
+    return path
+
+
+def test_a_formulas_cached_result_is_gated_as_the_loader_reads_it(tmp_path):
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["case_id", "note"])
+    ws.append(["00123", '=CONCAT("NHS ","943","476","5919")'])
+    ws.append(["00124", '=TEXT(DATE(2011,3,3),"dd/mm/yyyy")'])
+    path = tmp_path / "answers.xlsx"
+    book.save(path)
+    _with_cached_results(path, {"B2": "NHS 9434765919", "B3": "03/03/2011"})
+    assert read_table.__module__  # the loader reads the cached results:
+    import openpyxl as xl
+
+    cached = xl.load_workbook(path, read_only=True, data_only=True).active
+    assert [r[1] for r in cached.iter_rows(min_row=2, values_only=True)] == [
+        "NHS 9434765919", "03/03/2011"]
+    with pytest.raises(InputError) as err:
+        read_table(path, required=("case_id",))
+    found = sorted((p.row, p.column, p.message.split(":")[0]) for p in err.value.problems)
+    assert found == [(2, "B", "holds what looks like an NHS number"),
+                     (3, "B", "holds what looks like a full date (day, month and year)")]
+    assert "9434765919" not in str(err.value) and "2011" not in str(err.value)
+
+
+def test_workbook_metadata_is_gated_part_by_part(tmp_path):
+    from openpyxl.workbook.defined_name import DefinedName
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Answers"
+    ws.append(["case_id", "note"])
+    ws.append(["00123", "fine"])
+    book.properties.creator = "Jo Bloggs"                        # document properties
+    ws.oddFooter.center.text = "NHS 943 476 5919"                # page footer
+    dv = DataValidation(type="list", formula1='"Yes,No"', prompt="call 07700 900123")
+    dv.add("B2")
+    ws.add_data_validation(dv)                                   # validation text
+    book.defined_names["contact"] = DefinedName("contact", attr_text='"jo@example.org"')
+    ws["A2"].hyperlink = "mailto:jo.bloggs@example.org"          # hyperlink target
+    ws["B2"].comment = Comment("fine", "Jo Bloggs")               # comment author
+    path = tmp_path / "answers.xlsx"
+    book.save(path)
+    problems = scan_workbook(path, names=["Jo Bloggs"])
+    found = {(p.sheet, p.row, p.column, p.message.split(" holds")[0]) for p in problems}
+    assert found == {
+        (None, None, None, "the workbook's document properties (File > Info: author, title, "
+                           "company ...)"),
+        ("Answers", None, None, "the page header or footer"),
+        ("Answers", 2, "B", "a data-validation message or list"),
+        (None, None, None, "a defined name (Formulas > Name Manager)"),
+        ("Answers", 2, "A", "a hyperlink's address, text or tip"),
+        ("Answers", None, None, "the author of a cell comment"),
+    }
+    text = "\n".join(str(p) for p in problems)
+    for secret in ("Bloggs", "5919", "07700", "example.org"):
+        assert secret not in text
+
+
+def test_the_workbooks_own_timestamps_are_not_dates_of_birth(tmp_path):
+    path = _workbook(tmp_path / "answers.xlsx")  # openpyxl records created and modified times
+    assert not [p for p in scan_workbook(path) if "document properties" in p.message]
+
+
+def test_a_returned_reviewer_workbook_with_a_formula_is_refused(tmp_path):
+    from audit_lib.cli import main
+    from audit_lib.returns.workbook_reader import read_workbook
+
+    out = tmp_path / "sample"
+    assert main(["sample", "--caseload", str(SAMPLES / "caseload.csv"), "--seed", "1",
+                 "--size", "15", "--reviewers", "PM01", "--out", str(out)]) == 0
+    book = openpyxl.load_workbook(out / "workbooks" / "PM01.xlsx")
+    book["Cases"]["N3"] = '=IF(TRUE,"Yes","No")'
+    returned = tmp_path / "PM01.xlsx"
+    book.save(returned)
+    with pytest.raises(InputError) as err:
+        read_workbook(returned)
+    assert [(p.sheet, p.row, p.column, p.message) for p in err.value.problems] == [
+        ("Cases", 3, "N", "holds a formula; type the value itself (the answer, date or note)")]
+
+
+@pytest.mark.parametrize("header", ["nhs_9434765919", "Jo Bloggs", "notes 07700 900123"])
+def test_a_header_that_fails_the_gate_is_refused_and_never_echoed(tmp_path, monkeypatch, header):
+    from audit_lib.inputs.identifiers import NAMES_ENV, _cached_names
+
+    names = tmp_path / "names.txt"
+    names.write_text("Jo Bloggs\n")
+    monkeypatch.setenv(NAMES_ENV, str(names))
+    _cached_names.cache_clear()
+    path = write_csv(tmp_path / "answers.csv", ["case_id", header], [["00123", "fine"]])
+    with pytest.raises(InputError) as err:
+        read_table(path, required=("case_id",), allow_extra=False)
+    problems = sorted((p.row, p.column, p.message) for p in err.value.problems)
+    assert [(r, c) for r, c, _ in problems] == [(1, "B (header withheld)")] * 2
+    assert any(m.startswith("the header holds what looks like") for _, _, m in problems)
+    assert any(m == "unexpected column" for _, _, m in problems)
+    for part in ("9434765919", "Bloggs", "07700"):
+        assert part not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["NHS 943 476 5919.csv", "Jo_Bloggs.csv",
+                                  "answers jo@example.org.csv"])
+def test_a_file_name_that_fails_the_gate_is_withheld(tmp_path, monkeypatch, name):
+    from audit_lib.inputs.identifiers import NAMES_ENV, _cached_names
+
+    names = tmp_path / "names.txt"
+    names.write_text("Jo Bloggs\n")
+    monkeypatch.setenv(NAMES_ENV, str(names))
+    _cached_names.cache_clear()
+    path = write_csv(tmp_path / name, ["case_id", "answer"], [["00123", ""]])
+    with pytest.raises(InputError) as err:
+        read_table(path, required=("case_id", "question_id"))
+    files = {p.file for p in err.value.problems}
+    assert files == {str(tmp_path / "(file name withheld)")}
+    messages = sorted(p.message for p in err.value.problems)
+    assert messages[0] == "required column is missing from the header"
+    assert messages[1].startswith("the file's name holds what looks like")
+    for part in ("5919", "Bloggs", "example"):
+        assert part not in str(err.value)
+
+
+def test_a_date_in_a_file_name_dates_the_file_and_is_allowed(tmp_path):
+    path = write_csv(tmp_path / "answers_2026-03-31.csv", ["case_id"], [["00123"]])
+    assert read_table(path, required=("case_id",)).file == str(path)
+
+
+def test_identifier_hits_are_listed_with_every_other_problem_in_one_pass(tmp_path):
+    from audit_lib.frameworks import load_checks, load_framework
+    from audit_lib.returns.answers import load_answers
+
+    path = write_csv(tmp_path / "answers.csv", ["case_id", "reviewer", "question_id", "answer",
+                                                "note"],
+                     [["00123", "PM01", "2.1.1", "Maybe", "call 07700 900123"],
+                      ["00124", "PM01", "9.9.9", "Yes", ""]])
+    fw = load_framework("hmip-youth-2021")
+    questions = {q.id: q for q in fw.questions + load_checks().questions}
+    with pytest.raises(InputError) as err:
+        load_answers([path], questions, None)
+    found = sorted((p.row, p.column, p.message.split(";")[0]) for p in err.value.problems)
+    assert found == [(2, "answer", "answer must be Yes, No or N/A"),
+                     (2, "note", "holds what looks like a UK phone number: remove it"),
+                     (3, "question_id", "unknown question id for this framework and the local "
+                                        "checks")]

@@ -180,7 +180,8 @@ def _withhold_headers(table: Table, report: bool) -> list[Problem]:
     from openpyxl.utils import get_column_letter
 
     frame = table.frame
-    headers = pd.Series([str(c) for c in frame.columns], dtype=object)
+    # Headers are read as written: normalising put underscores where the spaces were.
+    headers = pd.Series([str(c).replace("_", " ") for c in frame.columns], dtype=object)
     hits = find_identifiers(headers, configured_names())
     problems, renamed = [], {}
     for kind, index in hits.items():
