@@ -38,5 +38,6 @@ test: $(STAMP) ## set up and run the whole test suite (lint, then tests on every
 samples: $(STAMP) ## regenerate the fictional sample data
 	$(BIN)/python samples/make_samples.py
 
-clean: ## remove generated outputs (keeps .venv)
+clean: ## remove generated outputs and internal tables (keeps .venv)
 	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+	rm -rf internal

@@ -37,6 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.environ[NAMES_ENV] = os.path.abspath(args.names)  # notebooks' kernels inherit it
     try:
+        if getattr(args, "framework", None):  # a framework file of one's own is an input too
+            from audit_lib.inputs.text_gate import gate_framework_file
+
+            gate_framework_file(args.framework)
         return args.handler(args)
     except AuditError as exc:
         print(f"case-audit {args.command}: {exc}", file=sys.stderr)

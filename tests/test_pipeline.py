@@ -31,7 +31,7 @@ def quarter(tmp_path: Path, **changes) -> Path:
     shutil.copytree(SAMPLES, folder, ignore=shutil.ignore_patterns("*.py", "README.md"))
     config = yaml.safe_load((SAMPLES / "demo.yaml").read_text())
     config.update(outputs="../outputs", history="../outputs/history.sqlite",
-                  internal="../outputs/internal", **changes)
+                  internal="../internal", **changes)
     path = folder / "demo.yaml"
     path.write_text(yaml.safe_dump(config))
     return path

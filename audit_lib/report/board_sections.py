@@ -233,10 +233,17 @@ def provenance_html(manifest: dict, fw: Framework, confidence: float) -> str:
     """Footer: what produced this report, from the run's manifest."""
     commit = manifest.get("git_commit") or "not recorded"
     versions = manifest.get("packages", {})
+    started = escape(manifest.get("started", "unknown"))
+    # Notebooks and framework files that are the service's own, not case-audit's, are named:
+    # a reader should know the method was changed locally.
+    own = [f"{escape(key.split(':', 1)[0])} {escape(item.get('file', ''))} (SHA-256 "
+           f"{escape(str(item.get('sha256', ''))[:12])})"
+           for key, item in manifest.get("code", {}).items() if item.get("own")]
+    local = (f" Run with the service's own {'; '.join(own)}." if own else "")
     return (
         '<hr><p class="provenance">'
         f"Framework: {escape(fw.title)} ({escape(fw.id)}). Confidence {confidence:.0%}. "
-        f"Run started {escape(manifest.get('started', 'unknown'))}; case-audit "
+        f'Run started <time datetime="{started}">{started}</time>; case-audit '
         f"{escape(versions.get('case-audit', 'unknown'))}, code commit {escape(commit[:12])}. "
         f"{len(manifest.get('inputs_sha256', {}))} input files, each identified by its SHA-256 "
-        "in manifest.json.</p>")
+        f"in manifest.json.{local}</p>")

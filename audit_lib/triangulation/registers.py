@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib.errors import ConfigError, InputError
-from audit_lib.inputs.reading import checked_table
+from audit_lib.inputs.reading import checked_table, file_label
 from audit_lib.inputs.table import ROW
+from audit_lib.inputs.text_gate import CITATION_KEYS, scan_structure
 from audit_lib.inputs.validation import (
     is_date,
     mask_problems,
@@ -150,6 +151,14 @@ def load_register(path: str | Path) -> Register:
     """
     path = Path(path)
     data = read_yaml(path, "recommendations register")
+    # Findings and targets reach the published themes table: the identifier gate reads every
+    # text first (dates only in source notes, which cite documents), and other messages,
+    # which may repeat a value, wait until it passes.
+    label, named = file_label(path)
+    leaks = [p.message for p in named] + scan_structure(
+        data, dates_allowed=lambda where, key: key in CITATION_KEYS)
+    if leaks:
+        raise _config_error(label, "recommendations register", leaks)
     problems: list[str] = []
     if not isinstance(data, dict):
         raise _config_error(path, "recommendations register",
@@ -256,7 +265,7 @@ def _canonical(values: pd.Series, allowed: tuple[str, ...]) -> pd.Series:
     return normalise_series(values).map(spelling)
 
 
-def _config_error(path: Path, what: str, problems: list[str]) -> ConfigError:
+def _config_error(path: Path | str, what: str, problems: list[str]) -> ConfigError:
     listed = "\n".join(f"  - {p}" for p in problems)
     return ConfigError(f"{path}: {len(problems)} problem(s) in the {what}:\n{listed}")
 
