@@ -183,6 +183,8 @@ def load_config(path: str | Path) -> PeriodConfig:
             problems.append(f"notebooks.{step}: a notebook runs code, so it must be in the "
                             f"config's folder ({base}) or case-audit's own folder, not {value}")
     framework = str(data.get("framework", DEFAULT_FRAMEWORK))
+    if framework.endswith((".yaml", ".yml")):  # a file of one's own, relative to the config
+        framework = str((base / framework).resolve())
     try:  # an unknown, malformed or ungated framework is reported now, not mid-run
         gate_framework_file(framework)
     except AuditError as exc:
@@ -203,7 +205,7 @@ def load_config(path: str | Path) -> PeriodConfig:
         period_label=str(data.get("period_label", period)),
         period_end=period_end,
         service=str(data.get("service", "")),
-        framework=str(data.get("framework", DEFAULT_FRAMEWORK)),
+        framework=framework,
         confidence=float(confidence),
         victim_contact_days=victim_days,
         inputs=resolved,
