@@ -430,8 +430,9 @@ def _scan_cells(path: Path, file: str, names: tuple[str, ...], settings: Privacy
             if not values:
                 continue
             width = max(len(r) for r in values)
+            values = [r + [""] * (width - len(r)) for r in values]
             frame = pd.DataFrame(values, columns=[get_column_letter(i + 1) for i in range(width)],
-                                 dtype=object).fillna("")
+                                 dtype=object)
             frame[ROW] = numbers
             header = frame.iloc[0, :-1] if numbers[0] == 1 else pd.Series([], dtype=object)
             dated = [c for c, h in header.items()
