@@ -396,15 +396,25 @@ def _batch(args: argparse.Namespace) -> int:
 def _rollup(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from audit_lib.errors import OutputError
     from audit_lib.quarter.notebooks import run_notebook
     from audit_lib.quarter.steps import project_root
+    from audit_lib.trends.history import check_history
     from audit_lib.trends.rollup import find_histories
 
-    histories = [str(p.resolve()) for p in find_histories(args.histories)]
+    histories = [p.resolve() for p in find_histories(args.histories)]
+    problems = []
+    for db in histories:  # every one checked, read-only, before anything runs
+        try:
+            check_history(db)
+        except OutputError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise OutputError("\n".join(problems))
     # Resolved here: the notebook runs in its own folder, so a relative --out would land there.
     page = run_notebook(project_root() / "notebooks" / "05_regional_rollup.ipynb",
                         Path(args.out).resolve(),
-                        {"histories": histories, "framework": args.framework,
+                        {"histories": [str(p) for p in histories], "framework": args.framework,
                          "funnel_questions": args.question})
     print(f"Regional roll-up of {len(histories)} service(s): {Path(page)}")
     return 0
