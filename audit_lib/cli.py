@@ -199,6 +199,14 @@ def _parser() -> argparse.ArgumentParser:
                      "triangulation, report")
     run.set_defaults(handler=_run)
 
+    undo = sub.add_parser("undo", help="put back a period's previous results",
+                          description="Put back the results, internal tables and history rows "
+                          "of the run before the latest one of this period (case-audit keeps "
+                          "one generation, in <outputs>/.previous/). Undoing again redoes.")
+    undo.add_argument("--config", required=True, type=_path, metavar="FILE",
+                      help="period config (YAML)")
+    undo.set_defaults(handler=_undo)
+
     batch = sub.add_parser("batch", help="run many services' period configs in parallel",
                            description="Run every period config found in a folder with a pool "
                            "of processes; one service's failure does not stop the others.")
@@ -374,6 +382,13 @@ def _run(args: argparse.Namespace) -> int:
     from audit_lib.quarter.run import run
 
     run(args.config, args.only)
+    return 0
+
+
+def _undo(args: argparse.Namespace) -> int:
+    from audit_lib.quarter.run import undo
+
+    undo(args.config)
     return 0
 
 

@@ -125,7 +125,8 @@ def test_rerun_gives_identical_tables_and_replaces_the_period_in_history(demo_ru
 def test_a_failing_notebook_leaves_previous_outputs_intact_and_names_the_cell(demo_run, tmp_path):
     config, result = demo_run
     before = tables(result.period_dir)
-    broken = tmp_path / "02_scoring.ipynb"
+    broken = config.parent / "local" / "02_scoring.ipynb"  # beside the config: allowed
+    broken.parent.mkdir(exist_ok=True)
     nb = nbformat.read(ROOT / "notebooks" / "02_scoring.ipynb", as_version=4)
     nb.cells.insert(5, nbformat.v4.new_code_cell("raise RuntimeError('simulated crash')"))
     nbformat.write(nb, broken)

@@ -71,7 +71,8 @@ def _shipped(path: Path) -> bool:
     return Path(path).resolve().parent == framework_dirs()[0].resolve()
 
 
-def build_manifest(cfg, steps, hashes, parameters, timings, started) -> dict:
+def build_manifest(cfg, steps, hashes, parameters, timings, started, run_id: str | None = None
+                   ) -> dict:
     versions = {}
     for package in runtime_packages():
         try:
@@ -79,6 +80,7 @@ def build_manifest(cfg, steps, hashes, parameters, timings, started) -> dict:
         except metadata.PackageNotFoundError:
             versions[package] = None
     return {
+        "run": run_id,
         "period": cfg.period,
         "period_label": cfg.period_label,
         "service": cfg.service,
