@@ -107,7 +107,8 @@ def sample_html(sampling: dict) -> str:
     sizes.columns = ["Disposal group", "Caseload", "Sampled", "Margin (+/- points)"]
     total = info["total"]
     text = (f"<p>{total['sample']} of {total['population']} cases were sampled at random "
-            f"(seed {info['seed']}), stratified by {', '.join(info['strata']) or 'nothing'} "
+            f"(seed {escape(info['seed'])}), stratified by "
+            f"{escape(', '.join(map(str, info['strata']))) or 'nothing'} "
             f"within each disposal group; at {info['confidence']:.0%} confidence the margin for "
             f"the whole sample is +/-{total['achieved_margin_pct']:.1f} points. "
             f"{info.get('double_marked', 0)} cases were double-marked for moderation.</p>")
@@ -215,7 +216,7 @@ def moderation_html(moderated: dict, threshold: int | None = None) -> str:
     if summary:
         threshold = summary.get("threshold", threshold)
         items = "".join(f"<li>{escape(line)}</li>" for line in summary.get("lines", []))
-        parts.append(f"<p>Counts below {threshold} are shown as [c] to protect the children "
+        parts.append(f"<p>Counts below {escape(threshold)} are shown as [c] to protect the children "
                      f"they describe; so are figures from which a hidden count could be worked "
                      f"out.</p><details><summary>What was hidden, and why</summary>"
                      f"<ul>{items}</ul></details>")
