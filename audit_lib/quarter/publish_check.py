@@ -48,6 +48,7 @@ _SKIPPED = {".png", ".jpg", ".jpeg", ".svg", ".gif"}  # charts drawn from gated 
 class _Text:
     text: str
     dates_allowed: bool = False
+    where: str | None = None  # a JSON field's path; texts of pages are numbered instead
 
 
 def scan_outputs(folder: Path, names: tuple[str, ...] | None = None) -> list[Problem]:
@@ -114,7 +115,9 @@ def _scan_texts(texts: list[_Text], label: str, names: tuple[str, ...],
     # Rows are the text's position in the file's reading order ("line" of visible text).
     for kind, index in find_identifiers(frame["text"], names, settings=settings,
                                         dates_allowed=allowed).items():
-        rows = sorted(int(i) + 1 for i in index)
+        fields = sorted({texts[int(i)].where for i in index if texts[int(i)].where})
+        problems += [Problem(label, None, f, message_for(kind)) for f in fields]
+        rows = sorted(int(i) + 1 for i in index if not texts[int(i)].where)
         problems += [Problem(label, r, None, f"text number {r} {message_for(kind)}")
                      for r in rows[: settings.max_reported_per_column]]
         if len(rows) > settings.max_reported_per_column:
@@ -237,11 +240,11 @@ def _json_texts(data: object, settings: PrivacySettings) -> list[_Text]:
         if where.endswith("(a key)"):
             key = text
         if os.path.isabs(text) or re.match(r"^[A-Za-z]:[\\/]", text):
-            texts.append(_Text(Path(text).name, True))
+            texts.append(_Text(Path(text).name, True, where))
             continue
         dated = key in _DATE_FIELDS or key.endswith("_date") or (
             normalise_header(key) in settings.structured_date_columns)
-        texts.append(_Text(text, dated))
+        texts.append(_Text(text, dated, where))
     return texts
 
 
