@@ -17,6 +17,7 @@ from conftest import ROOT, SAMPLES
 
 from audit_lib.cli import main
 from audit_lib.errors import ConfigError, OutputError
+from audit_lib.quarter.commit import period_lock
 from audit_lib.quarter.config import load_config
 from audit_lib.quarter.run import prepare
 from audit_lib.trends.history import load_history
@@ -173,9 +174,10 @@ def test_killed_at_each_boundary_results_internal_tables_and_history_agree(
     assert journal.exists() == committed
     if not committed:  # nothing anyone can see has changed
         assert generations(config) == {"published": 1, "internal": 1, "history": 1}
-    # The next run (here only its first step, which every run and undo takes) finishes a
-    # committed run or cleans up after one that was not.
-    prepare(cfg)
+    # The next run (here only its first step, which every run and undo takes, holding the
+    # period's lock) finishes a committed run or cleans up after one that was not.
+    with period_lock(cfg.outputs, cfg.period):
+        prepare(cfg)
     expected = 2 if committed else 1
     assert generations(config) == {"published": expected, "internal": expected,
                                    "history": expected}
@@ -258,8 +260,6 @@ def test_undo_twice_redoes_and_each_folder_lists_what_it_holds(first_run, tmp_pa
 
 
 def test_a_second_run_of_the_same_period_is_refused_while_one_is_going_on(first_run, tmp_path):
-    from audit_lib.quarter.commit import period_lock
-
     folder = tmp_path / "q"
     shutil.copytree(first_run, folder)
     config = folder / "samples" / "demo.yaml"
@@ -280,3 +280,51 @@ def test_marker_lists_every_file_and_folder(first_run):
              if p.is_file() and p.name != MARKER}
     assert set(listing["files"]) == files
     assert set(listing["folders"]) == {"sampling", "scores"}
+
+
+FULL_DISK_AT_HISTORY = '''
+import sqlite3
+
+import audit_lib.trends.history as history
+
+real_connect = history.sqlite3.connect
+
+
+class Full:
+    """A connection whose writes fail as SQLite's do when the disk is full."""
+
+    def __init__(self, con):
+        self.con = con
+
+    def execute(self, sql, *args):
+        if sql.startswith(("INSERT", "DELETE")):
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.con.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self.con, name)
+
+
+history.sqlite3 = type("sqlite3", (), {"connect": staticmethod(
+    lambda *a, **k: Full(real_connect(*a, **k)) if not k.get("uri") else real_connect(*a, **k)),
+    "Error": sqlite3.Error, "Connection": sqlite3.Connection})
+'''
+
+
+def test_a_full_disk_while_history_is_written_is_finished_by_the_next_run(first_run, tmp_path,
+                                                                         capsys):
+    folder = tmp_path / "q"
+    shutil.copytree(first_run, folder)
+    config = folder / "samples" / "demo.yaml"
+    failed = child(config, 2, code=FULL_DISK_AT_HISTORY + RUN)
+    assert failed.returncode == 1 and "OutputError" in failed.stderr
+    assert "the run's results were committed but could not all be put in place" in failed.stderr
+    assert "database or disk is full" in failed.stderr
+    cfg = load_config(config)
+    assert (cfg.outputs / f".{cfg.period}.commit.json").exists()
+    assert generations(config) == {"published": 2, "internal": 2, "history": 1}
+    # Once there is space again, any run or undo finishes the commit first.
+    assert main(["undo", "--config", str(config)]) == 0
+    assert generations(config) == {"published": 1, "internal": 1, "history": 1}
+    assert main(["undo", "--config", str(config)]) == 0
+    assert generations(config) == {"published": 2, "internal": 2, "history": 2}

@@ -249,9 +249,10 @@ def _from_dict(data: dict) -> Journal:
                    undo=data.get("undo") or {})
 
 
-def finish_interrupted(outputs: Path) -> list[str]:
+def finish_interrupted(outputs: Path, holding: str | None = None) -> list[str]:
     """Carry out every journal left in ``outputs`` by a run that stopped after its commit
-    point, for periods no running process holds; returns the periods finished.
+    point, for periods no running process holds (``holding`` names the period whose lock the
+    caller holds already); returns the periods finished.
 
     Raises
     ------
@@ -265,7 +266,12 @@ def finish_interrupted(outputs: Path) -> list[str]:
         except (OSError, ValueError, KeyError, TypeError):
             logger.warning("%s: not a journal case-audit can read; left as it is", path)
             continue
-        with _try_lock(Path(outputs), journal.period) as held:
+        with contextlib.ExitStack() as stack:
+            # A second lock on a file this process has locked would not be granted (flock
+            # locks belong to each opening of the file), so the caller's own period is not
+            # locked again.
+            held = journal.period == holding or stack.enter_context(
+                _try_lock(Path(outputs), journal.period))
             if held and path.exists():
                 carry_out(journal)
                 finished.append(journal.period)

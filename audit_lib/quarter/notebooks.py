@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audit_lib.errors import AuditError, OutputError, PipelineError
+from audit_lib.errors import AuditError, IdentifierRefusal, OutputError, PipelineError
 from audit_lib.quarter.kernel import ensure_kernel, quiet_kernel_manager
 from audit_lib.quarter.render import render_html
 from audit_lib.writing import describe_os_error, staged_directory
@@ -50,7 +50,9 @@ def execute(notebook: Path, output: Path, params: dict, kernel: str) -> None:
             cause = f"{exc.ename}: {exc.evalue}".strip()
         else:
             cause = f"{exc.ename} (an unexpected error: details in the executed notebook)"
-        raise PipelineError(
+        # The identifier gate's own message (never holding a value) says it refused a file.
+        refused = exc.ename in own_error_names() and "holds what looks like" in str(exc.evalue)
+        raise (IdentifierRefusal if refused else PipelineError)(
             f"notebook {notebook.name} failed in cell {exc.exec_count} "
             f"(code cell {exc.cell_index}):\n{cause}\nThe executed notebook up to the failure "
             f"is kept with the failed run.") from None

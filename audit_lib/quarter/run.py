@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit_lib.errors import AuditError, OutputError, PipelineError
+from audit_lib.errors import AuditError, IdentifierRefusal, OutputError, PipelineError
 from audit_lib.inputs.identifiers import NAMES_ENV
 from audit_lib.quarter.commit import (
     Journal,
@@ -113,7 +113,7 @@ def run(config_path: str | Path, only: str | None = None,
 
 
 def prepare(cfg: PeriodConfig) -> None:
-    """Before a run or an undo (holding the period's lock): finish any commit a stopped run
+    """Before a run or an undo (the caller holds the period's lock): finish any commit a stopped run
     left, remove stopped runs' staging folders, and check that the period's folders hold
     nothing case-audit did not write.
 
@@ -122,7 +122,7 @@ def prepare(cfg: PeriodConfig) -> None:
     OutputError
         If a folder holds files case-audit did not write (named; nothing is changed).
     """
-    finish_interrupted(cfg.outputs)
+    finish_interrupted(cfg.outputs, holding=cfg.period)
     internal_dir = cfg.internal / cfg.period
     for folder in (cfg.period_dir, internal_dir):
         recover_stranded(folder)  # from the swap of an older case-audit's run
@@ -164,8 +164,8 @@ def _execute_steps(cfg, steps, notebooks, kernel, stage: Path, internal_stage: P
     write_json(manifest, stage / "manifest.json")
     leaks = scan_outputs(stage)
     if leaks:
-        raise PipelineError("the results hold what looks like personal identifiers, so nothing "
-                            "was published; " + describe(leaks))
+        raise IdentifierRefusal("the results hold what looks like personal identifiers, so "
+                                "nothing was published; " + describe(leaks))
     return manifest
 
 
@@ -206,9 +206,12 @@ def history_rows(cfg: PeriodConfig, run_dir: Path) -> pd.DataFrame:
 
 def keep_failed(cfg: PeriodConfig, stage: Path, started: dt.datetime,
                 error: BaseException) -> Path | None:
-    """Keep a failed run's staged folder in ``<outputs>/failed/`` for inspection, without any
-    file that holds what looks like an identifier (only its name is kept, in ``failed.log``,
-    with the error)."""
+    """Keep a failed run in ``<outputs>/failed/`` for inspection, with ``failed.log`` saying why.
+
+    A run refused because something holds what looks like an identifier keeps only the log,
+    naming the files that hold one. Any other failed run keeps what it wrote, less every file
+    that holds what looks like an identifier (named in the log).
+    """
     failed = cfg.outputs / "failed" / f"{cfg.period}-{started:%Y%m%dT%H%M%S}"
     try:
         failed.parent.mkdir(parents=True, exist_ok=True)
@@ -217,30 +220,29 @@ def keep_failed(cfg: PeriodConfig, stage: Path, started: dt.datetime,
         shutil.rmtree(stage, ignore_errors=True)
         logger.warning("could not keep the failed run; its staging folder was removed")
         return None
-    removed = []
     try:
         leaks = scan_outputs(failed)
+        flagged = sorted({p.file for p in leaks})
+        complete = True
     except Exception:  # noqa: BLE001 - a check that cannot run keeps nothing
-        leaks = [None]
-    if leaks:
-        for problem in leaks:
-            target = failed / problem.file if problem is not None else None
-            if target is not None and target.is_file():
-                target.unlink()
-                removed.append(problem.file)
-            elif problem is None or "(file name withheld)" in problem.file:
-                # a file whose name cannot be repeated, or a check that failed: keep nothing
-                for path in list(failed.rglob("*")):
-                    if path.is_file():
-                        path.unlink()
-                removed.append("every file (they could not all be checked)")
-                break
+        flagged, complete = [], False
+    refused = isinstance(error, IdentifierRefusal)
+    for path in sorted(failed.rglob("*"), reverse=True):
+        rel = path.relative_to(failed).as_posix()
+        if path.is_file() and (refused or not complete or rel in flagged
+                               or "(file name withheld)" in " ".join(flagged)):
+            path.unlink()
+        elif path.is_dir() and refused:
+            shutil.rmtree(path, ignore_errors=True)
     reason = str(error) if isinstance(error, AuditError) else type(error).__name__
     lines = [f"Run of {cfg.period} started {started.isoformat(timespec='seconds')} failed:",
              reason, ""]
-    if removed:
-        lines += ["Removed from this folder because they held what looks like an identifier:",
-                  *[f"  - {name}" for name in sorted(set(removed))]]
+    if flagged:
+        lines += ["Files that held what looks like an identifier (removed):",
+                  *[f"  - {name}" for name in flagged], ""]
+    if refused or not complete:
+        lines.append("Nothing else was kept: the run was refused because of identifiers."
+                     if refused else "Nothing was kept: the files could not all be checked.")
     try:
         (failed / "failed.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
     except OSError:
