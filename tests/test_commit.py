@@ -4,6 +4,7 @@ process is killed (issue 15, nos. 1 to 4)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,7 @@ def fake_render(executed, html_path):
 
 quarter_run.execute = fake_execute
 quarter_run.render_html = fake_render
+quarter_run.ensure_kernel = lambda: "case-audit"  # no notebook runs, so no kernel is needed
 '''
 
 KILL_AT = '''
@@ -100,6 +102,19 @@ def replace_periods(*args, **kwargs):
 
 
 commit.write_json, commit._apply, commit.replace_periods = write_json, apply, replace_periods
+
+if point.startswith("portable"):  # as on a system without an atomic exchange of folders
+    import audit_lib.writing
+
+    audit_lib.writing._exchange = lambda a, b: False
+    real_os_replace = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        real_os_replace(src, dst, *args, **kwargs)
+        if point == "portable-between-the-renames" and ".old." in os.fspath(dst):
+            os._exit(9)  # the old results moved aside, the new ones not yet in place
+
+    commit.os = type("os", (), {"replace": staticmethod(replace)})
 '''
 
 RUN = '''
@@ -111,7 +126,8 @@ run(sys.argv[1], progress=lambda _: None)
 '''
 
 BOUNDARIES = ["before-the-commit-point", "after-the-commit-point", "after-the-published-swap",
-              "between-the-swaps-and-history", "after-history", "after-the-undo-note"]
+              "between-the-swaps-and-history", "after-history", "after-the-undo-note",
+              "portable-between-the-renames"]
 
 
 def quarter(folder: Path) -> Path:
@@ -133,7 +149,7 @@ def child(config: Path, gen: int, kill_at: str | None = None,
     return subprocess.run([sys.executable, "-c", textwrap.dedent(script), str(config),
                            kill_at or ""], cwd=ROOT, capture_output=True, text=True,
                           timeout=120, check=False,
-                          env={**__import__("os").environ, "CASE_AUDIT_TEST_GEN": str(gen)})
+                          env={**os.environ, "CASE_AUDIT_TEST_GEN": str(gen)})
 
 
 def generations(config: Path) -> dict[str, int | None]:
