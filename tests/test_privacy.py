@@ -538,8 +538,8 @@ def test_workbook_metadata_is_gated_part_by_part(tmp_path):
     problems = scan_workbook(path, names=["Jo Bloggs"])
     found = {(p.sheet, p.row, p.column, p.message.split(" holds")[0]) for p in problems}
     assert found == {
-        (None, None, None, "the workbook's document properties (File > Info: author, title, "
-                           "company ...)"),
+        (None, None, None, "the workbook's document properties (File > Info; Inspect Document "
+                           "removes them)"),
         ("Answers", None, None, "the page header or footer"),
         ("Answers", 2, "B", "a data-validation message or list"),
         (None, None, None, "a defined name (Formulas > Name Manager)"),

@@ -229,11 +229,14 @@ def scan_frame(
 
     Kinds (see `KINDS`): NHS numbers (mod-11 check digit valid), National Insurance numbers
     (allocated prefixes only), Police National Computer IDs (mod-23 check letter valid), full
-    postcodes, full dates, UK phone numbers, email addresses, and the given ``names`` (whole
-    words, any case). Problems name the kind only, never the value. Dates in the settings'
-    structured date columns, and the settings' allowed phrases, are not reported. The regular
-    expressions run column-wise through pandas' ``.str`` methods; check digits are computed
-    only for the candidates they find.
+    postcodes, full dates, UK phone numbers (also stored as numbers), email addresses, and the
+    given ``names`` (whole words, whatever their case, punctuation, accents or order). Cells
+    are matched in their folded form (`audit_lib.inputs.text_folding`), so full-width digits,
+    invisible characters, other dashes and spaces and look-alike letters hide nothing.
+    Problems name the kind only, never the value. Dates in the settings' structured date
+    columns, and the settings' allowed phrases, are not reported. The regular expressions run
+    column-wise through pandas' ``.str`` methods; check digits are computed only for the
+    candidates they find.
 
     Parameters
     ----------

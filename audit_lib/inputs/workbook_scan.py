@@ -317,8 +317,8 @@ def _metadata(archive: zipfile.ZipFile, sheets: list[_Sheet]) -> list[_Text]:
                        and n.lower().endswith(".xml")):
         for element in _parse(archive.read(part)).iter():
             if element.text and element.text.strip():
-                texts.append(_Text("the workbook's document properties (File > Info: author, "
-                                   "title, company ...)", element.text,
+                texts.append(_Text("the workbook's document properties (File > Info; "
+                                   "Inspect Document removes them)", element.text,
                                    dates_allowed=_local(element.tag) in _PROPERTY_DATES))
     workbook = next(n for n in names if n.lower() == "xl/workbook.xml")
     for element in _parse(archive.read(workbook)).iter(f"{{{_MAIN}}}definedName"):
