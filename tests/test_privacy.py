@@ -218,7 +218,8 @@ def test_packaged_settings_list_the_case_facts_dates(tmp_path):
     packaged = load_privacy_settings()
     assert {"start_date", "assessment_date", "decision_date", "victim_contact_date",
             "date"} <= packaged.structured_date_columns
-    assert packaged.allowed_phrases == ()
+    # Only case-audit's own wording from workbooks sent out before validation text was gated.
+    assert packaged.allowed_phrases == ("Type a date after 1 January 2000, e.g. 14/03/2026.",)
     own = tmp_path / "privacy.yaml"
     own.write_text("structured_date_columns: [Review Date]\nallowed_phrases: ['PO Box 1']\n"
                    "max_reported_per_column: 5\n")
@@ -635,3 +636,24 @@ def test_identifier_hits_are_listed_with_every_other_problem_in_one_pass(tmp_pat
                      (2, "note", "holds what looks like a UK phone number: remove it"),
                      (3, "question_id", "unknown question id for this framework and the local "
                                         "checks")]
+
+
+def test_a_workbook_made_before_validation_text_was_gated_still_reads(tmp_path):
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["case_id", "victim_contact_date"])
+    ws.append(["00123", None])
+    old = DataValidation(type="date", operator="greaterThan", formula1="36526",
+                         error="Type a date after 1 January 2000, e.g. 14/03/2026.")
+    old.add("B2")
+    ws.add_data_validation(old)
+    book.save(tmp_path / "old.xlsx")
+    assert scan_workbook(tmp_path / "old.xlsx") == []
+    other = DataValidation(type="list", formula1='"a,b"', error="Born 14/03/2011.")
+    other.add("A2")
+    ws.add_data_validation(other)
+    book.save(tmp_path / "new.xlsx")
+    assert [p.message.split(" holds")[0] for p in scan_workbook(tmp_path / "new.xlsx")] == [
+        "a data-validation message or list"]
