@@ -42,5 +42,6 @@ samples: $(STAMP) ## regenerate the fictional sample data (both demos)
 	$(BIN)/python samples/make_samples.py
 	$(BIN)/python samples/make_samples_2025.py
 
-clean: ## remove generated outputs (keeps .venv)
+clean: ## remove generated outputs and internal tables (keeps .venv)
 	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+	rm -rf internal

@@ -26,14 +26,21 @@ EXIT_BAD_INPUT = 2
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 success, 2 bad input)."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage and what was wrong
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    if args.names:
+    if args.names is not None:
         from audit_lib.inputs.identifiers import NAMES_ENV
 
         os.environ[NAMES_ENV] = os.path.abspath(args.names)  # notebooks' kernels inherit it
     try:
+        if getattr(args, "framework", None):  # a framework file of one's own is an input too
+            from audit_lib.inputs.text_gate import gate_framework_file
+
+            gate_framework_file(args.framework)
         return args.handler(args)
     except AuditError as exc:
         print(f"case-audit {args.command}: {exc}", file=sys.stderr)
@@ -41,6 +48,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("case-audit: interrupted; nothing was changed.", file=sys.stderr)
         return 130
+    # The environment can fail anywhere (a disk filling up inside a library's own write, a
+    # file vanishing); results are written atomically, so saying so is enough.
+    except OSError as exc:
+        from audit_lib.writing import describe_os_error
+
+        print(f"case-audit {args.command}: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (MemoryError, RecursionError):
+        print(f"case-audit {args.command}: the input is too large to process on this machine "
+              "(it ran out of memory); previous results are unchanged.", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _path(text: str) -> str:
+    """An option naming a file or folder: an empty value is a mistake, never "here"."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+def _at_least_one(text: str) -> int:
+    """A whole number of at least 1 (such as a number of processes)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,29 +85,29 @@ def _parser() -> argparse.ArgumentParser:
         description="Audit youth justice case files against HM Inspectorate of Probation standards.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show progress messages")
-    parser.add_argument("--names", metavar="FILE",
+    parser.add_argument("--names", type=_path, metavar="FILE",
                         help="names (one per line, e.g. staff) that must not appear in any input")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     score = sub.add_parser("score", help="score answers and write ratings with intervals",
                            description="Score reviewers' answers against a framework.")
     _answers_option(score, "answers file (CSV or .xlsx); repeat for several reviewers")
-    score.add_argument("--facts", required=True, metavar="FILE", help="case-facts file")
-    score.add_argument("--judgements", metavar="FILE",
+    score.add_argument("--facts", required=True, type=_path, metavar="FILE", help="case-facts file")
+    score.add_argument("--judgements", type=_path, metavar="FILE",
                        help="ratings of the standards judged from evidence")
     _framework_options(score)
     _confidence_option(score, "confidence level of intervals")
     score.add_argument("--victim-contact-days", type=int, metavar="N",
                        help="working days allowed for victim contact (default from the check set)")
-    score.add_argument("--moderation", action="append", default=[], metavar="FILE",
+    score.add_argument("--moderation", action="append", default=[], type=_path, metavar="FILE",
                        help="second reviewers' marks of double-marked cases (long format); repeat "
                        "for several files")
-    score.add_argument("--victim-facts", metavar="FILE",
+    score.add_argument("--victim-facts", type=_path, metavar="FILE",
                        help="facts of the sampled victims' cases (victim_ref, case_id, "
                        "start_date ...), for a framework that audits them (hmip-youth-2025)")
-    score.add_argument("--sample", metavar="DIR",
+    score.add_argument("--sample", type=_path, metavar="DIR",
                        help="folder written by `case-audit sample`: check the returns against it")
-    score.add_argument("--internal", metavar="DIR",
+    score.add_argument("--internal", type=_path, metavar="DIR",
                        help="folder for unsuppressed breakdowns and the moderation disagreements "
                        "(keep it private; without it they are not written)")
     score.add_argument("--threshold", type=int, metavar="T",
@@ -86,16 +122,16 @@ def _parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check input files and write nothing",
                               description="Check answers, case-facts and judgements files. The "
                               "kind of each file is recognised from its header.")
-    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument("files", nargs="+", type=_path, metavar="FILE")
     _framework_options(validate)
     validate.set_defaults(handler=_validate)
 
     sample = sub.add_parser("sample", help="draw the quarter's sample and reviewer workbooks",
                             description="Draw a reproducible stratified random sample of cases "
                             "from a caseload extract and make one workbook per reviewer.")
-    sample.add_argument("--caseload", required=True, metavar="FILE",
+    sample.add_argument("--caseload", required=True, type=_path, metavar="FILE",
                         help="caseload extract (CSV or .xlsx): case_id, disposal_type, start_date")
-    sample.add_argument("--victims", metavar="FILE",
+    sample.add_argument("--victims", type=_path, metavar="FILE",
                         help="victims' caseload (victim_ref, case_id, start_date), sampled on its "
                         "own under a framework that audits victims' cases (hmip-youth-2025)")
     _out_option(sample, "folder for the sample")
@@ -120,7 +156,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="minimum cases with an identifiable victim (default 9)")
     sample.add_argument("--min-per-stratum", type=int, metavar="N",
                         help="minimum cases per non-empty stratum (default 0)")
-    sample.add_argument("--min-size-from", metavar="DIR",
+    sample.add_argument("--min-size-from", type=_path, metavar="DIR",
                         help="an earlier quarter's scores folder: sample at least the cases its "
                         "standards.csv says each disposal group needs to tell ratings apart")
     sample.add_argument("--victim-size", type=int, metavar="N",
@@ -134,12 +170,13 @@ def _parser() -> argparse.ArgumentParser:
                          "assurance, sign-off",
                          description="Triangulate an evidence register against a recommendations "
                          "register; case-audit scores, if given, become evidence automatically.")
-    tri.add_argument("--register", required=True, metavar="FILE",
+    tri.add_argument("--register", required=True, type=_path, metavar="FILE",
                      help="recommendations register (YAML)")
-    tri.add_argument("--evidence", required=True, metavar="FILE",
+    tri.add_argument("--evidence", required=True, type=_path, metavar="FILE",
                      help="evidence register (CSV or .xlsx)")
-    tri.add_argument("--scores", metavar="DIR", help="output folder of `case-audit score`")
-    tri.add_argument("--progress", metavar="DIR",
+    tri.add_argument("--scores", type=_path, metavar="DIR",
+                     help="output folder of `case-audit score`")
+    tri.add_argument("--progress", type=_path, metavar="DIR",
                      help="output folder of `case-audit progress`: a measure that declined "
                      "since the inspection holds its recommendation open")
     tri.add_argument("--target-rating", metavar="RATING",
@@ -155,9 +192,9 @@ def _parser() -> argparse.ArgumentParser:
                            description="Percentage agreement, Cohen's kappa and Krippendorff's "
                            "alpha on double-marked cases, and the list of disagreements.")
     _answers_option(agree, "answers file including second reviewers' marks; repeat for each")
-    agree.add_argument("--facts", metavar="FILE",
+    agree.add_argument("--facts", type=_path, metavar="FILE",
                        help="case-facts file (optional; checks marks against cases)")
-    agree.add_argument("--victim-facts", metavar="FILE",
+    agree.add_argument("--victim-facts", type=_path, metavar="FILE",
                        help="victims' facts file, with --facts, when victims' cases were marked")
     _framework_options(agree)
     _confidence_option(agree, "confidence level of the kappa interval")
@@ -169,7 +206,7 @@ def _parser() -> argparse.ArgumentParser:
                          description="Share of Yes per group against a reference group, with "
                          "small-number suppression.")
     _answers_option(brk, "answers file (CSV or .xlsx); repeat for several reviewers")
-    brk.add_argument("--facts", required=True, metavar="FILE", help="case-facts file")
+    brk.add_argument("--facts", required=True, type=_path, metavar="FILE", help="case-facts file")
     brk.add_argument("--by", required=True, metavar="COLUMN",
                      help="sex, ethnicity_group, age_band, disposal_group or rosh_level")
     brk.add_argument("--reference", metavar="GROUP", help="reference group (default: the largest)")
@@ -185,13 +222,13 @@ def _parser() -> argparse.ArgumentParser:
                           description="Compare each key question and local check with the "
                           "inspection baseline and the last quarters: improved, at target, "
                           "sustained (uncertainty accounted for), one status per question.")
-    prog.add_argument("--baseline", required=True, metavar="FILE",
+    prog.add_argument("--baseline", required=True, type=_path, metavar="FILE",
                       help="the inspection's results: question_id, n_applicable, n_yes")
-    prog.add_argument("--quarters", metavar="FILE",
+    prog.add_argument("--quarters", type=_path, metavar="FILE",
                       help="earlier quarters' results: period, period_label, period_end, "
                       "question_id, n_applicable, n_yes")
-    prog.add_argument("--history", metavar="DB", help="a history database (history.sqlite)")
-    prog.add_argument("--current", metavar="DIR",
+    prog.add_argument("--history", type=_path, metavar="DB", help="a history database (history.sqlite)")
+    prog.add_argument("--current", type=_path, metavar="DIR",
                       help="this quarter's scores folder (written by case-audit score)")
     prog.add_argument("--period", default="current", metavar="NAME",
                       help="name of this quarter (default 'current')")
@@ -213,7 +250,7 @@ def _parser() -> argparse.ArgumentParser:
                          description="Execute the quarter's notebooks (sampling, scoring, "
                          "triangulation, report) with papermill and render HTML reports into "
                          "<outputs>/<period>/.")
-    run.add_argument("--config", required=True, metavar="FILE", help="period config (YAML)")
+    run.add_argument("--config", required=True, type=_path, metavar="FILE", help="period config (YAML)")
     run.add_argument("--only", metavar="STEP",
                      help="run only these steps (comma-separated): sampling, scoring, "
                      "triangulation, report")
@@ -224,25 +261,32 @@ def _parser() -> argparse.ArgumentParser:
                          description="Print a report page (e.g. 04_assurance_report.html) to an "
                          "A4 PDF through a headless browser, with every collapsed section open "
                          "and no network.")
-    pdf.add_argument("report", metavar="REPORT.html", help="the report page to print")
-    pdf.add_argument("--out", metavar="FILE", help="PDF to write (default: beside the report)")
+    pdf.add_argument("report", type=_path, metavar="REPORT.html", help="the report page to print")
+    pdf.add_argument("--out", type=_path, metavar="FILE", help="PDF to write (default: beside the report)")
     pdf.set_defaults(handler=_pdf)
+    undo = sub.add_parser("undo", help="put back a period's previous results",
+                          description="Put back the results, internal tables and history rows "
+                          "of the run before the latest one of this period (case-audit keeps "
+                          "one generation, in <outputs>/.previous/). Undoing again redoes.")
+    undo.add_argument("--config", required=True, type=_path, metavar="FILE",
+                      help="period config (YAML)")
+    undo.set_defaults(handler=_undo)
 
     batch = sub.add_parser("batch", help="run many services' period configs in parallel",
                            description="Run every period config found in a folder with a pool "
                            "of processes; one service's failure does not stop the others.")
-    batch.add_argument("--configs", required=True, metavar="DIR",
+    batch.add_argument("--configs", required=True, type=_path, metavar="DIR",
                        help="folder of period configs (searched at any depth)")
-    batch.add_argument("--jobs", type=int, metavar="J",
+    batch.add_argument("--jobs", type=_at_least_one, metavar="J",
                        help="processes at once (default: number of cores)")
-    batch.add_argument("--summary", metavar="FILE",
+    batch.add_argument("--summary", type=_path, metavar="FILE",
                        help="where to write the summary table (default DIR/batch_summary.csv)")
     batch.set_defaults(handler=_batch)
 
     rollup = sub.add_parser("rollup", help="regional roll-up across services' histories",
                             description="Compare every service's latest quarter: shares per "
                             "key question and funnel plots against the regional rate.")
-    rollup.add_argument("--histories", nargs="+", required=True, metavar="PATH",
+    rollup.add_argument("--histories", nargs="+", required=True, type=_path, metavar="PATH",
                         help="history.sqlite files, or folders to search for them")
     _framework_options(rollup)
     rollup.add_argument("--question", action="append", metavar="ID", default=[],
@@ -255,12 +299,12 @@ def _parser() -> argparse.ArgumentParser:
                             description="Copy a CSV or .xlsx file to a CSV file whose reference "
                             "column holds keyed pseudonyms (HMAC-SHA256), stable across "
                             "quarters. Keep the key file outside the repository and outputs.")
-    pseudo.add_argument("--key-file", required=True, metavar="FILE",
+    pseudo.add_argument("--key-file", required=True, type=_path, metavar="FILE",
                         help="key file; make one with: python -c \"import secrets; "
                         "print(secrets.token_hex(32))\" > key.txt")
-    pseudo.add_argument("--in", dest="in_path", required=True, metavar="FILE",
+    pseudo.add_argument("--in", dest="in_path", required=True, type=_path, metavar="FILE",
                         help="CSV or .xlsx to read")
-    pseudo.add_argument("--out", required=True, metavar="FILE", help="CSV file to write")
+    pseudo.add_argument("--out", required=True, type=_path, metavar="FILE", help="CSV file to write")
     pseudo.add_argument("--column", default="case_id",
                         help="column to pseudonymise (default case_id)")
     pseudo.set_defaults(handler=_pseudonymise)
@@ -278,8 +322,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="cases per service and quarter (default 300)")
     synth.add_argument("--seed", type=int, default=0, metavar="S",
                        help="random seed; the same seed gives the same files")
-    synth.add_argument("--out", metavar="DIR", help="folder for one runnable bundle per service")
-    synth.add_argument("--answers-only", metavar="FILE",
+    synth.add_argument("--out", type=_path, metavar="DIR",
+                       help="folder for one runnable bundle per service")
+    synth.add_argument("--answers-only", type=_path, metavar="FILE",
                        help="write only the long answers CSV (and FILE's _facts.csv) for "
                        "benchmarks")
     _framework_options(synth)
@@ -291,7 +336,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _answers_option(parser: argparse.ArgumentParser, help_text: str) -> None:
-    parser.add_argument("--answers", action="append", required=True, metavar="FILE",
+    parser.add_argument("--answers", action="append", required=True, type=_path, metavar="FILE",
                         help=help_text)
 
 
@@ -304,7 +349,7 @@ def _confidence_option(parser: argparse.ArgumentParser, help_text: str) -> None:
 
 
 def _out_option(parser: argparse.ArgumentParser, help_text: str) -> None:
-    parser.add_argument("--out", required=True, metavar="DIR", help=help_text)
+    parser.add_argument("--out", required=True, type=_path, metavar="DIR", help=help_text)
 
 
 def _framework_options(parser: argparse.ArgumentParser) -> None:
@@ -450,6 +495,13 @@ def _pdf(args: argparse.Namespace) -> int:
     return 0
 
 
+def _undo(args: argparse.Namespace) -> int:
+    from audit_lib.quarter.run import undo
+
+    undo(args.config)
+    return 0
+
+
 def _batch(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -469,15 +521,25 @@ def _batch(args: argparse.Namespace) -> int:
 def _rollup(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from audit_lib.errors import OutputError
     from audit_lib.quarter.notebooks import run_notebook
     from audit_lib.quarter.steps import project_root
+    from audit_lib.trends.history import check_history
     from audit_lib.trends.rollup import find_histories
 
-    histories = [str(p.resolve()) for p in find_histories(args.histories)]
+    histories = [p.resolve() for p in find_histories(args.histories)]
+    problems = []
+    for db in histories:  # every one checked, read-only, before anything runs
+        try:
+            check_history(db)
+        except OutputError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise OutputError("\n".join(problems))
     # Resolved here: the notebook runs in its own folder, so a relative --out would land there.
     page = run_notebook(project_root() / "notebooks" / "05_regional_rollup.ipynb",
                         Path(args.out).resolve(),
-                        {"histories": histories, "framework": args.framework,
+                        {"histories": [str(p) for p in histories], "framework": args.framework,
                          "funnel_questions": args.question})
     print(f"Regional roll-up of {len(histories)} service(s): {Path(page)}")
     return 0

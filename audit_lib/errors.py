@@ -103,6 +103,11 @@ class PipelineError(AuditError):
     """A notebook failed; the message names the notebook, the cell and the cause."""
 
 
+class IdentifierRefusal(PipelineError):
+    """A run refused because an input or a result holds what looks like a personal identifier;
+    what it wrote is not kept (only a log naming the files)."""
+
+
 def collect(problems: list[Problem], load, *args, **kwargs):
     """Call ``load``; if it raises InputError, add its problems to ``problems`` and return None.
 

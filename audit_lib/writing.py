@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import logging
 import os
 import shutil
 import sys
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from audit_lib.errors import OutputError
+from audit_lib.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +35,40 @@ _DIR_MODE = 0o777 & ~_umask()
 
 #: A text cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
+#: Characters skipped before looking for a formula's first character: spaces, and invisible
+#: format characters (zero-width space, soft hyphen, byte-order mark ...), which a spreadsheet
+#: may trim or ignore when it reads the cell.
+_INVISIBLE_CATEGORIES = ("Cf", "Zs")
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet program could read ``text`` as a formula (or a DDE command).
+
+    True when the text starts with ``= + - @``, a tab, carriage return or NUL; also after
+    leading spaces and invisible format characters, and in the full-width and small forms
+    (``＝ ＋ － ＠``, ``﹦``) and the minus sign, which some programs and input methods turn
+    into their ASCII forms (Unicode NFKC).
+    """
+    if not text:
+        return False
+    first = text[0]
+    if first in FORMULA_PREFIXES:
+        return True
+    if first.isascii() and not first.isspace():
+        return False  # the common case, decided without Unicode tables
+    start = 0
+    while start < len(text) and (text[start] in " \u00a0" or
+                                 unicodedata.category(text[start]) in _INVISIBLE_CATEGORIES):
+        start += 1
+    if start == len(text):
+        return False
+    head = unicodedata.normalize("NFKC", text[start:start + 2])[:1]
+    return head in FORMULA_PREFIXES or head == "\u2212"
 
 
 def neutralise_text(value: object) -> object:
     """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and looks_like_formula(value):
         return "'" + value
     return value
 
@@ -48,6 +80,29 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(neutralise_text)
     return out
+
+
+def write_cell(ws, row: int, column: int, value: object = None):
+    """Put ``value`` in a worksheet cell (openpyxl) so that a spreadsheet shows it, never runs it.
+
+    openpyxl stores any text starting with ``=`` as a formula; text that `looks_like_formula`
+    is stored as text instead, with Excel's quote prefix (so editing the cell keeps it text),
+    and keeps its exact value for whoever reads the workbook back. Control characters that
+    Excel cannot store become U+FFFD.
+
+    Returns
+    -------
+    openpyxl.cell.Cell
+    """
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str) and (cell.data_type == "f" or looks_like_formula(value)):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -135,6 +190,8 @@ def staged_directory(out_dir: Path) -> Iterator[Path]:
         raise OutputError(_describe(exc, parent)) from None
     try:
         yield stage
+        seal(stage)
+        check_replaceable(out_dir)  # again: someone may have added a file in the meantime
         replace_directory(stage, out_dir)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
@@ -142,34 +199,130 @@ def staged_directory(out_dir: Path) -> Iterator[Path]:
 
 
 #: Written into every results folder: a folder without it is never replaced, so a mistyped
-#: --out cannot wipe a folder of inputs or other work.
+#: --out cannot wipe a folder of inputs or other work. It lists every file case-audit wrote
+#: there (with its SHA-256), so a file anyone else put in the folder, or changed, is noticed
+#: before the folder is replaced.
 MARKER = ".case-audit-output"
+_MARKER_NOTE = ("Written by case-audit, which replaces this folder whole on each run. It lists "
+                "every file case-audit wrote here; a run stops, changing nothing, if the folder "
+                "holds anything else. Keep your own files elsewhere.")
+_SHOWN = 20  # paths listed in a message; the rest are counted
 
 
-def check_replaceable(out_dir: Path) -> None:
-    """Refuse to replace a folder that holds files case-audit did not write.
+def seal(folder: Path, run_id: str | None = None) -> dict:
+    """Write ``folder``'s marker: every file in it with its SHA-256, and every folder.
+
+    Called when a staged folder is complete, just before it is swapped in. Returns what was
+    written (``run``, ``files``, ``folders``).
+    """
+    folder = Path(folder)
+    files, folders = {}, []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if rel == MARKER:
+            continue
+        if path.is_dir():
+            folders.append(rel)
+        elif path.is_file():
+            files[rel] = _sha256(path)
+    listing = {"written_by": "case-audit", "about": _MARKER_NOTE, "run": run_id,
+               "folders": folders, "files": files}
+    with atomic_path(folder / MARKER) as tmp:
+        tmp.write_text(json.dumps(listing, indent=1) + "\n", encoding="utf-8")
+    return listing
+
+
+def read_marker(folder: Path) -> dict | None:
+    """The listing in ``folder``'s marker; None if there is no marker or it lists nothing (a
+    staging folder not yet sealed, or a folder written by a case-audit before listings)."""
+    try:
+        data = json.loads((Path(folder) / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        return None
+    return data
+
+
+def unknown_files(out_dir: Path) -> list[str]:
+    """Paths in ``out_dir`` (relative, sorted) that its marker does not list with the same
+    SHA-256: files someone else put there or changed since case-audit wrote them. Operating
+    systems' own files (Thumbs.db, .DS_Store ...) are not counted.
 
     Raises
     ------
     OutputError
-        If ``out_dir`` is a file, or a non-empty folder without case-audit's marker.
+        If the folder has no listing to compare with.
+    """
+    out_dir = Path(out_dir)
+    listing = read_marker(out_dir)
+    if listing is None:
+        raise OutputError(f"{out_dir}: this folder was written by an earlier version of "
+                          "case-audit, which did not list the files it wrote, so a run cannot "
+                          "tell your files from its own. Check that nothing of yours is in it, "
+                          "then delete or rename the folder and run again (nothing was changed).")
+    known, folders = listing["files"], set(listing.get("folders") or [])
+    ignored = set(load_settings("outputs")["system_files"])
+    unknown = []
+    for path in sorted(out_dir.rglob("*")):
+        rel = path.relative_to(out_dir).as_posix()
+        if rel == MARKER or path.name in ignored or path.name.startswith("._"):
+            continue
+        if path.is_dir():
+            if rel not in folders:
+                unknown.append(rel + "/")
+        elif rel not in known or _sha256(path) != known[rel]:
+            unknown.append(rel)
+    # A folder of someone else's is named once, not with every file in it.
+    return [u for u in unknown if not any(u != o and o.endswith("/") and u.startswith(o)
+                                          for o in unknown)]
+
+
+def check_replaceable(out_dir: Path) -> None:
+    """Refuse to replace a folder that holds anything case-audit did not write.
+
+    Raises
+    ------
+    OutputError
+        If ``out_dir`` is a file; a non-empty folder without case-audit's marker; or a folder
+        holding files its marker does not list (added, or changed since), which are named.
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir}: exists and is not a folder; choose another --out.")
-    if out_dir.is_dir() and not (out_dir / MARKER).exists() and any(out_dir.iterdir()):
-        raise OutputError(f"{out_dir}: this folder already holds files case-audit did not "
-                          "write, and results replace the whole folder; choose a new or empty "
-                          "folder (nothing was changed).")
+    if not out_dir.is_dir():
+        return
+    if not (out_dir / MARKER).exists():
+        if any(out_dir.iterdir()):
+            raise OutputError(f"{out_dir}: this folder already holds files case-audit did not "
+                              "write, and results replace the whole folder; choose a new or "
+                              "empty folder (nothing was changed).")
+        return
+    unknown = unknown_files(out_dir)
+    if unknown:
+        listed = "\n".join(f"  - {out_dir / u}" for u in unknown[:_SHOWN])
+        more = f"\n  ... and {len(unknown) - _SHOWN:,} more" if len(unknown) > _SHOWN else ""
+        raise OutputError(
+            f"{out_dir}: holds {len(unknown):,} file(s) case-audit did not write, or changed "
+            "since it wrote them; each run replaces this folder whole, so nothing was changed. "
+            "Move them somewhere else (returned workbooks belong in a folder of their own, "
+            f"outside the results), then run again:\n{listed}{more}")
 
 
 def make_stage(out_dir: Path) -> Path:
     """Create the staging folder for ``out_dir`` (beside it), marked as case-audit's."""
     stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging.", dir=out_dir.parent))
     os.chmod(stage, _DIR_MODE)
-    (stage / MARKER).write_text("Written by case-audit: this folder is replaced by each run.\n",
-                                encoding="utf-8")
+    (stage / MARKER).write_text(_MARKER_NOTE + "\n", encoding="utf-8")
     return stage
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def replace_directory(stage: Path, out_dir: Path) -> None:
@@ -245,6 +398,17 @@ def recover_stranded(out_dir: Path) -> None:
         shutil.rmtree(stranded[-1].parent, ignore_errors=True)
         logger.warning("restored the previous results of %s left by an interrupted run",
                        out_dir)
+
+
+def describe_os_error(exc: OSError, where: Path | None = None) -> str:
+    """What went wrong with a file operation, in words, naming the path (``where`` or the
+    error's own file name); never a traceback's text."""
+    if where is None:
+        where = Path(os.fsdecode(exc.filename)) if exc.filename else Path(".")
+    if exc.errno in (errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, errno.EEXIST,
+                     errno.ENOTDIR):
+        return _describe(exc, Path(where))
+    return f"{where}: {exc.strerror or type(exc).__name__}."
 
 
 def _describe(exc: OSError, where: Path) -> str:

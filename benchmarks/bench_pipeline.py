@@ -28,7 +28,7 @@ def demo_config(tmp: Path) -> Path:
     shutil.copytree(ROOT / "samples", folder, ignore=shutil.ignore_patterns("*.py"))
     config = yaml.safe_load((ROOT / "samples" / "demo.yaml").read_text())
     config.update(outputs="../outputs", history="../outputs/history.sqlite",
-                  internal="../outputs/internal")
+                  internal="../internal")
     path = folder / "demo.yaml"
     path.write_text(yaml.safe_dump(config))
     return path

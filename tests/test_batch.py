@@ -7,6 +7,7 @@ import shutil
 import pandas as pd
 import pytest
 import yaml
+from conftest import ROOT
 
 from audit_lib.cli import main
 from audit_lib.errors import ConfigError
@@ -40,15 +41,45 @@ def test_one_broken_service_fails_alone_with_a_clear_message(region):
         assert report.is_file()
 
 
-def test_rollup_compares_the_services(region, tmp_path):
+def test_rollup_compares_the_services(region, tmp_path, monkeypatch):
     folder, _ = region
-    out = tmp_path / "regional"
-    assert main(["rollup", "--histories", str(folder / "outputs"), "--out", str(out)]) == 0
+    monkeypatch.chdir(tmp_path)
+    before = {p: p.read_bytes() for p in (folder / "outputs").rglob("history.sqlite")}
+    # A relative --out lands where the user is, every file of it (issue 15, no. 5).
+    assert main(["rollup", "--histories", str(folder / "outputs"), "--out", "rel/"]) == 0
+    out = tmp_path / "rel"
     latest = pd.read_csv(out / "regional_latest.csv", dtype={"question_id": str})
     assert latest["service"].nunique() == 2
     assert {"regional_pct", "position"} <= set(latest.columns)
     assert (out / "05_regional_rollup.html").is_file()
     assert list(out.glob("funnel_*.png"))
+    assert not (ROOT / "notebooks" / "rel").exists()
+    assert {p: p.read_bytes() for p in before} == before  # the histories were only read
+    # A folder of someone else's is never written into or replaced.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.docx").write_bytes(b"my work")
+    assert main(["rollup", "--histories", str(folder / "outputs"), "--out", str(mine)]) == 2
+    assert [p.name for p in mine.iterdir()] == ["notes.docx"]
+
+
+@pytest.mark.parametrize("content", [b"", b"question_id,n\n2.1.1,3\n", "another-schema"])
+def test_rollup_refuses_what_is_not_a_history_and_changes_nothing(tmp_path, capsys, content):
+    import sqlite3
+
+    path = tmp_path / "history.sqlite"
+    if content == "another-schema":
+        with sqlite3.connect(path) as con:
+            con.execute("CREATE TABLE cases (case_id TEXT)")
+        con.close()
+    else:
+        path.write_bytes(content)
+    before = path.read_bytes()
+    assert main(["rollup", "--histories", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "is not a case-audit history database" in err and "Traceback" not in err
+    assert path.read_bytes() == before
+    assert not (tmp_path / "out").exists()
 
 
 def test_batch_command_summary_and_exit_code(region, tmp_path, capsys):

@@ -210,3 +210,39 @@ def test_the_first_reviewer_cannot_also_be_the_second_marker(tmp_path, capsys):
 
     with pytest.raises(InputError, match="second mark must come from a different reviewer"):
         build_scorecard(ANSWERS, SAMPLES / "case_facts.csv", moderation=[path])
+
+
+# --- options that would silently do something else (issue 15, no. 12) ---------------------
+
+@pytest.mark.parametrize("args, message", [
+    (["batch", "--configs", ".", "--jobs", "0"], "argument --jobs: must be at least 1"),
+    (["batch", "--configs", ".", "--jobs", "-2"], "argument --jobs: must be at least 1"),
+    (["--names", "", "validate", str(SAMPLES / "judgements.csv")],
+     "argument --names: must not be empty"),
+    (["score", "--answers", "", "--facts", str(SAMPLES / "case_facts.csv"), "--out", "x"],
+     "argument --answers: must not be empty"),
+    (["score", *DEMO_ARGS, "--out", " "], "argument --out: must not be empty"),
+    (["validate", ""], "argument FILE: must not be empty"),
+])
+def test_empty_paths_and_no_jobs_are_refused_not_reinterpreted(tmp_path, monkeypatch, capsys,
+                                                               args, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert ".: file not found" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unexpected_os_error_exits_2_with_its_path_not_a_traceback(tmp_path, monkeypatch,
+                                                                     capsys):
+    import errno
+    import os
+
+    def broken(*args, **kwargs):
+        raise OSError(errno.EIO, os.strerror(errno.EIO), str(tmp_path / "disk"))
+
+    monkeypatch.setattr("audit_lib.quarter.scores.write_scores", broken)
+    assert main(["score", *DEMO_ARGS, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"case-audit score: {tmp_path / 'disk'}: Input/output error.\n"

@@ -36,7 +36,7 @@ def copy_demo(tmp_path, **changes):
     shutil.copytree(SAMPLES / "demo-2025", folder / "demo-2025")
     config = yaml.safe_load((SAMPLES / "demo-2025.yaml").read_text(encoding="utf-8"))
     config.update(outputs="../outputs", history="../outputs/history.sqlite",
-                  internal="../outputs/internal", **changes)
+                  internal="../internal", **changes)
     path = folder / "demo-2025.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path

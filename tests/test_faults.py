@@ -23,6 +23,7 @@ from audit_lib.writing import (
     MARKER,
     atomic_path,
     recover_stranded,
+    seal,
     staged_directory,
     write_csv,
     write_json,
@@ -157,10 +158,10 @@ def previous(tmp_path, clean_scores) -> Path:
     """A results folder from an earlier run, as a rerun finds it."""
     out = tmp_path / "scores"
     out.mkdir()
-    (out / MARKER).write_text("results of an earlier run\n")
     for name, data in clean_scores.items():
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_bytes(data)
+    seal(out)  # the marker an earlier run left, listing what it wrote
     return out
 
 

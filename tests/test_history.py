@@ -96,3 +96,59 @@ def test_a_file_that_is_not_a_history_database_is_an_output_error(tmp_path):
     not_a_db.write_text("question_id,n_applicable,n_yes\n" * 50)
     with pytest.raises(OutputError, match="not a case-audit history database"):
         load_history(not_a_db, "fw")
+
+
+# --- Inputs and other programs' databases are never changed (issue 15, no. 5) ----------------
+
+def test_reading_never_turns_a_file_into_a_database(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(OutputError, match="the file is empty"):
+        load_history(empty, "fw")
+    with pytest.raises(OutputError, match="the file is empty"):
+        service_name(empty)
+    assert empty.read_bytes() == b""
+
+
+def test_another_schema_is_refused_untouched_by_readers_and_writers(tmp_path):
+    db = tmp_path / "history.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE key_question_results (period TEXT, score REAL)")
+    con.commit()
+    con.close()
+    before = db.read_bytes()
+    for action in (lambda: load_history(db, "fw"),
+                   lambda: record_periods(db, period_results(kq([5, 6]), "2026-Q1", "2026 Q1",
+                                                             "2026-03-31", "fw"), "Service A")):
+        with pytest.raises(OutputError, match="its tables are not case-audit's"):
+            action()
+    assert db.read_bytes() == before
+    with sqlite3.connect(db) as con:
+        assert [r[0] for r in con.execute("SELECT name FROM sqlite_master")] == [
+            "key_question_results"]  # no service_info was added
+
+
+def test_a_history_from_before_service_names_is_read_and_upgraded_only_when_written(tmp_path):
+    db = tmp_path / "history.sqlite"
+    record_periods(db, period_results(kq([5, 6]), "2026-Q1", "2026 Q1", "2026-03-31", "fw"))
+    with sqlite3.connect(db) as con:
+        con.execute("DROP TABLE service_info")
+    con.close()
+    before = db.read_bytes()
+    assert load_history(db, "fw")["n_yes"].tolist() == [5, 6]
+    assert service_name(db) == tmp_path.name
+    assert db.read_bytes() == before
+    record_periods(db, period_results(kq([7, 8]), "2026-Q2", "2026 Q2", "2026-06-30", "fw"),
+                   "Service A")
+    assert service_name(db) == "Service A"
+
+
+def test_replace_periods_can_remove_a_period(tmp_path):
+    from audit_lib.trends.history import read_periods, replace_periods
+
+    db = tmp_path / "history.sqlite"
+    record_periods(db, period_results(kq([5, 6]), "2026-Q1", "2026 Q1", "2026-03-31", "fw"))
+    record_periods(db, period_results(kq([7, 8]), "2026-Q2", "2026 Q2", "2026-06-30", "fw"))
+    assert read_periods(db, [("2026-Q1", "fw")])["n_yes"].tolist() == [5, 6]
+    replace_periods(db, [("2026-Q1", "fw")], pd.DataFrame())
+    assert load_history(db, "fw")["period"].tolist() == ["2026-Q2", "2026-Q2"]

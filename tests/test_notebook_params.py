@@ -83,7 +83,7 @@ def demo_config(tmp_path: Path, **changes) -> Path:
     shutil.copytree(SAMPLES, folder)
     config = yaml.safe_load((SAMPLES / "demo.yaml").read_text(encoding="utf-8"))
     config.update(outputs="../outputs", history="../outputs/history.sqlite",
-                  internal="../outputs/internal", **changes)
+                  internal="../internal", **changes)
     path = folder / "demo.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path

@@ -20,8 +20,10 @@ def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     runtime = {_name(d): d.replace(" ", "") for d in project["dependencies"]}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    conda = {_name(d): d.replace(" ", "") for d in env["dependencies"]
-             if isinstance(d, str) and _name(d) not in ("python", "pip")}
+    listed = [d for d in env["dependencies"] if isinstance(d, str)]
+    listed += [d for part in env["dependencies"] if isinstance(part, dict)
+               for d in part.get("pip", []) if not d.startswith("-")]
+    conda = {_name(d): d.replace(" ", "") for d in listed if _name(d) not in ("python", "pip")}
     assert conda == runtime
 
 

@@ -31,7 +31,7 @@ def quarter(tmp_path: Path, **changes) -> Path:
     shutil.copytree(SAMPLES, folder, ignore=shutil.ignore_patterns("*.py", "README.md"))
     config = yaml.safe_load((SAMPLES / "demo.yaml").read_text())
     config.update(outputs="../outputs", history="../outputs/history.sqlite",
-                  internal="../outputs/internal", **changes)
+                  internal="../internal", **changes)
     path = folder / "demo.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -137,7 +137,8 @@ def test_rerun_gives_identical_tables_and_replaces_the_period_in_history(demo_ru
 def test_a_failing_notebook_leaves_previous_outputs_intact_and_names_the_cell(demo_run, tmp_path):
     config, result = demo_run
     before = tables(result.period_dir)
-    broken = tmp_path / "02_scoring.ipynb"
+    broken = config.parent / "local" / "02_scoring.ipynb"  # beside the config: allowed
+    broken.parent.mkdir(exist_ok=True)
     nb = nbformat.read(ROOT / "notebooks" / "02_scoring.ipynb", as_version=4)
     nb.cells.insert(5, nbformat.v4.new_code_cell("raise RuntimeError('simulated crash')"))
     nbformat.write(nb, broken)
@@ -200,3 +201,119 @@ def test_help_notebook_lists_every_parameter_with_help():
         i = next(i for i, line in enumerate(lines) if line.strip().startswith(name + ":"))
         help_text = lines[i + 1].strip()  # papermill prints the help under the parameter
         assert len(help_text) > 10 and ":" not in help_text.split(" ")[0], (name, help_text)
+
+
+# --- Failed and refused runs, provenance, full disks (issue 15, nos. 3, 4, 9 and 12) --------
+
+def copy_quarter(demo_run, tmp_path) -> Path:
+    """A copy of the published demo quarter (inputs, results, internal tables, history)."""
+    config, _ = demo_run
+    shutil.copytree(config.parent.parent, tmp_path / "q")
+    return tmp_path / "q" / "samples" / "demo.yaml"
+
+
+def own_notebook(config: Path, step: str, filename: str, extra: str | None = None) -> Path:
+    """Copy the project's notebook for ``step`` beside the config (with a cell added) and name
+    it in the config."""
+    nb = nbformat.read(ROOT / "notebooks" / filename, as_version=4)
+    if extra:
+        nb.cells.append(nbformat.v4.new_code_cell(extra))
+    path = config.parent / "local" / filename
+    path.parent.mkdir(exist_ok=True)
+    nbformat.write(nb, path)
+    data = yaml.safe_load(config.read_text())
+    data["notebooks"] = {step: f"local/{filename}"}
+    config.write_text(yaml.safe_dump(data))
+    return path
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_a_refused_run_keeps_no_identifier_in_the_failed_folder(demo_run, tmp_path):
+    config = copy_quarter(demo_run, tmp_path)
+    own_notebook(config, "report", "04_assurance_report.ipynb",
+                 'HTML("<p>Call the carer on 07700 900123</p>")')
+    outputs = config.parent.parent / "outputs"
+    before = tree(outputs / "demo")
+    earlier = set((outputs / "failed").glob("*")) if (outputs / "failed").is_dir() else set()
+    with pytest.raises(PipelineError) as err:
+        run(config, only="report", progress=lambda _: None)
+    message = str(err.value)
+    assert "the results hold what looks like personal identifiers, so nothing was published" in message
+    assert "04_assurance_report.html" in message and "a UK phone number" in message
+    assert "07700" not in message
+    assert tree(outputs / "demo") == before
+    (failed,) = set((outputs / "failed").iterdir()) - earlier
+    log = (failed / "failed.log").read_text()
+    assert "04_assurance_report.html" in log and "04_assurance_report.ipynb" in log
+    assert not (failed / "04_assurance_report.html").exists()
+    assert list(tree(failed)) == ["failed.log"]  # a refused run keeps its log only
+    assert "07700" not in log
+
+
+def test_a_failed_scoring_step_leaves_no_unsuppressed_table_anywhere_published(demo_run, tmp_path):
+    config = copy_quarter(demo_run, tmp_path)
+    own_notebook(config, "scoring", "02_scoring.ipynb", "raise RuntimeError('after writing')")
+    root = config.parent.parent
+    internal_before = tree(root / "internal")
+    with pytest.raises(PipelineError, match="02_scoring.ipynb failed"):
+        run(config, only="scoring", progress=lambda _: None)
+    for folder in (root / "outputs" / "demo", root / "outputs" / "failed"):
+        names = [p.name for p in folder.rglob("*")]
+        assert not [n for n in names if n.endswith("_unsuppressed.csv")
+                    or n == "disagreements.csv"], folder
+    assert tree(root / "internal") == internal_before
+    assert not [p for p in (root / "internal").iterdir() if ".staging." in p.name]
+    assert (root / "internal" / "demo" / "disagreements.csv").is_file()  # from the last run
+
+
+def test_the_services_own_notebook_is_fingerprinted_and_named_in_the_report(demo_run, tmp_path):
+    config = copy_quarter(demo_run, tmp_path)
+    path = own_notebook(config, "report", "04_assurance_report.ipynb")
+    result = run(config, only="report", progress=lambda _: None)
+    manifest = json.loads((result.period_dir / "manifest.json").read_text())
+    entry = manifest["code"]["notebook:report"]
+    assert entry["own"] is True and entry["file"] == "04_assurance_report.ipynb"
+    import hashlib
+
+    assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    # named relative to the config, as every path in the manifest
+    assert path.relative_to(config.parent).as_posix() in manifest["inputs_sha256"]
+    assert manifest["code"]["framework:hmip-youth-2021"]["own"] is False
+    report = (result.period_dir / "04_assurance_report.html").read_text()
+    assert ("This quarter was run with the service's own notebook "
+            f"04_assurance_report.ipynb (SHA-256 {entry['sha256'][:12]})") in report
+
+
+@pytest.mark.parametrize("where", ["papermill", "html"])
+def test_a_full_disk_while_notebooks_are_written_exits_2_and_changes_nothing(
+        demo_run, tmp_path, monkeypatch, capsys, where):
+    import errno
+    import os
+
+    config = copy_quarter(demo_run, tmp_path)
+    outputs = config.parent.parent / "outputs"
+    before = tree(outputs / "demo")
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    if where == "papermill":
+        monkeypatch.setattr("papermill.iorw.LocalHandler.write", no_space)
+    else:
+        real = Path.write_text
+
+        def write_text(self, *args, **kwargs):
+            if self.name.startswith(".04_assurance_report.html."):
+                no_space()
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "write_text", write_text)
+    assert main(["run", "--config", str(config), "--only", "report"]) == 2
+    err = capsys.readouterr().err
+    assert "the disk is full; free some space and run again" in err and "Traceback" not in err
+    assert tree(outputs / "demo") == before
+    assert not [p for p in outputs.iterdir() if ".staging." in p.name]

@@ -68,7 +68,7 @@ def quarter_config(tmp_path, sampling: dict):
     shutil.copytree(SAMPLES, folder, ignore=shutil.ignore_patterns("*.py", "README.md"))
     config = yaml.safe_load((SAMPLES / "demo.yaml").read_text(encoding="utf-8"))
     config.update(outputs="../outputs", history="../outputs/history.sqlite",
-                  internal="../outputs/internal", sampling=sampling)
+                  internal="../internal", sampling=sampling)
     path = folder / "demo.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path

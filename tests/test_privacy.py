@@ -24,9 +24,10 @@ from audit_lib.inputs.identifiers import (
     load_privacy_settings,
     scan_frame,
     scan_table,
-    scan_workbook,
 )
 from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.text_folding import fold_texts
+from audit_lib.inputs.workbook_scan import scan_workbook
 
 NO_ALLOWANCES = PrivacySettings()
 
@@ -217,7 +218,8 @@ def test_packaged_settings_list_the_case_facts_dates(tmp_path):
     packaged = load_privacy_settings()
     assert {"start_date", "assessment_date", "decision_date", "victim_contact_date",
             "date"} <= packaged.structured_date_columns
-    assert packaged.allowed_phrases == ()
+    # Only case-audit's own wording from workbooks sent out before validation text was gated.
+    assert packaged.allowed_phrases == ("Type a date after 1 January 2000, e.g. 14/03/2026.",)
     own = tmp_path / "privacy.yaml"
     own.write_text("structured_date_columns: [Review Date]\nallowed_phrases: ['PO Box 1']\n"
                    "max_reported_per_column: 5\n")
@@ -285,6 +287,75 @@ def test_the_shipped_samples_pass_the_gate():
         assert scan_table(table) == [], path.name
 
 
+# --- Identifiers written slightly differently (issue 15, no. 10) ----------------------------
+# Each is folded before matching: Unicode NFKD, format characters removed, dashes, spaces and
+# digits of any script unified, look-alike letters read as ASCII (Unicode's confusables table).
+
+@pytest.mark.parametrize("text, kind", [
+    ("\uff19\uff14\uff13 \uff14\uff17\uff16 \uff15\uff19\uff11\uff19", "nhs_number"),  # full width
+    ("\u0669\u0664\u0663\u0664\u0667\u0666\u0665\u0669\u0661\u0669", "nhs_number"),  # Arabic-Indic
+    ("943\u200b476\u200b5919", "nhs_number"),      # zero-width spaces
+    ("943\u00ad476\u00ad5919", "nhs_number"),      # soft hyphens
+    ("943\u2009476\u20095919", "nhs_number"),      # thin spaces
+    ("943\u2013476\u20135919", "nhs_number"),      # en dashes
+    ("943.476.5919", "nhs_number"), ("943/476/5919", "nhs_number"),
+    ("943 - 476 - 5919", "nhs_number"), ("NHS9434765919", "nhs_number"),
+    ("nhsno9434765919", "nhs_number"),
+    ("7700900123", "phone"),                       # 07700 900123 stored as a number
+    ("447700900123", "phone"), ("1632960000", "phone"),
+    ("0044 7700 900123", "phone"), ("07700.900.123", "phone"), ("tel07700900123", "phone"),
+    ("SW1A  1AA", "postcode"), ("SW1A\t1AA", "postcode"), ("SW1A-1AA", "postcode"),
+    ("sw1a\u00a01aa", "postcode"),
+    ("03032011", "date"), ("20110303", "date"), ("03 / 03 / 2011", "date"),
+    ("DOB03/03/2011", "date"), ("third of March 2011", "date"),
+    ("the twenty-first of March 2011", "date"), ("March the third, 2011", "date"),
+    ("\uff10\uff13/\uff10\uff13/\uff12\uff10\uff11\uff11", "date"),
+    ("jo(at)example.org", "email"), ("jo [at] example [dot] org", "email"),
+    ("jo\uff20example.org", "email"), ("write to jo at example dot org", "email"),
+    ("AB-12-34-56-C", "ni_number"), ("AB.12.34.56.C", "ni_number"),
+    ("\u0410\u0412123456C", "ni_number"),          # Cyrillic A and B
+    ("12345678U", "pnc_id"),                       # 12/345678U without its slash
+    ("2012345678U", "pnc_id"), ("12/345678 U", "pnc_id"),
+])
+def test_identifiers_written_differently_are_still_found(text, kind):
+    assert kind in kinds_in(text)
+
+
+@pytest.mark.parametrize("text", [
+    "12345678",       # not a date: month 34, and no year 1234
+    "99999999", "2.1.1 - 2.1.2", "PM01", "ROH.3", "Q2 2026", "2026-Q2", "v1.2.3",
+    "123456789",      # nine digits: not a phone number stored as a number
+    "9434765919",     # an NHS number, but not a phone number (UK numbers do not start 9)
+    "meet at school", "at home dot com", "(at) the meeting",
+])
+def test_folding_does_not_invent_identifiers(text):
+    assert kinds_in(text) - {"nhs_number"} == set()
+
+
+@pytest.mark.parametrize("text", [
+    "Smith, Jane", "SMITH Jane", "Jane_Smith", "jane.smith", "Jane-Smith",
+    "J\u0430ne Smith",                 # Cyrillic a
+    "Ja\u0301ne Smith",               # a combining acute accent
+    "\uff2a\uff41\uff4e\uff45 \uff33\uff4d\uff49\uff54\uff48",  # full width
+    "Ja\u200bne Sm\u00adith", "Jane\u00a0 Smith", "Jane\nSmith",
+])
+def test_names_are_found_whatever_the_order_case_punctuation_or_look_alike_letters(text):
+    assert kinds_in(text, names=("Jane Smith",)) == {"name"}
+
+
+def test_names_with_accents_match_their_plain_spelling_both_ways():
+    assert kinds_in("met Zoe", names=("Zo\u00eb",)) == {"name"}
+    assert kinds_in("met Zo\u00eb", names=("Zoe",)) == {"name"}
+    assert kinds_in("Sam's mum", names=("Sam",)) == {"name"}
+    assert kinds_in("Janet Smithson", names=("Jane Smith",)) == set()
+
+
+def test_a_phone_stored_as_a_number_in_a_workbook_cell_is_found():
+    frame = pd.DataFrame({"contact": [7700900123.0, 2.0]})
+    assert [(p.row, "UK phone" in p.message) for p in scan_frame(frame, "f.xlsx")] == [
+        (2, True)]
+
+
 # --- Workbooks: hidden sheets, sheet names and comments.
 
 def _workbook(path: Path) -> Path:
@@ -311,6 +382,8 @@ def test_scan_workbook_checks_hidden_sheets_sheet_names_and_comments(tmp_path):
     assert found == [
         ("", 0, "", "the name of sheet number 3 holds what looks like a name from the names "
                     "list: rename the sheet"),
+        ("Answers", 2, "B", "a cell comment holds what looks like a name from the names list: "
+                            "remove it, or write the person's role instead"),  # jo.bloggs@
         ("Answers", 2, "B", "a cell comment holds what looks like an email address: remove it; "
                             "the case reference is enough to find the case"),
         ("Workings", 7, "C", "holds what looks like an NHS number: remove it; the case "
@@ -367,9 +440,10 @@ def test_long_hostile_cells_are_scanned_quickly(unit):
 
 # The fast pre-filters must pass every text the exact patterns match, or hits would be lost.
 # Texts are drawn near the shapes of identifiers, so that the exact patterns often match.
-_SHAPES = [r"[0-9]{3}[ \u00a0-]?[0-9]{3}[ \u00a0-]?[0-9]{4}",
+_SHAPES = [r"[0-9]{3}[ \u00a0./-]?[0-9]{3}[ \u00a0./-]?[0-9]{4}", r"[0-9]{8,11} ?[A-Za-z]",
+           r"(44)?[12378][0-9]{9}", r"[0-9]{8}",
            r"[A-Za-z]{2}[ \u00a0]?[0-9]{2}[ \u00a0]?[0-9]{2}[ \u00a0]?[0-9]{2}[ \u00a0]?[A-Da-d]",
-           r"(\+44[ \u00a0]?(\(0\)[ \u00a0]?)?|\(?0)([ \u00a0\-()]{0,3}[0-9]){9,10}",
+           r"((\+|00)44[ \u00a0]?(\(0\)[ \u00a0]?)?|\(?0)([ \u00a0\-().]{0,3}[0-9]){9,10}",
            r"[0-9]{2,4}/[0-9]{1,7}[A-Za-z]",
            r"[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}", r"[0-9]{4}[/.-][0-9]{1,2}[/.-][0-9]{1,2}",
            r"[A-Za-z]{1,2}[0-9][0-9A-Za-z]?[ \u00a0]?[0-9][A-Za-z]{2}",
@@ -383,10 +457,203 @@ _AROUND = st.text(alphabet="ab 1./-(", max_size=3)
 @given(text=st.tuples(_AROUND, st.one_of([st.from_regex(s, fullmatch=True) for s in _SHAPES]),
                       _AROUND).map("".join))
 def test_prefilters_pass_every_text_the_exact_patterns_match(text):
+    text = fold_texts(pd.Series([text])).iloc[0]  # the patterns run on folded text
     pairs = [(privacy._DIGIT_RUN, privacy._NHS), (privacy._DIGIT_RUN, privacy._NI),
+             (privacy._DIGIT_RUN, privacy._PNC_RUN), (privacy._DIGIT_RUN, privacy._COMPACT_DATE),
+             (privacy._DIGIT_RUN, privacy._PHONE_AS_NUMBER),
              (privacy._DIGIT_RUN, privacy._PHONE), (privacy._DIGIT_SEP_DIGIT, privacy._PNC),
              (privacy._DIGIT_SEP_DIGIT, privacy._NUMERIC_DATE),
              (privacy._INWARD_CODE, privacy._POSTCODE), (privacy._MONTH_WORD, privacy._TEXT_DATE)]
     for prefilter, pattern in pairs:
         if pattern.search(text):
             assert prefilter.search(text) and privacy._HAS_DIGIT.search(text), pattern.pattern
+
+
+# --- Gate what is read, as it is read (issue 15, nos. 6, 9 and 12) ---------------------------
+
+def _with_cached_results(path: Path, cells: dict[str, str]) -> Path:
+    """Give formula cells the results Excel would have saved with them (openpyxl writes none):
+    ``cells`` maps a cell reference to its cached text."""
+    import re
+    import shutil
+
+    original = path.with_suffix(".orig.xlsx")
+    shutil.move(path, original)
+    with zipfile.ZipFile(original) as src, zipfile.ZipFile(path, "w",
+                                                          zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                for ref, value in cells.items():
+                    text = re.sub(rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v\s*/?>(?:</v>)?',
+                                  rf'<c r="{ref}"\1 t="str"><f>\2</f><v>{value}</v>', text)
+                data = text.encode()
+            dst.writestr(info, data)
+    original.unlink()
+    return path
+
+
+def test_a_formulas_cached_result_is_gated_as_the_loader_reads_it(tmp_path):
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["case_id", "note"])
+    ws.append(["00123", '=CONCAT("NHS ","943","476","5919")'])
+    ws.append(["00124", '=TEXT(DATE(2011,3,3),"dd/mm/yyyy")'])
+    path = tmp_path / "answers.xlsx"
+    book.save(path)
+    _with_cached_results(path, {"B2": "NHS 9434765919", "B3": "03/03/2011"})
+    assert read_table.__module__  # the loader reads the cached results:
+    import openpyxl as xl
+
+    cached = xl.load_workbook(path, read_only=True, data_only=True).active
+    assert [r[1] for r in cached.iter_rows(min_row=2, values_only=True)] == [
+        "NHS 9434765919", "03/03/2011"]
+    with pytest.raises(InputError) as err:
+        read_table(path, required=("case_id",))
+    found = sorted((p.row, p.column, p.message.split(":")[0]) for p in err.value.problems)
+    assert found == [(2, "B", "holds what looks like an NHS number"),
+                     (3, "B", "holds what looks like a full date (day, month and year)")]
+    assert "9434765919" not in str(err.value) and "2011" not in str(err.value)
+
+
+def test_workbook_metadata_is_gated_part_by_part(tmp_path):
+    from openpyxl.workbook.defined_name import DefinedName
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Answers"
+    ws.append(["case_id", "note"])
+    ws.append(["00123", "fine"])
+    book.properties.creator = "Jo Bloggs"                        # document properties
+    ws.oddFooter.center.text = "NHS 943 476 5919"                # page footer
+    dv = DataValidation(type="list", formula1='"Yes,No"', prompt="call 07700 900123")
+    dv.add("B2")
+    ws.add_data_validation(dv)                                   # validation text
+    book.defined_names["contact"] = DefinedName("contact", attr_text='"jo@example.org"')
+    ws["A2"].hyperlink = "mailto:jo.bloggs@example.org"          # hyperlink target
+    ws["B2"].comment = Comment("fine", "Jo Bloggs")               # comment author
+    path = tmp_path / "answers.xlsx"
+    book.save(path)
+    problems = scan_workbook(path, names=["Jo Bloggs"])
+    found = {(p.sheet, p.row, p.column, p.message.split(" holds")[0]) for p in problems}
+    assert found == {
+        (None, None, None, "the workbook's document properties (File > Info; Inspect Document "
+                           "removes them)"),
+        ("Answers", None, None, "the page header or footer"),
+        ("Answers", 2, "B", "a data-validation message or list"),
+        (None, None, None, "a defined name (Formulas > Name Manager)"),
+        ("Answers", 2, "A", "a hyperlink's address, text or tip"),
+        ("Answers", None, None, "the author of a cell comment"),
+    }
+    text = "\n".join(str(p) for p in problems)
+    for secret in ("Bloggs", "5919", "07700", "example.org"):
+        assert secret not in text
+
+
+def test_the_workbooks_own_timestamps_are_not_dates_of_birth(tmp_path):
+    path = _workbook(tmp_path / "answers.xlsx")  # openpyxl records created and modified times
+    assert not [p for p in scan_workbook(path) if "document properties" in p.message]
+
+
+def test_a_returned_reviewer_workbook_with_a_formula_is_refused(tmp_path):
+    from audit_lib.cli import main
+    from audit_lib.returns.workbook_reader import read_workbook
+
+    out = tmp_path / "sample"
+    assert main(["sample", "--caseload", str(SAMPLES / "caseload.csv"), "--seed", "1",
+                 "--size", "15", "--reviewers", "PM01", "--out", str(out)]) == 0
+    book = openpyxl.load_workbook(out / "workbooks" / "PM01.xlsx")
+    book["Cases"]["N3"] = '=IF(TRUE,"Yes","No")'
+    returned = tmp_path / "PM01.xlsx"
+    book.save(returned)
+    with pytest.raises(InputError) as err:
+        read_workbook(returned)
+    assert [(p.sheet, p.row, p.column, p.message) for p in err.value.problems] == [
+        ("Cases", 3, "N", "holds a formula; type the value itself (the answer, date or note)")]
+
+
+@pytest.mark.parametrize("header", ["nhs_9434765919", "Jo Bloggs", "notes 07700 900123"])
+def test_a_header_that_fails_the_gate_is_refused_and_never_echoed(tmp_path, monkeypatch, header):
+    from audit_lib.inputs.identifiers import NAMES_ENV, _cached_names
+
+    names = tmp_path / "names.txt"
+    names.write_text("Jo Bloggs\n")
+    monkeypatch.setenv(NAMES_ENV, str(names))
+    _cached_names.cache_clear()
+    path = write_csv(tmp_path / "answers.csv", ["case_id", header], [["00123", "fine"]])
+    with pytest.raises(InputError) as err:
+        read_table(path, required=("case_id",), allow_extra=False)
+    problems = sorted((p.row, p.column, p.message) for p in err.value.problems)
+    assert [(r, c) for r, c, _ in problems] == [(1, "B (header withheld)")] * 2
+    assert any(m.startswith("the header holds what looks like") for _, _, m in problems)
+    assert any(m == "unexpected column" for _, _, m in problems)
+    for part in ("9434765919", "Bloggs", "07700"):
+        assert part not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["NHS 943 476 5919.csv", "Jo_Bloggs.csv",
+                                  "answers jo@example.org.csv"])
+def test_a_file_name_that_fails_the_gate_is_withheld(tmp_path, monkeypatch, name):
+    from audit_lib.inputs.identifiers import NAMES_ENV, _cached_names
+
+    names = tmp_path / "names.txt"
+    names.write_text("Jo Bloggs\n")
+    monkeypatch.setenv(NAMES_ENV, str(names))
+    _cached_names.cache_clear()
+    path = write_csv(tmp_path / name, ["case_id", "answer"], [["00123", ""]])
+    with pytest.raises(InputError) as err:
+        read_table(path, required=("case_id", "question_id"))
+    files = {p.file for p in err.value.problems}
+    assert files == {str(tmp_path / "(file name withheld)")}
+    messages = sorted(p.message for p in err.value.problems)
+    assert messages[0] == "required column is missing from the header"
+    assert messages[1].startswith("the file's name holds what looks like")
+    for part in ("5919", "Bloggs", "example"):
+        assert part not in str(err.value)
+
+
+def test_a_date_in_a_file_name_dates_the_file_and_is_allowed(tmp_path):
+    path = write_csv(tmp_path / "answers_2026-03-31.csv", ["case_id"], [["00123"]])
+    assert read_table(path, required=("case_id",)).file == str(path)
+
+
+def test_identifier_hits_are_listed_with_every_other_problem_in_one_pass(tmp_path):
+    from audit_lib.frameworks import load_checks, load_framework
+    from audit_lib.returns.answers import load_answers
+
+    path = write_csv(tmp_path / "answers.csv", ["case_id", "reviewer", "question_id", "answer",
+                                                "note"],
+                     [["00123", "PM01", "2.1.1", "Maybe", "call 07700 900123"],
+                      ["00124", "PM01", "9.9.9", "Yes", ""]])
+    fw = load_framework("hmip-youth-2021")
+    questions = {q.id: q for q in fw.questions + load_checks().questions}
+    with pytest.raises(InputError) as err:
+        load_answers([path], questions, None)
+    found = sorted((p.row, p.column, p.message.split(";")[0]) for p in err.value.problems)
+    assert found == [(2, "answer", "answer must be Yes, No or N/A"),
+                     (2, "note", "holds what looks like a UK phone number: remove it"),
+                     (3, "question_id", "unknown question id for this framework and the local "
+                                        "checks")]
+
+
+def test_a_workbook_made_before_validation_text_was_gated_still_reads(tmp_path):
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["case_id", "victim_contact_date"])
+    ws.append(["00123", None])
+    old = DataValidation(type="date", operator="greaterThan", formula1="36526",
+                         error="Type a date after 1 January 2000, e.g. 14/03/2026.")
+    old.add("B2")
+    ws.add_data_validation(old)
+    book.save(tmp_path / "old.xlsx")
+    assert scan_workbook(tmp_path / "old.xlsx") == []
+    other = DataValidation(type="list", formula1='"a,b"', error="Born 14/03/2011.")
+    other.add("A2")
+    ws.add_data_validation(other)
+    book.save(tmp_path / "new.xlsx")
+    assert [p.message.split(" holds")[0] for p in scan_workbook(tmp_path / "new.xlsx")] == [
+        "a data-validation message or list"]

@@ -265,3 +265,38 @@ def test_owner_due_and_status_say_who_acts_by_when(tmp_path):
     assert not r2.overdue(dt.date(2026, 6, 30))  # completed is never overdue
     assert reg.frame().loc[0, ["owner", "due", "status"]].tolist() == [
         "Head of Service", "2026-03-31", "in progress"]
+# --- The register's text is gated before it can reach themes.csv (issue 15, no. 9) ----------
+
+@pytest.mark.parametrize("finding, kind", [
+    ("Raised by Jo Bloggs at the panel.", "a name from the names list"),
+    ("Mother's phone 07700 900123 was on file.", "a UK phone number"),
+    ("Child lives at CR2 6XH.", "a full postcode"),
+    ("NHS number 943 476 5919 on the referral.", "an NHS number"),
+])
+def test_identifiers_in_a_register_are_refused_before_anything_is_written(
+        tmp_path, monkeypatch, capsys, finding, kind):
+    from audit_lib.cli import main
+    from audit_lib.inputs.identifiers import NAMES_ENV, _cached_names
+
+    names = tmp_path / "names.txt"
+    names.write_text("Jo Bloggs\n")
+    monkeypatch.setenv(NAMES_ENV, str(names))
+    _cached_names.cache_clear()
+    path = tmp_path / "register.yaml"
+    path.write_text(REGISTER.replace("Assessments came after decisions.", finding))
+    with pytest.raises(ConfigError) as err:
+        load_register(path)
+    assert f"recommendations[1].finding: holds what looks like {kind}" in str(err.value)
+    out = tmp_path / "tri"
+    assert main(["triangulate", "--register", str(path), "--evidence",
+                 str(SAMPLES / "evidence.csv"), "--out", str(out)]) == 2
+    message = capsys.readouterr().err
+    assert f"holds what looks like {kind}" in message and not out.exists()
+    for part in ("Bloggs", "07700", "CR2", "5919"):
+        assert part not in message
+
+
+def test_a_source_note_may_cite_a_publication_date(tmp_path):
+    path = tmp_path / "register.yaml"
+    path.write_text("source: Inspection report published 12 March 2024\n" + REGISTER)
+    assert load_register(path).title == "Test register"

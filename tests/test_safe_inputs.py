@@ -316,3 +316,99 @@ def test_read_table_refuses_damaged_files_with_an_input_error(tmp_path, name, da
     path = write(tmp_path / name, data)
     with pytest.raises(InputError):
         read_table(path, required=())
+
+
+# --- Limits checked before heavy work (issue 15, no. 11) ------------------------------------
+
+def test_a_csv_with_a_hundred_thousand_columns_is_refused_before_it_is_parsed(tmp_path):
+    import time
+
+    path = write(tmp_path / "wide.csv", (",".join(f"c{i}" for i in range(100_000)) + "\n"
+                                         + ",".join("1" * 100_000) + "\n").encode())
+    start = time.perf_counter()
+    with pytest.raises(InputError) as err:
+        read_table(path, required=())
+    assert time.perf_counter() - start < 5
+    (problem,) = err.value.problems
+    assert (problem.row, problem.message) == (1, "the file has 100,000 columns, more than the "
+                                              "limit of 2,000 for a table (settings/inputs.yaml);"
+                                              " this is not a case-audit input")
+
+
+def test_a_wide_but_allowed_csv_reads_in_linear_time(tmp_path):
+    import time
+
+    path = write(tmp_path / "wide.csv", (",".join(f"c{i}" for i in range(2_000)) + "\n"
+                                         + ("," * 1_999 + "\n") * 50).encode())
+    start = time.perf_counter()
+    with pytest.raises(InputError, match="header but no data rows"):
+        read_table(path, required=())
+    assert time.perf_counter() - start < 10
+
+
+def test_too_many_lines_and_too_long_cells_are_refused_with_their_limits(tmp_path, monkeypatch):
+    from audit_lib.inputs import file_checks
+
+    small = file_checks.TableLimits(max_columns=10, max_rows=3, max_cell_chars=32_767)
+    monkeypatch.setattr(file_checks, "load_table_limits", lambda: small)
+    path = write(tmp_path / "long.csv", b"case_id\n1\n2\n3\n4\n")
+    with pytest.raises(InputError, match="more than 3 lines, the limit for a table"):
+        check_text_file(path)
+    monkeypatch.undo()
+    path = write(tmp_path / "cell.csv", b"case_id,note\n1,fine\n2," + b"x" * 32_768 + b"\n")
+    with pytest.raises(InputError) as err:
+        read_table(path, required=("case_id",))
+    (problem,) = err.value.problems
+    assert (problem.row, problem.column) == (3, "note")
+    assert problem.message.startswith("the cell holds more than 32,767 characters")
+
+
+def _sheet_xml(rows: int, dimension: str | None = None) -> bytes:
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    body = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>v{r}</t></is></c></row>'
+                   for r in range(1, rows + 1))
+    return (f'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{dim}'
+            f"<sheetData>{body}</sheetData></worksheet>").encode()
+
+
+def _book_with(tmp_path: Path, sheet: bytes) -> Path:
+    path = tmp_path / "book.xlsx"
+    openpyxl.Workbook().save(path)
+    original = path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(original)) as src, zipfile.ZipFile(
+            path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, sheet if info.filename == "xl/worksheets/sheet1.xml"
+                         else src.read(info.filename))
+    return path
+
+
+def test_workbook_rows_and_cells_are_counted_before_anything_is_parsed(tmp_path, monkeypatch):
+    from audit_lib.inputs.workbook_scan import WorkbookLimits, scan_workbook
+
+    path = _book_with(tmp_path, _sheet_xml(30))
+
+    def never(*args, **kwargs):
+        raise AssertionError("openpyxl must not parse a workbook beyond the limits")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", never)
+    (rows,) = scan_workbook(path, limits=WorkbookLimits(max_rows=10, max_columns=5,
+                                                        max_cells=1_000))
+    assert rows.message.startswith("sheet number 1 has more than 10 rows, the limit for a "
+                                   "workbook (settings/inputs.yaml)")
+    (cells,) = scan_workbook(path, limits=WorkbookLimits(max_rows=100, max_columns=5,
+                                                         max_cells=20))
+    assert cells.message.startswith("sheet number 1 has more than 20 cells")
+
+
+def test_a_false_dimension_does_not_make_every_row_as_wide_as_excel(tmp_path):
+    import time
+
+    from audit_lib.inputs.workbook_scan import scan_workbook
+
+    path = _book_with(tmp_path, _sheet_xml(2_000, dimension="A1:XFD1048576"))
+    start = time.perf_counter()
+    assert scan_workbook(path) == []
+    table = read_table(path, required=())
+    assert time.perf_counter() - start < 10
+    assert list(table.frame.columns) == ["v1", "_row"] and len(table.frame) == 1_999

@@ -222,3 +222,41 @@ def test_a_column_added_by_a_reviewer_is_named_once(drawn, tmp_path):
     letters = [openpyxl.utils.get_column_letter(c) for c in (extra, extra + 1)]
     assert [(p.row, p.column) for p in err.value.problems] == [
         (1, f"column {letters[0]}"), (1, f"column {letters[1]}")]
+
+
+# --- nothing a caseload holds becomes a live formula (issue 15, no. 7) -----------------------
+
+HOSTILE_IDS = ["=cmd|' /C calc'!A26", '=HYPERLINK("http://example.invalid","open")',
+               "+1+1", "-2+3", "@SUM(1)", "\uff1d1+1", "\u200b=1+1", "\u00ad-1", "\ufe66A1"]
+
+
+def test_hostile_case_ids_and_facts_are_written_as_text_and_read_back_exactly(tmp_path):
+    import zipfile
+
+    caseload = tmp_path / "caseload.csv"
+    with caseload.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["case_id", "disposal_type", "start_date", "team"])
+        for i, case_id in enumerate(HOSTILE_IDS):
+            writer.writerow([case_id, "youth caution" if i % 2 else "referral order",
+                             "2026-03-02", "=1+2"])
+    out = tmp_path / "sample"
+    assert main(["sample", "--caseload", str(caseload), "--seed", "1", "--size", "20",
+                 "--min-size", "1", "--reviewers", "PM01", "--out", str(out)]) == 0
+    book_path = out / "workbooks" / "PM01.xlsx"
+    with zipfile.ZipFile(book_path) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert sheets and not any(b"<f>" in archive.read(n) or b"<f " in archive.read(n)
+                                  for n in sheets)
+    book = openpyxl.load_workbook(book_path)
+    cases = book[CASES_SHEET]
+    ids = [cases.cell(row=r, column=1) for r in range(FIRST_DATA_ROW, cases.max_row + 1)]
+    assert sorted(c.value for c in ids) == sorted(HOSTILE_IDS)
+    assert all(c.data_type == "s" for c in ids)
+    risky = [c for c in ids if c.value.lstrip("\u200b\u00ad")[:1] in "=+-@\uff1d\ufe66"]
+    assert len(risky) == len(HOSTILE_IDS) and all(c.quotePrefix for c in risky)
+    answers, _ = read_workbook(book_path)  # a blank workbook reads back with no answers
+    assert answers.empty
+    # The CSV copies are neutralised the usual way, full-width and zero-width forms included.
+    sample = read_csv(out / "sample.csv")
+    assert sorted(sample["case_id"]) == sorted("'" + c for c in HOSTILE_IDS)

@@ -76,6 +76,34 @@ def _limits_from(data: object, where: str) -> InputLimits:
     return InputLimits(**values)
 
 
+@dataclass(frozen=True)
+class TableLimits:
+    """Largest table read from a CSV file, from ``settings/inputs.yaml`` (``tables:``)."""
+
+    max_columns: int
+    max_rows: int
+    max_cell_chars: int
+
+
+def load_table_limits() -> TableLimits:
+    """The packaged table limits.
+
+    Raises
+    ------
+    ConfigError
+        If a limit is missing or not a positive whole number.
+    """
+    section = load_settings("inputs").get("tables")
+    values = {}
+    for key in ("max_columns", "max_rows", "max_cell_chars"):
+        value = section.get(key) if isinstance(section, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"settings file inputs.yaml: 'tables: {key}' must be a positive "
+                              "whole number.")
+        values[key] = value
+    return TableLimits(**values)
+
+
 def check_input_file(path: str | Path, limits: InputLimits | None = None) -> None:
     """Run the check that fits the file's type: `check_xlsx_container` or `check_text_file`.
 
@@ -221,20 +249,24 @@ def _looks_like_text(path: Path) -> bool:
     return False
 
 
-def check_text_file(path: str | Path, limits: InputLimits | None = None) -> str:
+def check_text_file(path: str | Path, limits: InputLimits | None = None,
+                    table_limits: TableLimits | None = None) -> str:
     """Check that a CSV file is readable text and return the encoding to read it with.
 
     Accepted: UTF-8 with or without a byte-order mark, then Windows-1252 (what Excel on
     Windows writes for plain "CSV"). Refused, each with a message saying what to do: an empty
     file; a UTF-16 or UTF-32 file ("Unicode text"); a workbook, PDF or other binary file with
-    a .csv name (NUL bytes or many control characters); bytes that neither encoding can read.
-    The file is read in chunks, so large files are checked in little memory.
+    a .csv name (NUL bytes or many control characters); bytes that neither encoding can read;
+    more lines than ``table_limits`` allow. The file is read in chunks, so large files are
+    checked in little memory.
 
     Parameters
     ----------
     path : str or Path
         The text file to check.
     limits : InputLimits, optional
+        Defaults to the packaged ``settings/inputs.yaml``.
+    table_limits : TableLimits, optional
         Defaults to the packaged ``settings/inputs.yaml``.
 
     Returns
@@ -249,6 +281,7 @@ def check_text_file(path: str | Path, limits: InputLimits | None = None) -> str:
     """
     path = Path(path)
     limits = limits or load_input_limits()
+    table_limits = table_limits or load_table_limits()
     head = _head(path)
     if head.startswith(_UTF32_BOMS) or head.startswith(_UTF16_BOMS):
         raise InputError([_problem(path, "the file is saved as Unicode (UTF-16) text; "
@@ -264,7 +297,7 @@ def check_text_file(path: str | Path, limits: InputLimits | None = None) -> str:
     position = 0
     for encoding in TEXT_ENCODINGS:
         try:
-            problem = _text_problem(path, encoding, limits)
+            problem = _text_problem(path, encoding, limits, table_limits)
         except _Undecodable as exc:
             position = exc.position
             continue
@@ -283,13 +316,15 @@ class _Undecodable(Exception):
         self.position = position
 
 
-def _text_problem(path: Path, encoding: str, limits: InputLimits) -> Problem | None:
-    """Read ``path`` in chunks as ``encoding``; a Problem if it is empty or binary, else None.
+def _text_problem(path: Path, encoding: str, limits: InputLimits,
+                  table_limits: TableLimits) -> Problem | None:
+    """Read ``path`` in chunks as ``encoding``; a Problem if it is empty, binary or has more
+    lines than the limit, else None.
 
     Raises ``_Undecodable`` when a byte cannot be read in this encoding.
     """
     decoder = codecs.getincrementaldecoder(encoding)()
-    chars = controls = offset = 0
+    chars = controls = offset = lines = 0
     has_text = False
     first = b""
     with path.open("rb") as fh:
@@ -306,6 +341,10 @@ def _text_problem(path: Path, encoding: str, limits: InputLimits) -> Problem | N
             controls += len(text) - len(text.translate(_CONTROLS))
             has_text = has_text or bool(text.strip())
             offset += len(chunk)
+            lines += chunk.count(b"\n")
+            if lines > table_limits.max_rows:
+                return _problem(path, f"the file has more than {table_limits.max_rows:,} lines, "
+                                      "the limit for a table (settings/inputs.yaml); split it")
             if not chunk:
                 break
     if not has_text:

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit_lib.errors import ConfigError, InputError, Problem
-from audit_lib.inputs.file_checks import check_xlsx_container
+from audit_lib.errors import ConfigError, Problem
 from audit_lib.inputs.table import ROW, Table, normalise_header
+from audit_lib.inputs.text_folding import fold_texts, name_form, name_forms
 from audit_lib.settings import load_settings, read_yaml
 
 logger = logging.getLogger(__name__)
@@ -42,57 +42,78 @@ _DEFAULT_ADVICE = "remove it; the case reference is enough to find the case"
 #: Check letters of Police National Computer IDs, indexed by (YY + 7-digit serial) mod 23.
 PNC_LETTERS = "ZABCDEFGHJKLMNPQRTUVWXY"
 
-# Patterns. re.ASCII keeps IGNORECASE from matching look-alikes such as the Kelvin sign for K,
-# and [0-9] is written rather than \d so that other scripts' digits never reach int().
+# Patterns. They run on text folded by `audit_lib.inputs.text_folding.fold_texts`: digits of
+# any script are ASCII digits, every dash is "-", every space a single " ", invisible
+# characters are gone and look-alike letters are ASCII. re.ASCII keeps IGNORECASE from matching
+# look-alikes such as the Kelvin sign for K, and [0-9] is written rather than \d so that other
+# scripts' digits never reach int().
 _F = re.IGNORECASE | re.ASCII
-_SP = "[ \u00a0]"  # a space or a no-break space (common in text pasted into Excel)
+_SP = " "  # folded text has one kind of space
 # Numbers start and end at a boundary: not inside a word, and not part of a decimal number.
 _NB = r"(?<![A-Za-z0-9])(?<![0-9]\.)"
 _NE = r"(?![A-Za-z0-9])(?!\.[0-9])"
 _WB = r"(?<![A-Za-z0-9])"
 _WE = r"(?![A-Za-z0-9])"
 
-# NHS number: 10 digits, optionally grouped 3-3-4; the check digit is validated afterwards.
-_NHS = re.compile(rf"{_NB}([0-9]{{3}})[ \u00a0-]?([0-9]{{3}})[ \u00a0-]?([0-9]{{4}}){_NE}", _F)
+# NHS number: 10 digits, optionally grouped 3-3-4 by spaces, dashes, dots or slashes; the check
+# digit is validated afterwards.
+_NHS_SEP = r"[ \-./]?"
+_NHS = re.compile(rf"{_NB}([0-9]{{3}}){_NHS_SEP}([0-9]{{3}}){_NHS_SEP}([0-9]{{4}}){_NE}", _F)
 # National Insurance number, HMRC's allocation rules: first letter not D, F, I, Q, U or V;
 # second not D, F, I, O, Q, U or V; prefixes BG, GB, KN, NK, NT, TN and ZZ are not allocated;
 # six digits; suffix A to D. (So the example prefix QQ is not a valid number and passes.)
+_NI_SEP = r"[ \-.]?"
 _NI = re.compile(
-    rf"{_WB}(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]{_SP}?"
-    rf"[0-9]{{2}}{_SP}?[0-9]{{2}}{_SP}?[0-9]{{2}}{_SP}?[A-D]{_WE}", _F)
-# PNC ID: YY/serial + check letter (also YYYY/...); the letter is validated afterwards.
-_PNC = re.compile(rf"{_NB}([0-9]{{4}}|[0-9]{{2}})/([0-9]{{1,7}})([A-Z]){_WE}", _F)
+    rf"{_WB}(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]{_NI_SEP}"
+    rf"[0-9]{{2}}{_NI_SEP}[0-9]{{2}}{_NI_SEP}[0-9]{{2}}{_NI_SEP}[A-D]{_WE}", _F)
+# PNC ID: YY/serial + check letter (also YYYY/...); the letter is validated afterwards. Written
+# without its slash, the digits are split both ways when the letter is checked.
+_PNC = re.compile(rf"{_NB}([0-9]{{4}}|[0-9]{{2}})[/\-]([0-9]{{1,7}}) ?([A-Z]){_WE}", _F)
+_PNC_RUN = re.compile(rf"(?<![A-Za-z0-9/.\-])([0-9]{{8,11}}) ?([A-Z]){_WE}", _F)
 # Full UK postcode (the official format: outward code, then a digit and two letters that are
-# never C, I, K, M, O or V), space optional; plus the special GIR 0AA.
+# never C, I, K, M, O or V), a space or hyphen optional; plus the special GIR 0AA.
 _POSTCODE = re.compile(
-    rf"{_WB}(?:GIR{_SP}?0AA|[A-PR-UWYZ](?:[0-9][0-9]?|[A-HK-Y][0-9][0-9]?|[0-9][A-HJKPSTUW]"
-    rf"|[A-HK-Y][0-9][ABEHMNPRVWXY]){_SP}?[0-9][ABD-HJLNP-UW-Z]{{2}}){_WE}", _F)
+    rf"{_WB}(?:GIR[ \-]?0AA|[A-PR-UWYZ](?:[0-9][0-9]?|[A-HK-Y][0-9][0-9]?|[0-9][A-HJKPSTUW]"
+    rf"|[A-HK-Y][0-9][ABEHMNPRVWXY])[ \-]?[0-9][ABD-HJLNP-UW-Z]{{2}}){_WE}", _F)
 # Full dates: day, month and year in any common spelling.
 _DAY = r"(?:0?[1-9]|[12][0-9]|3[01])"
 _MONTH = r"(?:0?[1-9]|1[0-2])"
 _YEAR = r"(?:[0-9]{4}|[0-9]{2})"
 _MONTH_NAME = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
                r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
-_ORDINAL = rf"{_DAY}(?:st|nd|rd|th)?"
-_TEXT_SEP = r"[ \u00a0/.,-]*"
+# A day in words: "third", "twenty-first", "thirty one".
+_UNITS = r"(?:one|two|three|four|five|six|seven|eight|nine)"
+_UNIT_ORDINALS = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)"
+_DAY_WORDS = (rf"(?:(?:twenty|thirty)[ \-]?(?:{_UNIT_ORDINALS}|{_UNITS})|twentieth|thirtieth"
+              rf"|{_UNIT_ORDINALS}|{_UNITS}|tenth|eleventh|twelfth|(?:thir|four|fif|six|seven"
+              r"|eigh|nine)teenth|ten|eleven|twelve|(?:thir|four|fif|six|seven|eigh|nine)teen"
+              r"|twenty|thirty)")
+_ORDINAL = rf"(?:{_DAY}(?:st|nd|rd|th)?|{_DAY_WORDS})"
+_TEXT_SEP = r"[ /.,-]*"
 _NUMERIC_DATE = re.compile("|".join([
     # 12/03/2009, 12.3.09, 12-03-2009: one separator throughout
     *(rf"{_NB}{_DAY}{sep}{_MONTH}{sep}{_YEAR}{_NE}" for sep in ("/", r"\.", "-")),
     # 2009-03-12, 2009/03/12, and Excel's 2009-03-12T10:30:00
     *(rf"{_NB}[0-9]{{4}}{sep}{_MONTH}{sep}{_DAY}(?:(?=T[0-9])|{_NE})" for sep in ("-", "/", r"\.")),
 ]), _F)
+# Eight digits that read as a date, 03032011 or 20110303; the calendar is checked afterwards.
+_COMPACT_DATE = re.compile(rf"{_NB}([0-9]{{8}}){_NE}", _F)
 _TEXT_DATE = re.compile("|".join([
-    # 12 March 2009, 12th of March, 2009, 12-Mar-09
+    # 12 March 2009, 12th of March, 2009, 12-Mar-09, the third of March 2009
     rf"{_WB}{_ORDINAL}(?:{_SP}+of)?{_TEXT_SEP}(?<![A-Za-z]){_MONTH_NAME}{_TEXT_SEP}{_YEAR}{_WE}",
-    # March 12, 2009; March 12th 2009
-    rf"{_WB}{_MONTH_NAME}\.?{_SP}+{_ORDINAL},?{_SP}+{_YEAR}{_WE}",
+    # March 12, 2009; March 12th 2009; March the third, 2009
+    rf"{_WB}{_MONTH_NAME}\.?{_SP}+(?:the{_SP}+)?{_ORDINAL},?{_SP}+{_YEAR}{_WE}",
 ]), _F)
-# UK phone number: +44 or 0, then 9 or 10 digits with spaces, dashes or brackets between.
-# (Every pattern ends at a word boundary, so a pseudonym such as P-07975118859fc903 is not
-# read as a phone number.)
+# UK phone number: +44, 0044 or 0, then 9 or 10 digits with spaces, dashes, dots or brackets
+# between. (Every pattern ends at a word boundary, so a pseudonym such as P-07975118859fc903
+# is not read as a phone number.)
 _PHONE = re.compile(
-    r"(?<![A-Za-z0-9+])(?:\+44[ \u00a0]?(?:\(0\)[ \u00a0]?)?|\(?0)(?:[ \u00a0\-()]{0,3}[0-9]){9,10}"
+    r"(?<![A-Za-z0-9+])(?:(?:\+|00)44 ?(?:\(0\) ?)?|\(?0)(?:[ \-().]{0,3}[0-9]){9,10}"
     rf"{_WE}", _F)
+# A phone number stored as a number loses its leading 0: a cell holding only the ten digits of
+# a UK number that starts 1, 2, 3, 7 or 8 (geographic, non-geographic, mobile, freephone),
+# perhaps after the country code 44 (an international number typed without its +).
+_PHONE_AS_NUMBER = re.compile(r"^ ?(?:44)?[12378][0-9]{9}(?:\.0)? ?$")
 # Email address. The look-behind makes a match start only at the start of a run of address
 # characters, which keeps the search linear on long cells.
 _EMAIL = re.compile(
@@ -102,7 +123,7 @@ _EMAIL = re.compile(
 # a character class, which lets the regex engine skip ahead quickly, so a million cells are
 # screened in about a second each and the exact patterns run only on the few that pass.
 _HAS_DIGIT = re.compile(r"[0-9]")
-_DIGIT_RUN = re.compile(r"[0-9](?:[ \u00a0\-()]{0,3}[0-9]){5}")      # NHS, NI, phone
+_DIGIT_RUN = re.compile(r"[0-9](?:[ \-()./]{0,3}[0-9]){5}")          # NHS, NI, phone, PNC
 _DIGIT_SEP_DIGIT = re.compile(r"[0-9][/.\-][0-9]")                   # numeric dates, PNC
 _INWARD_CODE = re.compile(r"[0-9][A-Za-z]{2}(?![A-Za-z0-9])")        # postcodes
 _MONTH_WORD = re.compile(                                            # dates with month names
@@ -208,11 +229,14 @@ def scan_frame(
 
     Kinds (see `KINDS`): NHS numbers (mod-11 check digit valid), National Insurance numbers
     (allocated prefixes only), Police National Computer IDs (mod-23 check letter valid), full
-    postcodes, full dates, UK phone numbers, email addresses, and the given ``names`` (whole
-    words, any case). Problems name the kind only, never the value. Dates in the settings'
-    structured date columns, and the settings' allowed phrases, are not reported. The regular
-    expressions run column-wise through pandas' ``.str`` methods; check digits are computed
-    only for the candidates they find.
+    postcodes, full dates, UK phone numbers (also stored as numbers), email addresses, and the
+    given ``names`` (whole words, whatever their case, punctuation, accents or order). Cells
+    are matched in their folded form (`audit_lib.inputs.text_folding`), so full-width digits,
+    invisible characters, other dashes and spaces and look-alike letters hide nothing.
+    Problems name the kind only, never the value. Dates in the settings' structured date
+    columns, and the settings' allowed phrases, are not reported. The regular expressions run
+    column-wise through pandas' ``.str`` methods; check digits are computed only for the
+    candidates they find.
 
     Parameters
     ----------
@@ -315,13 +339,20 @@ def find_identifiers(
     # Inputs repeat values a great deal (answers, question ids, dates, case ids), so each
     # distinct text is checked once and the result mapped back to every cell holding it.
     codes, uniques = pd.factorize(cells.astype(str).to_numpy(dtype=object))
-    texts = pd.Series(uniques, dtype=object)
+    raw = pd.Series(uniques, dtype=object)
     if settings.allowed_phrases:
-        texts = texts.str.replace(_phrase_pattern(settings.allowed_phrases), " ", regex=True)
+        raw = raw.str.replace(_phrase_pattern(settings.allowed_phrases), " ", regex=True)
+    # Matched in their folded form (see audit_lib.inputs.text_folding): full-width digits,
+    # zero-width spaces, en dashes, look-alike letters and the like no longer hide anything.
+    texts = fold_texts(raw)
+    if settings.allowed_phrases:
+        folded_phrases = tuple(fold_texts(pd.Series(settings.allowed_phrases)))
+        texts = texts.str.replace(_phrase_pattern(folded_phrases), " ", regex=True)
     numeric = _passing(texts, _HAS_DIGIT)
     runs = _passing(numeric, _DIGIT_RUN)
     separated = _passing(numeric, _DIGIT_SEP_DIGIT)
-    numeric_dates = _matching(separated, _NUMERIC_DATE)
+    numeric_dates = _matching(separated, _NUMERIC_DATE).union(
+        _validated(runs, _COMPACT_DATE, _valid_compact_date), sort=False)
     # Before looking for phone numbers, dates are blanked out, so that a run of dates such as
     # "2009-03-12 2009-03-13" is not read as one long number.
     phones = runs.copy()
@@ -330,17 +361,18 @@ def find_identifiers(
     found = {
         "nhs_number": _validated(runs, _NHS, _valid_nhs),
         "ni_number": _matching(runs, _NI),
-        "pnc_id": _validated(separated, _PNC, _valid_pnc),
+        "pnc_id": _validated(separated, _PNC, _valid_pnc).union(
+            _validated(runs, _PNC_RUN, _valid_pnc_run), sort=False),
         "postcode": _matching(_passing(numeric, _INWARD_CODE), _POSTCODE),
         "date": numeric_dates.union(_matching(_passing(numeric, _MONTH_WORD), _TEXT_DATE),
                                     sort=False),
-        "phone": _matching(phones, _PHONE),
+        "phone": _matching(phones, _PHONE).union(_matching(runs, _PHONE_AS_NUMBER), sort=False),
         "email": _matching(texts[texts.str.contains("@", regex=False).to_numpy(dtype=bool)],
                            _EMAIL),
     }
     pattern = _names_pattern(tuple(names))
     if pattern is not None:
-        found["name"] = _matching(texts, pattern)
+        found["name"] = _matching(name_forms(raw), pattern)
     allowed = None if dates_allowed is None else np.asarray(dates_allowed, dtype=bool)
     hits = {}
     for kind, unique_hits in found.items():
@@ -352,100 +384,6 @@ def find_identifiers(
     return hits
 
 
-def scan_workbook(
-    path: str | Path,
-    names: Iterable[str] = (),
-    *,
-    settings: PrivacySettings | None = None,
-) -> list[Problem]:
-    """Check every sheet of an .xlsx workbook, hidden ones too, its sheet names and cell comments.
-
-    The container is checked first (`audit_lib.inputs.file_checks.check_xlsx_container`); then the
-    workbook is opened with openpyxl in full mode (comments are not available in read-only
-    mode) and never saved. Formulas are checked as written. Columns are named by letter
-    (``B``), since a header could itself be an identifier; dates are allowed in columns whose
-    row-1 header is a structured date column. A sheet whose name holds an identifier is
-    referred to by its position, so that Problems do not repeat the name. Whole workbooks are
-    loaded in memory: meant for reviewers' workbooks; scan large extracts with `scan_table`.
-
-    Parameters
-    ----------
-    path : str or Path
-        The .xlsx workbook.
-    names : iterable of str
-        Names to look for.
-    settings : PrivacySettings, optional
-        The allow-list; the packaged ``settings/privacy.yaml`` by default.
-
-    Returns
-    -------
-    list of Problem
-        Identifiers found; or the file-level problems that stopped the workbook being opened
-        (missing, unsafe or unreadable file). The caller raises ``InputError(problems)``.
-    """
-    import openpyxl  # defusedxml, a dependency, makes openpyxl refuse XML bombs
-    from openpyxl.utils import get_column_letter
-
-    path = Path(path)
-    file = str(path)
-    settings = settings or load_privacy_settings()
-    names = tuple(names)
-    try:
-        check_xlsx_container(path)
-    except InputError as exc:
-        return list(exc.problems)
-    try:
-        book = openpyxl.load_workbook(path, read_only=False, data_only=False)
-    except Exception as exc:  # openpyxl raises many types on malformed parts; all mean "unreadable"
-        return [Problem(file, None, None, f"not a readable .xlsx workbook ({type(exc).__name__})")]
-    problems: list[Problem] = []
-    titles = pd.Series(book.sheetnames, dtype=object)  # chart sheets have names too
-    named = find_identifiers(titles, names, settings=settings)
-    withheld = {int(i) for index in named.values() for i in index}
-    for kind, index in named.items():
-        for i in index:
-            problems.append(Problem(file, None, None,
-                                    f"the name of sheet number {int(i) + 1} holds what looks like "
-                                    f"{KINDS[kind]}: rename the sheet"))
-    for ws in book.worksheets:
-        number = book.sheetnames.index(ws.title)
-        sheet = f"number {number + 1} (name withheld)" if number in withheld else ws.title
-        hidden = "" if ws.sheet_state == "visible" else " (the sheet is hidden)"
-        values, comments = [], {}
-        for row in ws.iter_rows():
-            values.append([_cell_text(cell.value) for cell in row])
-            for cell in row:
-                if cell.comment is not None and cell.comment.text:
-                    comments[(cell.row, get_column_letter(cell.column))] = cell.comment.text
-        width = max((len(r) for r in values), default=0)
-        frame = pd.DataFrame(values, columns=[get_column_letter(i + 1) for i in range(width)],
-                             dtype=object).fillna("")
-        frame[ROW] = np.arange(1, len(frame) + 1)
-        header = frame.iloc[0, :-1] if len(frame) else pd.Series([], dtype=object)
-        dated = [c for c, h in header.items()
-                 if normalise_header(h) in settings.structured_date_columns]
-        for p in _scan_with_dated_columns(frame, file, sheet, names, settings, dated):
-            problems.append(Problem(p.file, p.row, p.column, p.message + hidden, p.sheet))
-        if comments:
-            texts = pd.Series(list(comments.values()), index=pd.MultiIndex.from_tuples(comments))
-            for kind, index in find_identifiers(texts, names, settings=settings).items():
-                for row, column in index:
-                    problems.append(Problem(file, int(row), column,
-                                            f"a cell comment {_message(kind)}{hidden}", sheet))
-    book.close()
-    return problems
-
-
-def _scan_with_dated_columns(frame: pd.DataFrame, file: str, sheet: str, names: tuple[str, ...],
-                             settings: PrivacySettings, dated: list[str]) -> list[Problem]:
-    """`scan_frame` where the columns in ``dated`` count as structured date columns."""
-    if dated:
-        columns = settings.structured_date_columns | {normalise_header(c) for c in dated}
-        settings = PrivacySettings(columns, settings.allowed_phrases,
-                                   settings.max_reported_per_column)
-    return scan_frame(frame, file, sheet, names=names, settings=settings)
-
-
 def _stack(series: list[pd.Series], positions: list[int]) -> pd.Series:
     """One long Series of the non-blank cells, indexed by (column position, row position)."""
     parts = []
@@ -453,7 +391,7 @@ def _stack(series: list[pd.Series], positions: list[int]) -> pd.Series:
         s = s.reset_index(drop=True)
         s = s[s.notna()]
         if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
-            s = s.map(_cell_text).astype(object)
+            s = s.map(cell_text).astype(object)
         s = s[(s.str.strip() != "").to_numpy(dtype=bool)]
         parts.append(pd.Series(s.to_numpy(dtype=object),
                                index=pd.MultiIndex.from_arrays(
@@ -511,6 +449,37 @@ def _valid_pnc(matches: pd.DataFrame) -> np.ndarray:
     return expected == matches[2].str.upper().to_numpy(dtype=str)
 
 
+def _valid_pnc_run(matches: pd.DataFrame) -> np.ndarray:
+    """A PNC ID written without its slash: valid if the check letter fits the digits split as
+    YY + serial or as YYYY + serial (19YY or 20YY), with a serial of 1 to 7 digits."""
+    digits = matches[0].to_numpy(dtype=str)
+    letters = matches[1].str.upper().to_numpy(dtype=str)
+    ok = np.zeros(len(digits), dtype=bool)
+    for i, (run, letter) in enumerate(zip(digits, letters)):
+        splits = [(run[:2], run[2:])]
+        if run[:2] in ("19", "20"):
+            splits.append((run[:4], run[4:]))
+        ok[i] = any(1 <= len(serial) <= 7
+                    and PNC_LETTERS[int(year[-2:] + serial.zfill(7)) % 23] == letter
+                    for year, serial in splits)
+    return ok
+
+
+def _valid_compact_date(matches: pd.DataFrame) -> np.ndarray:
+    """Eight digits that are a real calendar date as DDMMYYYY or YYYYMMDD, years 1900-2099."""
+    def is_date(run: str) -> bool:
+        for day, month, year in ((run[:2], run[2:4], run[4:]), (run[6:], run[4:6], run[:4])):
+            if year[:2] in ("19", "20"):
+                try:
+                    dt.date(int(year), int(month), int(day))
+                    return True
+                except ValueError:
+                    continue
+        return False
+
+    return np.array([is_date(run) for run in matches[0].to_numpy(dtype=str)], dtype=bool)
+
+
 @lru_cache(maxsize=8)
 def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern:
     ordered = sorted(phrases, key=len, reverse=True)
@@ -519,19 +488,27 @@ def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern:
 
 @lru_cache(maxsize=8)
 def _names_pattern(names: tuple[str, ...]) -> re.Pattern | None:
-    """Whole-word, any-case pattern for the names; spaces match any run of spaces and both
-    straight and curly apostrophes match each other.
+    """Whole-word pattern for the names, matched against `name_forms` of the cells: case,
+    punctuation, accents and look-alike letters do not matter, and a name of two or more words
+    is also found surname first ("Smith, Jane", "SMITH Jane").
 
     The names are compiled as a trie (``jo(?:|hn)`` rather than ``john|jo``): the regex engine
     then tries one branch per letter instead of every name at every position, which keeps a
     staff list of hundreds of names fast on a million cells.
     """
-    words = {" ".join(str(n).split()).lower().replace("\u2019", "'") for n in names}
-    words = sorted(w for w in words if len(w) > 1)
+    words = set()
+    for name in names:
+        form = name_form(str(name))
+        if len(form) <= 1:
+            continue
+        words.add(form)
+        parts = form.split(" ")
+        if len(parts) > 1:
+            words.add(" ".join([parts[-1], *parts[:-1]]))
     if not words:
         return None
     trie: dict = {}
-    for word in words:
+    for word in sorted(words):
         node = trie
         for ch in word:
             node = node.setdefault(ch, {})
@@ -550,29 +527,27 @@ def _trie_regex(node: dict) -> str:
 
 
 def _name_char(ch: str) -> str:
-    if ch == " ":
-        return r"\s+"
-    if ch == "'":
-        return "['\u2019]"
-    return re.escape(ch)
+    return r"\s+" if ch == " " else re.escape(ch)
 
 
 def _located(file: str, sheet: str | None, column: str, kind: str, rows: list[int],
              settings: PrivacySettings) -> list[Problem]:
     limit = settings.max_reported_per_column
-    problems = [Problem(file, r, column, _message(kind), sheet) for r in rows[:limit]]
+    problems = [Problem(file, r, column, message_for(kind), sheet) for r in rows[:limit]]
     if len(rows) > limit:
         problems.append(Problem(file, None, column,
-                                f"{_message(kind)} (also in {len(rows) - limit:,} more rows of "
+                                f"{message_for(kind)} (also in {len(rows) - limit:,} more rows of "
                                 "this column, not listed)", sheet))
     return problems
 
 
-def _message(kind: str) -> str:
+def message_for(kind: str) -> str:
+    """The end of a Problem's message for an identifier of this kind: what it looks like and
+    what to do, never the value ("holds what looks like an NHS number: remove it ...")."""
     return f"holds what looks like {KINDS[kind]}: {_ADVICE.get(kind, _DEFAULT_ADVICE)}"
 
 
-def _cell_text(value: object) -> str:
+def cell_text(value: object) -> str:
     """A cell's value as the text a reader sees (dates as ISO dates, whole floats as integers)."""
     if value is None:
         return ""
@@ -608,12 +583,3 @@ def configured_names() -> tuple[str, ...]:
 @lru_cache(maxsize=4)
 def _cached_names(path: str) -> tuple[str, ...]:
     return load_names(path)
-
-
-def gate(path: str | Path, table) -> list[Problem]:
-    """The identifier gate for one input file: every text cell (and, for .xlsx, every sheet,
-    hidden ones included, sheet names and comments), with the configured names list."""
-    names = configured_names()
-    if Path(path).suffix.lower() == ".xlsx":
-        return scan_workbook(path, names=names)
-    return scan_table(table, names=names)

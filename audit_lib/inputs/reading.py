@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from audit_lib.errors import AuditError, InputError, Problem
-from audit_lib.inputs.file_checks import check_text_file, check_xlsx_container
-from audit_lib.inputs.identifiers import gate
+from audit_lib.inputs.file_checks import (
+    check_text_file,
+    check_xlsx_container,
+    load_table_limits,
+)
+from audit_lib.inputs.identifiers import (
+    configured_names,
+    find_identifiers,
+    message_for,
+    scan_table,
+)
 from audit_lib.inputs.table import ROW, Table, map_distinct, normalise_header
+from audit_lib.inputs.workbook_scan import load_workbook_limits, scan_workbook
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +40,12 @@ def read_table(
     sheet: str | None = None,
     allow_extra: bool = True,
 ) -> Table:
-    """Read a CSV or .xlsx file as text, checking its header.
+    """Read a CSV or .xlsx file as text, checking its header and the identifier gate.
 
     Every cell is kept as text (``00123`` stays ``00123``; ``N/A`` stays ``N/A``); empty cells
-    become ``""``. Headers are matched ignoring case, spaces and hyphens.
+    become ``""``. Headers are matched ignoring case, spaces and hyphens. Loaders that check
+    the rows themselves use `checked_table`, so that the gate's findings and theirs are
+    reported together.
 
     Parameters
     ----------
@@ -46,22 +61,73 @@ def read_table(
     Raises
     ------
     InputError
-        If the file is missing, unreadable, of an unsupported type, empty, or lacks columns.
+        If the file is missing, unreadable, of an unsupported type, empty, beyond the size
+        limits, lacks columns, or holds what looks like an identifier (in its cells, its
+        header or its name).
     """
-    path = Path(path)
-    name = str(path)
+    with checked_table(path, required, optional, sheet=sheet, allow_extra=allow_extra) as table:
+        pass
+    return table
+
+
+@contextlib.contextmanager
+def checked_table(
+    path: str | Path,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    *,
+    sheet: str | None = None,
+    allow_extra: bool = True,
+) -> Iterator[Table]:
+    """`read_table` for a loader that checks the rows itself, in the ``with`` block.
+
+    The identifier gate's findings are held until the block ends, then raised together with
+    the loader's own problems (any ``InputError`` the block raises, and any it added to
+    ``table.problems``), so a user sees every problem in one pass. Whatever happens in the
+    block, a table that failed the gate never leaves it: its problems are raised at the end.
+
+    Raises
+    ------
+    InputError
+        As `read_table`, with the loader's problems added.
+    """
+    table, held = _read(Path(path), required, optional, sheet, allow_extra)
+    try:
+        yield table
+    except InputError as exc:
+        raise InputError(held + table.problems + list(exc.problems)) from None
+    except Exception:
+        if held:
+            raise InputError(held + table.problems) from None
+        raise
+    if held:
+        raise InputError(held + table.problems)
+
+
+def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...], sheet: str | None,
+          allow_extra: bool) -> tuple[Table, list[Problem]]:
+    """The table and the identifier gate's findings; raises at once for problems that stop the
+    rows being checked (file, header, limits)."""
+    name, problems = file_label(path)
     if not path.is_file():
-        raise InputError([Problem(name, None, None, "file not found")])
+        raise InputError(problems + [Problem(name, None, None, "file not found")])
     suffix = path.suffix.lower()
-    if suffix in _CSV_SUFFIXES:
-        frame, sheet_name = _read_csv(path), None
-    elif suffix in _XLSX_SUFFIXES:
-        frame, sheet_name = _read_xlsx(path, sheet)
-    else:
-        raise InputError([Problem(name, None, None,
-                                  f"unsupported file type {suffix or '(none)'}; use .csv or .xlsx")])
+    try:
+        if suffix in _CSV_SUFFIXES:
+            frame, sheet_name = _read_csv(path), None
+        elif suffix in _XLSX_SUFFIXES:
+            frame, sheet_name = _read_xlsx(path, sheet)
+        else:
+            raise InputError([Problem(str(path), None, None, f"unsupported file type "
+                                      f"{suffix or '(none)'}; use .csv or .xlsx")])
+    except InputError as exc:
+        raise InputError(problems + [_relabel(p, str(path), name) for p in exc.problems]) \
+            from None
     table = Table(frame, name, sheet_name)
-    problems = []
+    # A header that holds an identifier is named by its column letter from here on, so no
+    # message repeats it.
+    problems += _withhold_headers(table, report=suffix in _CSV_SUFFIXES)
+    frame = table.frame
     headers = [c for c in frame.columns if c != ROW]
     dupes = sorted({c for c in headers if headers.count(c) > 1})
     for column in dupes:
@@ -73,19 +139,143 @@ def read_table(
         for column in headers:
             if column not in required and column not in optional:
                 problems.append(table.problem(1, column, "unexpected column"))
-    if not problems and frame.empty:
+    if not dupes and frame.empty:
         problems.append(table.problem(None, None, "the file has a header but no data rows"))
-    if not problems:
-        problems += gate(path, table)
+    problems += _long_cells(table)
+    held = gate(path, table) if not frame.empty or suffix in _XLSX_SUFFIXES else []
+    if problems:
+        raise InputError(problems + held)
+    return table, held
+
+
+def file_label(path: str | Path) -> tuple[str, list[Problem]]:
+    """How messages name a file, and a Problem if its name fails the identifier gate.
+
+    A name that holds what looks like an identifier is never repeated: the file is then named
+    by its folder and "(file name withheld)". Dates are allowed in file names (they date the
+    file, as in ``answers_2026-03-31.csv``); every other kind of identifier is not.
+    """
+    path = Path(path)
+    hits = find_identifiers(pd.Series([path.name], dtype=object), configured_names(),
+                            dates_allowed=np.array([True]))
+    if not hits:
+        return str(path), []
+    label = str(path.parent / "(file name withheld)")
+    kind = next(iter(hits))
+    return label, [Problem(label, None, None, f"the file's name {message_for(kind)} "
+                                              "(rename the file)")]
+
+
+def _relabel(problem: Problem, old: str, new: str) -> Problem:
+    return Problem(new if problem.file == old else problem.file, problem.row, problem.column,
+                   problem.message, problem.sheet)
+
+
+def _withhold_headers(table: Table, report: bool) -> list[Problem]:
+    """Rename columns whose header holds what looks like an identifier to their letter.
+
+    Returns a Problem per such header when ``report`` (for CSV; an .xlsx header row is
+    reported by the workbook gate with the other cells).
+    """
+    from openpyxl.utils import get_column_letter
+
+    frame = table.frame
+    # Headers are read as written: normalising put underscores where the spaces were.
+    headers = pd.Series([str(c).replace("_", " ") for c in frame.columns], dtype=object)
+    hits = find_identifiers(headers, configured_names())
+    problems, renamed = [], {}
+    for kind, index in hits.items():
+        for i in index:
+            letter = get_column_letter(int(i) + 1)
+            renamed[int(i)] = f"{letter} (header withheld)"
+            if report:
+                problems.append(table.problem(1, renamed[int(i)], f"the header {message_for(kind)}"
+                                              " (rename the column)"))
+    if renamed:
+        table.frame = frame.set_axis([renamed.get(i, c) for i, c in enumerate(frame.columns)],
+                                     axis=1)
+    return problems
+
+
+def _long_cells(table: Table) -> list[Problem]:
+    """Cells longer than the limit: more than a spreadsheet cell can hold."""
+    limit = load_table_limits().max_cell_chars
+    problems = []
+    for i, column in enumerate(table.frame.columns):
+        if column == ROW:
+            continue
+        codes, uniques = pd.factorize(table.frame.iloc[:, i])
+        lengths = pd.Series(uniques, dtype=object).str.len().to_numpy()
+        if len(lengths) and lengths.max() > limit:
+            long = np.isin(codes, np.flatnonzero(lengths > limit))
+            problems += mask_rows(table, long, column,
+                                  f"the cell holds more than {limit:,} characters, more than a "
+                                  "spreadsheet cell can; shorten it")
+    return problems
+
+
+def mask_rows(table: Table, mask, column: str | None, message: str) -> list[Problem]:
+    """One Problem per row where ``mask`` is true."""
+    rows = table.frame.loc[np.asarray(mask, dtype=bool), ROW]
+    return [table.problem(int(r), column, message) for r in rows]
+
+
+def gate(path: str | Path, table: Table) -> list[Problem]:
+    """The identifier gate for one input file: every text cell (and, for .xlsx, everything
+    `audit_lib.inputs.workbook_scan.scan_workbook` reads), with the configured names list."""
+    names = configured_names()
+    if Path(path).suffix.lower() == ".xlsx":
+        return scan_workbook(path, names=names, file=table.file)
+    return scan_table(table, names=names)
+
+
+def read_header(path: str | Path) -> list[str]:
+    """The normalised header of a CSV or .xlsx file, without reading (or gating) its rows: for
+    telling kinds of file apart. Messages built from it must not repeat it.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read.
+    """
+    path = Path(path)
+    name, problems = file_label(path)
     if problems:
         raise InputError(problems)
-    return table
+    if path.suffix.lower() in _XLSX_SUFFIXES:
+        check_xlsx_container(path)
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                first = next(book.worksheets[0].iter_rows(max_row=1, values_only=True), ())
+            finally:
+                book.close()
+        except Exception as exc:  # noqa: BLE001 - as in _read_xlsx
+            raise InputError([Problem(name, None, None, f"not a readable .xlsx workbook "
+                                      f"({type(exc).__name__})")]) from None
+        return [normalise_header(c) for c in first if c is not None]
+    if path.suffix.lower() in _CSV_SUFFIXES:
+        try:
+            return [normalise_header(c) for c in _csv_header(path, check_text_file(path))]
+        except InputError as exc:
+            raise InputError([_relabel(p, str(path), name) for p in exc.problems]) from None
+    raise InputError([Problem(name, None, None, "unsupported file type; use .csv or .xlsx")])
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
     # Refuses empty, binary, UTF-16 and undecodable files; says which encoding reads the rest
     # (UTF-8 with or without BOM, or the Windows-1252 that spreadsheet programs often save).
     encoding = check_text_file(path)
+    # The header is read first: a file with thousands of columns is refused before pandas
+    # parses it (its cost grows faster than the number of columns).
+    header = _csv_header(path, encoding)
+    max_columns = load_table_limits().max_columns
+    if len(header) > max_columns:
+        raise InputError([Problem(str(path), 1, None, f"the file has {len(header):,} columns, "
+                                  f"more than the limit of {max_columns:,} for a table "
+                                  "(settings/inputs.yaml); this is not a case-audit input")])
     # Blank lines are kept while reading so that position i is spreadsheet row i + 2, then
     # dropped. (A quoted cell spanning lines would shift later rows; such files are rare.)
     options = dict(dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=False)
@@ -98,7 +288,6 @@ def _read_csv(path: Path) -> pd.DataFrame:
                                   f"not a readable CSV file ({_first_line(exc)})")]) from None
     # pandas renames a repeated header ("a", "a.1"); use the header as written, so that
     # read_table can report the repeat.
-    header = _csv_header(path, encoding)
     if len(header) == 1:
         for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
             if sep in header[0]:
@@ -107,9 +296,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
                                           "delimited)'")])
     if len(header) == len(frame.columns):
         frame.columns = header
-    for i in range(len(frame.columns)):
-        frame.isetitem(i, map_distinct(frame.iloc[:, i], str.strip))
-    frame.columns = [normalise_header(c) for c in frame.columns]
+    frame = pd.DataFrame({i: map_distinct(frame.iloc[:, i], str.strip)
+                          for i in range(len(frame.columns))}).set_axis(
+        [normalise_header(c) for c in frame.columns], axis=1)
     _refuse_reserved(frame.columns, path)
     frame[ROW] = range(2, len(frame) + 2)
     return _drop_empty_rows(frame)
@@ -144,7 +333,8 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
                 ws = book[sheet]
             else:
                 raise InputError([Problem(str(path), None, None, f"no sheet named {sheet!r}")])
-            rows = list(ws.iter_rows(values_only=True))  # read-only mode parses the XML here
+            ws.reset_dimensions()  # a false <dimension> must not make openpyxl pad every row
+            rows = _bounded_rows(ws, path)  # read-only mode parses the XML here
             title = ws.title
         finally:
             book.close()
@@ -173,6 +363,21 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
         columns=header, dtype=str)
     frame[ROW] = numbers
     return frame, title
+
+
+def _bounded_rows(ws, path: Path) -> list[tuple]:
+    """The sheet's rows, stopping with a Problem beyond the workbook limits."""
+    limits = load_workbook_limits()
+    rows, cells = [], 0
+    for row in ws.iter_rows(values_only=True):
+        cells += len(row)
+        if len(rows) >= limits.max_rows or len(row) > limits.max_columns or \
+                cells > limits.max_cells:
+            raise InputError([Problem(str(path), None, None, "the sheet is larger than the "
+                                      "limits for a workbook (settings/inputs.yaml); split it, "
+                                      "or save it as CSV", ws.title)])
+        rows.append(row)
+    return rows
 
 
 def _cell_text(value: object) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -15,11 +15,16 @@ ROW = "_row"
 
 @dataclass
 class Table:
-    """An input file read as text: ``frame`` has one str column per header plus ``_row``."""
+    """An input file read as text: ``frame`` has one str column per header plus ``_row``.
+
+    ``problems`` collects a loader's own findings inside `audit_lib.inputs.reading.checked_table`,
+    so they are reported with the identifier gate's even when the loader does not stop.
+    """
 
     frame: pd.DataFrame
     file: str
     sheet: str | None = None
+    problems: list[Problem] = field(default_factory=list)
 
     def problem(self, row: int | None, column: str | None, message: str) -> Problem:
         """Make a Problem located in this table."""

@@ -60,11 +60,24 @@ def keep_rows(answers: pd.DataFrame, facts: pd.DataFrame, period_end: str, folde
     write_csv(fairness_rows(answers, facts, period_end), folder / ROWS_FILE)
 
 
-def pooled_rows(internal_root: Path, period_end: str, quarters: int) -> pd.DataFrame:
-    """The kept rows of the latest ``quarters`` quarters ending on or before ``period_end``."""
+def pooled_rows(internal_root: Path, period_end: str, quarters: int,
+                current: Path | None = None) -> pd.DataFrame:
+    """The kept rows of the latest ``quarters`` quarters ending on or before ``period_end``.
+
+    ``current`` is this quarter's folder (perhaps a staging folder): its rows stand for this
+    quarter, replacing any kept by an earlier run of it. Folders case-audit keeps out of sight
+    (staging folders, the previous generation, named with a leading dot) are never pooled.
+    """
     parts = []
+    current = Path(current) if current is not None else None
     for path in sorted(Path(internal_root).glob(f"*/{ROWS_FILE}")):
-        parts.append(pd.read_csv(path, dtype=str, keep_default_na=False))
+        mine = current is not None and path.parent.resolve() == current.resolve()
+        if path.parent.name.startswith(".") and not mine:
+            continue
+        rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if current is not None and not mine:
+            rows = rows.loc[rows["period_end"] != period_end]
+        parts.append(rows)
     if not parts:
         return pd.DataFrame(columns=["period_end", "case_number", "question_id", "answer"])
     rows = pd.concat(parts, ignore_index=True)
@@ -142,6 +155,6 @@ def pooled_settings() -> tuple[int, float]:
 
 def as_json(result: PooledFairness) -> dict:
     """The pooled result's summary for ``pooled.json`` (no counts: those are in the tables)."""
-    return {"periods": result.periods, "quarters": len(result.periods),
+    return {"period_ends": result.periods, "quarters": len(result.periods),
             "children": int(np.int64(result.children)),
             "characteristics": result.assessments}

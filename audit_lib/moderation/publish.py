@@ -101,7 +101,7 @@ def publish_fairness(card: ScoreCard, out_dir: str | Path, internal_dir: str | P
     label = period_end or "this quarter"
     if internal is not None and period_end:
         keep_rows(card.answers, card.facts, period_end, internal)
-        rows = pooled_rows(internal.parent, period_end, quarters)
+        rows = pooled_rows(internal.parent, period_end, quarters, current=internal)
     else:
         rows = fairness_rows(card.answers, card.facts, label)
     result.pooled = pooled_fairness(rows, threshold, confidence, level)

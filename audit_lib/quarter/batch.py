@@ -15,6 +15,7 @@ from audit_lib.errors import AuditError, ConfigError
 from audit_lib.quarter.config import load_config
 from audit_lib.quarter.kernel import ensure_kernel
 from audit_lib.quarter.run import run
+from audit_lib.settings import read_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +45,9 @@ def find_configs(folder: str | Path) -> list[Path]:
 
 
 def _looks_like_config(path: Path) -> bool:
-    import yaml
-
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data = read_yaml(path, "period config")
+    except ConfigError:
         return True  # let the run report it as a failure with its own message
     return isinstance(data, dict) and "period" in data
 

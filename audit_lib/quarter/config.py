@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+import unicodedata
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
-from audit_lib.errors import ConfigError
+from audit_lib.errors import AuditError, ConfigError
 from audit_lib.frameworks import DEFAULT_FRAMEWORK, default_target_rating
+from audit_lib.inputs.reading import file_label
+from audit_lib.inputs.text_gate import gate_framework_file, scan_structure
 from audit_lib.sampling.plan import CONFIG_KEYS as PLAN_KEYS
 from audit_lib.sampling.plan import build_plan
 from audit_lib.settings import interval_confidence, read_yaml
@@ -26,6 +31,21 @@ _TREND = {"sustained_quarters", "target_rating"}
 _DISCLOSURE = {"threshold"}
 #: Steps whose notebook a config may replace (pipeline.STEPS; not imported, to avoid a cycle).
 _NOTEBOOK_STEPS = {"sampling", "scoring", "triangulation", "report"}
+#: A period names folders (``outputs/<period>``): letters, digits, spaces, dots, hyphens and
+#: underscores, starting with a letter or digit and not ending with a space or dot (which
+#: Windows drops), at most 64 characters.
+_PERIOD = re.compile(r"[^\W_](?:[\w .-]{0,62}[\w-])?")
+_TEXT_LIMIT = 200
+#: Keys holding paths: only their file or folder name is gated (dates allowed, as in file
+#: names), since a folder path may hold anything from a user's drive.
+_PATH_KEYS = ("inputs.", "notebooks.", "outputs", "history", "internal")
+#: Keys whose texts are expected to hold a full date: they describe the period itself.
+_DATED_KEYS = ("period", "period_label", "period_end")
+
+
+def project_root() -> Path:
+    """The repository folder that holds ``notebooks/`` (the package's parent)."""
+    return Path(str(resources.files("audit_lib"))).parent
 
 
 @dataclass
@@ -69,9 +89,18 @@ def load_config(path: str | Path) -> PeriodConfig:
         values, wrong types, input files that do not exist.
     """
     path = Path(path).resolve()
+    label, named = file_label(path)
     data = read_yaml(path, "period config")
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the config must be a mapping of settings")
+        raise ConfigError(f"{label}: the config must be a mapping of settings")
+    # The identifier gate first: every other message may repeat a setting's value.
+    leaks = [p.message for p in named] + scan_structure(
+        data, dates_allowed=lambda where, key: where in _DATED_KEYS,
+        file_names=lambda where: where.startswith(_PATH_KEYS) or (
+            where == "framework" and str(data.get("framework")).endswith((".yaml", ".yml"))))
+    if leaks:
+        listed = "\n".join(f"  - {p}" for p in leaks)
+        raise ConfigError(f"{label}: {len(leaks)} problem(s) in the period config:\n{listed}")
     problems: list[str] = []
     base = path.parent
 
@@ -80,9 +109,12 @@ def load_config(path: str | Path) -> PeriodConfig:
             problems.append(f"{where}{key}: unknown setting (allowed: {', '.join(sorted(allowed))})")
 
     unknown(data, _TOP, "")
-    period = str(data.get("period", "")).strip()
-    if not period or any(ch in period for ch in "/\\") or period.startswith("."):
-        problems.append("period: required, a name such as 2026-Q2 (no slashes)")
+    period = str(data.get("period") if data.get("period") is not None else "").strip()
+    if not _PERIOD.fullmatch(period):
+        problems.append("period: required, a name such as 2026-Q2: at most 64 letters, digits, "
+                        "spaces, dots, hyphens or underscores, starting with a letter or digit")
+    for key in ("period_label", "service"):
+        problems += _short_text(data.get(key), key)
     period_end = data.get("period_end")
     if isinstance(period_end, str):
         try:
@@ -145,20 +177,38 @@ def load_config(path: str | Path) -> PeriodConfig:
         problems.append("victim_contact_days: a whole number of 0 or more")
     notebooks = section("notebooks", _NOTEBOOK_STEPS, "step names to notebook files")
     for step, value in notebooks.items():
-        if not (base / str(value)).is_file():
+        notebook = (base / str(value)).resolve()
+        if not notebook.is_file():
             problems.append(f"notebooks.{step}: file not found: {value}")
+        elif notebook.suffix != ".ipynb":
+            problems.append(f"notebooks.{step}: must be a Jupyter notebook (.ipynb): {value}")
+        elif not (_inside(notebook, base) or _inside(notebook, project_root())):
+            problems.append(f"notebooks.{step}: a notebook runs code, so it must be in the "
+                            f"config's folder ({base}) or case-audit's own folder, not {value}")
+    framework = str(data.get("framework", DEFAULT_FRAMEWORK))
+    if framework.endswith((".yaml", ".yml")):  # a file of one's own, relative to the config
+        framework = str((base / framework).resolve())
+    try:  # an unknown, malformed or ungated framework is reported now, not mid-run
+        gate_framework_file(framework)
+    except AuditError as exc:
+        problems.append(f"framework: {exc}")
 
+    outputs = (base / str(data.get("outputs", "../outputs"))).resolve()
+    internal = (base / str(data["internal"])).resolve() if data.get("internal") else (
+        outputs.parent / "internal")
+    history = (base / str(data.get("history", outputs / "history.sqlite"))).resolve()
+    if period and _PERIOD.fullmatch(period):
+        problems += _folder_problems(outputs, internal, history, period, resolved)
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)
-        raise ConfigError(f"{path}: {len(problems)} problem(s) in the period config:\n{listed}")
-    outputs = (base / str(data.get("outputs", "../outputs"))).resolve()
+        raise ConfigError(f"{label}: {len(problems)} problem(s) in the period config:\n{listed}")
     return PeriodConfig(
         path=path,
         period=period,
         period_label=str(data.get("period_label", period)),
         period_end=period_end,
         service=str(data.get("service", "")),
-        framework=str(data.get("framework", DEFAULT_FRAMEWORK)),
+        framework=framework,
         confidence=float(confidence),
         victim_contact_days=victim_days,
         inputs=resolved,
@@ -167,7 +217,49 @@ def load_config(path: str | Path) -> PeriodConfig:
         target_rating=str(trend.get("target_rating") or default_target_rating()),
         disclosure_threshold=threshold,
         outputs=outputs,
-        history=(base / str(data.get("history", outputs / "history.sqlite"))).resolve(),
-        internal=(base / str(data.get("internal", outputs / "internal"))).resolve(),
+        history=history,
+        internal=internal,
         notebooks={str(k): (base / str(v)).resolve() for k, v in notebooks.items()},
     )
+
+
+def _short_text(value: object, key: str) -> list[str]:
+    if value is None:
+        return []
+    text = str(value)
+    if len(text) > _TEXT_LIMIT or any(unicodedata.category(c)[0] == "C" for c in text):
+        return [f"{key}: at most {_TEXT_LIMIT} characters, without control characters"]
+    return []
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies somewhere inside it."""
+    path, folder = Path(path).resolve(), Path(folder).resolve()
+    return path == folder or folder in path.parents
+
+
+def _folder_problems(outputs: Path, internal: Path, history: Path, period: str,
+                     inputs: dict[str, Path | list[Path] | None]) -> list[str]:
+    """Where results go must not overlap: each run replaces ``outputs/<period>`` and
+    ``internal/<period>`` whole, so nothing else may live there."""
+    problems = []
+    published, private = outputs / period, internal / period
+    if _inside(internal, outputs) or _inside(outputs, internal):
+        problems.append(f"internal: the folder for unsuppressed tables ({internal}) must be "
+                        f"outside the published outputs ({outputs}) and not hold them, so that "
+                        "sharing one never shares the other")
+    for folder in (published, private, outputs / ".previous", internal / ".previous"):
+        if _inside(history, folder):
+            problems.append(f"history: {history} lies in {folder}, which each run replaces; "
+                            "keep the history database outside it")
+    for key, value in inputs.items():
+        for item in value if isinstance(value, list) else [value]:
+            if item is None:
+                continue
+            for folder in (published, private, outputs / ".previous", outputs / "failed"):
+                if _inside(item, folder):
+                    problems.append(
+                        f"inputs.{key}: {item.name} lies in {folder}, a folder case-audit "
+                        "replaces or clears; keep inputs (returned workbooks too) in a folder "
+                        "of their own, such as returned/ beside the config")
+    return problems

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audit_lib.errors import AuditError, PipelineError
+from audit_lib.errors import AuditError, IdentifierRefusal, OutputError, PipelineError
 from audit_lib.quarter.kernel import ensure_kernel, quiet_kernel_manager
 from audit_lib.quarter.render import render_html
+from audit_lib.writing import describe_os_error, staged_directory
 
 
 def own_error_names() -> set[str]:
@@ -24,6 +25,15 @@ def own_error_names() -> set[str]:
 
 
 def execute(notebook: Path, output: Path, params: dict, kernel: str) -> None:
+    """Run ``notebook`` with ``params`` into ``output`` on the kernel ``kernel``.
+
+    Raises
+    ------
+    PipelineError
+        Naming the notebook, the cell and the cause when a cell fails.
+    OutputError
+        When the executed notebook cannot be written (papermill writes it as it goes).
+    """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -40,26 +50,35 @@ def execute(notebook: Path, output: Path, params: dict, kernel: str) -> None:
             cause = f"{exc.ename}: {exc.evalue}".strip()
         else:
             cause = f"{exc.ename} (an unexpected error: details in the executed notebook)"
-        raise PipelineError(
+        # The identifier gate's own message (never holding a value) says it refused a file.
+        refused = exc.ename in own_error_names() and "holds what looks like" in str(exc.evalue)
+        raise (IdentifierRefusal if refused else PipelineError)(
             f"notebook {notebook.name} failed in cell {exc.exec_count} "
             f"(code cell {exc.cell_index}):\n{cause}\nThe executed notebook up to the failure "
             f"is kept with the failed run.") from None
+    except OSError as exc:  # papermill writes the executed notebook itself: a full disk...
+        raise OutputError(describe_os_error(exc, output)) from None
 
 
 def run_notebook(notebook: str | Path, out_dir: str | Path, parameters: dict) -> Path:
     """Execute one notebook outside a quarter (e.g. the regional roll-up) and render its HTML.
 
-    The executed notebook and its HTML land in ``out_dir`` with the notebook's own tables.
+    The executed notebook and its HTML land in ``out_dir`` with the notebook's own tables. The
+    folder is staged and replaced whole when everything is written, like every results folder:
+    a folder holding anything case-audit did not write is refused.
 
     Raises
     ------
     PipelineError
         Naming the cell and the cause when the notebook fails.
+    OutputError
+        If ``out_dir`` cannot be written or holds other files.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir).resolve()  # the notebook runs in its own folder
     notebook = Path(notebook)
-    executed = out / notebook.name
-    execute(notebook, executed, {**parameters, "out_dir": str(out)}, ensure_kernel())
-    render_html(executed, executed.with_suffix(".html"))
-    return executed.with_suffix(".html")
+    kernel = ensure_kernel()
+    with staged_directory(out) as stage:
+        executed = stage / notebook.name
+        execute(notebook, executed, {**parameters, "out_dir": str(stage)}, kernel)
+        render_html(executed, executed.with_suffix(".html"))
+    return out / f"{notebook.stem}.html"

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 
 from audit_lib.inputs.fingerprints import fingerprint
 from audit_lib.quarter.config import PeriodConfig
@@ -27,13 +28,16 @@ def runtime_packages() -> list[str]:
 
 
 def hash_inputs(cfg: PeriodConfig) -> dict[str, str]:
-    """SHA-256 of the config and every input file it names."""
+    """SHA-256 of the config, every input file it names, and the notebooks and framework files
+    of its own it uses (those shipped with case-audit are identified by its version)."""
     files = [cfg.path]
     for value in cfg.inputs.values():
         if isinstance(value, list):
             files += value
         elif value is not None:
             files.append(value)
+    files += list(cfg.notebooks.values())
+    files += [p for p in framework_files(cfg) if not _shipped(p)]
     return fingerprint(files)
 
 
@@ -53,7 +57,39 @@ def relative_to_config(value: object, base) -> object:
     return value
 
 
-def build_manifest(cfg, steps, hashes, parameters, timings, started) -> dict:
+def framework_files(cfg: PeriodConfig) -> list[Path]:
+    """The framework and check-set files a quarter is scored against."""
+    from audit_lib.frameworks import LOCAL_CHECKS_ID, load_framework
+
+    return [load_framework(cfg.framework).path, load_framework(LOCAL_CHECKS_ID).path]
+
+
+def code_fingerprints(cfg: PeriodConfig, steps) -> dict[str, dict[str, str]]:
+    """What ran: each step's notebook and each framework file, with its SHA-256 and whether it
+    is the user's own rather than case-audit's."""
+    from audit_lib.quarter.steps import notebook_path
+
+    out = {}
+    for name, filename in steps:
+        path = notebook_path(name, filename, cfg)
+        out[f"notebook:{name}"] = {"file": path.name, "path": str(path),
+                                   "sha256": fingerprint([path])[str(path)],
+                                   "own": name in cfg.notebooks}
+    for path in framework_files(cfg):
+        out[f"framework:{path.stem}"] = {"file": path.name, "path": str(path),
+                                         "sha256": fingerprint([path])[str(path)],
+                                         "own": not _shipped(path)}
+    return out
+
+
+def _shipped(path: Path) -> bool:
+    from audit_lib.frameworks import framework_dirs
+
+    return Path(path).resolve().parent == framework_dirs()[0].resolve()
+
+
+def build_manifest(cfg, steps, hashes, parameters, timings, started, run_id: str | None = None
+                   ) -> dict:
     """What a run read and did, with every path relative to the period config's folder."""
     base = cfg.path.parent
     versions = {}
@@ -63,6 +99,7 @@ def build_manifest(cfg, steps, hashes, parameters, timings, started) -> dict:
         except metadata.PackageNotFoundError:
             versions[package] = None
     return {
+        "run": run_id,
         "period": cfg.period,
         "period_label": cfg.period_label,
         "service": cfg.service,
@@ -71,6 +108,7 @@ def build_manifest(cfg, steps, hashes, parameters, timings, started) -> dict:
         "paths_relative_to": "the period config's folder",
         "steps": [name for name, _ in steps],
         "inputs_sha256": relative_to_config(hashes, base),
+        "code": relative_to_config(code_fingerprints(cfg, steps), base),
         "parameters": relative_to_config(parameters, base),
         "python": sys.version.split()[0],
         "packages": versions,

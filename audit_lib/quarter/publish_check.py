@@ -1,88 +1,263 @@
-"""The publish check: the identifier gate over every table, report and notebook a run would publish."""
+"""The publish check: the identifier gate over every file a run would publish (or keep after a
+failure), and the names of those files.
+
+Tables are checked cell by cell and reports by their visible text. A full date is allowed only
+where a date is structured: a table column whose header is one of the schemas' date columns
+(``start_date``, ``date`` ...), a JSON field named as a date (``started``, ``period_end`` ...),
+and the ``<time>`` elements the report uses for its own timestamps. Everywhere else, as in
+inputs' free text, a full date is refused with every other kind of identifier.
+"""
 
 from __future__ import annotations
 
-import html as html_module
 import json
+import logging
+import os
 import re
-from dataclasses import replace
-from pathlib import Path
+from dataclasses import dataclass, replace
+from html.parser import HTMLParser
+from pathlib import Path, PurePosixPath
 
+import numpy as np
 import pandas as pd
 
-from audit_lib.inputs.identifiers import configured_names, load_privacy_settings, scan_frame
+from audit_lib.errors import InputError, Problem
+from audit_lib.inputs.identifiers import (
+    PrivacySettings,
+    configured_names,
+    find_identifiers,
+    load_privacy_settings,
+    message_for,
+    scan_frame,
+)
+from audit_lib.inputs.table import normalise_header
+from audit_lib.inputs.text_gate import walk_texts
+from audit_lib.inputs.workbook_scan import scan_workbook
+from audit_lib.writing import MARKER
+
+logger = logging.getLogger(__name__)
+
+#: JSON fields holding a date by design: a run's times, a period's end.
+_DATE_FIELDS = {"started", "finished", "period_end", "date", "created", "modified"}
+# The toolkit's own random seed (any whole number) could pass for an NHS number or a date.
+_SEED = re.compile(r"\bseed \d+")
+_SKIPPED = {".png", ".jpg", ".jpeg", ".svg", ".gif"}  # charts drawn from gated tables
 
 
-def scan_outputs(folder: Path) -> list:
-    """Run the identifier gate over every table and report a run is about to publish.
+@dataclass(frozen=True)
+class _Text:
+    text: str
+    dates_allowed: bool = False
+    where: str | None = None  # a JSON field's path; texts of pages are numbered instead
 
-    CSV files are scanned cell by cell (dates allowed in the schemas' date columns, as on
-    input); HTML reports by their visible text, where the dates the toolkit itself prints (run
-    times, evidence dates) are allowed but every other kind of identifier is not. Inputs' free
-    text was gated on the way in, so a full date could only reach a report from a structured
-    column. Returns the problems found, located by file, row and column.
+
+def scan_outputs(folder: Path, names: tuple[str, ...] | None = None) -> list[Problem]:
+    """Run the identifier gate over every file in ``folder`` and every file's name.
+
+    CSV files are scanned cell by cell and workbooks as inputs are; HTML pages, executed
+    notebooks, JSON and other text files by their text, with full dates allowed only in
+    structured date fields (see the module's description). A file that cannot be read to be
+    checked is reported as such. Returns the problems found, located by file (relative to
+    ``folder``), sheet, row and column.
     """
-    names = configured_names()
+    folder = Path(folder)
+    names = configured_names() if names is None else names
     settings = load_privacy_settings()
-    report_text = replace(settings, structured_date_columns=settings.structured_date_columns
-                          | {"report_text"})
-    problems = []
-    for path in sorted(folder.rglob("*.csv")):
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        problems += scan_frame(frame, str(path.relative_to(folder)), names=names,
-                               settings=settings)
-    texts = {}
-    for path in sorted(folder.rglob("*.html")):
-        texts[path] = _visible_text(path.read_text(encoding="utf-8"))
-    for path in sorted(folder.rglob("*.ipynb")):
-        texts[path] = _notebook_text(path)
-    for path in sorted(folder.rglob("*.json")):
-        texts[path] = _json_text(path)
-    for path, lines in texts.items():
-        frame = pd.DataFrame({"report_text": lines})
-        problems += scan_frame(frame, str(path.relative_to(folder)), names=names,
-                               settings=report_text)
+    problems: list[Problem] = []
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MARKER)
+    labels = {p: p.relative_to(folder).as_posix() for p in files}
+    titles = pd.Series([p.name for p in files], dtype=object)
+    for kind, index in find_identifiers(titles, names, settings=settings,
+                                        dates_allowed=np.ones(len(files), dtype=bool)).items():
+        for i in index:
+            path = files[int(i)]
+            labels[path] = str(PurePosixPath(labels[path]).parent / "(file name withheld)")
+            problems.append(Problem(labels[path], None, None, f"the file's name "
+                                                              f"{message_for(kind)}"))
+    for path in files:
+        try:
+            problems += _scan_file(path, labels[path], names, settings)
+        except Exception as exc:  # noqa: BLE001 - a damaged file of any kind: say so
+            problems.append(Problem(labels[path], None, None, "could not be read to check it "
+                                    f"for identifiers ({type(exc).__name__})"))
     return problems
 
 
-def _notebook_text(path: Path) -> list[str]:
-    """Every text output of an executed notebook (streams, plain text, HTML as text)."""
+def _scan_file(path: Path, label: str, names: tuple[str, ...],
+               settings: PrivacySettings) -> list[Problem]:
+    suffix = path.suffix.lower()
+    if suffix in _SKIPPED:
+        return []
+    if suffix == ".csv":
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        return scan_frame(frame, label, names=names, settings=settings)
+    if suffix == ".xlsx":
+        return list(scan_workbook(path, names=names, settings=settings, file=label))
+    if suffix == ".html":
+        texts = _html_texts(path.read_text(encoding="utf-8"), settings)
+    elif suffix == ".ipynb":
+        texts = _notebook_texts(path, settings)
+    elif suffix == ".json":
+        texts = _json_texts(json.loads(path.read_text(encoding="utf-8")), settings)
+    else:
+        texts = [_Text(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return _scan_texts(texts, label, names, settings)
+
+
+def _scan_texts(texts: list[_Text], label: str, names: tuple[str, ...],
+                settings: PrivacySettings) -> list[Problem]:
+    texts = [replace(t, text=_SEED.sub("seed", t.text)) for t in texts if t.text.strip()]
+    if not texts:
+        return []
+    frame = pd.DataFrame({"text": [t.text for t in texts]})
+    allowed = np.array([t.dates_allowed for t in texts], dtype=bool)
+    problems = []
+    # Rows are the text's position in the file's reading order ("line" of visible text).
+    for kind, index in find_identifiers(frame["text"], names, settings=settings,
+                                        dates_allowed=allowed).items():
+        fields = sorted({texts[int(i)].where for i in index if texts[int(i)].where})
+        problems += [Problem(label, None, f, message_for(kind)) for f in fields]
+        rows = sorted(int(i) + 1 for i in index if not texts[int(i)].where)
+        problems += [Problem(label, r, None, f"text number {r} {message_for(kind)}")
+                     for r in rows[: settings.max_reported_per_column]]
+        if len(rows) > settings.max_reported_per_column:
+            problems.append(Problem(label, None, None, f"{message_for(kind)} (also in "
+                                    f"{len(rows) - settings.max_reported_per_column:,} more "
+                                    "texts of this file, not listed)"))
+    return problems
+
+
+class _Visible(HTMLParser):
+    """The visible text of a page, in reading order, with where dates are structured."""
+
+    def __init__(self, structured: frozenset[str]):
+        super().__init__(convert_charrefs=True)
+        self.structured = structured
+        self.texts: list[_Text] = []
+        self.skip = 0  # inside <style> or <script>
+        self.time = 0  # inside <time>
+        self.headers: list[list[str]] = []  # per open table: its header texts
+        self.column: list[int] = []  # per open table: the index of the current cell
+        self.cell = ""  # "th", "td" or ""
+        self.buffer: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self._flush()
+        if tag in ("style", "script"):
+            self.skip += 1
+        elif tag == "time":
+            self.time += 1
+        elif tag == "table":
+            self.headers.append([])
+            self.column.append(-1)
+        elif tag == "tr" and self.column:
+            self.column[-1] = -1
+        elif tag in ("th", "td") and self.column:
+            self.column[-1] += 1
+            self.cell = tag
+        for name, value in attrs:
+            if name in ("alt", "title") and value:
+                self.texts.append(_Text(value))
+
+    def handle_endtag(self, tag):
+        self._flush()
+        if tag in ("style", "script"):
+            self.skip = max(0, self.skip - 1)
+        elif tag == "time":
+            self.time = max(0, self.time - 1)
+        elif tag == "table" and self.headers:
+            self.headers.pop()
+            self.column.pop()
+        elif tag in ("th", "td"):
+            self.cell = ""
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.buffer.append(data)
+
+    def close(self):
+        super().close()
+        self._flush()
+
+    def _flush(self):
+        text = "".join(self.buffer)
+        self.buffer = []
+        if not text.strip():
+            return
+        dated = self.time > 0
+        if self.headers and self.cell:
+            column = self.column[-1]
+            headers = self.headers[-1]
+            if self.cell == "th":
+                while len(headers) <= column:
+                    headers.append("")
+                headers[column] = (headers[column] + " " + text).strip()
+            elif 0 <= column < len(headers):
+                dated = dated or normalise_header(headers[column]) in self.structured
+        for line in text.splitlines():
+            if line.strip():
+                self.texts.append(_Text(line.strip(), dated))
+
+
+def _html_texts(page: str, settings: PrivacySettings) -> list[_Text]:
+    parser = _Visible(settings.structured_date_columns)
+    parser.feed(page)
+    parser.close()
+    return parser.texts
+
+
+def _notebook_texts(path: Path, settings: PrivacySettings) -> list[_Text]:
+    """Every output of an executed notebook: HTML by its visible text (as a page is read),
+    plain text, streams and error tracebacks line by line."""
     import nbformat
 
-    lines = []
+    texts: list[_Text] = []
     for cell in nbformat.read(path, as_version=4).cells:
         for output in cell.get("outputs", []):
-            text = output.get("text", "")
             data = output.get("data", {})
-            text += data.get("text/plain", "") + "\n".join(
-                _visible_text(data.get("text/html", "")))
-            lines += [line for line in str(text).splitlines() if line.strip()]
-    return lines
+            if "text/html" in data:
+                texts += _html_texts(_joined(data["text/html"]), settings)
+            elif "text/plain" in data:
+                texts += [_Text(line) for line in _joined(data["text/plain"]).splitlines()]
+            texts += [_Text(line) for line in _joined(output.get("text", "")).splitlines()]
+            for line in [output.get("evalue", ""), *output.get("traceback", [])]:
+                texts += [_Text(part) for part in _ANSI.sub("", str(line)).splitlines()]
+    return texts
 
 
-def _json_text(path: Path) -> list[str]:
-    """The string values of a JSON file, one per line (hashes and paths included)."""
-    def walk(value):
-        if isinstance(value, dict):
-            for item in value.values():
-                yield from walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                yield from walk(item)
-        elif isinstance(value, str):
-            yield value
-
-    try:
-        return [v for v in walk(json.loads(path.read_text(encoding="utf-8"))) if v.strip()]
-    except (OSError, ValueError):
-        return []
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def _visible_text(page: str) -> list[str]:
-    page = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", page, flags=re.S | re.I)
-    page = re.sub(r'src="data:[^"]*"', "", page)
-    page = re.sub(r"<[^>]+>", "\n", page)
-    text = html_module.unescape(page)
-    # The toolkit's own random seed (any whole number) could pass for an NHS number.
-    text = re.sub(r"\bseed \d+", "seed", text)
-    return [line.strip() for line in text.splitlines() if line.strip()]
+def _joined(value: object) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _json_texts(data: object, settings: PrivacySettings) -> list[_Text]:
+    """The texts of a JSON document, keys too: dates allowed in fields named as dates; of a
+    path, only its file name (and a date there dates the file)."""
+    texts = []
+    for where, key, text in walk_texts(data):
+        if where.endswith("(a key)"):
+            key = text
+        if os.path.isabs(text) or re.match(r"^[A-Za-z]:[\\/]", text):
+            texts.append(_Text(Path(text).name, True, where))
+            continue
+        dated = key in _DATE_FIELDS or key.endswith("_date") or (
+            normalise_header(key) in settings.structured_date_columns)
+        texts.append(_Text(text, dated, where))
+    return texts
+
+
+def describe(problems: list[Problem], per_file: int = 10) -> str:
+    """The problems as lines for a message: the first ``per_file`` of each file, then how many
+    more that file has, and the total first."""
+    ordered = InputError(problems).problems  # sorted, repeats removed
+    lines = [f"{len(ordered):,} problem(s) in {len({p.file for p in ordered}):,} file(s):"]
+    by_file: dict[str, list[Problem]] = {}
+    for p in ordered:
+        by_file.setdefault(p.file, []).append(p)
+    for shown in by_file.values():
+        lines += [f"  - {p}" for p in shown[:per_file]]
+        if len(shown) > per_file:
+            lines.append(f"  - ... and {len(shown) - per_file:,} more in {shown[0].file}")
+    return "\n".join(lines)

@@ -6,6 +6,8 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from audit_lib.writing import atomic_path
+
 
 def render_html(executed: Path, html_path: Path, subtitle: str = "") -> None:
     """Render an executed notebook as a self-contained, accessible HTML page without code.
@@ -14,6 +16,11 @@ def render_html(executed: Path, html_path: Path, subtitle: str = "") -> None:
     internet, embeds charts, leaves out the notebook's wrappers and any cell tagged
     ``notebook-only``, and gives the page a title: the notebook's first heading, then
     ``subtitle`` (the service and quarter), so a reader can tell one page from another.
+
+    Raises
+    ------
+    OutputError
+        If the page cannot be written (a full disk, a folder one may not write to).
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -28,4 +35,5 @@ def render_html(executed: Path, html_path: Path, subtitle: str = "") -> None:
                    executed.stem)
     nb.metadata["title"] = f"{heading}: {subtitle}" if subtitle else heading
     body, _ = exporter.from_notebook_node(nb)
-    html_path.write_text(body, encoding="utf-8")
+    with atomic_path(html_path) as tmp:  # a full disk is an OutputError, never half a page
+        tmp.write_text(body, encoding="utf-8")

@@ -1,4 +1,5 @@
-"""Run a quarter: execute the notebooks, check what would be published, record history, swap in."""
+"""Run a quarter: execute the notebooks, check what would be published, then commit results,
+internal tables and history together (`audit_lib.quarter.commit`)."""
 
 from __future__ import annotations
 
@@ -13,23 +14,36 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit_lib.errors import PipelineError
+from audit_lib.errors import AuditError, IdentifierRefusal, OutputError, PipelineError
 from audit_lib.frameworks import load_framework
 from audit_lib.inputs.identifiers import NAMES_ENV
+from audit_lib.quarter.commit import (
+    Journal,
+    Swap,
+    commit,
+    finish_interrupted,
+    history_change,
+    new_run_id,
+    period_lock,
+    previous_dir,
+    remove_stale_stages,
+    undo_journal,
+)
 from audit_lib.quarter.config import PeriodConfig, load_config
 from audit_lib.quarter.kernel import ensure_kernel
 from audit_lib.quarter.notebooks import execute
 from audit_lib.quarter.provenance import build_manifest, hash_inputs
-from audit_lib.quarter.publish_check import scan_outputs
+from audit_lib.quarter.publish_check import describe, scan_outputs
 from audit_lib.quarter.render import render_html
 from audit_lib.quarter.steps import notebook_path, parameters_for, select_steps
-from audit_lib.trends.history import load_earlier_quarters, record_periods
+from audit_lib.trends.history import load_earlier_quarters
 from audit_lib.trends.progress_step import current_results
 from audit_lib.writing import (
     check_replaceable,
     make_stage,
+    read_marker,
     recover_stranded,
-    replace_directory,
+    seal,
     write_json,
 )
 
@@ -49,17 +63,24 @@ def run(config_path: str | Path, only: str | None = None,
         progress: Callable[[str], None] = print) -> RunResult:
     """Execute a quarter's notebooks and publish their results to ``<outputs>/<period>``.
 
-    Work happens in a staging folder next to the period folder. Only when every step succeeded
-    is it swapped in; on failure the previous results stay as they were, the failed run is
-    kept in ``<outputs>/failed/`` for inspection, and the error names the notebook, the cell and
-    the cause.
+    Work happens in staging folders beside the period's published and internal folders. Only
+    when every step succeeded, the inputs did not change and nothing to be published holds an
+    identifier, are both swapped in and the history recorded, as one commit: a run stopped at
+    any moment leaves the previous results, internal tables and history, or the new ones, all
+    three together. The generation replaced is kept (``<outputs>/.previous/<period>``) for
+    `undo`. On failure the failed run is kept in ``<outputs>/failed/`` for inspection, without
+    any file that holds an identifier, and the error names the notebook, the cell and the cause.
 
     Raises
     ------
     ConfigError
         For a bad config or step name.
     PipelineError
-        When a notebook fails or an input changes during the run.
+        When a notebook fails, an input changes during the run, or the results hold what
+        looks like an identifier.
+    OutputError
+        When results cannot be written, or the results folders hold files case-audit did not
+        write (named; nothing is changed).
     """
     cfg = load_config(config_path)
     steps = select_steps(only)
@@ -68,60 +89,186 @@ def run(config_path: str | Path, only: str | None = None,
     if cfg.inputs.get("names"):  # the kernels inherit the names list for the identifier gate
         os.environ[NAMES_ENV] = str(cfg.inputs["names"])
     inputs_before = hash_inputs(cfg)
-    cfg.outputs.mkdir(parents=True, exist_ok=True)
-    recover_stranded(cfg.period_dir)
-    check_replaceable(cfg.period_dir)
-    stage = make_stage(cfg.period_dir)
-    if only and cfg.period_dir.is_dir():  # keep the other steps' results from the last run
-        shutil.copytree(cfg.period_dir, stage, dirs_exist_ok=True)
-    started = dt.datetime.now(dt.timezone.utc)
-    timings, parameters = {}, {}
-    try:
-        # A first manifest, so the report's provenance footer can cite the inputs and versions.
-        write_json(build_manifest(cfg, steps, inputs_before, {}, {}, started), stage / "manifest.json")
-        for i, (name, filename) in enumerate(steps, start=1):
-            params = parameters_for(name, cfg, stage)
-            parameters[name] = params
-            progress(f"[{i}/{len(steps)}] {filename} ...")
-            t0 = time.perf_counter()
-            executed = stage / filename
-            execute(notebooks[name], executed, params, kernel)
-            t1 = time.perf_counter()
-            render_html(executed, executed.with_suffix(".html"),
-                        ", ".join(x for x in (cfg.service, cfg.period_label) if x))
-            timings[name] = {"notebook": filename, "execute_s": round(t1 - t0, 3),
-                             "html_s": round(time.perf_counter() - t1, 3)}
-            progress(f"      done in {time.perf_counter() - t0:.1f} s")
-        if hash_inputs(cfg) != inputs_before:
-            raise PipelineError("an input file changed while the run was going on; nothing "
-                                "was published: run again once the files are final")
-        leaks = scan_outputs(stage)
-        if leaks:
-            listed = "\n".join(f"  - {p}" for p in leaks[:20])
-            raise PipelineError(f"the results hold what looks like personal identifiers, so "
-                                f"nothing was published:\n{listed}")
-        manifest = build_manifest(cfg, steps, inputs_before, parameters, timings, started)
-        write_json(manifest, stage / "manifest.json")
-        if any(name == "scoring" for name, _ in steps):
-            record_history(cfg, stage)
-        replace_directory(stage, cfg.period_dir)
-    except BaseException:
-        failed = cfg.outputs / "failed" / f"{cfg.period}-{started:%Y%m%dT%H%M%S}"
-        failed.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(stage), failed)
-        logger.warning("failed run kept in %s", failed)
-        raise
+    internal_dir = cfg.internal / cfg.period
+    with period_lock(cfg.outputs, cfg.period):
+        prepare(cfg)
+        run_id = new_run_id()
+        stage = make_stage(cfg.period_dir)
+        internal_dir.parent.mkdir(parents=True, exist_ok=True)
+        internal_stage = make_stage(internal_dir)
+        started = dt.datetime.now(dt.timezone.utc)
+        try:
+            if only:  # keep the other steps' results from the last run
+                for old, new in ((cfg.period_dir, stage), (internal_dir, internal_stage)):
+                    if old.is_dir():
+                        shutil.copytree(old, new, dirs_exist_ok=True)
+            manifest = _execute_steps(cfg, steps, notebooks, kernel, stage, internal_stage,
+                                      inputs_before, run_id, started, progress)
+            journal = _journal(cfg, steps, run_id, stage, internal_stage)
+        except BaseException as exc:
+            keep_failed(cfg, stage, started, exc)
+            shutil.rmtree(internal_stage, ignore_errors=True)
+            raise
+        commit(journal)
     progress(f"Results in {cfg.period_dir}")
     return RunResult(cfg.period_dir, [n for n, _ in steps], manifest)
 
 
-def record_history(cfg: PeriodConfig, run_dir: Path) -> None:
-    """Record this period's key-question and local-check results (and any earlier quarters
-    supplied) in the history database, each period replaced in one transaction. Rows are
-    recorded under the framework's id, whether the config names it by id or by file."""
+def prepare(cfg: PeriodConfig) -> None:
+    """Before a run or an undo (the caller holds the period's lock): finish any commit a stopped run
+    left, remove stopped runs' staging folders, and check that the period's folders hold
+    nothing case-audit did not write.
+
+    Raises
+    ------
+    OutputError
+        If a folder holds files case-audit did not write (named; nothing is changed).
+    """
+    finish_interrupted(cfg.outputs, holding=cfg.period)
+    internal_dir = cfg.internal / cfg.period
+    for folder in (cfg.period_dir, internal_dir):
+        recover_stranded(folder)  # from the swap of an older case-audit's run
+        remove_stale_stages(folder.parent, folder.name)
+    problems = []
+    for folder in (cfg.period_dir, internal_dir):
+        try:
+            check_replaceable(folder)
+        except OutputError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise OutputError("\n".join(problems))
+
+
+def _execute_steps(cfg, steps, notebooks, kernel, stage: Path, internal_stage: Path,
+                   inputs_before: dict, run_id: str, started, progress) -> dict:
+    timings, parameters = {}, {}
+    # A first manifest, so the report's provenance footer can cite the inputs and versions.
+    write_json(build_manifest(cfg, steps, inputs_before, {}, {}, started, run_id),
+               stage / "manifest.json")
+    for i, (name, filename) in enumerate(steps, start=1):
+        params = parameters_for(name, cfg, stage)
+        if name == "scoring":  # unsuppressed tables are staged and committed with the rest
+            params["internal_dir"] = str(internal_stage)
+        parameters[name] = params
+        progress(f"[{i}/{len(steps)}] {filename} ...")
+        t0 = time.perf_counter()
+        executed = stage / filename
+        execute(notebooks[name], executed, params, kernel)
+        t1 = time.perf_counter()
+        render_html(executed, executed.with_suffix(".html"),
+                    ", ".join(x for x in (cfg.service, cfg.period_label) if x))
+        timings[name] = {"notebook": filename, "execute_s": round(t1 - t0, 3),
+                         "html_s": round(time.perf_counter() - t1, 3)}
+        progress(f"      done in {time.perf_counter() - t0:.1f} s")
+    if hash_inputs(cfg) != inputs_before:
+        raise PipelineError("an input file changed while the run was going on; nothing "
+                            "was published: run again once the files are final")
+    manifest = build_manifest(cfg, steps, inputs_before, parameters, timings, started, run_id)
+    write_json(manifest, stage / "manifest.json")
+    leaks = scan_outputs(stage)
+    if leaks:
+        raise IdentifierRefusal("the results hold what looks like personal identifiers, so "
+                                "nothing was published; " + describe(leaks))
+    return manifest
+
+
+def _journal(cfg: PeriodConfig, steps, run_id: str, stage: Path, internal_stage: Path
+             ) -> Journal:
+    """Seal the staged folders and say what the commit will do (nothing changes yet)."""
+    internal_dir = cfg.internal / cfg.period
+    history, undo_history = None, None
+    if any(name == "scoring" for name, _ in steps):
+        history, undo_history = history_change(cfg.history, history_rows(cfg, stage),
+                                               cfg.service or None)
+    seal(stage, run_id)
+    seal(internal_stage, run_id)
+    for folder in (cfg.period_dir, internal_dir):  # again: a file may have arrived meanwhile
+        check_replaceable(folder)
+    replaced = read_marker(cfg.period_dir) if cfg.period_dir.is_dir() else None
+    undo = {"run": replaced.get("run") if replaced else None}
+    if undo_history is not None:
+        undo["history"] = undo_history
+    return Journal(
+        run=run_id, period=cfg.period, outputs=str(cfg.outputs),
+        swaps=[Swap(str(stage), str(cfg.period_dir), str(previous_dir(cfg.outputs, cfg.period))),
+               Swap(str(internal_stage), str(internal_dir),
+                    str(previous_dir(cfg.internal, cfg.period)))],
+        history=history, undo=undo)
+
+
+def history_rows(cfg: PeriodConfig, run_dir: Path) -> pd.DataFrame:
+    """This period's key-question and local-check results (and any earlier quarters supplied),
+    as the history database records them: under the framework's id, whether the config names
+    it by id or by file."""
     fw_id = load_framework(cfg.framework).id
     rows = [current_results(run_dir / "scores", cfg.period, cfg.period_label,
                             cfg.period_end.isoformat(), fw_id)]
     if cfg.inputs.get("earlier_quarters"):
         rows.insert(0, load_earlier_quarters(cfg.inputs["earlier_quarters"], fw_id))
-    record_periods(cfg.history, pd.concat(rows, ignore_index=True), cfg.service or None)
+    return pd.concat(rows, ignore_index=True)
+
+
+def keep_failed(cfg: PeriodConfig, stage: Path, started: dt.datetime,
+                error: BaseException) -> Path | None:
+    """Keep a failed run in ``<outputs>/failed/`` for inspection, with ``failed.log`` saying why.
+
+    A run refused because something holds what looks like an identifier keeps only the log,
+    naming the files that hold one. Any other failed run keeps what it wrote, less every file
+    that holds what looks like an identifier (named in the log).
+    """
+    failed = cfg.outputs / "failed" / f"{cfg.period}-{started:%Y%m%dT%H%M%S}"
+    try:
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(stage), failed)
+    except OSError:
+        shutil.rmtree(stage, ignore_errors=True)
+        logger.warning("could not keep the failed run; its staging folder was removed")
+        return None
+    try:
+        leaks = scan_outputs(failed)
+        flagged = sorted({p.file for p in leaks})
+        complete = True
+    except Exception:  # noqa: BLE001 - a check that cannot run keeps nothing
+        flagged, complete = [], False
+    refused = isinstance(error, IdentifierRefusal)
+    for path in sorted(failed.rglob("*"), reverse=True):
+        rel = path.relative_to(failed).as_posix()
+        if path.is_file() and (refused or not complete or rel in flagged
+                               or "(file name withheld)" in " ".join(flagged)):
+            path.unlink()
+        elif path.is_dir() and refused:
+            shutil.rmtree(path, ignore_errors=True)
+    reason = str(error) if isinstance(error, AuditError) else type(error).__name__
+    lines = [f"Run of {cfg.period} started {started.isoformat(timespec='seconds')} failed:",
+             reason, ""]
+    if flagged:
+        lines += ["Files that held what looks like an identifier (removed):",
+                  *[f"  - {name}" for name in flagged], ""]
+    if refused or not complete:
+        lines.append("Nothing else was kept: the run was refused because of identifiers."
+                     if refused else "Nothing was kept: the files could not all be checked.")
+    try:
+        (failed / "failed.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError:
+        pass
+    logger.warning("failed run kept in %s", failed)
+    return failed
+
+
+def undo(config_path: str | Path, progress: Callable[[str], None] = print) -> Path:
+    """Put back the period's previous results, internal tables and history rows, as one commit;
+    the undone ones become the previous generation (so undoing again redoes).
+
+    Raises
+    ------
+    ConfigError
+        If there is no previous generation.
+    OutputError
+        If the results folders hold files case-audit did not write, or cannot be written.
+    """
+    cfg = load_config(config_path)
+    with period_lock(cfg.outputs, cfg.period):
+        prepare(cfg)
+        commit(undo_journal(cfg, new_run_id()))
+    progress(f"Put back the previous results of {cfg.period} in {cfg.period_dir}")
+    return cfg.period_dir

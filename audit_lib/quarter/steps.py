@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from audit_lib.errors import ConfigError
-from audit_lib.quarter.config import PeriodConfig
+from audit_lib.quarter.config import PeriodConfig, project_root
 from audit_lib.sampling.plan import CONFIG_KEYS as PLAN_KEYS
 
 #: The steps of a quarter, in order, and the notebook each runs.
@@ -16,11 +15,6 @@ STEPS = (
     ("triangulation", "03_triangulation.ipynb"),
     ("report", "04_assurance_report.ipynb"),
 )
-
-
-def project_root() -> Path:
-    """The repository folder that holds ``notebooks/`` (the package's parent)."""
-    return Path(str(resources.files("audit_lib"))).parent
 
 
 def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:

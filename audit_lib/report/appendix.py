@@ -176,6 +176,14 @@ def provenance_html(manifest: dict, fw: Framework, confidence: float) -> str:
              f"Run in {escape(_month(when))} by case-audit "
              f"{escape(versions.get('case-audit', 'unknown'))} (code commit "
              f"{escape(commit[:12])}), Python {escape(manifest.get('python', ''))}.</p>"]
+    # Notebooks and framework files that are the service's own, not case-audit's, are named:
+    # a reader should know the method was changed locally.
+    own = [f"{key.split(':', 1)[0]} {item.get('file', '')} (SHA-256 "
+           f"{str(item.get('sha256', ''))[:12]})"
+           for key, item in manifest.get("code", {}).items() if item.get("own")]
+    if own:
+        parts.append("<p><b>Changed locally.</b> This quarter was run with the service's own "
+                     + escape("; ".join(own)) + ", not case-audit's.</p>")
     hashes = manifest.get("inputs_sha256", {})
     if hashes:
         view = pd.DataFrame({"Input (relative to the period config)": list(hashes),

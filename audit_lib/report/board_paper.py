@@ -139,4 +139,4 @@ def _page(title: str, service: str, period_label: str, sections, appendix) -> st
         parts.append(f'<section id="{key}" aria-labelledby="{key}-h"><h3 id="{key}-h">'
                      f"{escape(heading)}</h3>{body}</section>")
     parts.append("</section>")
-    return f'<div class="board-paper" data-title="{escape(title)}">' + "".join(parts) + "</div>"
+    return '<div class="board-paper">' + "".join(parts) + "</div>"

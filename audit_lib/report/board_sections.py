@@ -167,7 +167,8 @@ def moderation_html(moderated: dict, fw: Framework, checks: Framework,
     if summary:
         threshold = summary.get("threshold", threshold)
         items = "".join(f"<li>{escape(line)}</li>" for line in summary.get("lines", []))
-        parts.append(f"<p>Counts below {threshold} are shown as [c] to protect the children "
+        parts.append(f"<p>Counts below {escape(threshold)} are shown as [c] to protect the "
+                     "children "
                      f"they describe; so are figures from which a hidden count could be worked "
                      f"out.</p><details><summary>What was hidden, and why</summary>"
                      f"<ul>{items}</ul></details>")

@@ -9,6 +9,7 @@ labelled region that scrolls sideways on a phone with a visible cue.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import logging
 import re
@@ -53,12 +54,24 @@ def table_html(frame: pd.DataFrame, row_class: pd.Series | None = None,
             cells.append(f'<th scope="row">{text}</th>' if row_headers and j == 0
                          else f"<td>{text}</td>")
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
-    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
-    label = f' aria-label="{escape(caption)}"' if caption else ' aria-label="Table"'
+    rows = "".join(body)
+    if caption:
+        # The region is named by the caption itself (aria-labelledby), so that no text from
+        # an input is ever copied into an attribute.
+        ident = _id("table", caption + head + rows)
+        cap = f'<caption id="{ident}">{escape(caption)}</caption>'
+        label = f' aria-labelledby="{ident}"'
+    else:
+        cap, label = "", ' aria-label="Table"'
     # A region that can scroll must be reachable from the keyboard (WCAG 2.1.1).
     return (f'<div class="table-scroll" role="region"{label} tabindex="0">'
             f'<table class="audit-table">{cap}<thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table></div>")
+            f"<tbody>{rows}</tbody></table></div>")
+
+
+def _id(kind: str, content: str) -> str:
+    """A stable element id from what the element shows (the same page gives the same ids)."""
+    return f"{kind}-{hashlib.sha256(content.encode('utf-8')).hexdigest()[:12]}"
 
 
 def _cell(value: object) -> str:
@@ -92,10 +105,11 @@ def figure_html(png: bytes, alt: str, caption: str, data: pd.DataFrame | None = 
     src = base64.b64encode(png).decode("ascii")
     # On a phone the chart keeps a legible size and scrolls sideways inside its own region
     # (reachable from the keyboard), rather than shrinking its text to a few pixels.
+    ident = _id("figure", caption + src[:64])
     parts = [f'<figure class="chart"><div class="chart-scroll" role="region" '
-             f'aria-label="Chart: {escape(caption)}" tabindex="0">'
+             f'aria-labelledby="{ident}" tabindex="0">'
              f'<img src="data:image/png;base64,{src}" alt="{escape(alt)}"></div>',
-             f"<figcaption>{escape(caption)}</figcaption></figure>"]
+             f'<figcaption id="{ident}">{escape(caption)}</figcaption></figure>']
     if data is not None and len(data):
         parts.append(details_html(f"The data behind this chart: {data_caption or caption}",
                                   table_html(data, caption=data_caption or caption)))

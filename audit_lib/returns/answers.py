@@ -18,7 +18,7 @@ from audit_lib.frameworks.applicability import (
     applicability,
     describe_conditions,
 )
-from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.table import ROW, Table, map_distinct
 from audit_lib.inputs.validation import not_blank, schema_problems
 from audit_lib.returns.workbook_reader import is_workbook, read_workbook
@@ -108,8 +108,10 @@ def load_answers_and_dates(
                 frame, filled = read_workbook(path)
                 dates.append(filled)
             else:
-                table, id_column = _read_long(path)
-                problems += _column_problems(table, questions, id_column)
+                with checked_table(path, (), REQUIRED + (VICTIM_KEY,) + OPTIONAL) as table:
+                    id_column = _long_id_column(table)
+                    table.problems += _column_problems(table, questions, id_column)
+                problems += table.problems
                 frame = table.frame.assign(role=role, _file=table.file, _sheet=table.sheet,
                                            _column="answer", _id_column=id_column)
                 if id_column == VICTIM_KEY:
@@ -135,18 +137,23 @@ def load_answers_and_dates(
     return answers, typed
 
 
-def _read_long(path: str | Path) -> tuple[Table, str]:
-    """Read a long answers file: about children's cases (``case_id``) or, with a
-    ``victim_ref`` column, about victims' cases (any ``case_id`` there is the linked case).
-    Returns the table and the column that names each case."""
-    table = read_table(path, (), REQUIRED + (VICTIM_KEY,) + OPTIONAL)
+def _long_id_column(table: Table) -> str:
+    """The column that names each case of a long answers file: ``case_id`` for children's
+    cases or, with a ``victim_ref`` column, victims' cases (any ``case_id`` there is the linked
+    case).
+
+    Raises
+    ------
+    InputError
+        If a required column is missing from the header.
+    """
     id_column = VICTIM_KEY if VICTIM_KEY in table.frame.columns else "case_id"
     missing = [c for c in (id_column, *REQUIRED[1:]) if c not in table.frame.columns]
     if missing:
         raise InputError([table.problem(1, c, "required column is missing from the header"
                                         + (f" (or {VICTIM_KEY}, for victims' cases)"
                                            if c == "case_id" else "")) for c in missing])
-    return table, id_column
+    return id_column
 
 
 def locate(row: dict, column: str | None, message: str) -> Problem:

@@ -10,7 +10,7 @@ import pandas as pd
 from audit_lib.errors import ConfigError, InputError, Problem
 from audit_lib.frameworks import CHILDREN, VICTIMS, Framework
 from audit_lib.frameworks.applicability import UNIT_COLUMN
-from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.validation import (
     is_date,
     mask_problems,
@@ -53,57 +53,58 @@ def load_facts(path: str | Path, framework: Framework) -> pd.DataFrame:
     InputError
         Listing every problem found (file, row, column).
     """
-    table = read_table(path, required=("case_id",), optional=("disposal_group",) + OPTIONAL)
-    frame = table.frame
-    problems: list[Problem] = []
-    if "disposal_group" not in frame.columns and "disposal_type" not in frame.columns:
-        problems.append(table.problem(1, "disposal_group",
-                                      f"needs a disposal_group column ({' / '.join(framework.groups)}) or "
-                                      "disposal_type"))
-    rules = {
-        "case_id": [not_blank()],
-        "disposal_group": [one_of(framework.groups, "disposal group")],
-        **{c: [one_of(ROSH_LEVELS, "level")] for c in LEVEL_COLUMNS},
-        **{c: [one_of(YES_NO, "answer")] for c in YES_NO_COLUMNS},
-        **{c: [is_date()] for c in DATE_COLUMNS},
-    }
-    problems += schema_problems(table, rules)
-    dup = frame["case_id"].ne("") & frame["case_id"].duplicated(keep="first")
-    problems += mask_problems(table, dup, "case_id", "case appears more than once in the facts file")
+    with checked_table(path, required=("case_id",),
+                       optional=("disposal_group",) + OPTIONAL) as table:
+        frame = table.frame
+        problems: list[Problem] = []
+        if "disposal_group" not in frame.columns and "disposal_type" not in frame.columns:
+            groups = " / ".join(framework.groups)
+            problems.append(table.problem(1, "disposal_group", f"needs a disposal_group column "
+                                          f"({groups}) or disposal_type"))
+        rules = {
+            "case_id": [not_blank()],
+            "disposal_group": [one_of(framework.groups, "disposal group")],
+            **{c: [one_of(ROSH_LEVELS, "level")] for c in LEVEL_COLUMNS},
+            **{c: [one_of(YES_NO, "answer")] for c in YES_NO_COLUMNS},
+            **{c: [is_date()] for c in DATE_COLUMNS},
+        }
+        problems += schema_problems(table, rules)
+        dup = frame["case_id"].ne("") & frame["case_id"].duplicated(keep="first")
+        problems += mask_problems(table, dup, "case_id", "case appears more than once in the facts file")
 
-    facts = frame.copy()
-    for column in LEVEL_COLUMNS + DESCRIPTIVE_COLUMNS:
-        if column in facts.columns:
-            facts[column] = normalise_series(facts[column])
-    for column in YES_NO_COLUMNS:
-        if column in facts.columns:
-            facts[column] = normalise_series(facts[column]).map(YES_NO).fillna("")
-    if "disposal_group" in facts.columns:
-        facts["disposal_group"] = normalise_series(facts["disposal_group"])
-    else:
-        facts["disposal_group"] = ""
-    if "disposal_type" in facts.columns:
-        mapped = facts["disposal_type"].map(framework.disposal_groups)
-        unknown = facts["disposal_group"].eq("") & facts["disposal_type"].ne("") & mapped.isna()
-        known_types = ", ".join(sorted(framework.disposal_groups)) or "none in the framework"
-        problems += mask_problems(table, unknown, "disposal_type",
-                                  f"unknown disposal type; known types: {known_types}")
-        facts["disposal_group"] = facts["disposal_group"].where(facts["disposal_group"] != "",
-                                                                mapped.fillna(""))
-        mismatch = mapped.notna() & facts["disposal_group"].ne(mapped)
-        problems += mask_problems(table, mismatch, "disposal_group",
-                                  "does not match the group of the disposal type in the same row")
-    blank = facts["disposal_group"].eq("")
-    if "disposal_type" in facts.columns:
-        blank &= facts["disposal_type"].eq("")
-    problems += mask_problems(table, blank, "disposal_group",
-                              f"must not be empty: give {' or '.join(framework.groups)} (or a "
-                              "disposal_type)")
-    for column in DATE_COLUMNS:
-        if column in facts.columns:
-            facts[column] = parse_dates(facts[column])
-    if problems:
-        raise InputError(problems)
+        facts = frame.copy()
+        for column in LEVEL_COLUMNS + DESCRIPTIVE_COLUMNS:
+            if column in facts.columns:
+                facts[column] = normalise_series(facts[column])
+        for column in YES_NO_COLUMNS:
+            if column in facts.columns:
+                facts[column] = normalise_series(facts[column]).map(YES_NO).fillna("")
+        if "disposal_group" in facts.columns:
+            facts["disposal_group"] = normalise_series(facts["disposal_group"])
+        else:
+            facts["disposal_group"] = ""
+        if "disposal_type" in facts.columns:
+            mapped = facts["disposal_type"].map(framework.disposal_groups)
+            unknown = facts["disposal_group"].eq("") & facts["disposal_type"].ne("") & mapped.isna()
+            known_types = ", ".join(sorted(framework.disposal_groups)) or "none in the framework"
+            problems += mask_problems(table, unknown, "disposal_type",
+                                      f"unknown disposal type; known types: {known_types}")
+            facts["disposal_group"] = facts["disposal_group"].where(facts["disposal_group"] != "",
+                                                                    mapped.fillna(""))
+            mismatch = mapped.notna() & facts["disposal_group"].ne(mapped)
+            problems += mask_problems(table, mismatch, "disposal_group",
+                                      "does not match the group of the disposal type in the same row")
+        blank = facts["disposal_group"].eq("")
+        if "disposal_type" in facts.columns:
+            blank &= facts["disposal_type"].eq("")
+        problems += mask_problems(table, blank, "disposal_group",
+                                  f"must not be empty: give {' or '.join(framework.groups)} (or a "
+                                  "disposal_type)")
+        for column in DATE_COLUMNS:
+            if column in facts.columns:
+                facts[column] = parse_dates(facts[column])
+        if problems:
+            raise InputError(problems)
     logger.info("read %d cases from %s", len(facts), table.file)
     facts = facts.reset_index(drop=True)
     facts.attrs["file"] = table.file

@@ -10,7 +10,7 @@ import pandera.pandas as pa
 
 from audit_lib.errors import InputError
 from audit_lib.frameworks import Framework
-from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.validation import mask_problems, normalise_series, not_blank, schema_problems
 from audit_lib.vocabulary import normalise_category
 
@@ -34,39 +34,41 @@ def load_judgements(path: str | Path, framework: Framework) -> pd.DataFrame:
         rated at all, ratings the framework does not use, and standards judged twice; all
         reported at once.
     """
-    table = read_table(path, required=("standard_id", "rating"), optional=("rationale",))
-    evidence_ids = {s.id for s in framework.standards if s.source == "evidence" and s.rated}
-    case_ids = {s.id for s in framework.standards if s.source == "cases"}
-    combined_ids = {s.id for s in framework.standards if s.source == "combined"}
-    unrated_ids = {s.id for s in framework.standards if not s.rated}
-    known = evidence_ids | case_ids | combined_ids | unrated_ids
-    spelling = {normalise_category(r): r for r in framework.ratings}
-    rules = {
-        "standard_id": [
-            not_blank(),
-            pa.Check(lambda s: (s == "") | s.isin(known),
-                     error=f"unknown standard for {framework.id}"),
-            pa.Check(lambda s: ~s.isin(case_ids),
-                     error="this standard is rated from case answers, not judged from evidence"),
-            pa.Check(lambda s: ~s.isin(combined_ids),
-                     error="this rating is combined from other standards' ratings; judge the "
-                     "parts judged from evidence instead"),
-            pa.Check(lambda s: ~s.isin(unrated_ids),
-                     error=f"this standard is not rated under {framework.id} (the inspection "
-                     "considers it through the work); leave it out"),
-        ],
-        "rating": [
-            not_blank(),
-            pa.Check(lambda s: (s == "") | normalise_series(s).isin(spelling),
-                     error=f"rating must be one of: {', '.join(framework.ratings)}"),
-        ],
-    }
-    problems = schema_problems(table, rules)
-    frame = table.frame
-    dup = frame["standard_id"].ne("") & frame["standard_id"].duplicated(keep="first")
-    problems += mask_problems(table, dup, "standard_id", "standard is judged more than once")
-    if problems:
-        raise InputError(problems)
+    with checked_table(path, required=("standard_id", "rating"),
+                       optional=("rationale",)) as table:
+        evidence_ids = {s.id for s in framework.standards if s.source == "evidence" and s.rated}
+        case_ids = {s.id for s in framework.standards if s.source == "cases"}
+        combined_ids = {s.id for s in framework.standards if s.source == "combined"}
+        unrated_ids = {s.id for s in framework.standards if not s.rated}
+        known = evidence_ids | case_ids | combined_ids | unrated_ids
+        spelling = {normalise_category(r): r for r in framework.ratings}
+        rules = {
+            "standard_id": [
+                not_blank(),
+                pa.Check(lambda s: (s == "") | s.isin(known),
+                         error=f"unknown standard for {framework.id}"),
+                pa.Check(lambda s: ~s.isin(case_ids),
+                         error="this standard is rated from case answers, not judged from "
+                         "evidence"),
+                pa.Check(lambda s: ~s.isin(combined_ids),
+                         error="this rating is combined from other standards' ratings; judge "
+                         "the parts judged from evidence instead"),
+                pa.Check(lambda s: ~s.isin(unrated_ids),
+                         error=f"this standard is not rated under {framework.id} (the "
+                         "inspection considers it through the work); leave it out"),
+            ],
+            "rating": [
+                not_blank(),
+                pa.Check(lambda s: (s == "") | normalise_series(s).isin(spelling),
+                         error=f"rating must be one of: {', '.join(framework.ratings)}"),
+            ],
+        }
+        problems = schema_problems(table, rules)
+        frame = table.frame
+        dup = frame["standard_id"].ne("") & frame["standard_id"].duplicated(keep="first")
+        problems += mask_problems(table, dup, "standard_id", "standard is judged more than once")
+        if problems:
+            raise InputError(problems)
     out = pd.DataFrame({
         "standard_id": frame["standard_id"],
         "rating": normalise_series(frame["rating"]).map(spelling),

@@ -8,7 +8,7 @@ from pathlib import Path
 from audit_lib.errors import InputError, Problem, collect
 from audit_lib.frameworks import load_checks, load_framework
 from audit_lib.frameworks.applicability import answerable_questions
-from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.reading import file_label, read_header
 from audit_lib.returns.answers import load_answers
 from audit_lib.returns.facts import combine_facts, load_facts, load_victim_facts
 from audit_lib.returns.judgements import load_judgements
@@ -24,8 +24,7 @@ def file_kind(path: str | Path) -> str:
     InputError
         If the file cannot be read or its header matches none of the kinds.
     """
-    table = read_table(path, required=())
-    columns = set(table.frame.columns)
+    columns = set(read_header(path))
     if {"question_id", "answer"} <= columns:
         return "answers"
     if {"standard_id", "rating"} <= columns:
@@ -34,10 +33,10 @@ def file_kind(path: str | Path) -> str:
         return "victim facts"
     if "case_id" in columns and columns & {"disposal_group", "disposal_type"}:
         return "facts"
-    raise InputError([table.problem(1, None, "not recognised: an answers file needs question_id "
-                                    "and answer, a facts file case_id and disposal_group, a "
-                                    "victims' facts file victim_ref and case_id, a judgements "
-                                    "file standard_id and rating")])
+    raise InputError([Problem(file_label(path)[0], 1, None, "not recognised: an answers file "
+                              "needs question_id and answer, a facts file case_id and "
+                              "disposal_group, a victims' facts file victim_ref and case_id, a "
+                              "judgements file standard_id and rating")])
 
 
 def validate_files(paths: Sequence[str | Path], framework: str) -> list[str]:

@@ -15,8 +15,11 @@ import pandas as pd
 
 from audit_lib.errors import FrameworkError, InputError, Problem
 from audit_lib.frameworks import load_framework
-from audit_lib.inputs.identifiers import configured_names, scan_workbook
+from audit_lib.inputs.file_checks import check_xlsx_container
+from audit_lib.inputs.identifiers import configured_names
+from audit_lib.inputs.reading import file_label
 from audit_lib.inputs.validation import DATE_FORMATS
+from audit_lib.inputs.workbook_scan import scan_workbook
 from audit_lib.sampling.workbook_writer import (
     ABOUT_SHEET,
     CASES_SHEET,
@@ -45,6 +48,7 @@ def is_workbook(path: str | Path) -> bool:
     from openpyxl import load_workbook
 
     try:
+        check_xlsx_container(path)  # nothing is parsed before the container is known safe
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # unreadable files are reported by the ordinary reader
         return False
@@ -80,13 +84,14 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     from openpyxl.utils import get_column_letter
 
     path = Path(path)
-    name = str(path)
-    # Reviewers type notes: the identifier gate reads every sheet, name and comment first.
-    gate_problems = scan_workbook(path, names=configured_names())
-    if gate_problems:
-        raise InputError(gate_problems)
+    name, problems = file_label(path)
+    # Reviewers type notes: the identifier gate reads every value, sheet name, comment and
+    # property first; what it finds is reported with every other problem of the workbook.
+    gate_problems = scan_workbook(path, names=configured_names(), file=name)
+    if not gate_problems.read:
+        raise InputError(problems + gate_problems)  # the workbook cannot be read further
+    problems += gate_problems + _formula_problems(path, name)
     book = load_workbook(path, read_only=True, data_only=True)
-    problems: list[Problem] = []
     answers, dates = [], []
     try:
         about = {row[0]: row[1] for row in book[ABOUT_SHEET].iter_rows(values_only=True)
@@ -174,6 +179,27 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         wide.columns.name = None
     logger.info("read %d answers from workbook %s", len(frame), name)
     return frame, wide
+
+
+def _formula_problems(path: Path, name: str) -> list[Problem]:
+    """A Problem for every formula in the workbook: reviewers type values, and a formula's
+    value is whatever Excel last computed, which another program may not have."""
+    from openpyxl import load_workbook
+
+    problems = []
+    book = load_workbook(path, read_only=True, data_only=False)
+    try:
+        for ws in book.worksheets:
+            ws.reset_dimensions()
+            for row in ws.iter_rows():
+                for cell in row:
+                    if getattr(cell, "data_type", None) == "f":
+                        problems.append(Problem(name, cell.row, cell.column_letter,
+                                                "holds a formula; type the value itself (the "
+                                                "answer, date or note)", ws.title))
+    finally:
+        book.close()
+    return problems
 
 
 def _known_questions(about: dict) -> set[str]:

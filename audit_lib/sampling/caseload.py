@@ -9,7 +9,7 @@ import pandas as pd
 
 from audit_lib.errors import InputError, Problem
 from audit_lib.frameworks import Framework
-from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.validation import (
     is_date,
     mask_problems,
@@ -47,21 +47,21 @@ def load_caseload(path: str | Path, framework: Framework) -> pd.DataFrame:
     InputError
         Listing every problem (file, row, column).
     """
-    table = read_table(path, REQUIRED, OPTIONAL)
-    frame = table.frame
-    known_types = sorted(framework.disposal_groups)
-    rules = {
-        "case_id": [not_blank()],
-        "disposal_type": [not_blank(), one_of(known_types, "disposal type")],
-        "start_date": [not_blank(), is_date()],
-        **{c: [one_of(ROSH_LEVELS, "level")] for c in LEVEL_COLUMNS},
-        **{c: [one_of(YES_NO, "answer")] for c in YES_NO_COLUMNS if c in OPTIONAL},
-    }
-    problems: list[Problem] = schema_problems(table, rules)
-    dup = frame["case_id"].ne("") & frame["case_id"].duplicated(keep="first")
-    problems += mask_problems(table, dup, "case_id", "case appears more than once in the caseload")
-    if problems:
-        raise InputError(problems)
+    with checked_table(path, REQUIRED, OPTIONAL) as table:
+        frame = table.frame
+        known_types = sorted(framework.disposal_groups)
+        rules = {
+            "case_id": [not_blank()],
+            "disposal_type": [not_blank(), one_of(known_types, "disposal type")],
+            "start_date": [not_blank(), is_date()],
+            **{c: [one_of(ROSH_LEVELS, "level")] for c in LEVEL_COLUMNS},
+            **{c: [one_of(YES_NO, "answer")] for c in YES_NO_COLUMNS if c in OPTIONAL},
+        }
+        problems: list[Problem] = schema_problems(table, rules)
+        dup = frame["case_id"].ne("") & frame["case_id"].duplicated(keep="first")
+        problems += mask_problems(table, dup, "case_id", "case appears more than once in the caseload")
+        if problems:
+            raise InputError(problems)
     caseload = frame.copy()
     for column in (c for c in OPTIONAL if c in caseload.columns):
         caseload[column] = normalise_series(caseload[column])

@@ -19,6 +19,7 @@ from audit_lib.frameworks.applicability import (
     applicability,
 )
 from audit_lib.vocabulary import ANSWERS
+from audit_lib.writing import write_cell
 
 logger = logging.getLogger(__name__)
 
@@ -75,14 +76,14 @@ def write_workbook(path: Path, reviewer: str, cases: pd.DataFrame,
     _instructions(book.active, reviewer, framework)
     lists = book.create_sheet(LISTS_SHEET)
     for i, value in enumerate(ANSWERS, start=1):
-        lists.cell(row=i, column=1, value=value)
+        write_cell(lists, i, 1, value)
     lists.sheet_state = "hidden"
     about = book.create_sheet(ABOUT_SHEET)
     for i, (key, value) in enumerate([("marker", MARKER), ("version", VERSION),
                                       ("reviewer", reviewer), ("framework", framework.id),
                                       ("checks", checks.id)], start=1):
-        about.cell(row=i, column=1, value=key)
-        about.cell(row=i, column=2, value=value)
+        write_cell(about, i, 1, key)
+        write_cell(about, i, 2, value)
     about.sheet_state = "hidden"
     sheets = [(CASES_SHEET, cases), (MODERATION_SHEET, moderation),
               (VICTIMS_SHEET, victims), (VICTIMS_MODERATION_SHEET, victims_moderation)]
@@ -125,7 +126,7 @@ def _instructions(ws, reviewer: str, framework: Framework) -> None:
          "as it is (.xlsx).", False),
     ]
     for i, (text, bold) in enumerate(lines, start=1):
-        cell = ws.cell(row=i, column=1, value=text)
+        cell = write_cell(ws, i, 1, text)
         cell.font = Font(bold=bold, size=13 if i == 1 else 11)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.column_dimensions["A"].width = 110
@@ -167,10 +168,10 @@ def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question], unit: str = 
     grey = PatternFill("solid", fgColor=GREY)
     bold = Font(bold=True)
     for j, (key, label) in enumerate(zip(columns, labels), start=1):
-        head = ws.cell(row=1, column=j, value=key)
+        head = write_cell(ws, 1, j, key)
         head.font = bold
         head.fill = grey
-        text = ws.cell(row=2, column=j, value=label)
+        text = write_cell(ws, 2, j, label)
         text.alignment = Alignment(wrap_text=True, vertical="top")
         text.fill = grey
         width = 12 if key in fact_columns or key in date_cols else 16
@@ -183,7 +184,7 @@ def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question], unit: str = 
                                error="Choose Yes, No or N/A from the list.")
     date_dv = DataValidation(type="date", operator="greaterThan", formula1="36526",
                              allow_blank=True, showErrorMessage=True, errorTitle="Date",
-                             error="Type a date after 1 January 2000, e.g. 14/03/2026.")
+                             error="Type a date from the year 2000 on, as day/month/year.")
     open_cell = Protection(locked=False)
     answer_cells: list[tuple[int, int]] = []
     date_cells: list[tuple[int, int]] = []
@@ -194,7 +195,7 @@ def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question], unit: str = 
             value = case[key]
             if isinstance(value, pd.Timestamp):
                 value = value.date()
-            cell = ws.cell(row=r, column=j, value=None if blank(value) else value)
+            cell = write_cell(ws, r, j, None if blank(value) else value)
             cell.fill = grey
             if key == "start_date":
                 cell.number_format = "yyyy-mm-dd"

@@ -13,8 +13,48 @@ from audit_lib.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 
-def read_yaml(path, what: str, error: type[Exception] = ConfigError) -> object:
+class _YamlRefused(Exception):
+    """A YAML file uses something case-audit does not accept; ``what`` says what."""
+
+    def __init__(self, what: str, mark):
+        super().__init__(what)
+        self.what, self.mark = what, mark
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases and with a limit on nesting.
+
+    An alias (``*name``) repeats a node an anchor named; aliases of aliases expand
+    exponentially (a few hundred bytes become gigabytes: the "billion laughs"), and
+    case-audit's files never need them. Nesting is limited before PyYAML's recursive
+    composer would exhaust the interpreter's stack.
+    """
+
+    max_depth: int | None = None
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise _YamlRefused("alias", self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            if self.max_depth is not None and self._depth > self.max_depth:
+                raise _YamlRefused("depth", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def read_yaml(path, what: str, error: type[Exception] = ConfigError, *,
+              trusted: bool = False) -> object:
     """Parse a YAML file, turning every way it can fail into one clear ``error``.
+
+    Aliases are refused, and a user's file (anything not shipped with the package) must be
+    within the size and nesting limits of ``settings/inputs.yaml`` (``yaml:``), so that a
+    hostile file cannot exhaust memory or the interpreter's stack.
 
     Parameters
     ----------
@@ -25,19 +65,69 @@ def read_yaml(path, what: str, error: type[Exception] = ConfigError) -> object:
     error : exception class
         Raised with a message naming the file (a ConfigError unless the caller's domain has
         its own, such as FrameworkError).
+    trusted : bool
+        True for the settings files shipped in the package (read before the limits are
+        known); they are still refused aliases.
+
+    Raises
+    ------
+    error
+        If the file is missing, unreadable, not UTF-8, not YAML, uses aliases, or is larger
+        or deeper than the limits.
     """
+    max_bytes = max_depth = None
+    if not trusted:
+        limits = yaml_limits()
+        max_bytes, max_depth = limits["max_bytes"], limits["max_depth"]
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        if max_bytes is not None and path.stat().st_size > max_bytes:
+            raise error(f"{path}: the {what} is larger than {max_bytes:,} bytes, the limit for "
+                        "YAML files (settings/inputs.yaml); it cannot be a case-audit file.")
+        text = path.read_text(encoding="utf-8")
+        loader_class = type("Loader", (_StrictLoader,), {"max_depth": max_depth})
+        loader = loader_class(text)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except FileNotFoundError:
         raise error(f"{path}: cannot read the {what}: not found.") from None
     except UnicodeDecodeError:
         raise error(f"{path}: cannot read the {what} (it is not UTF-8 text).") from None
     except OSError as exc:
         raise error(f"{path}: cannot read the {what} ({exc.strerror}).") from None
+    except _YamlRefused as exc:
+        where = f" at line {exc.mark.line + 1}" if exc.mark else ""
+        if exc.what == "alias":
+            raise error(f"{path}: the {what} uses a YAML alias (*name){where}, which case-audit "
+                        "does not accept; write the value out in full.") from None
+        raise error(f"{path}: the {what} is nested more than {max_depth} levels deep{where}, "
+                    "the limit for YAML files (settings/inputs.yaml).") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise error(f"{path}: the {what} is not valid YAML{where}.") from None
+    except (RecursionError, MemoryError):  # a last resort: the limits above should prevent it
+        raise error(f"{path}: the {what} is too large or too deeply nested to read.") from None
+
+
+def yaml_limits() -> dict[str, int]:
+    """Size and nesting limits for users' YAML files, from ``settings/inputs.yaml``.
+
+    Raises
+    ------
+    ConfigError
+        If a limit is missing or not a positive whole number.
+    """
+    section = load_settings("inputs").get("yaml")
+    limits = {}
+    for key in ("max_bytes", "max_depth"):
+        value = section.get(key) if isinstance(section, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"settings file inputs.yaml: 'yaml: {key}' must be a positive "
+                              "whole number.")
+        limits[key] = value
+    return limits
 
 
 @lru_cache(maxsize=None)
@@ -51,7 +141,7 @@ def load_settings(name: str) -> dict:
         If the file is missing or not a YAML mapping.
     """
     data = read_yaml(resources.files("audit_lib") / "settings" / f"{name}.yaml",
-                     "settings file")
+                     "settings file", trusted=True)
     if not isinstance(data, dict):
         raise ConfigError(f"settings file {name}.yaml must be a mapping")
     return data

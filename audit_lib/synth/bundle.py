@@ -182,7 +182,7 @@ def _period_config(svc: Service, period: str, label: str, period_end: str, frame
         "trend": {"sustained_quarters": 3, "target_rating": "Good"},
         "disclosure": {"threshold": 10},
         "outputs": outputs, "history": f"{outputs}/history.sqlite",
-        "internal": f"{outputs}/internal",
+        "internal": f"{outputs}-internal",  # beside the published results, never inside
     }
     header = ("# Period config of a synthetic, fictional service made by `case-audit synth`.\n"
               "# Run it with:  case-audit run --config period.yaml   (paths are relative to "

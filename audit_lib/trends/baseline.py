@@ -10,7 +10,7 @@ import pandas as pd
 
 from audit_lib.errors import InputError
 from audit_lib.frameworks import Framework, load_checks
-from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.validation import count_problems, mask_problems, not_blank, schema_problems
 from audit_lib.trends.history import row_frameworks
 from audit_lib.trends.translate import translate_results
@@ -36,18 +36,19 @@ def load_baseline(path: str | Path, framework: Framework | None = None) -> pd.Da
     ConfigError
         For a baseline from a framework with no mapping to ``framework``: never compared.
     """
-    table = read_table(path, ("question_id", "n_applicable", "n_yes"), ("note", "framework"))
-    frame = table.frame
-    problems = schema_problems(table, {"question_id": [not_blank()]}) + count_problems(table)
-    repeated = frame["question_id"].ne("") & frame["question_id"].str.upper().duplicated()
-    problems += mask_problems(table, repeated, "question_id",
-                              "question appears more than once in the baseline")
-    frameworks = None
-    if framework is not None:
-        frameworks, framework_problems = row_frameworks(table, framework)
-        problems += framework_problems
-    if problems:
-        raise InputError(problems)
+    with checked_table(path, ("question_id", "n_applicable", "n_yes"),
+                       ("note", "framework")) as table:
+        frame = table.frame
+        problems = schema_problems(table, {"question_id": [not_blank()]}) + count_problems(table)
+        repeated = frame["question_id"].ne("") & frame["question_id"].str.upper().duplicated()
+        problems += mask_problems(table, repeated, "question_id",
+                                  "question appears more than once in the baseline")
+        frameworks = None
+        if framework is not None:
+            frameworks, framework_problems = row_frameworks(table, framework)
+            problems += framework_problems
+        if problems:
+            raise InputError(problems)
     counts = pd.DataFrame({"framework": frameworks if frameworks is not None else "",
                            "question_id": frame["question_id"].str.upper(),
                            "n_applicable": frame["n_applicable"].astype(int),

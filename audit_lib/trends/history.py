@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+import urllib.parse
 from pathlib import Path
 
 import pandas as pd
 
 from audit_lib.errors import FrameworkError, InputError, OutputError, Problem
 from audit_lib.frameworks import Framework, load_checks, load_framework
-from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.table import Table
 from audit_lib.inputs.validation import (
     count_problems,
@@ -26,35 +27,103 @@ logger = logging.getLogger(__name__)
 
 COLUMNS = ["period", "period_label", "period_end", "framework", "question_id", "n_applicable",
            "n_yes"]
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS key_question_results (
-    period TEXT NOT NULL,
-    period_label TEXT NOT NULL,
-    period_end TEXT NOT NULL,
-    framework TEXT NOT NULL,
-    question_id TEXT NOT NULL,
-    n_applicable INTEGER NOT NULL,
-    n_yes INTEGER NOT NULL,
-    PRIMARY KEY (period, framework, question_id)
-);
-CREATE TABLE IF NOT EXISTS service_info (key TEXT PRIMARY KEY, value TEXT NOT NULL)
-"""
+_TABLE = "key_question_results"
+_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS key_question_results (
+        period TEXT NOT NULL,
+        period_label TEXT NOT NULL,
+        period_end TEXT NOT NULL,
+        framework TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        n_applicable INTEGER NOT NULL,
+        n_yes INTEGER NOT NULL,
+        PRIMARY KEY (period, framework, question_id)
+    )""",
+    "CREATE TABLE IF NOT EXISTS service_info (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+]
+#: The first bytes of every SQLite database file.
+_SQLITE_HEADER = b"SQLite format 3\0"
+#: Tables a case-audit history may hold; anything else means another program's database.
+_OWN_TABLES = {_TABLE, "service_info"}
+
+
+def _not_history(db: Path, why: str) -> OutputError:
+    return OutputError(f"{db}: is not a case-audit history database ({why}); nothing was "
+                       "changed in it. Check the 'history' setting of the period config, or "
+                       "the files given to rollup.")
+
+
+def _check_file(db: Path) -> None:
+    """Refuse, before SQLite opens it, a file that is not an SQLite database."""
+    try:
+        with open(db, "rb") as fh:
+            head = fh.read(len(_SQLITE_HEADER))
+    except OSError as exc:
+        raise OutputError(f"{db}: cannot open the history database "
+                          f"({exc.strerror or type(exc).__name__})") from None
+    if head != _SQLITE_HEADER:
+        raise _not_history(db, "the file is empty" if not head else "it is not an SQLite file")
+
+
+def _check_schema(con: sqlite3.Connection, db: Path, *, new_allowed: bool) -> bool:
+    """Whether the database already has case-audit's table; refuses another schema.
+
+    A database with no tables at all is new (when ``new_allowed``); one with other tables,
+    or whose results table lacks a column, belongs to something else and is left untouched.
+    """
+    try:
+        tables = {row[0] for row in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        columns = {row[1] for row in con.execute(f"PRAGMA table_info({_TABLE})")}
+    except sqlite3.Error:
+        raise _not_history(db, "SQLite cannot read it") from None
+    if not tables and new_allowed:
+        return False
+    if _TABLE not in tables or not set(COLUMNS) <= columns or tables - _OWN_TABLES:
+        raise _not_history(db, "its tables are not case-audit's")
+    return True
 
 
 @contextlib.contextmanager
-def _connect(db: Path):
+def _reading(db: Path):
+    """A read-only connection: reading a history (a roll-up's input) never changes it."""
+    _check_file(db)
+    uri = f"file:{urllib.parse.quote(str(db.resolve()))}?mode=ro"
+    try:
+        con = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error as exc:
+        raise OutputError(f"{db}: cannot open the history database ({exc})") from None
+    try:
+        _check_schema(con, db, new_allowed=False)
+        yield con
+    finally:
+        con.close()
+
+
+@contextlib.contextmanager
+def _writing(db: Path):
+    """A connection for one transaction of changes; the schema is created inside it, so a
+    failure leaves a new database empty and an existing one as it was."""
+    if db.exists() and db.stat().st_size:
+        _check_file(db)
     try:
         db.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(db)
+        con = sqlite3.connect(db, isolation_level=None)  # transactions begun explicitly
     except (OSError, sqlite3.Error) as exc:
         raise OutputError(f"{db}: cannot open the history database ({exc})") from None
     try:
+        _check_schema(con, db, new_allowed=True)
+        con.execute("BEGIN IMMEDIATE")
         try:
-            con.executescript(_SCHEMA)
-        except sqlite3.Error:
-            raise OutputError(f"{db}: is not a case-audit history database; check the "
-                              "'history' setting of the period config") from None
-        yield con
+            for statement in _SCHEMA:
+                con.execute(statement)
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as exc:
+        raise OutputError(f"{db}: could not record results ({exc})") from None
     finally:
         con.close()
 
@@ -67,26 +136,50 @@ def record_periods(db: str | Path, results: pd.DataFrame, service: str | None = 
     Raises
     ------
     OutputError
-        If the database cannot be written.
+        If the database cannot be written, or is not a case-audit history.
+    """
+    keys = list(results[["period", "framework"]].drop_duplicates().itertuples(index=False,
+                                                                               name=None))
+    replace_periods(db, keys, results, service)
+
+
+def replace_periods(db: str | Path, keys: list[tuple[str, str]], rows: pd.DataFrame,
+                    service: str | None = None) -> None:
+    """Delete every row of the (period, framework) ``keys`` and insert ``rows``, in one
+    transaction: the whole change or none of it. With no rows, the periods are removed.
+
+    Raises
+    ------
+    OutputError
+        If the database cannot be written, or is not a case-audit history (left untouched).
     """
     db = Path(db)
-    rows = results[COLUMNS].astype({"n_applicable": int, "n_yes": int})
-    keys = rows[["period", "framework"]].drop_duplicates().itertuples(index=False)
-    with _connect(db) as con:
-        try:
-            with con:  # one transaction: all or nothing
-                for period, framework in keys:
-                    con.execute("DELETE FROM key_question_results WHERE period = ? AND "
-                                "framework = ?", (period, framework))
-                con.executemany(
-                    "INSERT INTO key_question_results VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    rows.itertuples(index=False, name=None))
-                if service:
-                    con.execute("INSERT OR REPLACE INTO service_info VALUES ('service', ?)",
-                                (service,))
-        except sqlite3.Error as exc:
-            raise OutputError(f"{db}: could not record results ({exc})") from None
+    rows = rows[COLUMNS].astype({"n_applicable": int, "n_yes": int}) if len(rows) else \
+        pd.DataFrame(columns=COLUMNS)
+    with _writing(db) as con:
+        for period, framework in keys:
+            con.execute(f"DELETE FROM {_TABLE} WHERE period = ? AND framework = ?",
+                        (period, framework))
+        con.executemany(f"INSERT INTO {_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        rows.itertuples(index=False, name=None))
+        if service:
+            con.execute("INSERT OR REPLACE INTO service_info VALUES ('service', ?)", (service,))
     logger.info("recorded %d rows in %s", len(rows), db)
+
+
+def read_periods(db: str | Path, keys: list[tuple[str, str]]) -> pd.DataFrame:
+    """The rows recorded for the (period, framework) ``keys`` (columns `COLUMNS`); empty if the
+    database does not exist yet."""
+    db = Path(db)
+    if not db.exists() or not db.stat().st_size:
+        return pd.DataFrame(columns=COLUMNS)
+    parts = []
+    with _reading(db) as con:
+        for period, framework in keys:
+            parts.append(pd.read_sql_query(
+                f"SELECT {', '.join(COLUMNS)} FROM {_TABLE} WHERE period = ? AND framework = ?",
+                con, params=(period, framework)))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
 
 
 def period_results(key_questions: pd.DataFrame, period: str, label: str, period_end: str,
@@ -107,10 +200,10 @@ def load_history(db: str | Path, framework: str | None) -> pd.DataFrame:
     if not db.exists():
         return pd.DataFrame(columns=COLUMNS)
     where, params = ("WHERE framework = ? ", (framework,)) if framework is not None else ("", ())
-    with _connect(db) as con:
+    with _reading(db) as con:
         try:
             frame = pd.read_sql_query(
-                f"SELECT * FROM key_question_results {where}"
+                f"SELECT {', '.join(COLUMNS)} FROM {_TABLE} {where}"
                 "ORDER BY period_end, period, question_id", con, params=params)
         except (sqlite3.Error, pd.errors.DatabaseError):
             raise OutputError(f"{db}: the history database cannot be read") from None
@@ -131,21 +224,22 @@ def load_earlier_quarters(path: str | Path, framework: str | Framework) -> pd.Da
         framework that is not installed, or a question that is not a key question of its row's
         framework (results of another framework must say so in a ``framework`` column).
     """
-    table = read_table(path, ("period", "period_end", "question_id", "n_applicable", "n_yes"),
-                       ("period_label", "framework"))
-    frame = table.frame
-    problems = schema_problems(table, {
-        "period": [not_blank()],
-        "period_end": [not_blank(), is_date()],
-        "question_id": [not_blank()],
-    }) + count_problems(table)
-    repeated = frame.duplicated(["period", "question_id"], keep="first") & frame["period"].ne("")
-    problems += mask_problems(table, repeated, "question_id",
-                              "this period already has a row for this question")
-    frameworks, framework_problems = row_frameworks(table, framework)
-    problems += framework_problems
-    if problems:
-        raise InputError(problems)
+    with checked_table(path, ("period", "period_end", "question_id", "n_applicable",
+                              "n_yes"), ("period_label", "framework")) as table:
+        frame = table.frame
+        problems = schema_problems(table, {
+            "period": [not_blank()],
+            "period_end": [not_blank(), is_date()],
+            "question_id": [not_blank()],
+        }) + count_problems(table)
+        repeated = (frame.duplicated(["period", "question_id"], keep="first")
+                    & frame["period"].ne(""))
+        problems += mask_problems(table, repeated, "question_id",
+                                  "this period already has a row for this question")
+        frameworks, framework_problems = row_frameworks(table, framework)
+        problems += framework_problems
+        if problems:
+            raise InputError(problems)
     out = frame.copy()
     if "period_label" not in out.columns:
         out["period_label"] = out["period"]
@@ -192,11 +286,24 @@ def row_frameworks(table: Table, default: str | Framework) -> tuple[pd.Series, l
                                   "results come from another framework, name it in a "
                                   "framework column")
     return ids, problems
+def check_history(db: str | Path) -> None:
+    """Check that ``db`` is a case-audit history database, reading it only.
+
+    Raises
+    ------
+    OutputError
+        If it is not (an empty file, another program's database, not SQLite at all).
+    """
+    with _reading(Path(db)):
+        pass
 
 
 def service_name(db: str | Path) -> str:
     """The service a history database belongs to (its folder's name if never recorded)."""
     db = Path(db)
-    with _connect(db) as con:
-        row = con.execute("SELECT value FROM service_info WHERE key = 'service'").fetchone()
+    with _reading(db) as con:
+        try:
+            row = con.execute("SELECT value FROM service_info WHERE key = 'service'").fetchone()
+        except sqlite3.Error:  # a history from before service names were recorded
+            row = None
     return row[0] if row else db.parent.name

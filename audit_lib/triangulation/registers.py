@@ -11,8 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib.errors import ConfigError, InputError
-from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.reading import checked_table, file_label
 from audit_lib.inputs.table import ROW
+from audit_lib.inputs.text_gate import CITATION_KEYS, scan_structure
 from audit_lib.inputs.validation import (
     is_date,
     mask_problems,
@@ -184,6 +185,14 @@ def load_register(path: str | Path) -> Register:
     """
     path = Path(path)
     data = read_yaml(path, "recommendations register")
+    # Findings and targets reach the published themes table: the identifier gate reads every
+    # text first (dates only in source notes, which cite documents), and other messages,
+    # which may repeat a value, wait until it passes.
+    label, named = file_label(path)
+    leaks = [p.message for p in named] + scan_structure(
+        data, dates_allowed=lambda where, key: key in CITATION_KEYS)
+    if leaks:
+        raise _config_error(label, "recommendations register", leaks)
     problems: list[str] = []
     if not isinstance(data, dict):
         raise _config_error(path, "recommendations register",
@@ -241,34 +250,34 @@ def load_evidence(path: str | Path, register: Register) -> pd.DataFrame:
     """
     # Columns are checked here rather than by read_table so that a missing column is reported
     # together with the problems in the columns that are there.
-    table = read_table(path, required=())
-    frame = table.frame
-    problems = [table.problem(1, c, "required column is missing from the header")
-                for c in EVIDENCE_COLUMNS if c not in frame.columns]
-    known = {r.casefold(): r for r in register.ids}
-    rules = {column: [not_blank()] for column in EVIDENCE_COLUMNS}
-    rules["source_type"].append(one_of(SOURCE_TYPES, "source type"))
-    rules["direction"].append(one_of(DIRECTIONS, "direction"))
-    rules["weight"].append(one_of(WEIGHTS, "weight"))
-    rules["date"].append(is_date())
-    problems += schema_problems(table, rules)
-    if "recommendation_id" in frame:
-        ids = frame["recommendation_id"]
-        unknown = ids.ne("") & ~ids.str.casefold().isin(known)
-        problems += mask_problems(table, unknown, "recommendation_id",
-                                  "unknown recommendation id: not in the recommendations register")
-    if "evidence_id" in frame:
-        ids = frame["evidence_id"].str.casefold()
-        dup = ids.ne("") & ids.duplicated(keep="first")
-        problems += mask_problems(table, dup, "evidence_id",
-                                  "evidence id is already used on an earlier row")
-        reserved = ids.str.startswith(GENERATED_PREFIX.casefold())
-        problems += mask_problems(
-            table, reserved, "evidence_id",
-            f"evidence ids starting {GENERATED_PREFIX} are reserved for evidence generated from "
-            "case-audit scores; choose another id")
-    if problems:
-        raise InputError(problems)
+    with checked_table(path, required=()) as table:
+        frame = table.frame
+        problems = [table.problem(1, c, "required column is missing from the header")
+                    for c in EVIDENCE_COLUMNS if c not in frame.columns]
+        known = {r.casefold(): r for r in register.ids}
+        rules = {column: [not_blank()] for column in EVIDENCE_COLUMNS}
+        rules["source_type"].append(one_of(SOURCE_TYPES, "source type"))
+        rules["direction"].append(one_of(DIRECTIONS, "direction"))
+        rules["weight"].append(one_of(WEIGHTS, "weight"))
+        rules["date"].append(is_date())
+        problems += schema_problems(table, rules)
+        if "recommendation_id" in frame:
+            ids = frame["recommendation_id"]
+            unknown = ids.ne("") & ~ids.str.casefold().isin(known)
+            problems += mask_problems(table, unknown, "recommendation_id",
+                                      "unknown recommendation id: not in the recommendations register")
+        if "evidence_id" in frame:
+            ids = frame["evidence_id"].str.casefold()
+            dup = ids.ne("") & ids.duplicated(keep="first")
+            problems += mask_problems(table, dup, "evidence_id",
+                                      "evidence id is already used on an earlier row")
+            reserved = ids.str.startswith(GENERATED_PREFIX.casefold())
+            problems += mask_problems(
+                table, reserved, "evidence_id",
+                f"evidence ids starting {GENERATED_PREFIX} are reserved for evidence generated from "
+                "case-audit scores; choose another id")
+        if problems:
+            raise InputError(problems)
     out = pd.DataFrame({
         "evidence_id": frame["evidence_id"],
         "recommendation_id": frame["recommendation_id"].str.casefold().map(known),
@@ -290,7 +299,7 @@ def _canonical(values: pd.Series, allowed: tuple[str, ...]) -> pd.Series:
     return normalise_series(values).map(spelling)
 
 
-def _config_error(path: Path, what: str, problems: list[str]) -> ConfigError:
+def _config_error(path: Path | str, what: str, problems: list[str]) -> ConfigError:
     listed = "\n".join(f"  - {p}" for p in problems)
     return ConfigError(f"{path}: {len(problems)} problem(s) in the {what}:\n{listed}")
 

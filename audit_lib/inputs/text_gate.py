@@ -1,0 +1,123 @@
+"""The identifier gate for settings a user writes in YAML: period configs, recommendations
+registers and custom framework files (every text, keys included)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from audit_lib.errors import FrameworkError
+from audit_lib.inputs.identifiers import configured_names, find_identifiers, message_for
+from audit_lib.inputs.reading import file_label
+from audit_lib.settings import read_yaml
+
+logger = logging.getLogger(__name__)
+
+#: Keys whose texts cite a document (a framework's or register's source notes): the date of a
+#: publication is not a person's, so dates are allowed there.
+CITATION_KEYS = ("source",)
+
+
+def walk_texts(data: object, prefix: str = "") -> Iterator[tuple[str, str, str]]:
+    """Every text in a parsed YAML structure: (location, key, text), keys included.
+
+    A location reads like ``recommendations[2].finding``; a mapping key is yielded as a text
+    of its own at ``<location> (a key)``.
+    """
+    if isinstance(data, dict):
+        for key, value in data.items():
+            key_text = str(key)
+            where = f"{prefix}.{key_text}" if prefix else key_text
+            yield f"{where} (a key)", "", key_text
+            yield from _with_key(walk_texts(value, where), key_text)
+    elif isinstance(data, list):
+        for i, item in enumerate(data, start=1):
+            yield from walk_texts(item, f"{prefix}[{i}]")
+    elif isinstance(data, str):
+        yield prefix, "", data
+
+
+def _with_key(items: Iterator[tuple[str, str, str]], key: str) -> Iterator[tuple[str, str, str]]:
+    for where, inner, text in items:
+        yield where, inner or key, text
+
+
+def scan_structure(data: object, *, dates_allowed: Callable[[str, str], bool] = lambda w, k: False,
+                   file_names: Callable[[str], bool] = lambda w: False,
+                   names: tuple[str, ...] | None = None) -> list[str]:
+    """Messages for every text of a YAML structure that holds what looks like an identifier.
+
+    Parameters
+    ----------
+    data : object
+        As parsed from YAML.
+    dates_allowed : callable
+        ``(location, key) -> bool``: whether a full date is expected there (a period's end, a
+        citation's source note).
+    file_names : callable
+        ``location -> bool``: whether the text is a path, of which only the file or folder
+        name is checked (and dates allowed, as in file names).
+    names : tuple of str, optional
+        Names to look for; the configured names list by default.
+
+    Returns
+    -------
+    list of str
+        ``"<location>: holds what looks like ..."``, never the text; a key that holds an
+        identifier is named by its position instead, in its message and every other.
+    """
+    names = configured_names() if names is None else names
+    items = list(walk_texts(data))
+    if not items:
+        return []
+    texts, allowed = [], []
+    for where, key, text in items:
+        if file_names(where) and not where.endswith("(a key)"):
+            texts.append(Path(text).name)
+            allowed.append(True)
+        else:
+            texts.append(text)
+            allowed.append(dates_allowed(where, key))
+    hits = find_identifiers(pd.Series(texts, dtype=object), names,
+                            dates_allowed=np.array(allowed, dtype=bool))
+    bad_keys = {items[int(i)][2] for index in hits.values() for i in index
+                if items[int(i)][0].endswith("(a key)")}
+    messages = []
+    for kind, index in hits.items():
+        for i in index:
+            where = _withheld(items[int(i)][0], bad_keys)
+            messages.append(f"{where}: {message_for(kind)}")
+    return sorted(set(messages))
+
+
+def _withheld(where: str, bad_keys: set[str]) -> str:
+    for key in bad_keys:
+        where = where.replace(key, "(key withheld)")
+    return where
+
+
+def gate_framework_file(name: str) -> None:
+    """Check a framework chosen by id or path with the identifier gate, if it is the user's
+    own (not shipped in the package): every text of the file, keys included.
+
+    Raises
+    ------
+    FrameworkError
+        Naming each location that holds what looks like an identifier, never the text.
+    """
+    from audit_lib.frameworks import framework_dirs, load_framework
+
+    fw = load_framework(name)
+    if fw.path.resolve().parent == framework_dirs()[0].resolve():  # the package's own
+        return
+    data = read_yaml(fw.path, "framework file", FrameworkError)
+    problems = scan_structure(data, dates_allowed=lambda where, key: key in CITATION_KEYS
+                              or key.endswith("_source"))
+    if problems:
+        listed = "\n".join(f"  - {p}" for p in problems)
+        raise FrameworkError(f"{file_label(fw.path)[0]}: {len(problems)} problem(s) in the "
+                             f"framework file:\n{listed}")

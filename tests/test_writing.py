@@ -1,0 +1,36 @@
+"""Spreadsheet-safe text: formulas neutralised in every form a spreadsheet might still run."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from audit_lib.writing import looks_like_formula, neutralise_text, write_csv
+
+
+@pytest.mark.parametrize("text", [
+    "=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", "\0x",
+    "\uff1d1+1",          # full-width equals (issue 15, no. 10), which IMEs and programs fold to =
+    "\uff0b1", "\uff0d1", "\uff20SUM(A1)",   # full-width plus, hyphen-minus, commercial at
+    "\ufe66A1", "\ufe62A1",                  # small form variants
+    "\u2212A1",                              # minus sign
+    "\u200b=1+1", "\u00ad=1", "\ufeff=1",    # zero-width space, soft hyphen, byte-order mark
+    "  =1+1", "\u00a0\u200b\uff1d1",         # spaces and no-break spaces first
+])
+def test_every_form_of_a_formula_start_is_neutralised(text):
+    assert looks_like_formula(text)
+    assert neutralise_text(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["", "Yes", "00123", "2.1.1", "a=b", "note - fine", "\u200b",
+                                  "\u00e9=1", "\u2013 a dash", 12, None, 1.5])
+def test_ordinary_values_are_left_alone(text):
+    assert not (isinstance(text, str) and looks_like_formula(text))
+    assert neutralise_text(text) == text
+
+
+def test_write_csv_neutralises_text_but_not_numbers(tmp_path):
+    frame = pd.DataFrame({"note": ["\uff1d1+1", "\u200b@x", "fine"], "n": [-1, 2, 3]})
+    write_csv(frame, tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_text(encoding="utf-8") == (
+        "note,n\n'\uff1d1+1,-1\n'\u200b@x,2\nfine,3\n")
