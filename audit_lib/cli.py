@@ -242,6 +242,9 @@ def _parser() -> argparse.ArgumentParser:
                       "their own targets")
     prog.add_argument("--sustained-quarters", type=int, default=3, metavar="K",
                       help="quarters a change must hold at target to be sustained (default 3)")
+    prog.add_argument("--inspection-date", metavar="YYYY-MM-DD",
+                      help="the inspection's date: quarters ending on or before it do not count "
+                      "as progress since the inspection")
     _confidence_option(prog, "confidence level of the intervals")
     _out_option(prog, "folder for progress.csv, trend.csv and trend.png")
     prog.set_defaults(handler=_progress)
@@ -473,10 +476,15 @@ def _progress(args: argparse.Namespace) -> int:
                             period_label=args.period_label, period_end=args.period_end,
                             target_rating=args.target_rating,
                             sustained_quarters=args.sustained_quarters,
-                            confidence=args.confidence, out_dir=args.out)
+                            confidence=args.confidence, out_dir=args.out,
+                            inspection_date=args.inspection_date)
     counts = result.progress["status"].value_counts()
-    print(f"Progress of {len(result.progress)} questions: "
-          + ", ".join(f"{n} {status}" for status, n in counts.items()) + ".")
+    if counts.empty:
+        print("No question could be compared with the baseline (none is in both the baseline "
+              "and the quarters given, under this framework).")
+    else:
+        print(f"Progress of {len(result.progress)} questions: "
+              + ", ".join(f"{n} {status}" for status, n in counts.items()) + ".")
     print(f"Wrote {len(result.files)} files to {args.out}")
     return 0
 

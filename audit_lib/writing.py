@@ -232,6 +232,21 @@ def seal(folder: Path, run_id: str | None = None) -> dict:
     return listing
 
 
+def add_to_marker(folder: Path, path: Path) -> bool:
+    """List a file case-audit has just written into a finished results folder (a report's PDF)
+    in the folder's marker, so that the next run replaces it with the rest rather than stopping
+    on it. Returns False, changing nothing, when the folder has no marker or already holds
+    files case-audit did not write."""
+    folder, path = Path(folder), Path(path)
+    listing = read_marker(folder)
+    if listing is None or unknown_files(folder) != [path.relative_to(folder).as_posix()]:
+        return False
+    listing["files"][path.relative_to(folder).as_posix()] = _sha256(path)
+    with atomic_path(folder / MARKER) as tmp:
+        tmp.write_text(json.dumps(listing, indent=1) + "\n", encoding="utf-8")
+    return True
+
+
 def read_marker(folder: Path) -> dict | None:
     """The listing in ``folder``'s marker; None if there is no marker or it lists nothing (a
     staging folder not yet sealed, or a folder written by a case-audit before listings)."""

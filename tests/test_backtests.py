@@ -57,6 +57,8 @@ def produce(out: Path, demo: str = "demo") -> Path:
                  "--quarters", path(inputs["earlier_quarters"]), "--framework", fw,
                  "--current", str(out / "scores"), "--period", str(config["period"]),
                  "--period-label", str(config["period_label"]), "--period-end", end,
+                 *(["--inspection-date", str(config["trend"]["inspection_date"])]
+                   if config.get("trend", {}).get("inspection_date") else []),
                  "--out", str(out / "progress")]) == 0
     assert main(["triangulate", "--register", path(inputs["register"]),
                  "--evidence", path(inputs["evidence"]), "--scores", str(out / "scores"),

@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT, SAMPLES
+from test_backtests import EXPECTED as EXPECTED_DEMO
 from test_backtests import produce
 
 from audit_lib.frameworks import load_checks, load_framework
@@ -456,3 +457,29 @@ def test_the_ratings_table_says_which_ratings_an_unconfirmed_rule_gave():
     # a 2021 table, every rule confirmed, has no Rule column at all
     confirmed = standards.assign(rule_confirmed=True)
     assert "Rule" not in ratings_view(confirmed, kq, fw, 0.95).columns
+
+
+# --- Page 1 never says more than the data does --------------------------------------------
+
+
+def test_a_standard_is_rated_at_the_inspection_only_from_all_its_key_questions():
+    from audit_lib.report.summary import inspection_ratings
+
+    progress = pd.read_csv(EXPECTED_DEMO / "progress" / "progress.csv",
+                           dtype={"question_id": str})
+    fw = load_framework("hmip-youth-2021")
+    full = inspection_ratings(progress, fw)
+    assert full["2.1"] == "Inadequate"  # 2.1.3 at 43% decides it
+    lacking = inspection_ratings(progress.loc[progress["question_id"] != "2.1.3"], fw)
+    assert lacking["2.1"] == "not recorded (the baseline lacks 2.1.3)"  # never "Good"
+
+
+def test_without_triangulation_page_one_says_no_sign_off_was_assessed():
+    from audit_lib.report.summary import decisions
+
+    standards = pd.read_csv(EXPECTED_DEMO / "scores" / "standards.csv",
+                            dtype={"standard_id": str})
+    items = decisions(None, None, {"rating": "Good", "score": 23, "max_score": 36},
+                      pd.Timestamp("2026-06-30").date(), standards,
+                      load_framework("hmip-youth-2021"))
+    assert any("were not assessed this quarter" in item for item in items)

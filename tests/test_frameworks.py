@@ -113,9 +113,11 @@ def test_hmip_2025_rules_are_flagged_as_unconfirmed_and_2021_as_confirmed():
     assert fw25.standard("V1").rule.confirmed is False
     notes = fw25.unconfirmed_rules
     assert len(notes) == 3
-    assert notes[0].startswith("Standards rated from cases: rule lowest_key_question")
+    assert notes[0].startswith("Standards rated from cases take the rating of their lowest key "
+                               "question")
     assert "Outstanding 80%, Good 65%, Requires improvement 50%" in notes[0]
-    assert notes[1].startswith("V1 (Work with victims): rule lowest_part over V1.1, V1.2")
+    assert notes[1].startswith("Work with victims (V1) takes the lower rating of its parts, "
+                               "V1.1 Work with victims")
     assert "score out of 12" in notes[2]
     assert fw21.standard_rule.confirmed and fw21.overall_rule.confirmed
     assert fw21.unconfirmed_rules == []

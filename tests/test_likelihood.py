@@ -153,11 +153,14 @@ def test_reruns_agree_exactly_and_other_seeds_agree_to_the_monte_carlo_error():
     pd.testing.assert_frame_equal(first, again)
     kq = likelihood.add_question_likelihoods(shares.score_questions(frame, FW21), FW21)
     rated = ratings.rate_standards(kq, FW21)
-    other, _ = describe_standards(rated, kq, frame, FW21,
-                                  dataclasses.replace(SETTINGS, seed=SETTINGS.seed + 1))
-    diff = (other.set_index("standard_id").loc["2.3", band_columns(FW21)]
-            - first.loc["2.3", band_columns(FW21)]).abs().max()
-    assert diff < 0.01
+    # Three other seeds: every band's probability within 0.005 of the first run's (the
+    # setting's draws make a difference beyond 0.005 rarer than 1 in 100 even at 0.5).
+    for seed in (1, 2, 3):
+        other, _ = describe_standards(rated, kq, frame, FW21,
+                                      dataclasses.replace(SETTINGS, seed=SETTINGS.seed + seed))
+        diff = (other.set_index("standard_id").loc["2.3", band_columns(FW21)]
+                - first.loc["2.3", band_columns(FW21)]).abs().max()
+        assert diff <= 0.005
 
 
 def test_certain_means_the_rated_band_is_at_least_the_setting():

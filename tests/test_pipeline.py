@@ -160,13 +160,26 @@ def test_a_failing_notebook_leaves_previous_outputs_intact_and_names_the_cell(de
     assert failed and (failed[0] / "02_scoring.ipynb").is_file()
 
 
-def test_only_sampling_keeps_the_other_steps_results(demo_run):
+def test_a_partial_run_that_would_leave_results_out_of_step_is_refused(demo_run):
     config, result = demo_run
-    scores = (result.period_dir / "scores" / "key_questions.csv").read_bytes()
-    run(config, only="sampling", progress=lambda _: None)
-    assert (result.period_dir / "scores" / "key_questions.csv").read_bytes() == scores
-    manifest = json.loads((result.period_dir / "manifest.json").read_text())
-    assert manifest["steps"] == ["sampling"]
+    before = tables(result.period_dir)
+    with pytest.raises(ConfigError) as err:  # new scores, old triangulation: refused
+        run(config, only="scoring,report", progress=lambda _: None)
+    assert "run these steps too: triangulation (its results read the scoring results" in str(
+        err.value)
+    with pytest.raises(ConfigError, match="scoring .its results read the sampling"):
+        run(config, only="sampling", progress=lambda _: None)
+    assert tables(result.period_dir) == before  # nothing changed
+
+
+def test_only_the_report_keeps_the_other_steps_results(demo_run, tmp_path):
+    config = copy_quarter(demo_run, tmp_path)
+    period_dir = config.parent.parent / "outputs" / "demo"
+    scores = (period_dir / "scores" / "key_questions.csv").read_bytes()
+    run(config, only="report", progress=lambda _: None)
+    assert (period_dir / "scores" / "key_questions.csv").read_bytes() == scores
+    manifest = json.loads((period_dir / "manifest.json").read_text())
+    assert manifest["steps"] == ["report"]
 
 
 def test_bad_configs_are_refused_with_every_problem(tmp_path):
@@ -260,7 +273,7 @@ def test_a_failed_scoring_step_leaves_no_unsuppressed_table_anywhere_published(d
     root = config.parent.parent
     internal_before = tree(root / "internal")
     with pytest.raises(PipelineError, match="02_scoring.ipynb failed"):
-        run(config, only="scoring", progress=lambda _: None)
+        run(config, only="scoring,triangulation,report", progress=lambda _: None)
     for folder in (root / "outputs" / "demo", root / "outputs" / "failed"):
         names = [p.name for p in folder.rglob("*")]
         assert not [n for n in names if n.endswith("_unsuppressed.csv")

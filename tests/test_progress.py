@@ -10,7 +10,7 @@ from scipy.stats import beta, fisher_exact
 from statsmodels.stats.multitest import multipletests
 
 from audit_lib.cli import main
-from audit_lib.errors import ConfigError
+from audit_lib.errors import ConfigError, InputError
 from audit_lib.frameworks import load_checks, load_framework, question_targets
 from audit_lib.trends import progress as pr
 from audit_lib.trends.progress_step import write_progress
@@ -39,6 +39,39 @@ def status(counts, base, quarters=3, targets=GOOD) -> pd.Series:
 
 
 # --- each status, with constructed histories ------------------------------------------------
+
+
+def test_now_is_the_latest_quarter_even_when_a_question_has_no_case_in_it():
+    # Q answered in the earlier quarters but all N/A now: never an older quarter's figure.
+    hist = pd.concat([history([(30, 25), (30, 26), (0, 0)], "Q"),
+                      history([(30, 20), (30, 21), (30, 22)], "R")])
+    out = pr.progress_table(hist, pd.concat([baseline(30, 10, "Q"), baseline(30, 10, "R")]),
+                            {**GOOD, "R": GOOD["Q"]}, 3).set_index("question_id")
+    assert out.loc["Q", "latest_period"] == "2026-Q2" and out.loc["Q", "latest_n"] == 0
+    assert out.loc["Q", "status"] == pr.TOO_FEW
+    assert set(out["latest_label"]) == {"2026-Q2"}  # one "now" for every question
+
+
+def test_quarters_before_the_inspection_count_for_nothing():
+    rows = history([(40, 36), (40, 36), (40, 36)])  # 2025-Q4, 2026-Q1, 2026-Q2
+    out = pr.progress_table(rows, baseline(40, 12), GOOD, 3, inspection_date="2026-01-15")
+    assert out.iloc[0]["status"] == pr.IMPROVED  # two quarters since: not yet sustained
+    assert out.iloc[0]["quarters_recorded"] == 2
+
+
+def test_a_quarter_missing_in_the_window_breaks_sustained():
+    rows = history([(40, 36), (40, 36), (40, 36)])
+    rows.loc[0, ["period", "period_label", "period_end"]] = ["2024-Q4", "2024-Q4", "2024-12-31"]
+    assert status([(40, 36)] * 3, (40, 12))["status"] == pr.IMPROVED_SUSTAINED
+    out = pr.progress_table(rows, baseline(40, 12), GOOD, 3).iloc[0]
+    assert out["status"] == pr.IMPROVED and not out["sustained"]
+
+
+def test_one_quarter_entered_twice_under_two_names_is_refused():
+    rows = history([(40, 36), (40, 36)])
+    rows.loc[0, "period_end"] = rows.loc[1, "period_end"]
+    with pytest.raises(InputError, match="two quarters end on the same day"):
+        pr.progress_table(rows, baseline(40, 12), GOOD, 2)
 
 def test_a_clear_rise_held_for_k_quarters_is_improved_and_sustained():
     row = status([(30, 25), (30, 26), (30, 25)], (40, 16))  # 40% then, ~84% since
@@ -84,7 +117,7 @@ def test_a_question_the_baseline_lacks_reads_no_baseline():
 def test_a_share_at_or_below_its_baseline_is_never_improved(now):
     # Even a very lax setting cannot call a share at or below its baseline improved.
     lax = pr.ProgressSettings(improved=0.01, at_target=0.5, sustained_pooled=0.9, min_cases=1,
-                              fairness_quarters=4)
+                              fairness_quarters=4, quarter_gap_days=100)
     row = pr.progress_table(history([(40, now)] * 3), baseline(40, 16), GOOD, 3,
                             settings=lax).iloc[0]
     assert row["status"] not in (pr.IMPROVED, pr.IMPROVED_SUSTAINED)
@@ -188,3 +221,18 @@ def test_progress_command_needs_something_to_compare(tmp_path, capsys):
     assert main(["progress", "--baseline", str(SAMPLES / "baseline.csv"),
                  "--out", str(tmp_path / "p")]) == 2
     assert "nothing to compare" in capsys.readouterr().err
+
+
+def test_a_quarter_end_before_the_earlier_quarters_is_refused(tmp_path, capsys):
+    from test_backtests import EXPECTED
+
+    args = ["progress", "--baseline", str(SAMPLES / "baseline.csv"),
+            "--quarters", str(SAMPLES / "earlier_quarters.csv"),
+            "--current", str(EXPECTED / "scores"), "--period", "2026-Q2",
+            "--out", str(tmp_path / "progress")]
+    assert main([*args, "--period-end", "2020-01-01"]) == 2  # a mistyped year
+    err = capsys.readouterr().err
+    assert "this quarter ends on 2020-01-01" in err and "check the quarter's end date" in err
+    assert not (tmp_path / "progress").exists()
+    assert main([*args, "--period-end", "2026-06-30", "--confidence", "1.5"]) == 2
+    assert "confidence" in capsys.readouterr().err

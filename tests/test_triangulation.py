@@ -91,6 +91,16 @@ def test_stance_of_a_source_type(rules, items, stance, weight):
         directions.count(d) for d in ("supports", "contradicts", "mixed")]
 
 
+def test_case_audit_measures_are_never_netted_within_the_case_audit(rules):
+    # Two measures at target (strong) and one below (moderate): documentation nets these to
+    # "supports", but a case-audit measure below target is never outweighed by another.
+    items = [("supports", "strong"), ("supports", "strong"), ("contradicts", "moderate")]
+    for source, stance in (("documentation", "supports"), ("case_audit", "mixed")):
+        ev = evidence(*[(f"E{i}", "R1", source, d, w) for i, (d, w) in enumerate(items)])
+        row = triangulate(register("R1"), ev, rules).matrix.set_index("source_type").loc[source]
+        assert row["stance"] == stance, source
+
+
 def test_matrix_lists_every_source_type_for_every_recommendation(rules):
     ev = evidence(("E1", "R1", "documentation", "supports", "strong"),
                   ("E2", "R1", "documentation", "mixed", "weak"),
@@ -240,6 +250,8 @@ def test_measures_short_of_target_or_without_data_lower_assurance(rules):
     result = triangulate(reg, one_unscored, rules)
     assert outcome(result)[2] == "reasonable"
     assert result.assurance.iloc[0]["measures_without_data"] == 1
+    # A measure the register ties to it went unscored: not closed on the rest of the evidence.
+    assert outcome(result)[3] == "keep under review"
     short = combine_evidence(typed, measured("R1", "OOCD.1", "supports", "strong"),
                              measured("R1", "OOCD.2", "contradicts", "moderate"))
     assert outcome(triangulate(reg, short, rules))[:3] == ("corroborated", "supports",

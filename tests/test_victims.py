@@ -74,7 +74,7 @@ def test_victim_references_must_be_codes_unique_and_not_childrens_case_ids(tmp_p
     assert "never a name" in str(err.value)
 
 
-def test_the_victims_sample_is_sized_like_the_childrens_and_bounded_9_to_24(tmp_path):
+def test_the_victims_sample_is_sized_like_the_childrens_and_bounded_10_to_24(tmp_path):
     victims = load_victims(victims_file(tmp_path, 60), FW25)
     plan = build_plan(7, confidence=0.8, margin=0.05)
     drawn = draw_victims(victims, plan)
@@ -82,7 +82,10 @@ def test_the_victims_sample_is_sized_like_the_childrens_and_bounded_9_to_24(tmp_
     # above the maximum of 24
     assert drawn.info["formula_size"] == 45
     assert drawn.info["sample"] == 24 and len(drawn.cases) == 24
-    assert (drawn.info["minimum"], drawn.info["maximum"]) == (9, 24)
+    # the inspection's smallest victims' sample (9) is raised to the fewest cases a standard is
+    # rated from (10), or work with victims could never be rated
+    assert (drawn.info["minimum"], drawn.info["maximum"]) == (10, 24)
+    assert drawn.info["minimum_raised_from"] == 9
     # a small caseload: Cochran gives 9 of 10 here, the minimum is 9
     small = draw_victims(victims.head(10), plan)
     assert small.info["formula_size"] == 10 and small.info["sample"] == 10
@@ -90,7 +93,7 @@ def test_the_victims_sample_is_sized_like_the_childrens_and_bounded_9_to_24(tmp_
     assert few.info["sample"] == 5 and "fewer victims than the minimum" in few.info["note"]
     # margin 0.25: n0 = 6.57, n = 6.57 / (1 + 5.57/60) = 6.01 -> 7, raised to the minimum
     wide = draw_victims(victims, build_plan(7, confidence=0.8, margin=0.25))
-    assert wide.info["formula_size"] == 7 and wide.info["sample"] == 9
+    assert wide.info["formula_size"] == 7 and wide.info["sample"] == 10
     fixed = draw_victims(victims, build_plan(7, victim_size=12))
     assert fixed.info["sample"] == 12 and fixed.info["formula_size"] is None
 
@@ -326,7 +329,7 @@ def test_the_score_command_takes_the_victims_facts(tmp_path, capsys):
             "--out", str(tmp_path / "scores")]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "Not confirmed: Overall rating: rule points_bands" in out
+    assert "Not confirmed: The overall rating adds points for each rating" in out
     standards = pd.read_csv(tmp_path / "scores" / "standards.csv", dtype=str,
                             keep_default_na=False).set_index("standard_id")
     assert standards.loc["V1", "rule"] == "lowest_part"

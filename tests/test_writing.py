@@ -34,3 +34,21 @@ def test_write_csv_neutralises_text_but_not_numbers(tmp_path):
     write_csv(frame, tmp_path / "t.csv")
     assert (tmp_path / "t.csv").read_text(encoding="utf-8") == (
         "note,n\n'\uff1d1+1,-1\n'\u200b@x,2\nfine,3\n")
+
+
+def test_a_file_case_audit_adds_to_a_finished_folder_is_listed_and_nothing_else_is(tmp_path):
+    from audit_lib.writing import add_to_marker, check_replaceable, seal, unknown_files
+
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / "04_assurance_report.html").write_text("<p>report</p>")
+    seal(folder, "run-1")
+    pdf = folder / "04_assurance_report.pdf"
+    pdf.write_bytes(b"%PDF-1.7 printed")
+    assert add_to_marker(folder, pdf)
+    check_replaceable(folder)  # the next run may replace it
+    # A file of the user's beside it: the marker is left alone, and the folder is protected.
+    (folder / "my notes.txt").write_text("mine")
+    pdf.write_bytes(b"%PDF-1.7 printed again")
+    assert not add_to_marker(folder, pdf)
+    assert set(unknown_files(folder)) == {"my notes.txt", "04_assurance_report.pdf"}

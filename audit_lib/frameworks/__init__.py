@@ -137,16 +137,19 @@ class Framework:
         if self.standard_rule and not self.standard_rule.confirmed and any(
                 s.source == "cases" and s.rated for s in self.standards):
             bands = ", ".join(f"{b.rating} {b.low:g}%" for b in self.rating_bands[:-1])
-            notes.append(f"Standards rated from cases: rule {self.standard_rule.name} with "
-                         f"thresholds {bands}, assumed (not confirmed by the Inspectorate for "
-                         "this framework).")
+            notes.append("Standards rated from cases take the rating of their lowest key "
+                         f"question, with thresholds {bands} (the earlier framework's rule, "
+                         "assumed: not confirmed by the Inspectorate for this framework).")
+        titles = {s.id: s.title for s in self.standards}
         for s in self.standards:
             if s.source == "combined" and s.rule and not s.rule.confirmed:
-                notes.append(f"{s.id} ({s.title}): rule {s.rule.name} over "
-                             f"{', '.join(s.parts)}, assumed (not confirmed).")
+                parts = " and ".join(f"{p} {titles.get(p, '')}".strip() for p in s.parts)
+                notes.append(f"{s.title} ({s.id}) takes the lower rating of its parts, {parts} "
+                             "(assumed: not confirmed).")
         if self.overall_rule and not self.overall_rule.confirmed:
-            notes.append(f"Overall rating: rule {self.overall_rule.name} (points per rating, "
-                         f"score out of {self.max_score} mapped to bands), assumed (not "
+            points = ", ".join(f"{r} {p:g}" for r, p in self.points.items())
+            notes.append(f"The overall rating adds points for each rating ({points}) and maps "
+                         f"the score out of {self.max_score} to bands (assumed: not "
                          "confirmed).")
         return notes
 

@@ -99,11 +99,12 @@ def publish_fairness(card: ScoreCard, out_dir: str | Path, internal_dir: str | P
     write_json({"threshold": threshold, "lines": lines}, out / "suppression.json")
     quarters, level = pooled_settings()
     label = period_end or "this quarter"
+    # Children's cases only, as above: a victim is not a child of the breakdown.
     if internal is not None and period_end:
-        keep_rows(card.answers, card.facts, period_end, internal)
+        keep_rows(answers, facts, period_end, internal)
         rows = pooled_rows(internal.parent, period_end, quarters, current=internal)
     else:
-        rows = fairness_rows(card.answers, card.facts, label)
+        rows = fairness_rows(answers, facts, label)
     result.pooled = pooled_fairness(rows, threshold, confidence, level)
     (out / "pooled").mkdir(exist_ok=True)
     for column, table in result.pooled.tables.items():

@@ -27,7 +27,7 @@ _TOP = {"period", "period_label", "period_end", "service", "framework", "confide
 _INPUTS = {"caseload", "victims", "answers", "moderation", "facts", "victim_facts",
            "judgements", "baseline", "earlier_quarters", "register", "evidence", "names"}
 _SAMPLING = set(PLAN_KEYS)
-_TREND = {"sustained_quarters", "target_rating"}
+_TREND = {"sustained_quarters", "target_rating", "inspection_date"}
 _DISCLOSURE = {"threshold"}
 #: Steps whose notebook a config may replace (pipeline.STEPS; not imported, to avoid a cycle).
 _NOTEBOOK_STEPS = {"sampling", "scoring", "triangulation", "report"}
@@ -64,6 +64,7 @@ class PeriodConfig:
     sampling: dict
     sustained_quarters: int
     target_rating: str
+    inspection_date: str | None
     disclosure_threshold: int
     outputs: Path
     history: Path
@@ -168,6 +169,12 @@ def load_config(path: str | Path) -> PeriodConfig:
     sustained = trend.get("sustained_quarters", 3)
     if not isinstance(sustained, int) or sustained < 1:
         problems.append("trend.sustained_quarters: a whole number of at least 1")
+    inspection_date = trend.get("inspection_date")
+    if inspection_date is not None:
+        try:
+            inspection_date = dt.date.fromisoformat(str(inspection_date)).isoformat()
+        except ValueError:
+            problems.append("trend.inspection_date: a date written YYYY-MM-DD")
     disclosure = section("disclosure", _DISCLOSURE, "disclosure settings")
     threshold = disclosure.get("threshold", 10)
     if not isinstance(threshold, int) or threshold < 1:
@@ -215,6 +222,7 @@ def load_config(path: str | Path) -> PeriodConfig:
         sampling=sampling,
         sustained_quarters=sustained,
         target_rating=str(trend.get("target_rating") or default_target_rating()),
+        inspection_date=inspection_date,
         disclosure_threshold=threshold,
         outputs=outputs,
         history=history,

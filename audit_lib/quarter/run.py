@@ -35,7 +35,7 @@ from audit_lib.quarter.notebooks import execute
 from audit_lib.quarter.provenance import build_manifest, hash_inputs
 from audit_lib.quarter.publish_check import describe, scan_outputs
 from audit_lib.quarter.render import render_html
-from audit_lib.quarter.steps import notebook_path, parameters_for, select_steps
+from audit_lib.quarter.steps import check_partial_run, notebook_path, parameters_for, select_steps
 from audit_lib.trends.history import load_earlier_quarters
 from audit_lib.trends.progress_step import current_results
 from audit_lib.writing import (
@@ -84,6 +84,8 @@ def run(config_path: str | Path, only: str | None = None,
     """
     cfg = load_config(config_path)
     steps = select_steps(only)
+    if only:
+        check_partial_run([name for name, _ in steps], cfg.period_dir)
     notebooks = {name: notebook_path(name, filename, cfg) for name, filename in steps}
     kernel = ensure_kernel()
     if cfg.inputs.get("names"):  # the kernels inherit the names list for the identifier gate

@@ -50,6 +50,7 @@ def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
             "period_end": cfg.period_end.isoformat(), "history": str(cfg.history),
             "earlier_quarters": path("earlier_quarters"), "baseline": path("baseline"),
             "target_rating": cfg.target_rating, "sustained_quarters": cfg.sustained_quarters,
+            "inspection_date": cfg.inspection_date,
             "progress_dir": str(run_dir / "progress"),
         }
     if step == "triangulation":
@@ -79,6 +80,47 @@ def notebook_path(step: str, filename: str, cfg: PeriodConfig) -> Path:
     if not path.is_file():
         raise ConfigError(f"notebook for step {step!r} not found: {path}")
     return path
+
+
+#: What each step reads from the steps before it (the folder it reads): a step rerun on its own
+#: would leave the later steps' results describing the old ones.
+READS = {
+    "scoring": ("sampling",),
+    "triangulation": ("scoring",),
+    "report": ("sampling", "scoring", "triangulation"),
+}
+#: The folder each step writes in the period's results (the report writes pages only).
+FOLDERS = {"sampling": "sampling", "scoring": "scores", "triangulation": "triangulation"}
+
+
+def stale_steps(selected: list[str], period_dir: Path) -> list[tuple[str, str]]:
+    """Steps left out of a partial run whose earlier results read what this run replaces:
+    (step, the step whose results it read)."""
+    out = []
+    for name, _ in STEPS:
+        if name in selected or name == "report":
+            continue
+        done = (period_dir / FOLDERS[name]).is_dir()
+        upstream = [s for s in READS.get(name, ()) if s in selected]
+        if done and upstream:
+            out.append((name, upstream[0]))
+    return out
+
+
+def check_partial_run(selected: list[str], period_dir: Path) -> None:
+    """Refuse a partial run that would leave earlier results out of step with the new ones.
+
+    Raises
+    ------
+    ConfigError
+        Naming each step that must run too, and why.
+    """
+    stale = stale_steps(selected, period_dir)
+    if stale:
+        listed = "; ".join(f"{name} (its results read the {upstream} results this run "
+                           "replaces)" for name, upstream in stale)
+        raise ConfigError(f"--only {','.join(selected)} would publish results out of step with "
+                          f"each other: run these steps too: {listed}")
 
 
 def select_steps(only: str | None) -> list[tuple[str, str]]:

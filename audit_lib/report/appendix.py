@@ -12,6 +12,7 @@ from audit_lib.display import pct
 from audit_lib.frameworks import Framework
 from audit_lib.report.html import escape, list_html, table_html
 from audit_lib.scoring.likelihood import likelihood_settings
+from audit_lib.settings import load_settings
 
 
 def evidence_register_html(evidence: pd.DataFrame | None, period_end: dt.date) -> str:
@@ -70,7 +71,9 @@ def rules_html(fw: Framework, overall: dict, sampling: dict, confidence: float) 
         "Overall rating": [b.rating for b in fw.overall_bands],
         "Points": [f"{b.low:g} to {b.high:g}" for b in fw.overall_bands]})
     counted = [f"{s.id} {s.title}" for s in fw.standards if s.counts_toward_overall]
-    not_counted = [f"{s.id} {s.title}" for s in fw.standards if not s.counts_toward_overall]
+    not_counted = [f"{s.id} {s.title}" for s in fw.standards
+                   if not s.counts_toward_overall and s.rated]
+    unrated = [f"{s.id} {s.title}" for s in fw.standards if not s.rated]
     info = sampling.get("sampling") or {}
     parts = [f"<p>Framework: {escape(fw.title)}. A case-assessed standard takes the rating of "
              "its lowest key question; thresholds are compared before any rounding.</p>",
@@ -79,7 +82,9 @@ def rules_html(fw: Framework, overall: dict, sampling: dict, confidence: float) 
                                                f"{fw.max_score})"),
              f"<p>Standards that count toward the overall score: {escape(', '.join(counted))}."
              + (f" Rated but not counted: {escape(', '.join(not_counted))}." if not_counted
-                else "") + "</p>",
+                else "")
+             + (f" Not rated in this kind of inspection: {escape(', '.join(unrated))}."
+                if unrated else "") + "</p>",
              f"<p>Intervals are shown at {confidence:.0%} confidence"
              + (f"; the sample was sized at {info['confidence']:.0%}" if info else "")
              + f". A standard needs {settings.min_cases} applicable cases on every key question "
@@ -151,9 +156,15 @@ def method_html(fw: Framework, overall: dict) -> str:
         f"{settings.certain:.0%} likely (key questions taken as independent; a planning "
         f"figure, capped at {settings.cases_needed_cap}).",
         "<b>Progress.</b> Improved, at target now and sustained are judged separately, each "
-        "with its uncertainty, against the inspection's results; the tests behind them are "
-        "adjusted for the number of questions (Benjamini-Hochberg) and differences come with "
-        "Newcombe's interval.",
+        "with its uncertainty, against the inspection's results. Each question is judged on "
+        f"its own (improved: at least {load_settings('progress')['improved_probability']:.0%} "
+        "likely to be truly higher, from Jeffreys posteriors), "
+        "not adjusted for the number of questions; the progress section says how many of the "
+        "questions called improved chance alone could account for. Differences come with "
+        "Newcombe's interval. Fisher's exact tests against the inspection, with the "
+        "Benjamini-Hochberg adjustment across the questions, are kept in progress.csv for "
+        "reference; they do not decide any status. Sustained needs the last quarters to "
+        "follow one another, each since the inspection.",
         "<b>Triangulation.</b> Each kind of source takes a stance; a recommendation is "
         "corroborated when at least two kinds agree and none strongly disagrees. A case-audit "
         "measure below its target, or that declined, is never outweighed by other evidence: it "

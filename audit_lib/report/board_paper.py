@@ -81,7 +81,7 @@ def board_paper(run_dir: str | Path, *, service: str, period_label: str, period_
         ("summary", "Summary for the board",
          summary_html(overall=overall, standards=scores["standards"], progress=progress,
                       assurance=tri.get("assurance"), evidence=tri.get("evidence"), fw=fw,
-                      period_end=end, confidence=confidence)),
+                      period_end=end, confidence=confidence, targets=tri.get("targets"))),
         ("ratings", "How good is the case work, and how sure can we be?",
          bs.ratings_html(scores["standards"], scores["key_questions"], fw, confidence,
                          _png(run / "scores" / "standards_likelihood.png"))),

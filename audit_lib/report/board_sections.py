@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit_lib.display import pct, pct_range, share_of
+from audit_lib.display import pct, pct_range, round_half_away, share_of
 from audit_lib.errors import FrameworkError
 from audit_lib.frameworks import VICTIMS, Framework, load_checks, load_framework
 from audit_lib.frameworks.applicability import answerable_questions
@@ -209,14 +209,18 @@ def fairness_html(pooled: dict | None, fw: Framework, checks: Framework) -> str:
              "What the cases can tell": fairness_words(name, a, fw, checks)}
             for name, a in pooled["characteristics"].items()]
     quarters = pooled.get("quarters", 1)
-    span = "this quarter" if quarters == 1 else f"the last {quarters} quarters pooled"
+    wanted = load_settings("progress")["fairness_pooled_quarters"]
+    span = ("this quarter only (no earlier quarter's cases are kept yet)" if quarters == 1
+            else f"the last {quarters} quarters pooled")
+    pooling = ("One quarter is too few children to compare groups, so up to "
+               f"{wanted} quarters are pooled as they accumulate" if quarters < wanted else
+               "One quarter is too few children to compare groups, so quarters are pooled")
     return ("<h3>Practice by group of children</h3>"
             f"<p>Each key question and local check by personal characteristic, over {span} "
-            f"({pooled.get('children', 0)} children), compared with the largest group. One "
-            "quarter is too few children to compare groups, so quarters are pooled; where the "
-            "groups are still too small the table says so: that is not evidence that there is "
-            "no difference. Differences count only after adjusting for the number of "
-            "comparisons.</p>"
+            f"({pooled.get('children', 0)} children), compared with the largest group. "
+            f"{pooling}; where the groups are still too small the table says so: that is not "
+            "evidence that there is no difference. Differences count only after adjusting for "
+            "the number of comparisons.</p>"
             + table_html(pd.DataFrame(rows), caption="Practice by group of children"))
 
 
@@ -247,23 +251,38 @@ def local_checks_view(local_checks: pd.DataFrame, checks: Framework) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+def points(value: float) -> str:
+    """A change in percentage points, in words: "+12 points", "-1 point", "no change"."""
+    whole = int(round_half_away(value))
+    if whole == 0:
+        return "0 points"
+    return f"{whole:+d} point" + ("" if abs(whole) == 1 else "s")
+
+
 def progress_view(progress: pd.DataFrame, fw: Framework, checks: Framework) -> pd.DataFrame:
     """Each question since the inspection, for the board: then, now, the change with its
     interval, how likely the share is truly higher now, and its status (no p-values: see the
-    method notes and progress.csv)."""
+    method notes and progress.csv). Shares never cross a rating threshold or the target by
+    rounding."""
     text = {q.id: q.text for q in fw.questions + checks.questions}
+    key = {q.id for q in fw.questions}
+    cuts = rating_thresholds(fw)
+    labels = [str(v) for v in progress["latest_label"].dropna().unique()]
+    now = f"Now ({labels[-1]})" if len(labels) == 1 else "Now"
     rows = []
     for p in progress.to_dict("records"):
         target = [] if pd.isna(p["target_pct"]) else [float(p["target_pct"])]
+        near = target + (cuts if p["question_id"] in key else [])
         change = ""
         if not pd.isna(p.get("diff_pct_points")):
-            change = (f"{p['diff_pct_points']:+.0f} points ({p['diff_ci_low']:+.0f} to "
-                      f"{p['diff_ci_high']:+.0f})")
+            change = (f"{points(p['diff_pct_points'])} ({points(p['diff_ci_low'])} to "
+                      f"{points(p['diff_ci_high'])})").replace(" points (", " (").replace(
+                " point (", " (")
         rows.append({
             "Question": f"{text.get(p['question_id'], '')} ({p['question_id']})",
-            "At the inspection": pct(p.get("baseline_pct"), target),
-            f"Now ({p['latest_label']})": pct(p["latest_pct"], target),
-            "Change (interval)": change,
+            "At the inspection": pct(p.get("baseline_pct"), near),
+            now: pct(p["latest_pct"], near) if p.get("latest_n") else "no applicable cases",
+            "Change in points (interval)": change,
             "How likely higher now": share_of(p.get("p_improved")),
             "Target": pct(p["target_pct"]),
             "Status": p["status"],
@@ -439,6 +458,11 @@ def comparison_html(comparison: dict | None, fw: Framework) -> str:
                      + "); its results are "
                      "translated into this framework's key questions, so every comparison with "
                      "the inspection is approximate.")
+    for other, questions in sorted((comparison.get("unmapped_questions") or {}).items()):
+        notes.append(f"Results recorded under {_framework_title(other)} for "
+                     f"{', '.join(questions)} are not compared: they have no counterpart in "
+                     "this framework, or were asked on different cases (a victims' check asked "
+                     "of children's cases then and of victims' cases now).")
     for other in sorted(comparison.get("left_out") or {}):
         notes.append(f"Results recorded under {_framework_title(other)} are not shown: there is "
                      "no mapping from it to this framework, so they cannot be compared.")
@@ -464,14 +488,21 @@ def progress_html(progress: pd.DataFrame | None, trend: pd.DataFrame | None,
         f"{settings['sustained_pooled_probability']:.0%} likely to be at target. "
         "<b>Maintained at target</b> means it was at target at the inspection and still is. A "
         "share at or below the inspection's is never called improved.</p>",
-        recommendations_progress_html(assurance, evidence, progress),
+        chance_html(progress, settings),
+        recommendations_progress_html(assurance, evidence, progress, fw, checks),
         table_html(progress_view(progress, fw, checks),
                    caption="Each key question and local check since the inspection")]
     if chart and trend is not None:
-        keys = trend.loc[trend["question_id"].isin([q.id for q in fw.questions])]
-        data = keys.pivot_table(index="question_id", columns="period_label", values="pct_yes",
-                                sort=False).map(lambda v: pct(v, rating_thresholds(fw)))
-        data = data.reset_index().rename(columns={"question_id": "Key question"})
+        keys = trend.loc[trend["question_id"].isin([q.id for q in fw.questions])].copy()
+        cuts = rating_thresholds(fw)
+        rough = keys["approximate"].astype(str).eq("True") if "approximate" in keys else False
+        keys["shown"] = [pct(v, cuts) + (" (approx.)" if r else "")
+                         for v, r in zip(keys["pct_yes"], rough if len(keys) else [])]
+        data = keys.pivot_table(index="question_id", columns="period_label", values="shown",
+                                aggfunc="first", sort=False)
+        wording = {q.id: f"{q.text} ({q.id})" for q in fw.questions}
+        data.index = [wording.get(q, q) for q in data.index]
+        data = data.reset_index().rename(columns={"index": "Key question"})
         statuses = progress["status"].value_counts()
         alt = ("Small charts, one per key question, of the share answered Yes each quarter "
                "with the inspection baseline and the target. Since the inspection: "
@@ -482,13 +513,32 @@ def progress_html(progress: pd.DataFrame | None, trend: pd.DataFrame | None,
     return "".join(parts)
 
 
+def chance_html(progress: pd.DataFrame, settings: dict) -> str:
+    """How many "improved" calls chance alone could account for: each call is judged per
+    question, so among many some may be chance; the expected number is the sum of each call's
+    probability of not being higher."""
+    called = progress.loc[progress["status"].isin(["improved and sustained",
+                                                   "improved, not yet sustained"])]
+    if called.empty:
+        return ""
+    expected = float((1 - called["p_improved"].astype(float)).sum())
+    return (f"<p>Each question is judged on its own, at {settings['improved_probability']:.0%} "
+            f"likely or more. Of the {len(called)} questions called improved, about "
+            f"{expected:.1f} may not truly be higher (the sum of each one's chance of not being "
+            "higher), so read a single question's improvement with that in mind. The change "
+            "in points has a 95% interval; when it reaches below zero, the rise is likely but "
+            "not certain.</p>")
+
+
 def recommendations_progress_html(assurance: pd.DataFrame | None, evidence: pd.DataFrame | None,
-                                  progress: pd.DataFrame | None) -> str:
+                                  progress: pd.DataFrame | None, fw: Framework,
+                                  checks: Framework) -> str:
     """Per recommendation, has the improvement been made and sustained: its measures' statuses
     since the inspection, and the sign-off the evidence supports."""
     if assurance is None or progress is None:
         return ""
     status = dict(zip(progress["question_id"], progress["status"]))
+    wording = {q.id: f"{q.text} ({q.id})" for q in fw.questions + checks.questions}
     measures = (evidence.loc[evidence["measure_id"].fillna("").astype(str) != "",
                              ["recommendation_id", "measure_id"]]
                 if evidence is not None and "measure_id" in evidence else pd.DataFrame())
@@ -497,8 +547,9 @@ def recommendations_progress_html(assurance: pd.DataFrame | None, evidence: pd.D
         rid = row["recommendation_id"]
         mine = (measures.loc[measures["recommendation_id"] == rid, "measure_id"]
                 if len(measures) else [])
-        measured = "; ".join(f"{m} {status.get(m, 'not compared')}" for m in mine)
-        items.append(f"<b>{escape(rid)} {escape(row.get('title', ''))}</b>: "
+        measured = "; ".join(f"{wording.get(m, m)}: {status.get(m, 'not compared')}"
+                             for m in mine)
+        items.append(f"<b>{escape(rid)} {escape(row.get('title', '') or '')}</b>: "
                      f"{escape(measured or 'no case-audit measure')}. Sign-off: "
                      f"{escape(row['sign_off'])}.")
     return list_html(items, escaped=True)
@@ -544,6 +595,10 @@ def themes_html(triangulated: dict, heatmap: bytes | None) -> str:
 # --- Returns, the sample, precision ---------------------------------------------------------------
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def returns_html(returns: pd.DataFrame | None, conflicts: pd.DataFrame | None,
                  checks: Framework) -> str:
     """Whether every sampled case came back, and dates in case records that contradict a
@@ -553,12 +608,24 @@ def returns_html(returns: pd.DataFrame | None, conflicts: pd.DataFrame | None,
         parts.append("<p>The answers were scored as given: no sample was drawn in this run to "
                      "check the returns against.</p>")
     else:
-        gaps = returns[[c for c in returns.columns if c not in
-                        ("reviewer", "assigned", "assigned_moderation")]].sum().sum()
+        counts = {c: int(returns[c].sum()) for c in ("not returned",
+                                                      "returned by another reviewer",
+                                                      "not in the sample") if c in returns}
+        said = {"not returned": "{} assigned {} not returned by the reviewer {} went to",
+                "returned by another reviewer": "{} {} returned by a reviewer {} was not "
+                                                "assigned to",
+                "not in the sample": "{} returned {} not in the sample{}"}
+        lines = []
+        for column, n in counts.items():
+            if n:
+                case = "case was" if n == 1 else "cases were"
+                lines.append(said[column].format(n, case, "it" if n == 1 else "they")
+                             if column != "not in the sample" else
+                             said[column].format(n, case, ""))
         parts.append("<p>" + ("Every sampled case was returned by the reviewer it was assigned "
-                              "to." if gaps == 0 else
-                              f"{int(gaps)} case(s) were not returned, not in the sample, or "
-                              "returned by another reviewer: see the table.") + "</p>")
+                              "to." if not lines else
+                              _sentence("; ".join(lines)) + " (see the table: one case can "
+                              "appear under two reviewers).") + "</p>")
         parts.append(table_html(returns.rename(columns=lambda c: c.replace("_", " ").capitalize()),
                                 caption="Cases assigned to each reviewer, and any gaps"))
     if conflicts is None or conflicts.empty:
@@ -632,6 +699,17 @@ def precision_html(sampling: dict, key_questions: pd.DataFrame, fw: Framework,
             rows.append({
                 "Type of disposal": ("All children's cases" if info.get("whole_caseload")
                                      else fw.group_label(g["disposal_group"])),
+                "Cases in the caseload": N, "Cases sampled": n,
+                f"Margin at {info['confidence']:.0%} (how the sample was sized)":
+                    _points(achieved_margin(n, N, info["confidence"])),
+                f"Margin at {confidence:.0%} (how intervals are shown)":
+                    _points(achieved_margin(n, N, confidence)),
+            })
+        victims = info.get("victims_sample") or {}
+        if victims.get("drawn") and victims.get("population"):
+            n, N = int(victims["sample"]), int(victims["population"])
+            rows.append({
+                "Type of disposal": "Victims' cases",
                 "Cases in the caseload": N, "Cases sampled": n,
                 f"Margin at {info['confidence']:.0%} (how the sample was sized)":
                     _points(achieved_margin(n, N, info["confidence"])),

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from audit_lib.errors import ConfigError, InputError, OutputError, PipelineError
-from audit_lib.writing import atomic_path
+from audit_lib.writing import add_to_marker, atomic_path
 
 #: Browser commands tried in turn (Chromium, Chrome, Edge); CASE_AUDIT_BROWSER names another.
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
@@ -99,4 +99,8 @@ def print_pdf(report: str | Path, out: str | Path | None = None) -> Path:
             raise PipelineError(f"{report}: the browser wrote no PDF (exit code {done.returncode})")
         with atomic_path(out) as target:
             shutil.copyfile(printed, target)
+    # A PDF printed into a published quarter's folder belongs to that run: listed in its
+    # marker, the next run replaces it with the rest (the previous one is kept for undo).
+    if out.resolve().parent == report.resolve().parent:
+        add_to_marker(out.resolve().parent, out.resolve())
     return out

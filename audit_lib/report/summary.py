@@ -12,7 +12,7 @@ import datetime as dt
 import pandas as pd
 
 from audit_lib.display import share_of
-from audit_lib.frameworks import Framework
+from audit_lib.frameworks import Framework, load_checks
 from audit_lib.report.html import escape, list_html, table_html
 from audit_lib.report.words import likely_bands
 from audit_lib.scoring.likelihood import likelihood_settings, likelihood_words
@@ -47,7 +47,11 @@ def overall_sentence(overall: dict) -> str:
 
 def inspection_ratings(progress: pd.DataFrame | None, fw: Framework) -> dict[str, str]:
     """Each case-assessed standard's rating at the inspection, from the baseline counts by the
-    same rules as today's (so "which standards improved" can be read off page one)."""
+    same rules as today's (so "which standards improved" can be read off page one).
+
+    A standard is rated only when the baseline has every one of its key questions (it takes
+    its lowest); one from an earlier framework's results, translated through a mapping, says
+    it is approximate."""
     if progress is None or "baseline_n" not in progress:
         return {}
     base = progress.loc[progress["baseline_n"].notna(), ["question_id", "baseline_n",
@@ -62,11 +66,25 @@ def inspection_ratings(progress: pd.DataFrame | None, fw: Framework) -> dict[str
                        "n_yes": base["baseline_yes"].astype(int)})
     kq = add_shares(kq)
     rated = rate_standards(kq, fw)
+    have = set(base.loc[base["baseline_n"].astype(int) > 0, "question_id"])
+    rough = set()
+    if "comparison" in progress:
+        rough = set(progress.loc[progress["comparison"].fillna("").str.contains("baseline from"),
+                                 "question_id"])
     out = {}
     for row in rated.to_dict("records"):
-        if row["source"] == "cases" and row["standard_id"] in set(kq["standard_id"]):
-            out[row["standard_id"]] = row["rating"] if isinstance(row["rating"], str) else (
-                "not rated (too few cases)")
+        sid = row["standard_id"]
+        if row["source"] != "cases" or sid not in set(kq["standard_id"]):
+            continue
+        questions = [q.id for q in fw.standard(sid).questions]
+        lacking = [q for q in questions if q not in have]
+        if lacking:  # a standard is only as rated as its lowest key question: all are needed
+            out[sid] = f"not recorded (the baseline lacks {', '.join(lacking)})"
+        elif not isinstance(row["rating"], str):
+            out[sid] = "not rated (too few cases)"
+        else:
+            out[sid] = row["rating"] + (" (approximate: an earlier framework's results)"
+                                        if rough & set(questions) else "")
     return out
 
 
@@ -104,21 +122,30 @@ def standards_summary(standards: pd.DataFrame, progress: pd.DataFrame | None,
     return pd.DataFrame(rows)
 
 
+def question_words(fw: Framework, quoted: bool = False) -> dict[str, str]:
+    """Every key question and local check in words, the id in brackets (the words in quotation
+    marks, for use inside a sentence)."""
+    return {q.id: (f"\u201c{q.text}\u201d ({q.id})" if quoted else f"{q.text} ({q.id})")
+            for q in fw.questions + load_checks().questions}
+
+
 def recommendations_summary(assurance: pd.DataFrame | None, progress: pd.DataFrame | None,
-                            evidence: pd.DataFrame | None, period_end: dt.date) -> pd.DataFrame:
+                            evidence: pd.DataFrame | None, period_end: dt.date,
+                            fw: Framework) -> pd.DataFrame:
     """One line per recommendation: what the evidence says, made and sustained, sign-off, who
     acts and by when (overdue flagged)."""
     if assurance is None:
         return pd.DataFrame()
     status = dict(zip(progress["question_id"], progress["status"])) if progress is not None else {}
     measures = _measures(evidence)
+    words = question_words(fw)
     rows = []
     for row in assurance.to_dict("records"):
         mine = measures.get(row["recommendation_id"], [])
-        made = "; ".join(f"{m}: {status.get(m, 'not compared')}" for m in mine) or (
-            "no case-audit measure")
+        made = "; ".join(f"{words.get(m, m)}: {status.get(m, 'not compared')}"
+                         for m in mine) or "no case-audit measure"
         rows.append({
-            "Recommendation": f"{row['recommendation_id']} {row.get('title', '')}",
+            "Recommendation": _name(row),
             "What the evidence says": f"{_level(row['assurance_level'])} ({row['judgement']})",
             "Made and sustained?": made,
             "Sign-off": row["sign_off"],
@@ -128,59 +155,87 @@ def recommendations_summary(assurance: pd.DataFrame | None, progress: pd.DataFra
     return pd.DataFrame(rows)
 
 
+def _name(row: dict) -> str:
+    """A recommendation as the board knows it: its id and title (the id alone without one)."""
+    title = _text(row.get("title"))
+    return f"{row['recommendation_id']} {title}" if title else str(row["recommendation_id"])
+
+
+def _called(row: dict) -> str:
+    """A recommendation in a sentence: "R1 (its title)", or "R1" without a title."""
+    title = _text(row.get("title"))
+    return f"{row['recommendation_id']} ({title})" if title else str(row["recommendation_id"])
+
+
 def decisions(assurance: pd.DataFrame | None, evidence: pd.DataFrame | None,
-              overall: dict, period_end: dt.date, standards: pd.DataFrame) -> list[str]:
+              overall: dict, period_end: dt.date, standards: pd.DataFrame,
+              fw: Framework, set_aside: list[str] | None = None) -> list[str]:
     """"The board is asked to": one decision per recommendation, with owner and date, plus
     noting the overall rating and what the sample cannot yet settle."""
     items = []
     sentence = overall_sentence(overall)
     items.append(f"Note the self-audit's findings: {sentence[0].lower()}{sentence[1:]}")
-    if assurance is not None:
+    if assurance is None:
+        items.append("Note that the inspection's recommendations were not assessed this "
+                     "quarter: the triangulation step was not run, so no sign-off is proposed.")
+    else:
         measures = _measures(evidence)
+        words = question_words(fw, quoted=True)
+        measure_of = ({} if evidence is None or "measure_id" not in evidence else
+                      dict(zip(evidence["evidence_id"], evidence["measure_id"].fillna(""))))
         for row in assurance.to_dict("records"):
-            rid, title = row["recommendation_id"], row.get("title", "")
-            owner = _text(row.get("owner")) or "the owner (none named in the register)"
+            who = _text(row.get("owner"))
+            owner = who or "the owner (none is named in the register)"
             due = _due(row, period_end)
+            mine = measures.get(row["recommendation_id"], [])
             if row["sign_off"] == "can be signed off":
-                items.append(f"Sign off {rid} ({title}): {_level(row['assurance_level'])}, "
-                             "with every case-audit measure at its target.")
+                basis = ("with every case-audit measure tied to it at its target" if mine else
+                         "no case-audit measure is tied to it")
+                items.append(f"Sign off {_called(row)}: {_level(row['assurance_level'])}; "
+                             f"{basis}.")
             elif row["sign_off"] == "not addressed":
-                items.append(f"Ask {owner} for a plan and a date to address {rid} ({title}): "
-                             f"the evidence says it has not been addressed. Due: {due}.")
+                items.append(f"Ask {owner} for a plan and a date to address {_called(row)}: "
+                             f"the evidence does not show it addressed. Due: {due}.")
             else:
-                why = _held_open(row, measures)
-                items.append(f"Keep {rid} ({title}) under review: {why}. {owner} to report "
-                             f"progress at the next review. Due: {due}.")
-    unsettled = standards.loc[(standards["source"] == "cases")
-                              & standards["rating"].notna()
-                              & ~standards["band_certain"].fillna(False).astype(bool)]
+                why = _held_open(row, words, measure_of)
+                items.append(f"Keep {_called(row)} under review: {why}. "
+                             f"{owner[0].upper()}{owner[1:]} to report progress at the next "
+                             f"review. Due: {due}.")
+    for note in (set_aside if set_aside is not None else []):
+        items.append(f"Note that a target the register set no longer applies: {note}")
+    certain = likelihood_settings().certain
+    rated = standards.loc[standards["source"].isin(["cases", "combined"])
+                          & standards["rating"].notna()]
+    unsettled = rated.loc[~rated["band_certain"].fillna(False).astype(bool)]
     if len(unsettled):
-        items.append(f"Note that {len(unsettled)} of the ratings from case files are not yet "
-                     "highly likely, and agree whether to sample more cases next quarter (see "
+        items.append(f"Note that {len(unsettled)} of the {len(rated)} ratings from case files "
+                     f"are less than {certain:.0%} likely (the setting for calling a rating "
+                     "certain), and agree whether to sample more cases next quarter (see "
                      "'What more cases would tell').")
     return items
 
 
 def summary_html(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFrame | None,
                  assurance: pd.DataFrame | None, evidence: pd.DataFrame | None, fw: Framework,
-                 period_end: dt.date, confidence: float) -> str:
+                 period_end: dt.date, confidence: float,
+                 targets: pd.DataFrame | None = None) -> str:
     """The one-screen summary: the overall rating in words, the decisions, every standard then
     and now, and every recommendation's sign-off with owner and date."""
     framework = overall.get("framework_title") or fw.title
     parts = [f'<p class="lead">{escape(overall_sentence(overall))}</p>',
              "<p>This is a self-audit: the service's own reviewers read a random sample of case "
-             f"files against the inspection standards ({escape(framework)}). A share from a "
-             "sample is uncertain, so each rating says how likely it is; a rating that is not "
-             "highly likely could change with the next quarter's cases. Words are explained in "
-             "the glossary.</p>",
+             "files against the inspection standards. A share from a sample is uncertain, so "
+             "each rating says how likely it is; a rating that is not highly likely could "
+             "change with the next quarter's cases. Words are explained in the glossary. "
+             f"Standards: {escape(framework)}.</p>",
              unconfirmed_html(overall),
              '<h3 id="decisions">The board is asked to</h3>',
-             list_html(decisions(assurance, evidence, overall, period_end, standards),
-                       ordered=True),
+             list_html(decisions(assurance, evidence, overall, period_end, standards, fw,
+                                 _set_aside(targets)), ordered=True),
              table_html(standards_summary(standards, progress, fw),
                         caption="Every standard: its rating at the inspection and now, how "
                                 "sure we can be, and its key questions since the inspection")]
-    recs = recommendations_summary(assurance, progress, evidence, period_end)
+    recs = recommendations_summary(assurance, progress, evidence, period_end, fw)
     if len(recs):
         parts.append(table_html(recs, caption="Every inspection recommendation: what the "
                                               "evidence says, whether the improvement was made "
@@ -208,18 +263,28 @@ def _measures(evidence: pd.DataFrame | None) -> dict[str, list[str]]:
                                                                         sort=False)}
 
 
-def _held_open(row: dict, measures: dict[str, list[str]]) -> str:
+def _held_open(row: dict, words: dict[str, str], measure_of: dict[str, str]) -> str:
     capped = _text(row.get("capped_by"))
     if capped:
-        names = [c.removeprefix("CA-").rsplit("-R", 1)[0] for c in capped.split()]
+        names = [words.get(m, m) for m in
+                 (measure_of.get(c, c.removeprefix("CA-")) for c in capped.split())]
         if len(names) == 1:
             return (f"the case-audit measure {names[0]} is below its target or has declined, "
                     "and other evidence cannot outweigh it")
-        return (f"the case-audit measures {', '.join(names)} are below their targets or have "
+        return (f"the case-audit measures {'; '.join(names)} are below their targets or have "
                 "declined, and other evidence cannot outweigh them")
+    if int(row.get("measures_without_data") or 0):
+        return "a case-audit measure tied to it had no applicable cases this quarter"
     if row["assurance_level"] == "limited":
         return "the evidence conflicts or rests on one kind of source"
     return "progress is not yet shown to be secure"
+
+
+def _set_aside(targets: pd.DataFrame | None) -> list[str]:
+    """The notes on register targets set aside this quarter (outside their period)."""
+    if targets is None or "note" not in targets:
+        return []
+    return [str(n) for n in targets["note"].fillna("") if str(n).strip()]
 
 
 def _level(level: str) -> str:

@@ -32,6 +32,7 @@ from audit_lib.inputs.validation import (
 from audit_lib.sampling.draw import achieved_margin, cochran_size
 from audit_lib.sampling.plan import SamplingPlan
 from audit_lib.sampling.random_keys import random_keys
+from audit_lib.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -135,10 +136,14 @@ def draw_victims(victims: pd.DataFrame, plan: SamplingPlan) -> VictimSample:
                           f"minimum ({plan.victim_minimum})")
     population = len(victims)
     formula = cochran_size(population, plan.confidence, plan.margin, plan.expected_share)
+    # Fewer victims' cases than a standard is rated from would leave work with victims, and so
+    # the overall rating, unrated every quarter: the minimum is raised to it.
+    to_rate = int(load_settings("ratings")["min_cases_to_rate"])
+    minimum = max(plan.victim_minimum, min(to_rate, plan.victim_maximum))
     if plan.victim_size is not None:
         n = min(population, plan.victim_size)
     else:
-        n = min(population, max(plan.victim_minimum, min(formula, plan.victim_maximum)))
+        n = min(population, max(minimum, min(formula, plan.victim_maximum)))
     keys = random_keys(victims["victim_ref"], plan.seed, "victims")
     order = pd.Series(keys, index=victims.index).sort_values(kind="stable").index[:n]
     cases = victims.loc[order].assign(reason="simple random").reset_index(drop=True)
@@ -146,14 +151,20 @@ def draw_victims(victims: pd.DataFrame, plan: SamplingPlan) -> VictimSample:
         "population": population,
         "formula_size": None if plan.victim_size is not None else formula,
         "fixed_size": plan.victim_size,
-        "minimum": plan.victim_minimum,
+        "minimum": minimum,
         "maximum": plan.victim_maximum,
         "sample": int(n),
         "achieved_margin_pct": 100 * achieved_margin(n, population, plan.confidence,
                                                      plan.expected_share),
     }
-    if population < plan.victim_minimum:
-        info["note"] = "the victims' caseload has fewer victims than the minimum: all are taken"
+    if minimum > plan.victim_minimum:
+        info["minimum_raised_from"] = plan.victim_minimum
+        info["minimum_note"] = (f"raised from {plan.victim_minimum} to {minimum}: the fewest "
+                                "applicable cases a standard is rated from "
+                                "(settings/ratings.yaml)")
+    if population < minimum:
+        info["note"] = ("the victims' caseload has fewer victims than the minimum: all are "
+                        "taken, and work with victims may have too few cases to rate")
     logger.info("drew %d of %d victims' cases (seed %s)", n, population, plan.seed)
     return VictimSample(cases, info)
 

@@ -7,6 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from audit_lib.chart_style import BAND_COLOURS, FONT, INK, TARGET_INK, WIDTH_IN, shade_bands
+from audit_lib.display import share_of
 from audit_lib.frameworks import Framework
 
 
@@ -73,7 +74,8 @@ def likelihood_chart(standards: pd.DataFrame, fw: Framework) -> Figure:
                 linewidth=np.where(rated, 1.6, 0.5), label=band.rating)
         for yi, (x0, w) in enumerate(zip(left, width)):
             if w >= 8:
-                ax.text(x0 + w / 2, yi, f"{w:.0f}%", ha="center", va="center",
+                # As the tables say it: never "100%" for what the data cannot make certain.
+                ax.text(x0 + w / 2, yi, share_of(w / 100), ha="center", va="center",
                         fontsize=FONT - 1, color=INK)
         left += width
     labels = [f"{sid}" + ("" if isinstance(r, str) else " (not rated)")

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from audit_lib.errors import ConfigError
+from audit_lib.errors import ConfigError, InputError, Problem
 from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, wilson_interval
 from audit_lib.settings import load_settings
 
@@ -70,6 +70,7 @@ class ProgressSettings:
     sustained_pooled: float
     min_cases: int
     fairness_quarters: int
+    quarter_gap_days: int
 
 
 def progress_settings() -> ProgressSettings:
@@ -82,7 +83,7 @@ def progress_settings() -> ProgressSettings:
     """
     data = load_settings("progress")
     keys = ("improved_probability", "at_target_probability", "sustained_pooled_probability",
-            "min_cases", "fairness_pooled_quarters")
+            "min_cases", "fairness_pooled_quarters", "quarter_gap_days")
     for key in keys:
         if key not in data or not data.get(f"{key}_source"):
             raise ConfigError(f"settings file progress.yaml: {key} needs a value and a "
@@ -99,7 +100,7 @@ def progress_settings() -> ProgressSettings:
     return ProgressSettings(float(data["improved_probability"]),
                             float(data["at_target_probability"]),
                             float(data["sustained_pooled_probability"]), int(data["min_cases"]),
-                            int(data["fairness_pooled_quarters"]))
+                            int(data["fairness_pooled_quarters"]), int(data["quarter_gap_days"]))
 
 
 def p_higher(yes_now, n_now, yes_then, n_then) -> np.ndarray:
@@ -160,11 +161,44 @@ def trend_table(history: pd.DataFrame, baseline: pd.DataFrame | None,
                            kind="stable")[TREND_COLUMNS].reset_index(drop=True)
 
 
+def quarters_in_order(history: pd.DataFrame, inspection_date: str | None = None
+                      ) -> pd.DataFrame:
+    """The recorded quarters, oldest first (``period, period_label, period_end``), after the
+    inspection when its date is known.
+
+    Raises
+    ------
+    InputError
+        If two quarters end on the same day (one quarter entered twice under two names), which
+        would count it twice.
+    """
+    quarters = (history[["period", "period_label", "period_end"]].drop_duplicates("period")
+                .sort_values(["period_end", "period"], kind="stable").reset_index(drop=True))
+    twice = quarters.loc[quarters["period_end"].duplicated(keep=False)]
+    if len(twice):
+        pairs = "; ".join(f"{end}: {', '.join(part['period'])}"
+                          for end, part in twice.groupby("period_end"))
+        raise InputError([Problem("the quarters compared", None, "period_end",
+                                  f"two quarters end on the same day ({pairs}): one quarter "
+                                  "entered twice would count twice; keep one")])
+    if inspection_date:
+        quarters = quarters.loc[quarters["period_end"] > str(inspection_date)]
+    return quarters.reset_index(drop=True)
+
+
+def consecutive(ends: list[str], max_gap_days: int) -> bool:
+    """Whether quarters ending on ``ends`` (oldest first) follow one another with no quarter
+    missing between them."""
+    days = pd.to_datetime(pd.Series(ends)).diff().dt.days.dropna()
+    return bool((days <= max_gap_days).all())
+
+
 def progress_table(history: pd.DataFrame, baseline: pd.DataFrame | None,
                    targets: dict[str, tuple[float, str]], sustained_quarters: int,
                    order: list[str] | None = None, confidence: float = DEFAULT_CONFIDENCE,
                    settings: ProgressSettings | None = None,
-                   comparison: dict[str, str] | None = None) -> pd.DataFrame:
+                   comparison: dict[str, str] | None = None,
+                   inspection_date: str | None = None) -> pd.DataFrame:
     """One row per question: the baseline, the latest quarter, and the status.
 
     Parameters
@@ -186,6 +220,14 @@ def progress_table(history: pd.DataFrame, baseline: pd.DataFrame | None,
     comparison : dict, optional
         Question id -> how the baseline compares with now when frameworks differ ("direct"
         by default).
+    inspection_date : str, optional
+        The inspection's date (YYYY-MM-DD): quarters ending on or before it are not "since the
+        inspection" and count for nothing here (the trend still shows them).
+
+    "Now" is the latest quarter recorded (for every question alike): a question with no
+    applicable case in it reads "too few cases", never an older quarter's figure. "Sustained"
+    looks at the last K quarters recorded, which must follow one another (no quarter missing)
+    and each have the question.
 
     Returns
     -------
@@ -208,35 +250,45 @@ def progress_table(history: pd.DataFrame, baseline: pd.DataFrame | None,
     base = (baseline.set_index("question_id") if baseline is not None and len(baseline)
             else pd.DataFrame(columns=["baseline_n", "baseline_yes", "baseline_pct"]))
     rows = []
-    hist = history.sort_values(["period_end", "period"], kind="stable")
+    quarters = quarters_in_order(history, inspection_date)
+    if quarters.empty:
+        return pd.DataFrame(columns=PROGRESS_COLUMNS)
+    latest_q = quarters.iloc[-1]
+    window = quarters.tail(sustained_quarters)
+    in_a_row = (len(window) == sustained_quarters
+                and consecutive(list(window["period_end"]), settings.quarter_gap_days))
+    hist = history.loc[history["period"].isin(set(quarters["period"]))]
     for qid, part in hist.groupby("question_id", sort=False):
-        part = part.loc[part["n_applicable"] > 0]
+        part = part.set_index("period").reindex(quarters["period"])
+        part = part.loc[part["n_applicable"].fillna(0) > 0]
         if part.empty:
             continue
-        latest = part.iloc[-1]
+        now = (part.loc[latest_q["period"]] if latest_q["period"] in part.index
+               else pd.Series({"n_applicable": 0, "n_yes": 0}))
+        n_now, yes_now = int(now["n_applicable"]), int(now["n_yes"])
         target, source = targets.get(qid, (np.nan, ""))
-        row = {"question_id": qid, "latest_period": latest["period"],
-               "latest_label": latest["period_label"], "latest_n": int(latest["n_applicable"]),
-               "latest_yes": int(latest["n_yes"]),
-               "latest_pct": latest["n_yes"] / latest["n_applicable"] * 100,
+        row = {"question_id": qid, "latest_period": latest_q["period"],
+               "latest_label": latest_q["period_label"], "latest_n": n_now,
+               "latest_yes": yes_now,
+               "latest_pct": yes_now / n_now * 100 if n_now else np.nan,
                "target_pct": target, "target_source": source,
                "sustained_quarters": sustained_quarters,
                "comparison": comparison.get(qid, "direct")}
-        row["p_at_target"] = float(p_at_or_above(row["latest_yes"], row["latest_n"], target))
+        row["p_at_target"] = float(p_at_or_above(yes_now, n_now, target))
         row["at_target_now"] = bool(row["p_at_target"] >= settings.at_target)
-        recent = part.tail(sustained_quarters)
+        recent = part.loc[part.index.isin(set(window["period"]))]
         row["quarters_recorded"] = len(part)
-        each = p_at_or_above(recent["n_yes"].to_numpy(), recent["n_applicable"].to_numpy(),
+        each = p_at_or_above(recent["n_yes"].to_numpy(int), recent["n_applicable"].to_numpy(int),
                              np.full(len(recent), target))
         row["quarters_likely_at_target"] = int((each >= settings.at_target).sum())
         row["pooled_n"] = int(recent["n_applicable"].sum())
         row["pooled_yes"] = int(recent["n_yes"].sum())
         row["p_pooled_at_target"] = float(p_at_or_above(row["pooled_yes"], row["pooled_n"],
                                                         target))
-        row["sustained"] = bool(len(recent) >= sustained_quarters
+        row["sustained"] = bool(in_a_row and len(recent) == sustained_quarters
                                 and row["quarters_likely_at_target"] == sustained_quarters
                                 and row["p_pooled_at_target"] >= settings.sustained_pooled)
-        if qid in base.index and int(base.loc[qid, "baseline_n"]) > 0:
+        if qid in base.index and int(base.loc[qid, "baseline_n"]) > 0 and n_now > 0:
             b_n, b_yes = int(base.loc[qid, "baseline_n"]), int(base.loc[qid, "baseline_yes"])
             row |= {"baseline_n": b_n, "baseline_yes": b_yes, "baseline_pct": b_yes / b_n * 100}
             row["p_improved"] = float(p_higher(row["latest_yes"], row["latest_n"], b_yes, b_n))
@@ -267,6 +319,8 @@ def progress_table(history: pd.DataFrame, baseline: pd.DataFrame | None,
 
 
 def _status(row: dict, settings: ProgressSettings) -> str:
+    if row["latest_n"] < settings.min_cases:
+        return TOO_FEW
     if "baseline_n" not in row:
         return TOO_FEW if row["latest_n"] < settings.min_cases else NO_BASELINE
     if min(row["latest_n"], row["baseline_n"]) < settings.min_cases:

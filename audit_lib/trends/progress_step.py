@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib.chart_style import png_bytes
-from audit_lib.errors import InputError, Problem
+from audit_lib.errors import ConfigError, InputError, Problem
 from audit_lib.frameworks import Framework, load_checks, load_framework, question_targets
-from audit_lib.scoring.shares import DEFAULT_CONFIDENCE
+from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, check_confidence
 from audit_lib.trends.baseline import load_baseline
 from audit_lib.trends.charts import trend_chart
 from audit_lib.trends.history import load_earlier_quarters, load_history, period_results
@@ -156,7 +156,8 @@ def write_progress(*, framework: str, baseline: str | Path | None,
                    period_label: str | None = None, period_end: str | None = None,
                    target_rating: str | None = None, sustained_quarters: int = 3,
                    confidence: float = DEFAULT_CONFIDENCE,
-                   out_dir: str | Path | None = None) -> Progress:
+                   out_dir: str | Path | None = None,
+                   inspection_date: str | None = None) -> Progress:
     """Work out progress since the inspection and write it (when ``out_dir`` is given).
 
     Parameters
@@ -176,6 +177,9 @@ def write_progress(*, framework: str, baseline: str | Path | None,
     out_dir : path, optional
         Folder for ``progress.csv``, ``trend.csv``, ``trend.png`` and ``comparison.json``
         (replaced only when all are written).
+    inspection_date : str, optional
+        The inspection's date (YYYY-MM-DD): quarters ending on or before it do not count as
+        "since the inspection" (the trend still shows them).
 
     Returns
     -------
@@ -188,6 +192,12 @@ def write_progress(*, framework: str, baseline: str | Path | None,
     """
     fw = load_framework(framework)
     checks = load_checks()
+    check_confidence(confidence)
+    if inspection_date is not None:
+        try:
+            inspection_date = dt.date.fromisoformat(str(inspection_date)).isoformat()
+        except ValueError:
+            raise ConfigError("the inspection date must be a date written YYYY-MM-DD") from None
     earlier = assemble_history(None, fw, history_db, earlier_quarters).frame
     now = None
     if current is not None:
@@ -195,6 +205,13 @@ def write_progress(*, framework: str, baseline: str | Path | None,
             latest = pd.to_datetime(earlier["period_end"]).max() if len(earlier) else None
             period_end = ((latest + pd.Timedelta(days=1)).date() if latest is not None
                           else dt.date.today()).isoformat()
+        # (This quarter's own earlier results, from a previous run of it, are replaced.)
+        later = earlier.loc[(pd.to_datetime(earlier["period_end"]) >= pd.Timestamp(period_end))
+                            & (earlier["period"] != period)]
+        if len(later):
+            raise ConfigError(f"this quarter ends on {period_end}, but the earlier quarters "
+                              f"include {', '.join(dict.fromkeys(later['period']))} ending on "
+                              "or after it: check the quarter's end date (YYYY-MM-DD)")
         now = current_results(current, period, period_label or period, period_end, fw.id)
     assembled = assemble_history(now, fw, history_db, earlier_quarters)
     history = assembled.frame
@@ -204,7 +221,8 @@ def write_progress(*, framework: str, baseline: str | Path | None,
     known = history["question_id"].isin(order)
     progress = progress_table(history.loc[known], base, targets, sustained_quarters, order,
                               confidence, comparison=_comparison(history.loc[known], base,
-                                                                 sustained_quarters))
+                                                                 sustained_quarters),
+                              inspection_date=inspection_date)
     trend = trend_table(history.loc[known], base, {q: t for q, (t, _) in targets.items()},
                         confidence)
     notes = comparison_notes(assembled, base)

@@ -58,8 +58,11 @@ def translate_results(frame: pd.DataFrame, target: Framework, *,
     missing : {"refuse", "leave_out"}
         What to do with results of a framework that has no mapping to ``target``.
     passthrough : sequence of str
-        Question ids that mean the same under every framework (the local checks, which belong
-        to the service's own check set): kept as they are, whatever framework a row names.
+        Question ids that may mean the same under every framework (the local checks, which
+        belong to the service's own check set): kept as they are when they are asked on the
+        same unit of audit under the row's framework as under ``target`` (a victims' check is
+        asked on children's cases under 2021 and on victims' cases under 2025: not the same
+        measure, so not compared; such rows are named in ``unmapped``).
 
     Returns
     -------
@@ -76,12 +79,16 @@ def translate_results(frame: pd.DataFrame, target: Framework, *,
     """
     keys, counts = list(keys), list(counts)
     columns = keys + ["framework", "question_id", *counts, *TRANSLATION_COLUMNS]
-    kept = frame["question_id"].isin(set(passthrough))
-    own = frame.loc[(frame["framework"] == target.id) | kept].assign(
-        framework=target.id, approximate=False, mapped_from="")
+    passthrough = set(passthrough)
+    same_unit = {source: _same_unit(source, target, passthrough)
+                 for source in frame["framework"].unique() if source != target.id}
+    kept = [(f == target.id) or (q in same_unit.get(f, ()))
+            for f, q in zip(frame["framework"], frame["question_id"])]
+    kept = pd.Series(kept, index=frame.index, dtype=bool)
+    own = frame.loc[kept].assign(framework=target.id, approximate=False, mapped_from="")
     parts = [own[columns]] if len(own) else []
     result = Translation(pd.DataFrame(columns=columns))
-    others = frame.loc[(frame["framework"] != target.id) & ~kept]
+    others = frame.loc[~kept]
     for source, rows in others.groupby("framework", sort=True):
         mapping = find_mapping(source, target.id)
         if mapping is None:
@@ -119,3 +126,20 @@ def translate_results(frame: pd.DataFrame, target: Framework, *,
         out[counts] = out[counts].astype(int)
         result.frame = out
     return result
+
+
+def _same_unit(source: str, target: Framework, checks: set[str]) -> set[str]:
+    """Of ``checks``, those asked on the same unit of audit under ``source`` as under
+    ``target`` (an unknown source framework: none)."""
+    from audit_lib.errors import FrameworkError
+    from audit_lib.frameworks import load_checks, load_framework
+    from audit_lib.frameworks.applicability import answerable_questions
+
+    if not checks:
+        return set()
+    try:
+        then = answerable_questions(load_framework(source), load_checks())
+    except FrameworkError:
+        return set()
+    now = answerable_questions(target, load_checks())
+    return {q for q in checks if q in then and q in now and then[q].units == now[q].units}

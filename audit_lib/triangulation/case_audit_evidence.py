@@ -67,7 +67,7 @@ def measure_targets(register: Register, defaults: dict[str, tuple[float, str]],
                         f"{rec.id} {m.id}: the register's target of {m.target_pct:g}% "
                         f"({m.reason}; set by {m.set_by}) applied {period}, not to this quarter "
                         f"(ending {_month(period_end)}); "
-                        + (f"the {source} of {target:g}% is used instead." if default
+                        + (f"{_with_article(source)} of {target:g}% is used instead." if default
                            else "no other target exists, so the measure cannot be judged."))
                     warnings.append(note)
             known = all(q in defaults for q in members)
@@ -131,8 +131,8 @@ def case_audit_evidence(scores_dir: str | Path, register: Register, rules: Trian
     folder = Path(scores_dir)
     scores = _read_scores(folder)
     confidence = _confidence(folder)
+    fw = load_framework(framework_of_scores(folder))
     if targets is None:
-        fw = load_framework(framework_of_scores(folder))
         targets = measure_targets(register, question_targets(fw, load_checks(), target_rating),
                                   period_end)
     wanted = targets.frame
@@ -171,10 +171,15 @@ def case_audit_evidence(scores_dir: str | Path, register: Register, rules: Trian
                                  "; declined since the inspection", "")
     level = f"{confidence:.0%} " if confidence else ""
     n, n_yes = items["n_applicable"].astype(int), items["n_yes"].astype(int)
-    finding = (items["measure_id"] + ": " + _pct(pct, target) + " of " + n.astype(str)
+    # A key question's share is shown so that it crosses neither its target nor a rating
+    # threshold (`audit_lib.display.pct`); a local check has only its target.
+    cuts = [b.low for b in fw.rating_bands if b.low > 0]
+    near = [[t, *cuts] if f == "key_questions.csv" else [t]
+            for t, f in zip(target, items["_file"])]
+    finding = (items["measure_id"] + ": " + _pct(pct, near) + " of " + n.astype(str)
                + " applicable cases (" + n_yes.astype(str) + " yes), " + level
-               + "interval " + _pct(items["ci_low"], target) + " to "
-               + _pct(items["ci_high"], target)
+               + "interval " + _pct(items["ci_low"], near) + " to "
+               + _pct(items["ci_high"], near)
                + ", target " + target.map("{:g}%".format) + " (" + items["target_source"]
                + "): " + verdict + ".")
     out = pd.DataFrame({
@@ -299,6 +304,12 @@ def _confidence(folder: Path) -> float | None:
     return float(value) if isinstance(value, (int, float)) and 0 < value < 1 else None
 
 
-def _pct(values: pd.Series, targets: pd.Series) -> pd.Series:
-    """Shares for the finding's words, never shown across their target (display.pct)."""
-    return pd.Series([pct(v, [t]) for v, t in zip(values, targets)], index=values.index)
+def _pct(values: pd.Series, thresholds: list[list[float]]) -> pd.Series:
+    """Shares for the finding's words, never shown across a threshold that matters to them
+    (display.pct)."""
+    return pd.Series([pct(v, t) for v, t in zip(values, thresholds)], index=values.index)
+
+
+def _with_article(source: str) -> str:
+    """A target's source in a sentence: "the Good band ...", never "the the ..."."""
+    return source if source.lower().startswith("the ") else f"the {source}"

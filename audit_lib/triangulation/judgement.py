@@ -174,6 +174,11 @@ def source_matrix(register: Register, evidence: pd.DataFrame,
                 .reindex(index=index, columns=list(DIRECTIONS)).fillna(0))
     total = counts.sum(axis=1)
     stance = np.select([total == 0, net > 0, net < 0], [NONE, SUPPORTS, CONTRADICTS], MIXED)
+    # No netting between case-audit measures: one below its target (or declined) is never
+    # outweighed by another at target, so the case audit supports only when none contradicts.
+    netted = ((index.get_level_values("source_type") == "case_audit")
+              & (counts[CONTRADICTS].to_numpy() > 0) & (stance == SUPPORTS))
+    stance = np.where(netted, MIXED, stance)
     rank = np.select([stance == SUPPORTS, stance == CONTRADICTS, stance == MIXED],
                      [heaviest[SUPPORTS], heaviest[CONTRADICTS], heaviest.max(axis=1)], 0)
     names = {v: k for k, v in WEIGHT_RANK.items() if k != NONE}
