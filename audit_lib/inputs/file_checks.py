@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audit_lib.errors import ConfigError, InputError, Problem
-from audit_lib.settings import load_settings, read_yaml
+from audit_lib.settings import input_limits, load_settings, read_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -93,15 +93,7 @@ def load_table_limits() -> TableLimits:
     ConfigError
         If a limit is missing or not a positive whole number.
     """
-    section = load_settings("inputs").get("tables")
-    values = {}
-    for key in ("max_columns", "max_rows", "max_cell_chars"):
-        value = section.get(key) if isinstance(section, dict) else None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"settings file inputs.yaml: 'tables: {key}' must be a positive "
-                              "whole number.")
-        values[key] = value
-    return TableLimits(**values)
+    return TableLimits(**input_limits("tables", ("max_columns", "max_rows", "max_cell_chars")))
 
 
 def check_input_file(path: str | Path, limits: InputLimits | None = None) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit_lib.errors import ConfigError, InputError, Problem
+from audit_lib.errors import InputError, Problem
 from audit_lib.inputs.file_checks import check_xlsx_container
 from audit_lib.inputs.identifiers import (
     KINDS,
@@ -36,7 +36,7 @@ from audit_lib.inputs.identifiers import (
     scan_frame,
 )
 from audit_lib.inputs.table import ROW, normalise_header
-from audit_lib.settings import load_settings
+from audit_lib.settings import input_limits
 
 logger = logging.getLogger(__name__)
 
@@ -75,15 +75,7 @@ def load_workbook_limits() -> WorkbookLimits:
     ConfigError
         If a limit is missing or not a positive whole number.
     """
-    section = load_settings("inputs").get("workbooks")
-    values = {}
-    for key in ("max_rows", "max_columns", "max_cells"):
-        value = section.get(key) if isinstance(section, dict) else None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"settings file inputs.yaml: 'workbooks: {key}' must be a positive "
-                              "whole number.")
-        values[key] = value
-    return WorkbookLimits(**values)
+    return WorkbookLimits(**input_limits("workbooks", ("max_rows", "max_columns", "max_cells")))
 
 
 class ScanResult(list):

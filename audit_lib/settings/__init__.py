@@ -111,6 +111,26 @@ def read_yaml(path, what: str, error: type[Exception] = ConfigError, *,
         raise error(f"{path}: the {what} is too large or too deeply nested to read.") from None
 
 
+def input_limits(section: str, keys: tuple[str, ...]) -> dict[str, int]:
+    """Limits from one section of ``settings/inputs.yaml`` (``yaml:``, ``tables:``,
+    ``workbooks:``), each a positive whole number.
+
+    Raises
+    ------
+    ConfigError
+        If a limit is missing or not a positive whole number.
+    """
+    found = load_settings("inputs").get(section)
+    limits = {}
+    for key in keys:
+        value = found.get(key) if isinstance(found, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"settings file inputs.yaml: '{section}: {key}' must be a "
+                              "positive whole number.")
+        limits[key] = value
+    return limits
+
+
 def yaml_limits() -> dict[str, int]:
     """Size and nesting limits for users' YAML files, from ``settings/inputs.yaml``.
 
@@ -119,15 +139,7 @@ def yaml_limits() -> dict[str, int]:
     ConfigError
         If a limit is missing or not a positive whole number.
     """
-    section = load_settings("inputs").get("yaml")
-    limits = {}
-    for key in ("max_bytes", "max_depth"):
-        value = section.get(key) if isinstance(section, dict) else None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"settings file inputs.yaml: 'yaml: {key}' must be a positive "
-                              "whole number.")
-        limits[key] = value
-    return limits
+    return input_limits("yaml", ("max_bytes", "max_depth"))
 
 
 @lru_cache(maxsize=None)
