@@ -470,12 +470,12 @@ def _rollup(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from audit_lib.quarter.notebooks import run_notebook
-    from audit_lib.quarter.steps import project_root
+    from audit_lib.quarter.paths import notebooks_dir
     from audit_lib.trends.rollup import find_histories
 
     histories = [str(p.resolve()) for p in find_histories(args.histories)]
     # Resolved here: the notebook runs in its own folder, so a relative --out would land there.
-    page = run_notebook(project_root() / "notebooks" / "05_regional_rollup.ipynb",
+    page = run_notebook(notebooks_dir() / "05_regional_rollup.ipynb",
                         Path(args.out).resolve(),
                         {"histories": histories, "framework": args.framework,
                          "funnel_questions": args.question})
@@ -487,7 +487,7 @@ def _pseudonymise(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from audit_lib.inputs.pseudonyms import pseudonymise_file
-    from audit_lib.quarter.steps import project_root
+    from audit_lib.quarter.paths import project_root
 
     out = Path(args.out)
     forbidden = [project_root(), out.resolve().parent]  # the key must live elsewhere

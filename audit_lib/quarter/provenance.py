@@ -11,7 +11,7 @@ from importlib import metadata
 
 from audit_lib.inputs.fingerprints import fingerprint
 from audit_lib.quarter.config import PeriodConfig
-from audit_lib.quarter.steps import project_root
+from audit_lib.quarter.paths import project_root
 
 
 def runtime_packages() -> list[str]:

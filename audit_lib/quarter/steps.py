@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from audit_lib.errors import ConfigError
 from audit_lib.quarter.config import PeriodConfig
+from audit_lib.quarter.paths import notebooks_dir, project_root
 from audit_lib.sampling.plan import CONFIG_KEYS as PLAN_KEYS
+
+#: project_root moved beside notebooks_dir (quarter.paths); still importable from here.
+__all__ = ["STEPS", "notebook_path", "parameters_for", "project_root", "select_steps"]
 
 #: The steps of a quarter, in order, and the notebook each runs.
 STEPS = (
@@ -16,11 +19,6 @@ STEPS = (
     ("triangulation", "03_triangulation.ipynb"),
     ("report", "04_assurance_report.ipynb"),
 )
-
-
-def project_root() -> Path:
-    """The repository folder that holds ``notebooks/`` (the package's parent)."""
-    return Path(str(resources.files("audit_lib"))).parent
 
 
 def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
@@ -74,14 +72,15 @@ def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
 
 
 def notebook_path(step: str, filename: str, cfg: PeriodConfig) -> Path:
-    """The notebook a step runs: the project's own, unless the config names another.
+    """The notebook a step runs: the one installed with case-audit (`notebooks_dir`), unless
+    the config names another.
 
     Raises
     ------
     ConfigError
         If the notebook does not exist.
     """
-    path = cfg.notebooks.get(step) or project_root() / "notebooks" / filename
+    path = cfg.notebooks.get(step) or notebooks_dir() / filename
     if not path.is_file():
         raise ConfigError(f"notebook for step {step!r} not found: {path}")
     return path
