@@ -86,6 +86,11 @@ def test_a_wheel_installed_in_a_fresh_environment_runs_the_demo_quarter(tmp_path
     # ... on a kernel that runs the new environment's interpreter.
     kernel = json.loads((data / "kernels" / "case-audit" / "kernel.json").read_text())
     assert Path(kernel["argv"][0]).parent == _bin(venv)
+    # The config template and the settings travel with the package too.
+    made = subprocess.run([str(_bin(venv) / "case-audit"), "init", "next", "--period", "2026-Q3"],
+                          cwd=work, capture_output=True, text=True, env=_env())
+    assert made.returncode == 0, made.stderr
+    assert (work / "next" / "2026-Q3.yaml").is_file()
 
 
 def test_the_packages_listed_for_the_wheel_are_every_subpackage():

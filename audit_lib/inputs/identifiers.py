@@ -8,7 +8,7 @@ import os
 import re
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -610,10 +610,16 @@ def _cached_names(path: str) -> tuple[str, ...]:
     return load_names(path)
 
 
-def gate(path: str | Path, table) -> list[Problem]:
+def gate(path: str | Path, table, date_columns: Iterable[str] = ()) -> list[Problem]:
     """The identifier gate for one input file: every text cell (and, for .xlsx, every sheet,
-    hidden ones included, sheet names and comments), with the configured names list."""
+    hidden ones included, sheet names and comments), with the configured names list.
+    ``date_columns`` are more structured date columns for this file: the headers an export
+    gives its date columns (`audit_lib.inputs.columns`)."""
     names = configured_names()
+    settings = load_privacy_settings()
+    if date_columns:
+        settings = replace(settings, structured_date_columns=settings.structured_date_columns
+                           | {normalise_header(c) for c in date_columns})
     if Path(path).suffix.lower() == ".xlsx":
-        return scan_workbook(path, names=names)
-    return scan_table(table, names=names)
+        return scan_workbook(path, names=names, settings=settings)
+    return scan_table(table, names=names, settings=settings)

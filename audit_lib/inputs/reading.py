@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +27,7 @@ def read_table(
     *,
     sheet: str | None = None,
     allow_extra: bool = True,
+    date_columns: Iterable[str] = (),
 ) -> Table:
     """Read a CSV or .xlsx file as text, checking its header.
 
@@ -42,6 +44,9 @@ def read_table(
         For .xlsx: the sheet to read; the first sheet by default.
     allow_extra : bool
         Whether columns outside required and optional are kept (True) or reported (False).
+    date_columns : iterable of str
+        Headers of date columns besides case-audit's own (an export's names for them): the
+        identifier gate expects full dates there.
 
     Raises
     ------
@@ -76,7 +81,7 @@ def read_table(
     if not problems and frame.empty:
         problems.append(table.problem(None, None, "the file has a header but no data rows"))
     if not problems:
-        problems += gate(path, table)
+        problems += gate(path, table, date_columns)
     if problems:
         raise InputError(problems)
     return table

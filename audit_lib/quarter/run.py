@@ -16,13 +16,15 @@ import pandas as pd
 from audit_lib.errors import PipelineError
 from audit_lib.frameworks import load_framework
 from audit_lib.inputs.identifiers import NAMES_ENV
-from audit_lib.quarter.config import PeriodConfig, load_config
+from audit_lib.quarter.config import RESULTS, PeriodConfig, load_config
+from audit_lib.quarter.failed_runs import keep_failed_run
 from audit_lib.quarter.kernel import ensure_kernel
 from audit_lib.quarter.notebooks import execute
 from audit_lib.quarter.provenance import build_manifest, hash_inputs
 from audit_lib.quarter.publish_check import scan_outputs
 from audit_lib.quarter.render import render_html
 from audit_lib.quarter.steps import notebook_path, parameters_for, select_steps
+from audit_lib.quarter.summary import run_summary
 from audit_lib.trends.history import load_earlier_quarters, record_periods
 from audit_lib.trends.progress_step import current_results
 from audit_lib.writing import (
@@ -46,7 +48,7 @@ class RunResult:
 
 
 def run(config_path: str | Path, only: str | None = None,
-        progress: Callable[[str], None] = print) -> RunResult:
+        progress: Callable[[str], None] = print, *, allow_gaps: bool | None = None) -> RunResult:
     """Execute a quarter's notebooks and publish their results to ``<outputs>/<period>``.
 
     Work happens in a staging folder next to the period folder. Only when every step succeeded
@@ -57,12 +59,16 @@ def run(config_path: str | Path, only: str | None = None,
     Raises
     ------
     ConfigError
-        For a bad config or step name.
+        For a bad config or step name, or an entry a chosen step needs and the config lacks
+        (all named at once, before any step runs).
     PipelineError
-        When a notebook fails or an input changes during the run.
+        When a notebook fails (gaps in the returns, unless allowed, among the causes) or an
+        input changes during the run.
     """
-    cfg = load_config(config_path)
     steps = select_steps(only)
+    cfg = load_config(config_path, steps=[name for name, _ in steps])
+    if allow_gaps is not None:  # the command line's --allow-gaps, over the config's
+        cfg.allow_gaps = allow_gaps
     notebooks = {name: notebook_path(name, filename, cfg) for name, filename in steps}
     kernel = ensure_kernel()
     if cfg.inputs.get("names"):  # the kernels inherit the names list for the identifier gate
@@ -106,12 +112,12 @@ def run(config_path: str | Path, only: str | None = None,
             record_history(cfg, stage)
         replace_directory(stage, cfg.period_dir)
     except BaseException:
-        failed = cfg.outputs / "failed" / f"{cfg.period}-{started:%Y%m%dT%H%M%S}"
-        failed.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(stage), failed)
-        logger.warning("failed run kept in %s", failed)
+        failed = keep_failed_run(stage, cfg.outputs, cfg.period, started)
+        progress(f"The failed run is kept in {failed} (the last few of this period are kept).")
         raise
-    progress(f"Results in {cfg.period_dir}")
+    for line in run_summary(cfg.period_dir, [n for n, _ in steps], RESULTS,
+                            cfg.internal / cfg.period):
+        progress(line)
     return RunResult(cfg.period_dir, [n for n, _ in steps], manifest)
 
 

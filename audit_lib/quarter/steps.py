@@ -7,18 +7,12 @@ from pathlib import Path
 from audit_lib.errors import ConfigError
 from audit_lib.quarter.config import PeriodConfig
 from audit_lib.quarter.paths import notebooks_dir, project_root
+from audit_lib.quarter.step_inputs import STEPS
 from audit_lib.sampling.plan import CONFIG_KEYS as PLAN_KEYS
 
 #: project_root moved beside notebooks_dir (quarter.paths); still importable from here.
 __all__ = ["STEPS", "notebook_path", "parameters_for", "project_root", "select_steps"]
 
-#: The steps of a quarter, in order, and the notebook each runs.
-STEPS = (
-    ("sampling", "01_sampling.ipynb"),
-    ("scoring", "02_scoring.ipynb"),
-    ("triangulation", "03_triangulation.ipynb"),
-    ("report", "04_assurance_report.ipynb"),
-)
 
 
 def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
@@ -37,7 +31,8 @@ def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
         options["strata"] = [str(c) for c in s.get("strata") or []]
         options["reviewers"] = [str(r) for r in s.get("reviewers") or []]
         return {"caseload": path("caseload"), "victims_caseload": path("victims"),
-                "out_dir": str(run_dir / "sampling"), "framework": cfg.framework, **options}
+                "out_dir": str(run_dir / "sampling"), "framework": cfg.framework,
+                "columns": cfg.columns, **options}
     if step == "scoring":
         return {
             "answers": [str(p) for p in inputs["answers"]],
@@ -55,6 +50,7 @@ def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
             "earlier_quarters": path("earlier_quarters"), "baseline": path("baseline"),
             "target_rating": cfg.target_rating, "sustained_quarters": cfg.sustained_quarters,
             "progress_dir": str(run_dir / "progress"),
+            "columns": cfg.columns, "allow_gaps": cfg.allow_gaps,
         }
     if step == "triangulation":
         return {"register": path("register"), "evidence": path("evidence"),

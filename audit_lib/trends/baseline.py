@@ -11,7 +11,12 @@ import pandas as pd
 from audit_lib.errors import InputError
 from audit_lib.frameworks import Framework, load_checks
 from audit_lib.inputs.reading import read_table
-from audit_lib.inputs.validation import count_problems, mask_problems, not_blank, schema_problems
+from audit_lib.inputs.validation import (
+    count_problems,
+    duplicate_problems,
+    not_blank,
+    schema_problems,
+)
 from audit_lib.trends.history import row_frameworks
 from audit_lib.trends.translate import translate_results
 
@@ -39,9 +44,8 @@ def load_baseline(path: str | Path, framework: Framework | None = None) -> pd.Da
     table = read_table(path, ("question_id", "n_applicable", "n_yes"), ("note", "framework"))
     frame = table.frame
     problems = schema_problems(table, {"question_id": [not_blank()]}) + count_problems(table)
-    repeated = frame["question_id"].ne("") & frame["question_id"].str.upper().duplicated()
-    problems += mask_problems(table, repeated, "question_id",
-                              "question appears more than once in the baseline")
+    problems += duplicate_problems(table, "question_id",
+                                   "question appears more than once in the baseline", str.upper)
     frameworks = None
     if framework is not None:
         frameworks, framework_problems = row_frameworks(table, framework)
