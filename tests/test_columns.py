@@ -212,3 +212,15 @@ def test_a_date_column_under_another_name_passes_the_gate_and_other_dates_do_not
                                 [["1", "RO", "05/01/2026", "seen 07/01/2026"]]), fw,
                       columns=mapping)
     assert [(p.row, p.column) for p in err.value.problems] == [(2, "comment")]
+
+
+def test_spellings_with_brackets_not_assessed_levels_and_ages_as_numbers(tmp_path):
+    path = write_csv(tmp_path / "export.csv", ["Case ID", "Outcome", "Start Date", "RoSH",
+                                               "Age at Start"],
+                     [["1", "Youth Rehabilitation Order (YRO)", "05/01/2026", "Not Assessed",
+                       "15.0"],
+                      ["2", "Community Resolution (CR)", "06/01/2026", "High", "11"]])
+    caseload = load_caseload(path, load_framework("hmip-youth-2021"), strata=("rosh_level",))
+    assert caseload["disposal_group"].tolist() == ["court", "oocd"]
+    assert caseload["rosh_level"].tolist() == ["", "high"]  # not known, never guessed
+    assert caseload["age_band"].tolist() == ["15 17", "10 14"]

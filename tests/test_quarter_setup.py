@@ -57,7 +57,7 @@ def test_every_missing_entry_is_named_at_once_with_the_step_that_needs_it(tmp_pa
     data["sampling"].pop("seed")
     config.write_text(yaml.safe_dump(data))
     with pytest.raises(ConfigError) as err:
-        load_config(config, steps=STEP_NAMES)
+        load_config(config)  # all four steps
     text = str(err.value)
     assert "4 problem(s)" in text
     for line in ("sampling.seed: missing, and the sampling step needs it",
@@ -74,7 +74,7 @@ def test_only_the_chosen_steps_inputs_must_exist_yet(tmp_path):
     with pytest.raises(ConfigError, match="inputs.facts: file not found: case_facts.csv"):
         load_config(config, steps=["scoring"])
     with pytest.raises(ConfigError, match="inputs.facts: file not found"):
-        load_config(config)  # without steps, every file named must exist, as before
+        load_config(config)  # without steps, all four: every file named must exist
 
 
 def test_a_step_that_needs_earlier_results_says_so(tmp_path):

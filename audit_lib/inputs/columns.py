@@ -12,6 +12,7 @@ without a word.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,7 +148,8 @@ def load_column_map(user: Mapping | str | Path | None = None, *, where: str = "c
                 continue
             if not spellings.get(f"{key}_source"):
                 problems.append(f"values.{column}.{key} needs a {key}_source note")
-            values.setdefault(column, {})[normalise_category(key)] = normalise_category(value)
+            values.setdefault(column, {})[normalise_category(key)] = normalise_category(
+                value or "")
             written.setdefault(column, []).append(str(key))
     bands = _age_bands(shipped, problems)
     if problems:
@@ -206,12 +208,13 @@ def _user_map(user: object, label: str) -> tuple[dict[str, str], dict[str, dict[
         problems.append(f"{label}.values: must map each column to {{your value: case-audit's}}")
         raw_values = {}
     for column, spellings in raw_values.items():
+        # An empty value says "not known" (left blank), never a guess.
         if not isinstance(spellings, Mapping) or not all(
-                isinstance(v, str) and v.strip() for v in spellings.values()):
+                isinstance(v, str) or v is None for v in spellings.values()):
             problems.append(f"{label}.values.{column}: must map your values to case-audit's")
             continue
         # Kept as written here (for messages); normalised by the caller.
-        values[normalise_header(column)] = {str(k): normalise_category(v)
+        values[normalise_header(column)] = {str(k): normalise_category(v or "")
                                             for k, v in spellings.items()}
     if problems:
         raise ConfigError("; ".join(problems))
@@ -279,13 +282,24 @@ def recognise(table: Table, wanted: Iterable[str], column_map: ColumnMap, *,
                    or not drop_unused]].rename(columns=renamed)
     for column, spellings in column_map.values.items():
         if column in frame.columns and spellings:
-            frame[column] = map_distinct(frame[column], lambda v, m=spellings: m.get(
-                normalise_category(v), v))
+            frame[column] = map_distinct(frame[column], lambda v, m=spellings: _respelt(v, m))
     if AGE in frame.columns and AGE in target.values():
         frame, banded_problems = _band_ages(table, frame, column_map, report,
                                             by_column[AGE][0])
         problems += banded_problems
     return Table(frame, table.file, table.sheet), report, problems
+
+
+def _respelt(value: str, spellings: dict[str, str]) -> str:
+    """A value in case-audit's spelling: another spelling's, or the value without the
+    abbreviation some exports add in brackets ("Youth Rehabilitation Order (YRO)")."""
+    key = normalise_category(value)
+    if key in spellings:
+        return spellings[key]
+    bare = re.sub(r"\s*\([^()]*\)$", "", key).strip()
+    if bare != key and bare:
+        return spellings.get(bare, bare)
+    return value
 
 
 def _band_ages(table: Table, frame: pd.DataFrame, column_map: ColumnMap, report: ColumnReport,
@@ -295,7 +309,8 @@ def _band_ages(table: Table, frame: pd.DataFrame, column_map: ColumnMap, report:
         report.not_used.append(f"{header} (age bands are given)")
         return frame.drop(columns=AGE), []
     text = frame[AGE].str.strip()
-    whole = text.str.fullmatch(r"\d{1,3}").fillna(False).astype(bool)
+    # Whole years, as exports write them (15, or 15.0 from a spreadsheet's number).
+    whole = text.str.fullmatch(r"\d{1,3}(?:\.0+)?").fillna(False).astype(bool)
     ages = pd.to_numeric(text.where(whole), errors="coerce")
     bands = pd.Series("", index=frame.index, dtype=object)
     for band in reversed(column_map.age_bands):  # the first band that holds an age wins

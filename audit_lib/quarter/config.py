@@ -83,10 +83,10 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
     path : path
         The period config.
     steps : iterable of str, optional
-        The steps about to run: every entry they need is then required (named by its key
-        and the step that needs it), and only their input files must exist yet (the others
-        are checked when their step runs: a config written at the start of the quarter may
-        name files that come later). Without it every input named must exist.
+        The steps about to run (by default all four): every entry they need is required
+        (named by its key and the step that needs it), and only their input files must exist
+        yet (the others are checked when their step runs: a config written at the start of the
+        quarter may name files that come later). ``()`` checks the entries themselves only.
 
     Raises
     ------
@@ -131,10 +131,9 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
         return value
 
     inputs = section("inputs", _INPUTS, "input names to file paths")
-    steps = None if steps is None else list(steps)
+    steps = list(STEP_NAMES) if steps is None else list(steps)
     # Inputs whose files must exist now: the chosen steps' (and the names list, read by all).
-    checked = set(_INPUTS) if steps is None else {"names"}.union(
-        *(STEP_INPUTS.get(s, set()) for s in steps))
+    checked = {"names"}.union(*(STEP_INPUTS.get(s, set()) for s in steps))
     resolved: dict[str, Path | list[Path] | None] = {}
     for key in sorted(_INPUTS):
         value = inputs.get(key)
@@ -163,8 +162,8 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
     sampling = section("sampling", _SAMPLING, "sampling settings")
     seed = sampling.get("seed")
     whole = isinstance(seed, int) and not isinstance(seed, bool)
-    # A missing seed is named by the step that needs it (check_steps) when steps are given.
-    if sampling and not whole and (seed is not None or steps is None):
+    # A missing seed is named by the step that needs it (check_steps).
+    if sampling and not whole and seed is not None:
         problems.append("sampling.seed: required whole number (record it: it makes the sample "
                         "reproducible)")
     if sampling:
@@ -197,9 +196,8 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
                         "cases not returned, listing each)")
     columns = _columns(data.get("columns"), base, problems)
     outputs = (base / str(data.get("outputs", "../outputs"))).resolve()
-    if steps is not None:
-        kept = {step: (outputs / period / folder).exists() for step, folder in RESULTS.items()}
-        problems += check_steps(data, steps, has_results=kept)
+    kept = {step: (outputs / period / folder).exists() for step, folder in RESULTS.items()}
+    problems += check_steps(data, steps, has_results=kept)
 
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)

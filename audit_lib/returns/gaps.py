@@ -165,7 +165,7 @@ def find_gaps(marks: pd.DataFrame, blanks: pd.DataFrame, listed: pd.DataFrame,
         else:
             problems.append(Problem(first_file[(row["case_id"], row["role"], row["reviewer"])],
                                     None, "question_id",
-                                    f"case {row['case_id']} has no answer to "
+                                    f"{_case(row)} has no answer to "
                                     f"{row['question_id']} from {who}, and the question applies "
                                     "to it: add a row with Yes, No or N/A"))
     table_parts.append(_gap_rows(located, BLANK))
@@ -178,7 +178,7 @@ def find_gaps(marks: pd.DataFrame, blanks: pd.DataFrame, listed: pd.DataFrame,
     for row in lost.to_dict("records"):
         sheet = row["_sheet"] if isinstance(row["_sheet"], str) and row["_sheet"] else None
         problems.append(Problem(row["_file"], int(row[ROW]), row["_column"],
-                                f"case {row['case_id']} was sent to {row['reviewer']}"
+                                f"{_case(row)} was sent to {row['reviewer']}"
                                 f"{_double(row['role'], ' to double-mark')} and has not come back "
                                 "(no answers)", sheet))
     would = _applying(lost[["case_id", "role", "reviewer", "_id_column"]], asked, case_facts,
@@ -194,6 +194,12 @@ def find_gaps(marks: pd.DataFrame, blanks: pd.DataFrame, listed: pd.DataFrame,
     if problems:
         logger.info("%d gap(s) in the returns", len(problems))
     return Gaps(table.reset_index(drop=True)[GAP_COLUMNS], problems, knew_cases_sent=len(sent) > 0)
+
+
+def _case(row: dict) -> str:
+    """"case 00417", or "victim's case V-0042" for a victim's reference."""
+    kind = "victim's case" if row.get("_id_column") == "victim_ref" else "case"
+    return f"{kind} {row['case_id']}"
 
 
 def _double(role: str, words: str = " (double-marking)") -> str:
@@ -217,7 +223,7 @@ def _applying(units: pd.DataFrame, asked: list[str], facts: pd.DataFrame,
     """(case, question, role, reviewer) for every unit and asked question that applies to the
     case; with ``keep_unknown_cases``, a unit whose case has no facts is kept once, with no
     question."""
-    columns = ["case_id", "question_id", "role", "reviewer"]
+    columns = ["case_id", "question_id", "role", "reviewer", "_id_column"]
     if units.empty or not asked:
         return pd.DataFrame(columns=columns)
     conditions = sorted({c for q in asked for c in questions[q].applies_to})
@@ -231,7 +237,7 @@ def _applying(units: pd.DataFrame, asked: list[str], facts: pd.DataFrame,
     out = pairs.loc[applies & pairs["_known"].eq("both"), columns]
     if keep_unknown_cases:
         unknown = units.loc[~units["case_id"].isin(facts["case_id"]),
-                            ["case_id", "role", "reviewer"]].assign(question_id="")
+                            ["case_id", "role", "reviewer", "_id_column"]].assign(question_id="")
         out = pd.concat([out, unknown[columns]], ignore_index=True)
     return out.reset_index(drop=True)
 
