@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -166,15 +167,16 @@ def read_returns(
                     frame["case_id"] = frame[VICTIM_KEY]
                 if "note" not in frame.columns:
                     frame["note"] = ""
-                empty = frame["answer"].str.strip().eq("")
-                if blanks_are_problems:
-                    problems += [locate(row, "answer", NO_ANSWER)
-                                 for row in frame.loc[empty].to_dict("records")]
-                else:
-                    left = frame.loc[empty, COLUMNS].copy()
-                    left["question_id"] = map_distinct(left["question_id"], str.upper)
-                    blanks.append(left)
-                frame = frame.loc[~empty].copy()
+                empty = _blank(frame["answer"])
+                if empty.any():
+                    if blanks_are_problems:
+                        problems += [locate(row, "answer", NO_ANSWER)
+                                     for row in frame.loc[empty].to_dict("records")]
+                    else:
+                        left = frame.loc[empty, COLUMNS].copy()
+                        left["question_id"] = map_distinct(left["question_id"], str.upper)
+                        blanks.append(left)
+                    frame = frame.loc[~empty].copy()
         except InputError as exc:
             problems += exc.problems
             continue
@@ -188,8 +190,8 @@ def read_returns(
             else pd.DataFrame(columns=COLUMNS))
     long_blanks = left.loc[left["_column"].eq("answer")]
     # A long file's empty answer still names a case: it must be one of the facts' cases.
-    problems += _cross_problems(pd.concat([answers, long_blanks], ignore_index=True),
-                                questions, facts)
+    problems += _cross_problems(pd.concat([answers, long_blanks], ignore_index=True)
+                                if len(long_blanks) else answers, questions, facts)
     keys = ["case_id", "question_id"] + (["reviewer"] if double_marking else ["role"])
     problems += _duplicate_problems(answers, questions, keys)
     if problems:
@@ -215,6 +217,15 @@ def _read_long(path: str | Path) -> tuple[Table, str]:
     return table, id_column
 
 
+def _blank(answers: pd.Series) -> pd.Series:
+    """Whether each answer is empty (or spaces), worked out once per distinct value: a large
+    file repeats a few spellings over a million rows."""
+    codes, uniques = pd.factorize(answers, use_na_sentinel=False)
+    empty = np.array([not str(u).strip() for u in uniques], dtype=bool)
+    return pd.Series(empty[codes] if len(uniques) else np.zeros(len(answers), dtype=bool),
+                     index=answers.index)
+
+
 def locate(row: dict, column: str | None, message: str) -> Problem:
     """A Problem located at an answers row (file, sheet, row) and the given column."""
     sheet = row["_sheet"]
@@ -235,7 +246,7 @@ def _column_problems(table: Table, questions: dict[str, Question], id_column: st
         ],
         # An empty answer is not a wrong one: it is a gap (or, where the caller says so, a
         # problem of its own), reported by the caller.
-        "answer": [pa.Check(lambda s: (s.str.strip() == "") | normalise_answers(s).notna(),
+        "answer": [pa.Check(lambda s: _blank(s) | normalise_answers(s).notna(),
                             error="answer must be Yes, No or N/A")],
     }
     return schema_problems(table, rules)

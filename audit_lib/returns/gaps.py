@@ -135,9 +135,11 @@ def find_gaps(marks: pd.DataFrame, blanks: pd.DataFrame, listed: pd.DataFrame,
     -------
     Gaps
     """
-    asked = [q for q in questions if q in set(framework_questions)
-             or q in set(marks["question_id"]) or q in set(blanks["question_id"])]
-    case_facts = _facts_for_applicability(facts, listed, sample)
+    used = set(framework_questions) | set(marks["question_id"].unique()) | set(
+        blanks["question_id"].unique())
+    asked = [q for q in questions if q in used]
+    conditions = {c for q in questions.values() for c in q.applies_to}
+    case_facts = _facts_for_applicability(facts, listed, sample, conditions)
     returned = marks[["case_id", "role", "reviewer", "_id_column"]].drop_duplicates()
     table_parts, problems = [], []
 
@@ -145,16 +147,15 @@ def find_gaps(marks: pd.DataFrame, blanks: pd.DataFrame, listed: pd.DataFrame,
     pairs = _applying(returned, asked, case_facts, questions)
     from_dates = {q for q in asked if questions[q].derived}
     pairs = pairs.loc[~(pairs["role"].eq("moderation") & pairs["question_id"].isin(from_dates))]
-    have = set(zip(marks["case_id"], marks["question_id"], marks["role"], marks["reviewer"]))
-    filled = set(zip(derived["case_id"], derived["question_id"]))
-    missing = pairs.loc[[(c, q, r, w) not in have and (c, q) not in filled for c, q, r, w in
-                         zip(pairs["case_id"], pairs["question_id"], pairs["role"],
-                             pairs["reviewer"])]]
     keys = ["case_id", "question_id", "role", "reviewer"]
+    # Joins, not loops: a large quarter has a million (case, question) pairs.
+    missing = _without(pairs, marks[keys], keys, unique=True)  # one answer each, validated
+    missing = _without(missing, derived[["case_id", "question_id"]], ["case_id", "question_id"])
     located = missing.merge(blanks[keys + ["_file", "_sheet", ROW, "_column"]]
                             .drop_duplicates(keys), on=keys, how="left")
-    first_file = marks.drop_duplicates(["case_id", "role", "reviewer"]).set_index(
-        ["case_id", "role", "reviewer"])["_file"]
+    unit = ["case_id", "role", "reviewer"]
+    first_file = (marks.loc[marks["case_id"].isin(located["case_id"])].drop_duplicates(unit)
+                  .set_index(unit)["_file"])
     for row in located.to_dict("records"):
         who = f"{row['reviewer']}{_double(row['role'])}"
         if isinstance(row["_file"], str):
@@ -172,8 +173,7 @@ def find_gaps(marks: pd.DataFrame, blanks: pd.DataFrame, listed: pd.DataFrame,
 
     # Cases sent to a reviewer that did not come back.
     sent = _sent(listed, sample)
-    came_back = set(zip(marks["case_id"], marks["role"]))
-    lost = sent.loc[[(c, r) not in came_back for c, r in zip(sent["case_id"], sent["role"])]]
+    lost = _without(sent, marks[["case_id", "role"]], ["case_id", "role"])
     lost = lost.drop_duplicates(["case_id", "role", "reviewer"])
     for row in lost.to_dict("records"):
         sheet = row["_sheet"] if isinstance(row["_sheet"], str) and row["_sheet"] else None
@@ -196,6 +196,15 @@ def find_gaps(marks: pd.DataFrame, blanks: pd.DataFrame, listed: pd.DataFrame,
     return Gaps(table.reset_index(drop=True)[GAP_COLUMNS], problems, knew_cases_sent=len(sent) > 0)
 
 
+def _without(frame: pd.DataFrame, present: pd.DataFrame, keys: list[str],
+             unique: bool = False) -> pd.DataFrame:
+    """The rows of ``frame`` whose ``keys`` are not among ``present``'s (a join, not a loop:
+    a large quarter has a million rows); ``unique`` says ``present`` has no repeats."""
+    present = present[keys] if unique else present[keys].drop_duplicates()
+    found = frame.merge(present, on=keys, how="left", indicator=True)
+    return frame.loc[(found["_merge"] == "left_only").to_numpy()]
+
+
 def _case(row: dict) -> str:
     """"case 00417", or "victim's case V-0042" for a victim's reference."""
     kind = "victim's case" if row.get("_id_column") == "victim_ref" else "case"
@@ -207,14 +216,15 @@ def _double(role: str, words: str = " (double-marking)") -> str:
 
 
 def _facts_for_applicability(facts: pd.DataFrame | None, listed: pd.DataFrame,
-                             sample: pd.DataFrame | None) -> pd.DataFrame:
-    """One row of facts per case: the facts file's, else what its workbook row shows, else
-    the sample's (a case-facts file need not hold the cases that did not come back)."""
-    parts = [f for f in (facts, listed, sample) if f is not None and len(f)]
+                             sample: pd.DataFrame | None, columns: set[str]) -> pd.DataFrame:
+    """One row of facts per case (its ``columns`` that questions' conditions name): the facts
+    file's, else what its workbook row shows, else the sample's (a case-facts file need not
+    hold the cases that did not come back)."""
+    parts = [f[[c for c in f.columns if c in columns or c == "case_id"]]
+             for f in (facts, listed, sample) if f is not None and len(f)]
     if not parts:
         return pd.DataFrame(columns=["case_id"])
-    frame = pd.concat([p.drop(columns=[c for c in p.columns if c.startswith("_")])
-                       .astype(object) for p in parts], ignore_index=True)
+    frame = pd.concat(parts, ignore_index=True)
     return frame.drop_duplicates("case_id").fillna("")
 
 
@@ -227,16 +237,22 @@ def _applying(units: pd.DataFrame, asked: list[str], facts: pd.DataFrame,
     if units.empty or not asked:
         return pd.DataFrame(columns=columns)
     conditions = sorted({c for q in asked for c in questions[q].applies_to})
-    known = facts[["case_id", *[c for c in conditions if c in facts.columns]]]
-    pairs = units.merge(pd.DataFrame({"question_id": asked}), how="cross")
-    pairs = pairs.merge(known, on="case_id", how="left", indicator="_known")
-    for column in conditions:
-        if column in pairs.columns:
-            pairs[column] = pairs[column].fillna("").astype(str)
-    applies = applicability(pairs, questions) == APPLIES
-    out = pairs.loc[applies & pairs["_known"].eq("both"), columns]
+    present = [c for c in conditions if c in facts.columns]
+    frame = units.merge(facts[["case_id", *present]], on="case_id", how="left",
+                        indicator="_known")
+    known = frame.loc[frame["_known"].eq("both")].copy()
+    for column in present:
+        known[column] = known[column].fillna("").astype(str)
+    # Applicability is worked out once per pattern of facts (a quarter has a few dozen), not
+    # once per case and question: a large quarter has a million of those.
+    known["_pattern"] = known.groupby(present, sort=False).ngroup() if present else 0
+    patterns = known.drop_duplicates("_pattern")[["_pattern", *present]]
+    grid = patterns.merge(pd.DataFrame({"question_id": asked}), how="cross")
+    grid = grid.loc[applicability(grid, questions) == APPLIES, ["_pattern", "question_id"]]
+    out = known[["case_id", "role", "reviewer", "_id_column", "_pattern"]].merge(
+        grid, on="_pattern")[columns]
     if keep_unknown_cases:
-        unknown = units.loc[~units["case_id"].isin(facts["case_id"]),
+        unknown = frame.loc[frame["_known"].eq("left_only"),
                             ["case_id", "role", "reviewer", "_id_column"]].assign(question_id="")
         out = pd.concat([out, unknown[columns]], ignore_index=True)
     return out.reset_index(drop=True)
