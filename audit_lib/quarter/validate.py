@@ -21,6 +21,7 @@ from audit_lib.frameworks import load_checks, load_framework
 from audit_lib.frameworks.applicability import answerable_questions
 from audit_lib.inputs.columns import AGE, ColumnMap, load_column_map, recognise
 from audit_lib.inputs.reading import read_table
+from audit_lib.inputs.validation import parse_dates
 from audit_lib.quarter.config import load_config
 from audit_lib.quarter.step_inputs import STEP_NAMES
 from audit_lib.returns.answers import read_returns
@@ -244,8 +245,6 @@ def _check_returns(returns: list[str], moderation: list[str], fw, checks,
 
 def _facts_shown(listed: pd.DataFrame) -> pd.DataFrame:
     """Case facts from the rows of returned workbooks (their grey columns), dates parsed."""
-    from audit_lib.inputs.validation import parse_dates
-
     facts = listed.drop(columns=[c for c in listed.columns if c.startswith("_")]
                         + ["reviewer", "role"]).drop_duplicates("case_id")
     for column in (c for c in DATE_COLUMNS if c in facts.columns):
