@@ -30,9 +30,9 @@ score-demo: $(STAMP) ## only score the shipped samples (no notebooks) into outpu
 	  --facts samples/case_facts.csv --judgements samples/judgements.csv \
 	  --out outputs/demo-scores
 
-lab: $(STAMP) ## open the notebooks in JupyterLab (kernel: Python (case-audit))
+lab: $(STAMP) ## open the notebooks in JupyterLab; options: ARGS="--port 8899 --no-browser"
 	$(BIN)/python -c "from audit_lib.quarter.kernel import ensure_kernel; ensure_kernel()"
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(ARGS)
 
 test: $(STAMP) ## set up and run the whole test suite (lint, then tests on every core)
 	$(BIN)/ruff check .

@@ -34,6 +34,8 @@ _ENTRY_POINTS = {
     "write_scores": ("audit_lib.quarter.scores", "write_scores"),
     "run_triangulation": ("audit_lib.triangulation.writer", "run_triangulation"),
     "load_config": ("audit_lib.quarter.config", "load_config"),
+    "init_quarter": ("audit_lib.quarter.init", "init_quarter"),
+    "validate_files": ("audit_lib.quarter.validate", "validate_files"),
     "run_quarter": ("audit_lib.quarter.run", "run"),
 }
 

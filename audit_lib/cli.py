@@ -116,14 +116,24 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--period-end", metavar="YYYY-MM-DD",
                        help="the quarter's last day: with --internal, keeps this quarter's "
                        "answers by characteristic there and pools a rolling year of them")
+    _allow_gaps_option(score)
+    _columns_option(score)
     _out_option(score, "folder for the results")
     score.set_defaults(handler=_score)
 
-    validate = sub.add_parser("validate", help="check input files and write nothing",
-                              description="Check answers, case-facts and judgements files. The "
-                              "kind of each file is recognised from its header.")
+    validate = sub.add_parser("validate", help="check any file a quarter reads, and write nothing",
+                              description="Check reviewer workbooks (as returned), answers, "
+                              "case facts, caseloads, victims' files, judgements, baselines, "
+                              "earlier quarters, evidence and recommendations registers and "
+                              "period configs, as the step that reads each would. The kind of "
+                              "each file is recognised from what it holds.")
     validate.add_argument("files", nargs="+", type=_path, metavar="FILE")
+    validate.add_argument("--moderation", action="append", default=[], metavar="FILE",
+                          help="second reviewers' marks (long format), checked as "
+                          "double-marking; repeat for several files")
     _framework_options(validate)
+    _allow_gaps_option(validate)
+    _columns_option(validate)
     validate.set_defaults(handler=_validate)
 
     sample = sub.add_parser("sample", help="draw the quarter's sample and reviewer workbooks",
@@ -164,6 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--victim-maximum", type=int, metavar="N",
                         help="largest victims' sample (default 24)")
     _framework_options(sample)
+    _columns_option(sample)
     sample.set_defaults(handler=_sample)
 
     tri = sub.add_parser("triangulate", help="weigh evidence per recommendation: judgement, "
@@ -249,6 +260,25 @@ def _parser() -> argparse.ArgumentParser:
     _out_option(prog, "folder for progress.csv, trend.csv and trend.png")
     prog.set_defaults(handler=_progress)
 
+    init = sub.add_parser("init", help="start a quarter: a commented period config and the "
+                          "folders it reads (inputs/, returned/)",
+                          description="Write DIR/PERIOD.yaml, a period config with every key "
+                          "explained, and the folders inputs/ and returned/ beside it (outside "
+                          "outputs/PERIOD/, the folder each run replaces). Nothing that exists "
+                          "is overwritten.")
+    init.add_argument("folder", metavar="DIR", help="the quarter's folder (made if missing)")
+    init.add_argument("--period", required=True, metavar="NAME",
+                      help="the quarter's name, such as 2026-Q3")
+    init.add_argument("--period-end", metavar="YYYY-MM-DD",
+                      help="its last day (worked out for names like 2026-Q3)")
+    init.add_argument("--service", default="", metavar="NAME", help="the service's name")
+    init.add_argument("--reviewers", default="", metavar="A:team,B",
+                      help="reviewer codes, each optionally with the team they manage")
+    init.add_argument("--seed", type=int, metavar="S",
+                      help="the sampling seed (default: chosen at random and written down)")
+    _framework_options(init)
+    init.set_defaults(handler=_init)
+
     run = sub.add_parser("run", help="run a quarter's notebooks and publish the reports",
                          description="Execute the quarter's notebooks (sampling, scoring, "
                          "triangulation, report) with papermill and render HTML reports into "
@@ -257,6 +287,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--only", metavar="STEP",
                      help="run only these steps (comma-separated): sampling, scoring, "
                      "triangulation, report")
+    _allow_gaps_option(run, " (as allow_gaps: true in the period config)")
     run.set_defaults(handler=_run)
 
     pdf = sub.add_parser("pdf", help="print a published report to PDF (needs Chromium, Chrome or "
@@ -343,6 +374,20 @@ def _answers_option(parser: argparse.ArgumentParser, help_text: str) -> None:
                         help=help_text)
 
 
+def _allow_gaps_option(parser: argparse.ArgumentParser, more: str = "") -> None:
+    parser.add_argument("--allow-gaps", action="store_true",
+                        help="go on despite answers left blank and sampled cases not returned: "
+                        "each is listed in gaps.csv and shown beside the figures it affects "
+                        "(without it they stop the command, each named)" + more)
+
+
+def _columns_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--columns", metavar="FILE",
+                        help="your export's own names (YAML: headers: {your header: "
+                        "case-audit's column}, values: {column: {your value: case-audit's}}), "
+                        "besides those case-audit knows (settings/columns.yaml)")
+
+
 def _confidence_option(parser: argparse.ArgumentParser, help_text: str) -> None:
     from audit_lib.settings import interval_confidence
 
@@ -369,10 +414,12 @@ def _score(args: argparse.Namespace) -> int:
 
     inputs = [*args.answers, args.facts, *([args.judgements] if args.judgements else []),
               *args.moderation, *([args.victim_facts] if args.victim_facts else [])]
+    inputs += [args.columns] if args.columns else []
     before = fingerprint(inputs)
     card = build_scorecard(args.answers, args.facts, args.judgements, args.framework,
                            args.confidence, args.victim_contact_days, args.moderation,
-                           victim_facts=args.victim_facts)
+                           victim_facts=args.victim_facts, columns=args.columns,
+                           sample_dir=args.sample, allow_gaps=args.allow_gaps)
     check_unchanged(before)  # an input saved mid-run would make the results inconsistent
     written = write_scores(card, args.out, sample_dir=args.sample, internal_dir=args.internal,
                            disclosure_threshold=args.threshold,
@@ -385,8 +432,9 @@ def _score(args: argparse.Namespace) -> int:
     reviewed = card.answers.loc[card.answers["source"] == "reviewer"]
     n_na = int((reviewed["answer"] == "N/A").sum())
     print(f"{len(reviewed)} answer rows read = {len(reviewed) - n_na} Yes/No scored + {n_na} N/A "
-          f"(left the denominators) + 0 rejected; {len(card.answers) - len(reviewed)} gaps "
-          "filled from dates.")
+          f"(left the denominators) + 0 rejected; {len(card.answers) - len(reviewed)} answers "
+          "worked out from dates where the reviewer gave none.")
+    print(card.gaps.summary())
     print(f"Scored against {card.framework.id}: {summary}.")
     for note in overall["unconfirmed_rules"]:
         print(f"Not confirmed: {note}")
@@ -406,7 +454,8 @@ def _sample(args: argparse.Namespace) -> int:
                       victim_minimum=args.victim_minimum, min_per_stratum=args.min_per_stratum,
                       victim_size=args.victim_size, victim_maximum=args.victim_maximum,
                       min_size_from=args.min_size_from, framework=args.framework)
-    sample = sample_caseload(args.caseload, plan, args.framework, args.victims)
+    sample = sample_caseload(args.caseload, plan, args.framework, args.victims,
+                             columns=args.columns)
     written = write_sample(sample, args.out, args.framework)
     print(summary(sample))
     if not plan.reviewers:
@@ -489,10 +538,24 @@ def _progress(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace) -> int:
+    from audit_lib.quarter.init import init_quarter
+
+    made = init_quarter(args.folder, args.period, period_end=args.period_end,
+                        service=args.service, framework=args.framework,
+                        reviewers=args.reviewers, seed=args.seed)
+    print(f"Wrote {made.config}")
+    print("Folders: " + ", ".join(f"{p}/" for p in made.folders))
+    print(f"Next: put the caseload export in {made.folders[0]}/caseload.csv"
+          + ("" if args.reviewers else ", add the reviewers to the config")
+          + f", then: case-audit run --config {made.config} --only sampling")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from audit_lib.quarter.run import run
 
-    run(args.config, args.only)
+    run(args.config, args.only, allow_gaps=args.allow_gaps or None)
     return 0
 
 
@@ -531,7 +594,7 @@ def _rollup(args: argparse.Namespace) -> int:
 
     from audit_lib.errors import OutputError
     from audit_lib.quarter.notebooks import run_notebook
-    from audit_lib.quarter.steps import project_root
+    from audit_lib.quarter.paths import notebooks_dir
     from audit_lib.trends.history import check_history
     from audit_lib.trends.rollup import find_histories
 
@@ -545,7 +608,7 @@ def _rollup(args: argparse.Namespace) -> int:
     if problems:
         raise OutputError("\n".join(problems))
     # Resolved here: the notebook runs in its own folder, so a relative --out would land there.
-    page = run_notebook(project_root() / "notebooks" / "05_regional_rollup.ipynb",
+    page = run_notebook(notebooks_dir() / "05_regional_rollup.ipynb",
                         Path(args.out).resolve(),
                         {"histories": [str(p) for p in histories], "framework": args.framework,
                          "funnel_questions": args.question})
@@ -557,7 +620,7 @@ def _pseudonymise(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from audit_lib.inputs.pseudonyms import pseudonymise_file
-    from audit_lib.quarter.steps import project_root
+    from audit_lib.quarter.paths import project_root
 
     out = Path(args.out)
     forbidden = [project_root(), out.resolve().parent]  # the key must live elsewhere
@@ -576,9 +639,10 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from audit_lib.returns.validate import validate_files
+    from audit_lib.quarter.validate import validate_files
 
-    for line in validate_files(args.files, args.framework):
+    for line in validate_files(args.files, args.framework, moderation=args.moderation,
+                               columns=args.columns, allow_gaps=args.allow_gaps):
         print(line)
     return 0
 

@@ -16,6 +16,9 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run from a clone without installing
+# The disposal types of the fictional services and their mix, shared with audit_lib.synth.
+from audit_lib.synth.caseload import COURT_TYPES, OOCD_TYPES  # noqa: E402
+
 SEED = 20260401
 
 # Chance of a Yes per key question: a service good at desistance work, weaker on keeping
@@ -34,17 +37,6 @@ OOCD_PROFILE = {
 ROH_PROFILE = {"ROH.1": 0.95, "ROH.2": 0.75, "ROH.3": 0.62, "ROH.4": 0.90, "ROH.5": 0.70}
 VIC_PROFILE = {"VIC.3": 0.80, "VIC.4": 0.78, "VIC.5": 0.66}
 OOCD2_YES = 0.93
-
-
-
-def _types(group: str) -> tuple[str, ...]:
-    """The disposal types of a group, as the demo's framework lists them."""
-    from audit_lib.frameworks import load_framework
-
-    return load_framework("hmip-youth-2021").disposal_types(group)
-
-
-COURT_TYPES, OOCD_TYPES = _types("court"), _types("oocd")
 
 
 MODERATOR_AGREES = 0.85
@@ -151,8 +143,8 @@ def _caseload(rng: np.random.Generator, n_court: int, n_oocd: int) -> list[dict]
         start = dt.date(2026, 1, 5) + dt.timedelta(days=int(rng.integers(0, 150)))
         rows.append({
             "case_id": f"{417 + i * 7:05d}",  # leading zeros: ids must stay text
-            "disposal_type": rng.choice(COURT_TYPES if court else OOCD_TYPES,
-                                        p=[0.6, 0.3, 0.1] if court else [0.5, 0.3, 0.2]),
+            "disposal_type": rng.choice(list(COURT_TYPES if court else OOCD_TYPES),
+                                        p=list((COURT_TYPES if court else OOCD_TYPES).values())),
             "start_date": start.isoformat(),
             "sex": rng.choice(["male", "female"], p=[0.82, 0.18]),
             "ethnicity_group": rng.choice(["white", "black", "mixed", "asian", "other"],

@@ -25,7 +25,8 @@ def test_score_writes_the_contracted_files(tmp_path, capsys):
     assert main(["score", *DEMO_ARGS, "--out", str(out)]) == 0
     # The same folder the quarter's scoring step writes (issue 17): tables, charts, moderation.
     assert sorted(p.name for p in out.iterdir() if p.name != MARKER) == [
-        "conflicts.csv", "derived_checks.csv", "judgements.csv", "key_questions.csv", "key_questions.png",
+        "conflicts.csv", "derived_checks.csv", "gaps.csv", "judgements.csv", "key_questions.csv",
+        "key_questions.png",
         "local_checks.csv", "local_checks.png", "moderation", "overall.json", "standards.csv",
         "standards_likelihood.png"]
     kq = pd.read_csv(out / "key_questions.csv", dtype={"question_id": str, "standard_id": str})

@@ -34,7 +34,8 @@ DEMO_ARGS = [*(a for path in ANSWERS for a in ("--answers", str(path))),
              "--facts", str(SAMPLES / "case_facts.csv"),
              "--judgements", str(SAMPLES / "judgements.csv")]
 # The scores folder as `score` and the quarter's scoring step both write it (issue 17).
-SCORE_FILES = ["conflicts.csv", "derived_checks.csv", "judgements.csv", "key_questions.csv",
+SCORE_FILES = ["conflicts.csv", "derived_checks.csv", "gaps.csv", "judgements.csv",
+               "key_questions.csv",
                "key_questions.png", "local_checks.csv", "local_checks.png",
                "moderation/breakdown_age_band.csv",
                "moderation/breakdown_disposal_group.csv", "moderation/breakdown_ethnicity_group.csv",

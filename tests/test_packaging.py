@@ -27,6 +27,15 @@ def test_environment_yml_matches_pyproject():
     assert conda == runtime
 
 
+def test_environment_yml_brings_what_the_tests_need():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "-e .[dev]" in pip  # the package with pyproject's dev extra: pytest, ruff ...
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]["dev"]
+    assert {"pytest", "pytest-xdist", "ruff"} <= {_name(d) for d in dev}
+
+
 def test_console_script_points_at_cli_main():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["case-audit"] == "audit_lib.cli:main"

@@ -20,7 +20,7 @@ from audit_lib.returns.judgements import load_judgements
 from audit_lib.scoring.derived import derive_answers
 from audit_lib.synth.answers import synth_answers, synth_facts, synth_moderation, synth_services
 from audit_lib.synth.bundle import synth_main, write_many, write_service_bundle
-from audit_lib.synth.caseload import synth_caseload
+from audit_lib.synth.caseload import COURT_TYPES, OOCD_TYPES, synth_caseload
 from audit_lib.synth.evidence import synth_evidence, synth_judgements
 from audit_lib.synth.history import synth_history
 from audit_lib.synth.model import ANSWER_COLUMNS, HISTORY_COLUMNS, sample_register_path
@@ -68,6 +68,12 @@ def test_caseload_is_deterministic_text_with_leading_zeros():
     assert first["case_id"].iloc[-1] == "00050"
     assert synth_caseload(3, id_prefix="K-")["case_id"].tolist() == ["K-00001", "K-00002",
                                                                          "K-00003"]
+
+
+def test_synthetic_disposal_types_are_the_frameworks_and_their_mix_adds_up():
+    for types, group in ((COURT_TYPES, "court"), (OOCD_TYPES, "oocd")):
+        assert set(types) <= set(FW.disposal_types(group))
+        assert math.isclose(sum(types.values()), 1.0)
 
 
 # --- Determinism -----------------------------------------------------------------------------

@@ -256,8 +256,12 @@ def test_victims_answers_are_scored_on_victims_cases_and_rate_work_with_victims(
     lowered = dataclasses.replace(likelihood.likelihood_settings(), min_cases=1)
     monkeypatch.setattr(ratings, "likelihood_settings", lambda: lowered)
     judgements = write_csv(tmp_path / "j.csv", ["standard_id", "rating"], [["V1.2", "Good"]])
+    # Two victims have no answer to VIC.1, which applies to them: gaps, allowed here.
     card = build_scorecard(long_answers(tmp_path), children_facts(tmp_path), judgements,
-                           "hmip-youth-2025", 0.95, victim_facts=victim_facts(tmp_path))
+                           "hmip-youth-2025", 0.95, victim_facts=victim_facts(tmp_path),
+                           allow_gaps=True)
+    assert card.gaps.table[["case_id", "question_id"]].values.tolist() == [
+        ["V-0001", "VIC.1"], ["V-0002", "VIC.1"]]
     kq = card.key_questions.set_index("question_id")
     assert (kq.loc["V1.1.1", "n_applicable"], kq.loc["V1.1.1", "n_yes"]) == (3, 2)
     assert (kq.loc["V1.1.2", "n_applicable"], kq.loc["V1.1.2", "n_yes"]) == (3, 2)
@@ -327,7 +331,9 @@ def test_the_score_command_takes_the_victims_facts(tmp_path, capsys):
             "--facts", str(children_facts(tmp_path)), "--victim-facts",
             str(victim_facts(tmp_path)), "--framework", "hmip-youth-2025",
             "--out", str(tmp_path / "scores")]
-    assert main(args) == 0
+    assert main(args) == 2  # two victims lack VIC.1: gaps, named ...
+    assert "V-0001 has no answer to VIC.1" in capsys.readouterr().err
+    assert main([*args, "--allow-gaps"]) == 0  # ... and scored once allowed
     out = capsys.readouterr().out
     assert "Not confirmed: The overall rating adds points for each rating" in out
     standards = pd.read_csv(tmp_path / "scores" / "standards.csv", dtype=str,
@@ -343,5 +349,10 @@ def test_the_score_command_takes_the_victims_facts(tmp_path, capsys):
 def test_validate_recognises_a_victims_facts_file(tmp_path, capsys):
     files = [str(children_facts(tmp_path)), str(victim_facts(tmp_path)),
              *map(str, long_answers(tmp_path))]
-    assert main(["validate", *files, "--framework", "hmip-youth-2025"]) == 0
-    assert "OK  victim facts" in capsys.readouterr().out
+    # Two victims lack VIC.1, which applies to them: validate names the gaps ...
+    assert main(["validate", *files, "--framework", "hmip-youth-2025"]) == 2
+    assert "V-0002 has no answer to VIC.1" in capsys.readouterr().err
+    # ... and, allowed, lists them as notes.
+    assert main(["validate", *files, "--framework", "hmip-youth-2025", "--allow-gaps"]) == 0
+    out = capsys.readouterr().out
+    assert "OK  victim facts" in out and "gaps (allowed): 2 answers left blank" in out

@@ -260,3 +260,40 @@ def test_hostile_case_ids_and_facts_are_written_as_text_and_read_back_exactly(tm
     # The CSV copies are neutralised the usual way, full-width and zero-width forms included.
     sample = read_csv(out / "sample.csv")
     assert sorted(sample["case_id"]) == sorted("'" + c for c in HOSTILE_IDS)
+
+
+def test_workbooks_print_readably(drawn):
+    """As a reviewer prints it: landscape A4 fitted to the width, headers on every page,
+    nothing cut off, dates day/month/year, and an instructions page whose lines do not
+    overlap."""
+    book = openpyxl.load_workbook(drawn / "workbooks" / "PM03.xlsx")
+    for name in (CASES_SHEET, MODERATION_SHEET):
+        ws = book[name]
+        setup = ws.page_setup
+        assert (setup.orientation, str(setup.paperSize), setup.fitToWidth,
+                setup.fitToHeight) == ("landscape", ws.PAPERSIZE_A4, 1, 0)
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.print_title_rows == "$1:$2"  # the column keys and the questions' text
+        assert ws.freeze_panes == "B3"
+        assert ws.print_options.gridLines
+        col = {c.value: c.column_letter for c in ws[1]}
+        for key in ("case_id", "disposal_group", "disposal_type", "identifiable_victim",
+                    "significant_change", "start_date"):
+            shown = [key] + [ws[f"{col[key]}{r}"].value for r in range(FIRST_DATA_ROW,
+                                                                        ws.max_row + 1)]
+            longest = max(len(v.strftime("%d/%m/%Y")) if isinstance(v, dt.datetime)
+                          else len(str(v or "")) for v in shown)
+            assert ws.column_dimensions[col[key]].width >= longest + 1, key
+        for key in ("start_date", *DATE_COLUMNS):
+            if key in col:
+                assert ws[f"{col[key]}{FIRST_DATA_ROW}"].number_format == "dd/mm/yyyy", key
+        assert ws[f"{col['2.1.1']}2"].alignment.wrap_text  # the question's text wraps
+    ws = book["Instructions"]
+    assert ws.page_setup.orientation == "portrait" and ws.page_setup.fitToWidth == 1
+    width = ws.column_dimensions["A"].width
+    for row in ws.iter_rows(min_col=1, max_col=1):
+        cell = row[0]
+        if cell.value:
+            assert cell.alignment.wrap_text
+            lines = -(-len(cell.value) // int(width * 0.9))
+            assert ws.row_dimensions[cell.row].height >= 15 * lines, cell.row

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from audit_lib.inputs.file_checks import (
 from audit_lib.inputs.identifiers import (
     configured_names,
     find_identifiers,
+    load_privacy_settings,
     message_for,
     scan_table,
 )
@@ -39,6 +41,7 @@ def read_table(
     *,
     sheet: str | None = None,
     allow_extra: bool = True,
+    date_columns: Iterable[str] = (),
 ) -> Table:
     """Read a CSV or .xlsx file as text, checking its header and the identifier gate.
 
@@ -57,6 +60,9 @@ def read_table(
         For .xlsx: the sheet to read; the first sheet by default.
     allow_extra : bool
         Whether columns outside required and optional are kept (True) or reported (False).
+    date_columns : iterable of str
+        Headers of date columns besides case-audit's own (an export's names for them): the
+        identifier gate expects full dates there.
 
     Raises
     ------
@@ -65,7 +71,8 @@ def read_table(
         limits, lacks columns, or holds what looks like an identifier (in its cells, its
         header or its name).
     """
-    with checked_table(path, required, optional, sheet=sheet, allow_extra=allow_extra) as table:
+    with checked_table(path, required, optional, sheet=sheet, allow_extra=allow_extra,
+                       date_columns=date_columns) as table:
         pass
     return table
 
@@ -78,6 +85,7 @@ def checked_table(
     *,
     sheet: str | None = None,
     allow_extra: bool = True,
+    date_columns: Iterable[str] = (),
 ) -> Iterator[Table]:
     """`read_table` for a loader that checks the rows itself, in the ``with`` block.
 
@@ -91,7 +99,7 @@ def checked_table(
     InputError
         As `read_table`, with the loader's problems added.
     """
-    table, held = _read(Path(path), required, optional, sheet, allow_extra)
+    table, held = _read(Path(path), required, optional, sheet, allow_extra, tuple(date_columns))
     try:
         yield table
     except InputError as exc:
@@ -105,7 +113,7 @@ def checked_table(
 
 
 def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...], sheet: str | None,
-          allow_extra: bool) -> tuple[Table, list[Problem]]:
+          allow_extra: bool, date_columns: tuple[str, ...] = ()) -> tuple[Table, list[Problem]]:
     """The table and the identifier gate's findings; raises at once for problems that stop the
     rows being checked (file, header, limits)."""
     name, problems = file_label(path)
@@ -142,7 +150,7 @@ def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...], shee
     if not dupes and frame.empty:
         problems.append(table.problem(None, None, "the file has a header but no data rows"))
     problems += _long_cells(table)
-    held = gate(path, table) if not frame.empty or suffix in _XLSX_SUFFIXES else []
+    held = gate(path, table, date_columns) if not frame.empty or suffix in _XLSX_SUFFIXES else []
     if problems:
         raise InputError(problems + held)
     return table, held
@@ -220,13 +228,19 @@ def mask_rows(table: Table, mask, column: str | None, message: str) -> list[Prob
     return [table.problem(int(r), column, message) for r in rows]
 
 
-def gate(path: str | Path, table: Table) -> list[Problem]:
+def gate(path: str | Path, table: Table, date_columns: Iterable[str] = ()) -> list[Problem]:
     """The identifier gate for one input file: every text cell (and, for .xlsx, everything
-    `audit_lib.inputs.workbook_scan.scan_workbook` reads), with the configured names list."""
+    `audit_lib.inputs.workbook_scan.scan_workbook` reads), with the configured names list.
+    ``date_columns`` are more structured date columns for this file: the headers an export
+    gives its date columns (`audit_lib.inputs.columns`)."""
     names = configured_names()
+    settings = load_privacy_settings()
+    if date_columns:
+        settings = replace(settings, structured_date_columns=settings.structured_date_columns
+                           | {normalise_header(c) for c in date_columns})
     if Path(path).suffix.lower() == ".xlsx":
-        return scan_workbook(path, names=names, file=table.file)
-    return scan_table(table, names=names)
+        return scan_workbook(path, names=names, settings=settings, file=table.file)
+    return scan_table(table, names=names, settings=settings)
 
 
 def read_header(path: str | Path) -> list[str]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 import pandera.pandas as pa
 
 from audit_lib.errors import Problem
-from audit_lib.inputs.table import ROW, Table
+from audit_lib.inputs.table import ROW, Table, map_distinct
 from audit_lib.vocabulary import normalise_category
 
 #: Date spellings accepted in case-facts files: ISO first, then the UK day-first form.
@@ -20,12 +20,14 @@ def not_blank() -> pa.Check:
     return pa.Check(lambda s: s != "", error="must not be empty")
 
 
-def one_of(values: Iterable[str], what: str) -> pa.Check:
-    """A check that a non-empty cell is one of ``values`` after normalising case and spacing."""
+def one_of(values: Iterable[str], what: str, hint: str = "") -> pa.Check:
+    """A check that a non-empty cell is one of ``values`` after normalising case and spacing;
+    ``hint`` is added to the message (for instance, the abbreviations also accepted)."""
     allowed = {normalise_category(v) for v in values}
     return pa.Check(
         lambda s: (s == "") | normalise_series(s).isin(allowed),
-        error=f"{what} must be one of: {', '.join(sorted(allowed))}",
+        error=f"{what} must be one of: {', '.join(sorted(allowed))}" + (f" ({hint})" if hint
+                                                                        else ""),
     )
 
 
@@ -80,6 +82,23 @@ def mask_problems(table: Table, mask: pd.Series, column: str | None, message: st
     """One Problem per row where ``mask`` is true."""
     rows = table.frame.loc[mask.to_numpy(dtype=bool), ROW]
     return [table.problem(int(r), column, message) for r in rows]
+
+
+def duplicate_problems(table: Table, column: str, message: str,
+                       key: Callable[[str], str] | None = None) -> list[Problem]:
+    """One Problem per repeat of a non-blank value of ``column``, naming the row where the value
+    first appears ("... (first at row 5)"), so both rows can be found; the value itself is
+    never echoed. ``key`` (e.g. ``str.upper``) says which spellings are the same value."""
+    values = table.frame[column]
+    if key is not None:
+        values = map_distinct(values, key)
+    repeat = values.ne("") & values.duplicated(keep="first")
+    if not repeat.any():
+        return []
+    first_row = dict(zip(values[~values.duplicated(keep="first")],
+                         table.frame.loc[~values.duplicated(keep="first"), ROW]))
+    return [table.problem(int(row), column, f"{message} (first at row {int(first_row[value])})")
+            for row, value in zip(table.frame.loc[repeat, ROW], values[repeat])]
 
 
 def normalise_series(s: pd.Series) -> pd.Series:

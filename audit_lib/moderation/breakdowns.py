@@ -160,7 +160,9 @@ def run_breakdown(
 
     Answers are validated and gap-filled with derived checks exactly as for scoring
     (`audit_lib.scoring.scorecard.build_scorecard`). Only the suppressed table is written, as
-    ``breakdown_<by>.csv`` in ``out_dir`` (replaced only when the write succeeds).
+    ``breakdown_<by>.csv`` in ``out_dir`` (replaced only when the write succeeds). Answers
+    missing from the returns (gaps) do not stop a breakdown, which is not a quarter's
+    scoring; the summary says how many there were.
 
     Parameters
     ----------
@@ -178,10 +180,14 @@ def run_breakdown(
     InputError, FrameworkError, ConfigError, OutputError
         For bad inputs, framework, settings or output folder.
     """
-    card = build_scorecard(answers_paths, facts_path, framework=framework, confidence=confidence)
+    card = build_scorecard(answers_paths, facts_path, framework=framework, confidence=confidence,
+                           allow_gaps=True)
     name = check_characteristic(by, card.facts)
     table = breakdown(card.answers, card.facts, name, reference, confidence)
     result = suppress(table, threshold)
+    if len(card.gaps):
+        result.summary.append(f"Answers missing (gaps): {card.gaps.counted()}; the shares use "
+                              "the answers given.")
     out_dir = Path(out_dir)
     with staged_directory(out_dir) as stage:
         write_csv(result.published, stage / f"breakdown_{name}.csv")

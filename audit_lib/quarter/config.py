@@ -6,14 +6,17 @@ import datetime as dt
 import logging
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from audit_lib.errors import AuditError, ConfigError
 from audit_lib.frameworks import DEFAULT_FRAMEWORK, default_target_rating
+from audit_lib.inputs.columns import load_column_map
 from audit_lib.inputs.reading import file_label
 from audit_lib.inputs.text_gate import gate_framework_file, scan_structure
+from audit_lib.quarter.paths import project_root
+from audit_lib.quarter.step_inputs import RESULTS, STEP_INPUTS, STEP_NAMES, check_steps
 from audit_lib.sampling.plan import CONFIG_KEYS as PLAN_KEYS
 from audit_lib.sampling.plan import build_plan
 from audit_lib.settings import interval_confidence, read_yaml
@@ -23,14 +26,12 @@ logger = logging.getLogger(__name__)
 #: Keys allowed at the top level and in each section, with what each holds.
 _TOP = {"period", "period_label", "period_end", "service", "framework", "confidence", "inputs",
         "sampling", "trend", "disclosure", "outputs", "history", "internal", "notebooks",
-        "victim_contact_days"}
+        "victim_contact_days", "columns", "allow_gaps"}
 _INPUTS = {"caseload", "victims", "answers", "moderation", "facts", "victim_facts",
            "judgements", "baseline", "earlier_quarters", "register", "evidence", "names"}
 _SAMPLING = set(PLAN_KEYS)
 _TREND = {"sustained_quarters", "target_rating", "inspection_date"}
 _DISCLOSURE = {"threshold"}
-#: Steps whose notebook a config may replace (pipeline.STEPS; not imported, to avoid a cycle).
-_NOTEBOOK_STEPS = {"sampling", "scoring", "triangulation", "report"}
 #: A period names folders (``outputs/<period>``): letters, digits, spaces, dots, hyphens and
 #: underscores, starting with a letter or digit and not ending with a space or dot (which
 #: Windows drops), at most 64 characters.
@@ -42,10 +43,13 @@ _PATH_KEYS = ("inputs.", "notebooks.", "outputs", "history", "internal")
 #: Keys whose texts are expected to hold a full date: they describe the period itself.
 _DATED_KEYS = ("period", "period_label", "period_end")
 
-
-def project_root() -> Path:
-    """The repository folder that holds ``notebooks/`` (the package's parent)."""
-    return Path(str(resources.files("audit_lib"))).parent
+#: Steps whose notebook a config may replace.
+_NOTEBOOK_STEPS = set(STEP_NAMES)
+#: Inputs that may list several files, or name a folder of them (e.g. returned/).
+_MANY = ("answers", "moderation")
+#: Files in such a folder that are read: spreadsheets and CSV files, not Excel's lock files
+#: (~$PM01.xlsx, there while a workbook is open) or hidden files.
+_MANY_SUFFIXES = (".xlsx", ".csv")
 
 
 @dataclass
@@ -70,6 +74,10 @@ class PeriodConfig:
     history: Path
     internal: Path
     notebooks: dict[str, Path] = field(default_factory=dict)
+    # The service's own names for its exports' headers and values (audit_lib.inputs.columns).
+    columns: dict = field(default_factory=dict)
+    # Score despite answers left blank and cases not returned (each then listed).
+    allow_gaps: bool = False
 
     @property
     def period_dir(self) -> Path:
@@ -77,17 +85,28 @@ class PeriodConfig:
         return self.outputs / self.period
 
 
-def load_config(path: str | Path) -> PeriodConfig:
+def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodConfig:
     """Read and validate a period config.
 
     Relative paths in the file are resolved against the file's own folder, so a config works
-    wherever the command is run from.
+    wherever the command is run from. ``answers`` and ``moderation`` may each name files, or a
+    folder whose .xlsx and .csv files are read (such as ``returned/``).
+
+    Parameters
+    ----------
+    path : path
+        The period config.
+    steps : iterable of str, optional
+        The steps about to run (by default all four): every entry they need is required
+        (named by its key and the step that needs it), and only their input files must exist
+        yet (the others are checked when their step runs: a config written at the start of the
+        quarter may name files that come later). ``()`` checks the entries themselves only.
 
     Raises
     ------
     ConfigError
-        Naming the file and every problem: unknown keys (often typos), missing required
-        values, wrong types, input files that do not exist.
+        Naming the file and every problem at once: unknown keys (often typos), missing
+        required values, wrong types, input files that do not exist.
     """
     path = Path(path).resolve()
     label, named = file_label(path)
@@ -138,31 +157,48 @@ def load_config(path: str | Path) -> PeriodConfig:
         return value
 
     inputs = section("inputs", _INPUTS, "input names to file paths")
+    steps = list(STEP_NAMES) if steps is None else list(steps)
+    # Inputs whose files must exist now: the chosen steps' (and the names list, read by all).
+    checked = {"names"}.union(*(STEP_INPUTS.get(s, set()) for s in steps))
     resolved: dict[str, Path | list[Path] | None] = {}
     for key in sorted(_INPUTS):
         value = inputs.get(key)
         if value is None:
-            resolved[key] = [] if key in ("answers", "moderation") else None
+            resolved[key] = [] if key in _MANY else None
             continue
         values = value if isinstance(value, list) else [value]
-        paths = [(base / str(v)).resolve() for v in values]
-        for v, p in zip(values, paths):
-            if p.is_dir():
+        paths = []
+        for v in values:
+            p = (base / str(v)).resolve()
+            if key in _MANY and p.is_dir():
+                found = sorted(f for f in p.iterdir() if f.suffix.lower() in _MANY_SUFFIXES
+                               and not f.name.startswith(("~$", ".")) and f.is_file())
+                if not found and key in checked:
+                    problems.append(f"inputs.{key}: the folder {v} holds no workbooks or answers "
+                                    f"files ({', '.join(_MANY_SUFFIXES)}) yet")
+                paths += found
+                continue
+            if key in checked and p.is_dir():
                 problems.append(f"inputs.{key}: is a folder, not a file: {v}")
-            elif not p.exists():
+            elif key in checked and not p.exists():
                 problems.append(f"inputs.{key}: file not found: {v}")
-        resolved[key] = paths if key in ("answers", "moderation") else paths[0]
+            paths.append(p)
+        resolved[key] = paths if key in _MANY else paths[0]
 
     sampling = section("sampling", _SAMPLING, "sampling settings")
-    if sampling and not isinstance(sampling.get("seed"), int):
+    seed = sampling.get("seed")
+    whole = isinstance(seed, int) and not isinstance(seed, bool)
+    # A missing seed is named by the step that needs it (check_steps).
+    if sampling and not whole and seed is not None:
         problems.append("sampling.seed: required whole number (record it: it makes the sample "
                         "reproducible)")
-    elif sampling:
+    if sampling:
         if sampling.get("min_size_from"):  # a path, relative to the config like the inputs
             sampling = {**sampling, "min_size_from": str(
                 (base / str(sampling["min_size_from"])).resolve())}
-        try:  # every sampling setting is checked now, not when the sampling step runs
-            build_plan(**sampling, framework=str(data.get("framework", DEFAULT_FRAMEWORK)))
+        try:  # every other sampling setting is checked now, not when the sampling step runs
+            build_plan(**{**sampling, "seed": seed if whole else 0},
+                       framework=str(data.get("framework", DEFAULT_FRAMEWORK)))
         except (ConfigError, TypeError, ValueError) as exc:
             problems.append(f"sampling: {exc}")
     trend = section("trend", _TREND, "trend settings")
@@ -199,8 +235,15 @@ def load_config(path: str | Path) -> PeriodConfig:
         gate_framework_file(framework)
     except AuditError as exc:
         problems.append(f"framework: {exc}")
-
+    allow_gaps = data.get("allow_gaps", False)
+    if not isinstance(allow_gaps, bool):
+        problems.append("allow_gaps: true or false (true scores despite answers left blank and "
+                        "cases not returned, listing each)")
+    columns = _columns(data.get("columns"), base, problems)
     outputs = (base / str(data.get("outputs", "../outputs"))).resolve()
+    kept = {step: (outputs / period / folder).exists() for step, folder in RESULTS.items()}
+    problems += check_steps(data, steps, has_results=kept)
+
     internal = (base / str(data["internal"])).resolve() if data.get("internal") else (
         outputs.parent / "internal")
     history = (base / str(data.get("history", outputs / "history.sqlite"))).resolve()
@@ -228,6 +271,8 @@ def load_config(path: str | Path) -> PeriodConfig:
         history=history,
         internal=internal,
         notebooks={str(k): (base / str(v)).resolve() for k, v in notebooks.items()},
+        columns=columns,
+        allow_gaps=allow_gaps,
     )
 
 
@@ -271,3 +316,29 @@ def _folder_problems(outputs: Path, internal: Path, history: Path, period: str,
                         "replaces or clears; keep inputs (returned workbooks too) in a folder "
                         "of their own, such as returned/ beside the config")
     return problems
+
+def _columns(value: object, base: Path, problems: list[str]) -> dict:
+    """The service's own column map: written in the config, or in the YAML file it names
+    (relative to the config); checked now, returned as a mapping for the notebooks."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        file = (base / value).resolve()
+        if not file.is_file():
+            problems.append(f"columns: file not found: {value}")
+            return {}
+        try:
+            value = read_yaml(file, "columns map")
+        except ConfigError as exc:
+            problems.append(f"columns: {exc}")
+            return {}
+    if not isinstance(value, dict):
+        problems.append("columns: a mapping (headers: and values:) or the name of a YAML file "
+                        "holding one")
+        return {}
+    try:
+        load_column_map(value, where="columns")
+    except ConfigError as exc:
+        problems.append(str(exc))
+        return {}
+    return value

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from audit_lib.inputs.fingerprints import fingerprint
 from audit_lib.quarter.config import PeriodConfig
-from audit_lib.quarter.steps import project_root
+from audit_lib.quarter.paths import project_root
 
 
 def runtime_packages() -> list[str]:

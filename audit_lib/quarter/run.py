@@ -29,13 +29,15 @@ from audit_lib.quarter.commit import (
     remove_stale_stages,
     undo_journal,
 )
-from audit_lib.quarter.config import PeriodConfig, load_config
+from audit_lib.quarter.config import RESULTS, PeriodConfig, load_config
+from audit_lib.quarter.failed_runs import failed_folder, prune_failed_runs
 from audit_lib.quarter.kernel import ensure_kernel
 from audit_lib.quarter.notebooks import execute
 from audit_lib.quarter.provenance import build_manifest, hash_inputs
 from audit_lib.quarter.publish_check import describe, scan_outputs
 from audit_lib.quarter.render import render_html
 from audit_lib.quarter.steps import check_partial_run, notebook_path, parameters_for, select_steps
+from audit_lib.quarter.summary import run_summary
 from audit_lib.trends.history import load_earlier_quarters
 from audit_lib.trends.progress_step import current_results
 from audit_lib.writing import (
@@ -60,7 +62,7 @@ class RunResult:
 
 
 def run(config_path: str | Path, only: str | None = None,
-        progress: Callable[[str], None] = print) -> RunResult:
+        progress: Callable[[str], None] = print, *, allow_gaps: bool | None = None) -> RunResult:
     """Execute a quarter's notebooks and publish their results to ``<outputs>/<period>``.
 
     Work happens in staging folders beside the period's published and internal folders. Only
@@ -74,16 +76,19 @@ def run(config_path: str | Path, only: str | None = None,
     Raises
     ------
     ConfigError
-        For a bad config or step name.
+        For a bad config or step name, or an entry a chosen step needs and the config lacks
+        (all named at once, before any step runs).
     PipelineError
-        When a notebook fails, an input changes during the run, or the results hold what
-        looks like an identifier.
+        When a notebook fails (gaps in the returns, unless allowed, among the causes), an
+        input changes during the run, or the results hold what looks like an identifier.
     OutputError
         When results cannot be written, or the results folders hold files case-audit did not
         write (named; nothing is changed).
     """
-    cfg = load_config(config_path)
     steps = select_steps(only)
+    cfg = load_config(config_path, steps=[name for name, _ in steps])
+    if allow_gaps is not None:  # the command line's --allow-gaps, over the config's
+        cfg.allow_gaps = allow_gaps
     if only:
         check_partial_run([name for name, _ in steps], cfg.period_dir)
     notebooks = {name: notebook_path(name, filename, cfg) for name, filename in steps}
@@ -108,11 +113,16 @@ def run(config_path: str | Path, only: str | None = None,
                                       inputs_before, run_id, started, progress)
             journal = _journal(cfg, steps, run_id, stage, internal_stage)
         except BaseException as exc:
-            keep_failed(cfg, stage, started, exc)
+            failed = keep_failed(cfg, stage, started, exc)
             shutil.rmtree(internal_stage, ignore_errors=True)
+            if failed is not None:
+                progress(f"The failed run is kept in {failed} (failed.log says why; only the "
+                         "latest few of this period are kept, as settings/runs.yaml says).")
             raise
         commit(journal)
-    progress(f"Results in {cfg.period_dir}")
+    for line in run_summary(cfg.period_dir, [n for n, _ in steps], RESULTS,
+                            cfg.internal / cfg.period):
+        progress(line)
     return RunResult(cfg.period_dir, [n for n, _ in steps], manifest)
 
 
@@ -218,7 +228,7 @@ def keep_failed(cfg: PeriodConfig, stage: Path, started: dt.datetime,
     naming the files that hold one. Any other failed run keeps what it wrote, less every file
     that holds what looks like an identifier (named in the log).
     """
-    failed = cfg.outputs / "failed" / f"{cfg.period}-{started:%Y%m%dT%H%M%S}"
+    failed = failed_folder(cfg.outputs, cfg.period, started)
     try:
         failed.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(stage), failed)
@@ -251,7 +261,9 @@ def keep_failed(cfg: PeriodConfig, stage: Path, started: dt.datetime,
                      if refused else "Nothing was kept: the files could not all be checked.")
     try:
         (failed / "failed.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    except OSError:
+        seal(failed)  # listed, so that pruning can tell it from anything a user adds
+        prune_failed_runs(cfg.outputs, cfg.period)
+    except (OSError, AuditError):
         pass
     logger.warning("failed run kept in %s", failed)
     return failed

@@ -30,6 +30,7 @@ class ScoresWritten:
     returns: pd.DataFrame | None  # per reviewer: cases assigned and each kind of gap
     gaps: pd.DataFrame | None  # one row per case not returned, not sampled, or misdirected
     fairness: FairnessTables
+    missing: pd.DataFrame | None = None  # gaps.csv: one row per answer missing (allowed gaps)
 
 
 def write_scores(card: ScoreCard, out_dir: str | Path, *, sample_dir: str | Path | None = None,
@@ -46,7 +47,9 @@ def write_scores(card: ScoreCard, out_dir: str | Path, *, sample_dir: str | Path
         The scores folder (a folder case-audit wrote before, or a new or empty one).
     sample_dir : path, optional
         Folder written by the sampling step; when it holds ``sample.csv`` the returns are
-        checked against it (``returns.csv``, ``returns_gaps.csv``).
+        checked against it (``returns.csv``, ``returns_gaps.csv``), unless the score card was
+        already built against it (``build_scorecard(sample_dir=...)``, which also counts a
+        case not returned as a gap).
     internal_dir : path, optional
         Folder for the unsuppressed breakdowns and the list of disagreements; they are not
         written without one. It must not be a published folder.
@@ -69,7 +72,11 @@ def write_scores(card: ScoreCard, out_dir: str | Path, *, sample_dir: str | Path
     returns = gaps = None
     with staged_directory(out_dir) as stage:
         files = write_scorecard_files(card, stage)
-        checked = returns_check(sample_dir, card) if sample_dir else None
+        # Every answer missing from the returns (none, unless gaps were allowed).
+        write_csv(card.gaps.table, stage / "gaps.csv")
+        files.append(stage / "gaps.csv")
+        checked = ((card.returns, card.returns_gaps) if card.returns is not None
+                   else returns_check(sample_dir, card) if sample_dir else None)
         if checked is not None:
             returns, gaps = checked
             write_csv(returns, stage / "returns.csv")
@@ -80,4 +87,4 @@ def write_scores(card: ScoreCard, out_dir: str | Path, *, sample_dir: str | Path
         files += sorted(p for p in (stage / "moderation").rglob("*") if p.is_file())
     written = [out_dir / f.relative_to(stage) for f in files]
     logger.info("wrote %d files to %s", len(written), out_dir)
-    return ScoresWritten(out_dir, written, returns, gaps, fairness)
+    return ScoresWritten(out_dir, written, returns, gaps, fairness, card.gaps.table)

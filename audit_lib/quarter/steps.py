@@ -5,16 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from audit_lib.errors import ConfigError
-from audit_lib.quarter.config import PeriodConfig, project_root
+from audit_lib.quarter.config import PeriodConfig
+from audit_lib.quarter.paths import notebooks_dir, project_root
+from audit_lib.quarter.step_inputs import RESULTS, STEPS
 from audit_lib.sampling.plan import CONFIG_KEYS as PLAN_KEYS
 
-#: The steps of a quarter, in order, and the notebook each runs.
-STEPS = (
-    ("sampling", "01_sampling.ipynb"),
-    ("scoring", "02_scoring.ipynb"),
-    ("triangulation", "03_triangulation.ipynb"),
-    ("report", "04_assurance_report.ipynb"),
-)
+#: project_root moved beside notebooks_dir (quarter.paths); still importable from here.
+__all__ = ["STEPS", "notebook_path", "parameters_for", "project_root", "select_steps"]
+
 
 
 def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
@@ -33,7 +31,8 @@ def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
         options["strata"] = [str(c) for c in s.get("strata") or []]
         options["reviewers"] = [str(r) for r in s.get("reviewers") or []]
         return {"caseload": path("caseload"), "victims_caseload": path("victims"),
-                "out_dir": str(run_dir / "sampling"), "framework": cfg.framework, **options}
+                "out_dir": str(run_dir / "sampling"), "framework": cfg.framework,
+                "columns": cfg.columns, **options}
     if step == "scoring":
         return {
             "answers": [str(p) for p in inputs["answers"]],
@@ -52,6 +51,7 @@ def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
             "target_rating": cfg.target_rating, "sustained_quarters": cfg.sustained_quarters,
             "inspection_date": cfg.inspection_date,
             "progress_dir": str(run_dir / "progress"),
+            "columns": cfg.columns, "allow_gaps": cfg.allow_gaps,
         }
     if step == "triangulation":
         return {"register": path("register"), "evidence": path("evidence"),
@@ -69,14 +69,15 @@ def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
 
 
 def notebook_path(step: str, filename: str, cfg: PeriodConfig) -> Path:
-    """The notebook a step runs: the project's own, unless the config names another.
+    """The notebook a step runs: the one installed with case-audit (`notebooks_dir`), unless
+    the config names another.
 
     Raises
     ------
     ConfigError
         If the notebook does not exist.
     """
-    path = cfg.notebooks.get(step) or project_root() / "notebooks" / filename
+    path = cfg.notebooks.get(step) or notebooks_dir() / filename
     if not path.is_file():
         raise ConfigError(f"notebook for step {step!r} not found: {path}")
     return path
@@ -90,7 +91,7 @@ READS = {
     "report": ("sampling", "scoring", "triangulation"),
 }
 #: The folder each step writes in the period's results (the report writes pages only).
-FOLDERS = {"sampling": "sampling", "scoring": "scores", "triangulation": "triangulation"}
+FOLDERS = {step: folder for step, folder in RESULTS.items() if step != "report"}
 
 
 def stale_steps(selected: list[str], period_dir: Path) -> list[tuple[str, str]]:

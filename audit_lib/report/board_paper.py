@@ -75,16 +75,18 @@ def board_paper(run_dir: str | Path, *, service: str, period_label: str, period_
     scores, tri = tables["scores"], tables["triangulation"]
     progress = tables["progress"].get("progress")
     overall = scores.get("overall", {})
+    gaps = scores.get("gaps")  # answers missing, when the QA officer allowed gaps
     title = f"Case audit assurance report: {service}, {period_label}" if service else (
         f"Case audit assurance report: {period_label}")
     sections = [
         ("summary", "Summary for the board",
          summary_html(overall=overall, standards=scores["standards"], progress=progress,
                       assurance=tri.get("assurance"), evidence=tri.get("evidence"), fw=fw,
-                      period_end=end, confidence=confidence, targets=tri.get("targets"))),
+                      period_end=end, confidence=confidence, targets=tri.get("targets"),
+                      gaps=gaps)),
         ("ratings", "How good is the case work, and how sure can we be?",
          bs.ratings_html(scores["standards"], scores["key_questions"], fw, confidence,
-                         _png(run / "scores" / "standards_likelihood.png"))),
+                         _png(run / "scores" / "standards_likelihood.png"), gaps)),
         ("progress", "Made and sustained? Progress since the inspection",
          bs.progress_html(progress, tables["progress"].get("trend"), tri.get("assurance"),
                           tri.get("evidence"), fw, checks, _png(run / "progress" / "trend.png"),
@@ -94,12 +96,12 @@ def board_paper(run_dir: str | Path, *, service: str, period_label: str, period_
          bs.themes_html(tri, _png(run / "triangulation" / "triangulation_heatmap.png"))),
         ("key-questions", "Every key question",
          bs.key_questions_html(scores["key_questions"], fw, confidence,
-                               _png(run / "scores" / "key_questions.png"))),
+                               _png(run / "scores" / "key_questions.png"), gaps)),
         ("local-checks", "Local checks: out-of-court decisions, risk plans, victim contact",
          bs.local_checks_html(scores.get("local_checks"), checks,
-                              _png(run / "scores" / "local_checks.png"))),
+                              _png(run / "scores" / "local_checks.png"), gaps)),
         ("returns", "Did every case come back? Returns and dates that disagree",
-         bs.returns_html(scores.get("returns"), scores.get("conflicts"), checks)),
+         bs.returns_html(scores.get("returns"), scores.get("conflicts"), checks, gaps)),
         ("sample", "The sample, and how precise the figures are",
          bs.sample_html(tables["sampling"], fw)
          + bs.precision_html(tables["sampling"], scores["key_questions"], fw, confidence)),

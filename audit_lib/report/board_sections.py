@@ -18,6 +18,12 @@ from audit_lib.display import pct, pct_range, round_half_away, share_of
 from audit_lib.errors import FrameworkError
 from audit_lib.frameworks import VICTIMS, Framework, load_checks, load_framework
 from audit_lib.frameworks.applicability import answerable_questions
+from audit_lib.report.gaps_view import (
+    gaps_html,
+    missing_by_question,
+    missing_by_standard,
+    with_missing,
+)
 from audit_lib.report.html import (
     escape,
     figure_html,
@@ -294,10 +300,12 @@ def progress_view(progress: pd.DataFrame, fw: Framework, checks: Framework) -> p
 
 
 def ratings_html(standards: pd.DataFrame, key_questions: pd.DataFrame, fw: Framework,
-                 confidence: float, chart: bytes | None) -> str:
+                 confidence: float, chart: bytes | None, gaps: pd.DataFrame | None = None
+                 ) -> str:
     """Every standard's rating and how likely each band is, as a table and a chart, and what
-    more cases would tell."""
+    more cases would tell; with ``gaps`` (allowed), each standard's answers missing."""
     view = ratings_view(standards, key_questions, fw, confidence)
+    view = with_missing(view, view["Standard"], missing_by_standard(gaps, fw))
     parts = [table_html(view, rating_class(view["Rating"]),
                         caption="Ratings by standard, with how likely each rating is")]
     if chart:
@@ -328,9 +336,10 @@ def likelihood_alt(standards: pd.DataFrame, fw: Framework) -> str:
 
 
 def key_questions_html(key_questions: pd.DataFrame, fw: Framework, confidence: float,
-                       chart: bytes | None) -> str:
-    """Every key question in words with its share, interval, margin and likely bands; the
-    chart shows the same figures against the rating bands."""
+                       chart: bytes | None, gaps: pd.DataFrame | None = None) -> str:
+    """Every key question in words with its share, interval, margin and likely bands (and,
+    with ``gaps``, its answers missing); the chart shows the same figures against the rating
+    bands."""
     parts = []
     if chart:
         answered = key_questions.loc[key_questions["n_applicable"] > 0]
@@ -344,9 +353,10 @@ def key_questions_html(key_questions: pd.DataFrame, fw: Framework, confidence: f
         parts.append(figure_html(chart, alt, "Each key question's share (dot) with its "
                                  f"{confidence:.0%} interval (line), against the rating bands. "
                                  "The table below gives every figure."))
-    parts.append(table_html(key_question_view(key_questions, fw, confidence),
-                            caption="Every key question: cases, share answered Yes, interval, "
-                                    "margin and how likely each band is"))
+    view = with_missing(key_question_view(key_questions, fw, confidence),
+                        key_questions["question_id"], missing_by_question(gaps))
+    parts.append(table_html(view, caption="Every key question: cases, share answered Yes, "
+                                          "interval, margin and how likely each band is"))
     return "".join(parts)
 
 
@@ -375,12 +385,14 @@ def key_question_view(key_questions: pd.DataFrame, fw: Framework,
 
 
 def local_checks_html(local_checks: pd.DataFrame | None, checks: Framework,
-                      chart: bytes | None) -> str:
-    """The local checks against their targets, and how likely each target is met."""
+                      chart: bytes | None, gaps: pd.DataFrame | None = None) -> str:
+    """The local checks against their targets, and how likely each target is met (with
+    ``gaps``, each check's answers missing)."""
     if local_checks is None:
         return "<p>No local checks were answered this quarter.</p>"
-    parts = [table_html(local_checks_view(local_checks, checks),
-                        caption="Local checks against their targets")]
+    view = with_missing(local_checks_view(local_checks, checks), local_checks["question_id"],
+                        missing_by_question(gaps))
+    parts = [table_html(view, caption="Local checks against their targets")]
     if chart:
         met = local_checks["met"].astype(str).eq("True")
         alt = (f"Dot-and-line chart of {len(local_checks)} local checks against their targets "
@@ -600,10 +612,10 @@ def _sentence(text: str) -> str:
 
 
 def returns_html(returns: pd.DataFrame | None, conflicts: pd.DataFrame | None,
-                 checks: Framework) -> str:
-    """Whether every sampled case came back, and dates in case records that contradict a
-    reviewer's answer (counts only: the cases are listed for the QA officer)."""
-    parts = []
+                 checks: Framework, gaps: pd.DataFrame | None = None) -> str:
+    """Whether every sampled case came back with every answer, and dates in case records that
+    contradict a reviewer's answer (counts only: the cases are listed for the QA officer)."""
+    parts = [gaps_html(gaps)]
     if returns is None:
         parts.append("<p>The answers were scored as given: no sample was drawn in this run to "
                      "check the returns against.</p>")

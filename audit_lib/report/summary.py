@@ -13,6 +13,7 @@ import pandas as pd
 
 from audit_lib.display import share_of
 from audit_lib.frameworks import Framework, load_checks
+from audit_lib.report.gaps_view import gaps_sentence
 from audit_lib.report.html import escape, list_html, table_html
 from audit_lib.report.words import likely_bands
 from audit_lib.scoring.likelihood import likelihood_settings, likelihood_words
@@ -218,11 +219,14 @@ def decisions(assurance: pd.DataFrame | None, evidence: pd.DataFrame | None,
 def summary_html(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFrame | None,
                  assurance: pd.DataFrame | None, evidence: pd.DataFrame | None, fw: Framework,
                  period_end: dt.date, confidence: float,
-                 targets: pd.DataFrame | None = None) -> str:
-    """The one-screen summary: the overall rating in words, the decisions, every standard then
-    and now, and every recommendation's sign-off with owner and date."""
+                 targets: pd.DataFrame | None = None,
+                 gaps: pd.DataFrame | None = None) -> str:
+    """The one-screen summary: the overall rating in words (and, when gaps were allowed, how
+    many answers were missing), the decisions, every standard then and now, and every
+    recommendation's sign-off with owner and date."""
     framework = overall.get("framework_title") or fw.title
     parts = [f'<p class="lead">{escape(overall_sentence(overall))}</p>',
+             gaps_sentence(gaps),
              "<p>This is a self-audit: the service's own reviewers read a random sample of case "
              "files against the inspection standards. A share from a sample is uncertain, so "
              "each rating says how likely it is; a rating that is not highly likely could "

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -21,7 +23,7 @@ from audit_lib.frameworks.applicability import (
 from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.table import ROW, Table, map_distinct
 from audit_lib.inputs.validation import not_blank, schema_problems
-from audit_lib.returns.workbook_reader import is_workbook, read_workbook
+from audit_lib.returns.workbook_reader import LISTED_COLUMNS, is_workbook, read_returned_workbook
 from audit_lib.vocabulary import NA, NO, YES, normalise_answers
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,20 @@ VICTIM_KEY = "victim_ref"
 #: ``victim_ref`` for a victim's case, whose reference ``case_id`` then holds).
 COLUMNS = ["case_id", "reviewer", "question_id", "answer", "note", "role", "_file", "_sheet",
            ROW, "_column", "_id_column"]
+
+
+#: Said of an answer left empty, where the empty answer is itself the problem.
+NO_ANSWER = "no answer given: choose Yes, No or N/A (N/A where the question does not apply)"
+
+
+@dataclass
+class Returned:
+    """What the reviewers returned (see `read_returns`)."""
+
+    answers: pd.DataFrame  # `COLUMNS`, answers Yes / No / N/A
+    dates: pd.DataFrame  # case_id and the dates typed into workbooks
+    blanks: pd.DataFrame  # `COLUMNS`: answers left empty (workbook cells, long-file rows)
+    listed: pd.DataFrame  # the case rows of the workbooks (`LISTED_COLUMNS` and their facts)
 
 
 def load_answers(
@@ -65,28 +81,8 @@ def load_answers_and_dates(
     double_marking: bool = False,
     role: str = "primary",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read one or more answers files and validate them against the questions and case facts.
-
-    Every problem in every file is collected before raising: unknown question ids, answers
-    other than Yes / No / N/A, N/A where the question always applies, duplicate
-    (case, question) pairs, unknown cases, and Yes / No given to a question that does not
-    apply to the case (for instance an out-of-court question on a court case).
-
-    Parameters
-    ----------
-    paths : sequence of path
-        Answers files with columns ``case_id, reviewer, question_id, answer[, note]``.
-    questions : dict of str to Question
-        Every question that may be answered (framework key questions and local checks).
-    facts : pandas.DataFrame or None
-        Case facts from `audit_lib.returns.facts.load_facts`; None (facts unusable) skips the checks
-        that need them, so that other problems are still reported.
-    double_marking : bool
-        False (scoring): one answer per (case, question). True (moderation): several reviewers
-        may mark the same case, but one reviewer answers each (case, question) once.
-    role : str
-        Role of the marks in long-format files: primary, or moderation for a second reviewer's
-        marks. Reviewer workbooks say it themselves (their Moderation sheet).
+    """Read and validate answers files; see `read_returns`. An answer left empty on a row of a
+    long file is a problem here; empty workbook cells are not read.
 
     Returns
     -------
@@ -100,13 +96,68 @@ def load_answers_and_dates(
     InputError
         Listing every problem with its file, row and column.
     """
+    returned = read_returns(paths, questions, facts, double_marking=double_marking, role=role,
+                            blanks_are_problems=True)
+    return returned.answers, returned.dates
+
+
+def read_returns(
+    paths: Sequence[str | Path],
+    questions: dict[str, Question],
+    facts: pd.DataFrame | None,
+    *,
+    double_marking: bool = False,
+    role: str = "primary",
+    blanks_are_problems: bool = False,
+) -> Returned:
+    """Read one or more answers files and validate them against the questions and case facts.
+
+    Every problem in every file is collected before raising: unknown question ids, answers
+    other than Yes / No / N/A, N/A where the question always applies, duplicate
+    (case, question) pairs, unknown cases, and Yes / No given to a question that does not
+    apply to the case (for instance an out-of-court question on a court case). Answers left
+    empty are kept apart (``blanks``): whether one is a gap depends on whether the question
+    applies to the case (`audit_lib.returns.gaps`).
+
+    Parameters
+    ----------
+    paths : sequence of path
+        Answers files with columns ``case_id, reviewer, question_id, answer[, note]``, or
+        reviewer workbooks.
+    questions : dict of str to Question
+        Every question that may be answered (framework key questions and local checks).
+    facts : pandas.DataFrame or None
+        Case facts from `audit_lib.returns.facts.load_facts`; None (facts unusable) skips the checks
+        that need them, so that other problems are still reported.
+    double_marking : bool
+        False (scoring): one answer per (case, question). True (moderation): several reviewers
+        may mark the same case, but one reviewer answers each (case, question) once.
+    role : str
+        Role of the marks in long-format files: primary, or moderation for a second reviewer's
+        marks. Reviewer workbooks say it themselves (their Moderation sheet).
+    blanks_are_problems : bool
+        Report an empty answer on a row of a long file as a problem, rather than keep it in
+        ``blanks``.
+
+    Returns
+    -------
+    Returned
+
+    Raises
+    ------
+    InputError
+        Listing every problem with its file, row and column.
+    """
     problems: list[Problem] = []
-    frames, dates = [], []
+    frames, dates, blanks, listed = [], [], [], []
     for path in paths:
         try:
             if is_workbook(path):
-                frame, filled = read_workbook(path)
-                dates.append(filled)
+                book = read_returned_workbook(path)
+                frame = book.answers
+                dates.append(book.dates)
+                blanks.append(book.blanks)
+                listed.append(book.listed)
             else:
                 with checked_table(path, (), REQUIRED + (VICTIM_KEY,) + OPTIONAL) as table:
                     id_column = _long_id_column(table)
@@ -118,6 +169,16 @@ def load_answers_and_dates(
                     frame["case_id"] = frame[VICTIM_KEY]
                 if "note" not in frame.columns:
                     frame["note"] = ""
+                empty = _blank(frame["answer"])
+                if empty.any():
+                    if blanks_are_problems:
+                        problems += [locate(row, "answer", NO_ANSWER)
+                                     for row in frame.loc[empty].to_dict("records")]
+                    else:
+                        left = frame.loc[empty, COLUMNS].copy()
+                        left["question_id"] = map_distinct(left["question_id"], str.upper)
+                        blanks.append(left)
+                    frame = frame.loc[~empty].copy()
         except InputError as exc:
             problems += exc.problems
             continue
@@ -127,14 +188,21 @@ def load_answers_and_dates(
     if not frames:
         raise InputError(problems)
     answers = pd.concat(frames, ignore_index=True)
-    problems += _cross_problems(answers, questions, facts)
+    left = (pd.concat(blanks, ignore_index=True) if blanks
+            else pd.DataFrame(columns=COLUMNS))
+    long_blanks = left.loc[left["_column"].eq("answer")]
+    # A long file's empty answer still names a case: it must be one of the facts' cases.
+    problems += _cross_problems(pd.concat([answers, long_blanks], ignore_index=True)
+                                if len(long_blanks) else answers, questions, facts)
     keys = ["case_id", "question_id"] + (["reviewer"] if double_marking else ["role"])
     problems += _duplicate_problems(answers, questions, keys)
     if problems:
         raise InputError(problems)
     typed = (pd.concat(dates, ignore_index=True) if dates else pd.DataFrame(columns=["case_id"]))
     logger.info("read %d answers from %d file(s)", len(answers), len(frames))
-    return answers, typed
+    rows = (pd.concat(listed, ignore_index=True).fillna("") if listed
+            else pd.DataFrame(columns=LISTED_COLUMNS))
+    return Returned(answers, typed, left.reset_index(drop=True), rows)
 
 
 def _long_id_column(table: Table) -> str:
@@ -156,6 +224,15 @@ def _long_id_column(table: Table) -> str:
     return id_column
 
 
+def _blank(answers: pd.Series) -> pd.Series:
+    """Whether each answer is empty (or spaces), worked out once per distinct value: a large
+    file repeats a few spellings over a million rows."""
+    codes, uniques = pd.factorize(answers, use_na_sentinel=False)
+    empty = np.array([not str(u).strip() for u in uniques], dtype=bool)
+    return pd.Series(empty[codes] if len(uniques) else np.zeros(len(answers), dtype=bool),
+                     index=answers.index)
+
+
 def locate(row: dict, column: str | None, message: str) -> Problem:
     """A Problem located at an answers row (file, sheet, row) and the given column."""
     sheet = row["_sheet"]
@@ -174,7 +251,9 @@ def _column_problems(table: Table, questions: dict[str, Question], id_column: st
             pa.Check(lambda s: (s == "") | map_distinct(s, str.upper).isin(known),
                      error="unknown question id for this framework and the local checks"),
         ],
-        "answer": [pa.Check(lambda s: normalise_answers(s).notna(),
+        # An empty answer is not a wrong one: it is a gap (or, where the caller says so, a
+        # problem of its own), reported by the caller.
+        "answer": [pa.Check(lambda s: _blank(s) | normalise_answers(s).notna(),
                             error="answer must be Yes, No or N/A")],
     }
     return schema_problems(table, rules)

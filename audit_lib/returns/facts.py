@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from audit_lib.errors import ConfigError, InputError, Problem
+from audit_lib.errors import ConfigError, InputError
 from audit_lib.frameworks import CHILDREN, VICTIMS, Framework
 from audit_lib.frameworks.applicability import UNIT_COLUMN
+from audit_lib.inputs.columns import AGE, ColumnMap, load_column_map, recognise
 from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.validation import (
+    duplicate_problems,
     is_date,
     mask_problems,
     normalise_series,
@@ -35,12 +38,15 @@ logger = logging.getLogger(__name__)
 OPTIONAL = DESCRIPTIVE_COLUMNS + LEVEL_COLUMNS + YES_NO_COLUMNS + DATE_COLUMNS
 
 
-def load_facts(path: str | Path, framework: Framework) -> pd.DataFrame:
+def load_facts(path: str | Path, framework: Framework, *,
+               columns: ColumnMap | Mapping | str | Path | None = None) -> pd.DataFrame:
     """Read and validate a case-facts file.
 
     The file needs ``case_id`` and either ``disposal_group`` (court / oocd) or ``disposal_type``
     (mapped to a group through the framework's ``disposal_groups``). Category columns are
-    normalised to lower case; date columns are parsed to dates.
+    normalised to lower case; date columns are parsed to dates. Headers and values are read
+    through the column map (``columns``: see `audit_lib.inputs.columns`), as a caseload's are,
+    and an age column becomes an age band; other columns are kept.
 
     Returns
     -------
@@ -53,24 +59,29 @@ def load_facts(path: str | Path, framework: Framework) -> pd.DataFrame:
     InputError
         Listing every problem found (file, row, column).
     """
-    with checked_table(path, required=("case_id",),
-                       optional=("disposal_group",) + OPTIONAL) as table:
+    column_map = columns if isinstance(columns, ColumnMap) else load_column_map(columns)
+    with checked_table(path, (), date_columns=column_map.date_headers()) as raw:
+        table, _, problems = recognise(raw, ("case_id", "disposal_group") + OPTIONAL + (AGE,),
+                                       column_map, drop_unused=False)
         frame = table.frame
-        problems: list[Problem] = []
+        if "case_id" not in frame.columns:
+            problems.append(table.problem(1, "case_id", "required column is missing from the header"))
+            raise InputError(problems)
         if "disposal_group" not in frame.columns and "disposal_type" not in frame.columns:
             groups = " / ".join(framework.groups)
             problems.append(table.problem(1, "disposal_group", f"needs a disposal_group column "
                                           f"({groups}) or disposal_type"))
         rules = {
             "case_id": [not_blank()],
-            "disposal_group": [one_of(framework.groups, "disposal group")],
+            "disposal_group": [one_of(framework.groups, "disposal group",
+                                      column_map.hint("disposal_group"))],
             **{c: [one_of(ROSH_LEVELS, "level")] for c in LEVEL_COLUMNS},
             **{c: [one_of(YES_NO, "answer")] for c in YES_NO_COLUMNS},
             **{c: [is_date()] for c in DATE_COLUMNS},
         }
         problems += schema_problems(table, rules)
-        dup = frame["case_id"].ne("") & frame["case_id"].duplicated(keep="first")
-        problems += mask_problems(table, dup, "case_id", "case appears more than once in the facts file")
+        problems += duplicate_problems(table, "case_id", "case appears more than once in the facts "
+                                       "file")
 
         facts = frame.copy()
         for column in LEVEL_COLUMNS + DESCRIPTIVE_COLUMNS:
@@ -88,7 +99,8 @@ def load_facts(path: str | Path, framework: Framework) -> pd.DataFrame:
             unknown = facts["disposal_group"].eq("") & facts["disposal_type"].ne("") & mapped.isna()
             known_types = ", ".join(sorted(framework.disposal_groups)) or "none in the framework"
             problems += mask_problems(table, unknown, "disposal_type",
-                                      f"unknown disposal type; known types: {known_types}")
+                                      f"unknown disposal type; known types: {known_types} "
+                                      f"({column_map.hint('disposal_type')})")
             facts["disposal_group"] = facts["disposal_group"].where(facts["disposal_group"] != "",
                                                                     mapped.fillna(""))
             mismatch = mapped.notna() & facts["disposal_group"].ne(mapped)
@@ -112,7 +124,8 @@ def load_facts(path: str | Path, framework: Framework) -> pd.DataFrame:
 
 
 def load_victim_facts(path: str | Path, framework: Framework,
-                      children: pd.DataFrame | None = None) -> pd.DataFrame:
+                      children: pd.DataFrame | None = None, *,
+                      columns: ColumnMap | Mapping | str | Path | None = None) -> pd.DataFrame:
     """Read the victims' facts file (``victim_ref, case_id, start_date[, victim_contact_date,
     disposal_type, team]``, as the sampling step writes it) as rows of case facts.
 
@@ -130,7 +143,7 @@ def load_victim_facts(path: str | Path, framework: Framework,
     if not framework.audits_victims:
         raise ConfigError(f"{framework.id} does not audit victims' cases, so a victims' facts "
                           "file cannot be scored under it")
-    victims = load_victims(path, framework, children)
+    victims = load_victims(path, framework, children, columns=columns)
     return as_cases(victims).assign(identifiable_victim="yes", **{UNIT_COLUMN: VICTIMS})
 
 

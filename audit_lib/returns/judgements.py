@@ -11,7 +11,12 @@ import pandera.pandas as pa
 from audit_lib.errors import InputError
 from audit_lib.frameworks import Framework
 from audit_lib.inputs.reading import checked_table
-from audit_lib.inputs.validation import mask_problems, normalise_series, not_blank, schema_problems
+from audit_lib.inputs.validation import (
+    duplicate_problems,
+    normalise_series,
+    not_blank,
+    schema_problems,
+)
 from audit_lib.vocabulary import normalise_category
 
 logger = logging.getLogger(__name__)
@@ -65,8 +70,7 @@ def load_judgements(path: str | Path, framework: Framework) -> pd.DataFrame:
         }
         problems = schema_problems(table, rules)
         frame = table.frame
-        dup = frame["standard_id"].ne("") & frame["standard_id"].duplicated(keep="first")
-        problems += mask_problems(table, dup, "standard_id", "standard is judged more than once")
+        problems += duplicate_problems(table, "standard_id", "standard is judged more than once")
         if problems:
             raise InputError(problems)
     out = pd.DataFrame({

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from audit_lib.frameworks import CHILDREN, VICTIMS
+from audit_lib.frameworks.applicability import UNIT_COLUMN
+from audit_lib.inputs.table import ROW
+
 logger = logging.getLogger(__name__)
 
 COLUMNS = ["reviewer", "role", "case_id", "status"]
@@ -70,6 +74,28 @@ def summarise_returns(sample: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def load_sample(sample_dir: str | Path) -> pd.DataFrame | None:
+    """The sample the sampling step wrote (``sample.csv``, and ``victims_sample.csv`` with each
+    victim's reference as its ``case_id``), each row saying its file and row (``_file``,
+    ``_row``), the column naming its case (``_id_column``) and its unit of audit; None when
+    ``sample_dir`` holds no sample."""
+    path = Path(sample_dir) / "sample.csv"
+    if not path.is_file():
+        return None
+    parts = [_read_sample(path).assign(_id_column="case_id", **{UNIT_COLUMN: CHILDREN})]
+    victims = Path(sample_dir) / VICTIMS_SAMPLE
+    if victims.is_file():  # victims' cases are checked like children's, by their reference
+        drawn = _read_sample(victims)
+        parts.append(drawn.drop(columns="case_id").rename(columns={"victim_ref": "case_id"})
+                     .assign(_id_column="victim_ref", **{UNIT_COLUMN: VICTIMS}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _read_sample(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return frame.assign(_file=str(path), **{ROW: range(2, len(frame) + 2)})
+
+
 def returns_check(sample_dir: str | Path, card) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """Compare a score card's returned marks (primary and moderation, not the answers derived
     from dates) with the sample written by ``case-audit sample``, victims' sample included.
@@ -80,15 +106,9 @@ def returns_check(sample_dir: str | Path, card) -> tuple[pd.DataFrame, pd.DataFr
         The per-reviewer summary and the list of gaps; None when ``sample_dir`` holds no
         sample (answers scored without a drawn sample).
     """
-    path = Path(sample_dir) / "sample.csv"
-    if not path.is_file():
+    sample = load_sample(sample_dir)
+    if sample is None:
         return None
-    sample = pd.read_csv(path, dtype=str, keep_default_na=False)
-    victims = Path(sample_dir) / VICTIMS_SAMPLE
-    if victims.is_file():  # victims' cases are checked like children's, by their reference
-        drawn = pd.read_csv(victims, dtype=str, keep_default_na=False)
-        sample = pd.concat([sample, drawn.drop(columns="case_id").rename(
-            columns={"victim_ref": "case_id"})], ignore_index=True)
     returned = pd.concat([card.answers.loc[card.answers["source"] == "reviewer"],
                           card.moderation], ignore_index=True)
     gaps = check_returns(sample, returned)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from audit_lib.errors import FrameworkError, InputError, Problem
-from audit_lib.frameworks import load_framework
+from audit_lib.frameworks import VICTIMS, load_framework
+from audit_lib.frameworks.applicability import UNIT_COLUMN
 from audit_lib.inputs.file_checks import check_xlsx_container
 from audit_lib.inputs.identifiers import configured_names
 from audit_lib.inputs.reading import file_label
@@ -61,7 +63,38 @@ def is_workbook(path: str | Path) -> bool:
         book.close()
 
 
+#: Columns of the answers (and blank cells) read from a workbook.
+ANSWER_COLUMNS = ["case_id", "reviewer", "question_id", "answer", "note", "role", "_file",
+                  "_sheet", "_row", "_column", "_id_column"]
+#: Columns of the case rows a workbook lists (plus the facts shown on each sheet).
+LISTED_COLUMNS = ["case_id", "reviewer", "role", "_file", "_sheet", "_row", "_id_column",
+                  UNIT_COLUMN]
+
+
+@dataclass
+class ReturnedWorkbook:
+    """Everything read from one returned workbook (see `read_returned_workbook`)."""
+
+    answers: pd.DataFrame  # one row per answer given, as typed (normalised later)
+    dates: pd.DataFrame  # case_id and the dates typed, as datetimes
+    blanks: pd.DataFrame  # one row per question cell left empty on a listed case's row
+    listed: pd.DataFrame  # one row per case row of each sheet, with the facts it shows
+
+
 def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a returned reviewer workbook without modifying it: its answers and typed dates
+    (`read_returned_workbook` also gives the empty cells and the cases listed).
+
+    Raises
+    ------
+    InputError
+        As `read_returned_workbook`.
+    """
+    returned = read_returned_workbook(path)
+    return returned.answers, returned.dates
+
+
+def read_returned_workbook(path: str | Path) -> ReturnedWorkbook:
     """Read a returned reviewer workbook without modifying it.
 
     Returns
@@ -73,6 +106,12 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         ``_id_column`` is ``victim_ref`` (the column the reviewer sees).
     dates : pandas.DataFrame
         ``case_id`` and the date columns the reviewer filled, as datetimes, with ``role``.
+    blanks : pandas.DataFrame
+        Like ``answers`` (answer empty), one row per question cell left empty on a row naming
+        a case, applicable or not: which of them are gaps depends on the case's facts.
+    listed : pandas.DataFrame
+        One row per case row (`LISTED_COLUMNS`) with the facts the sheet shows (disposal
+        group, levels ...): the cases the reviewer was sent, returned or not.
 
     Raises
     ------
@@ -92,7 +131,7 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise InputError(problems + gate_problems)  # the workbook cannot be read further
     problems += gate_problems + _formula_problems(path, name)
     book = load_workbook(path, read_only=True, data_only=True)
-    answers, dates = [], []
+    answers, dates, blanks, listed = [], [], [], []
     try:
         about = {row[0]: row[1] for row in book[ABOUT_SHEET].iter_rows(values_only=True)
                  if row and row[0]}
@@ -132,6 +171,7 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                                             "and delete it", sheet))
             col = {key: j for key, j in col.items() if key in known or key in facts
                    or key in DATE_INPUTS or key in NOTE_THEMES}
+            unit = UNIT_BY_SHEET[sheet]
             for r, row in enumerate(rows[FIRST_DATA_ROW - 1:], start=FIRST_DATA_ROW):
                 row = list(row) + [None] * (len(header) - len(row))
                 case_id = _text(row[col[id_column]])
@@ -140,6 +180,13 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                         problems.append(Problem(name, r, id_column, "answers on a row with no "
                                                 f"{id_column.replace('_', ' ')}", sheet))
                     continue
+                shown = {key: _fact_text(row[col[key]]) for key in facts if key in col}
+                if unit == VICTIMS:  # every victim's case has an identifiable victim
+                    shown["identifiable_victim"] = "yes"
+                listed.append({"case_id": case_id, "reviewer": reviewer, "role": role,
+                               "_file": name, "_sheet": sheet, "_row": r,
+                               "_id_column": id_column, UNIT_COLUMN: unit,
+                               **{k: v for k, v in shown.items() if k != id_column}})
                 for key, j in col.items():
                     value = row[j]
                     where = f"{key} (column {get_column_letter(j + 1)})"
@@ -158,11 +205,12 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                             note = _text(row[col[note_column(key)]]) if note_column(key) in col else ""
                             answers.append((case_id, reviewer, key, text, note, role, name,
                                             sheet, r, where, id_column))
+                        else:
+                            blanks.append((case_id, reviewer, key, "", "", role, name, sheet,
+                                           r, where, id_column))
     finally:
         book.close()
-    frame = pd.DataFrame(answers, columns=["case_id", "reviewer", "question_id", "answer", "note",
-                                           "role", "_file", "_sheet", "_row", "_column",
-                                           "_id_column"])
+    frame = pd.DataFrame(answers, columns=ANSWER_COLUMNS)
     bad = normalise_answers(frame["answer"]).isna()
     for row in frame.loc[bad].to_dict("records"):
         problems.append(Problem(name, row["_row"], row["_column"], "answer must be Yes, No or "
@@ -178,7 +226,11 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                 .reset_index())
         wide.columns.name = None
     logger.info("read %d answers from workbook %s", len(frame), name)
-    return frame, wide
+    listed_frame = pd.DataFrame(listed)
+    if listed_frame.empty:
+        listed_frame = pd.DataFrame(columns=LISTED_COLUMNS)
+    return ReturnedWorkbook(frame, wide, pd.DataFrame(blanks, columns=ANSWER_COLUMNS),
+                            listed_frame.fillna(""))
 
 
 def _formula_problems(path: Path, name: str) -> list[Problem]:
@@ -211,6 +263,13 @@ def _known_questions(about: dict) -> set[str]:
         except FrameworkError:
             continue
     return ids
+
+
+def _fact_text(value: object) -> str:
+    """A fact as the loaders read it: dates as YYYY-MM-DD, categories in lower case."""
+    if isinstance(value, (dt.datetime, dt.date)):
+        return (value.date() if isinstance(value, dt.datetime) else value).isoformat()
+    return _text(value).lower()
 
 
 def _text(value: object) -> str:

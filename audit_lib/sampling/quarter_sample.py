@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ from audit_lib.frameworks import (
     load_checks,
     load_framework,
 )
+from audit_lib.inputs.columns import ColumnMap, ColumnReport, load_column_map
 from audit_lib.sampling import victims as victim_cases
 from audit_lib.sampling.assignment import assign_reviewers
 from audit_lib.sampling.caseload import load_caseload
@@ -39,26 +41,32 @@ FACT_COLUMNS = ["case_id", "disposal_type", "disposal_group", "sex", "ethnicity_
 
 def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
                     framework: str = DEFAULT_FRAMEWORK,
-                    victims_path: str | Path | None = None) -> Sample:
+                    victims_path: str | Path | None = None, *,
+                    columns: ColumnMap | Mapping | str | Path | None = None) -> Sample:
     """Load the caseload, draw the sample and assign reviewers (no files written).
 
     The framework says how: per disposal group, or one sample of the whole caseload stratified
     by the columns it names; and whether victims' cases are a unit of audit, in which case the
     victims' caseload (``victims_path``) is sampled on its own and shared among the same
-    reviewers.
+    reviewers. ``columns`` is the service's own map of its export's headers and values (see
+    `audit_lib.inputs.columns`); what was read as what, and which columns were not used, is
+    recorded in ``info["caseload_columns"]``.
 
     Raises
     ------
     InputError, ConfigError
-        For a bad caseload or settings, or a victims' caseload given for a framework that does
-        not audit victims' cases.
+        For a bad caseload or settings (every problem of the caseload, missing strata
+        included, at once), or a victims' caseload given for a framework that does not audit
+        victims' cases.
     """
     fw = load_framework(framework)
     if victims_path is not None and not fw.audits_victims:
         raise ConfigError(f"{fw.id} does not audit victims' cases, so a victims' caseload "
                           "cannot be sampled under it (use a framework such as "
                           "hmip-youth-2025, or leave the victims' caseload out)")
-    caseload = load_caseload(caseload_path, fw)
+    column_map = columns if isinstance(columns, ColumnMap) else load_column_map(columns)
+    caseload = load_caseload(caseload_path, fw, columns=column_map,
+                             strata=fw.sample_strata + plan.strata)
     sample = draw_sample(caseload, plan, fw.groups,
                          whole_caseload=fw.children_sampling == WHOLE_CASELOAD,
                          fixed_strata=fw.sample_strata, victim_top_up=not fw.audits_victims)
@@ -69,18 +77,19 @@ def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
     sample.info["double_marked"] = int(sample.cases["moderator"].ne("").sum())
     sample.info["framework"] = fw.id
     sample.info["caseload_file"] = Path(caseload_path).name
+    sample.info["caseload_columns"] = caseload.attrs["columns"]
     if fw.audits_victims:
-        _sample_victims(sample, fw, plan, caseload, victims_path)
+        _sample_victims(sample, fw, plan, caseload, victims_path, column_map)
     return sample
 
 
 def _sample_victims(sample: Sample, fw: Framework, plan: SamplingPlan, caseload: pd.DataFrame,
-                    victims_path: str | Path | None) -> None:
+                    victims_path: str | Path | None, column_map: ColumnMap) -> None:
     if victims_path is None:
         sample.info["victims_sample"] = {"drawn": False, "note": "no victims' caseload was "
                                          "given, so no victims' cases were sampled"}
         return
-    victims = victim_cases.load_victims(victims_path, fw, caseload)
+    victims = victim_cases.load_victims(victims_path, fw, caseload, columns=column_map)
     drawn = victim_cases.draw_victims(victims, plan)
     cases = assign_reviewers(victim_cases.as_cases(drawn.cases), list(plan.reviewers),
                              plan.double_mark_share, plan.seed)
@@ -166,6 +175,11 @@ def summary(sample: Sample) -> str:
         added = sum(victims["added"].values())
         lines.append(f"cases with an identifiable victim: {victims['in_sample']} "
                      f"(minimum {victims['minimum']}; {added} added to meet it)")
+    columns = sample.info.get("caseload_columns")
+    if columns:
+        lines += [f"caseload {line}" for line in ColumnReport("", columns["read_as"],
+                                                               columns["age_banded_from"],
+                                                               columns["not_used"]).lines()]
     own = sample.info.get("victims_sample")
     if own is not None:
         lines.append(victim_cases.sample_summary(own) if own["drawn"] else

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from audit_lib.errors import ConfigError, InputError, Problem
+from audit_lib.errors import ConfigError, InputError
 from audit_lib.frameworks import Framework
+from audit_lib.inputs.columns import ColumnMap, load_column_map, recognise
 from audit_lib.inputs.reading import read_table
 from audit_lib.inputs.validation import (
+    duplicate_problems,
     is_date,
     is_reference,
     mask_problems,
@@ -55,14 +58,16 @@ class VictimSample:
 
 
 def load_victims(path: str | Path, framework: Framework,
-                 children: pd.DataFrame | None = None) -> pd.DataFrame:
+                 children: pd.DataFrame | None = None, *,
+                 columns: ColumnMap | Mapping | str | Path | None = None) -> pd.DataFrame:
     """Read and validate a victims' caseload or victims' facts file (CSV or .xlsx).
 
     Needs ``victim_ref`` (a pseudonymised or coded reference: a name is refused), ``case_id``
     (the child's case the victim is linked to) and ``start_date`` (when the service received
     the victim's details); may carry ``victim_contact_date``, and the linked case's
     ``disposal_type`` / ``disposal_group`` and ``team``, which otherwise come from
-    ``children`` (the children's caseload or facts) when the linked case is in it.
+    ``children`` (the children's caseload or facts) when the linked case is in it. Headers and
+    values are read through the column map (``columns``: see `audit_lib.inputs.columns`).
 
     Returns
     -------
@@ -77,19 +82,27 @@ def load_victims(path: str | Path, framework: Framework,
         reference that is also a child's case id is refused: the two kinds of case share the
         answers files and workbooks, so their references must differ.
     """
-    table = read_table(path, REQUIRED, OPTIONAL)
+    column_map = columns if isinstance(columns, ColumnMap) else load_column_map(columns)
+    raw = read_table(path, (), date_columns=column_map.date_headers())
+    table, _, problems = recognise(raw, REQUIRED + OPTIONAL, column_map,
+                                   drop_unused=False)
     frame = table.frame
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    problems += [table.problem(1, c, "required column is missing from the header")
+                 for c in missing]
     rules = {
         "victim_ref": [not_blank(), is_reference()],
         "case_id": [not_blank()],
         "start_date": [not_blank(), is_date()],
         "victim_contact_date": [is_date()],
-        "disposal_type": [one_of(sorted(framework.disposal_groups), "disposal type")],
+        "disposal_type": [one_of(sorted(framework.disposal_groups), "disposal type",
+                                 column_map.hint("disposal_type"))],
         "disposal_group": [one_of(framework.groups, "disposal group")],
     }
-    problems: list[Problem] = schema_problems(table, rules)
-    dup = frame["victim_ref"].ne("") & frame["victim_ref"].duplicated(keep="first")
-    problems += mask_problems(table, dup, "victim_ref", "victim appears more than once")
+    problems += schema_problems(table, rules)
+    if missing:  # the checks below need every required column
+        raise InputError(problems)
+    problems += duplicate_problems(table, "victim_ref", "victim appears more than once")
     if children is not None:
         clash = frame["victim_ref"].isin(set(children["case_id"]))
         problems += mask_problems(table, clash, "victim_ref",

@@ -5,6 +5,7 @@ The layout constants here are also what `audit_lib.returns.workbook_reader` read
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 
@@ -45,6 +46,14 @@ DATE_INPUTS = ("assessment_date", "decision_date", "victim_contact_date")
 NOTE_THEMES = {"note_key_questions": "Key questions", "note_oocd": "Out-of-court disposals",
                "note_risk": "Risk of harm", "note_victims": "Victims"}
 GREY = "D9D9D9"
+#: How dates show in a workbook: day/month/year, as the instructions ask reviewers to type them.
+DATE_FORMAT = "dd/mm/yyyy"
+#: Column widths in characters: question columns (their text wraps in row 2), note columns,
+#: and the instructions' one column; fact and date columns fit their header and values.
+QUESTION_WIDTH, NOTE_WIDTH, INSTRUCTIONS_WIDTH = 16, 40, 100
+#: Points per line of 11-point text, used to give wrapped rows the height they need (Excel
+#: and LibreOffice do not grow a row a program wrote, so long lines would overlap).
+LINE_HEIGHT = 15
 
 
 def note_column(question_id: str) -> str:
@@ -129,7 +138,11 @@ def _instructions(ws, reviewer: str, framework: Framework) -> None:
         cell = write_cell(ws, i, 1, text)
         cell.font = Font(bold=bold, size=13 if i == 1 else 11)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.column_dimensions["A"].width = 110
+        # Each row as tall as its wrapped lines (a little slack: proportional fonts vary).
+        lines_needed = max(1, -(-len(text) // int(INSTRUCTIONS_WIDTH * 0.9)))
+        ws.row_dimensions[i].height = LINE_HEIGHT * lines_needed + (6 if i == 1 else 3)
+    ws.column_dimensions["A"].width = INSTRUCTIONS_WIDTH
+    _print_setup(ws, landscape=False)
 
 
 def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question], unit: str = CHILDREN,
@@ -174,8 +187,16 @@ def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question], unit: str = 
         text = write_cell(ws, 2, j, label)
         text.alignment = Alignment(wrap_text=True, vertical="top")
         text.fill = grey
-        width = 12 if key in fact_columns or key in date_cols else 16
-        ws.column_dimensions[get_column_letter(j)].width = 40 if key.startswith("note_") else width
+        if key.startswith("note_"):
+            width = NOTE_WIDTH
+        elif key in fact_columns or key in date_cols:
+            # Wide enough for the column's key and its longest value, so nothing is cut off
+            # on screen or on paper ("disposal_grou").
+            values = facts[key].map(_shown) if key in facts.columns else pd.Series(dtype=str)
+            width = max([len(key), len(DATE_FORMAT), *values.str.len().tolist()]) + 2
+        else:
+            width = QUESTION_WIDTH
+        ws.column_dimensions[get_column_letter(j)].width = width
     ws.row_dimensions[2].height = 110
 
     answer_dv = DataValidation(type="list", formula1=f"={LISTS_SHEET}!$A$1:$A${len(ANSWERS)}",
@@ -198,10 +219,10 @@ def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question], unit: str = 
             cell = write_cell(ws, r, j, None if blank(value) else value)
             cell.fill = grey
             if key == "start_date":
-                cell.number_format = "yyyy-mm-dd"
+                cell.number_format = DATE_FORMAT
         for k, key in enumerate(date_cols, start=n_fact + 1):
             cell = ws.cell(row=r, column=k)
-            cell.number_format = "yyyy-mm-dd"
+            cell.number_format = DATE_FORMAT
             if asked[key][i]:
                 cell.protection = open_cell
                 date_cells.append((r, k))
@@ -228,6 +249,29 @@ def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question], unit: str = 
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
+    _print_setup(ws, landscape=True)
+    ws.print_title_rows = f"1:{FIRST_DATA_ROW - 1}"  # every printed page repeats the headers
+
+
+def _print_setup(ws, *, landscape: bool) -> None:
+    """A4, fitted to the page's width (as many pages tall as needed), page numbers in the
+    footer and, on a sheet of cases, gridlines so a printed row can be followed across."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = landscape
+    ws.oddFooter.center.text = "&A, page &P of &N"
+
+
+def _shown(value: object) -> str:
+    """A fact as the workbook shows it (dates day/month/year), to size its column."""
+    if blank(value):
+        return ""
+    if isinstance(value, (pd.Timestamp, dt.date)):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
 
 
 def _ranges(cells: list[tuple[int, int]]) -> str:

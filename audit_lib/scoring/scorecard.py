@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,9 +12,12 @@ import pandas as pd
 from audit_lib.errors import InputError, Problem, collect
 from audit_lib.frameworks import DEFAULT_FRAMEWORK, Framework, load_checks, load_framework
 from audit_lib.frameworks.applicability import answerable_questions
-from audit_lib.returns.answers import load_answers, load_answers_and_dates, locate
+from audit_lib.inputs.columns import ColumnMap, load_column_map
+from audit_lib.returns.answers import locate, read_returns
 from audit_lib.returns.facts import combine_facts, load_facts, load_victim_facts, merge_dates
+from audit_lib.returns.gaps import Gaps, GapsError, find_gaps
 from audit_lib.returns.judgements import load_judgements
+from audit_lib.returns.returns_check import load_sample, returns_check
 from audit_lib.scoring import likelihood, ratings, shares
 from audit_lib.scoring.derived import derive_answers, reconcile
 from audit_lib.scoring.rules import RULE_COLUMNS, with_rule_columns
@@ -51,6 +54,11 @@ class ScoreCard:
     facts: pd.DataFrame | None = None
     inputs: list[str] = field(default_factory=list)
     judgements: pd.DataFrame | None = None  # ratings judged from evidence, with their reasons
+    # Answers missing from the returns (allowed, or there would be no score card).
+    gaps: Gaps = field(default_factory=Gaps)
+    # Against the sample, when one was given: per reviewer, and each case out of place.
+    returns: pd.DataFrame | None = None
+    returns_gaps: pd.DataFrame | None = None
 
 
 def build_scorecard(
@@ -62,8 +70,16 @@ def build_scorecard(
     victim_contact_days: int | None = None,
     moderation: Sequence[str | Path] = (),
     victim_facts: str | Path | None = None,
+    *,
+    columns: ColumnMap | Mapping | str | Path | None = None,
+    sample_dir: str | Path | None = None,
+    allow_gaps: bool = False,
 ) -> ScoreCard:
     """Validate the inputs and score them against a framework and the local checks.
+
+    Gaps in the returns (an answer left blank where the question applies to a returned case;
+    a case sent to a reviewer that did not come back: `audit_lib.returns.gaps`) are problems
+    unless ``allow_gaps``; allowed, they are kept in ``gaps`` for the outputs to show.
 
     Parameters
     ----------
@@ -85,6 +101,14 @@ def build_scorecard(
         Facts of the sampled victims' cases (``victim_ref, case_id, start_date`` ...), for a
         framework that audits victims' cases; their answers come in ``answers`` (files with a
         ``victim_ref`` column, or the workbooks' Victims sheets).
+    columns : ColumnMap, mapping, path or None
+        The service's own names for the facts files' headers and values
+        (`audit_lib.inputs.columns`).
+    sample_dir : path, optional
+        The sampling step's folder: the cases sent to each reviewer, checked against the
+        returns.
+    allow_gaps : bool
+        Score despite gaps (each is then listed), rather than stop and list them.
 
     Returns
     -------
@@ -93,7 +117,8 @@ def build_scorecard(
     Raises
     ------
     InputError
-        Listing every problem in every input file at once.
+        Listing every problem in every input file at once (a `GapsError` when there are gaps
+        and they are not allowed).
     FrameworkError, ConfigError
         For an unknown framework or an invalid setting.
     """
@@ -101,32 +126,45 @@ def build_scorecard(
     fw = load_framework(framework)
     checks = load_checks(victim_contact_days)
     questions = answerable_questions(fw, checks)
+    column_map = columns if isinstance(columns, ColumnMap) else load_column_map(columns)
     problems: list[Problem] = []
-    facts_frame = collect(problems, load_facts, facts, fw)
+    facts_frame = collect(problems, load_facts, facts, fw, columns=column_map)
     if victim_facts is not None:
-        victims = collect(problems, load_victim_facts, victim_facts, fw, facts_frame)
+        victims = collect(problems, load_victim_facts, victim_facts, fw, facts_frame,
+                          columns=column_map)
         # Answers are checked against the facts only when every facts file could be read.
         facts_frame = None if victims is None or facts_frame is None else combine_facts(
             facts_frame, victims, fw)
     elif facts_frame is not None:
         facts_frame = combine_facts(facts_frame, None, fw)
     judged = collect(problems, load_judgements, judgements, fw) if judgements else None
-    loaded = collect(problems, load_answers_and_dates, answers, questions, facts_frame)
-    answers_frame, typed_dates = loaded if loaded else (None, None)
-    moderation_frame = collect(problems, load_answers, moderation, questions, facts_frame,
-                               role="moderation") if moderation else None
+    returned = collect(problems, read_returns, answers, questions, facts_frame)
+    second = collect(problems, read_returns, moderation, questions, facts_frame,
+                     role="moderation") if moderation else None
+    answers_frame = returned.answers if returned else None
+    moderation_frame = second.answers if second else None
     if moderation_frame is not None and answers_frame is not None:
         problems += _second_marker_problems(answers_frame, moderation_frame)
-    if problems:
-        raise InputError(problems)
+    if returned is None or facts_frame is None or (moderation and second is None):
+        raise InputError(problems)  # gaps can only be told once the returns can be read
 
-    facts_frame = merge_dates(facts_frame, typed_dates)
+    facts_frame = merge_dates(facts_frame, returned.dates)
     primary = answers_frame["role"].eq("primary")
     derived = derive_answers(facts_frame, checks, questions)
     # Dates are derived only for cases a reviewer returned: an unreviewed case in the facts
     # file must not enter a check's denominator on its dates alone.
     derived = derived.loc[derived["case_id"].isin(answers_frame.loc[primary, "case_id"])]
     derived = derived.reset_index(drop=True)
+    every = [r for r in (returned, second) if r is not None]
+    gaps = find_gaps(pd.concat([r.answers for r in every], ignore_index=True),
+                     pd.concat([r.blanks for r in every], ignore_index=True),
+                     pd.concat([r.listed for r in every], ignore_index=True), derived,
+                     facts_frame, questions, [q.id for q in fw.questions],
+                     load_sample(sample_dir) if sample_dir else None)
+    if len(gaps) and not allow_gaps:
+        raise GapsError(problems + gaps.problems, gaps)
+    if problems:
+        raise InputError(problems)
     used, conflicts = reconcile(answers_frame.loc[primary], derived)
     key_questions = likelihood.add_question_likelihoods(
         shares.score_questions(used, fw, confidence), fw)
@@ -143,12 +181,17 @@ def build_scorecard(
                                                     fw)
     inputs = [str(p) for p in answers] + [str(facts)] + ([str(judgements)] if judgements else [])
     inputs += [str(victim_facts)] if victim_facts is not None else []
-    second = answers_frame.loc[~primary]
+    marks = answers_frame.loc[~primary]
     if moderation_frame is not None:
-        second = pd.concat([second, moderation_frame], ignore_index=True)
+        marks = pd.concat([marks, moderation_frame], ignore_index=True)
         inputs += [str(p) for p in moderation]
-    return ScoreCard(fw, checks, confidence, used, key_questions, standards, overall, derived,
-                     conflicts, local, second.reset_index(drop=True), facts_frame, inputs, judged)
+    card = ScoreCard(fw, checks, confidence, used, key_questions, standards, overall, derived,
+                     conflicts, local, marks.reset_index(drop=True), facts_frame, inputs,
+                     judged, gaps)
+    checked = returns_check(sample_dir, card) if sample_dir else None
+    if checked is not None:
+        card.returns, card.returns_gaps = checked
+    return card
 
 
 def _second_marker_problems(answers: pd.DataFrame, second: pd.DataFrame) -> list[Problem]:

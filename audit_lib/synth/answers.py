@@ -65,8 +65,8 @@ def service_facts(model: Model, svc: Service, periods: pd.PeriodIndex,
                + pd.Series(number).astype(str).str.zfill(width)).to_numpy(dtype=object)
 
     oocd = rng.random(n) < svc.oocd_share
-    disposal = np.where(oocd, rng.choice(OOCD_TYPES, n, p=[0.5, 0.3, 0.2]),
-                        rng.choice(COURT_TYPES, n, p=[0.6, 0.3, 0.1]))
+    disposal = np.where(oocd, rng.choice(list(OOCD_TYPES), n, p=list(OOCD_TYPES.values())),
+                        rng.choice(list(COURT_TYPES), n, p=list(COURT_TYPES.values())))
     rosh = np.where(oocd, rng.choice(LEVELS, n, p=[0.5, 0.4, 0.09, 0.01]),
                     rng.choice(LEVELS, n, p=[0.25, 0.45, 0.25, 0.05]))
     facts = pd.DataFrame({

@@ -7,14 +7,17 @@ import logging
 import numpy as np
 import pandas as pd
 
-from audit_lib.frameworks import DEFAULT_FRAMEWORK, load_framework
 from audit_lib.vocabulary import ROSH_LEVELS
 
 logger = logging.getLogger(__name__)
 
-#: Disposal types of each group, as the default framework lists them.
-COURT_TYPES = load_framework(DEFAULT_FRAMEWORK).disposal_types("court")
-OOCD_TYPES = load_framework(DEFAULT_FRAMEWORK).disposal_types("oocd")
+#: The disposal types a synthetic caseload holds, and how often, within each group (our
+#: choice for fictional services, not every type the framework knows); each is one of the
+#: default framework's types (tests/test_synth.py checks).
+COURT_TYPES = {"referral order": 0.6, "youth rehabilitation order": 0.3,
+               "detention and training order": 0.1}
+OOCD_TYPES = {"community resolution": 0.5, "youth caution": 0.3,
+              "youth conditional caution": 0.2}
 LEVELS = ROSH_LEVELS
 
 
@@ -26,8 +29,8 @@ def synth_caseload(n_cases: int, seed: int = 0, oocd_share: float = 0.4,
     """
     rng = np.random.default_rng(seed)
     oocd = rng.random(n_cases) < oocd_share
-    types = np.where(oocd, rng.choice(OOCD_TYPES, n_cases, p=[0.5, 0.3, 0.2]),
-                     rng.choice(COURT_TYPES, n_cases, p=[0.6, 0.3, 0.1]))
+    types = np.where(oocd, rng.choice(list(OOCD_TYPES), n_cases, p=list(OOCD_TYPES.values())),
+                     rng.choice(list(COURT_TYPES), n_cases, p=list(COURT_TYPES.values())))
     start = np.datetime64("2026-01-05") + rng.integers(0, 180, n_cases).astype("timedelta64[D]")
     width = max(5, len(str(n_cases)))
     return pd.DataFrame({

@@ -11,7 +11,12 @@ import pandas as pd
 from audit_lib.errors import InputError
 from audit_lib.frameworks import Framework, load_checks
 from audit_lib.inputs.reading import checked_table
-from audit_lib.inputs.validation import count_problems, mask_problems, not_blank, schema_problems
+from audit_lib.inputs.validation import (
+    count_problems,
+    duplicate_problems,
+    not_blank,
+    schema_problems,
+)
 from audit_lib.trends.history import row_frameworks
 from audit_lib.trends.translate import translate_results
 
@@ -40,9 +45,9 @@ def load_baseline(path: str | Path, framework: Framework | None = None) -> pd.Da
                        ("note", "framework")) as table:
         frame = table.frame
         problems = schema_problems(table, {"question_id": [not_blank()]}) + count_problems(table)
-        repeated = frame["question_id"].ne("") & frame["question_id"].str.upper().duplicated()
-        problems += mask_problems(table, repeated, "question_id",
-                                  "question appears more than once in the baseline")
+        problems += duplicate_problems(table, "question_id",
+                                       "question appears more than once in the baseline",
+                                       str.upper)
         frameworks = None
         if framework is not None:
             frameworks, framework_problems = row_frameworks(table, framework)

@@ -1,0 +1,295 @@
+"""``case-audit validate``: check any file a quarter reads, as the step that reads it would.
+
+Each file's kind is recognised from what it holds: a reviewer workbook (all its sheets, read
+as scoring reads them: answers, dates, empty cells, cases not returned), long answers, case
+facts, victims' facts, a caseload export (through the column map, as sampling reads it),
+judgements, a baseline or earlier quarters, an evidence register, a recommendations register,
+a period config. Nothing is written. Returns can so be checked as they arrive, and a QA
+officer can check a config and its files before the quarter's run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from audit_lib.errors import ConfigError, InputError, Problem, collect
+from audit_lib.frameworks import load_checks, load_framework
+from audit_lib.frameworks.applicability import answerable_questions
+from audit_lib.inputs.columns import AGE, ColumnMap, load_column_map, recognise
+from audit_lib.inputs.reading import file_label, read_table
+from audit_lib.inputs.validation import parse_dates
+from audit_lib.quarter.config import load_config
+from audit_lib.quarter.step_inputs import STEP_NAMES
+from audit_lib.returns.answers import read_returns
+from audit_lib.returns.facts import combine_facts, load_facts, load_victim_facts, merge_dates
+from audit_lib.returns.gaps import Gaps, GapsError, find_gaps
+from audit_lib.returns.judgements import load_judgements
+from audit_lib.returns.workbook_reader import is_workbook
+from audit_lib.sampling.caseload import load_caseload
+from audit_lib.scoring.derived import derive_answers
+from audit_lib.settings import read_yaml
+from audit_lib.trends.baseline import load_baseline
+from audit_lib.trends.history import load_earlier_quarters
+from audit_lib.triangulation.registers import load_evidence, load_register
+from audit_lib.vocabulary import DATE_COLUMNS
+
+logger = logging.getLogger(__name__)
+
+WORKBOOK, ANSWERS, FACTS, VICTIM_FACTS = "workbook", "answers", "facts", "victim facts"
+CASELOAD, JUDGEMENTS, BASELINE, EARLIER = "caseload", "judgements", "baseline", "quarters"
+EVIDENCE, REGISTER, CONFIG = "evidence", "register", "config"
+#: Every kind, in the order files are checked (facts before the answers checked against them).
+KINDS = (CONFIG, CASELOAD, FACTS, VICTIM_FACTS, JUDGEMENTS, BASELINE, EARLIER, REGISTER,
+         EVIDENCE, WORKBOOK, ANSWERS)
+#: Each kind in words, for the OK lines.
+WORDS = {WORKBOOK: "reviewer workbook", ANSWERS: "answers", FACTS: "facts",
+         VICTIM_FACTS: "victim facts", CASELOAD: "caseload", JUDGEMENTS:
+         "judgements", BASELINE: "baseline", EARLIER: "earlier quarters", EVIDENCE:
+         "evidence register", REGISTER: "recommendations register", CONFIG: "period config"}
+#: The columns a facts file has and a caseload export does not (dates reviewers record).
+_FACTS_ONLY = ("disposal_group", *[c for c in DATE_COLUMNS if c != "start_date"])
+
+
+def file_kind(path: str | Path, column_map: ColumnMap | None = None) -> str:
+    """Tell what a file is from what it holds (see the module's docstring).
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read or is none of the kinds.
+    """
+    path = Path(path)
+    name = file_label(path)[0]  # a file name that holds an identifier is never repeated
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            data = read_yaml(path, "file")
+        except ConfigError as exc:
+            raise InputError([Problem(name, None, None,
+                                      str(exc).removeprefix(f"{path}: "))]) from None
+        if isinstance(data, dict) and ("period" in data or "inputs" in data):
+            return CONFIG
+        if isinstance(data, dict) and "recommendations" in data:
+            return REGISTER
+        raise InputError([Problem(name, None, None, "not recognised: a period config "
+                                  "needs period: and inputs:, a recommendations register "
+                                  "recommendations:")])
+    if is_workbook(path):
+        return WORKBOOK
+    table = read_table(path, (), date_columns=column_map.date_headers() if column_map else ())
+    known = set(table.frame.columns)
+    if column_map is not None:  # an export's own headers count as the columns they mean
+        renamed, _, _ = recognise(table, _EVERY_COLUMN, column_map, drop_unused=False)
+        known = set(renamed.frame.columns)
+    if {"question_id", "answer"} <= known:
+        return ANSWERS
+    if {"question_id", "n_applicable", "n_yes"} <= known:
+        return EARLIER if "period" in known else BASELINE
+    if {"standard_id", "rating"} <= known:
+        return JUDGEMENTS
+    if {"evidence_id", "recommendation_id"} <= known:
+        return EVIDENCE
+    if {"victim_ref", "case_id"} <= known:
+        return VICTIM_FACTS
+    if "case_id" in known and known & set(_FACTS_ONLY):
+        return FACTS
+    if {"case_id", "disposal_type", "start_date"} <= known:
+        return CASELOAD
+    if "case_id" in known and "disposal_type" in known:
+        return FACTS
+    raise InputError([table.problem(1, None, "not recognised: an answers file needs question_id "
+                                    "and answer, a facts file case_id and disposal_group, a "
+                                    "caseload case_id, disposal_type and start_date, a "
+                                    "victims' file victim_ref and case_id, a judgements file "
+                                    "standard_id and rating, a baseline question_id, "
+                                    "n_applicable and n_yes, an evidence register evidence_id "
+                                    "and recommendation_id; or give a workbook made by "
+                                    "case-audit, a period config or a recommendations register")])
+
+
+_EVERY_COLUMN = ("case_id", "disposal_type", "disposal_group", "start_date", "sex",
+                 "ethnicity_group", "age_band", AGE, "team", "rosh_level",
+                 "safety_wellbeing_level", "looked_after", "identifiable_victim",
+                 "significant_change", *DATE_COLUMNS)
+
+
+def validate_files(paths: Sequence[str | Path], framework: str, *,
+                   moderation: Sequence[str | Path] = (),
+                   columns: ColumnMap | Mapping | str | Path | None = None,
+                   allow_gaps: bool = False) -> list[str]:
+    """Check every file as the step that reads it would, cross-checking where files meet:
+    answers and workbooks against a facts file (or the caseload, or the facts the workbooks
+    show), an evidence register against a recommendations register.
+
+    Parameters
+    ----------
+    paths : sequence of path
+        The files to check, of any kind.
+    framework : str
+        The framework the answers are checked against.
+    moderation : sequence of path
+        Second reviewers' long answers files (double-marking), checked as such.
+    columns : ColumnMap, mapping, path or None
+        The service's own names for its exports' headers and values.
+    allow_gaps : bool
+        Gaps in the returns (answers left blank where the question applies, cases with no
+        answers) are then listed as notes rather than problems.
+
+    Returns
+    -------
+    list of str
+        One line per file checked, then notes.
+
+    Raises
+    ------
+    InputError
+        Listing every problem in every file.
+    """
+    fw = load_framework(framework)
+    checks = load_checks()
+    column_map = columns if isinstance(columns, ColumnMap) else load_column_map(columns)
+    problems: list[Problem] = []
+    notes: list[str] = []
+    by_kind: dict[str, list[str]] = {k: [] for k in KINDS}
+    for path in paths:
+        kind = collect(problems, file_kind, path, column_map)
+        if kind:
+            by_kind[kind].append(str(path))
+
+    for path in by_kind[CONFIG]:
+        notes += _check_config(path, problems)
+    caseloads = [collect(problems, load_caseload, p, fw, columns=column_map)
+                 for p in by_kind[CASELOAD]]
+    facts = None
+    for path in by_kind[FACTS]:
+        facts = collect(problems, load_facts, path, fw, columns=column_map)
+    if len(by_kind[FACTS]) > 1:
+        facts = None  # answers cannot be matched against two facts files at once
+    elif not by_kind[FACTS] and len(caseloads) == 1 and caseloads[0] is not None:
+        facts = caseloads[0]  # the caseload holds the facts of every case sampled from it
+        notes.append("note: answers were checked against the caseload's cases")
+    victims = [collect(problems, load_victim_facts, p, fw, facts, columns=column_map)
+               for p in by_kind[VICTIM_FACTS]] if fw.audits_victims else []
+    if by_kind[VICTIM_FACTS] and not fw.audits_victims:
+        problems += [Problem(p, None, None, f"{fw.id} does not audit victims' cases: give a "
+                             "framework that does (--framework hmip-youth-2025)")
+                     for p in by_kind[VICTIM_FACTS]]
+    if facts is not None:
+        one = victims[0] if len(victims) == 1 else None
+        facts = None if len(victims) > 1 or (victims and one is None) else combine_facts(
+            facts, one, fw)
+    for path in by_kind[JUDGEMENTS]:
+        collect(problems, load_judgements, path, fw)
+    for path in by_kind[BASELINE]:
+        _config_collect(problems, path, load_baseline, path, fw)
+    for path in by_kind[EARLIER]:
+        _config_collect(problems, path, load_earlier_quarters, path, fw)
+    registers = [_config_collect(problems, p, load_register, p) for p in by_kind[REGISTER]]
+    for path in by_kind[EVIDENCE]:
+        if len(registers) == 1 and registers[0] is not None:
+            _config_collect(problems, path, load_evidence, path, registers[0])
+        else:
+            notes.append(f"note: {path} was read but not checked against a recommendations "
+                         "register (give exactly one register with it)")
+            collect(problems, read_table, path, ("evidence_id", "recommendation_id"))
+
+    returns = by_kind[WORKBOOK] + by_kind[ANSWERS]
+    gaps = None
+    if returns or moderation:
+        more, gaps = _check_returns(returns, list(moderation), fw, checks, facts, problems,
+                                    allow_gaps)
+        notes += more
+    if problems:
+        raise GapsError(problems, gaps) if gaps is not None else InputError(problems)
+    lines = [f"OK  {WORDS[kind]:<26} {file_label(path)[0]}" for kind in KINDS
+             for path in by_kind[kind]]
+    lines += [f"OK  {'double-marking answers':<26} {file_label(path)[0]}" for path in moderation]
+    return lines + notes
+
+
+def _check_returns(returns: list[str], moderation: list[str], fw, checks,
+                   facts: pd.DataFrame | None, problems: list[Problem],
+                   allow_gaps: bool) -> tuple[list[str], Gaps | None]:
+    """Read answers and workbooks as scoring does, and find their gaps: notes, and the gaps
+    when they are problems (not allowed)."""
+    questions = answerable_questions(fw, checks)
+    first = collect(problems, read_returns, returns, questions, facts) if returns else None
+    second = (collect(problems, read_returns, moderation, questions, facts, role="moderation")
+              if moderation else None)
+    every = [r for r in (first, second) if r is not None]
+    if not every or len(every) < bool(returns) + bool(moderation):
+        return [], None
+    marks = pd.concat([r.answers for r in every], ignore_index=True)
+    listed = pd.concat([r.listed for r in every], ignore_index=True)
+    dates = pd.concat([r.dates for r in every], ignore_index=True)
+    notes = []
+    known = facts
+    if known is None:
+        if not len(listed):
+            return ["note: answers were not checked against case facts (give the facts file "
+                    "to check case ids, which questions apply, and which are left blank)"], None
+        known = _facts_shown(listed)  # the facts each workbook row shows
+        notes.append("note: the workbooks were checked against the facts their rows show")
+    derived = derive_answers(merge_dates(known, dates), checks, questions)
+    gaps = find_gaps(marks, pd.concat([r.blanks for r in every], ignore_index=True), listed,
+                     derived, known, questions, [q.id for q in fw.questions])
+    if len(gaps) and not allow_gaps:
+        problems += gaps.problems
+        return notes, gaps
+    if len(gaps):
+        notes.append(f"note: gaps (allowed): {gaps.counted()}:")
+        notes += [f"  - {p}" for p in sorted(gaps.problems, key=str)]
+    return notes, None
+
+
+def _facts_shown(listed: pd.DataFrame) -> pd.DataFrame:
+    """Case facts from the rows of returned workbooks (their grey columns), dates parsed."""
+    facts = listed.drop(columns=[c for c in listed.columns if c.startswith("_")]
+                        + ["reviewer", "role"]).drop_duplicates("case_id")
+    for column in (c for c in DATE_COLUMNS if c in facts.columns):
+        facts[column] = parse_dates(facts[column].astype(str))
+    return facts.reset_index(drop=True)
+
+
+def _check_config(path: str, problems: list[Problem]) -> list[str]:
+    """A period config: every entry checked (problems), then which steps it can run now
+    (notes): a config written at the start of a quarter names files that come later."""
+    try:
+        load_config(path, steps=())
+    except ConfigError as exc:
+        problems += _as_problems(path, exc)
+        return []
+    try:
+        load_config(path, steps=STEP_NAMES)
+        return [f"note: {path} is ready for the whole quarter"]
+    except ConfigError:
+        pass
+    ready, notes = [], []
+    for step in STEP_NAMES:
+        try:
+            load_config(path, steps=[step])
+            ready.append(step)
+        except ConfigError as exc:
+            notes += [f"note: {path}: before {step} can run: {p.message}"
+                      for p in _as_problems(path, exc)]
+    return [f"note: {path} can run {', '.join(ready) or 'no step yet'} now"] + notes
+
+
+def _config_collect(problems: list[Problem], path: str, load, *args):
+    """``collect`` for loaders that may also raise a ConfigError (registers, baselines)."""
+    try:
+        return collect(problems, load, *args)
+    except ConfigError as exc:
+        problems += _as_problems(path, exc)
+        return None
+
+
+def _as_problems(path: str, exc: ConfigError) -> list[Problem]:
+    """A config or register's ConfigError as Problems, one per line it lists."""
+    listed = [line[4:] for line in str(exc).splitlines() if line.startswith("  - ")]
+    if not listed:
+        listed = [str(exc).removeprefix(f"{path}: ")]
+    return [Problem(file_label(path)[0], None, None, line) for line in listed]
