@@ -263,7 +263,8 @@ def test_a_refused_run_keeps_no_identifier_in_the_failed_folder(demo_run, tmp_pa
     log = (failed / "failed.log").read_text()
     assert "04_assurance_report.html" in log and "04_assurance_report.ipynb" in log
     assert not (failed / "04_assurance_report.html").exists()
-    assert list(tree(failed)) == ["failed.log"]  # a refused run keeps its log only
+    # A refused run keeps its log only (and the marker listing it).
+    assert [p for p in tree(failed) if p != MARKER] == ["failed.log"]
     assert "07700" not in log
 
 
