@@ -6,12 +6,13 @@ import datetime as dt
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from audit_lib.errors import AuditError, InputError, Problem
 from audit_lib.inputs.file_checks import check_text_file, check_xlsx_container
 from audit_lib.inputs.identifiers import gate
-from audit_lib.inputs.table import ROW, Table, map_distinct, normalise_header
+from audit_lib.inputs.table import ROW, Table, normalise_header
 
 logger = logging.getLogger(__name__)
 
@@ -107,12 +108,20 @@ def _read_csv(path: Path) -> pd.DataFrame:
                                           "delimited)'")])
     if len(header) == len(frame.columns):
         frame.columns = header
+    # One pass per column over its distinct values: strip spaces, and note which rows have
+    # any text at all (blank lines are dropped below).
+    filled = np.zeros(len(frame), dtype=bool)
     for i in range(len(frame.columns)):
-        frame.isetitem(i, map_distinct(frame.iloc[:, i], str.strip))
+        codes, uniques = pd.factorize(frame.iloc[:, i], use_na_sentinel=False)
+        stripped = np.array([str.strip(v) for v in uniques], dtype=object)
+        frame.isetitem(i, pd.Series(stripped[codes], index=frame.index, dtype=frame.dtypes.iloc[i]))
+        filled |= (stripped != "")[codes]
     frame.columns = [normalise_header(c) for c in frame.columns]
     _refuse_reserved(frame.columns, path)
     frame[ROW] = range(2, len(frame) + 2)
-    return _drop_empty_rows(frame)
+    if len(frame.columns) == 1 or filled.all():
+        return frame
+    return frame.loc[filled].reset_index(drop=True)
 
 
 def _refuse_reserved(columns, path: Path, sheet: str | None = None) -> None:
@@ -185,14 +194,6 @@ def _cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
-
-
-def _drop_empty_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    data = frame.drop(columns=ROW)
-    if data.empty or not len(data.columns):
-        return frame
-    keep = (data != "").any(axis=1)
-    return frame.loc[keep].reset_index(drop=True)
 
 
 def _first_line(exc: Exception) -> str:
