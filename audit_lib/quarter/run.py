@@ -17,6 +17,7 @@ from audit_lib.errors import PipelineError
 from audit_lib.frameworks import load_framework
 from audit_lib.inputs.identifiers import NAMES_ENV
 from audit_lib.quarter.config import PeriodConfig, load_config
+from audit_lib.quarter.engine import WarmKernel
 from audit_lib.quarter.kernel import ensure_kernel
 from audit_lib.quarter.notebooks import execute
 from audit_lib.quarter.provenance import build_manifest, hash_inputs
@@ -79,19 +80,21 @@ def run(config_path: str | Path, only: str | None = None,
     try:
         # A first manifest, so the report's provenance footer can cite the inputs and versions.
         write_json(build_manifest(cfg, steps, inputs_before, {}, {}, started), stage / "manifest.json")
-        for i, (name, filename) in enumerate(steps, start=1):
-            params = parameters_for(name, cfg, stage)
-            parameters[name] = params
-            progress(f"[{i}/{len(steps)}] {filename} ...")
-            t0 = time.perf_counter()
-            executed = stage / filename
-            execute(notebooks[name], executed, params, kernel)
-            t1 = time.perf_counter()
-            render_html(executed, executed.with_suffix(".html"),
-                        ", ".join(x for x in (cfg.service, cfg.period_label) if x))
-            timings[name] = {"notebook": filename, "execute_s": round(t1 - t0, 3),
-                             "html_s": round(time.perf_counter() - t1, 3)}
-            progress(f"      done in {time.perf_counter() - t0:.1f} s")
+        # One kernel for all the notebooks, each in a clean namespace (quarter/engine.py).
+        with WarmKernel(kernel) as warm:
+            for i, (name, filename) in enumerate(steps, start=1):
+                params = parameters_for(name, cfg, stage)
+                parameters[name] = params
+                progress(f"[{i}/{len(steps)}] {filename} ...")
+                t0 = time.perf_counter()
+                executed = stage / filename
+                execute(notebooks[name], executed, params, kernel, warm)
+                t1 = time.perf_counter()
+                render_html(executed, executed.with_suffix(".html"),
+                            ", ".join(x for x in (cfg.service, cfg.period_label) if x))
+                timings[name] = {"notebook": filename, "execute_s": round(t1 - t0, 3),
+                                 "html_s": round(time.perf_counter() - t1, 3)}
+                progress(f"      done in {time.perf_counter() - t0:.1f} s")
         if hash_inputs(cfg) != inputs_before:
             raise PipelineError("an input file changed while the run was going on; nothing "
                                 "was published: run again once the files are final")
