@@ -37,9 +37,13 @@ def batch(folder: Path, services: int, jobs: int) -> None:
     subprocess.run([CLI, "synth", "--services", str(services), "--quarters", "1", "--cases",
                     "300", "--seed", "1", "--out", str(folder)], check=True, cwd=ROOT,
                    capture_output=True)
-    elapsed = timed([CLI, "batch", "--configs", str(folder), "--jobs", str(jobs)])
+    start = time.perf_counter()  # the batch's own progress lines are shown as it goes
+    subprocess.run([CLI, "batch", "--configs", str(folder), "--jobs", str(jobs)], check=True,
+                   cwd=ROOT)
+    elapsed = time.perf_counter() - start
     import pandas as pd
 
+    load = os.getloadavg()[0]
     summary = pd.read_csv(folder / "batch_summary.csv")
     ok = int((summary["status"] == "ok").sum())
     per_minute = services / elapsed * 60
@@ -47,7 +51,7 @@ def batch(folder: Path, services: int, jobs: int) -> None:
     one = f"; median {statistics.median(summary[seconds[0]]):.1f} s per service" if seconds else ""
     print(f"batch of {services} services ({ok} ok) with {jobs} job(s): {elapsed:.1f} s wall, "
           f"{per_minute:.1f} services per minute, {per_minute / jobs:.1f} per minute per "
-          f"core{one}")
+          f"core{one}; load average (1 min) at the end {load:.1f} on {os.cpu_count()} cores")
 
 
 def histories(folder: Path, services: int, quarters: int) -> None:
