@@ -32,9 +32,10 @@ print(len(rows))
 """
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str], env: dict | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(command, check=True, capture_output=True, cwd=ROOT,
+                   env={**os.environ, **env} if env else None)
     return time.perf_counter() - start
 
 
@@ -49,6 +50,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--services", type=int, default=15)
+    parser.add_argument("--before", metavar="DIR",
+                        help="another copy of the source (e.g. `git archive <commit> | tar -x "
+                        "-C DIR`): its `score` is timed too, in the same alternation")
     args = parser.parse_args()
     from audit_lib.synth.bundle import write_answers_only
 
@@ -61,11 +65,15 @@ def main() -> None:
                     str(answers), "--facts", str(facts), "--out", str(Path(tmp) / "scores")]
         duck_cmd = [sys.executable, "-c", DUCKDB, str(answers)]
         imports_cmd = [sys.executable, "-c", IMPORTS]
-        ours, theirs, imports = [], [], []
+        before_cmd = [sys.executable, "-c", "import sys; from audit_lib.cli import main; "
+                      "sys.exit(main())", *ours_cmd[1:]]
+        ours, theirs, imports, before = [], [], [], []
         for _ in range(args.repeats):  # alternating, so drift in the machine's load hits all
             ours.append(timed(ours_cmd))
             theirs.append(timed(duck_cmd))
             imports.append(timed(imports_cmd))
+            if args.before:
+                before.append(timed(before_cmd, {"PYTHONPATH": str(Path(args.before).resolve())}))
     ours_m, theirs_m = statistics.median(ours), statistics.median(theirs)
     imports_m = statistics.median(imports)
     print(f"case-audit score: median {ours_m:.2f} s; DuckDB process: median {theirs_m:.2f} s "
@@ -74,6 +82,9 @@ def main() -> None:
     print(f"the imports alone (Python start, pandas, pandera, statsmodels, scipy.stats, "
           f"matplotlib, the toolkit): median {imports_m:.2f} s = {imports_m / theirs_m:.2f} x "
           f"DuckDB; the work after them: about {ours_m - imports_m:.2f} s")
+    if before:
+        print(f"the source in {args.before}: median {statistics.median(before):.2f} s = "
+              f"{statistics.median(before) / theirs_m:.2f} x DuckDB")
     print(f"load average (1 min) before {load_before:.1f}, after {os.getloadavg()[0]:.1f}, "
           f"on {os.cpu_count()} cores")
 
