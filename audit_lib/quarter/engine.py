@@ -62,6 +62,7 @@ class WarmKernel:
         self.kernel_name = kernel_name
         manager = kernel_manager_class or quiet_kernel_manager()
         self.km = manager(kernel_name=kernel_name)
+        self.kc = None  # one client for the run, connected with the first notebook
         self.notebooks = 0
 
     def __enter__(self) -> WarmKernel:
@@ -75,6 +76,9 @@ class WarmKernel:
         """Stop the kernel (if it was started); safe to call more than once."""
         from jupyter_core.utils import run_sync
 
+        if self.kc is not None:
+            self.kc.stop_channels()
+            self.kc = None
         if self.km.has_kernel:
             try:
                 run_sync(self.km.shutdown_kernel)(now=True)
@@ -110,12 +114,14 @@ def register_engine() -> None:
                 startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
                 log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
                 **{k: v for k, v in kwargs.items() if k not in ("timeout", "startup_timeout")})
+            # The run's client is reused: no new connection (and readiness handshake) for
+            # each notebook; nbclient connects one for the first.
+            client.kc = warm.kc
             try:
                 return client.execute(cwd=cwd)
             finally:
                 warm.notebooks += 1
-                if client.kc is not None:  # the kernel stays; this notebook's client goes
-                    client.kc.stop_channels()
+                warm.kc = client.kc
 
     papermill_engines.register(ENGINE, WarmEngine)
 
