@@ -32,9 +32,9 @@ print(len(rows))
 """
 
 
-def timed(command: list[str], env: dict | None = None) -> float:
+def timed(command: list[str], env: dict | None = None, cwd: Path = ROOT) -> float:
     start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, cwd=ROOT,
+    subprocess.run(command, check=True, capture_output=True, cwd=cwd,
                    env={**os.environ, **env} if env else None)
     return time.perf_counter() - start
 
@@ -73,7 +73,9 @@ def main() -> None:
             theirs.append(timed(duck_cmd))
             imports.append(timed(imports_cmd))
             if args.before:
-                before.append(timed(before_cmd, {"PYTHONPATH": str(Path(args.before).resolve())}))
+                # Run from that folder: `python -c` puts the working folder first on sys.path.
+                other = Path(args.before).resolve()
+                before.append(timed(before_cmd, {"PYTHONPATH": str(other)}, cwd=other))
     ours_m, theirs_m = statistics.median(ours), statistics.median(theirs)
     imports_m = statistics.median(imports)
     print(f"case-audit score: median {ours_m:.2f} s; DuckDB process: median {theirs_m:.2f} s "
