@@ -84,3 +84,4 @@ def test_the_kernel_is_stopped_when_the_run_ends(tmp_path):
         assert warm.km.has_kernel
     assert not warm.km.has_kernel
     warm.shutdown()  # a second time is harmless
+    WarmKernel(ensure_kernel()).shutdown()  # and so is stopping one that never started

@@ -41,7 +41,8 @@ del _os, _sys
 
 
 class WarmKernel:
-    """A kernel kept running across the notebooks of one run; use it as a context manager.
+    """A kernel kept running across the notebooks of one run, until `shutdown` (or the end of
+    a ``with`` block). The kernel itself starts with the first notebook.
 
     Parameters
     ----------
@@ -64,9 +65,9 @@ class WarmKernel:
         self.km = manager(kernel_name=kernel_name)
         self.kc = None  # one client for the run, connected with the first notebook
         self.notebooks = 0
+        register_engine()
 
     def __enter__(self) -> WarmKernel:
-        register_engine()
         return self
 
     def __exit__(self, *exc) -> None:

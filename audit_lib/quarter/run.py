@@ -77,24 +77,24 @@ def run(config_path: str | Path, only: str | None = None,
         shutil.copytree(cfg.period_dir, stage, dirs_exist_ok=True)
     started = dt.datetime.now(dt.timezone.utc)
     timings, parameters = {}, {}
+    warm = WarmKernel(kernel)  # one kernel for all the notebooks, each in a clean namespace
     try:
         # A first manifest, so the report's provenance footer can cite the inputs and versions.
         write_json(build_manifest(cfg, steps, inputs_before, {}, {}, started), stage / "manifest.json")
-        # One kernel for all the notebooks, each in a clean namespace (quarter/engine.py).
-        with WarmKernel(kernel) as warm:
-            for i, (name, filename) in enumerate(steps, start=1):
-                params = parameters_for(name, cfg, stage)
-                parameters[name] = params
-                progress(f"[{i}/{len(steps)}] {filename} ...")
-                t0 = time.perf_counter()
-                executed = stage / filename
-                execute(notebooks[name], executed, params, kernel, warm)
-                t1 = time.perf_counter()
-                render_html(executed, executed.with_suffix(".html"),
-                            ", ".join(x for x in (cfg.service, cfg.period_label) if x))
-                timings[name] = {"notebook": filename, "execute_s": round(t1 - t0, 3),
-                                 "html_s": round(time.perf_counter() - t1, 3)}
-                progress(f"      done in {time.perf_counter() - t0:.1f} s")
+        for i, (name, filename) in enumerate(steps, start=1):
+            params = parameters_for(name, cfg, stage)
+            parameters[name] = params
+            progress(f"[{i}/{len(steps)}] {filename} ...")
+            t0 = time.perf_counter()
+            executed = stage / filename
+            execute(notebooks[name], executed, params, kernel, warm)
+            t1 = time.perf_counter()
+            render_html(executed, executed.with_suffix(".html"),
+                        ", ".join(x for x in (cfg.service, cfg.period_label) if x))
+            timings[name] = {"notebook": filename, "execute_s": round(t1 - t0, 3),
+                             "html_s": round(time.perf_counter() - t1, 3)}
+            progress(f"      done in {time.perf_counter() - t0:.1f} s")
+        warm.shutdown()
         if hash_inputs(cfg) != inputs_before:
             raise PipelineError("an input file changed while the run was going on; nothing "
                                 "was published: run again once the files are final")
@@ -114,6 +114,8 @@ def run(config_path: str | Path, only: str | None = None,
         shutil.move(str(stage), failed)
         logger.warning("failed run kept in %s", failed)
         raise
+    finally:
+        warm.shutdown()
     progress(f"Results in {cfg.period_dir}")
     return RunResult(cfg.period_dir, [n for n, _ in steps], manifest)
 
