@@ -38,13 +38,16 @@ def counts(path: Path) -> list[int]:
 
 def test_notebooks_share_one_kernel_but_never_each_others_names(tmp_path):
     first = notebook(tmp_path / "a", "first.ipynb",
-                     "import os\nimport pandas as pd\nleft_behind = 1\n"
-                     "pd.set_option('display.max_rows', 3)\nos.chdir('/')\nprint(os.getpid())")
+                     "import os\nimport matplotlib\nimport pandas as pd\nleft_behind = 1\n"
+                     "pd.set_option('display.max_rows', 3)\nmatplotlib.rcParams['font.size'] = 30\n"
+                     "os.chdir('/')\nprint(os.getpid())")
     second = notebook(tmp_path / "b", "second.ipynb",
                       "import os\nimport sys\nimport pandas as pd\n"
                       "print(os.getpid())",
                       "print('left_behind' in dir(), os.getcwd(), marker)",
-                      "print(pd.get_option('display.max_rows'), 'pandas' in sys.modules)")
+                      "import matplotlib\n"
+                      "print(pd.get_option('display.max_rows'), matplotlib.rcParams['font.size'],"
+                      " 'pandas' in sys.modules)")
     with WarmKernel(ensure_kernel()) as warm:
         execute(first, tmp_path / "out1.ipynb", {"marker": "one"}, warm.kernel_name, warm)
         execute(second, tmp_path / "out2.ipynb", {"marker": "two"}, warm.kernel_name, warm)
@@ -54,8 +57,8 @@ def test_notebooks_share_one_kernel_but_never_each_others_names(tmp_path):
     assert pid_first == pid_second  # the same kernel process: started once
     # A fresh namespace in the notebook's own folder, with its own parameters...
     assert namespace == f"False {tmp_path / 'b'} two"
-    # ...and display options back to pandas' defaults.
-    assert options == "60 True"
+    # ...and display and chart settings back to their defaults.
+    assert options == "60 10.0 True"
     # Execution counts start again at 1, as in a new kernel (papermill's injected cell first).
     assert counts(tmp_path / "out2.ipynb") == [1, 2, 3, 4, 5]
 

@@ -25,7 +25,8 @@ ENGINE = "case-audit-warm"
 # Run silently before each notebook. IPython's reset clears every name a previous notebook
 # defined (and restarts the execution count); the folder is the one a fresh kernel would start
 # in. Plotting state that a notebook may change (pandas display options, matplotlib's rc
-# settings, open figures) is put back too, for modules that are already imported.
+# settings, open figures) is put back too, for modules that are already imported. (A format
+# string: its braces are doubled.)
 _FRESH_NAMESPACE = """
 get_ipython().reset(new_session=True)
 import os as _os, sys as _sys
@@ -34,8 +35,10 @@ if "pandas" in _sys.modules:
     _sys.modules["pandas"].reset_option("all")
 if "matplotlib.pyplot" in _sys.modules:
     _sys.modules["matplotlib.pyplot"].close("all")
-if "matplotlib" in _sys.modules:
-    _sys.modules["matplotlib"].rcParams.update(_sys.modules["matplotlib"].rcParamsOrig)
+if "matplotlib" in _sys.modules:  # the backend stays the kernel's own
+    _mpl = _sys.modules["matplotlib"]
+    _mpl.rcParams.update({{k: v for k, v in _mpl.rcParamsOrig.items() if k != "backend"}})
+    del _mpl
 del _os, _sys
 """
 
