@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo demo-2025 score-demo test lab clean samples
+.PHONY: help demo demo-2025 score-demo test quick lab clean samples
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,6 +37,10 @@ lab: $(STAMP) ## open the notebooks in JupyterLab; options: ARGS="--port 8899 --
 test: $(STAMP) ## set up and run the whole test suite (lint, then tests on every core)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n auto
+
+quick: $(STAMP) ## the tests without the slow ones (whole quarters, batches): for iterating
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n auto -m "not slow"
 
 samples: $(STAMP) ## regenerate the fictional sample data (both demos)
 	$(BIN)/python samples/make_samples.py

@@ -1,14 +1,16 @@
 """Benchmark: `case-audit run` on the demo vs the same library calls in one plain Python process.
 
 Run: .venv/bin/python benchmarks/bench_pipeline.py [--repeats 3]
-Prints the median wall time of each, their ratio (the notebook overhead), each notebook's share
-of the run, and where the time goes: kernel start, imports, the work itself, HTML rendering.
+Prints the median wall time of each, their ratio (the notebook overhead; the four notebooks
+share one warm kernel, audit_lib/quarter/engine.py), each notebook's share of the run, and
+where the time goes: kernel start, imports, the work itself, HTML rendering.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -104,6 +106,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     runs, plains, kernels, shares = [], [], [], []
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         config = demo_config(Path(tmp))
         for i in range(args.repeats):  # alternate the two, so drift hits both alike
@@ -120,6 +123,8 @@ def main() -> None:
           f"work {statistics.median(p[2] for p in plains):.1f} s)")
     print(f"notebook overhead ratio: {run_median / plain_median:.1f} x")
     print(f"kernel start + one empty cell: median {statistics.median(kernels):.1f} s per notebook")
+    print(f"load average (1 min) before {load_before:.1f}, after {os.getloadavg()[0]:.1f}, on "
+          f"{os.cpu_count()} cores")
     last = shares[-1]
     total = sum(d["execute_s"] + d["html_s"] for d in last.values())
     for d in last.values():

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,3 +32,31 @@ def facts_file(tmp_path: Path) -> Path:
                      [["00123", "court", "medium", "yes", "2026-03-02", "", "", "2026-03-05"],
                       ["00124", "oocd", "low", "no", "2026-03-02", "2026-03-09", "2026-03-10", ""],
                       ["00125", "court", "high", "no", "02/03/2026", "", "", ""]])
+
+
+@pytest.fixture(scope="session")
+def shared_outputs(tmp_path_factory) -> Callable[[str, Callable[[Path], object]], Path]:
+    """Build an output folder once per test session, shared by every module and xdist worker.
+
+    ``shared_outputs(name, build)`` returns ``<session tmp>/shared/<name>``, calling
+    ``build(folder)`` the first time (under a file lock, so a second worker waits for the
+    first rather than running the same demo again). Tests only read what it returns.
+    """
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the workers' folders share one parent
+        root = root.parent
+    shared = root / "shared"
+    shared.mkdir(parents=True, exist_ok=True)
+
+    def get(name: str, build: Callable[[Path], object]) -> Path:
+        folder = shared / name
+        with FileLock(str(shared / f"{name}.lock")):
+            if not (shared / f"{name}.done").is_file():
+                shutil.rmtree(folder, ignore_errors=True)  # a half-built one from a failure
+                build(folder)
+                (shared / f"{name}.done").touch()
+        return folder
+
+    return get

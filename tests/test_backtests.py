@@ -22,6 +22,8 @@ from conftest import ROOT, SAMPLES  # noqa: E402
 
 from audit_lib.cli import main  # noqa: E402
 
+pytestmark = pytest.mark.slow  # both demos from the command line
+
 EXPECTED_ROOT = ROOT / "tests" / "expected"
 #: Each demo's period config; its inputs are read from the config, as a run reads them.
 DEMOS = {"demo": SAMPLES / "demo.yaml", "demo-2025": SAMPLES / "demo-2025.yaml"}
@@ -78,9 +80,14 @@ def expected_files(demo: str) -> list[Path]:
 CASES = [(demo, p) for demo in DEMOS for p in expected_files(demo)]
 
 
+def produced_demo(shared_outputs, demo: str = "demo") -> Path:
+    """A demo's outputs from `produce`, made once per test session (other modules read them)."""
+    return shared_outputs(f"produced-{demo}", lambda out: produce(out, demo))
+
+
 @pytest.fixture(scope="module")
-def produced(tmp_path_factory) -> dict[str, Path]:
-    return {demo: produce(tmp_path_factory.mktemp(f"backtest-{demo}"), demo) for demo in DEMOS}
+def produced(shared_outputs) -> dict[str, Path]:
+    return {demo: produced_demo(shared_outputs, demo) for demo in DEMOS}
 
 
 @pytest.mark.parametrize("demo", DEMOS)

@@ -14,6 +14,8 @@ from audit_lib.errors import ConfigError
 from audit_lib.quarter.batch import find_configs, run_batch
 from audit_lib.synth.bundle import write_many
 
+pytestmark = pytest.mark.slow  # a batch of services
+
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory):

@@ -22,20 +22,22 @@ import pytest
 import yaml
 from conftest import ROOT, SAMPLES
 from test_backtests import EXPECTED as EXPECTED_DEMO
-from test_backtests import produce
+from test_backtests import produced_demo
 
 from audit_lib.frameworks import load_checks, load_framework
 from audit_lib.quarter.render import render_html
 from audit_lib.report.board_paper import board_paper
 from audit_lib.report.summary import overall_sentence
 
+pytestmark = pytest.mark.slow  # the demo's outputs, a browser and a PDF
+
 CONFIG = yaml.safe_load((SAMPLES / "demo.yaml").read_text(encoding="utf-8"))
 AXE_VERSION = "4.14.1"
 
 
 @pytest.fixture(scope="module")
-def paper(tmp_path_factory):
-    run = produce(tmp_path_factory.mktemp("paper"))
+def paper(shared_outputs):
+    run = produced_demo(shared_outputs)
     built = board_paper(run, service=CONFIG["service"], period_label=CONFIG["period_label"],
                         period_end=str(CONFIG["period_end"]), framework=CONFIG["framework"],
                         confidence=0.95)

@@ -167,3 +167,27 @@ def test_breakdown_then_suppress_hides_what_is_small():
     published = suppress(table, 10).published
     assert (published[["n_applicable", "n_yes", "pct_yes"]] == MARKER).all().all()
     assert np.array_equal(published["group"], table["group"])
+
+
+def test_several_characteristics_at_once_equal_one_at_a_time():
+    facts_two = facts(sex=["female", "female", "male", "male", "male", ""],
+                      disposal_group=["court", "oocd", "court", "oocd", "court", "court"])
+    rows = ANSWERS.copy()
+    rows.loc[len(rows)] = ["C9", "2.1.1", "Yes"]  # a case missing from the facts
+    rows.loc[len(rows)] = ["C1", "2.2.1", "Yes"]
+    together = breakdowns_of(rows, facts_two, ["sex", "Disposal group"])
+    assert list(together) == ["sex", "disposal_group"]
+    for name, table in together.items():
+        pd.testing.assert_frame_equal(table, breakdown(rows, facts_two, name))
+    sex = together["sex"].set_index(["question_id", "group"])
+    # C9 is not in the facts and C6 has no sex recorded: both "not recorded"; C6's N/A is
+    # not counted; questions in natural order; every group listed for every question.
+    assert sex.loc[("2.1.1", NOT_RECORDED), ["n_applicable", "n_yes"]].tolist() == [1, 1]
+    assert sex.loc[("2.2.1", "male"), ["n_applicable", "n_yes"]].tolist() == [0, 0]
+    assert list(together["sex"]["question_id"].unique()) == ["2.1.1", "2.2.1"]
+
+
+def breakdowns_of(rows, facts_frame, columns):
+    from audit_lib.moderation.breakdowns import breakdowns
+
+    return breakdowns(rows, facts_frame, columns)

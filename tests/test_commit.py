@@ -39,7 +39,7 @@ import audit_lib.quarter.run as quarter_run
 GEN = int(os.environ["CASE_AUDIT_TEST_GEN"])
 
 
-def fake_execute(notebook, output, params, kernel):
+def fake_execute(notebook, output, params, kernel, warm=None):
     name = Path(output).name
     if name.startswith("01_"):
         out = Path(params["out_dir"])

@@ -25,6 +25,8 @@ from audit_lib.sampling.workbook_writer import (
 )
 from audit_lib.trends.history import load_history
 
+pytestmark = pytest.mark.slow  # whole quarters of the 2025 demo
+
 NOTEBOOKS = ["01_sampling", "02_scoring", "03_triangulation", "04_assurance_report"]
 TITLE = "HMIP youth justice inspection framework (2025), work with children and victims"
 

@@ -464,6 +464,7 @@ def test_cli_interrupted_while_writing_changes_nothing(tmp_path, previous, monke
 
 # --- running again ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", ["full-disk", "read-only", "file-in-the-way"])
 def test_rerun_after_a_failure_matches_a_clean_run(tmp_path, monkeypatch, clean_scores, fault):
     out = tmp_path / "scores"

@@ -300,3 +300,15 @@ def test_cases_needed_in_the_standards_table():
                                       (0.02, "a remote chance")])
 def test_probabilities_in_words_follow_the_yardstick(p, words):
     assert likelihood_words(p) == words
+
+
+def test_answer_patterns_one_row_per_case_in_sorted_order():
+    frame = pd.DataFrame({
+        "case_id": ["C10", "C2", "C2", "C10", "C3", "C3", "C1"],
+        "question_id": ["2.1.1", "2.1.2", "2.1.1", "2.1.2", "2.1.1", "2.2.1", "2.1.2"],
+        "answer": ["Yes", "No", "Yes", "N/A", "N/A", "Yes", "No"]})
+    patterns = answer_patterns(frame, ["2.1.1", "2.1.2"])
+    # C3 answered neither question Yes or No, so it has no row; C1 < C10 < C2 as text.
+    assert patterns.tolist() == [[2, 1], [0, 2], [0, 1]]
+    assert patterns.dtype == np.int8
+    assert answer_patterns(frame, ["9.9.9"]).shape == (0, 1)

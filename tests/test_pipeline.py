@@ -22,6 +22,8 @@ from audit_lib.quarter.run import run
 from audit_lib.trends.history import load_history
 from audit_lib.writing import MARKER
 
+pytestmark = pytest.mark.slow  # whole quarters through the notebooks
+
 NOTEBOOKS = ["01_sampling", "02_scoring", "03_triangulation", "04_assurance_report"]
 
 

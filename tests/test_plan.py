@@ -80,6 +80,7 @@ def test_a_bad_sampling_setting_is_refused_before_anything_runs(tmp_path):
         load_config(path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sampling, expected", [
     ({"seed": 7, "confidence": 0.9, "margin": 0.15, "strata": ["sex"],
       "reviewers": ["PM01:north", "PM02:south"], "double_mark": 0.5, "min_size": 30,
@@ -126,6 +127,7 @@ def test_a_folder_without_cases_needed_is_a_config_error(tmp_path):
         build_plan(1, min_size_from=tmp_path)
 
 
+@pytest.mark.slow
 def test_min_size_from_in_a_period_config_reaches_the_draw(tmp_path):
     path = quarter_config(tmp_path, {"seed": 9, "min_size_from": "earlier/scores",
                                      "margin": 0.2})

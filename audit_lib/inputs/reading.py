@@ -25,7 +25,7 @@ from audit_lib.inputs.identifiers import (
     message_for,
     scan_table,
 )
-from audit_lib.inputs.table import ROW, Table, map_distinct, normalise_header
+from audit_lib.inputs.table import ROW, Table, normalise_header
 from audit_lib.inputs.workbook_scan import load_workbook_limits, scan_workbook
 
 logger = logging.getLogger(__name__)
@@ -310,12 +310,20 @@ def _read_csv(path: Path) -> pd.DataFrame:
                                           "delimited)'")])
     if len(header) == len(frame.columns):
         frame.columns = header
-    frame = pd.DataFrame({i: map_distinct(frame.iloc[:, i], str.strip)
-                          for i in range(len(frame.columns))}).set_axis(
-        [normalise_header(c) for c in frame.columns], axis=1)
+    # One pass per column over its distinct values: strip spaces, and note which rows have
+    # any text at all (blank lines are dropped below).
+    filled = np.zeros(len(frame), dtype=bool)
+    for i in range(len(frame.columns)):
+        codes, uniques = pd.factorize(frame.iloc[:, i], use_na_sentinel=False)
+        stripped = np.array([str.strip(v) for v in uniques], dtype=object)
+        frame.isetitem(i, pd.Series(stripped[codes], index=frame.index, dtype=frame.dtypes.iloc[i]))
+        filled |= (stripped != "")[codes]
+    frame.columns = [normalise_header(c) for c in frame.columns]
     _refuse_reserved(frame.columns, path)
     frame[ROW] = range(2, len(frame) + 2)
-    return _drop_empty_rows(frame)
+    if len(frame.columns) == 1 or filled.all():
+        return frame
+    return frame.loc[filled].reset_index(drop=True)
 
 
 def _refuse_reserved(columns, path: Path, sheet: str | None = None) -> None:
@@ -404,14 +412,6 @@ def _cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
-
-
-def _drop_empty_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    data = frame.drop(columns=ROW)
-    if data.empty or not len(data.columns):
-        return frame
-    keep = (data != "").any(axis=1)
-    return frame.loc[keep].reset_index(drop=True)
 
 
 def _first_line(exc: Exception) -> str:

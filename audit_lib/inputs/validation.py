@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -56,26 +57,46 @@ def schema_problems(table: Table, rules: dict[str, list[pa.Check]]) -> list[Prob
 
     Columns absent from the table are skipped (``read_table`` has already reported missing
     required columns). Failing values are never copied into messages.
+
+    Every check here judges each cell on its own (a blank, a spelling, a date, a known id), so
+    pandera validates each column's distinct values, and a failing value is reported on every
+    row that holds it: a column of a million answers holds a few dozen distinct values.
     """
     frame = table.frame
-    columns = {
-        name: pa.Column(str, checks=checks, required=False, nullable=False)
-        for name, checks in rules.items()
-        if name in frame.columns
-    }
-    if not columns:
+    present = [name for name in rules if name in frame.columns]
+    if not present:
         return []
-    try:
-        pa.DataFrameSchema(columns).validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-        rows = frame[ROW].to_numpy()
-        problems = []
-        for column, check, index in zip(cases["column"], cases["check"], cases["index"]):
-            row = int(rows[int(index)]) if pd.notna(index) else None
-            problems.append(table.problem(row, str(column), str(check)))
-        return problems
-    return []
+    rows = frame[ROW].to_numpy()
+    problems = []
+    for name in present:
+        column = frame[name]
+        codes, distinct = pd.factorize(column, use_na_sentinel=False)
+        values = pd.DataFrame({name: pd.Series(distinct, dtype=column.dtype)})
+        schema = pa.DataFrameSchema(
+            {name: pa.Column(str, checks=rules[name], required=False, nullable=False)})
+        try:
+            schema.validate(values, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            problems += _located_failures(table, exc.failure_cases, codes, rows)
+    return problems
+
+
+def _located_failures(table: Table, cases: pd.DataFrame, codes: np.ndarray, rows: np.ndarray
+                      ) -> list[Problem]:
+    """Problems for pandera's failure cases on distinct values: one per row holding a failing
+    value (in row order for each check), or one for the column when the failure has no index."""
+    problems = []
+    failing: dict[tuple[str, str], list[int]] = {}
+    for column, check, index in zip(cases["column"], cases["check"], cases["index"]):
+        key = (str(column), str(check))
+        if pd.isna(index):
+            problems.append(table.problem(None, *key))
+        else:
+            failing.setdefault(key, []).append(int(index))
+    for (column, check), distinct in failing.items():
+        for row in rows[np.isin(codes, distinct)]:
+            problems.append(table.problem(int(row), column, check))
+    return problems
 
 
 def mask_problems(table: Table, mask: pd.Series, column: str | None, message: str) -> list[Problem]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -80,22 +81,79 @@ def breakdown(
         If ``by`` is not an available characteristic (the message names those available), the
         reference group has no cases, or ``confidence`` is out of range.
     """
-    from scipy.stats import fisher_exact
+    return breakdowns(answers, facts, [by], reference, confidence)[check_characteristic(by, facts)]
 
+
+def breakdowns(
+    answers: pd.DataFrame,
+    facts: pd.DataFrame,
+    columns: Sequence[str],
+    reference: str | None = None,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> dict[str, pd.DataFrame]:
+    """`breakdown` by each of several characteristics, reading the answers once.
+
+    The answers are reduced once to codes (question, case, Yes or No), so each further
+    characteristic costs a look-up per distinct case and a count, not a pass over every answer.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        For each characteristic (normalised, e.g. ``ethnicity_group``), the `breakdown` table.
+
+    Raises
+    ------
+    ConfigError
+        As `breakdown`, for any of the characteristics.
+    """
     check_confidence(confidence)
-    by = check_characteristic(by, facts)
+    names = [check_characteristic(by, facts) for by in columns]
+    counted = _CountedAnswers(answers)
+    return {name: _breakdown_one(counted, facts, name, reference, confidence) for name in names}
+
+
+class _CountedAnswers:
+    """The Yes / No answers as codes: which question, which case, whether Yes.
+
+    Answers files repeat a few values over many rows, so the text is factorised once here and
+    everything after works on small integer arrays and on the distinct cases.
+    """
+
+    def __init__(self, answers: pd.DataFrame):
+        answer_codes, answer_values = pd.factorize(answers["answer"])
+        values = np.asarray(answer_values, dtype=object)
+        is_yes_no = np.append(np.isin(values, [YES, NO]), False)  # code -1 (missing) last
+        is_yes = np.append(values == YES, False)
+        counted = is_yes_no[answer_codes]
+        # Every question answered (N/A included) is listed, in natural order.
+        question_codes, question_values = pd.factorize(answers["question_id"],
+                                                       use_na_sentinel=False)
+        self.questions = sorted(question_values, key=natural_key)
+        order = np.empty(len(question_values), dtype=np.int64)
+        order[[list(question_values).index(q) for q in self.questions]] = np.arange(
+            len(question_values))
+        self.question = order[question_codes[counted]]
+        case_codes, self.cases = pd.factorize(answers["case_id"].to_numpy()[counted])
+        self.case = case_codes
+        self.yes = is_yes[answer_codes][counted]
+
+
+def _breakdown_one(counted: _CountedAnswers, facts: pd.DataFrame, by: str,
+                   reference: str | None, confidence: float) -> pd.DataFrame:
     group_of = facts.set_index("case_id")[by].astype(str).replace("", NOT_RECORDED)
-    counted = answers.loc[answers["answer"].isin([YES, NO]), ["case_id", "question_id", "answer"]]
-    counted = counted.assign(group=counted["case_id"].map(group_of).fillna(NOT_RECORDED))
-    groups = _group_order(set(group_of) | set(counted["group"]), by)
+    # The group of each distinct case answered (cases missing from the facts: not recorded).
+    case_group = pd.Series(counted.cases, dtype=object).map(group_of).fillna(NOT_RECORDED)
+    groups = _group_order(set(pd.unique(group_of)) | set(pd.unique(case_group)), by)
     reference = _reference(group_of, groups, reference, by)
-    questions = sorted(pd.unique(answers["question_id"]), key=natural_key)
+    questions = counted.questions
 
     index = pd.MultiIndex.from_product([questions, groups], names=["question_id", "group"])
-    keys = [counted["question_id"], counted["group"]]
-    n = counted.groupby(keys).size().reindex(index, fill_value=0)
-    n_yes = counted["answer"].eq(YES).groupby(keys).sum().reindex(index, fill_value=0)
-    out = pd.DataFrame({"n_applicable": n.astype(int), "n_yes": n_yes.astype(int)}).reset_index()
+    group_position = pd.Index(groups).get_indexer(case_group.to_numpy())
+    cell = counted.question * len(groups) + group_position[counted.case]
+    size = len(questions) * len(groups)
+    n = np.bincount(cell, minlength=size).astype(np.int64)
+    n_yes = np.bincount(cell[counted.yes], minlength=size).astype(np.int64)
+    out = pd.DataFrame({"n_applicable": n, "n_yes": n_yes}, index=index).reset_index()
     with np.errstate(invalid="ignore", divide="ignore"):
         out["pct_yes"] = np.where(out["n_applicable"] > 0,
                                   out["n_yes"] / out["n_applicable"] * 100, np.nan)
@@ -114,8 +172,7 @@ def breakdown(
     p = np.full(len(out), np.nan)
     for i in np.flatnonzero(tested.to_numpy()):
         y, m = int(out.at[i, "n_yes"]), int(out.at[i, "n_applicable"])
-        table = [[y, m - y], [int(ref_yes[i]), int(ref_n[i] - ref_yes[i])]]
-        p[i] = fisher_exact(table, alternative="two-sided").pvalue
+        p[i] = _fisher_p(y, m - y, int(ref_yes[i]), int(ref_n[i] - ref_yes[i]))
     out["fisher_p"] = p
     # Many groups x questions are compared at once: the adjusted p-value controls the false
     # discovery rate across the table (Benjamini-Hochberg, statsmodels).
@@ -126,6 +183,15 @@ def breakdown(
         out.loc[tested.to_numpy(), "fisher_p_bh"] = multipletests(p[tested.to_numpy()],
                                                                   method="fdr_bh")[1]
     return out[BREAKDOWN_COLUMNS]
+
+
+@lru_cache(maxsize=4096)
+def _fisher_p(yes: int, no: int, ref_yes: int, ref_no: int) -> float:
+    """Two-sided Fisher's exact p-value of one 2x2 table (scipy), remembered: the published
+    and the pooled breakdowns of one quarter test many of the same tables."""
+    from scipy.stats import fisher_exact
+
+    return float(fisher_exact([[yes, no], [ref_yes, ref_no]], alternative="two-sided").pvalue)
 
 
 def check_characteristic(by: str, facts: pd.DataFrame) -> str:

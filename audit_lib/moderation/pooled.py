@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit_lib.moderation.breakdowns import CHARACTERISTICS, NOT_RECORDED, breakdown
+from audit_lib.moderation.breakdowns import CHARACTERISTICS, NOT_RECORDED, breakdowns
 from audit_lib.moderation.disclosure import MARKER, suppress
 from audit_lib.settings import load_settings
 from audit_lib.vocabulary import NO, YES
@@ -48,10 +48,25 @@ def fairness_rows(answers: pd.DataFrame, facts: pd.DataFrame, period_end: str) -
     columns = [c for c in CHARACTERISTICS if c in facts.columns]
     counted = answers.loc[answers["answer"].isin([YES, NO]), ["case_id", "question_id", "answer"]]
     number = {cid: i for i, cid in enumerate(sorted(facts["case_id"]), start=1)}
-    rows = counted.merge(facts[["case_id", *columns]], on="case_id", how="left")
-    rows.insert(0, "case_number", rows["case_id"].map(number).astype(str))
-    rows.insert(0, "period_end", period_end)
-    return rows.drop(columns="case_id").fillna("").astype(str)
+    if not facts["case_id"].is_unique:  # not from a validated facts file: join as written
+        rows = counted.merge(facts[["case_id", *columns]], on="case_id", how="left")
+        rows.insert(0, "case_number", rows["case_id"].map(number).astype(str))
+        rows.insert(0, "period_end", period_end)
+        return rows.drop(columns="case_id").fillna("").astype(str)
+    # Each distinct case is looked up once; the rows then take their case's values.
+    codes, cases = pd.factorize(counted["case_id"].to_numpy(dtype=object))
+    rows = pd.DataFrame({"period_end": np.full(len(counted), period_end, dtype=object)})
+    rows["case_number"] = pd.Series(cases, dtype=object).map(number).astype(str).to_numpy(
+        dtype=object)[codes]
+    rows["question_id"] = counted["question_id"].to_numpy(dtype=object)
+    rows["answer"] = counted["answer"].to_numpy(dtype=object)
+    found = pd.Index(facts["case_id"]).get_indexer(cases)
+    for column in columns:
+        values = facts[column].to_numpy(dtype=object)
+        per_case = np.where(found >= 0, values[found], np.nan) if len(values) else np.full(
+            len(cases), np.nan, dtype=object)
+        rows[column] = per_case[codes]
+    return rows.fillna("").astype(str)
 
 
 def keep_rows(answers: pd.DataFrame, facts: pd.DataFrame, period_end: str, folder: Path) -> None:
@@ -100,14 +115,15 @@ def pooled_fairness(rows: pd.DataFrame, threshold: int, confidence: float,
         Level below which a group's difference from the reference group is reported, after
         the false-discovery-rate adjustment across the table.
     """
-    periods = sorted(set(rows["period_end"]))
-    keys = rows["period_end"] + "#" + rows["case_number"].astype(str)
-    rows = rows.assign(case_id=keys)
+    periods = sorted(set(pd.unique(rows["period_end"])))
+    # A child is one case number within one quarter: the pair, coded as one whole number.
+    period_codes, _ = pd.factorize(rows["period_end"])
+    number_codes, numbers = pd.factorize(rows["case_number"].astype(str))
+    rows = rows.assign(case_id=period_codes.astype(np.int64) * (len(numbers) + 1) + number_codes)
     columns = [c for c in CHARACTERISTICS if c in rows.columns]
     facts = rows.drop_duplicates("case_id")[["case_id", *columns]].reset_index(drop=True)
     result = PooledFairness(periods, int(len(facts)))
-    for column in columns:
-        table = breakdown(rows, facts, column, None, confidence)
+    for column, table in breakdowns(rows, facts, columns, None, confidence).items():
         published = suppress(table, threshold).published
         result.tables[column] = published
         result.assessments[column] = assess(published, significance)

@@ -11,7 +11,7 @@ import pandas as pd
 from audit_lib.frameworks import CHILDREN
 from audit_lib.frameworks.applicability import UNIT_COLUMN
 from audit_lib.moderation.agreement import agreement, disagreements
-from audit_lib.moderation.breakdowns import available_characteristics, breakdown
+from audit_lib.moderation.breakdowns import available_characteristics, breakdowns
 from audit_lib.moderation.disclosure import disclosure_settings, suppress
 from audit_lib.moderation.pooled import (
     PooledFairness,
@@ -87,8 +87,8 @@ def publish_fairness(card: ScoreCard, out_dir: str | Path, internal_dir: str | P
     if UNIT_COLUMN in facts.columns:
         facts = facts.loc[facts[UNIT_COLUMN] == CHILDREN]
         answers = answers.loc[answers["case_id"].isin(facts["case_id"])]
-    for column in available_characteristics(facts):
-        table = breakdown(answers, facts, column, None, confidence)
+    tables = breakdowns(answers, facts, available_characteristics(facts), None, confidence)
+    for column, table in tables.items():
         if internal is not None:
             write_csv(table, internal / f"breakdown_{column}_unsuppressed.csv")
         published = suppress(table, threshold)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from audit_lib.errors import AuditError, IdentifierRefusal, OutputError, PipelineError
+from audit_lib.quarter.engine import WarmKernel, warm_engine_options
 from audit_lib.quarter.kernel import ensure_kernel, quiet_kernel_manager
 from audit_lib.quarter.render import render_html
 from audit_lib.writing import describe_os_error, staged_directory
@@ -24,8 +25,10 @@ def own_error_names() -> set[str]:
     return names
 
 
-def execute(notebook: Path, output: Path, params: dict, kernel: str) -> None:
-    """Run ``notebook`` with ``params`` into ``output`` on the kernel ``kernel``.
+def execute(notebook: Path, output: Path, params: dict, kernel: str,
+            warm: WarmKernel | None = None) -> None:
+    """Run ``notebook`` with ``params`` into ``output``: on its own new kernel ``kernel``, or on
+    the run's warm kernel (`audit_lib.quarter.engine.WarmKernel`) when one is given.
 
     Raises
     ------
@@ -41,7 +44,8 @@ def execute(notebook: Path, output: Path, params: dict, kernel: str) -> None:
         pm.execute_notebook(str(notebook), str(output), parameters=params, kernel_name=kernel,
                             cwd=str(notebook.parent), progress_bar=False, log_output=False,
                             request_save_on_cell_execute=False,
-                            kernel_manager_class=quiet_kernel_manager())
+                            kernel_manager_class=quiet_kernel_manager(),
+                            **warm_engine_options(warm, notebook))
     except PapermillExecutionError as exc:
         # Our own errors are written for users and never hold a cell's value; other errors'
         # text might quote data, so only their kind is shown (the details stay in the

@@ -30,6 +30,7 @@ from audit_lib.quarter.commit import (
     undo_journal,
 )
 from audit_lib.quarter.config import RESULTS, PeriodConfig, load_config
+from audit_lib.quarter.engine import WarmKernel
 from audit_lib.quarter.failed_runs import failed_folder, prune_failed_runs
 from audit_lib.quarter.kernel import ensure_kernel
 from audit_lib.quarter.notebooks import execute
@@ -104,13 +105,14 @@ def run(config_path: str | Path, only: str | None = None,
         internal_dir.parent.mkdir(parents=True, exist_ok=True)
         internal_stage = make_stage(internal_dir)
         started = dt.datetime.now(dt.timezone.utc)
+        warm = WarmKernel(kernel)  # one kernel for all the notebooks, each in a clean namespace
         try:
             if only:  # keep the other steps' results from the last run
                 for old, new in ((cfg.period_dir, stage), (internal_dir, internal_stage)):
                     if old.is_dir():
                         shutil.copytree(old, new, dirs_exist_ok=True)
-            manifest = _execute_steps(cfg, steps, notebooks, kernel, stage, internal_stage,
-                                      inputs_before, run_id, started, progress)
+            manifest = _execute_steps(cfg, steps, notebooks, kernel, warm, stage,
+                                      internal_stage, inputs_before, run_id, started, progress)
             journal = _journal(cfg, steps, run_id, stage, internal_stage)
         except BaseException as exc:
             failed = keep_failed(cfg, stage, started, exc)
@@ -119,6 +121,8 @@ def run(config_path: str | Path, only: str | None = None,
                 progress(f"The failed run is kept in {failed} (failed.log says why; only the "
                          "latest few of this period are kept, as settings/runs.yaml says).")
             raise
+        finally:
+            warm.shutdown()
         commit(journal)
     for line in run_summary(cfg.period_dir, [n for n, _ in steps], RESULTS,
                             cfg.internal / cfg.period):
@@ -151,8 +155,9 @@ def prepare(cfg: PeriodConfig) -> None:
         raise OutputError("\n".join(problems))
 
 
-def _execute_steps(cfg, steps, notebooks, kernel, stage: Path, internal_stage: Path,
-                   inputs_before: dict, run_id: str, started, progress) -> dict:
+def _execute_steps(cfg, steps, notebooks, kernel, warm: WarmKernel, stage: Path,
+                   internal_stage: Path, inputs_before: dict, run_id: str, started,
+                   progress) -> dict:
     timings, parameters = {}, {}
     # A first manifest, so the report's provenance footer can cite the inputs and versions.
     write_json(build_manifest(cfg, steps, inputs_before, {}, {}, started, run_id),
@@ -165,13 +170,14 @@ def _execute_steps(cfg, steps, notebooks, kernel, stage: Path, internal_stage: P
         progress(f"[{i}/{len(steps)}] {filename} ...")
         t0 = time.perf_counter()
         executed = stage / filename
-        execute(notebooks[name], executed, params, kernel)
+        execute(notebooks[name], executed, params, kernel, warm)
         t1 = time.perf_counter()
         render_html(executed, executed.with_suffix(".html"),
                     ", ".join(x for x in (cfg.service, cfg.period_label) if x))
         timings[name] = {"notebook": filename, "execute_s": round(t1 - t0, 3),
                          "html_s": round(time.perf_counter() - t1, 3)}
         progress(f"      done in {time.perf_counter() - t0:.1f} s")
+    warm.shutdown()  # the kernel is not needed for the checks and the commit
     if hash_inputs(cfg) != inputs_before:
         raise PipelineError("an input file changed while the run was going on; nothing "
                             "was published: run again once the files are final")

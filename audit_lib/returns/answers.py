@@ -191,11 +191,14 @@ def read_returns(
     left = (pd.concat(blanks, ignore_index=True) if blanks
             else pd.DataFrame(columns=COLUMNS))
     long_blanks = left.loc[left["_column"].eq("answer")]
-    # A long file's empty answer still names a case: it must be one of the facts' cases.
-    problems += _cross_problems(pd.concat([answers, long_blanks], ignore_index=True)
-                                if len(long_blanks) else answers, questions, facts)
+    codes = _Codes(answers)  # each key column factorised once, for both kinds of check
+    if len(long_blanks):  # a long file's empty answer still names a case: one of the facts'
+        named = pd.concat([answers, long_blanks], ignore_index=True)
+        problems += _cross_problems(named, questions, facts, _Codes(named))
+    else:
+        problems += _cross_problems(answers, questions, facts, codes)
     keys = ["case_id", "question_id"] + (["reviewer"] if double_marking else ["role"])
-    problems += _duplicate_problems(answers, questions, keys)
+    problems += _duplicate_problems(answers, questions, keys, codes)
     if problems:
         raise InputError(problems)
     typed = (pd.concat(dates, ignore_index=True) if dates else pd.DataFrame(columns=["case_id"]))
@@ -259,14 +262,54 @@ def _column_problems(table: Table, questions: dict[str, Question], id_column: st
     return schema_problems(table, rules)
 
 
-def _duplicate_problems(answers, questions, keys) -> list[Problem]:
+class _Codes(dict):
+    """Columns of the answers as dictionary codes, each factorised on first use.
+
+    Maps a column name to ``(codes, values)``: ``values`` the distinct values (an object array,
+    a missing value included as one of them) and ``codes`` each row's position in it. The
+    checks below then judge each distinct value once and compare small integers per row.
+    """
+
+    def __init__(self, answers: pd.DataFrame):
+        super().__init__()
+        self.answers = answers
+
+    def __missing__(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        codes, values = pd.factorize(self.answers[column], use_na_sentinel=False)
+        self[column] = codes, np.asarray(values, dtype=object)
+        return self[column]
+
+    def per_row(self, column: str, per_value) -> np.ndarray:
+        """``per_value`` (a function of the distinct values' array) taken to every row."""
+        codes, values = self[column]
+        return np.asarray(per_value(values))[codes]
+
+    def key(self, columns: list[str]) -> np.ndarray:
+        """One whole number per row standing for its values in ``columns`` together."""
+        combined = np.zeros(len(self.answers), dtype=np.int64)
+        for column in columns:
+            codes, values = self[column]
+            # Re-coded after each step, so the number stays below the number of rows.
+            combined, _ = pd.factorize(combined * max(len(values), 1) + codes)
+        return combined
+
+
+def _valid_rows(answers, questions, codes: _Codes) -> pd.Series:
+    """Rows naming a known question and a case: only these are checked against each other."""
+    known = set(questions)
+    valid = codes.per_row("question_id", lambda v: [q in known for q in v]) & codes.per_row(
+        "case_id", lambda v: v != "")
+    return pd.Series(valid, index=answers.index)
+
+
+def _duplicate_problems(answers, questions, keys, codes: _Codes) -> list[Problem]:
     problems: list[Problem] = []
-    valid = answers["question_id"].isin(list(questions)) & answers["case_id"].ne("")
-    key = answers[keys]
-    dup = key.duplicated(keep="first") & valid
+    valid = _valid_rows(answers, questions, codes)
+    repeated = pd.Series(codes.key(keys), index=answers.index).duplicated(keep="first")
+    dup = repeated & valid
     if not dup.any():
         return problems
-    first = answers.loc[~key.duplicated(keep="first")].set_index(keys)
+    first = answers.loc[~repeated].set_index(keys)
     who = " from this reviewer" if "reviewer" in keys else ""
     for row in answers.loc[dup].to_dict("records"):
         origin = first.loc[tuple(row[k] for k in keys)]
@@ -277,23 +320,34 @@ def _duplicate_problems(answers, questions, keys) -> list[Problem]:
     return problems
 
 
-def _cross_problems(answers, questions, facts) -> list[Problem]:
+def _cross_problems(answers, questions, facts, codes: _Codes) -> list[Problem]:
     problems: list[Problem] = []
     if facts is None:
         return problems
-    valid = answers["question_id"].isin(list(questions)) & answers["case_id"].ne("")
+    valid = _valid_rows(answers, questions, codes)
 
     def located(mask: pd.Series, column: str | None, message: str) -> None:
         for row in answers.loc[mask & valid].to_dict("records"):
             problems.append(locate(row, column or row["_column"], message))
 
+    case_codes, cases = codes["case_id"]
+    fact_ids = pd.Index(facts["case_id"])
+    # Where each distinct case is in the facts (-1: not there); a facts file repeating a case
+    # (which load_facts refuses) is matched as written instead.
+    position = fact_ids.get_indexer(cases) if fact_ids.is_unique else None
     victims_rows = answers["_id_column"].eq(VICTIM_KEY)
-    known_case = answers["case_id"].isin(facts["case_id"])
+    if position is None:
+        known_case = answers["case_id"].isin(facts["case_id"])
+    else:
+        known_case = pd.Series((position >= 0)[case_codes], index=answers.index)
     located(~known_case & ~victims_rows, "case_id", "case is not in the case-facts file")
     if UNIT_COLUMN in facts.columns:
         located(~known_case & victims_rows, VICTIM_KEY, "victim is not in the victims' facts file")
-        unit_of = facts.set_index("case_id")[UNIT_COLUMN]
-        unit = answers["case_id"].map(unit_of)
+        if position is None:
+            unit = answers["case_id"].map(facts.set_index("case_id")[UNIT_COLUMN])
+        else:
+            unit = pd.Series(_fact_per_row(facts[UNIT_COLUMN], position, case_codes, np.nan),
+                             index=answers.index)
         located(known_case & victims_rows & unit.ne(VICTIMS), VICTIM_KEY,
                 "is a child's case id, not a victim's reference")
         located(known_case & ~victims_rows & unit.eq(VICTIMS), "case_id",
@@ -307,10 +361,13 @@ def _cross_problems(answers, questions, facts) -> list[Problem]:
 
     condition_columns = sorted({c for q in questions.values() for c in q.applies_to})
     present = [c for c in condition_columns if c in facts.columns]
-    merged = answers[["case_id", "question_id"]].merge(
-        facts[["case_id", *present]], on="case_id", how="left").fillna("")
-    state = applicability(merged, questions)
-    answered = answers["answer"].isin([YES, NO]).to_numpy()
+    if position is None:
+        merged = answers[["case_id", "question_id"]].merge(
+            facts[["case_id", *present]], on="case_id", how="left").fillna("")
+        state = applicability(merged, questions)
+    else:
+        state = _applicability_by_case(codes, questions, facts, present, position)
+    answered = codes.per_row("answer", lambda v: np.isin(v, [YES, NO]))
     not_applicable = pd.Series((state == DOES_NOT_APPLY) & answered & known_case.to_numpy(),
                                index=answers.index)
     for qid, part in answers.loc[not_applicable & valid].groupby("question_id", sort=False):
@@ -319,9 +376,44 @@ def _cross_problems(answers, questions, facts) -> list[Problem]:
                    "answer N/A or remove the row")
         located(answers.index.isin(part.index), None, message)
 
-    never_na = answers["question_id"].map(
-        {qid: not q.na_allowed for qid, q in questions.items()}).fillna(False).astype(bool)
-    bad_na = never_na & answers["answer"].eq(NA) & pd.Series(state == APPLIES, index=answers.index)
+    never_na = codes.per_row("question_id", lambda v: [
+        qid in questions and not questions[qid].na_allowed for qid in v])
+    is_na = codes.per_row("answer", lambda v: v == NA)
+    bad_na = pd.Series(never_na & is_na & (state == APPLIES), index=answers.index)
     located(bad_na, None,
             "N/A is not allowed: the framework says this question applies to every case it covers")
     return problems
+
+
+def _fact_per_row(column: pd.Series, position: np.ndarray, case_codes: np.ndarray,
+                  missing: object) -> np.ndarray:
+    """A facts column's value for each answers row (``missing`` where the case or the value is
+    missing), looked up once per distinct case."""
+    values = column.to_numpy(dtype=object)
+    per_case = np.full(len(position), missing, dtype=object)
+    found = position >= 0
+    per_case[found] = values[position[found]]
+    per_case[pd.isna(per_case)] = missing
+    return per_case[case_codes]
+
+
+def _applicability_by_case(codes: _Codes, questions, facts: pd.DataFrame, present: list[str],
+                           position: np.ndarray) -> np.ndarray:
+    """`applicability` of each answer's question to its case, judged once per distinct pair of
+    question and case facts: a million answers share a few hundred such pairs."""
+    case_codes, cases = codes["case_id"]
+    question_codes, question_values = codes["question_id"]
+    per_case = pd.DataFrame({c: _fact_per_row(facts[c], position, np.arange(len(cases)), "")
+                             for c in present}, index=range(len(cases)))
+    if present:
+        facts_code = per_case.groupby(present, sort=False).ngroup().to_numpy()
+    else:
+        facts_code = np.zeros(len(cases), dtype=np.int64)
+    n_facts = int(facts_code.max()) + 1 if len(facts_code) else 1
+    pair_codes, pairs = pd.factorize(question_codes.astype(np.int64) * n_facts
+                                     + facts_code[case_codes])
+    # One case standing for each combination of facts, to read the combination's values from.
+    example = pd.Series(np.arange(len(cases))).groupby(facts_code).first()
+    distinct = per_case.loc[example.reindex(pairs % n_facts).to_numpy()].reset_index(drop=True)
+    distinct.insert(0, "question_id", question_values[pairs // n_facts])
+    return applicability(distinct, questions)[pair_codes]

@@ -192,19 +192,43 @@ def answer_patterns(answers: pd.DataFrame, question_ids: list[str]) -> np.ndarra
     Returns
     -------
     numpy.ndarray of int8, shape (cases, questions)
-        One row per case that answered at least one of the questions Yes or No.
+        One row per case that answered at least one of the questions Yes or No, cases in
+        sorted order.
     """
-    part = answers.loc[answers["question_id"].isin(question_ids)
-                       & answers["answer"].isin([YES, NO]), ["case_id", "question_id", "answer"]]
-    if part.empty:
-        return np.zeros((0, len(question_ids)), dtype=np.int8)
-    cases, case_index = np.unique(part["case_id"].to_numpy(dtype=object).astype(str),
-                                  return_inverse=True)
-    column = {q: i for i, q in enumerate(question_ids)}
-    codes = np.full((len(cases), len(question_ids)), _NOT, dtype=np.int8)
-    codes[case_index, part["question_id"].map(column).to_numpy()] = np.where(
-        part["answer"].to_numpy() == YES, _YES, _NO)
-    return codes
+    return _CodedAnswers(answers).patterns(question_ids)
+
+
+class _CodedAnswers:
+    """The Yes / No answers as codes (case, question, Yes), made once for many patterns.
+
+    A standard's draws need the answers' patterns over several sets of questions; factorising
+    the text columns once makes each further pattern a few operations on whole numbers.
+    """
+
+    def __init__(self, answers: pd.DataFrame):
+        answer = answers["answer"].to_numpy(dtype=object)
+        kept = (answer == YES) | (answer == NO)
+        self.yes = answer[kept] == YES
+        self.question, self.question_values = pd.factorize(
+            answers["question_id"].to_numpy(dtype=object)[kept])
+        case, cases = pd.factorize(answers["case_id"].to_numpy(dtype=object)[kept])
+        # Cases numbered in sorted order, as np.unique would number them.
+        rank = np.empty(len(cases), dtype=np.int64)
+        rank[np.argsort(cases.astype(str), kind="stable")] = np.arange(len(cases))
+        self.case = rank[case]
+
+    def patterns(self, question_ids: list[str]) -> np.ndarray:
+        """`answer_patterns` over ``question_ids``."""
+        column = {q: i for i, q in enumerate(question_ids)}
+        position = np.array([column.get(q, -1) for q in self.question_values], dtype=np.int64)
+        of_row = position[self.question] if len(position) else np.zeros(0, dtype=np.int64)
+        sel = of_row >= 0
+        if not sel.any():
+            return np.zeros((0, len(question_ids)), dtype=np.int8)
+        _, case_index = np.unique(self.case[sel], return_inverse=True)
+        codes = np.full((int(case_index.max()) + 1, len(question_ids)), _NOT, dtype=np.int8)
+        codes[case_index, of_row[sel]] = np.where(self.yes[sel], _YES, _NO)
+        return codes
 
 
 def draw_shares(patterns: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -275,7 +299,8 @@ def standard_draws(answers: pd.DataFrame, fw: Framework, rated: list[Standard],
     settings = settings or likelihood_settings()
     rng = np.random.default_rng(settings.seed)
     ids = [q.id for s in rated for q in s.questions]
-    joint = answer_patterns(answers, ids)
+    coded = _CodedAnswers(answers)
+    joint = coded.patterns(ids)
     distinct = len(np.unique(joint, axis=0)) if len(joint) else 0
     bands: dict[str, np.ndarray] = {}
     if distinct <= settings.joint_patterns_limit:
@@ -288,7 +313,7 @@ def standard_draws(answers: pd.DataFrame, fw: Framework, rated: list[Standard],
     logger.info("%d distinct answer patterns: drawing standard by standard", distinct)
     for s in rated:
         qids = [q.id for q in s.questions]
-        shares = draw_shares(answer_patterns(answers, qids), settings.draws, rng) * 100
+        shares = draw_shares(coded.patterns(qids), settings.draws, rng) * 100
         bands[s.id] = band_index(shares.min(axis=1), fw.rating_bands)
     return StandardDraws(bands, "standard by standard")
 
