@@ -224,3 +224,22 @@ def test_a_quarter_with_a_blank_answer_and_a_case_not_returned(tmp_path, capsys)
     assert "1 answer left blank and 1 sampled case not returned" in report
     kq = report.split('id="key-questions"', 1)[1].split("</table>", 1)[0]
     assert "Answers missing" in kq  # beside the figures it affects
+
+
+def test_the_anti_join_on_codes_agrees_with_a_merge():
+    """`_without` (codes) keeps exactly the rows a left merge marks left-only, with repeats,
+    blanks and missing values among the keys."""
+    import numpy as np
+
+    from audit_lib.returns.gaps import _without
+
+    rng = np.random.default_rng(7)
+    values = np.array(["00417", "417", "", "A1", "a1", None], dtype=object)
+    frame = pd.DataFrame({"case_id": rng.choice(values, 400), "question_id": rng.choice(
+        ["2.1.1", "2.1.2", "OOCD.1"], 400), "role": rng.choice(["first", "moderation"], 400)})
+    present = frame.sample(150, random_state=1, replace=True).reset_index(drop=True)
+    for keys in (["case_id"], ["case_id", "question_id"], ["case_id", "question_id", "role"]):
+        merged = frame.merge(present[keys].drop_duplicates(), on=keys, how="left", indicator=True)
+        expected = frame.loc[(merged["_merge"] == "left_only").to_numpy()]
+        pd.testing.assert_frame_equal(_without(frame, present, keys), expected)
+    assert _without(frame, present.iloc[:0], ["case_id"]).equals(frame)

@@ -224,6 +224,7 @@ def scan_frame(
     row_column: str = ROW,
     *,
     settings: PrivacySettings | None = None,
+    codes: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> list[Problem]:
     """Find identifiers in the text cells of a DataFrame; one Problem per row, column and kind.
 
@@ -255,6 +256,10 @@ def scan_frame(
         2 (the header being row 1).
     settings : PrivacySettings, optional
         The allow-list; the packaged ``settings/privacy.yaml`` by default.
+    codes : dict, optional
+        By column position, dictionary codes and the values they stand for, made when the
+        file was read (`audit_lib.inputs.table.Table.codes`); columns without them are
+        factorised here.
 
     Returns
     -------
@@ -277,9 +282,12 @@ def scan_frame(
     dated = {i for i in positions if normalise_header(labels[i]) in structured}
     # Each distinct value of a column is checked once: answers files repeat a few values
     # (question ids, Yes / No, reviewer codes) over millions of rows.
-    codes, distinct = {}, []
+    known, codes, distinct = codes or {}, {}, []
     for i in positions:
-        codes[i], uniques = pd.factorize(frame.iloc[:, i], use_na_sentinel=True)
+        if i in known and len(known[i][0]) == len(frame):
+            codes[i], uniques = known[i]
+        else:
+            codes[i], uniques = pd.factorize(frame.iloc[:, i], use_na_sentinel=True)
         distinct.append(pd.Series(np.asarray(uniques, dtype=object)))
     cells = _stack(distinct, positions)
     hits = find_identifiers(cells, names, settings=settings,
@@ -306,7 +314,7 @@ def scan_table(
 ) -> list[Problem]:
     """`scan_frame` on a table read by `audit_lib.inputs.reading.read_table` (rows from its ``_row``)."""
     return scan_frame(table.frame, table.file, table.sheet, columns, skip_columns, names, ROW,
-                      settings=settings)
+                      settings=settings, codes=table.codes)
 
 
 def find_identifiers(

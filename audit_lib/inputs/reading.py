@@ -122,16 +122,17 @@ def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...], shee
     suffix = path.suffix.lower()
     try:
         if suffix in _CSV_SUFFIXES:
-            frame, sheet_name = _read_csv(path), None
+            (frame, longest, codes), sheet_name = _read_csv(path), None
         elif suffix in _XLSX_SUFFIXES:
             frame, sheet_name = _read_xlsx(path, sheet)
+            longest, codes = None, {}  # not measured while reading: every column is checked
         else:
             raise InputError([Problem(str(path), None, None, f"unsupported file type "
                                       f"{suffix or '(none)'}; use .csv or .xlsx")])
     except InputError as exc:
         raise InputError(problems + [_relabel(p, str(path), name) for p in exc.problems]) \
             from None
-    table = Table(frame, name, sheet_name)
+    table = Table(frame, name, sheet_name, codes=codes)
     # A header that holds an identifier is named by its column letter from here on, so no
     # message repeats it.
     problems += _withhold_headers(table, report=suffix in _CSV_SUFFIXES)
@@ -149,7 +150,7 @@ def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...], shee
                 problems.append(table.problem(1, column, "unexpected column"))
     if not dupes and frame.empty:
         problems.append(table.problem(None, None, "the file has a header but no data rows"))
-    problems += _long_cells(table)
+    problems += _long_cells(table, longest)
     held = gate(path, table, date_columns) if not frame.empty or suffix in _XLSX_SUFFIXES else []
     if problems:
         raise InputError(problems + held)
@@ -205,12 +206,14 @@ def _withhold_headers(table: Table, report: bool) -> list[Problem]:
     return problems
 
 
-def _long_cells(table: Table) -> list[Problem]:
-    """Cells longer than the limit: more than a spreadsheet cell can hold."""
+def _long_cells(table: Table, longest: list[int] | None = None) -> list[Problem]:
+    """Cells longer than the limit: more than a spreadsheet cell can hold. ``longest`` gives
+    each column's longest cell when the reader measured them (only those columns beyond the
+    limit are then looked at again)."""
     limit = load_table_limits().max_cell_chars
     problems = []
     for i, column in enumerate(table.frame.columns):
-        if column == ROW:
+        if column == ROW or (longest is not None and i < len(longest) and longest[i] <= limit):
             continue
         codes, uniques = pd.factorize(table.frame.iloc[:, i])
         lengths = pd.Series(uniques, dtype=object).str.len().to_numpy()
@@ -278,7 +281,9 @@ def read_header(path: str | Path) -> list[str]:
     raise InputError([Problem(name, None, None, "unsupported file type; use .csv or .xlsx")])
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path) -> tuple[pd.DataFrame, list[int], dict]:
+    """The file as text, stripped, without blank lines; each column's longest cell; and each
+    column's dictionary codes and distinct values (`Table.codes`)."""
     # Refuses empty, binary, UTF-16 and undecodable files; says which encoding reads the rest
     # (UTF-8 with or without BOM, or the Windows-1252 that spreadsheet programs often save).
     encoding = check_text_file(path)
@@ -313,17 +318,21 @@ def _read_csv(path: Path) -> pd.DataFrame:
     # One pass per column over its distinct values: strip spaces, and note which rows have
     # any text at all (blank lines are dropped below).
     filled = np.zeros(len(frame), dtype=bool)
+    longest, distinct = [], {}
     for i in range(len(frame.columns)):
         codes, uniques = pd.factorize(frame.iloc[:, i], use_na_sentinel=False)
         stripped = np.array([str.strip(v) for v in uniques], dtype=object)
+        longest.append(max(map(len, stripped), default=0))
         frame.isetitem(i, pd.Series(stripped[codes], index=frame.index, dtype=frame.dtypes.iloc[i]))
         filled |= (stripped != "")[codes]
+        distinct[i] = (codes, stripped)  # stripped values may repeat: harmless for the gate
     frame.columns = [normalise_header(c) for c in frame.columns]
     _refuse_reserved(frame.columns, path)
     frame[ROW] = range(2, len(frame) + 2)
     if len(frame.columns) == 1 or filled.all():
-        return frame
-    return frame.loc[filled].reset_index(drop=True)
+        return frame, longest, distinct
+    distinct = {i: (codes[filled], values) for i, (codes, values) in distinct.items()}
+    return frame.loc[filled].reset_index(drop=True), longest, distinct
 
 
 def _refuse_reserved(columns, path: Path, sheet: str | None = None) -> None:

@@ -19,12 +19,16 @@ class Table:
 
     ``problems`` collects a loader's own findings inside `audit_lib.inputs.reading.checked_table`,
     so they are reported with the identifier gate's even when the loader does not stop.
+    ``codes`` holds, by column position, the dictionary codes and distinct values the reader
+    made while reading (so the identifier gate does not factorise a large file again); they
+    describe ``frame`` as read, and are used only while it has the same number of rows.
     """
 
     frame: pd.DataFrame
     file: str
     sheet: str | None = None
     problems: list[Problem] = field(default_factory=list)
+    codes: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def problem(self, row: int | None, column: str | None, message: str) -> Problem:
         """Make a Problem located in this table."""
