@@ -270,10 +270,19 @@ def test_workbooks_print_readably(drawn):
     for name in (CASES_SHEET, MODERATION_SHEET):
         ws = book[name]
         setup = ws.page_setup
-        assert (setup.orientation, str(setup.paperSize), setup.fitToWidth,
-                setup.fitToHeight) == ("landscape", ws.PAPERSIZE_A4, 1, 0)
+        assert (setup.orientation, str(setup.paperSize), setup.fitToHeight) == (
+            "landscape", ws.PAPERSIZE_A4, 0)
         assert ws.sheet_properties.pageSetUpPr.fitToPage
         assert ws.print_title_rows == "$1:$2"  # the column keys and the questions' text
+        assert ws.print_title_cols == "$A:$A"  # the case id on every page across
+        # As many pages across as keep the text at 70% or more (settings/workbooks.yaml),
+        # not one page width shrinking 40 columns to a fifth of their size.
+        widths = [ws.column_dimensions[openpyxl.utils.get_column_letter(c)].width
+                  for c in range(1, ws.max_column + 1)]
+        per_page = 130 * 100 / 70
+        assert setup.fitToWidth >= 2
+        assert (sum(widths) - widths[0]) / setup.fitToWidth + widths[0] <= per_page
+        assert (sum(widths) - widths[0]) / (setup.fitToWidth - 1) + widths[0] > per_page
         assert ws.freeze_panes == "B3"
         assert ws.print_options.gridLines
         col = {c.value: c.column_letter for c in ws[1]}

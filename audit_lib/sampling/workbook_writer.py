@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from audit_lib.errors import ConfigError
 from audit_lib.frameworks import CHILDREN, VICTIMS, Framework, Question
 from audit_lib.frameworks.applicability import (
     DOES_NOT_APPLY,
@@ -19,6 +21,7 @@ from audit_lib.frameworks.applicability import (
     answerable_questions,
     applicability,
 )
+from audit_lib.settings import load_settings
 from audit_lib.vocabulary import ANSWERS
 from audit_lib.writing import write_cell
 
@@ -253,16 +256,53 @@ def _case_sheet(ws, cases: pd.DataFrame, questions: list[Question], unit: str = 
     ws.print_title_rows = f"1:{FIRST_DATA_ROW - 1}"  # every printed page repeats the headers
 
 
+#: Excel's width of a column nobody has sized (in widths of a digit).
+_DEFAULT_WIDTH = 8.43
+
+
 def _print_setup(ws, *, landscape: bool) -> None:
-    """A4, fitted to the page's width (as many pages tall as needed), page numbers in the
-    footer and, on a sheet of cases, gridlines so a printed row can be followed across."""
+    """A4, page numbers in the footer. A sheet of cases prints landscape, on as many pages
+    across as keep its text readable (`pages_across`), with the case id repeated at the left
+    of each page and gridlines so a printed row can be followed across; the instructions
+    print portrait, fitted to the page's width. Both run as many pages down as needed."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToWidth = pages_across(ws) if landscape else 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.gridLines = landscape
+    if landscape:
+        ws.print_title_cols = "A:A"  # the case id on every page across
     ws.oddFooter.center.text = "&A, page &P of &N"
+
+
+def pages_across(ws) -> int:
+    """How many landscape A4 pages across a sheet needs so that, fitted to them, its text is
+    printed at no less than the setting's scale (``settings/workbooks.yaml``), the first
+    column being repeated on each page.
+
+    Raises
+    ------
+    ConfigError
+        If a setting is missing, lacks its source note or is not a positive number.
+    """
+    settings = load_settings("workbooks")
+    for key in ("print_min_scale", "print_columns_per_page"):
+        value = settings.get(key)
+        if not settings.get(f"{key}_source") or isinstance(value, bool) or not isinstance(
+                value, (int, float)) or value <= 0:
+            raise ConfigError(f"settings file workbooks.yaml: {key} must be a positive number "
+                              f"with a {key}_source note")
+    from openpyxl.utils import get_column_letter
+
+    dims = [ws.column_dimensions[get_column_letter(c)] for c in range(1, ws.max_column + 1)]
+    widths = [d.width if d.customWidth and d.width else _DEFAULT_WIDTH for d in dims]
+    per_page = settings["print_columns_per_page"] * 100 / settings["print_min_scale"]
+    repeated = widths[0] if widths else 0
+    rest = sum(widths) - repeated
+    if rest <= per_page - repeated:
+        return 1
+    return max(1, math.ceil(rest / (per_page - repeated)))
 
 
 def _shown(value: object) -> str:
