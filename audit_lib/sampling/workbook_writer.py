@@ -52,8 +52,9 @@ GREY = "D9D9D9"
 #: How dates show in a workbook: day/month/year, as the instructions ask reviewers to type them.
 DATE_FORMAT = "dd/mm/yyyy"
 #: Column widths in characters: question columns (their text wraps in row 2), note columns,
-#: and the instructions' one column; fact and date columns fit their header and values.
-QUESTION_WIDTH, NOTE_WIDTH, INSTRUCTIONS_WIDTH = 16, 40, 100
+#: and the instructions' one column (narrow enough for a portrait A4 page at 100%, whatever
+#: program prints it); fact and date columns fit their header and values.
+QUESTION_WIDTH, NOTE_WIDTH, INSTRUCTIONS_WIDTH = 16, 40, 85
 #: Points per line of 11-point text, used to give wrapped rows the height they need (Excel
 #: and LibreOffice do not grow a row a program wrote, so long lines would overlap).
 LINE_HEIGHT = 15
