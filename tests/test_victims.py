@@ -191,6 +191,8 @@ def test_the_workbook_has_a_victims_sheet_with_the_victims_questions_only(drawn)
     _, folder = drawn
     book = openpyxl.load_workbook(folder / "workbooks" / "PM02.xlsx")
     assert VICTIMS_SHEET in book.sheetnames
+    instructions = " ".join(str(c.value) for c in book["Instructions"]["A"] if c.value)
+    assert "Never write a victim's name" in instructions
     cases = [c.value for c in book[CASES_SHEET][1]]
     victims = [c.value for c in book[VICTIMS_SHEET][1]]
     assert victims[:4] == ["victim_ref", "linked_case_id", "disposal_group", "start_date"]

@@ -306,3 +306,9 @@ def test_workbooks_print_readably(drawn):
             assert cell.alignment.wrap_text
             lines = -(-len(cell.value) // int(width * 0.9))
             assert ws.row_dimensions[cell.row].height >= 15 * lines, cell.row
+
+
+def test_the_instructions_mention_victims_sheets_only_where_victims_are_audited(drawn, tmp_path):
+    text = " ".join(str(c.value) for c in openpyxl.load_workbook(
+        drawn / "workbooks" / "PM03.xlsx")["Instructions"]["A"] if c.value)
+    assert "Victims" not in text  # the 2021 framework audits children's cases only

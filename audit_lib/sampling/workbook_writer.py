@@ -133,8 +133,9 @@ def _instructions(ws, reviewer: str, framework: Framework) -> None:
          "names, dates of birth, addresses or other details that identify anyone.", False),
         ("6. If there is a 'Moderation' sheet, you are the second reviewer for those cases: "
          "score them independently, without looking at the first reviewer's answers.", False),
-        ("   A 'Victims' sheet (and 'Victims moderation') holds victims' cases: one row per "
-         "victim, known only by a reference code. Never write a victim's name.", False),
+        *([("   A 'Victims' sheet (and 'Victims moderation') holds victims' cases: one row "
+            "per victim, known only by a reference code. Never write a victim's name.", False)]
+          if framework.audits_victims else []),
         ("7. Do not add, remove, rename or reorder columns or sheets. Save and return the file "
          "as it is (.xlsx).", False),
     ]
