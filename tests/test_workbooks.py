@@ -312,3 +312,27 @@ def test_the_instructions_mention_victims_sheets_only_where_victims_are_audited(
     text = " ".join(str(c.value) for c in openpyxl.load_workbook(
         drawn / "workbooks" / "PM03.xlsx")["Instructions"]["A"] if c.value)
     assert "Victims" not in text  # the 2021 framework audits children's cases only
+
+
+def test_second_marks_in_a_workbook_and_again_in_a_moderation_file_are_named(drawn, tmp_path,
+                                                                             capsys):
+    """A service that returns workbooks but keeps its moderation file in the config gives
+    every second mark twice: exit 2, each repeat naming the workbook's sheet and row (it
+    used to stop with an IndexError)."""
+    facts = read_csv(SAMPLES / "case_facts.csv")
+    moderation = read_csv(SAMPLES / "moderation_marks.csv")
+    filled = [fill(path, tmp_path / path.name, read_csv(SAMPLES / f"answers_{path.stem}.csv"),
+                   facts, moderation.loc[moderation["reviewer"] == path.stem])
+              for path in sorted((drawn / "workbooks").glob("*.xlsx"))]
+    args = [*(a for p in filled for a in ("--answers", str(p))),
+            "--moderation", str(SAMPLES / "moderation_marks.csv")]
+    for command in (["score", *args, "--facts", str(drawn / "case_facts.csv"),
+                     "--out", str(tmp_path / "out")],
+                    ["validate", *[str(p) for p in filled], str(drawn / "case_facts.csv"),
+                     "--moderation", str(SAMPLES / "moderation_marks.csv")]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and "IndexError" not in err
+        assert "already has a second mark to this question from this reviewer" in err
+        assert f"sheet '{MODERATION_SHEET}', row" in err
+    assert not (tmp_path / "out").exists()

@@ -24,7 +24,7 @@ from audit_lib.inputs.reading import file_label, read_table
 from audit_lib.inputs.validation import parse_dates
 from audit_lib.quarter.config import load_config
 from audit_lib.quarter.step_inputs import STEP_NAMES
-from audit_lib.returns.answers import read_returns
+from audit_lib.returns.answers import read_returns, second_mark_problems
 from audit_lib.returns.facts import combine_facts, load_facts, load_victim_facts, merge_dates
 from audit_lib.returns.gaps import Gaps, GapsError, find_gaps
 from audit_lib.returns.judgements import load_judgements
@@ -220,6 +220,8 @@ def _check_returns(returns: list[str], moderation: list[str], fw, checks,
     second = (collect(problems, read_returns, moderation, questions, facts, role="moderation")
               if moderation else None)
     every = [r for r in (first, second) if r is not None]
+    if first is not None and second is not None:
+        problems += second_mark_problems(first.answers, second.answers)
     if not every or len(every) < bool(returns) + bool(moderation):
         return [], None
     marks = pd.concat([r.answers for r in every], ignore_index=True)

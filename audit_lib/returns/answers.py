@@ -236,6 +236,33 @@ def _blank(answers: pd.Series) -> pd.Series:
                      index=answers.index)
 
 
+def second_mark_problems(answers: pd.DataFrame, second: pd.DataFrame) -> list[Problem]:
+    """Second marks read from a moderation file, checked against the answers read from the
+    answers files and workbooks: a second mark must come from someone other than the case's
+    first reviewer, and a second mark already given on a workbook's moderation sheet must not
+    come again from the file (each such repeat names where the first one is)."""
+    keys = ["case_id", "question_id", "reviewer"]
+    if answers.empty or second.empty:
+        return []
+    problems = []
+    first = answers.loc[answers["role"] == "primary", keys].drop_duplicates()
+    own = second.set_index(keys).index.isin(first.set_index(keys).index)
+    problems += [locate(row, "reviewer", "this reviewer also marked this case first; the second "
+                        "mark must come from a different reviewer")
+                 for row in second.loc[own].to_dict("records")]
+    earlier = answers.loc[answers["role"] != "primary"].drop_duplicates(keys).set_index(keys)
+    again = second.set_index(keys).index.isin(earlier.index)
+    for row in second.loc[again].to_dict("records"):
+        origin = earlier.loc[tuple(row[k] for k in keys)]
+        sheet = origin["_sheet"] if pd.notna(origin["_sheet"]) else ""
+        where = origin["_file"] + (f", sheet '{sheet}'" if sheet else "")
+        column = "question_id" if row["_column"] == "answer" else row["_id_column"]
+        problems.append(locate(row, column, "this case already has a second mark to this "
+                               f"question from this reviewer ({where}, row {origin[ROW]}); "
+                               "give each second mark once, in the workbook or the file"))
+    return problems
+
+
 def locate(row: dict, column: str | None, message: str) -> Problem:
     """A Problem located at an answers row (file, sheet, row) and the given column."""
     sheet = row["_sheet"]

@@ -13,7 +13,7 @@ from audit_lib.errors import InputError, Problem, collect
 from audit_lib.frameworks import DEFAULT_FRAMEWORK, Framework, load_checks, load_framework
 from audit_lib.frameworks.applicability import answerable_questions
 from audit_lib.inputs.columns import ColumnMap, load_column_map
-from audit_lib.returns.answers import locate, read_returns
+from audit_lib.returns.answers import read_returns, second_mark_problems
 from audit_lib.returns.facts import combine_facts, load_facts, load_victim_facts, merge_dates
 from audit_lib.returns.gaps import Gaps, GapsError, find_gaps
 from audit_lib.returns.judgements import load_judgements
@@ -144,7 +144,7 @@ def build_scorecard(
     answers_frame = returned.answers if returned else None
     moderation_frame = second.answers if second else None
     if moderation_frame is not None and answers_frame is not None:
-        problems += _second_marker_problems(answers_frame, moderation_frame)
+        problems += second_mark_problems(answers_frame, moderation_frame)
     if returned is None or facts_frame is None or (moderation and second is None):
         raise InputError(problems)  # gaps can only be told once the returns can be read
 
@@ -192,17 +192,6 @@ def build_scorecard(
     if checked is not None:
         card.returns, card.returns_gaps = checked
     return card
-
-
-def _second_marker_problems(answers: pd.DataFrame, second: pd.DataFrame) -> list[Problem]:
-    """A second mark must come from someone other than the case's first reviewer."""
-    keys = ["case_id", "question_id", "reviewer"]
-    first = answers.loc[answers["role"] == "primary", keys].drop_duplicates()
-    clash = second.merge(first, on=keys, how="inner", suffixes=("", "_first"))
-    clash = second.loc[second.set_index(keys).index.isin(clash.set_index(keys).index)]
-    return [locate(row, "reviewer", "this reviewer also marked this case first; the second "
-                   "mark must come from a different reviewer")
-            for row in clash.to_dict("records")]
 
 
 def write_scorecard(card: ScoreCard, out_dir: str | Path) -> list[Path]:
