@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 import zipfile
 from pathlib import Path
@@ -657,3 +658,26 @@ def test_a_workbook_made_before_validation_text_was_gated_still_reads(tmp_path):
     book.save(tmp_path / "new.xlsx")
     assert [p.message.split(" holds")[0] for p in scan_workbook(tmp_path / "new.xlsx")] == [
         "a data-validation message or list"]
+
+
+def test_a_names_list_is_in_force_only_for_its_run_and_read_again_when_edited(tmp_path,
+                                                                               monkeypatch):
+    """A batch runs several services in one process: one service's names list must not check
+    the next service's files, and a list edited between runs is read as it now is."""
+    from audit_lib.inputs.identifiers import NAMES_ENV, configured_names, names_in_force
+
+    monkeypatch.delenv(NAMES_ENV, raising=False)
+    names = tmp_path / "names.txt"
+    names.write_text("Larkspur\n", encoding="utf-8")
+    with names_in_force(names):
+        assert configured_names() == ("Larkspur",)
+    assert configured_names() == () and NAMES_ENV not in os.environ
+    monkeypatch.setenv(NAMES_ENV, "/elsewhere/names.txt")  # e.g. --names on the command line
+    with names_in_force(None):
+        assert os.environ[NAMES_ENV] == "/elsewhere/names.txt"
+    with names_in_force(names):
+        assert configured_names() == ("Larkspur",)
+    assert os.environ[NAMES_ENV] == "/elsewhere/names.txt"
+    monkeypatch.setenv(NAMES_ENV, str(names))
+    names.write_text("Kestrel Vale\n", encoding="utf-8")
+    assert configured_names() == ("Kestrel Vale",)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -585,9 +586,34 @@ def configured_names() -> tuple[str, ...]:
         If the configured names file cannot be read.
     """
     path = os.environ.get(NAMES_ENV, "")
-    return _cached_names(path) if path else ()
+    if not path:
+        return ()
+    try:  # a list edited since it was last read is read again
+        stat = os.stat(path)
+        stamp = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        stamp = None  # load_names says what is wrong
+    return _cached_names(path, stamp)
 
 
 @lru_cache(maxsize=4)
-def _cached_names(path: str) -> tuple[str, ...]:
+def _cached_names(path: str, stamp: tuple[int, int] | None) -> tuple[str, ...]:
     return load_names(path)
+
+
+@contextlib.contextmanager
+def names_in_force(path: str | Path | None) -> Iterator[None]:
+    """Put the names list ``path`` in force for the block (this process and the kernels it
+    starts), then put back whatever was in force before; ``None`` leaves it as it is."""
+    if not path:
+        yield
+        return
+    before = os.environ.get(NAMES_ENV)
+    os.environ[NAMES_ENV] = str(path)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(NAMES_ENV, None)
+        else:
+            os.environ[NAMES_ENV] = before

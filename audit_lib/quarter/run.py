@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -16,7 +15,7 @@ import pandas as pd
 
 from audit_lib.errors import AuditError, IdentifierRefusal, OutputError, PipelineError
 from audit_lib.frameworks import load_framework
-from audit_lib.inputs.identifiers import NAMES_ENV
+from audit_lib.inputs.identifiers import names_in_force
 from audit_lib.quarter.commit import (
     Journal,
     Swap,
@@ -94,36 +93,37 @@ def run(config_path: str | Path, only: str | None = None,
         check_partial_run([name for name, _ in steps], cfg.period_dir)
     notebooks = {name: notebook_path(name, filename, cfg) for name, filename in steps}
     kernel = ensure_kernel()
-    if cfg.inputs.get("names"):  # the kernels inherit the names list for the identifier gate
-        os.environ[NAMES_ENV] = str(cfg.inputs["names"])
-    inputs_before = hash_inputs(cfg)
-    internal_dir = cfg.internal / cfg.period
-    with period_lock(cfg.outputs, cfg.period):
-        prepare(cfg)
-        run_id = new_run_id()
-        stage = make_stage(cfg.period_dir)
-        internal_dir.parent.mkdir(parents=True, exist_ok=True)
-        internal_stage = make_stage(internal_dir)
-        started = dt.datetime.now(dt.timezone.utc)
-        warm = WarmKernel(kernel)  # one kernel for all the notebooks, each in a clean namespace
-        try:
-            if only:  # keep the other steps' results from the last run
-                for old, new in ((cfg.period_dir, stage), (internal_dir, internal_stage)):
-                    if old.is_dir():
-                        shutil.copytree(old, new, dirs_exist_ok=True)
-            manifest = _execute_steps(cfg, steps, notebooks, kernel, warm, stage,
-                                      internal_stage, inputs_before, run_id, started, progress)
-            journal = _journal(cfg, steps, run_id, stage, internal_stage)
-        except BaseException as exc:
-            failed = keep_failed(cfg, stage, started, exc)
-            shutil.rmtree(internal_stage, ignore_errors=True)
-            if failed is not None:
-                progress(f"The failed run is kept in {failed} (failed.log says why; only the "
-                         "latest few of this period are kept, as settings/runs.yaml says).")
-            raise
-        finally:
-            warm.shutdown()
-        commit(journal)
+    # The config's names list is in force for this run only (the kernels inherit it): in a
+    # batch, the next service's run must not be checked against this one's list.
+    with names_in_force(cfg.inputs.get("names")):
+        inputs_before = hash_inputs(cfg)
+        internal_dir = cfg.internal / cfg.period
+        with period_lock(cfg.outputs, cfg.period):
+            prepare(cfg)
+            run_id = new_run_id()
+            stage = make_stage(cfg.period_dir)
+            internal_dir.parent.mkdir(parents=True, exist_ok=True)
+            internal_stage = make_stage(internal_dir)
+            started = dt.datetime.now(dt.timezone.utc)
+            warm = WarmKernel(kernel)  # one kernel for all the notebooks, each in a clean namespace
+            try:
+                if only:  # keep the other steps' results from the last run
+                    for old, new in ((cfg.period_dir, stage), (internal_dir, internal_stage)):
+                        if old.is_dir():
+                            shutil.copytree(old, new, dirs_exist_ok=True)
+                manifest = _execute_steps(cfg, steps, notebooks, kernel, warm, stage,
+                                          internal_stage, inputs_before, run_id, started, progress)
+                journal = _journal(cfg, steps, run_id, stage, internal_stage)
+            except BaseException as exc:
+                failed = keep_failed(cfg, stage, started, exc)
+                shutil.rmtree(internal_stage, ignore_errors=True)
+                if failed is not None:
+                    progress(f"The failed run is kept in {failed} (failed.log says why; only the "
+                             "latest few of this period are kept, as settings/runs.yaml says).")
+                raise
+            finally:
+                warm.shutdown()
+            commit(journal)
     for line in run_summary(cfg.period_dir, [n for n, _ in steps], RESULTS,
                             cfg.internal / cfg.period):
         progress(line)
