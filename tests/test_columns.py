@@ -50,9 +50,10 @@ def test_an_export_as_it_comes_samples_without_edits(export, tmp_path, capsys):
                  "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     # What was read as what, and what was not used, is said rather than silently dropped.
-    assert "age_at_start as age" in printed and "rosh as rosh_level" in printed
+    # Each export column is named by its own header, as the file writes it.
+    assert "Age at Start as age" in printed and "RoSH as rosh_level" in printed
     assert "grouped into age bands" in printed
-    assert "columns not used: worker" in printed
+    assert "columns not used: Worker" in printed
     facts = pd.read_csv(out / "case_facts.csv", dtype=str, keep_default_na=False)
     assert set(facts["disposal_type"]) <= {
         "youth rehabilitation order", "referral order", "detention and training order",
@@ -64,9 +65,9 @@ def test_an_export_as_it_comes_samples_without_edits(export, tmp_path, capsys):
     assert set(facts["rosh_level"]) <= {"low", "medium", "high", "very high"}
     info = json.loads((out / "sampling.json").read_text())
     assert "case_id" not in info["caseload_columns"]["read_as"]  # Case ID is case_id already
-    assert info["caseload_columns"]["read_as"]["outcome"] == "disposal_type"
-    assert info["caseload_columns"]["age_banded_from"] == "age_at_start"
-    assert info["caseload_columns"]["not_used"] == ["worker"]
+    assert info["caseload_columns"]["read_as"]["Outcome"] == "disposal_type"
+    assert info["caseload_columns"]["age_banded_from"] == "Age at Start"
+    assert info["caseload_columns"]["not_used"] == ["Worker"]
 
 
 def test_every_abbreviation_reads_as_its_disposal_type(export):
@@ -97,7 +98,9 @@ def test_every_unknown_value_and_missing_stratum_in_one_round(tmp_path):
     with pytest.raises(InputError) as err:
         load_caseload(path, load_framework("hmip-youth-2021"), strata=("sex", "rosh_level"))
     found = {(p.row, p.column) for p in err.value.problems}
-    assert found == {(3, "disposal_type"), (4, "start_date"), (5, "age_at_start"),
+    # Columns read under another name are named as the export writes them.
+    assert found == {(3, "Outcome (read as disposal_type)"),
+                     (4, "start_date"), (5, "Age at Start"),
                      (1, "rosh_level")}
     text = str(err.value)
     assert "cannot stratify by rosh_level" in text and "rosh" in text  # its other names
@@ -113,7 +116,8 @@ def test_the_sample_command_reports_a_missing_stratum_with_the_values(tmp_path, 
     assert main(["sample", "--caseload", str(path), "--seed", "1", "--strata", "rosh_level",
                  "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert "row 2, column 'disposal_type'" in err and "cannot stratify by rosh_level" in err
+    assert "row 2, column 'Outcome (read as disposal_type)'" in err
+    assert "cannot stratify by rosh_level" in err
     assert not (tmp_path / "out").exists()
 
 
@@ -144,12 +148,12 @@ def test_a_services_own_map_from_a_file_or_the_config(tmp_path, capsys):
     caseload = load_caseload(path, fw, columns=own)
     assert caseload["case_id"].tolist() == ["A-1", "A-2", "A-3"]
     assert caseload["disposal_group"].tolist() == ["oocd", "court", "oocd"]
-    assert caseload.attrs["columns"]["not_used"] == ["notes"]
+    assert caseload.attrs["columns"]["not_used"] == ["Notes"]
     mapping = tmp_path / "columns.yaml"
     mapping.write_text(yaml.safe_dump(own))
     assert main(["sample", "--caseload", str(path), "--seed", "3", "--columns", str(mapping),
                  "--out", str(tmp_path / "out")]) == 0
-    assert "client_ref as case_id" in capsys.readouterr().out
+    assert "Client Ref as case_id" in capsys.readouterr().out
 
 
 def test_a_malformed_map_is_refused_naming_each_entry():
@@ -162,7 +166,7 @@ def test_a_malformed_map_is_refused_naming_each_entry():
 def test_two_headers_meaning_one_column_are_refused(tmp_path):
     path = write_csv(tmp_path / "export.csv", ["Case ID", "Sex", "Gender"], [["1", "m", "f"]])
     table, _, problems = recognise(read_table(path, ()), ("case_id", "sex"), load_column_map())
-    assert [(p.row, p.column) for p in problems] == [(1, "gender")]
+    assert [(p.row, p.column) for p in problems] == [(1, "Gender")]
     assert "keep one of the two" in problems[0].message
     assert table.frame["sex"].tolist() == ["male"]  # the column named sex is the one read
 
@@ -176,8 +180,8 @@ def test_ages_are_banded_and_an_age_in_no_band_is_reported(tmp_path):
     assert table.frame["age_band"].tolist() == ["10-14", "10-14", "15-17", "15-17",
                                                 "18 and over", "", ""]
     assert "age" not in table.frame.columns  # the age itself is not kept
-    assert [(p.row, p.column) for p in problems] == [(8, "age")]
-    assert report.banded == "age"
+    assert [(p.row, p.column) for p in problems] == [(8, "Age")]
+    assert report.banded == "Age"
 
 
 def test_every_shipped_name_has_a_source_note(monkeypatch):

@@ -110,7 +110,7 @@ def test_validate_reports_every_bad_file_of_every_kind_at_once(tmp_path, capsys)
     err = capsys.readouterr().err
     assert "register.yaml" in err and "recommendations[1]" in err
     assert "quarter.yaml" in err and "sampel: unknown setting" in err
-    assert "export.csv, row 3, column 'disposal_type'" in err
+    assert "export.csv, row 3, column 'Outcome (read as disposal_type)'" in err
 
 
 def test_validate_reads_a_caseload_export_through_the_column_map(tmp_path, capsys):

@@ -249,6 +249,10 @@ def recognise(table: Table, wanted: Iterable[str], column_map: ColumnMap, *,
     wanted = set(wanted)
     frame = table.frame
     report = ColumnReport(table.file)
+
+    def written(header: str) -> str:  # a header as the file writes it, for people to read
+        return table.written.get(header, header)
+
     problems: list[Problem] = []
     target: dict[str, str] = {}
     for header in (c for c in frame.columns if c != ROW):
@@ -261,7 +265,7 @@ def recognise(table: Table, wanted: Iterable[str], column_map: ColumnMap, *,
         if column and column in wanted:
             target[header] = column
         else:
-            report.not_used.append(header)
+            report.not_used.append(written(header))
     by_column: dict[str, list[str]] = {}
     for header, column in target.items():
         by_column.setdefault(column, []).append(header)
@@ -271,13 +275,13 @@ def recognise(table: Table, wanted: Iterable[str], column_map: ColumnMap, *,
             # are reported (and not read, so one column never holds two).
             keep = column if column in headers else headers[0]
             for header in (h for h in headers if h != keep):
-                problems.append(table.problem(1, header, f"gives {column}, as column "
-                                              f"{keep!r} does: keep one of the two, or say "
-                                              "which to use in the columns map"))
+                problems.append(table.problem(1, written(header), f"gives {column}, as column "
+                                              f"{written(keep)!r} does: keep one of the two, "
+                                              "or say which to use in the columns map"))
                 del target[header]
             by_column[column] = [keep]
     renamed = {h: c for h, c in target.items() if h != c}
-    report.renamed = renamed
+    report.renamed = {written(h): c for h, c in renamed.items()}
     frame = frame[[c for c in frame.columns if c in target or c == ROW
                    or not drop_unused]].rename(columns=renamed)
     for column, spellings in column_map.values.items():
@@ -285,9 +289,13 @@ def recognise(table: Table, wanted: Iterable[str], column_map: ColumnMap, *,
             frame[column] = map_distinct(frame[column], lambda v, m=spellings: _respelt(v, m))
     if AGE in frame.columns and AGE in target.values():
         frame, banded_problems = _band_ages(table, frame, column_map, report,
-                                            by_column[AGE][0])
+                                            written(by_column[AGE][0]))
         problems += banded_problems
-    return Table(frame, table.file, table.sheet), report, problems
+    # Messages about a column read under another name name it as the file does.
+    labels = {column: f"{written(header)} (read as {column})"
+              for header, column in renamed.items()}
+    return (Table(frame, table.file, table.sheet, written=table.written, labels=labels),
+            report, problems)
 
 
 def _respelt(value: str, spellings: dict[str, str]) -> str:

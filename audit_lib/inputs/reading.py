@@ -122,9 +122,9 @@ def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...], shee
     suffix = path.suffix.lower()
     try:
         if suffix in _CSV_SUFFIXES:
-            (frame, longest, codes), sheet_name = _read_csv(path), None
+            (frame, longest, codes, written), sheet_name = _read_csv(path), None
         elif suffix in _XLSX_SUFFIXES:
-            frame, sheet_name = _read_xlsx(path, sheet)
+            frame, sheet_name, written = _read_xlsx(path, sheet)
             longest, codes = None, {}  # not measured while reading: every column is checked
         else:
             raise InputError([Problem(str(path), None, None, f"unsupported file type "
@@ -132,7 +132,7 @@ def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...], shee
     except InputError as exc:
         raise InputError(problems + [_relabel(p, str(path), name) for p in exc.problems]) \
             from None
-    table = Table(frame, name, sheet_name, codes=codes)
+    table = Table(frame, name, sheet_name, codes=codes, written=written)
     # A header that holds an identifier is named by its column letter from here on, so no
     # message repeats it.
     problems += _withhold_headers(table, report=suffix in _CSV_SUFFIXES)
@@ -201,6 +201,8 @@ def _withhold_headers(table: Table, report: bool) -> list[Problem]:
                 problems.append(table.problem(1, renamed[int(i)], f"the header {message_for(kind)}"
                                               " (rename the column)"))
     if renamed:
+        for i in renamed:  # a withheld header is never repeated, not even as a column's name
+            table.written.pop(frame.columns[i], None)
         table.frame = frame.set_axis([renamed.get(i, c) for i, c in enumerate(frame.columns)],
                                      axis=1)
     return problems
@@ -281,9 +283,10 @@ def read_header(path: str | Path) -> list[str]:
     raise InputError([Problem(name, None, None, "unsupported file type; use .csv or .xlsx")])
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, list[int], dict]:
-    """The file as text, stripped, without blank lines; each column's longest cell; and each
-    column's dictionary codes and distinct values (`Table.codes`)."""
+def _read_csv(path: Path) -> tuple[pd.DataFrame, list[int], dict, dict]:
+    """The file as text, stripped, without blank lines; each column's longest cell; each
+    column's dictionary codes and distinct values (`Table.codes`); and the headers as written
+    (`Table.written`)."""
     # Refuses empty, binary, UTF-16 and undecodable files; says which encoding reads the rest
     # (UTF-8 with or without BOM, or the Windows-1252 that spreadsheet programs often save).
     encoding = check_text_file(path)
@@ -326,13 +329,14 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[int], dict]:
         frame.isetitem(i, pd.Series(stripped[codes], index=frame.index, dtype=frame.dtypes.iloc[i]))
         filled |= (stripped != "")[codes]
         distinct[i] = (codes, stripped)  # stripped values may repeat: harmless for the gate
+    written = {normalise_header(c): str(c).strip() for c in frame.columns}
     frame.columns = [normalise_header(c) for c in frame.columns]
     _refuse_reserved(frame.columns, path)
     frame[ROW] = range(2, len(frame) + 2)
     if len(frame.columns) == 1 or filled.all():
-        return frame, longest, distinct
+        return frame, longest, distinct, written
     distinct = {i: (codes[filled], values) for i, (codes, values) in distinct.items()}
-    return frame.loc[filled].reset_index(drop=True), longest, distinct
+    return frame.loc[filled].reset_index(drop=True), longest, distinct, written
 
 
 def _refuse_reserved(columns, path: Path, sheet: str | None = None) -> None:
@@ -348,7 +352,7 @@ def _csv_header(path: Path, encoding: str) -> list[str]:
         return next(csv.reader(fh), [])
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
+def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str, dict[str, str]]:
     import openpyxl  # defusedxml, a dependency, makes openpyxl refuse XML bombs
 
     # Zip bombs, macros, renamed CSV and old .xls files are refused before openpyxl parses.
@@ -380,6 +384,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
     if not rows:
         raise InputError([Problem(str(path), None, None, "the sheet is empty", title)])
     header = [normalise_header(c) if c is not None else "" for c in rows[0]]
+    written = {h: str(c).strip() for h, c in zip(header, rows[0]) if h}
     width = max((i + 1 for i, c in enumerate(header) if c), default=0)
     header = header[:width]
     _refuse_reserved(header, path, title)
@@ -393,7 +398,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
     frame = pd.DataFrame(records, columns=header, dtype=str) if records else pd.DataFrame(
         columns=header, dtype=str)
     frame[ROW] = numbers
-    return frame, title
+    return frame, title, written
 
 
 def _bounded_rows(ws, path: Path) -> list[tuple]:

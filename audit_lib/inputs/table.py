@@ -29,10 +29,16 @@ class Table:
     sheet: str | None = None
     problems: list[Problem] = field(default_factory=list)
     codes: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    #: Each normalised header as the file writes it (``case_id`` -> ``Case ID``).
+    written: dict[str, str] = field(default_factory=dict, repr=False)
+    #: How messages name a column the file calls otherwise (a column read through the columns
+    #: map is named by the file's own header: ``'Outcome' (read as disposal_type)``).
+    labels: dict[str, str] = field(default_factory=dict, repr=False)
 
     def problem(self, row: int | None, column: str | None, message: str) -> Problem:
         """Make a Problem located in this table."""
-        return Problem(self.file, row, column, message, self.sheet)
+        return Problem(self.file, row, self.labels.get(column, column) if column else column,
+                       message, self.sheet)
 
 
 def normalise_header(name: object) -> str:
