@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -330,6 +331,17 @@ def make_stage(out_dir: Path) -> Path:
     os.chmod(stage, _DIR_MODE)
     (stage / MARKER).write_text(_MARKER_NOTE + "\n", encoding="utf-8")
     return stage
+
+
+def published_path(path: str | Path) -> Path:
+    """Where a file in a staging folder (`make_stage`) will be once the folder is swapped in
+    (``outputs/.2026-Q2.staging.x1y2/sampling/sample.csv`` -> ``outputs/2026-Q2/sampling/
+    sample.csv``), so messages name a place that will exist; other paths as they are."""
+    parts = [_STAGED.sub(r"\g<name>", part) for part in Path(path).parts]
+    return Path(*parts)
+
+
+_STAGED = re.compile(r"^\.(?P<name>.+)\.staging\.[A-Za-z0-9_]+$")
 
 
 def _sha256(path: Path) -> str:

@@ -211,6 +211,7 @@ def test_a_quarter_with_a_blank_answer_and_a_case_not_returned(tmp_path, capsys)
             "answer from PM02") in err
     assert f"case {lost} was sent to PM02 and has not come back" in err
     assert "--allow-gaps" in err
+    assert ".staging." not in err  # every place named is one that exists after the run
 
     assert main([*end_of_quarter, "--allow-gaps"]) == 0
     said = capsys.readouterr().out

@@ -52,3 +52,16 @@ def test_a_file_case_audit_adds_to_a_finished_folder_is_listed_and_nothing_else_
     pdf.write_bytes(b"%PDF-1.7 printed again")
     assert not add_to_marker(folder, pdf)
     assert set(unknown_files(folder)) == {"my notes.txt", "04_assurance_report.pdf"}
+
+
+def test_a_staged_file_is_named_where_it_will_be_published(tmp_path):
+    from pathlib import Path
+
+    from audit_lib.writing import make_stage, published_path
+
+    out = tmp_path / "outputs" / "2026-Q2"
+    out.parent.mkdir()
+    stage = make_stage(out)
+    assert published_path(stage / "sampling" / "sample.csv") == out / "sampling" / "sample.csv"
+    assert published_path(out / "sample.csv") == out / "sample.csv"
+    assert published_path("samples/.notes.txt") == Path("samples/.notes.txt")

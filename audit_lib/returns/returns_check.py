@@ -10,6 +10,7 @@ import pandas as pd
 from audit_lib.frameworks import CHILDREN, VICTIMS
 from audit_lib.frameworks.applicability import UNIT_COLUMN
 from audit_lib.inputs.table import ROW
+from audit_lib.writing import published_path
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,8 @@ def load_sample(sample_dir: str | Path) -> pd.DataFrame | None:
 
 def _read_sample(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return frame.assign(_file=str(path), **{ROW: range(2, len(frame) + 2)})
+    # Named where it will be published: a run reads it from its staging folder.
+    return frame.assign(_file=str(published_path(path)), **{ROW: range(2, len(frame) + 2)})
 
 
 def returns_check(sample_dir: str | Path, card) -> tuple[pd.DataFrame, pd.DataFrame] | None:
