@@ -244,3 +244,16 @@ def test_the_anti_join_on_codes_agrees_with_a_merge():
         expected = frame.loc[(merged["_merge"] == "left_only").to_numpy()]
         pd.testing.assert_frame_equal(_without(frame, present, keys), expected)
     assert _without(frame, present.iloc[:0], ["case_id"]).equals(frame)
+
+
+def test_a_second_marker_who_returned_nothing_is_not_asked_the_checks_the_dates_answer(
+        tmp_path, facts_file):
+    first = complete("00124", OOCD) + [["00124", "PM01", "OOCD.2", "Yes", ""]]
+    sample = sample_dir(tmp_path, [["00124", "oocd", "all", "PM01", "PM03", "stratified random"]])
+    card = build_scorecard([answers(tmp_path, first)], facts_file, framework=FW.id,
+                           sample_dir=sample, allow_gaps=True)
+    lost = card.gaps.table
+    assert set(lost["role"]) == {"moderation"} and set(lost["gap"]) == {NOT_RETURNED}
+    # The second marker would have marked the key questions and OOCD.2; OOCD.1 is answered
+    # by the case records' dates, for first and second marks alike.
+    assert "OOCD.1" not in set(lost["question_id"]) and "OOCD.2" in set(lost["question_id"])

@@ -145,9 +145,8 @@ def find_gaps(marks: pd.DataFrame, blanks: pd.DataFrame, listed: pd.DataFrame,
     table_parts, problems = [], []
 
     # Answers missing on returned cases.
-    pairs = _applying(returned, asked, case_facts, questions)
-    from_dates = {q for q in asked if questions[q].derived}
-    pairs = pairs.loc[~(pairs["role"].eq("moderation") & pairs["question_id"].isin(from_dates))]
+    pairs = _not_asked_of_second_markers(_applying(returned, asked, case_facts, questions),
+                                         questions)
     keys = ["case_id", "question_id", "role", "reviewer"]
     # Joins, not loops: a large quarter has a million (case, question) pairs.
     missing = _without(pairs, marks[keys], keys, unique=True)  # one answer each, validated
@@ -182,8 +181,9 @@ def find_gaps(marks: pd.DataFrame, blanks: pd.DataFrame, listed: pd.DataFrame,
                                 f"{_case(row)} was sent to {row['reviewer']}"
                                 f"{_double(row['role'], ' to double-mark')} and has not come back "
                                 "(no answers)", sheet))
-    would = _applying(lost[["case_id", "role", "reviewer", "_id_column"]], asked, case_facts,
-                      questions, keep_unknown_cases=True)
+    would = _not_asked_of_second_markers(_applying(
+        lost[["case_id", "role", "reviewer", "_id_column"]], asked, case_facts, questions,
+        keep_unknown_cases=True), questions)
     where = lost[["case_id", "role", "reviewer", "_sheet", ROW, "_column"]]
     table_parts.append(_gap_rows(would.merge(where, on=["case_id", "role", "reviewer"],
                                              how="left"), NOT_RETURNED))
@@ -215,6 +215,14 @@ def _without(frame: pd.DataFrame, present: pd.DataFrame, keys: list[str],
         combined = codes if combined is None else pd.factorize(
             combined * len(uniques) + codes)[0].astype(np.int64)
     return frame.loc[~np.isin(combined[:n], combined[n:])]
+
+
+def _not_asked_of_second_markers(pairs: pd.DataFrame,
+                                 questions: dict[str, Question]) -> pd.DataFrame:
+    """Without the checks the case records' dates answer (OOCD.1, VIC.2 ...) for second
+    markers: they are not asked them, so their missing answers are no gap."""
+    from_dates = {q for q, question in questions.items() if question.derived}
+    return pairs.loc[~(pairs["role"].eq("moderation") & pairs["question_id"].isin(from_dates))]
 
 
 def _case(row: dict) -> str:
