@@ -248,7 +248,8 @@ def test_the_anti_join_on_codes_agrees_with_a_merge():
 
 def test_a_second_marker_who_returned_nothing_is_not_asked_the_checks_the_dates_answer(
         tmp_path, facts_file):
-    first = complete("00124", OOCD) + [["00124", "PM01", "OOCD.2", "Yes", ""]]
+    first = complete("00124", OOCD) + [["00124", "PM01", "OOCD.2", "Yes", ""],
+                                       ["00124", "PM01", "OOCD.1", "Yes", ""]]  # asked of PM01
     sample = sample_dir(tmp_path, [["00124", "oocd", "all", "PM01", "PM03", "stratified random"]])
     card = build_scorecard([answers(tmp_path, first)], facts_file, framework=FW.id,
                            sample_dir=sample, allow_gaps=True)
