@@ -23,7 +23,8 @@ from audit_lib.sampling.caseload import load_caseload
 #: sex, day-first dates, ages rather than age bands, and columns case-audit has no use for.
 EXPORT_HEADER = ["Case ID", "Outcome", "Start Date", "Gender", "Ethnicity", "Age at Start",
                  "Team", "RoSH", "Safety and Wellbeing", "Looked After", "Victim", "Worker"]
-OUTCOMES = ["YRO", "RO", "DTO", "YC", "YCC", "CR", "Outcome 22", "Outcome 22A", "Referral Order"]
+OUTCOMES = ["YRO", "RO", "DTO", "YC", "YCC", "CR", "Outcome 22", "Outcome 22A", "22A", "O22A",
+            "Referral Order"]
 
 
 def export_rows(n: int = 90) -> list[list[str]]:
@@ -77,7 +78,8 @@ def test_every_abbreviation_reads_as_its_disposal_type(export):
     assert got == {"YRO": "youth rehabilitation order", "RO": "referral order",
                    "DTO": "detention and training order", "YC": "youth caution",
                    "YCC": "youth conditional caution", "CR": "community resolution",
-                   "Outcome 22": "outcome 22", "Outcome 22A": "outcome 22",
+                   "Outcome 22": "outcome 22", "Outcome 22A": "outcome 22", "22A": "outcome 22",
+                   "O22A": "outcome 22",
                    "Referral Order": "referral order"}
     assert set(caseload.loc[caseload["disposal_type"] == "outcome 22", "disposal_group"]) == {
         "oocd"}
