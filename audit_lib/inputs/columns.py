@@ -298,6 +298,14 @@ def recognise(table: Table, wanted: Iterable[str], column_map: ColumnMap, *,
             report, problems)
 
 
+def age_band_labels(values: pd.Series, column_map: ColumnMap) -> pd.Series:
+    """Age bands written as the settings write them (``10-14``), whatever the file's spelling
+    (``10 - 14``, ``10_14``); other values as they are. Bands are compared as normalised
+    text, which would otherwise show them to people as ``10 14``."""
+    labels = {normalise_category(b.band): b.band for b in column_map.age_bands}
+    return map_distinct(values, lambda v: labels.get(normalise_category(v), v))
+
+
 def _respelt(value: str, spellings: dict[str, str]) -> str:
     """A value in case-audit's spelling: another spelling's, or the value without the
     abbreviation some exports add in brackets ("Youth Rehabilitation Order (YRO)")."""

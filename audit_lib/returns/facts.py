@@ -11,7 +11,14 @@ import pandas as pd
 from audit_lib.errors import ConfigError, InputError
 from audit_lib.frameworks import CHILDREN, VICTIMS, Framework
 from audit_lib.frameworks.applicability import UNIT_COLUMN
-from audit_lib.inputs.columns import AGE, ColumnMap, load_column_map, recognise
+from audit_lib.inputs.columns import (
+    AGE,
+    AGE_BAND,
+    ColumnMap,
+    age_band_labels,
+    load_column_map,
+    recognise,
+)
 from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.validation import (
     duplicate_problems,
@@ -87,6 +94,8 @@ def load_facts(path: str | Path, framework: Framework, *,
         for column in LEVEL_COLUMNS + DESCRIPTIVE_COLUMNS:
             if column in facts.columns:
                 facts[column] = normalise_series(facts[column])
+        if AGE_BAND in facts.columns:
+            facts[AGE_BAND] = age_band_labels(facts[AGE_BAND], column_map)
         for column in YES_NO_COLUMNS:
             if column in facts.columns:
                 facts[column] = normalise_series(facts[column]).map(YES_NO).fillna("")

@@ -10,7 +10,14 @@ import pandas as pd
 
 from audit_lib.errors import InputError, Problem
 from audit_lib.frameworks import Framework
-from audit_lib.inputs.columns import AGE, ColumnMap, load_column_map, recognise
+from audit_lib.inputs.columns import (
+    AGE,
+    AGE_BAND,
+    ColumnMap,
+    age_band_labels,
+    load_column_map,
+    recognise,
+)
 from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.table import Table
 from audit_lib.inputs.validation import (
@@ -100,6 +107,8 @@ def load_caseload(path: str | Path, framework: Framework, *,
         caseload[column] = normalise_series(caseload[column])
         if column in YES_NO_COLUMNS:
             caseload[column] = caseload[column].map(YES_NO).fillna("")
+    if AGE_BAND in caseload.columns:
+        caseload[AGE_BAND] = age_band_labels(caseload[AGE_BAND], column_map)
     caseload["disposal_type"] = normalise_series(caseload["disposal_type"])
     caseload["disposal_group"] = caseload["disposal_type"].map(framework.disposal_groups)
     caseload["start_date"] = parse_dates(caseload["start_date"])
