@@ -47,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("case-audit: interrupted; nothing was changed.", file=sys.stderr)
+        # The kernel died with the interrupt; the task that watched it would be reported
+        # by asyncio as a traceback at exit, after the message that says it all.
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
         return 130
     # The environment can fail anywhere (a disk filling up inside a library's own write, a
     # file vanishing); results are written atomically, so saying so is enough.

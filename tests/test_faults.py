@@ -456,8 +456,13 @@ def test_cli_interrupted_while_writing_changes_nothing(tmp_path, previous, monke
         return real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", interrupt_third)
+    import logging
+
+    monkeypatch.setattr(logging.getLogger("asyncio"), "level", logging.getLogger("asyncio").level)
     assert score(previous) == 130
     assert "interrupted; nothing was changed" in capsys.readouterr().err
+    # A kernel that died with the interrupt is not reported again, as a traceback, at exit.
+    assert not logging.getLogger("asyncio").isEnabledFor(logging.CRITICAL)
     assert contents(previous) == before
     assert hidden(tmp_path) == []
 
