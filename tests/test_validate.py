@@ -120,3 +120,12 @@ def test_validate_reads_a_caseload_export_through_the_column_map(tmp_path, capsy
     mapping.write_text("headers: {Client Ref: case_id}\n")
     assert main(["validate", str(export), "--columns", str(mapping)]) == 0
     assert "OK  caseload" in capsys.readouterr().out
+
+
+def test_validate_says_what_an_export_was_read_as_and_nothing_of_answers(tmp_path, capsys):
+    export = write_csv(tmp_path / "export.csv", ["Case ID", "Outcome", "Start Date", "Worker"],
+                       [["001", "YRO", "05/01/2026", "x"], ["002", "CR", "06/01/2026", "y"]])
+    assert main(["validate", str(export)]) == 0
+    out = capsys.readouterr().out
+    assert "Outcome as disposal_type" in out and "columns not used: Worker" in out
+    assert "answers were checked" not in out  # no answers were given

@@ -95,6 +95,12 @@ class ColumnReport:
         return {"read_as": dict(self.renamed), "age_banded_from": self.banded,
                 "not_used": list(self.not_used)}
 
+    @classmethod
+    def from_dict(cls, data: Mapping, file: str = "") -> ColumnReport:
+        """The report `as_dict` wrote (e.g. a caseload's ``attrs["columns"]``)."""
+        return cls(file, dict(data.get("read_as") or {}), data.get("age_banded_from"),
+                   list(data.get("not_used") or []))
+
     def lines(self) -> list[str]:
         """A line or two for a summary: columns read under another name, and those not used."""
         out = []

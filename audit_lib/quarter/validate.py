@@ -19,7 +19,7 @@ import pandas as pd
 from audit_lib.errors import ConfigError, InputError, Problem, collect
 from audit_lib.frameworks import load_checks, load_framework
 from audit_lib.frameworks.applicability import answerable_questions
-from audit_lib.inputs.columns import AGE, ColumnMap, load_column_map, recognise
+from audit_lib.inputs.columns import AGE, ColumnMap, ColumnReport, load_column_map, recognise
 from audit_lib.inputs.reading import file_label, read_table
 from audit_lib.inputs.validation import parse_dates
 from audit_lib.quarter.config import load_config
@@ -163,6 +163,10 @@ def validate_files(paths: Sequence[str | Path], framework: str, *,
         notes += _check_config(path, problems)
     caseloads = [collect(problems, load_caseload, p, fw, columns=column_map)
                  for p in by_kind[CASELOAD]]
+    for path, caseload in zip(by_kind[CASELOAD], caseloads):
+        if caseload is not None:  # what each column was read as, and what was not used
+            notes += [f"note: {file_label(path)[0]}: {line}" for line in
+                      ColumnReport.from_dict(caseload.attrs.get("columns") or {}).lines()]
     facts = None
     for path in by_kind[FACTS]:
         facts = collect(problems, load_facts, path, fw, columns=column_map)
@@ -170,7 +174,8 @@ def validate_files(paths: Sequence[str | Path], framework: str, *,
         facts = None  # answers cannot be matched against two facts files at once
     elif not by_kind[FACTS] and len(caseloads) == 1 and caseloads[0] is not None:
         facts = caseloads[0]  # the caseload holds the facts of every case sampled from it
-        notes.append("note: answers were checked against the caseload's cases")
+        if by_kind[WORKBOOK] or by_kind[ANSWERS] or moderation:
+            notes.append("note: answers were checked against the caseload's cases")
     victims = [collect(problems, load_victim_facts, p, fw, facts, columns=column_map)
                for p in by_kind[VICTIM_FACTS]] if fw.audits_victims else []
     if by_kind[VICTIM_FACTS] and not fw.audits_victims:

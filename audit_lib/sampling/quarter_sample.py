@@ -177,9 +177,7 @@ def summary(sample: Sample) -> str:
                      f"(minimum {victims['minimum']}; {added} added to meet it)")
     columns = sample.info.get("caseload_columns")
     if columns:
-        lines += [f"caseload {line}" for line in ColumnReport("", columns["read_as"],
-                                                               columns["age_banded_from"],
-                                                               columns["not_used"]).lines()]
+        lines += [f"caseload {line}" for line in ColumnReport.from_dict(columns).lines()]
     own = sample.info.get("victims_sample")
     if own is not None:
         lines.append(victim_cases.sample_summary(own) if own["drawn"] else
