@@ -21,7 +21,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLES, demo_quarter
 
 #: What a wheel is built from (the rest of the checkout is not part of the package).
 SOURCES = ("audit_lib", "notebooks", "pyproject.toml", "README.md", "LICENSE")
@@ -143,10 +143,11 @@ def test_the_readme_gives_the_commands_behind_make_demo_and_make_test():
 
 
 @pytest.mark.slow
-def test_the_commands_without_make_run(tmp_path):
+def test_the_commands_without_make_run(shared_outputs):
     """The README's commands as a user types them, with this environment as their .venv: the
     demo quarter runs, lint passes and the suite is collected (running it here would recurse;
-    the venv commands are exercised by the wheel test above)."""
+    the venv commands are exercised by the wheel test above). The demo quarter is the
+    session's one run of the README's command (`demo_quarter`), which other modules read."""
     scripts = Path(sys.executable).parent
     posix = _block(HEADING, "bash")
 
@@ -158,10 +159,12 @@ def test_the_commands_without_make_run(tmp_path):
         return [head, *words[1:]]
 
     demo = next(c for c in posix if " run --config " in c)
-    shutil.copytree(SAMPLES, tmp_path / "samples", ignore=shutil.ignore_patterns("*.py"))
-    ran = subprocess.run(argv(demo), cwd=tmp_path, capture_output=True, text=True)
-    assert ran.returncode == 0, ran.stderr
-    assert (tmp_path / "outputs" / "demo" / "04_assurance_report.html").is_file()
+    folder = demo_quarter(shared_outputs)
+    ran = json.loads((folder / "ran.json").read_text(encoding="utf-8"))
+    assert ran["argv"] == argv(demo)  # that run is this command, typed beside samples/
+    assert (folder / "samples" / "demo.yaml").is_file()
+    assert ran["returncode"] == 0, ran["stderr"]
+    assert (folder / "outputs" / "demo" / "04_assurance_report.html").is_file()
 
     lint = next(c for c in posix if "ruff check" in c)
     assert subprocess.run(argv(lint), cwd=ROOT, capture_output=True).returncode == 0
