@@ -96,7 +96,10 @@ def _run_demo_quarter(folder: Path) -> None:
 #: ``pytest --durations=0``). With ``--dist loadfile`` a module is one unit of work, handed
 #: out in collection order (``--no-loadscope-reorder``): starting the longest first, and
 #: leaving the many quick modules to fill in at the end, lets both workers finish together.
-LONGEST_FIRST = ()
+LONGEST_FIRST = ("test_pipeline.py", "test_install.py", "test_demo_2025.py", "test_gaps.py",
+                 "test_batch.py", "test_faults.py", "test_commit.py", "test_cli.py",
+                 "test_backtests.py", "test_hostile_report.py", "test_paths.py",
+                 "test_board_paper.py", "test_plan.py", "test_workbooks.py")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -55,7 +55,10 @@ def test_a_wheel_installed_in_a_fresh_environment_runs_the_demo_quarter(tmp_path
     wheel = next(dist.glob("case_audit-*.whl"))
 
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    # Without a pip of its own (seeding one takes seconds): this environment's pip installs
+    # into it (--python runs pip on the new environment's interpreter, as its own pip would).
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   capture_output=True)
     python = _bin(venv) / "python"
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; "
                                 "print(sysconfig.get_paths()['purelib'])"],
@@ -64,8 +67,9 @@ def test_a_wheel_installed_in_a_fresh_environment_runs_the_demo_quarter(tmp_path
     data = venv / "share" / "jupyter"
     data.mkdir(parents=True)
     shutil.copytree(Path(sys.prefix) / "share" / "jupyter" / "nbconvert", data / "nbconvert")
-    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet",
-                    str(wheel)], check=True, capture_output=True, env=_env())
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
+                    "--no-deps", "--no-index", "--quiet", str(wheel)],
+                   check=True, capture_output=True, env=_env())
 
     work = tmp_path / "work"
     shutil.copytree(SAMPLES, work / "samples", ignore=shutil.ignore_patterns("*.py"))
@@ -145,7 +149,7 @@ def test_the_readme_gives_the_commands_behind_make_demo_and_make_test():
 @pytest.mark.slow
 def test_the_commands_without_make_run(shared_outputs):
     """The README's commands as a user types them, with this environment as their .venv: the
-    demo quarter runs, lint passes and the suite is collected (running it here would recurse;
+    demo quarter runs, lint passes and the suite's command collects (running it would recurse;
     the venv commands are exercised by the wheel test above). The demo quarter is the
     session's one run of the README's command (`demo_quarter`), which other modules read."""
     scripts = Path(sys.executable).parent
@@ -168,7 +172,11 @@ def test_the_commands_without_make_run(shared_outputs):
 
     lint = next(c for c in posix if "ruff check" in c)
     assert subprocess.run(argv(lint), cwd=ROOT, capture_output=True).returncode == 0
+    # The suite's command line, with its options and the project's pytest settings, collects
+    # tests: here this module's (collecting all of them again would import the whole suite a
+    # third time; make test itself fails if its command collects nothing).
     suite = next(c for c in posix if "pytest" in c)
-    collected = subprocess.run([*argv(suite), "--collect-only", "-q"],
+    collected = subprocess.run([*argv(suite), "--collect-only", "-q", __file__],
                                cwd=ROOT, capture_output=True, text=True)
     assert collected.returncode == 0, collected.stdout[-2000:]
+    assert "test_install.py::test_the_commands_without_make_run" in collected.stdout
