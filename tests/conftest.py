@@ -93,9 +93,11 @@ def _run_demo_quarter(folder: Path) -> None:
 
 
 #: Modules that run whole quarters or batches, longest first (seconds per module summed from
-#: ``pytest --durations=0``). With ``--dist loadfile`` a module is one unit of work, handed
-#: out in collection order (``--no-loadscope-reorder``): starting the longest first, and
+#: ``pytest --junitxml``, issue 18). With ``--dist loadfile`` a module is one unit of work,
+#: handed out in collection order (``--no-loadscope-reorder``): starting the longest first, and
 #: leaving the many quick modules to fill in at the end, lets both workers finish together.
+#: test_install comes second: its wheel test keeps the other worker busy while test_pipeline
+#: builds the session's `demo_quarter`, which test_install's next test reads.
 LONGEST_FIRST = ("test_pipeline.py", "test_install.py", "test_demo_2025.py", "test_gaps.py",
                  "test_batch.py", "test_faults.py", "test_commit.py", "test_cli.py",
                  "test_backtests.py", "test_hostile_report.py", "test_paths.py",
@@ -103,5 +105,6 @@ LONGEST_FIRST = ("test_pipeline.py", "test_install.py", "test_demo_2025.py", "te
 
 
 def pytest_collection_modifyitems(config, items):
+    """Put the modules of `LONGEST_FIRST` first, in that order; the rest keep theirs."""
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest as found
