@@ -60,3 +60,51 @@ def shared_outputs(tmp_path_factory) -> Callable[[str, Callable[[Path], object]]
         return folder
 
     return get
+
+
+#: The demo quarter as a user runs it (the README's command behind ``make demo``), from a
+#: folder holding a copy of samples/; results go to ``outputs/demo`` beside it.
+DEMO_COMMAND = ["case-audit", "run", "--config", "samples/demo.yaml"]
+
+
+def demo_quarter(shared_outputs) -> Path:
+    """The demo quarter, run once per test session by `DEMO_COMMAND` in a fresh process.
+
+    Returns the folder that holds ``samples/`` (the config ``samples/demo.yaml``), the
+    results (``outputs/demo``, the history), ``internal/`` and ``ran.json``: the command
+    line, its exit code and what it printed (the run's progress lines) and logged. Tests only
+    read it; a test that runs the quarter again copies the folder first (``shutil.copytree``).
+    A failed run is kept as it is, for the tests to report.
+    """
+    return shared_outputs("demo-quarter", _run_demo_quarter)
+
+
+def _run_demo_quarter(folder: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    shutil.copytree(SAMPLES, folder / "samples", ignore=shutil.ignore_patterns("*.py"))
+    argv = [str(Path(sys.executable).parent / DEMO_COMMAND[0]), *DEMO_COMMAND[1:]]
+    ran = subprocess.run(argv, cwd=folder, capture_output=True, text=True)
+    (folder / "ran.json").write_text(json.dumps({
+        "argv": argv, "returncode": ran.returncode, "stdout": ran.stdout,
+        "stderr": ran.stderr}), encoding="utf-8")
+
+
+#: Modules that run whole quarters or batches, longest first (seconds per module summed from
+#: ``pytest --junitxml``, issue 18). With ``--dist loadfile`` a module is one unit of work,
+#: handed out in collection order (``--no-loadscope-reorder``): starting the longest first, and
+#: leaving the many quick modules to fill in at the end, lets both workers finish together.
+#: test_install comes second: its wheel test keeps the other worker busy while test_pipeline
+#: builds the session's `demo_quarter`, which test_install's next test reads.
+LONGEST_FIRST = ("test_pipeline.py", "test_install.py", "test_demo_2025.py", "test_gaps.py",
+                 "test_batch.py", "test_faults.py", "test_commit.py", "test_cli.py",
+                 "test_backtests.py", "test_hostile_report.py", "test_paths.py",
+                 "test_board_paper.py", "test_plan.py", "test_workbooks.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Put the modules of `LONGEST_FIRST` first, in that order; the rest keep theirs."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest as found

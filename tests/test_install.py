@@ -21,7 +21,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLES, demo_quarter
 
 #: What a wheel is built from (the rest of the checkout is not part of the package).
 SOURCES = ("audit_lib", "notebooks", "pyproject.toml", "README.md", "LICENSE")
@@ -55,7 +55,10 @@ def test_a_wheel_installed_in_a_fresh_environment_runs_the_demo_quarter(tmp_path
     wheel = next(dist.glob("case_audit-*.whl"))
 
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    # Without a pip of its own (seeding one takes seconds): this environment's pip installs
+    # into it (--python runs pip on the new environment's interpreter, as its own pip would).
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   capture_output=True)
     python = _bin(venv) / "python"
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; "
                                 "print(sysconfig.get_paths()['purelib'])"],
@@ -64,8 +67,9 @@ def test_a_wheel_installed_in_a_fresh_environment_runs_the_demo_quarter(tmp_path
     data = venv / "share" / "jupyter"
     data.mkdir(parents=True)
     shutil.copytree(Path(sys.prefix) / "share" / "jupyter" / "nbconvert", data / "nbconvert")
-    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet",
-                    str(wheel)], check=True, capture_output=True, env=_env())
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
+                    "--no-deps", "--no-index", "--quiet", str(wheel)],
+                   check=True, capture_output=True, env=_env())
 
     work = tmp_path / "work"
     shutil.copytree(SAMPLES, work / "samples", ignore=shutil.ignore_patterns("*.py"))
@@ -143,10 +147,11 @@ def test_the_readme_gives_the_commands_behind_make_demo_and_make_test():
 
 
 @pytest.mark.slow
-def test_the_commands_without_make_run(tmp_path):
+def test_the_commands_without_make_run(shared_outputs):
     """The README's commands as a user types them, with this environment as their .venv: the
-    demo quarter runs, lint passes and the suite is collected (running it here would recurse;
-    the venv commands are exercised by the wheel test above)."""
+    demo quarter runs, lint passes and the suite's command collects (running it would recurse;
+    the venv commands are exercised by the wheel test above). The demo quarter is the
+    session's one run of the README's command (`demo_quarter`), which other modules read."""
     scripts = Path(sys.executable).parent
     posix = _block(HEADING, "bash")
 
@@ -158,14 +163,20 @@ def test_the_commands_without_make_run(tmp_path):
         return [head, *words[1:]]
 
     demo = next(c for c in posix if " run --config " in c)
-    shutil.copytree(SAMPLES, tmp_path / "samples", ignore=shutil.ignore_patterns("*.py"))
-    ran = subprocess.run(argv(demo), cwd=tmp_path, capture_output=True, text=True)
-    assert ran.returncode == 0, ran.stderr
-    assert (tmp_path / "outputs" / "demo" / "04_assurance_report.html").is_file()
+    folder = demo_quarter(shared_outputs)
+    ran = json.loads((folder / "ran.json").read_text(encoding="utf-8"))
+    assert ran["argv"] == argv(demo)  # that run is this command, typed beside samples/
+    assert (folder / "samples" / "demo.yaml").is_file()
+    assert ran["returncode"] == 0, ran["stderr"]
+    assert (folder / "outputs" / "demo" / "04_assurance_report.html").is_file()
 
     lint = next(c for c in posix if "ruff check" in c)
     assert subprocess.run(argv(lint), cwd=ROOT, capture_output=True).returncode == 0
+    # The suite's command line, with its options and the project's pytest settings, collects
+    # tests: here this module's (collecting all of them again would import the whole suite a
+    # third time; make test itself fails if its command collects nothing).
     suite = next(c for c in posix if "pytest" in c)
-    collected = subprocess.run([*argv(suite), "--collect-only", "-q"],
+    collected = subprocess.run([*argv(suite), "--collect-only", "-q", __file__],
                                cwd=ROOT, capture_output=True, text=True)
     assert collected.returncode == 0, collected.stdout[-2000:]
+    assert "test_install.py::test_the_commands_without_make_run" in collected.stdout

@@ -13,12 +13,12 @@ import nbformat
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLES, demo_quarter
 
 from audit_lib.cli import main
 from audit_lib.errors import ConfigError, PipelineError
 from audit_lib.quarter.config import load_config
-from audit_lib.quarter.run import run
+from audit_lib.quarter.run import RunResult, run
 from audit_lib.trends.history import load_history
 from audit_lib.writing import MARKER
 
@@ -40,11 +40,17 @@ def quarter(tmp_path: Path, **changes) -> Path:
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("pipeline")
-    config = quarter(tmp)
-    result = run(config, progress=lambda _: None)
-    return config, result
+def demo_run(shared_outputs):
+    """The session's demo quarter (`demo_quarter`: the demo's samples and config, run by
+    `case-audit run`), read where it ran. A test that runs it again works on a copy
+    (`copy_quarter`)."""
+    folder = demo_quarter(shared_outputs)
+    ran = json.loads((folder / "ran.json").read_text(encoding="utf-8"))
+    assert ran["returncode"] == 0, ran["stderr"]
+    config = folder / "samples" / "demo.yaml"
+    period_dir = load_config(config, steps=()).period_dir
+    manifest = json.loads((period_dir / "manifest.json").read_text())
+    return config, RunResult(period_dir, manifest["steps"], manifest)
 
 
 def tables(folder: Path) -> dict[str, bytes]:
@@ -126,19 +132,21 @@ def test_returns_match_the_sample_and_history_is_recorded(demo_run):
                                                      "2026-Q1", "demo"]
 
 
-def test_rerun_gives_identical_tables_and_replaces_the_period_in_history(demo_run):
-    config, result = demo_run
-    before = tables(result.period_dir)
+def test_rerun_gives_identical_tables_and_replaces_the_period_in_history(demo_run, tmp_path):
+    config = copy_quarter(demo_run, tmp_path)
+    period_dir = config.parent.parent / "outputs" / "demo"
+    before = tables(period_dir)
     run(config, progress=lambda _: None)
-    assert tables(result.period_dir) == before
+    assert tables(period_dir) == before
     history = load_history(config.parent.parent / "outputs" / "history.sqlite", "hmip-youth-2021")
     # 21 key questions and 12 local checks, replaced, not added twice
     assert (history["period"] == "demo").sum() == 33
 
 
 def test_a_failing_notebook_leaves_previous_outputs_intact_and_names_the_cell(demo_run, tmp_path):
-    config, result = demo_run
-    before = tables(result.period_dir)
+    config = copy_quarter(demo_run, tmp_path)
+    period_dir = config.parent.parent / "outputs" / "demo"
+    before = tables(period_dir)
     broken = config.parent / "local" / "02_scoring.ipynb"  # beside the config: allowed
     broken.parent.mkdir(exist_ok=True)
     nb = nbformat.read(ROOT / "notebooks" / "02_scoring.ipynb", as_version=4)
@@ -147,31 +155,28 @@ def test_a_failing_notebook_leaves_previous_outputs_intact_and_names_the_cell(de
     data = yaml.safe_load(config.read_text())
     data["notebooks"] = {"scoring": str(broken)}
     config.write_text(yaml.safe_dump(data))
-    try:
-        with pytest.raises(PipelineError) as err:
-            run(config, progress=lambda _: None)
-    finally:
-        data.pop("notebooks")
-        config.write_text(yaml.safe_dump(data))
+    with pytest.raises(PipelineError) as err:
+        run(config, progress=lambda _: None)
     message = str(err.value)
     assert "02_scoring.ipynb" in message and "cell" in message
     assert "RuntimeError" in message
     assert "simulated crash" not in message  # an unexpected error's text could quote data
-    assert tables(result.period_dir) == before
-    failed = list((result.period_dir.parent / "failed").iterdir())
+    assert tables(period_dir) == before
+    failed = list((period_dir.parent / "failed").iterdir())
     assert failed and (failed[0] / "02_scoring.ipynb").is_file()
 
 
-def test_a_partial_run_that_would_leave_results_out_of_step_is_refused(demo_run):
-    config, result = demo_run
-    before = tables(result.period_dir)
+def test_a_partial_run_that_would_leave_results_out_of_step_is_refused(demo_run, tmp_path):
+    config = copy_quarter(demo_run, tmp_path)
+    period_dir = config.parent.parent / "outputs" / "demo"
+    before = tables(period_dir)
     with pytest.raises(ConfigError) as err:  # new scores, old triangulation: refused
         run(config, only="scoring,report", progress=lambda _: None)
     assert "run these steps too: triangulation (its results read the scoring results" in str(
         err.value)
     with pytest.raises(ConfigError, match="scoring .its results read the sampling"):
         run(config, only="sampling", progress=lambda _: None)
-    assert tables(result.period_dir) == before  # nothing changed
+    assert tables(period_dir) == before  # nothing changed
 
 
 def test_only_the_report_keeps_the_other_steps_results(demo_run, tmp_path):

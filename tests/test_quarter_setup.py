@@ -4,6 +4,7 @@ documented, failed runs kept to the last few, and the summary a finished run pri
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import shutil
 from pathlib import Path
@@ -11,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLES, demo_quarter
 
 from audit_lib.cli import main
 from audit_lib.errors import ConfigError, PipelineError
@@ -221,20 +222,22 @@ def test_the_failed_runs_setting_has_a_source_note():
     assert failed_runs.keep_limit() >= 1
 
 
-def test_a_finished_run_says_what_was_scored_the_gaps_the_rating_and_where(tmp_path):
-    config = demo_copy(tmp_path)
-    lines = []
-    result = run(config, progress=lines.append)
-    said = "\n".join(lines)
+def test_a_finished_run_says_what_was_scored_the_gaps_the_rating_and_where(shared_outputs):
+    # The session's demo quarter (`case-audit run`, which prints the run's progress lines)
+    folder = demo_quarter(shared_outputs)
+    ran = json.loads((folder / "ran.json").read_text(encoding="utf-8"))
+    assert ran["returncode"] == 0, ran["stderr"]
+    said = ran["stdout"]
+    period_dir = load_config(folder / "samples" / "demo.yaml", steps=()).period_dir
     assert "Scored 21 key questions" in said and "12 local checks" in said
     assert "No gaps" in said
     assert re.search(r"Overall: Good \(23 of 36 points\)", said)
-    assert f"The report: {result.period_dir / '04_assurance_report.html'}" in said
+    assert f"The report: {period_dir / '04_assurance_report.html'}" in said
     assert "Sample: 65 of 300 cases" in said
-    again = run_summary(result.period_dir, ["report"], {"sampling": "sampling",
-                                                         "scoring": "scores",
-                                                         "triangulation": "triangulation",
-                                                         "report": "04_assurance_report.html"})
+    again = run_summary(period_dir, ["report"], {"sampling": "sampling",
+                                                 "scoring": "scores",
+                                                 "triangulation": "triangulation",
+                                                 "report": "04_assurance_report.html"})
     assert any("Kept from an earlier run: sampling, scoring, triangulation" in line
                for line in again)
 
