@@ -150,3 +150,10 @@ def test_a_custom_framework_file_is_gated(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "title: holds what looks like an email address" in err and "example.org" not in err
     assert not (tmp_path / "scores").exists()
+
+
+@pytest.mark.parametrize("seed", [4505577104, 7700900123])  # a valid NHS number; a phone number
+def test_a_seed_the_identifier_gate_would_refuse_is_refused_before_the_run(tmp_path, seed):
+    message = refused(config(tmp_path, sampling={"seed": seed}))
+    assert "sampling.seed: this number reads as a personal identifier" in message
+    assert str(seed) not in message

@@ -192,6 +192,11 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
     if sampling and not whole and seed is not None:
         problems.append("sampling.seed: required whole number (record it: it makes the sample "
                         "reproducible)")
+    elif whole and _reads_as_identifier(seed):
+        # The sampling notebook prints the seed, and the publish check would refuse the run.
+        problems.append("sampling.seed: this number reads as a personal identifier (a valid "
+                        "NHS number or a phone number) to the identifier gate, so the run's "
+                        "results could not be published; choose another seed")
     if sampling:
         if sampling.get("min_size_from"):  # a path, relative to the config like the inputs
             sampling = {**sampling, "min_size_from": str(
@@ -274,6 +279,16 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
         columns=columns,
         allow_gaps=allow_gaps,
     )
+
+
+def _reads_as_identifier(number: int) -> bool:
+    """Whether the identifier gate would take a number, printed, for an identifier other than
+    a date (a seed such as 20260401 is printed where dates are allowed)."""
+    import pandas as pd
+
+    from audit_lib.inputs.identifiers import find_identifiers
+
+    return bool(set(find_identifiers(pd.Series([str(number)], dtype=object))) - {"date"})
 
 
 def _short_text(value: object, key: str) -> list[str]:

@@ -106,7 +106,9 @@ def write_service_bundle(out_dir: str | Path, service_index: int = 1, n_quarters
     period = period_name(periods[-1])
     label, period_end = period_info(period)
     current = facts.loc[facts["period"] == period].reset_index(drop=True)
-    sampling = {"seed": int(stream(seed, service_index, STREAM_BUNDLE).integers(1, 2**31)),
+    # Eight digits at most, as `case-audit init` chooses: a ten-digit seed can pass the NHS
+    # number's check digit, and the sampling notebook prints it.
+    sampling = {"seed": int(stream(seed, service_index, STREAM_BUNDLE).integers(1, 10**8)),
                 **BUNDLE_SAMPLING}
     rng = stream(seed, service_index, STREAM_BUNDLE, 2)
 
