@@ -412,3 +412,20 @@ def test_a_false_dimension_does_not_make_every_row_as_wide_as_excel(tmp_path):
     table = read_table(path, required=())
     assert time.perf_counter() - start < 10
     assert list(table.frame.columns) == ["v1", "_row"] and len(table.frame) == 1_999
+
+
+def test_a_value_beyond_the_last_column_is_refused_and_trailing_commas_are_harmless(tmp_path):
+    """pandas took the first column of a file whose first data row had one cell too many as
+    its index: every value shifted left, the first column unread (and ungated)."""
+    header = b"case_id,reviewer,question_id,answer\n"
+    stray = write(tmp_path / "stray.csv", header + b"00487,PM01,2.1.1,Yes,Jo Bloggs\n"
+                  b"00488,PM01,2.1.2,Yes\n")
+    with pytest.raises(InputError) as err:
+        read_table(stray, required=("case_id",))
+    (problem,) = err.value.problems
+    assert problem.row == 2 and "more than the header's 4" in problem.message
+    assert "Bloggs" not in str(err.value)
+    trailing = write(tmp_path / "trailing.csv", header + b"00487,PM01,2.1.1,Yes,\n"
+                     b"00488,PM01,2.1.2,No,\n")
+    frame = read_table(trailing, required=("case_id",)).frame
+    assert frame[["case_id", "answer"]].values.tolist() == [["00487", "Yes"], ["00488", "No"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -189,8 +190,10 @@ def _withhold_headers(table: Table, report: bool) -> list[Problem]:
     from openpyxl.utils import get_column_letter
 
     frame = table.frame
-    # Headers are read as written: normalising put underscores where the spaces were.
-    headers = pd.Series([str(c).replace("_", " ") for c in frame.columns], dtype=object)
+    # Headers are checked as the file writes them (normalising turns "01-02-2008" into
+    # "01_02_2008", which no longer reads as a date), or with spaces for underscores.
+    headers = pd.Series([table.written.get(c, str(c).replace("_", " ")) for c in frame.columns],
+                        dtype=object)
     hits = find_identifiers(headers, configured_names())
     problems, renamed = [], {}
     for kind, index in hits.items():
@@ -302,7 +305,12 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[int], dict, dict]:
     # dropped. (A quoted cell spanning lines would shift later rows; such files are rare.)
     options = dict(dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=False)
     try:
-        frame = pd.read_csv(path, encoding=encoding, **options)
+        # index_col=False: a row with more cells than the header must not turn the first
+        # column into the index (shifting every value left, the first column unread); pandas
+        # warns instead, and such rows are refused below unless the extra cells are empty.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, encoding=encoding, index_col=False, **options)
     except pd.errors.EmptyDataError:
         raise InputError([Problem(str(path), None, None, "the file is empty")]) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -316,6 +324,8 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[int], dict, dict]:
                 raise InputError([Problem(str(path), 1, None, f"the columns are separated by "
                                           f"{name}, not commas; save the file as 'CSV (comma "
                                           "delimited)'")])
+    if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        _refuse_long_rows(path, encoding, len(header))
     if len(header) == len(frame.columns):
         frame.columns = header
     # One pass per column over its distinct values: strip spaces, and note which rows have
@@ -343,6 +353,29 @@ def _refuse_reserved(columns, path: Path, sheet: str | None = None) -> None:
     if ROW in columns:
         raise InputError([Problem(str(path), 1, ROW, "this column name is reserved by "
                                   "case-audit; rename the column", sheet)])
+
+
+def _refuse_long_rows(path: Path, encoding: str, width: int) -> None:
+    """Refuse rows with a value beyond the header's last column (their cells would not be read
+    where they belong); empty cells there, as trailing commas leave, are harmless.
+
+    Raises
+    ------
+    InputError
+        Naming each such row (header = row 1), never its values.
+    """
+    import csv
+
+    problems = []
+    with open(path, newline="", encoding=encoding) as fh:
+        for number, row in enumerate(csv.reader(fh), start=1):
+            if len(row) > width and any(cell.strip() for cell in row[width:]):
+                problems.append(Problem(str(path), number, None, f"the row has {len(row)} "
+                                        f"cells, more than the header's {width}: a value beyond "
+                                        "the last column (a comma too many, or a missing "
+                                        "header?)"))
+    if problems:
+        raise InputError(problems)
 
 
 def _csv_header(path: Path, encoding: str) -> list[str]:

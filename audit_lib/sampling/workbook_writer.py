@@ -301,10 +301,9 @@ def pages_across(ws) -> int:
     widths = [d.width if d.customWidth and d.width else _DEFAULT_WIDTH for d in dims]
     per_page = settings["print_columns_per_page"] * 100 / settings["print_min_scale"]
     repeated = widths[0] if widths else 0
-    rest = sum(widths) - repeated
-    if rest <= per_page - repeated:
-        return 1
-    return max(1, math.ceil(rest / (per_page - repeated)))
+    if repeated >= per_page / 2:  # too wide to repeat on every page: share the pages out
+        return max(1, math.ceil(sum(widths) / per_page))
+    return max(1, math.ceil((sum(widths) - repeated) / (per_page - repeated)))
 
 
 def _shown(value: object) -> str:
