@@ -74,6 +74,10 @@ def test_run_writes_notebooks_reports_tables_and_manifest(demo_run):
     assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in manifest["inputs_sha256"].values())
     assert "demo.yaml" in manifest["inputs_sha256"]  # paths relative to the config
     assert str(config.parent.parent) not in (out / "manifest.json").read_text()
+    # Folders are named where they are published: a staging folder's random name could even
+    # read as a postcode to the publish check.
+    assert ".staging." not in (out / "manifest.json").read_text()
+    assert manifest["parameters"]["scoring"]["out_dir"].endswith("demo/scores")
     assert set(manifest["durations"]) == set(manifest["steps"])
     assert manifest["packages"]["pandas"]
     assert not list(out.parent.glob(".demo.staging.*"))  # staging folder swapped in

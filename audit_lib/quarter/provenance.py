@@ -13,6 +13,7 @@ from pathlib import Path
 from audit_lib.inputs.fingerprints import fingerprint
 from audit_lib.quarter.config import PeriodConfig
 from audit_lib.quarter.paths import project_root
+from audit_lib.writing import published_path
 
 
 def runtime_packages() -> list[str]:
@@ -50,6 +51,9 @@ def relative_to_config(value: object, base) -> object:
     if isinstance(value, list):
         return [relative_to_config(v, base) for v in value]
     if isinstance(value, (str, os.PathLike)) and os.path.isabs(value):
+        # A staged folder is named where it is published: the staging name is random, and
+        # gone once the run is committed.
+        value = published_path(value)
         try:
             return os.path.relpath(value, base).replace(os.sep, "/")
         except ValueError:  # another drive on Windows: the name alone
