@@ -352,15 +352,7 @@ def _recommendation(item: object, label: str, themes: tuple[Theme, ...],
     if owner is not None and (not isinstance(owner, str) or not owner.strip()):
         problems.append(f"{label}.owner: must be non-empty text (a role, such as 'Head of "
                         "Service')")
-    due = item.get("due")
-    if isinstance(due, str):
-        try:
-            due = dt.date.fromisoformat(due)
-        except ValueError:
-            due = "bad"
-    if due is not None and not isinstance(due, dt.date):
-        problems.append(f"{label}.due: must be a date written YYYY-MM-DD")
-        due = None
+    due = _date_entry(item, "due", label, problems)
     status = item.get("status")
     if status is not None and normalise_category(status) not in ACTION_STATUSES:
         problems.append(f"{label}.status: must be one of {', '.join(ACTION_STATUSES)}")
@@ -406,18 +398,8 @@ def _measure(item: dict, where: str, problems: list[str]) -> Measure | None:
                                or not 0 < target <= 100):
         problems.append(f"{where}.target_pct: must be a number above 0 and at most 100")
         target = None
-    dates = {}
-    for key in ("applies_from", "applies_until"):
-        value = item.get(key)
-        if isinstance(value, str):
-            try:
-                value = dt.date.fromisoformat(value)
-            except ValueError:
-                value = "bad"
-        if value is not None and not isinstance(value, dt.date):
-            problems.append(f"{where}.{key}: must be a date written YYYY-MM-DD")
-            value = None
-        dates[key] = value
+    dates = {key: _date_entry(item, key, where, problems)
+             for key in ("applies_from", "applies_until")}
     if target is not None:
         missing = [k for k in OVERRIDE_KEYS if not item.get(k)]
         if missing:
@@ -451,3 +433,18 @@ def _text(item: dict, key: str, label: str, problems: list[str], *,
         problems.append(f"{label}.{key}: must be non-empty text")
         return ""
     return value.strip()
+
+
+def _date_entry(item: dict, key: str, where: str, problems: list[str]) -> dt.date | None:
+    """A register entry's date (a YAML date, or text written YYYY-MM-DD); None when absent or
+    not a date, the latter with a problem naming the entry."""
+    value = item.get(key)
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            value = "bad"
+    if value is not None and not isinstance(value, dt.date):
+        problems.append(f"{where}.{key}: must be a date written YYYY-MM-DD")
+        value = None
+    return value
