@@ -303,11 +303,22 @@ def _parser() -> argparse.ArgumentParser:
     pdf.set_defaults(handler=_pdf)
     undo = sub.add_parser("undo", help="put back a period's previous results",
                           description="Put back the results, internal tables and history rows "
-                          "of the run before the latest one of this period (case-audit keeps "
-                          "one generation, in <outputs>/.previous/). Undoing again redoes.")
+                          "of the run before the latest one of this period, whole (case-audit "
+                          "keeps one generation, in <outputs>/.previous/; before a period's "
+                          "first run, or a withdrawal, it had none). Undoing again redoes. "
+                          "Reads only the config's outputs, internal and history entries.")
     undo.add_argument("--config", required=True, type=_path, metavar="FILE",
                       help="period config (YAML)")
     undo.set_defaults(handler=_undo)
+    withdraw = sub.add_parser("withdraw", help="take a period out of the results and the history",
+                              description="Take a period (a mistaken run, a quarter that should "
+                              "not have been run) out of the published results, the internal "
+                              "tables and the history, at one commit point; case-audit undo "
+                              "puts it back. Reads only the config's outputs, internal and "
+                              "history entries.")
+    withdraw.add_argument("--config", required=True, type=_path, metavar="FILE",
+                          help="period config (YAML) of the period to withdraw")
+    withdraw.set_defaults(handler=_withdraw)
 
     batch = sub.add_parser("batch", help="run many services' period configs in parallel",
                            description="Run every period config found in a folder with a pool "
@@ -573,6 +584,13 @@ def _undo(args: argparse.Namespace) -> int:
     from audit_lib.quarter.run import undo
 
     undo(args.config)
+    return 0
+
+
+def _withdraw(args: argparse.Namespace) -> int:
+    from audit_lib.quarter.run import withdraw
+
+    withdraw(args.config)
     return 0
 
 
