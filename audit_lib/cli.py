@@ -176,6 +176,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="fixed size of the victims' sample (instead of sizing it)")
     sample.add_argument("--victim-maximum", type=int, metavar="N",
                         help="largest victims' sample (default 24)")
+    sample.add_argument("--service", default="", metavar="NAME",
+                        help="the service's name, written in each workbook")
+    sample.add_argument("--period", default="", metavar="NAME",
+                        help="the quarter's name (such as 2026-Q3), written in each workbook: "
+                        "a workbook returned for another quarter is refused")
     _framework_options(sample)
     _columns_option(sample)
     sample.set_defaults(handler=_sample)
@@ -264,22 +269,31 @@ def _parser() -> argparse.ArgumentParser:
     prog.set_defaults(handler=_progress)
 
     init = sub.add_parser("init", help="start a quarter: a commented period config and the "
-                          "folders it reads (inputs/, returned/)",
+                          "quarter's own folders (inputs/PERIOD/, returned/PERIOD/)",
                           description="Write DIR/PERIOD.yaml, a period config with every key "
-                          "explained, and the folders inputs/ and returned/ beside it (outside "
-                          "outputs/PERIOD/, the folder each run replaces). Nothing that exists "
-                          "is overwritten.")
+                          "explained, and the quarter's own folders inputs/PERIOD/ and "
+                          "returned/PERIOD/ beside it (outside outputs/PERIOD/, the folder each "
+                          "run replaces). With --from, every setting of the previous quarter's "
+                          "config is carried over (column map, reviewers and teams, framework, "
+                          "trend, disclosure, judgements, baseline, registers, names, the same "
+                          "outputs, history and internal folders) with a new seed. Nothing "
+                          "that exists is overwritten.")
     init.add_argument("folder", metavar="DIR", help="the quarter's folder (made if missing)")
-    init.add_argument("--period", required=True, metavar="NAME",
-                      help="the quarter's name, such as 2026-Q3")
+    init.add_argument("--period", metavar="NAME",
+                      help="the quarter's name, such as 2026-Q3 (with --from, by default the "
+                      "quarter after the previous one)")
+    init.add_argument("--from", dest="previous", type=_path, metavar="PREVIOUS.yaml",
+                      help="the previous quarter's period config: carry its settings over")
     init.add_argument("--period-end", metavar="YYYY-MM-DD",
                       help="its last day (worked out for names like 2026-Q3)")
-    init.add_argument("--service", default="", metavar="NAME", help="the service's name")
-    init.add_argument("--reviewers", default="", metavar="A:team,B",
+    init.add_argument("--service", metavar="NAME", help="the service's name")
+    init.add_argument("--reviewers", metavar="A:team,B",
                       help="reviewer codes, each optionally with the team they manage")
     init.add_argument("--seed", type=int, metavar="S",
                       help="the sampling seed (default: chosen at random and written down)")
-    _framework_options(init)
+    init.add_argument("--framework", metavar="ID",
+                      help="framework id or YAML file (default: the previous config's, or "
+                      "hmip-youth-2021)")
     init.set_defaults(handler=_init)
 
     run = sub.add_parser("run", help="run a quarter's notebooks and publish the reports",
@@ -470,7 +484,8 @@ def _sample(args: argparse.Namespace) -> int:
                       min_size_from=args.min_size_from, framework=args.framework)
     sample = sample_caseload(args.caseload, plan, args.framework, args.victims,
                              columns=args.columns)
-    written = write_sample(sample, args.out, args.framework)
+    written = write_sample(sample, args.out, args.framework, service=args.service,
+                           period=args.period)
     print(summary(sample))
     if not plan.reviewers:
         print("No reviewers given (--reviewers), so no workbooks were made.")
@@ -553,15 +568,26 @@ def _progress(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from audit_lib.quarter.config import load_config
     from audit_lib.quarter.init import init_quarter
 
+    if args.period is None and args.previous is None:
+        from audit_lib.errors import ConfigError
+
+        raise ConfigError("--period: give the quarter's name, such as 2026-Q3 (or --from the "
+                          "previous quarter's config)")
     made = init_quarter(args.folder, args.period, period_end=args.period_end,
                         service=args.service, framework=args.framework,
-                        reviewers=args.reviewers, seed=args.seed)
+                        reviewers=args.reviewers, seed=args.seed, previous=args.previous)
     print(f"Wrote {made.config}")
+    if made.carried:
+        print(f"Carried from {args.previous}: {', '.join(made.carried)}; a new seed.")
+    for note in made.notes:
+        print(f"Note: {note}")
     print("Folders: " + ", ".join(f"{p}/" for p in made.folders))
+    reviewers = load_config(made.config, steps=(), check_files=False).sampling.get("reviewers")
     print(f"Next: put the caseload export in {made.folders[0]}/caseload.csv"
-          + ("" if args.reviewers else ", add the reviewers to the config")
+          + ("" if reviewers else ", add the reviewers to the config")
           + f", then: case-audit run --config {made.config} --only sampling")
     return 0
 

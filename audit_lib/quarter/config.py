@@ -41,7 +41,7 @@ _TEXT_LIMIT = 200
 #: names), since a folder path may hold anything from a user's drive.
 _PATH_KEYS = ("inputs.", "notebooks.", "outputs", "history", "internal")
 #: Keys whose texts are expected to hold a full date: they describe the period itself.
-_DATED_KEYS = ("period", "period_label", "period_end")
+_DATED_KEYS = ("period", "period_label", "period_end", "trend.inspection_date")
 
 #: Steps whose notebook a config may replace.
 _NOTEBOOK_STEPS = set(STEP_NAMES)
@@ -206,8 +206,12 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None, *,
         if sampling.get("min_size_from"):  # a path, relative to the config like the inputs
             sampling = {**sampling, "min_size_from": str(
                 (base / str(sampling["min_size_from"])).resolve())}
-        try:  # every other sampling setting is checked now, not when the sampling step runs
-            build_plan(**{**sampling, "seed": seed if whole else 0},
+        # Every other sampling setting is checked now, not when the sampling step runs; the
+        # earlier scores it may name are read only when sampling is about to run.
+        reads = check_files and "sampling" in steps
+        try:
+            build_plan(**{**sampling, "seed": seed if whole else 0,
+                          "min_size_from": sampling.get("min_size_from") if reads else None},
                        framework=str(data.get("framework", DEFAULT_FRAMEWORK)))
         except (ConfigError, TypeError, ValueError) as exc:
             problems.append(f"sampling: {exc}")

@@ -42,8 +42,12 @@ logger = logging.getLogger(__name__)
 
 
 def shown(path: str | Path, cfg: PeriodConfig) -> str:
-    """A path as messages name it: relative to the period config's folder (a folder's name can
-    be a person's, and the user reads the config's paths the same way)."""
+    """A path as messages name it, never whole (a folder's name can be a person's): relative
+    to the folder the command runs in when it lies there (so it can be typed as it is), else
+    relative to the period config's folder, as the config's own paths are."""
+    here = Path.cwd()
+    if here in Path(path).parents:
+        return portable(path, here)
     return portable(path, cfg.path.parent)
 
 

@@ -18,7 +18,7 @@ from audit_lib.frameworks import (
 )
 from audit_lib.inputs.columns import ColumnMap, ColumnReport, load_column_map
 from audit_lib.sampling import victims as victim_cases
-from audit_lib.sampling.assignment import assign_reviewers
+from audit_lib.sampling.assignment import apply_moves, assign_reviewers
 from audit_lib.sampling.caseload import load_caseload
 from audit_lib.sampling.draw import (
     REPRESENTATIVENESS_COLUMNS,
@@ -27,6 +27,8 @@ from audit_lib.sampling.draw import (
     Sample,
     draw_sample,
 )
+from audit_lib.sampling.exclusion import earlier_cases
+from audit_lib.sampling.issued import Issue, sample_fingerprint
 from audit_lib.sampling.plan import SamplingPlan
 from audit_lib.sampling.workbook_writer import write_workbook
 from audit_lib.writing import staged_directory, write_csv, write_json
@@ -42,7 +44,9 @@ FACT_COLUMNS = ["case_id", "disposal_type", "disposal_group", "sex", "ethnicity_
 def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
                     framework: str = DEFAULT_FRAMEWORK,
                     victims_path: str | Path | None = None, *,
-                    columns: ColumnMap | Mapping | str | Path | None = None) -> Sample:
+                    columns: ColumnMap | Mapping | str | Path | None = None,
+                    exclude: Mapping[str, str | Path | None] | None = None,
+                    reassign: Mapping[str, str] | None = None) -> Sample:
     """Load the caseload, draw the sample and assign reviewers (no files written).
 
     The framework says how: per disposal group, or one sample of the whole caseload stratified
@@ -51,6 +55,13 @@ def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
     reviewers. ``columns`` is the service's own map of its export's headers and values (see
     `audit_lib.inputs.columns`); what was read as what, and which columns were not used, is
     recorded in ``info["caseload_columns"]``.
+
+    ``exclude`` maps earlier quarters (the last ``sampling.exclude_audited_quarters`` of the
+    service's history) to their ``sample.csv`` (None where it was not found): the children's
+    cases sampled there are left out of this draw (`audit_lib.sampling.exclusion`), and
+    ``info["left_out"]`` says how many, and whether the sample still reached its size.
+    ``reassign`` moves every case of a reviewer who is away to another (`apply_moves`), as
+    ``case-audit reissue --to`` did for the period's current sample.
 
     Raises
     ------
@@ -67,12 +78,20 @@ def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
     column_map = columns if isinstance(columns, ColumnMap) else load_column_map(columns)
     caseload = load_caseload(caseload_path, fw, columns=column_map,
                              strata=fw.sample_strata + plan.strata)
+    left_out = earlier_cases(exclude or {})
     sample = draw_sample(caseload, plan, fw.groups,
                          whole_caseload=fw.children_sampling == WHOLE_CASELOAD,
-                         fixed_strata=fw.sample_strata, victim_top_up=not fw.audits_victims)
-    sample.cases = assign_reviewers(sample.cases, list(plan.reviewers), plan.double_mark_share,
-                                    plan.seed)
-    sample.info["reviewers"] = [r.name for r in plan.reviewers]
+                         fixed_strata=fw.sample_strata, victim_top_up=not fw.audits_victims,
+                         exclude=left_out.cases)
+    if exclude:
+        sample.info["left_out"] = left_out.info(sample)
+    sample.cases = apply_moves(assign_reviewers(sample.cases, list(plan.reviewers),
+                                                plan.double_mark_share, plan.seed),
+                               list(plan.reviewers), reassign or {})
+    sample.info["reviewers"] = [r.name for r in plan.reviewers
+                                if r.name not in (reassign or {})]
+    if reassign:
+        sample.info["moved"] = dict(reassign)
     sample.info["double_mark_share"] = plan.double_mark_share
     sample.info["double_marked"] = int(sample.cases["moderator"].ne("").sum())
     sample.info["framework"] = fw.id
@@ -91,20 +110,24 @@ def _sample_victims(sample: Sample, fw: Framework, plan: SamplingPlan, caseload:
         return
     victims = victim_cases.load_victims(victims_path, fw, caseload, columns=column_map)
     drawn = victim_cases.draw_victims(victims, plan)
-    cases = assign_reviewers(victim_cases.as_cases(drawn.cases), list(plan.reviewers),
-                             plan.double_mark_share, plan.seed)
+    cases = apply_moves(assign_reviewers(victim_cases.as_cases(drawn.cases), list(plan.reviewers),
+                                         plan.double_mark_share, plan.seed),
+                        list(plan.reviewers), sample.info.get("moved") or {})
     sample.victims = cases
     sample.info["victims_sample"] = {
         "drawn": True, **drawn.info, "file": Path(victims_path).name,
         "double_marked": int(cases["moderator"].ne("").sum())}
 
 
-def write_sample(sample: Sample, out_dir: str | Path, framework: str = DEFAULT_FRAMEWORK
-                 ) -> list[Path]:
+def write_sample(sample: Sample, out_dir: str | Path, framework: str = DEFAULT_FRAMEWORK, *,
+                 service: str = "", period: str = "") -> list[Path]:
     """Write sample.csv, allocation.csv, representativeness.csv, sampling.json, case_facts.csv
     and one workbook per reviewer into ``out_dir`` (replaced only when all are written); with
     a victims' sample, also victims_sample.csv and victim_facts.csv (the sampled victims, for
     scoring once their contact dates are known), and a Victims sheet in each workbook.
+
+    Each workbook says what it was issued for: ``service``, ``period``, the framework and the
+    sample's fingerprint (also in ``sampling.json``'s ``issued``).
 
     Raises
     ------
@@ -120,6 +143,9 @@ def write_sample(sample: Sample, out_dir: str | Path, framework: str = DEFAULT_F
     written = ["sample.csv", "allocation.csv", "representativeness.csv", "sampling.json",
                "case_facts.csv"]
     victims = sample.victims
+    drawn = list(cases["case_id"]) + ([] if victims is None else list(victims["case_id"]))
+    issued = Issue(service, period, fw.id, sample_fingerprint(drawn, sample.info["seed"]))
+    sample.info["issued"] = issued.as_dict()
     with staged_directory(out_dir) as stage:
         write_csv(cases[SAMPLE_COLUMNS + ["reason"]], stage / "sample.csv")
         write_csv(sample.allocation, stage / "allocation.csv")
@@ -140,7 +166,8 @@ def write_sample(sample: Sample, out_dir: str | Path, framework: str = DEFAULT_F
                 victims.loc[victims["reviewer"] == reviewer],
                 victims.loc[victims["moderator"] == reviewer])
             write_workbook(stage / "workbooks" / f"{reviewer}.xlsx", reviewer, own, second,
-                           fw, checks, victims=mine[0], victims_moderation=mine[1])
+                           fw, checks, victims=mine[0], victims_moderation=mine[1],
+                           issued=issued)
             written.append(f"workbooks/{reviewer}.xlsx")
     logger.info("sample written to %s", out_dir)
     return [out_dir / name for name in written]
@@ -178,6 +205,9 @@ def summary(sample: Sample) -> str:
     columns = sample.info.get("caseload_columns")
     if columns:
         lines += [f"caseload {line}" for line in ColumnReport.from_dict(columns).lines()]
+    left_out = sample.info.get("left_out")
+    if left_out:
+        lines.append(f"left out: {left_out['summary']}")
     own = sample.info.get("victims_sample")
     if own is not None:
         lines.append(victim_cases.sample_summary(own) if own["drawn"] else

@@ -16,6 +16,7 @@ from audit_lib.inputs.columns import ColumnMap, load_column_map
 from audit_lib.returns.answers import read_returns, second_mark_problems
 from audit_lib.returns.facts import combine_facts, load_facts, load_victim_facts, merge_dates
 from audit_lib.returns.gaps import Gaps, GapsError, find_gaps
+from audit_lib.returns.issued import expected_issue, issue_problems
 from audit_lib.returns.judgements import load_judgements
 from audit_lib.returns.returns_check import load_sample, returns_check
 from audit_lib.scoring import likelihood, ratings, shares
@@ -74,6 +75,8 @@ def build_scorecard(
     columns: ColumnMap | Mapping | str | Path | None = None,
     sample_dir: str | Path | None = None,
     allow_gaps: bool = False,
+    period: str | None = None,
+    service: str | None = None,
 ) -> ScoreCard:
     """Validate the inputs and score them against a framework and the local checks.
 
@@ -109,6 +112,10 @@ def build_scorecard(
         returns.
     allow_gaps : bool
         Score despite gaps (each is then listed), rather than stop and list them.
+    period, service : str, optional
+        The quarter and service scored: a workbook issued for another (or a long file's row
+        of another period) is refused (`audit_lib.returns.issued`); by default, the quarter
+        and service the sample in ``sample_dir`` was drawn for.
 
     Returns
     -------
@@ -138,9 +145,22 @@ def build_scorecard(
     elif facts_frame is not None:
         facts_frame = combine_facts(facts_frame, None, fw)
     judged = collect(problems, load_judgements, judgements, fw) if judgements else None
-    returned = collect(problems, read_returns, answers, questions, facts_frame)
+    # Every problem of the returns in one round: values, dates and (below) gaps together.
+    returned = collect(problems, read_returns, answers, questions, facts_frame, keep_going=True)
     second = collect(problems, read_returns, moderation, questions, facts_frame,
-                     role="moderation") if moderation else None
+                     role="moderation", keep_going=True) if moderation else None
+    sample = load_sample(sample_dir) if sample_dir else None
+    every = [r for r in (returned, second) if r is not None]
+    for part in every:
+        problems += part.problems
+    if every:
+        wrong, notes = issue_problems(
+            [i for r in every for i in r.issued],
+            pd.concat([r.listed for r in every], ignore_index=True),
+            expected_issue(sample_dir, period=period, service=service, framework=fw.id), sample)
+        problems += wrong
+        for note in notes:
+            logger.warning(note)
     answers_frame = returned.answers if returned else None
     moderation_frame = second.answers if second else None
     if moderation_frame is not None and answers_frame is not None:
@@ -155,12 +175,10 @@ def build_scorecard(
     # file must not enter a check's denominator on its dates alone.
     derived = derived.loc[derived["case_id"].isin(answers_frame.loc[primary, "case_id"])]
     derived = derived.reset_index(drop=True)
-    every = [r for r in (returned, second) if r is not None]
     gaps = find_gaps(pd.concat([r.answers for r in every], ignore_index=True),
                      pd.concat([r.blanks for r in every], ignore_index=True),
                      pd.concat([r.listed for r in every], ignore_index=True), derived,
-                     facts_frame, questions, [q.id for q in fw.questions],
-                     load_sample(sample_dir) if sample_dir else None)
+                     facts_frame, questions, [q.id for q in fw.questions], sample)
     if len(gaps) and not allow_gaps:
         raise GapsError(problems + gaps.problems, gaps)
     if problems:
