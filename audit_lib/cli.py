@@ -324,6 +324,29 @@ def _parser() -> argparse.ArgumentParser:
     undo.add_argument("--config", required=True, type=_path, metavar="FILE",
                       help="period config (YAML)")
     undo.set_defaults(handler=_undo)
+    status = sub.add_parser("status", help="who has returned what, and every problem in each "
+                            "returned file; writes nothing",
+                            description="Per reviewer, the cases sent, returned and outstanding "
+                            "(first and second marks); per returned file, every problem it has "
+                            "(values, dates and blanks together; a workbook issued for another "
+                            "quarter, or returned twice); whether the quarter was sampled, "
+                            "scored or withdrawn; later quarters now out of date. Nothing is "
+                            "scored and nothing is written.")
+    status.add_argument("--config", required=True, type=_path, metavar="FILE",
+                        help="period config (YAML)")
+    status.set_defaults(handler=_status)
+    reissue = sub.add_parser("reissue", help="make one reviewer's workbook again, or move their "
+                             "cases to another reviewer",
+                             description="Make one reviewer's workbook again from the period's "
+                             "sample (lost, or issued before the sample changed); with --to, "
+                             "move every case of theirs (a reviewer away) to another reviewer, "
+                             "in a workbook of its own, touching no other case. Undoable.")
+    reissue.add_argument("--config", required=True, type=_path, metavar="FILE",
+                         help="period config (YAML)")
+    reissue.add_argument("--reviewer", required=True, metavar="CODE",
+                         help="the reviewer whose workbook to reissue (or whose cases to move)")
+    reissue.add_argument("--to", metavar="CODE", help="the reviewer who takes their cases")
+    reissue.set_defaults(handler=_reissue)
     withdraw = sub.add_parser("withdraw", help="take a period out of the results and the history",
                               description="Take a period (a mistaken run, a quarter that should "
                               "not have been run) out of the published results, the internal "
@@ -610,6 +633,21 @@ def _undo(args: argparse.Namespace) -> int:
     from audit_lib.quarter.run import undo
 
     undo(args.config)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from audit_lib.quarter.status import quarter_status
+
+    for line in quarter_status(args.config):
+        print(line)
+    return 0
+
+
+def _reissue(args: argparse.Namespace) -> int:
+    from audit_lib.quarter.reissue import reissue
+
+    reissue(args.config, args.reviewer, args.to)
     return 0
 
 

@@ -6,7 +6,8 @@ A workbook of last quarter saved in this quarter's folder would otherwise be sco
 quarter's: it is refused, naming the quarter and service it was issued for. A workbook of
 another draw of this quarter's sample (another seed, another caseload) is refused when its
 cases are not the reviewer's in the current sample; one issued before a case was added to the
-sample, whose cases are all still the reviewer's, is read. A long answers file may say its
+sample, whose cases are all still the reviewer's, is read; one whose cases were moved to another reviewer
+since (``case-audit reissue --to``) is refused. A long answers file may say its
 quarter in a ``period`` column, checked row by row when it does.
 """
 
@@ -98,13 +99,17 @@ def issue_problems(issued: Iterable[dict], listed: pd.DataFrame, expected: Issue
             problems.append(Problem(file, None, None, f"this workbook was made for the "
                                     f"{issue.framework} framework, not {expected.framework}: "
                                     "reissue it"))
-        elif expected.sample and issue.sample != expected.sample and sample is not None:
-            astray = _not_theirs(listed.loc[listed["_file"] == file], book["reviewer"], sample)
+        elif sample is not None:
+            rows = listed.loc[listed["_file"] == file]
+            astray = _not_theirs(rows, book["reviewer"], sample)
             if astray:
+                why = (f"it was issued for another draw of the sample of {issue.period}"
+                       if expected.sample and issue.sample != expected.sample else
+                       "its cases were moved to another reviewer since (case-audit reissue)")
                 problems.append(Problem(
-                    file, None, None, f"this workbook was issued for another draw of the sample "
-                    f"of {issue.period}: {astray} of its cases are not {book['reviewer']}'s in "
-                    "the current sample; reissue it (case-audit reissue --reviewer "
+                    file, None, None, f"{astray} of the {len(rows)} cases in this workbook are "
+                    f"not {book['reviewer']}'s in the current sample: {why}. Leave it out of "
+                    "the returns, or reissue it (case-audit reissue --reviewer "
                     f"{book['reviewer']}, with the quarter's config)"))
     periods = {_issue_of(b).period for b in books} - {""}
     if not expected.period and len(periods) > 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -160,17 +161,54 @@ def write_sample(sample: Sample, out_dir: str | Path, framework: str = DEFAULT_F
             write_csv(_victim_facts(victims), stage / "victim_facts.csv")
             written += ["victims_sample.csv", "victim_facts.csv"]
         for reviewer in sample.info.get("reviewers", []):
-            own = cases.loc[cases["reviewer"] == reviewer]
-            second = cases.loc[cases["moderator"] == reviewer]
-            mine = (None, None) if victims is None else (
-                victims.loc[victims["reviewer"] == reviewer],
-                victims.loc[victims["moderator"] == reviewer])
-            write_workbook(stage / "workbooks" / f"{reviewer}.xlsx", reviewer, own, second,
-                           fw, checks, victims=mine[0], victims_moderation=mine[1],
-                           issued=issued)
+            write_reviewer_workbook(stage / "workbooks" / f"{reviewer}.xlsx", reviewer, cases,
+                                    victims, fw, checks, issued)
             written.append(f"workbooks/{reviewer}.xlsx")
     logger.info("sample written to %s", out_dir)
     return [out_dir / name for name in written]
+
+
+def write_reviewer_workbook(path: Path, reviewer: str, cases: pd.DataFrame,
+                            victims: pd.DataFrame | None, fw: Framework, checks: Framework,
+                            issued: Issue) -> None:
+    """One reviewer's workbook: the cases (and victims' cases) they mark first, and those
+    they double-mark, as the sample allocates them."""
+    mine = (None, None) if victims is None else (
+        victims.loc[victims["reviewer"] == reviewer], victims.loc[victims["moderator"] == reviewer])
+    write_workbook(path, reviewer, cases.loc[cases["reviewer"] == reviewer],
+                   cases.loc[cases["moderator"] == reviewer], fw, checks, victims=mine[0],
+                   victims_moderation=mine[1], issued=issued)
+
+
+def read_sample_back(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
+    """A sample as `write_sample` wrote it: the cases with their facts and reviewers, the
+    victims' cases (keyed by their reference, as `victim_cases.as_cases`), and the info.
+
+    Raises
+    ------
+    ConfigError
+        If ``folder`` holds no sample.
+    """
+    folder = Path(folder)
+    try:
+        drawn = pd.read_csv(folder / "sample.csv", dtype=str, keep_default_na=False)
+        facts = pd.read_csv(folder / "case_facts.csv", dtype=str, keep_default_na=False)
+        info = json.loads((folder / "sampling.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{folder}: no sample written by case-audit to read ({exc})") from None
+    cases = drawn[["case_id", "reviewer", "moderator"]].merge(facts, on="case_id", how="left")
+    cases["start_date"] = pd.to_datetime(cases["start_date"], format="%Y-%m-%d",
+                                         errors="coerce")
+    victims = None
+    if (folder / "victims_sample.csv").is_file():
+        chosen = pd.read_csv(folder / "victims_sample.csv", dtype=str, keep_default_na=False)
+        known = pd.read_csv(folder / "victim_facts.csv", dtype=str, keep_default_na=False)
+        victims = victim_cases.as_cases(chosen[["victim_ref", "reviewer", "moderator"]].merge(
+            known, on="victim_ref", how="left"))
+        for column in ("start_date", "victim_contact_date"):
+            victims[column] = pd.to_datetime(victims[column], format="%Y-%m-%d",
+                                             errors="coerce")
+    return cases, victims, info
 
 
 def _victim_facts(victims: pd.DataFrame) -> pd.DataFrame:

@@ -88,9 +88,10 @@ def assemble_history(current: pd.DataFrame | None, fw: Framework,
         parts.append(earlier.loc[~earlier["period"].isin(set(recorded["period"]) | periods)])
     if current is not None:
         parts.append(current)
+    parts = [p for p in parts if len(p)]
     if until is not None:
         parts = [p.loc[pd.to_datetime(p["period_end"]) <= pd.Timestamp(until)] for p in parts]
-    parts = [p for p in parts if len(p)]
+        parts = [p for p in parts if len(p)]
     keys = ("period", "period_label", "period_end")
     if not parts:
         return Translation(pd.DataFrame(columns=[*keys, "framework", "question_id",
