@@ -126,6 +126,7 @@ def run(config_path: str | Path, only: str | None = None,
                     for old, new in ((cfg.period_dir, stage), (internal_dir, internal_stage)):
                         if has_results(old):
                             shutil.copytree(old, new, dirs_exist_ok=True)
+                if has_results(cfg.period_dir):
                     carried, dropped = _printed(cfg.period_dir, stage, [n for n, _ in steps])
                 manifest = _execute_steps(cfg, steps, notebooks, kernel, warm, stage,
                                           internal_stage, inputs_before, run_id, started,
@@ -169,12 +170,10 @@ def _printed(results: Path, stage: Path, steps: list[str]) -> tuple[dict[str, st
     carried, dropped = {}, []
     for pdf, page in printed_files(results).items():
         copy = stage / pdf
-        if not copy.is_file():
-            continue
         if Path(page).name in made_again:
-            copy.unlink()
+            copy.unlink(missing_ok=True)
             dropped.append(pdf)
-        else:
+        elif copy.is_file():
             carried[pdf] = page
     return carried, dropped
 

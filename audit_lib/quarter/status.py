@@ -46,6 +46,8 @@ def quarter_status(config_path: str | Path) -> list[str]:
     cfg = load_config(config_path, steps=(), check_files=False)
     lines = [_state(cfg)]
     sample = load_sample(cfg.period_dir / "sampling") if has_results(cfg.period_dir) else None
+    if sample is not None and not {"reviewer", "moderator"} <= set(sample.columns):
+        sample = None  # not a sample case-audit drew (no one to have sent the cases to)
     with names_in_force(cfg.inputs.get("names") if _exists(cfg.inputs.get("names")) else None):
         files = [p for p in [*cfg.inputs["answers"], *cfg.inputs["moderation"]] if p.is_file()]
         review = _review(cfg, sample) if files else None
