@@ -36,13 +36,13 @@ logger = logging.getLogger(__name__)
 
 
 def reissue(config_path: str | Path, reviewer: str, to: str | None = None,
-            progress: Callable[[str], None] = print) -> Path:
+            progress: Callable[[str], None] = print) -> list[Path]:
     """Reissue ``reviewer``'s workbook, or move their cases ``to`` another reviewer.
 
     Returns
     -------
-    Path
-        The workbook written.
+    list of Path
+        The workbooks written.
 
     Raises
     ------
@@ -92,16 +92,17 @@ def reissue(config_path: str | Path, reviewer: str, to: str | None = None,
                     shutil.rmtree(folder, ignore_errors=True)
             raise
         commit(journal)
+    books = cfg.period_dir / "sampling" / "workbooks"
     progress(said)
-    progress(f"Send {shown(cfg.period_dir / 'sampling' / 'workbooks' / written, cfg)} to the "
-             "reviewer; case-audit undo puts the previous workbooks and sample back.")
-    return cfg.period_dir / "sampling" / "workbooks" / written
+    progress(f"Send {', '.join(shown(books / name, cfg) for name in written)} to their "
+             "reviewer(s); case-audit undo puts the previous workbooks and sample back.")
+    return [books / name for name in written]
 
 
 def _reissue(cfg: PeriodConfig, folder: Path, reviewer: str, to: str | None,
-             run_id: str) -> tuple[str, str]:
-    """Write the workbook (and, for a move, the sample's new allocation) in the staged
-    sampling ``folder``; returns the workbook's name and what was done, in words."""
+             run_id: str) -> tuple[list[str], str]:
+    """Write the workbooks (and, for a move, the sample's new allocation) in the staged
+    sampling ``folder``; returns the workbooks' names and what was done, in words."""
     cases, victims, info = read_sample_back(folder)
     fw = load_framework(cfg.framework)
     checks = load_checks(cfg.victim_contact_days)
@@ -120,25 +121,46 @@ def _reissue(cfg: PeriodConfig, folder: Path, reviewer: str, to: str | None,
         name = f"{reviewer}.xlsx"
         write_reviewer_workbook(workbooks / name, reviewer, cases, victims, fw, checks, issued)
         count = int((cases["reviewer"] == reviewer).sum())
-        return name, (f"Reissued {reviewer}'s workbook of {cfg.period} ({count} case(s) to "
+        return [name], (f"Reissued {reviewer}'s workbook of {cfg.period} ({count} case(s) to "
                       "mark first, and their double-marks); nothing else changed.")
     people = parse_reviewers(cfg.sampling.get("reviewers") or [])
     moved = [apply_moves(u, people, {reviewer: to}) for u in units]
-    name = f"{to}-from-{reviewer}.xlsx"
-    for before, after in zip(units, moved):
-        for column in ("reviewer", "moderator"):  # only what moved goes in the new workbooks
-            before[column] = after[column].where(before[column] != after[column], "")
-    recipients = sorted({r for u in units for r in (*u["reviewer"], *u["moderator"]) if r})
-    for who in recipients:
-        write_reviewer_workbook(workbooks / f"{who}-from-{reviewer}.xlsx", who, units[0],
-                                units[1] if victims is not None else None, fw, checks, issued)
     for old in (*workbooks.glob(f"{reviewer}.xlsx"), *workbooks.glob(f"{reviewer}-from-*.xlsx")):
         old.unlink()
+    remade, written = [], []
+    for who in (p.name for p in people if p.name != reviewer):
+        had, has = _rows(units, who), _rows(moved, who)
+        if had - has:  # a case of theirs went elsewhere: their workbook is made again, whole
+            for old in workbooks.glob(f"{who}-from-*.xlsx"):
+                old.unlink()
+            write_reviewer_workbook(workbooks / f"{who}.xlsx", who, moved[0],
+                                    moved[1] if victims is not None else None, fw, checks,
+                                    issued)
+            remade.append(who)
+            written.append(f"{who}.xlsx")
+        elif has - had:  # only what they gained, in a workbook of its own
+            gained = [after.assign(**{c: after[c].where(before[c] != after[c], "")
+                                      for c in ("reviewer", "moderator")})
+                      for before, after in zip(units, moved)]
+            write_reviewer_workbook(workbooks / f"{who}-from-{reviewer}.xlsx", who, gained[0],
+                                    gained[1] if victims is not None else None, fw, checks,
+                                    issued)
+            written.append(f"{who}-from-{reviewer}.xlsx")
     _rewrite_allocation(folder, moved, reviewer, to, run_id)
-    first = int((units[0]["reviewer"] != "").sum())
-    return name, (f"Moved {reviewer}'s {first} case(s) to mark first (and their double-marks) "
-                  f"to {to}, in a workbook of their own; {reviewer}'s workbook was withdrawn "
-                  "and no other case moved. A later draw of this quarter keeps the move.")
+    first = int((units[0]["reviewer"] == reviewer).sum())
+    again = (f"; {', '.join(remade)}'s workbook was made again (a case they double-marked "
+             "changed hands)" if remade else "")
+    return written, (
+        f"Moved {reviewer}'s {first} case(s) to mark first (and their double-marks) to {to}, "
+        f"in a workbook of their own; {reviewer}'s workbook was withdrawn{again}. No other "
+        "case moved; a later draw of this quarter keeps the move.")
+
+
+def _rows(units: list[pd.DataFrame], who: str) -> set[tuple[int, str, str]]:
+    """The (unit, case, role) a reviewer marks in the sample."""
+    return {(k, case, role) for k, u in enumerate(units)
+            for role, column in (("primary", "reviewer"), ("moderation", "moderator"))
+            for case in u.loc[u[column] == who, "case_id"]}
 
 
 def _rewrite_allocation(folder: Path, moved: list[pd.DataFrame], away: str, to: str,

@@ -162,9 +162,11 @@ def balanced_choice(eligible: np.ndarray, weight: np.ndarray) -> np.ndarray:
 def apply_moves(sample: pd.DataFrame, reviewers: list[Reviewer],
                 moves: dict[str, str]) -> pd.DataFrame:
     """Move every case of a reviewer who is away to another (``moves``: away -> stand-in),
-    touching no other case: first marks go to the stand-in; a double-mark goes to the
-    stand-in too, unless they mark that case first, when it goes to the eligible reviewer
-    with the fewest double-marks (or, with none, the case is no longer double-marked).
+    touching as few other cases as can be: first marks go to the stand-in, except a case the
+    stand-in double-marks already, which goes to the eligible reviewer with the fewest cases
+    (with none, to the stand-in, and the case is no longer double-marked); a double-mark goes
+    to the stand-in too, unless they mark that case first, when it goes to the eligible
+    reviewer with the fewest double-marks (with none, the case is no longer double-marked).
 
     Raises
     ------
@@ -188,6 +190,10 @@ def apply_moves(sample: pd.DataFrame, reviewers: list[Reviewer],
         team = by_name[name].team
         return not team or team != teams[i]
 
+    def least(column: str, candidates: list[str]) -> str:
+        loads = out[column].value_counts()
+        return min(candidates, key=lambda n: (loads.get(n, 0), n), default="")
+
     for away, stand_in in moves.items():
         first = out.index[out["reviewer"] == away]
         own = [i for i in first if not eligible(stand_in, i)]
@@ -195,14 +201,19 @@ def apply_moves(sample: pd.DataFrame, reviewers: list[Reviewer],
             raise ConfigError(f"{stand_in} manages the team of {len(own)} of {away}'s cases, "
                               "and a reviewer never audits their own team: choose another "
                               "reviewer to take them")
-        out.loc[first, "reviewer"] = stand_in
+        for i in first:
+            if out.at[i, "moderator"] != stand_in:
+                out.at[i, "reviewer"] = stand_in
+                continue
+            other = least("reviewer", [n for n in by_name if n not in moves
+                                       and n != stand_in and eligible(n, i)])
+            if other:
+                out.at[i, "reviewer"] = other
+            else:
+                out.at[i, "reviewer"], out.at[i, "moderator"] = stand_in, ""
         for i in out.index[out["moderator"] == away]:
             candidates = [name for name in by_name if name not in moves
                           and name != out.at[i, "reviewer"] and eligible(name, i)]
-            if stand_in in candidates:
-                out.at[i, "moderator"] = stand_in
-                continue
-            loads = out["moderator"].value_counts()
-            out.at[i, "moderator"] = min(candidates, key=lambda n: (loads.get(n, 0), n),
-                                         default="")
+            out.at[i, "moderator"] = stand_in if stand_in in candidates else least(
+                "moderator", candidates)
     return out
