@@ -298,7 +298,7 @@ def test_the_first_run_of_a_period_can_be_undone_and_redone(first_run, tmp_path,
     shutil.copytree(first_run, folder)
     config = folder / "samples" / "demo.yaml"
     assert main(["undo", "--config", str(config)]) == 0  # back to before the first run
-    assert "demo has no results now" in capsys.readouterr().out
+    assert "demo has no results now (undo again to put them back)" in capsys.readouterr().out
     assert generations(config) == {"published": None, "internal": None, "history": None}
     cfg = load_config(config)
     assert not load_history(cfg.history, None)["period"].eq("demo").any()

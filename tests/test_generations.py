@@ -298,3 +298,20 @@ def test_a_damaged_history_database_is_named_with_what_to_do(ran, tmp_path, caps
     with pytest.raises(sqlite3.DatabaseError):  # left as it was
         with sqlite3.connect(db) as con:
             con.execute("SELECT * FROM key_question_results").fetchall()
+
+
+def test_another_services_config_never_replaces_results_in_a_shared_folder(ran, tmp_path):
+    config = copy(ran, tmp_path)
+    other = tmp_path / "q" / "other" / "demo.yaml"
+    other.parent.mkdir()
+    data = yaml.safe_load(config.read_text())
+    data.update(service="Another YJS", outputs="../outputs", history="../outputs/history.sqlite",
+                internal="../internal")
+    data["inputs"] = {k: f"../samples/{v}" if isinstance(v, str) else [f"../samples/{x}" for x in v]
+                      for k, v in data["inputs"].items()}
+    other.write_text(yaml.safe_dump(data))
+    before = files(tmp_path / "q" / "outputs")
+    done = child(other, 9)
+    assert done.returncode == 1 and "two services must not share one folder of results" in \
+        done.stderr
+    assert files(tmp_path / "q" / "outputs") == before

@@ -253,9 +253,9 @@ def _apply(swap: Swap, run: str) -> None:
 
 def _replace_tree(src: Path, dst: Path) -> None:
     if dst.exists():
-        # Checked before the commit point (`check_previous`); checked again, so that a file a
-        # user saved there since stops the commit (to be finished once it is moved) rather
-        # than being deleted.
+        # Checked before the commit point (`audit_lib.quarter.undo.check_folders`); checked
+        # again, so that a file a user saved there since stops the commit (finished once the
+        # file is moved) rather than being deleted.
         writing.check_replaceable(dst)
         shutil.rmtree(dst)  # a crash part-way leaves a partial copy, removed next time
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -335,9 +335,9 @@ def read_journal(path: Path, base: Path | None = None) -> Journal:
             "it is cut short, garbled or not a journal case-audit wrote"
         period = path.name[1:].removesuffix(".commit.json")
         raise OutputError(
-            f"{portable(path, base)}: this journal of a run of {period} is damaged ({why}), so case-audit "
-            "cannot tell whether that run's results were all put in place; nothing was "
-            f"changed. Move the file aside, then run {period} again (or undo it): its "
+            f"{portable(path, base)}: this journal of a run of {period} is damaged ({why}), so "
+            "case-audit cannot tell whether that run's results were all put in place; nothing "
+            f"was changed. Move the file aside, then run {period} again (or undo it): its "
             "results, internal tables and history rows are then made again together.") from None
 
 

@@ -334,7 +334,7 @@ def undo(config_path: str | Path, progress: Callable[[str], None] = print) -> Pa
     with period_lock(cfg.outputs, cfg.period):
         prepare(cfg)
         commit(undo_journal(cfg, new_run_id()))
-    state = ("has no results now (as before its first run; undo again to redo it)"
+    state = ("has no results now (undo again to put them back)"
              if not has_results(cfg.period_dir) else
              f"has its previous results back in {shown(cfg.period_dir, cfg)}")
     progress(f"{cfg.period} {state}.")
