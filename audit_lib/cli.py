@@ -43,7 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             gate_framework_file(args.framework)
         return args.handler(args)
     except AuditError as exc:
-        print(f"case-audit {args.command}: {exc}", file=sys.stderr)
+        message = str(exc)
+        if getattr(args, "config", None):  # a quarter's paths, as typed from here
+            message = message.replace(os.path.join(os.getcwd(), ""), "")
+        print(f"case-audit {args.command}: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("case-audit: interrupted; nothing was changed.", file=sys.stderr)

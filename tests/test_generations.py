@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -315,3 +316,30 @@ def test_another_services_config_never_replaces_results_in_a_shared_folder(ran, 
     assert done.returncode == 1 and "two services must not share one folder of results" in \
         done.stderr
     assert files(tmp_path / "q" / "outputs") == before
+
+
+def test_a_run_with_a_damaged_history_names_it_relative_to_where_it_runs(ran, tmp_path,
+                                                                         monkeypatch, capsys):
+    import nbformat
+
+    import audit_lib.quarter.run as quarter_run
+
+    config = copy(ran, tmp_path)
+    db = load_config(config).history
+    db.write_bytes(db.read_bytes()[:100] + bytes(4000))  # the header kept, the pages lost
+
+    def execute(notebook, output, params, kernel, warm=None):  # stand-in notebooks
+        nbformat.write(nbformat.v4.new_notebook(), output)
+        if Path(output).name.startswith("02_"):
+            out = Path(params["out_dir"])
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "key_questions.csv").write_text("question_id,n_applicable,n_yes\n2.1.1,9,3\n")
+
+    monkeypatch.setattr(quarter_run, "execute", execute)
+    monkeypatch.setattr(quarter_run, "render_html", lambda e, h, s="": Path(h).write_text("<p/>"))
+    monkeypatch.setattr(quarter_run, "ensure_kernel", lambda: "case-audit")
+    monkeypatch.chdir(tmp_path / "q")
+    assert main(["run", "--config", "samples/demo.yaml", "--only", "scoring"]) == 2
+    err = capsys.readouterr().err
+    assert "case-audit run: outputs/history.sqlite: the history database is damaged" in err
+    assert str(tmp_path) not in err and "Traceback" not in err

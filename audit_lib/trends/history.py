@@ -107,9 +107,9 @@ def _check_schema(con: sqlite3.Connection, db: Path, *, new_allowed: bool) -> bo
         tables = {row[0] for row in con.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
         columns = {row[1] for row in con.execute(f"PRAGMA table_info({_TABLE})")}
-    except sqlite3.DatabaseError as exc:
-        raise _damaged(db, exc) from None
-    except sqlite3.Error:
+    except sqlite3.Error as exc:
+        if type(exc) is sqlite3.DatabaseError:
+            raise _damaged(db, exc) from None
         raise _not_history(db, "SQLite cannot read it") from None
     if not tables and new_allowed:
         return False
@@ -131,7 +131,11 @@ def _reading(db: Path):
         _check_schema(con, db, new_allowed=False)
         yield con
     except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
-        raise _damaged(db, exc) from None
+        cause = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) else exc
+        if type(cause) is sqlite3.DatabaseError:  # not a lock or a missing table: damage
+            raise _damaged(db, cause) from None
+        raise OutputError(f"{db}: the history database cannot be read ({cause or exc})") \
+            from None
     finally:
         con.close()
 
