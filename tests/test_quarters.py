@@ -167,6 +167,8 @@ def test_four_quarters_by_the_readme(tmp_path, monkeypatch, capsys, browser):  #
     # PM03 is late: the quarter is published with their cases as gaps, then again
     said = quarter_end("2026-Q4", q4, late="PM03")
     assert "Gaps allowed" in said
+    report = (fen / "outputs" / "2026-Q4" / "04_assurance_report.html").read_text()
+    assert "Cases audited in recent quarters were left out" in report  # and how many
     status = me.types("case-audit status --config fen-marsh/2026-Q4.yaml")
     assert re.search(r"^PM03 +\d+ +0 +\d+", status, re.M)  # their cases outstanding
     me.returns(fen / "outputs" / "2026-Q4" / "sampling" / "workbooks" / "PM03.xlsx",

@@ -95,12 +95,14 @@ def earlier_samples(cfg: PeriodConfig) -> dict[str, str | None]:
 
 def kept_moves(cfg: PeriodConfig) -> dict[str, str]:
     """Reviewers' cases moved to another (``case-audit reissue --to``) in the period's current
-    sample: a new draw of the period keeps them."""
+    sample: a new draw of the period keeps them, while both are still among the reviewers (one
+    taken out of the config's list gets no cases anyway)."""
     info = cfg.period_dir / "sampling" / "sampling.json"
     if not has_results(cfg.period_dir) or not info.is_file():
         return {}
     moved = json.loads(info.read_text(encoding="utf-8")).get("moved") or {}
-    return {str(k): str(v) for k, v in moved.items()}
+    names = {str(r).partition(":")[0].strip() for r in cfg.sampling.get("reviewers") or []}
+    return {str(k): str(v) for k, v in moved.items() if {str(k), str(v)} <= names}
 
 
 def notebook_path(step: str, filename: str, cfg: PeriodConfig) -> Path:
