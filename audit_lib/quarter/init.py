@@ -311,6 +311,9 @@ def _inputs(before: _Previous | None, folder: Path, period: str, dirs: dict, vic
             active = True
             if key in OWN_INPUTS:
                 value = _own_next(given[key], before, period, folder, default)
+                # Second marks in long files come quarter by quarter only where the previous
+                # quarter kept them in a folder of its own: otherwise, left to fill in.
+                active = key != "moderation" or value != default
             else:
                 value = [before.rebase(v, folder) for v in given[key]] if isinstance(
                     given[key], list) else before.rebase(given[key], folder)
