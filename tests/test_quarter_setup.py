@@ -193,7 +193,7 @@ def full_config(folder: Path) -> Path:
                           baseline="inputs/baseline.csv", register="inputs/2026-Q3/recs.yaml",
                           evidence="inputs/2026-Q3/evidence.csv",
                           earlier_quarters="inputs/earlier.csv", names="inputs/names.txt",
-                          moderation=["inputs/2026-Q3/second.csv"])
+                          moderation="inputs/2026-Q3/second.csv")
     data["sampling"].update(margin=0.1, double_mark=0.25, exclude_audited_quarters=2,
                             min_size_from="outputs/2026-Q2/scores")
     data["trend"].update(inspection_date="2025-03-14", sustained_quarters=2)
@@ -227,7 +227,7 @@ def test_init_from_carries_every_setting_and_gives_the_quarter_its_own_folders(t
     assert inputs["caseload"] == "inputs/2026-Q4/caseload.csv"
     assert inputs["answers"] == "returned/2026-Q4/"
     assert inputs["facts"] == "inputs/2026-Q4/case_facts.csv"
-    assert inputs["moderation"] == "inputs/2026-Q4/moderation_marks.csv"
+    assert inputs["moderation"] == "inputs/2026-Q4/second.csv"  # its own quarter's folder
     for key in ("judgements", "baseline", "register", "evidence", "earlier_quarters", "names"):
         assert inputs[key] == before["inputs"][key], key  # until replaced
     assert "inputs.judgements still names 2026-Q3's file" in out
