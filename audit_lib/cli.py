@@ -43,7 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             gate_framework_file(args.framework)
         return args.handler(args)
     except AuditError as exc:
-        print(f"case-audit {args.command}: {exc}", file=sys.stderr)
+        message = str(exc)
+        if getattr(args, "config", None):  # a quarter's paths, as typed from here
+            message = message.replace(os.path.join(os.getcwd(), ""), "")
+        print(f"case-audit {args.command}: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("case-audit: interrupted; nothing was changed.", file=sys.stderr)
@@ -176,6 +179,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="fixed size of the victims' sample (instead of sizing it)")
     sample.add_argument("--victim-maximum", type=int, metavar="N",
                         help="largest victims' sample (default 24)")
+    sample.add_argument("--service", default="", metavar="NAME",
+                        help="the service's name, written in each workbook")
+    sample.add_argument("--period", default="", metavar="NAME",
+                        help="the quarter's name (such as 2026-Q3), written in each workbook: "
+                        "a workbook returned for another quarter is refused")
     _framework_options(sample)
     _columns_option(sample)
     sample.set_defaults(handler=_sample)
@@ -264,22 +272,31 @@ def _parser() -> argparse.ArgumentParser:
     prog.set_defaults(handler=_progress)
 
     init = sub.add_parser("init", help="start a quarter: a commented period config and the "
-                          "folders it reads (inputs/, returned/)",
+                          "quarter's own folders (inputs/PERIOD/, returned/PERIOD/)",
                           description="Write DIR/PERIOD.yaml, a period config with every key "
-                          "explained, and the folders inputs/ and returned/ beside it (outside "
-                          "outputs/PERIOD/, the folder each run replaces). Nothing that exists "
-                          "is overwritten.")
+                          "explained, and the quarter's own folders inputs/PERIOD/ and "
+                          "returned/PERIOD/ beside it (outside outputs/PERIOD/, the folder each "
+                          "run replaces). With --from, every setting of the previous quarter's "
+                          "config is carried over (column map, reviewers and teams, framework, "
+                          "trend, disclosure, judgements, baseline, registers, names, the same "
+                          "outputs, history and internal folders) with a new seed. Nothing "
+                          "that exists is overwritten.")
     init.add_argument("folder", metavar="DIR", help="the quarter's folder (made if missing)")
-    init.add_argument("--period", required=True, metavar="NAME",
-                      help="the quarter's name, such as 2026-Q3")
+    init.add_argument("--period", metavar="NAME",
+                      help="the quarter's name, such as 2026-Q3 (with --from, by default the "
+                      "quarter after the previous one)")
+    init.add_argument("--from", dest="previous", type=_path, metavar="PREVIOUS.yaml",
+                      help="the previous quarter's period config: carry its settings over")
     init.add_argument("--period-end", metavar="YYYY-MM-DD",
                       help="its last day (worked out for names like 2026-Q3)")
-    init.add_argument("--service", default="", metavar="NAME", help="the service's name")
-    init.add_argument("--reviewers", default="", metavar="A:team,B",
+    init.add_argument("--service", metavar="NAME", help="the service's name")
+    init.add_argument("--reviewers", metavar="A:team,B",
                       help="reviewer codes, each optionally with the team they manage")
     init.add_argument("--seed", type=int, metavar="S",
                       help="the sampling seed (default: chosen at random and written down)")
-    _framework_options(init)
+    init.add_argument("--framework", metavar="ID",
+                      help="framework id or YAML file (default: the previous config's, or "
+                      "hmip-youth-2021)")
     init.set_defaults(handler=_init)
 
     run = sub.add_parser("run", help="run a quarter's notebooks and publish the reports",
@@ -303,11 +320,45 @@ def _parser() -> argparse.ArgumentParser:
     pdf.set_defaults(handler=_pdf)
     undo = sub.add_parser("undo", help="put back a period's previous results",
                           description="Put back the results, internal tables and history rows "
-                          "of the run before the latest one of this period (case-audit keeps "
-                          "one generation, in <outputs>/.previous/). Undoing again redoes.")
+                          "of the run before the latest one of this period, whole (case-audit "
+                          "keeps one generation, in <outputs>/.previous/; before a period's "
+                          "first run, or a withdrawal, it had none). Undoing again redoes. "
+                          "Reads only the config's outputs, internal and history entries.")
     undo.add_argument("--config", required=True, type=_path, metavar="FILE",
                       help="period config (YAML)")
     undo.set_defaults(handler=_undo)
+    status = sub.add_parser("status", help="who has returned what, and every problem in each "
+                            "returned file; writes nothing",
+                            description="Per reviewer, the cases sent, returned and outstanding "
+                            "(first and second marks); per returned file, every problem it has "
+                            "(values, dates and blanks together; a workbook issued for another "
+                            "quarter, or returned twice); whether the quarter was sampled, "
+                            "scored or withdrawn; later quarters now out of date. Nothing is "
+                            "scored and nothing is written.")
+    status.add_argument("--config", required=True, type=_path, metavar="FILE",
+                        help="period config (YAML)")
+    status.set_defaults(handler=_status)
+    reissue = sub.add_parser("reissue", help="make one reviewer's workbook again, or move their "
+                             "cases to another reviewer",
+                             description="Make one reviewer's workbook again from the period's "
+                             "sample (lost, or issued before the sample changed); with --to, "
+                             "move every case of theirs (a reviewer away) to another reviewer, "
+                             "in a workbook of its own, touching no other case. Undoable.")
+    reissue.add_argument("--config", required=True, type=_path, metavar="FILE",
+                         help="period config (YAML)")
+    reissue.add_argument("--reviewer", required=True, metavar="CODE",
+                         help="the reviewer whose workbook to reissue (or whose cases to move)")
+    reissue.add_argument("--to", metavar="CODE", help="the reviewer who takes their cases")
+    reissue.set_defaults(handler=_reissue)
+    withdraw = sub.add_parser("withdraw", help="take a period out of the results and the history",
+                              description="Take a period (a mistaken run, a quarter that should "
+                              "not have been run) out of the published results, the internal "
+                              "tables and the history, at one commit point; case-audit undo "
+                              "puts it back. Reads only the config's outputs, internal and "
+                              "history entries.")
+    withdraw.add_argument("--config", required=True, type=_path, metavar="FILE",
+                          help="period config (YAML) of the period to withdraw")
+    withdraw.set_defaults(handler=_withdraw)
 
     batch = sub.add_parser("batch", help="run many services' period configs in parallel",
                            description="Run every period config found in a folder with a pool "
@@ -459,7 +510,8 @@ def _sample(args: argparse.Namespace) -> int:
                       min_size_from=args.min_size_from, framework=args.framework)
     sample = sample_caseload(args.caseload, plan, args.framework, args.victims,
                              columns=args.columns)
-    written = write_sample(sample, args.out, args.framework)
+    written = write_sample(sample, args.out, args.framework, service=args.service,
+                           period=args.period)
     print(summary(sample))
     if not plan.reviewers:
         print("No reviewers given (--reviewers), so no workbooks were made.")
@@ -542,15 +594,26 @@ def _progress(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from audit_lib.quarter.config import load_config
     from audit_lib.quarter.init import init_quarter
 
+    if args.period is None and args.previous is None:
+        from audit_lib.errors import ConfigError
+
+        raise ConfigError("--period: give the quarter's name, such as 2026-Q3 (or --from the "
+                          "previous quarter's config)")
     made = init_quarter(args.folder, args.period, period_end=args.period_end,
                         service=args.service, framework=args.framework,
-                        reviewers=args.reviewers, seed=args.seed)
+                        reviewers=args.reviewers, seed=args.seed, previous=args.previous)
     print(f"Wrote {made.config}")
+    if made.carried:
+        print(f"Carried from {args.previous}: {', '.join(made.carried)}; a new seed.")
+    for note in made.notes:
+        print(f"Note: {note}")
     print("Folders: " + ", ".join(f"{p}/" for p in made.folders))
+    reviewers = load_config(made.config, steps=(), check_files=False).sampling.get("reviewers")
     print(f"Next: put the caseload export in {made.folders[0]}/caseload.csv"
-          + ("" if args.reviewers else ", add the reviewers to the config")
+          + ("" if reviewers else ", add the reviewers to the config")
           + f", then: case-audit run --config {made.config} --only sampling")
     return 0
 
@@ -573,6 +636,28 @@ def _undo(args: argparse.Namespace) -> int:
     from audit_lib.quarter.run import undo
 
     undo(args.config)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from audit_lib.quarter.status import quarter_status
+
+    for line in quarter_status(args.config):
+        print(line)
+    return 0
+
+
+def _reissue(args: argparse.Namespace) -> int:
+    from audit_lib.quarter.reissue import reissue
+
+    reissue(args.config, args.reviewer, args.to)
+    return 0
+
+
+def _withdraw(args: argparse.Namespace) -> int:
+    from audit_lib.quarter.run import withdraw
+
+    withdraw(args.config)
     return 0
 
 

@@ -210,11 +210,12 @@ _MARKER_NOTE = ("Written by case-audit, which replaces this folder whole on each
 _SHOWN = 20  # paths listed in a message; the rest are counted
 
 
-def seal(folder: Path, run_id: str | None = None) -> dict:
+def seal(folder: Path, run_id: str | None = None, **about) -> dict:
     """Write ``folder``'s marker: every file in it with its SHA-256, and every folder.
 
-    Called when a staged folder is complete, just before it is swapped in. Returns what was
-    written (``run``, ``files``, ``folders``).
+    Called when a staged folder is complete, just before it is swapped in. ``about`` adds
+    fields to the listing (the service and period a run's results are of, PDFs printed from
+    its pages). Returns what was written (``run``, ``files``, ``folders`` and ``about``'s).
     """
     folder = Path(folder)
     files, folders = {}, []
@@ -227,22 +228,28 @@ def seal(folder: Path, run_id: str | None = None) -> dict:
         elif path.is_file():
             files[rel] = _sha256(path)
     listing = {"written_by": "case-audit", "about": _MARKER_NOTE, "run": run_id,
+               **{k: v for k, v in about.items() if v is not None},
                "folders": folders, "files": files}
     with atomic_path(folder / MARKER) as tmp:
         tmp.write_text(json.dumps(listing, indent=1) + "\n", encoding="utf-8")
     return listing
 
 
-def add_to_marker(folder: Path, path: Path) -> bool:
+def add_to_marker(folder: Path, path: Path, printed_from: Path | None = None) -> bool:
     """List a file case-audit has just written into a finished results folder (a report's PDF)
     in the folder's marker, so that the next run replaces it with the rest rather than stopping
-    on it. Returns False, changing nothing, when the folder has no marker or already holds
-    files case-audit did not write."""
+    on it. A PDF is also listed under ``printed`` with the page it was printed from
+    (``printed_from``), so that a later run never reads it as an input: it carries it while
+    that page stays, and leaves it behind when the page is made again. Returns False, changing
+    nothing, when the folder has no marker or already holds files case-audit did not write."""
     folder, path = Path(folder), Path(path)
     listing = read_marker(folder)
     if listing is None or unknown_files(folder) != [path.relative_to(folder).as_posix()]:
         return False
-    listing["files"][path.relative_to(folder).as_posix()] = _sha256(path)
+    rel = path.relative_to(folder).as_posix()
+    listing["files"][rel] = _sha256(path)
+    if printed_from is not None:
+        listing.setdefault("printed", {})[rel] = Path(printed_from).relative_to(folder).as_posix()
     with atomic_path(folder / MARKER) as tmp:
         tmp.write_text(json.dumps(listing, indent=1) + "\n", encoding="utf-8")
     return True
@@ -258,6 +265,40 @@ def read_marker(folder: Path) -> dict | None:
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
         return None
     return data
+
+
+def printed_files(folder: Path) -> dict[str, str]:
+    """PDFs case-audit printed into a results folder (`add_to_marker`): each one's path and the
+    page it was printed from, both relative to the folder."""
+    listing = read_marker(folder) or {}
+    printed = listing.get("printed")
+    return {str(k): str(v) for k, v in printed.items()} if isinstance(printed, dict) else {}
+
+
+def marker_damage(folder: Path) -> str | None:
+    """What is wrong with ``folder``'s marker, when it is damaged (neither case-audit's listing
+    nor the plain note of an earlier version): None when it is fine or absent."""
+    path = Path(folder) / MARKER
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror or type(exc).__name__})"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "it is not text"
+    if not text.lstrip().startswith(("{", "[")):
+        return None  # the plain note an earlier version (or a staging folder) writes
+    try:
+        listing = json.loads(text)
+    except ValueError:
+        return "it is cut short or garbled"
+    if not isinstance(listing, dict) or not isinstance(listing.get("files"), dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in listing["files"].items()):
+        return "it does not list the files case-audit wrote"
+    return None
 
 
 def unknown_files(out_dir: Path) -> list[str]:

@@ -98,8 +98,8 @@ def _run_demo_quarter(folder: Path) -> None:
 #: leaving the many quick modules to fill in at the end, lets both workers finish together.
 #: test_install comes second: its wheel test keeps the other worker busy while test_pipeline
 #: builds the session's `demo_quarter`, which test_install's next test reads.
-LONGEST_FIRST = ("test_pipeline.py", "test_install.py", "test_demo_2025.py", "test_gaps.py",
-                 "test_batch.py", "test_faults.py", "test_commit.py", "test_cli.py",
+LONGEST_FIRST = ("test_pipeline.py", "test_install.py", "test_quarters.py", "test_demo_2025.py",
+                 "test_gaps.py", "test_batch.py", "test_faults.py", "test_commit.py", "test_cli.py",
                  "test_backtests.py", "test_hostile_report.py", "test_paths.py",
                  "test_board_paper.py", "test_plan.py", "test_workbooks.py")
 

@@ -198,7 +198,7 @@ def child(config: Path, gen: int, kill_at: str | None = None,
 
 def generations(config: Path) -> dict[str, int | None]:
     """The generation each of the three places holds: published, internal, history."""
-    cfg = load_config(config)
+    cfg = load_config(config, steps=(), check_files=False)
     published = cfg.period_dir / "scores" / "key_questions.csv"
     internal = cfg.internal / cfg.period / "disagreements.csv"
     history = load_history(cfg.history, cfg.framework)
@@ -293,13 +293,24 @@ def test_files_a_user_put_in_the_results_stop_the_rerun_and_nothing_changes(firs
     assert "did not write" in capsys.readouterr().err
 
 
-def test_undo_without_a_previous_run_says_so(first_run, tmp_path, capsys):
+def test_the_first_run_of_a_period_can_be_undone_and_redone(first_run, tmp_path, capsys):
     folder = tmp_path / "q"
     shutil.copytree(first_run, folder)
     config = folder / "samples" / "demo.yaml"
-    with pytest.raises(ConfigError, match="there is no previous run of demo to go back to"):
-        from audit_lib.quarter.run import undo
+    assert main(["undo", "--config", str(config)]) == 0  # back to before the first run
+    assert "demo has no results now (undo again to put them back)" in capsys.readouterr().out
+    assert generations(config) == {"published": None, "internal": None, "history": None}
+    cfg = load_config(config)
+    assert not load_history(cfg.history, None)["period"].eq("demo").any()
+    assert main(["undo", "--config", str(config)]) == 0  # redo
+    assert generations(config) == {"published": 1, "internal": 1, "history": 1}
 
+
+def test_undo_without_a_previous_run_says_so(tmp_path):
+    config = quarter(tmp_path)
+    from audit_lib.quarter.run import undo
+
+    with pytest.raises(ConfigError, match="there is no previous run of demo to go back to"):
         undo(config, progress=lambda _: None)
 
 
@@ -367,7 +378,8 @@ class Full:
 
 history.sqlite3 = type("sqlite3", (), {"connect": staticmethod(
     lambda *a, **k: Full(real_connect(*a, **k)) if not k.get("uri") else real_connect(*a, **k)),
-    "Error": sqlite3.Error, "Connection": sqlite3.Connection})
+    "Error": sqlite3.Error, "DatabaseError": sqlite3.DatabaseError,
+    "Connection": sqlite3.Connection})
 '''
 
 

@@ -137,15 +137,17 @@ def test_init_writes_a_commented_config_and_the_folders_a_quarter_reads(tmp_path
     data = yaml.safe_load(text)
     assert data["period_end"] == dt.date(2026, 9, 30) and data["sampling"]["seed"] == 42
     assert data["sampling"]["reviewers"] == ["PM01:north", "PM02"]
-    assert data["inputs"]["answers"] == "returned/" and data["outputs"] == "outputs"
-    assert (folder / "inputs").is_dir() and (folder / "returned").is_dir()
+    # The quarter's own folders: another quarter's files are never read as this one's.
+    assert data["inputs"]["answers"] == "returned/2026-Q3/" and data["outputs"] == "outputs"
+    assert data["inputs"]["caseload"] == "inputs/2026-Q3/caseload.csv"
+    assert (folder / "inputs" / "2026-Q3").is_dir() and (folder / "returned" / "2026-Q3").is_dir()
     cfg = load_config(config, steps=())
     # The folders the user fills are outside the only folder a run replaces.
     assert not (folder / "inputs").is_relative_to(cfg.period_dir)
     assert not (folder / "returned").is_relative_to(cfg.period_dir)
     assert "case-audit run --config" in capsys.readouterr().out
     # Sampling can run once the caseload is there; scoring says what it still needs.
-    shutil.copy(SAMPLES / "caseload.csv", folder / "inputs" / "caseload.csv")
+    shutil.copy(SAMPLES / "caseload.csv", folder / "inputs" / "2026-Q3" / "caseload.csv")
     load_config(config, steps=["sampling"])
     with pytest.raises(ConfigError, match="inputs.facts: file not found"):
         load_config(config, steps=["scoring"])
@@ -153,7 +155,7 @@ def test_init_writes_a_commented_config_and_the_folders_a_quarter_reads(tmp_path
 
 def test_init_never_overwrites_and_refuses_a_results_folder(tmp_path):
     init_quarter(tmp_path, "2026-Q3", seed=1)
-    mine = tmp_path / "inputs" / "caseload.csv"
+    mine = tmp_path / "inputs" / "2026-Q3" / "caseload.csv"
     mine.write_text("case_id\n")
     with pytest.raises(ConfigError, match="already exists"):
         init_quarter(tmp_path, "2026-Q3")
@@ -178,8 +180,82 @@ def test_init_needs_an_end_date_unless_the_period_names_a_quarter():
 def test_init_for_a_framework_that_audits_victims_names_their_files(tmp_path):
     made = init_quarter(tmp_path, "2026-Q2", framework="hmip-youth-2025", seed=5)
     data = yaml.safe_load(made.config.read_text())
-    assert data["inputs"]["victims"] == "inputs/victims.csv"
-    assert data["inputs"]["victim_facts"] == "inputs/victim_facts.csv"
+    assert data["inputs"]["victims"] == "inputs/2026-Q2/victims.csv"
+    assert data["inputs"]["victim_facts"] == "inputs/2026-Q2/victim_facts.csv"
+
+
+def full_config(folder: Path) -> Path:
+    """A first quarter's config with every kind of setting a service adds over the quarters."""
+    made = init_quarter(folder, "2026-Q3", service="Fen Marsh YJS",
+                        reviewers="PM01:north,PM02:south,PM03", seed=7)
+    data = yaml.safe_load(made.config.read_text())
+    data["inputs"].update(judgements="inputs/2026-Q3/judgements.csv",
+                          baseline="inputs/baseline.csv", register="inputs/2026-Q3/recs.yaml",
+                          evidence="inputs/2026-Q3/evidence.csv",
+                          earlier_quarters="inputs/earlier.csv", names="inputs/names.txt",
+                          moderation="inputs/2026-Q3/second.csv")
+    data["sampling"].update(margin=0.1, double_mark=0.25, exclude_audited_quarters=2,
+                            min_size_from="outputs/2026-Q2/scores")
+    data["trend"].update(inspection_date="2025-03-14", sustained_quarters=2)
+    data["disclosure"] = {"threshold": 5}
+    data.update(columns={"headers": {"Client Ref": "case_id"},
+                         "values": {"disposal_type": {"Triage": "community resolution"}}},
+                confidence=0.9, victim_contact_days=7, allow_gaps=True,
+                internal="private/internal")
+    made.config.write_text(yaml.safe_dump(data))
+    return made.config
+
+
+def test_init_from_carries_every_setting_and_gives_the_quarter_its_own_folders(tmp_path,
+                                                                              capsys):
+    previous = full_config(tmp_path / "fen")
+    before = yaml.safe_load(previous.read_text())
+    assert main(["init", str(tmp_path / "fen"), "--from", str(previous)]) == 0
+    out = capsys.readouterr().out
+    config = tmp_path / "fen" / "2026-Q4.yaml"  # the quarter after, by default
+    data = yaml.safe_load(config.read_text())
+    assert data["period"] == "2026-Q4" and data["period_end"] == dt.date(2026, 12, 31)
+    assert data["sampling"]["seed"] != before["sampling"]["seed"]  # a new draw
+    for key in ("margin", "double_mark", "exclude_audited_quarters", "reviewers", "strata"):
+        assert data["sampling"][key] == before["sampling"][key], key
+    assert data["sampling"]["min_size_from"] == "outputs/2026-Q3/scores"  # last quarter's
+    for key in ("columns", "confidence", "victim_contact_days", "trend", "disclosure",
+                "service", "framework", "internal", "outputs", "history"):
+        assert data[key] == before[key], key
+    assert data["allow_gaps"] is False and "allow_gaps was true" in out
+    inputs = data["inputs"]
+    assert inputs["caseload"] == "inputs/2026-Q4/caseload.csv"
+    assert inputs["answers"] == "returned/2026-Q4/"
+    assert inputs["facts"] == "inputs/2026-Q4/case_facts.csv"
+    assert inputs["moderation"] == "inputs/2026-Q4/second.csv"  # its own quarter's folder
+    for key in ("judgements", "baseline", "register", "evidence", "earlier_quarters", "names"):
+        assert inputs[key] == before["inputs"][key], key  # until replaced
+    assert "inputs.judgements still names 2026-Q3's file" in out
+    assert (tmp_path / "fen" / "returned" / "2026-Q4").is_dir()
+    cfg, prev = (load_config(c, steps=(), check_files=False) for c in (config, previous))
+    assert (cfg.history, cfg.outputs, cfg.internal) == (prev.history, prev.outputs, prev.internal)
+    # never overwrites, and a "next" quarter must come after the one it starts from
+    assert main(["init", str(tmp_path / "fen"), "--from", str(previous)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main(["init", str(tmp_path / "fen"), "--period", "2026-Q2", "--from",
+                 str(previous)]) == 2
+    assert "does not come after 2026-Q3" in capsys.readouterr().err
+
+
+def test_init_from_a_config_in_another_folder_keeps_its_paths_pointing_at_the_same_files(
+        tmp_path):
+    previous = full_config(tmp_path / "fen")
+    made = init_quarter(tmp_path / "year2", "2027-Q1", previous=previous,
+                        reviewers="PM04,PM05", service="Fen Marsh and Dyke YJS")
+    data = yaml.safe_load(made.config.read_text())
+    assert data["inputs"]["baseline"] == "../fen/inputs/baseline.csv"
+    assert data["inputs"]["caseload"] == "inputs/2027-Q1/caseload.csv"
+    assert data["sampling"]["reviewers"] == ["PM04", "PM05"] and data["service"].endswith("YJS")
+    cfg, prev = (load_config(c, steps=(), check_files=False) for c in (made.config, previous))
+    assert (cfg.history, cfg.outputs, cfg.internal) == (prev.history, prev.outputs, prev.internal)
+    # a period not named like a quarter ends three months after the one it follows
+    later = init_quarter(tmp_path / "year2", "spring 2027", previous=made.config)
+    assert yaml.safe_load(later.config.read_text())["period_end"] == dt.date(2027, 6, 30)
 
 
 # --- failed runs, and what a finished run says --------------------------------------------------------

@@ -147,3 +147,27 @@ def test_bad_settings_are_refused():
         SamplingPlan.from_settings(1, margin=5)
     with pytest.raises(ConfigError, match="no such column"):
         draw_sample(caseload(), SamplingPlan.from_settings(1, strata=("religion",)))
+
+
+# --- cases audited in recent quarters left out (issue 22, item 6) -----------------------------
+
+def test_cases_audited_in_recent_quarters_are_left_out_and_the_sample_still_reaches_its_size(
+        tmp_path):
+    from audit_lib.sampling.exclusion import earlier_cases
+
+    data = caseload()
+    plan = SamplingPlan.from_settings(3, size=40, strata=("sex",), victim_minimum=0)
+    last = draw_sample(data, plan).cases
+    path = tmp_path / "sample.csv"
+    last[["case_id"]].to_csv(path, index=False)
+    left_out = earlier_cases({"2026-Q2": path, "2026-Q1": None})
+    again = draw_sample(data, plan, exclude=left_out.cases)
+    assert not set(again.cases["case_id"]) & set(last["case_id"])
+    assert again.cases.groupby("disposal_group").size().to_dict() == {"court": 40, "oocd": 20}
+    info = left_out.info(again)
+    assert info["in_caseload"] == len(last) and info["not_found"] == ["2026-Q1"]
+    assert info["short"] == {"oocd": 20}  # 60 out-of-court cases, 40 audited last quarter
+    assert "fell short of its size by 20 in oocd (too few cases were left)" in info["summary"]
+    assert "the sample of 2026-Q1 was not found" in info["summary"]
+    # without anything to leave out, the draw is exactly as before
+    assert draw_sample(data, plan, exclude=frozenset()).cases.equals(draw_sample(data, plan).cases)

@@ -16,13 +16,19 @@ staging folders beside their targets, and the history rows wait in memory. Then:
 
 Every step can be done again safely (a folder that already holds the run is left; history is
 replaced, not added to), so finishing a half-done commit is simply doing it again. ``undo``
-is a commit too: it swaps the previous generation back, with the history it had, and keeps
-the undone one as the previous (so undoing twice redoes).
+and ``withdraw`` are commits too (`audit_lib.quarter.undo`). A period with no results is a
+generation as well: a *placeholder* folder (its marker says so, and ``NO-RESULTS.txt`` why),
+so the first run of a period can be undone, and a period withdrawn, like any other run.
+
+The journal and the undo note hold every path relative to the period config's folder (and
+that folder relative to their own), so a project copied or moved as a whole undoes itself and
+never the project it was copied from.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import json
 import logging
@@ -30,40 +36,55 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from audit_lib import writing
-from audit_lib.errors import ConfigError, OutputError
-from audit_lib.quarter.config import PeriodConfig
+from audit_lib.errors import OutputError
+from audit_lib.quarter.paths import local, portable
 from audit_lib.trends.history import COLUMNS as HISTORY_COLUMNS
-from audit_lib.trends.history import read_periods, replace_periods
-from audit_lib.writing import check_replaceable, read_marker, write_json
+from audit_lib.trends.history import (
+    EARLIER_FILE,
+    RUN,
+    read_periods,
+    read_recorded,
+    replace_periods,
+)
+from audit_lib.writing import make_stage, read_marker, seal, write_json
 
 logger = logging.getLogger(__name__)
 
 PREVIOUS = ".previous"
+#: The file a placeholder generation holds, saying what it stands for.
+NO_RESULTS = "NO-RESULTS.txt"
+#: Why a period has no results: never run before (the generation before its first run), or
+#: withdrawn.
+NEVER_RUN, WITHDRAWN = "none", "withdrawn"
 
 
 @dataclass
 class Swap:
-    """Put ``stage`` at ``target``; whatever was at ``target`` goes to ``previous``."""
+    """Put ``stage`` at ``target``; whatever was at ``target`` goes to ``previous``. When the
+    target held nothing, ``empty`` (a placeholder) goes to ``previous`` instead."""
 
     stage: str
     target: str
     previous: str
+    empty: str | None = None
 
 
 @dataclass
 class HistoryChange:
-    """Replace the rows of ``keys`` (period, framework) in ``db`` with ``rows``."""
+    """Replace the rows of the periods ``keys`` in ``db`` with ``rows``, and what the history
+    records about them with ``recorded`` (`audit_lib.trends.history.PERIOD_COLUMNS`)."""
 
     db: str
-    keys: list[list[str]]
+    keys: list[str]
     rows: list[dict]
     service: str | None = None
+    recorded: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -76,6 +97,7 @@ class Journal:
     swaps: list[Swap]
     history: HistoryChange | None = None
     undo: dict = field(default_factory=dict)  # the note written beside .previous at the end
+    base: str | None = None  # the period config's folder: the paths written relative to it
 
     @property
     def path(self) -> Path:
@@ -186,12 +208,13 @@ def carry_out(journal: Journal) -> None:
             _apply(swap, journal.run)
         if journal.history is not None:
             change = journal.history
-            replace_periods(change.db, [tuple(k) for k in change.keys],
-                            pd.DataFrame(change.rows, columns=HISTORY_COLUMNS), change.service)
+            replace_periods(change.db, change.keys,
+                            pd.DataFrame(change.rows, columns=HISTORY_COLUMNS), change.service,
+                            change.recorded)
         if journal.undo:
             note = undo_note_path(Path(journal.outputs), journal.period)
             note.parent.mkdir(parents=True, exist_ok=True)
-            write_json(journal.undo, note)
+            write_json(_portable_note(journal.undo, journal.base, note.parent), note)
     except OSError as exc:
         raise OutputError(_unfinished(journal, exc.strerror or type(exc).__name__)) from None
     except OutputError as exc:
@@ -208,6 +231,7 @@ def _unfinished(journal: Journal, why: str) -> str:
 
 def _apply(swap: Swap, run: str) -> None:
     stage, target, previous = Path(swap.stage), Path(swap.target), Path(swap.previous)
+    empty = Path(swap.empty) if swap.empty else None
     aside = target.parent / f".{target.name}.old.{run}"
     if _run_of(target) != run:
         if not stage.is_dir():
@@ -223,10 +247,16 @@ def _apply(swap: Swap, run: str) -> None:
     for old in (stage, aside):
         if old.is_dir() and old != previous and _run_of(old) != run:
             _replace_tree(old, previous)
+    if empty is not None and empty.is_dir():  # the target held nothing before this run
+        _replace_tree(empty, previous)
 
 
 def _replace_tree(src: Path, dst: Path) -> None:
     if dst.exists():
+        # Checked before the commit point (`audit_lib.quarter.undo.check_folders`); checked
+        # again, so that a file a user saved there since stops the commit (finished once the
+        # file is moved) rather than being deleted.
+        writing.check_replaceable(dst)
         shutil.rmtree(dst)  # a crash part-way leaves a partial copy, removed next time
     dst.parent.mkdir(parents=True, exist_ok=True)
     os.replace(src, dst)
@@ -238,33 +268,100 @@ def _run_of(folder: Path) -> str | None:
 
 
 def _to_dict(journal: Journal) -> dict:
-    return asdict(journal)
+    base, here = journal.base, journal.path.parent
+    swaps = [{k: (portable(v, base) if v else v) for k, v in vars(s).items()}
+             for s in journal.swaps]
+    history = None
+    if journal.history is not None:
+        history = {**vars(journal.history), "db": portable(journal.history.db, base)}
+    return {"run": journal.run, "period": journal.period,
+            "base": portable(base, here) if base else None,
+            "outputs": portable(journal.outputs, base), "swaps": swaps, "history": history,
+            "undo": _db_path(journal.undo, lambda db: portable(db, base))}
 
 
-def _from_dict(data: dict) -> Journal:
+def _from_dict(data: dict, path: Path) -> Journal:
+    """A journal read back (paths made whole against the config's folder it names).
+
+    Raises
+    ------
+    KeyError, TypeError, ValueError
+        If it is not a journal case-audit wrote (damaged).
+    """
+    if not isinstance(data, dict):
+        raise TypeError("not a mapping")
+    base = local(data["base"], path.parent) if data.get("base") else None
     history = data.get("history")
-    return Journal(run=data["run"], period=data["period"], outputs=data["outputs"],
-                   swaps=[Swap(**s) for s in data["swaps"]],
-                   history=HistoryChange(**history) if history else None,
-                   undo=data.get("undo") or {})
+    swaps = [Swap(**{k: (local(v, base) if v else v) for k, v in s.items()})
+             for s in data["swaps"]]
+    change = None
+    if history:
+        change = HistoryChange(**{**history, "db": local(history["db"], base)})
+        if not isinstance(change.rows, list) or not isinstance(change.keys, list):
+            raise TypeError("history rows")
+    if not isinstance(data["run"], str) or not isinstance(data["period"], str):
+        raise TypeError("run and period")
+    return Journal(run=data["run"], period=data["period"],
+                   outputs=local(data["outputs"], base), swaps=swaps, history=change,
+                   undo=_db_path(data.get("undo") or {}, lambda db: local(db, base)), base=base)
 
 
-def finish_interrupted(outputs: Path, holding: str | None = None) -> list[str]:
-    """Carry out every journal left in ``outputs`` by a run that stopped after its commit
-    point, for periods no running process holds (``holding`` names the period whose lock the
-    caller holds already); returns the periods finished.
+def _db_path(note: dict, change) -> dict:
+    """An undo note with its history's path changed by ``change``."""
+    if not note.get("history"):
+        return note
+    return {**note, "history": {**note["history"], "db": change(note["history"]["db"])}}
+
+
+def _portable_note(note: dict, base: str | None, here: Path) -> dict:
+    """An undo note as written: the history's path relative to the config's folder, and that
+    folder relative to the note's own."""
+    return {"base": portable(base, here) if base else None,
+            **_db_path(note, lambda db: portable(db, base))}
+
+
+def read_journal(path: Path, base: Path | None = None) -> Journal:
+    """The journal at ``path`` (messages name it relative to ``base``, the config's folder).
 
     Raises
     ------
     OutputError
-        If a journal cannot be carried out (it stays for the next attempt).
+        If it cannot be read or is damaged, naming it and what to do.
+    """
+    try:
+        return _from_dict(json.loads(path.read_text(encoding="utf-8")), path)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else \
+            "it is cut short, garbled or not a journal case-audit wrote"
+        period = path.name[1:].removesuffix(".commit.json")
+        raise OutputError(
+            f"{portable(path, base)}: this journal of a run of {period} is damaged ({why}), so "
+            "case-audit cannot tell whether that run's results were all put in place; nothing "
+            f"was changed. Move the file aside, then run {period} again (or undo it): its "
+            "results, internal tables and history rows are then made again together.") from None
+
+
+def finish_interrupted(outputs: Path, holding: str | None = None,
+                       base: Path | None = None) -> list[str]:
+    """Carry out every journal left in ``outputs`` by a run that stopped after its commit
+    point, for periods no running process holds (``holding`` names the period whose lock the
+    caller holds already); returns the periods finished. Messages name paths relative to
+    ``base`` (the config's folder).
+
+    Raises
+    ------
+    OutputError
+        If a journal cannot be carried out (it stays for the next attempt), or the journal of
+        the period ``holding`` is damaged (another period's is left, with a warning).
     """
     finished = []
     for path in sorted(Path(outputs).glob(".*.commit.json")):
         try:
-            journal = _from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError):
-            logger.warning("%s: not a journal case-audit can read; left as it is", path)
+            journal = read_journal(path, base)
+        except OutputError as exc:
+            if path == journal_path(Path(outputs), holding or ""):
+                raise
+            logger.warning("%s", exc)
             continue
         with contextlib.ExitStack() as stack:
             # A second lock on a file this process has locked would not be granted (flock
@@ -293,57 +390,55 @@ def remove_stale_stages(folder: Path, name: str) -> None:
                 logger.info("removed %s, left by a run that stopped", stale)
 
 
-# --- undo ------------------------------------------------------------------------------------
+# --- generations ---------------------------------------------------------------------------
 
-def undo_journal(cfg: PeriodConfig, run: str) -> Journal:
-    """The journal that puts the previous generation of ``cfg``'s period back.
-
-    Raises
-    ------
-    ConfigError
-        If there is no previous generation to put back.
-    OutputError
-        If the current results hold files case-audit did not write.
-    """
-    outputs, period = cfg.outputs, cfg.period
-    kept = previous_dir(outputs, period)
-    note_path = undo_note_path(outputs, period)
-    if not kept.is_dir() or not note_path.is_file():
-        raise ConfigError(f"{cfg.period_dir}: there is no previous run of {period} to go back "
-                          "to (case-audit keeps one, from the run before the latest).")
-    note = json.loads(note_path.read_text(encoding="utf-8"))
-    check_replaceable(cfg.period_dir)
-    internal_target = cfg.internal / period
-    check_replaceable(internal_target)
-    swaps = [Swap(str(kept), str(cfg.period_dir), str(kept))]
-    internal_kept = previous_dir(cfg.internal, period)
-    if internal_kept.is_dir():
-        swaps.append(Swap(str(internal_kept), str(internal_target), str(internal_kept)))
-    history, undo = None, {}
-    change = note.get("history")
-    if change:
-        keys = [tuple(k) for k in change["keys"]]
-        now = read_periods(change["db"], keys)
-        history = HistoryChange(change["db"], [list(k) for k in keys], change["rows"],
-                                change.get("service"))
-        undo = {"run": _run_of(cfg.period_dir),
-                "history": {**change, "rows": _records(now)}}
-    return Journal(run=note.get("run") or run, period=period, outputs=str(outputs), swaps=swaps,
-                   history=history, undo=undo)
+def placeholder(target: Path, run: str, why: str, period: str, service: str = "") -> Path:
+    """A sealed staging folder beside ``target`` standing for no results of ``period``: before
+    its first run (``NEVER_RUN``) or after it was withdrawn (``WITHDRAWN``). Undo swaps it like
+    any other generation."""
+    stage = make_stage(Path(target))
+    text = (f"{period} has no results here: they were withdrawn (case-audit withdraw)."
+            if why == WITHDRAWN else
+            f"{period} had no results here before the run this folder was kept for.")
+    (stage / NO_RESULTS).write_text(
+        text + " This folder was made by case-audit so that the change can be undone: "
+        "case-audit undo --config <the period config> swaps it with the results kept in "
+        f"{PREVIOUS}/. Nothing else belongs here.\n", encoding="utf-8")
+    seal(stage, run, placeholder=why, period=period, service=service or None)
+    return stage
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
+def is_placeholder(folder: Path) -> bool:
+    """Whether ``folder`` is a placeholder generation (a period with no results)."""
+    listing = read_marker(folder) if Path(folder).is_dir() else None
+    return bool(listing and listing.get("placeholder"))
+
+
+def has_results(folder: Path) -> bool:
+    """Whether ``folder`` holds a run's results (not missing, not a placeholder)."""
+    return Path(folder).is_dir() and not is_placeholder(folder)
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """History rows as plain records (JSON-ready, counts as whole numbers)."""
     out = frame[HISTORY_COLUMNS].copy() if len(frame) else pd.DataFrame(columns=HISTORY_COLUMNS)
     out[["n_applicable", "n_yes"]] = out[["n_applicable", "n_yes"]].astype(int)
     return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
             for row in out.to_dict("records")]
 
 
-def history_change(db: Path, rows: pd.DataFrame, service: str | None) -> tuple[HistoryChange,
-                                                                               dict]:
-    """The change a run makes to the history, and the note to undo it (the rows before)."""
-    keys = [list(k) for k in rows[["period", "framework"]].drop_duplicates().itertuples(
-        index=False, name=None)]
-    before = read_periods(db, [tuple(k) for k in keys])
-    change = HistoryChange(str(db), keys, _records(rows), service)
-    return change, {"db": str(db), "keys": keys, "rows": _records(before), "service": service}
+def history_change(db: Path, rows: pd.DataFrame, service: str | None, period: str,
+                   run: str) -> tuple[HistoryChange, dict]:
+    """The change a run of ``period`` makes to the history (its own rows, recorded as its run;
+    any other period's rows, from an earlier-quarters file, as filled from it) and the note to
+    undo it (the rows and records before)."""
+    keys = list(dict.fromkeys([period, *rows["period"]]))
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    frameworks = rows.drop_duplicates("period").set_index("period")["framework"]
+    recorded = [{"period": p, "framework": str(frameworks.get(p, "")),
+                 "source": RUN if p == period else EARLIER_FILE,
+                 "run": run if p == period else None, "recorded": now, "basis": None}
+                for p in keys if p in frameworks.index]
+    change = HistoryChange(str(db), keys, records(rows), service, recorded)
+    return change, {"db": str(db), "keys": keys, "rows": records(read_periods(db, keys)),
+                    "service": service, "recorded": read_recorded(db, keys)}

@@ -41,7 +41,7 @@ _TEXT_LIMIT = 200
 #: names), since a folder path may hold anything from a user's drive.
 _PATH_KEYS = ("inputs.", "notebooks.", "outputs", "history", "internal")
 #: Keys whose texts are expected to hold a full date: they describe the period itself.
-_DATED_KEYS = ("period", "period_label", "period_end")
+_DATED_KEYS = ("period", "period_label", "period_end", "trend.inspection_date")
 
 #: Steps whose notebook a config may replace.
 _NOTEBOOK_STEPS = set(STEP_NAMES)
@@ -85,7 +85,8 @@ class PeriodConfig:
         return self.outputs / self.period
 
 
-def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodConfig:
+def load_config(path: str | Path, steps: Iterable[str] | None = None, *,
+                check_files: bool = True) -> PeriodConfig:
     """Read and validate a period config.
 
     Relative paths in the file are resolved against the file's own folder, so a config works
@@ -101,6 +102,9 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
         (named by its key and the step that needs it), and only their input files must exist
         yet (the others are checked when their step runs: a config written at the start of the
         quarter may name files that come later). ``()`` checks the entries themselves only.
+    check_files : bool
+        False does not look for any file the config names (inputs, the names list, a columns
+        file, notebooks): for commands that touch only the results (undo, withdraw, status).
 
     Raises
     ------
@@ -159,7 +163,8 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
     inputs = section("inputs", _INPUTS, "input names to file paths")
     steps = list(STEP_NAMES) if steps is None else list(steps)
     # Inputs whose files must exist now: the chosen steps' (and the names list, read by all).
-    checked = {"names"}.union(*(STEP_INPUTS.get(s, set()) for s in steps))
+    checked = {"names"}.union(*(STEP_INPUTS.get(s, set()) for s in steps)) if check_files \
+        else set()
     resolved: dict[str, Path | list[Path] | None] = {}
     for key in sorted(_INPUTS):
         value = inputs.get(key)
@@ -201,8 +206,12 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
         if sampling.get("min_size_from"):  # a path, relative to the config like the inputs
             sampling = {**sampling, "min_size_from": str(
                 (base / str(sampling["min_size_from"])).resolve())}
-        try:  # every other sampling setting is checked now, not when the sampling step runs
-            build_plan(**{**sampling, "seed": seed if whole else 0},
+        # Every other sampling setting is checked now, not when the sampling step runs; the
+        # earlier scores it may name are read only when sampling is about to run.
+        reads = check_files and "sampling" in steps
+        try:
+            build_plan(**{**sampling, "seed": seed if whole else 0,
+                          "min_size_from": sampling.get("min_size_from") if reads else None},
                        framework=str(data.get("framework", DEFAULT_FRAMEWORK)))
         except (ConfigError, TypeError, ValueError) as exc:
             problems.append(f"sampling: {exc}")
@@ -226,6 +235,8 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
     notebooks = section("notebooks", _NOTEBOOK_STEPS, "step names to notebook files")
     for step, value in notebooks.items():
         notebook = (base / str(value)).resolve()
+        if not check_files:
+            continue
         if not notebook.is_file():
             problems.append(f"notebooks.{step}: file not found: {value}")
         elif notebook.suffix != ".ipynb":
@@ -244,13 +255,15 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
     if not isinstance(allow_gaps, bool):
         problems.append("allow_gaps: true or false (true scores despite answers left blank and "
                         "cases not returned, listing each)")
-    columns = _columns(data.get("columns"), base, problems)
+    columns = _columns(data.get("columns"), base, problems if check_files else [])
     outputs = (base / str(data.get("outputs", "../outputs"))).resolve()
     kept = {step: (outputs / period / folder).exists() for step, folder in RESULTS.items()}
     problems += check_steps(data, steps, has_results=kept)
 
+    # Without an internal folder of its own, a config's unsuppressed tables go in one of its
+    # service's (never one another service's runs replace or pool with).
     internal = (base / str(data["internal"])).resolve() if data.get("internal") else (
-        outputs.parent / "internal")
+        outputs.parent / "internal" / _folder_name(data.get("service") or base.name))
     history = (base / str(data.get("history", outputs / "history.sqlite"))).resolve()
     if period and _PERIOD.fullmatch(period):
         problems += _folder_problems(outputs, internal, history, period, resolved)
@@ -279,6 +292,12 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
         columns=columns,
         allow_gaps=allow_gaps,
     )
+
+
+def _folder_name(text: object) -> str:
+    """A folder name for a service: its letters and digits, the rest as hyphens."""
+    name = re.sub(r"[^0-9A-Za-z]+", "-", str(text)).strip("-").lower()[:64]
+    return name or "service"
 
 
 def _reads_as_identifier(number: int) -> bool:

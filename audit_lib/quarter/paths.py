@@ -1,4 +1,5 @@
-"""Where the step notebooks live, and how a notebook reads the paths in its parameters.
+"""Where the step notebooks live, how a notebook reads the paths in its parameters, and paths
+written relative to a period config's folder.
 
 The notebooks travel with the package: a wheel installs them as ``audit_lib/notebooks`` (see
 ``pyproject.toml``), while a source checkout keeps them in the project's ``notebooks/``. A
@@ -77,3 +78,21 @@ def from_notebook(value: str | list | None, *, start: str | Path | None = None
     if not here.exists() and there.exists():
         return str(there)
     return str(here)
+
+
+def portable(path: str | Path, base: str | Path | None) -> str:
+    """``path`` relative to ``base`` (forward slashes); absolute where it cannot be (another
+    drive on Windows), or without a base."""
+    if base is None:
+        return str(path)
+    try:
+        return os.path.relpath(path, base).replace(os.sep, "/")
+    except ValueError:
+        return str(path)
+
+
+def local(path: str, base: str | Path | None) -> str:
+    """A path as `portable` wrote it, made whole again against ``base``."""
+    if base is None or os.path.isabs(path):
+        return str(path)
+    return os.path.normpath(os.path.join(base, path))

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
@@ -51,20 +52,26 @@ class _Text:
     where: str | None = None  # a JSON field's path; texts of pages are numbered instead
 
 
-def scan_outputs(folder: Path, names: tuple[str, ...] | None = None) -> list[Problem]:
+def scan_outputs(folder: Path, names: tuple[str, ...] | None = None, *,
+                 carried: Iterable[str] = ()) -> list[Problem]:
     """Run the identifier gate over every file in ``folder`` and every file's name.
 
     CSV files are scanned cell by cell and workbooks as inputs are; HTML pages, executed
     notebooks, JSON and other text files by their text, with full dates allowed only in
     structured date fields (see the module's description). A file that cannot be read to be
-    checked is reported as such. Returns the problems found, located by file (relative to
-    ``folder``), sheet, row and column.
+    checked is reported as such. ``carried`` names files (relative to ``folder``) carried
+    unchanged from the period's previous results that case-audit printed itself from a page
+    that passed this check (PDFs, `audit_lib.writing.printed_files`): they are not read.
+    Returns the problems found, located by file (relative to ``folder``), sheet, row and
+    column.
     """
     folder = Path(folder)
     names = configured_names() if names is None else names
     settings = load_privacy_settings()
     problems: list[Problem] = []
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MARKER)
+    skipped = {folder / name for name in carried}
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MARKER
+                   and p not in skipped)
     labels = {p: p.relative_to(folder).as_posix() for p in files}
     titles = pd.Series([p.name for p in files], dtype=object)
     for kind, index in find_identifiers(titles, names, settings=settings,

@@ -13,20 +13,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit_lib.errors import AuditError, IdentifierRefusal, OutputError, PipelineError
+from audit_lib.errors import AuditError, IdentifierRefusal, PipelineError
 from audit_lib.frameworks import load_framework
 from audit_lib.inputs.identifiers import names_in_force
+from audit_lib.quarter.changes import after_commit
 from audit_lib.quarter.commit import (
     Journal,
-    Swap,
     commit,
     finish_interrupted,
+    has_results,
     history_change,
     new_run_id,
     period_lock,
-    previous_dir,
     remove_stale_stages,
-    undo_journal,
 )
 from audit_lib.quarter.config import RESULTS, PeriodConfig, load_config
 from audit_lib.quarter.engine import WarmKernel
@@ -36,14 +35,27 @@ from audit_lib.quarter.notebooks import execute
 from audit_lib.quarter.provenance import build_manifest, hash_inputs
 from audit_lib.quarter.publish_check import describe, scan_outputs
 from audit_lib.quarter.render import render_html
-from audit_lib.quarter.steps import check_partial_run, notebook_path, parameters_for, select_steps
+from audit_lib.quarter.steps import (
+    STEPS,
+    check_partial_run,
+    notebook_path,
+    parameters_for,
+    select_steps,
+)
 from audit_lib.quarter.summary import run_summary
-from audit_lib.trends.history import load_earlier_quarters
+from audit_lib.quarter.undo import (
+    check_folders,
+    generation_swaps,
+    identity,
+    shown,
+    undo_journal,
+    withdraw_journal,
+)
+from audit_lib.trends.history import load_earlier_quarters, read_recorded, recorded_periods
 from audit_lib.trends.progress_step import current_results
 from audit_lib.writing import (
-    check_replaceable,
     make_stage,
-    read_marker,
+    printed_files,
     recover_stranded,
     seal,
     write_json,
@@ -106,16 +118,22 @@ def run(config_path: str | Path, only: str | None = None,
             internal_stage = make_stage(internal_dir)
             started = dt.datetime.now(dt.timezone.utc)
             warm = WarmKernel(kernel)  # one kernel for all the notebooks, each in a clean namespace
+            carried: dict[str, str] = {}
+            dropped: list[str] = []
             try:
-                if only:  # keep the other steps' results from the last run
+                # Keep the other steps' results from the last run (none once withdrawn).
+                if only and has_results(cfg.period_dir):
                     for old, new in ((cfg.period_dir, stage), (internal_dir, internal_stage)):
-                        if old.is_dir():
+                        if has_results(old):
                             shutil.copytree(old, new, dirs_exist_ok=True)
+                if has_results(cfg.period_dir):
+                    carried, dropped = _printed(cfg.period_dir, stage, [n for n, _ in steps])
                 manifest = _execute_steps(cfg, steps, notebooks, kernel, warm, stage,
-                                          internal_stage, inputs_before, run_id, started, progress)
-                journal = _journal(cfg, steps, run_id, stage, internal_stage)
+                                          internal_stage, inputs_before, run_id, started,
+                                          progress, carried)
+                journal = _journal(cfg, steps, run_id, stage, internal_stage, carried)
             except BaseException as exc:
-                failed = keep_failed(cfg, stage, started, exc)
+                failed = keep_failed(cfg, stage, started, exc, carried)
                 shutil.rmtree(internal_stage, ignore_errors=True)
                 if failed is not None:
                     progress(f"The failed run is kept in {failed} (failed.log says why; only the "
@@ -127,37 +145,61 @@ def run(config_path: str | Path, only: str | None = None,
     for line in run_summary(cfg.period_dir, [n for n, _ in steps], RESULTS,
                             cfg.internal / cfg.period):
         progress(line)
+    for name in dropped:
+        progress(f"The PDF {name} was printed from the page this run made again, so it was "
+                 "not kept with the new results (the previous run's results keep it, for "
+                 f"undo): print it again with case-audit pdf {shown(cfg.period_dir, cfg)}/"
+                 f"{printed_page(name)}")
+    for line in after_commit(cfg, [n for n, _ in steps]):
+        progress(line)
     return RunResult(cfg.period_dir, [n for n, _ in steps], manifest)
 
 
+def printed_page(pdf: str) -> str:
+    """The page a PDF was printed from (as `case-audit pdf` names it by default)."""
+    return str(Path(pdf).with_suffix(".html").as_posix())
+
+
+def _printed(results: Path, stage: Path, steps: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The PDFs case-audit printed from the period's pages, among the results copied into the
+    stage: those of a page this run makes again are taken out (a PDF must show the page it is
+    published with); the rest are carried, never read as an input. Returns the carried (PDF
+    -> page) and the names taken out."""
+    made_again = {Path(notebook).with_suffix(".html").name for name, notebook in STEPS
+                  if name in steps}
+    carried, dropped = {}, []
+    for pdf, page in printed_files(results).items():
+        copy = stage / pdf
+        if Path(page).name in made_again:
+            copy.unlink(missing_ok=True)
+            dropped.append(pdf)
+        elif copy.is_file():
+            carried[pdf] = page
+    return carried, dropped
+
+
 def prepare(cfg: PeriodConfig) -> None:
-    """Before a run or an undo (the caller holds the period's lock): finish any commit a stopped run
-    left, remove stopped runs' staging folders, and check that the period's folders hold
-    nothing case-audit did not write.
+    """Before a run, an undo or a withdrawal (the caller holds the period's lock): finish any
+    commit a stopped run left, remove stopped runs' staging folders, and check that the
+    period's folders (and the generation kept for undo) hold nothing case-audit did not write.
 
     Raises
     ------
     OutputError
-        If a folder holds files case-audit did not write (named; nothing is changed).
+        If a folder holds files case-audit did not write, or a damaged marker or journal
+        (named; nothing is changed).
     """
-    finish_interrupted(cfg.outputs, holding=cfg.period)
+    finish_interrupted(cfg.outputs, holding=cfg.period, base=cfg.path.parent)
     internal_dir = cfg.internal / cfg.period
     for folder in (cfg.period_dir, internal_dir):
         recover_stranded(folder)  # from the swap of an older case-audit's run
         remove_stale_stages(folder.parent, folder.name)
-    problems = []
-    for folder in (cfg.period_dir, internal_dir):
-        try:
-            check_replaceable(folder)
-        except OutputError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise OutputError("\n".join(problems))
+    check_folders(cfg)
 
 
 def _execute_steps(cfg, steps, notebooks, kernel, warm: WarmKernel, stage: Path,
                    internal_stage: Path, inputs_before: dict, run_id: str, started,
-                   progress) -> dict:
+                   progress, carried: dict[str, str]) -> dict:
     timings, parameters = {}, {}
     # A first manifest, so the report's provenance footer can cite the inputs and versions.
     write_json(build_manifest(cfg, steps, inputs_before, {}, {}, started, run_id),
@@ -183,51 +225,51 @@ def _execute_steps(cfg, steps, notebooks, kernel, warm: WarmKernel, stage: Path,
                             "was published: run again once the files are final")
     manifest = build_manifest(cfg, steps, inputs_before, parameters, timings, started, run_id)
     write_json(manifest, stage / "manifest.json")
-    leaks = scan_outputs(stage)
+    leaks = scan_outputs(stage, carried=carried)
     if leaks:
         raise IdentifierRefusal("the results hold what looks like personal identifiers, so "
                                 "nothing was published; " + describe(leaks))
     return manifest
 
 
-def _journal(cfg: PeriodConfig, steps, run_id: str, stage: Path, internal_stage: Path
-             ) -> Journal:
+def _journal(cfg: PeriodConfig, steps, run_id: str, stage: Path, internal_stage: Path,
+             carried: dict[str, str]) -> Journal:
     """Seal the staged folders and say what the commit will do (nothing changes yet)."""
-    internal_dir = cfg.internal / cfg.period
     history, undo_history = None, None
     if any(name == "scoring" for name, _ in steps):
         history, undo_history = history_change(cfg.history, history_rows(cfg, stage),
-                                               cfg.service or None)
-    seal(stage, run_id)
-    seal(internal_stage, run_id)
-    for folder in (cfg.period_dir, internal_dir):  # again: a file may have arrived meanwhile
-        check_replaceable(folder)
-    replaced = read_marker(cfg.period_dir) if cfg.period_dir.is_dir() else None
-    undo = {"run": replaced.get("run") if replaced else None}
+                                               cfg.service or None, cfg.period, run_id)
+    seal(stage, run_id, **identity(cfg, stage), printed=carried or None)
+    seal(internal_stage, run_id, **identity(cfg, internal_stage))
+    check_folders(cfg)  # again: a file may have arrived meanwhile
+    swaps, replaced = generation_swaps(cfg, stage, internal_stage)
+    undo = {"run": replaced}
     if undo_history is not None:
         undo["history"] = undo_history
-    return Journal(
-        run=run_id, period=cfg.period, outputs=str(cfg.outputs),
-        swaps=[Swap(str(stage), str(cfg.period_dir), str(previous_dir(cfg.outputs, cfg.period))),
-               Swap(str(internal_stage), str(internal_dir),
-                    str(previous_dir(cfg.internal, cfg.period)))],
-        history=history, undo=undo)
+    return Journal(run=run_id, period=cfg.period, outputs=str(cfg.outputs), swaps=swaps,
+                   history=history, undo=undo, base=str(cfg.path.parent))
 
 
 def history_rows(cfg: PeriodConfig, run_dir: Path) -> pd.DataFrame:
-    """This period's key-question and local-check results (and any earlier quarters supplied),
-    as the history database records them: under the framework's id, whether the config names
-    it by id or by file."""
+    """This period's key-question and local-check results, as the history database records
+    them (under the framework's id, whether the config names it by id or by file), and the
+    earlier-quarters file's rows of periods the history lacks: a period recorded by its own
+    run (or withdrawn) is never replaced by the file."""
     fw_id = load_framework(cfg.framework).id
     rows = [current_results(run_dir / "scores", cfg.period, cfg.period_label,
                             cfg.period_end.isoformat(), fw_id)]
     if cfg.inputs.get("earlier_quarters"):
-        rows.insert(0, load_earlier_quarters(cfg.inputs["earlier_quarters"], fw_id))
+        earlier = load_earlier_quarters(cfg.inputs["earlier_quarters"], fw_id)
+        held = {cfg.period}
+        if cfg.history.is_file():
+            held |= set(recorded_periods(cfg.history)["period"])
+            held |= {entry["period"] for entry in read_recorded(cfg.history)}
+        rows.insert(0, earlier.loc[~earlier["period"].isin(held)])
     return pd.concat(rows, ignore_index=True)
 
 
 def keep_failed(cfg: PeriodConfig, stage: Path, started: dt.datetime,
-                error: BaseException) -> Path | None:
+                error: BaseException, carried: dict[str, str] | None = None) -> Path | None:
     """Keep a failed run in ``<outputs>/failed/`` for inspection, with ``failed.log`` saying why.
 
     A run refused because something holds what looks like an identifier keeps only the log,
@@ -243,7 +285,7 @@ def keep_failed(cfg: PeriodConfig, stage: Path, started: dt.datetime,
         logger.warning("could not keep the failed run; its staging folder was removed")
         return None
     try:
-        leaks = scan_outputs(failed)
+        leaks = scan_outputs(failed, carried=carried or {})
         flagged = sorted({p.file for p in leaks})
         complete = True
     except Exception:  # noqa: BLE001 - a check that cannot run keeps nothing
@@ -277,18 +319,48 @@ def keep_failed(cfg: PeriodConfig, stage: Path, started: dt.datetime,
 
 def undo(config_path: str | Path, progress: Callable[[str], None] = print) -> Path:
     """Put back the period's previous results, internal tables and history rows, as one commit;
-    the undone ones become the previous generation (so undoing again redoes).
+    the undone ones become the previous generation (so undoing again redoes). Reads only the
+    config's outputs, internal and history entries.
 
     Raises
     ------
     ConfigError
         If there is no previous generation.
     OutputError
-        If the results folders hold files case-audit did not write, or cannot be written.
+        If the results folders hold files case-audit did not write, or a note of case-audit's
+        is damaged, or cannot be written.
     """
-    cfg = load_config(config_path)
+    cfg = load_config(config_path, steps=(), check_files=False)
     with period_lock(cfg.outputs, cfg.period):
         prepare(cfg)
         commit(undo_journal(cfg, new_run_id()))
-    progress(f"Put back the previous results of {cfg.period} in {cfg.period_dir}")
+    state = ("has no results now (undo again to put them back)"
+             if not has_results(cfg.period_dir) else
+             f"has its previous results back in {shown(cfg.period_dir, cfg)}")
+    progress(f"{cfg.period} {state}.")
+    for line in after_commit(cfg, []):
+        progress(line)
+    return cfg.period_dir
+
+
+def withdraw(config_path: str | Path, progress: Callable[[str], None] = print) -> Path:
+    """Take the period out of the published results, the internal tables and the history, as
+    one commit (`undo` puts it back). Reads only the config's outputs, internal and history
+    entries.
+
+    Raises
+    ------
+    ConfigError
+        If the period has no results to withdraw.
+    OutputError
+        If the results folders hold files case-audit did not write, or cannot be written.
+    """
+    cfg = load_config(config_path, steps=(), check_files=False)
+    with period_lock(cfg.outputs, cfg.period):
+        prepare(cfg)
+        commit(withdraw_journal(cfg, new_run_id()))
+    progress(f"Withdrew {cfg.period}: its results, internal tables and history rows are kept "
+             f"for undo only (case-audit undo --config {shown(cfg.path, cfg)} puts them back).")
+    for line in after_commit(cfg, []):
+        progress(line)
     return cfg.period_dir

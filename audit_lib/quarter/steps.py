@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from audit_lib.errors import ConfigError
+from audit_lib.quarter.commit import has_results
 from audit_lib.quarter.config import PeriodConfig
 from audit_lib.quarter.paths import notebooks_dir, project_root
 from audit_lib.quarter.step_inputs import RESULTS, STEPS
 from audit_lib.sampling.plan import CONFIG_KEYS as PLAN_KEYS
+from audit_lib.trends.history import recorded_periods
 
 #: project_root moved beside notebooks_dir (quarter.paths); still importable from here.
 __all__ = ["STEPS", "notebook_path", "parameters_for", "project_root", "select_steps"]
@@ -30,9 +33,12 @@ def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
         options["sampling_confidence"] = options.pop("confidence")
         options["strata"] = [str(c) for c in s.get("strata") or []]
         options["reviewers"] = [str(r) for r in s.get("reviewers") or []]
+        options.pop("exclude_audited_quarters")  # found here, as the samples to leave out
         return {"caseload": path("caseload"), "victims_caseload": path("victims"),
                 "out_dir": str(run_dir / "sampling"), "framework": cfg.framework,
-                "columns": cfg.columns, **options}
+                "columns": cfg.columns, "service": cfg.service, "period": cfg.period,
+                "exclude_samples": earlier_samples(cfg), "reassign": kept_moves(cfg),
+                **options}
     if step == "scoring":
         return {
             "answers": [str(p) for p in inputs["answers"]],
@@ -45,7 +51,7 @@ def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
             "disclosure_threshold": cfg.disclosure_threshold,
             "internal_dir": str(cfg.internal / cfg.period),
             "out_dir": str(run_dir / "scores"),
-            "period": cfg.period, "period_label": cfg.period_label,
+            "period": cfg.period, "service": cfg.service, "period_label": cfg.period_label,
             "period_end": cfg.period_end.isoformat(), "history": str(cfg.history),
             "earlier_quarters": path("earlier_quarters"), "baseline": path("baseline"),
             "target_rating": cfg.target_rating, "sustained_quarters": cfg.sustained_quarters,
@@ -66,6 +72,37 @@ def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
             "disclosure_threshold": cfg.disclosure_threshold,
         }
     raise ConfigError(f"unknown step {step!r}")
+
+
+def earlier_samples(cfg: PeriodConfig) -> dict[str, str | None]:
+    """The samples of the service's last ``sampling.exclude_audited_quarters`` quarters before
+    this one (from its history), whose cases this quarter's draw leaves out: period -> its
+    ``sample.csv`` (None when its results hold no sample, e.g. a quarter recorded from an
+    earlier-quarters file, or withdrawn)."""
+    wanted = cfg.sampling.get("exclude_audited_quarters") or 0
+    if not wanted or not cfg.history.is_file():
+        return {}
+    periods = recorded_periods(cfg.history)
+    before = periods.loc[(periods["period_end"] < cfg.period_end.isoformat())
+                         & (periods["period"] != cfg.period)].tail(wanted)
+    out = {}
+    for period in before["period"]:
+        sample = cfg.outputs / period / "sampling" / "sample.csv"
+        out[period] = str(sample) if has_results(cfg.outputs / period) and sample.is_file() \
+            else None
+    return out
+
+
+def kept_moves(cfg: PeriodConfig) -> dict[str, str]:
+    """Reviewers' cases moved to another (``case-audit reissue --to``) in the period's current
+    sample: a new draw of the period keeps them, while both are still among the reviewers (one
+    taken out of the config's list gets no cases anyway)."""
+    info = cfg.period_dir / "sampling" / "sampling.json"
+    if not has_results(cfg.period_dir) or not info.is_file():
+        return {}
+    moved = json.loads(info.read_text(encoding="utf-8")).get("moved") or {}
+    names = {str(r).partition(":")[0].strip() for r in cfg.sampling.get("reviewers") or []}
+    return {str(k): str(v) for k, v in moved.items() if {str(k), str(v)} <= names}
 
 
 def notebook_path(step: str, filename: str, cfg: PeriodConfig) -> Path:

@@ -14,23 +14,16 @@ import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from audit_lib.errors import ConfigError, InputError, Problem, collect
 from audit_lib.frameworks import load_checks, load_framework
-from audit_lib.frameworks.applicability import answerable_questions
 from audit_lib.inputs.columns import AGE, ColumnMap, ColumnReport, load_column_map, recognise
 from audit_lib.inputs.reading import file_label, read_table
-from audit_lib.inputs.validation import parse_dates
-from audit_lib.quarter.config import load_config
-from audit_lib.quarter.step_inputs import STEP_NAMES
-from audit_lib.returns.answers import read_returns, second_mark_problems
-from audit_lib.returns.facts import combine_facts, load_facts, load_victim_facts, merge_dates
-from audit_lib.returns.gaps import Gaps, GapsError, find_gaps
+from audit_lib.quarter.ready import as_problems, check_returns, config_readiness
+from audit_lib.returns.facts import combine_facts, load_facts, load_victim_facts
+from audit_lib.returns.gaps import GapsError
 from audit_lib.returns.judgements import load_judgements
 from audit_lib.returns.workbook_reader import is_workbook
 from audit_lib.sampling.caseload import load_caseload
-from audit_lib.scoring.derived import derive_answers
 from audit_lib.settings import read_yaml
 from audit_lib.trends.baseline import load_baseline
 from audit_lib.trends.history import load_earlier_quarters
@@ -159,8 +152,10 @@ def validate_files(paths: Sequence[str | Path], framework: str, *,
         if kind:
             by_kind[kind].append(str(path))
 
-    for path in by_kind[CONFIG]:
-        notes += _check_config(path, problems)
+    for path in by_kind[CONFIG]:  # every entry, then the files of each step read as it would
+        found, more = config_readiness(path)
+        problems += found
+        notes += more
     caseloads = [collect(problems, load_caseload, p, fw, columns=column_map)
                  for p in by_kind[CASELOAD]]
     for path, caseload in zip(by_kind[CASELOAD], caseloads):
@@ -204,8 +199,8 @@ def validate_files(paths: Sequence[str | Path], framework: str, *,
     returns = by_kind[WORKBOOK] + by_kind[ANSWERS]
     gaps = None
     if returns or moderation:
-        more, gaps = _check_returns(returns, list(moderation), fw, checks, facts, problems,
-                                    allow_gaps)
+        more, gaps = check_returns(returns, list(moderation), fw, checks, facts, problems,
+                                   allow_gaps)
         notes += more
     if problems:
         raise GapsError(problems, gaps) if gaps is not None else InputError(problems)
@@ -215,88 +210,10 @@ def validate_files(paths: Sequence[str | Path], framework: str, *,
     return lines + notes
 
 
-def _check_returns(returns: list[str], moderation: list[str], fw, checks,
-                   facts: pd.DataFrame | None, problems: list[Problem],
-                   allow_gaps: bool) -> tuple[list[str], Gaps | None]:
-    """Read answers and workbooks as scoring does, and find their gaps: notes, and the gaps
-    when they are problems (not allowed)."""
-    questions = answerable_questions(fw, checks)
-    first = collect(problems, read_returns, returns, questions, facts) if returns else None
-    second = (collect(problems, read_returns, moderation, questions, facts, role="moderation")
-              if moderation else None)
-    every = [r for r in (first, second) if r is not None]
-    if first is not None and second is not None:
-        problems += second_mark_problems(first.answers, second.answers)
-    if not every or len(every) < bool(returns) + bool(moderation):
-        return [], None
-    marks = pd.concat([r.answers for r in every], ignore_index=True)
-    listed = pd.concat([r.listed for r in every], ignore_index=True)
-    dates = pd.concat([r.dates for r in every], ignore_index=True)
-    notes = []
-    known = facts
-    if known is None:
-        if not len(listed):
-            return ["note: answers were not checked against case facts (give the facts file "
-                    "to check case ids, which questions apply, and which are left blank)"], None
-        known = _facts_shown(listed)  # the facts each workbook row shows
-        notes.append("note: the workbooks were checked against the facts their rows show")
-    derived = derive_answers(merge_dates(known, dates), checks, questions)
-    gaps = find_gaps(marks, pd.concat([r.blanks for r in every], ignore_index=True), listed,
-                     derived, known, questions, [q.id for q in fw.questions])
-    if len(gaps) and not allow_gaps:
-        problems += gaps.problems
-        return notes, gaps
-    if len(gaps):
-        notes.append(f"note: gaps (allowed): {gaps.counted()}:")
-        notes += [f"  - {p}" for p in sorted(gaps.problems, key=str)]
-    return notes, None
-
-
-def _facts_shown(listed: pd.DataFrame) -> pd.DataFrame:
-    """Case facts from the rows of returned workbooks (their grey columns), dates parsed."""
-    facts = listed.drop(columns=[c for c in listed.columns if c.startswith("_")]
-                        + ["reviewer", "role"]).drop_duplicates("case_id")
-    for column in (c for c in DATE_COLUMNS if c in facts.columns):
-        facts[column] = parse_dates(facts[column].astype(str))
-    return facts.reset_index(drop=True)
-
-
-def _check_config(path: str, problems: list[Problem]) -> list[str]:
-    """A period config: every entry checked (problems), then which steps it can run now
-    (notes): a config written at the start of a quarter names files that come later."""
-    try:
-        load_config(path, steps=())
-    except ConfigError as exc:
-        problems += _as_problems(path, exc)
-        return []
-    try:
-        load_config(path, steps=STEP_NAMES)
-        return [f"note: {path} is ready for the whole quarter"]
-    except ConfigError:
-        pass
-    ready, notes = [], []
-    for step in STEP_NAMES:
-        try:
-            load_config(path, steps=[step])
-            ready.append(step)
-        except ConfigError as exc:
-            notes += [f"note: {path}: before {step} can run: {p.message}"
-                      for p in _as_problems(path, exc)]
-    return [f"note: {path} can run {', '.join(ready) or 'no step yet'} now"] + notes
-
-
 def _config_collect(problems: list[Problem], path: str, load, *args):
     """``collect`` for loaders that may also raise a ConfigError (registers, baselines)."""
     try:
         return collect(problems, load, *args)
     except ConfigError as exc:
-        problems += _as_problems(path, exc)
+        problems += as_problems(file_label(path)[0], exc)
         return None
-
-
-def _as_problems(path: str, exc: ConfigError) -> list[Problem]:
-    """A config or register's ConfigError as Problems, one per line it lists."""
-    listed = [line[4:] for line in str(exc).splitlines() if line.startswith("  - ")]
-    if not listed:
-        listed = [str(exc).removeprefix(f"{path}: ")]
-    return [Problem(file_label(path)[0], None, None, line) for line in listed]

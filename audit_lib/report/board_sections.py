@@ -669,6 +669,9 @@ def sample_html(sampling: dict, fw: Framework) -> str:
     text = (f"<p>{total['sample']} of {total['population']} children's cases were sampled at "
             f"random (seed {escape(info['seed'])}), stratified by {escape(strata)} {scope}. "
             f"{info.get('double_marked', 0)} cases were double-marked for moderation.</p>")
+    if info.get("left_out"):  # sampling.exclude_audited_quarters
+        text += (f"<p>Cases audited in recent quarters were left out: "
+                 f"{escape(info['left_out']['summary'])}.</p>")
     victims = info.get("victims_sample")
     if victims and victims.get("drawn"):
         text += (f"<p>Victims' cases are a unit of audit of their own: {victims['sample']} of "

@@ -102,5 +102,5 @@ def print_pdf(report: str | Path, out: str | Path | None = None) -> Path:
     # A PDF printed into a published quarter's folder belongs to that run: listed in its
     # marker, the next run replaces it with the rest (the previous one is kept for undo).
     if out.resolve().parent == report.resolve().parent:
-        add_to_marker(out.resolve().parent, out.resolve())
+        add_to_marker(out.resolve().parent, out.resolve(), printed_from=report.resolve())
     return out

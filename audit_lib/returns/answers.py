@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +23,18 @@ from audit_lib.frameworks.applicability import (
 from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.table import ROW, Table, map_distinct
 from audit_lib.inputs.validation import not_blank, schema_problems
-from audit_lib.returns.workbook_reader import LISTED_COLUMNS, is_workbook, read_returned_workbook
+from audit_lib.returns.workbook_reader import (
+    LISTED_COLUMNS,
+    inspect_returned_workbook,
+    is_workbook,
+)
 from audit_lib.vocabulary import NA, NO, YES, normalise_answers
 
 logger = logging.getLogger(__name__)
 
 REQUIRED = ("case_id", "reviewer", "question_id", "answer")
-OPTIONAL = ("note",)
+#: A long file may say which quarter each answer is of (checked against the quarter scored).
+OPTIONAL = ("note", "period")
 #: An answers file about victims' cases names each by ``victim_ref`` instead of ``case_id``.
 VICTIM_KEY = "victim_ref"
 #: Columns of the frame `load_answers` returns. ``role`` is primary, or moderation for a second
@@ -52,6 +57,11 @@ class Returned:
     dates: pd.DataFrame  # case_id and the dates typed into workbooks
     blanks: pd.DataFrame  # `COLUMNS`: answers left empty (workbook cells, long-file rows)
     listed: pd.DataFrame  # the case rows of the workbooks (`LISTED_COLUMNS` and their facts)
+    #: What each workbook says it was issued for (`ReturnedWorkbook.issued`), and each long
+    #: file's period column (``file``, ``sheet``, ``periods``: each row's period and row).
+    issued: list[dict] = field(default_factory=list)
+    #: Problems found, when read with ``keep_going`` (otherwise they are raised).
+    problems: list[Problem] = field(default_factory=list)
 
 
 def load_answers(
@@ -109,6 +119,7 @@ def read_returns(
     double_marking: bool = False,
     role: str = "primary",
     blanks_are_problems: bool = False,
+    keep_going: bool = False,
 ) -> Returned:
     """Read one or more answers files and validate them against the questions and case facts.
 
@@ -138,6 +149,10 @@ def read_returns(
     blanks_are_problems : bool
         Report an empty answer on a row of a long file as a problem, rather than keep it in
         ``blanks``.
+    keep_going : bool
+        Return what could be read with the problems (``problems``) rather than raise them, so
+        that the caller can add the gaps and report everything in one round. An answer that
+        is not Yes, No or N/A is then among the answers, as missing (NaN).
 
     Returns
     -------
@@ -146,23 +161,29 @@ def read_returns(
     Raises
     ------
     InputError
-        Listing every problem with its file, row and column.
+        Listing every problem with its file, row and column (only those of files that cannot
+        be read at all, with ``keep_going``).
     """
     problems: list[Problem] = []
-    frames, dates, blanks, listed = [], [], [], []
+    frames, dates, blanks, listed, issued = [], [], [], [], []
     for path in paths:
         try:
             if is_workbook(path):
-                book = read_returned_workbook(path)
+                book = inspect_returned_workbook(path)
+                problems += book.problems
                 frame = book.answers
                 dates.append(book.dates)
                 blanks.append(book.blanks)
                 listed.append(book.listed)
+                issued.append(book.issued)
             else:
                 with checked_table(path, (), REQUIRED + (VICTIM_KEY,) + OPTIONAL) as table:
                     id_column = _long_id_column(table)
                     table.problems += _column_problems(table, questions, id_column)
                 problems += table.problems
+                if "period" in table.frame.columns:
+                    issued.append({"file": table.file, "sheet": table.sheet,
+                                   "periods": table.frame[[ROW, "period"]]})
                 frame = table.frame.assign(role=role, _file=table.file, _sheet=table.sheet,
                                            _column="answer", _id_column=id_column)
                 if id_column == VICTIM_KEY:
@@ -188,24 +209,26 @@ def read_returns(
     if not frames:
         raise InputError(problems)
     answers = pd.concat(frames, ignore_index=True)
+    valid = answers.loc[answers["answer"].notna()]  # (one not Yes, No or N/A is named already)
     left = (pd.concat(blanks, ignore_index=True) if blanks
             else pd.DataFrame(columns=COLUMNS))
     long_blanks = left.loc[left["_column"].eq("answer")]
-    codes = _Codes(answers)  # each key column factorised once, for both kinds of check
+    codes = _Codes(valid)  # each key column factorised once, for both kinds of check
     if len(long_blanks):  # a long file's empty answer still names a case: one of the facts'
-        named = pd.concat([answers, long_blanks], ignore_index=True)
+        named = pd.concat([valid, long_blanks], ignore_index=True)
         problems += _cross_problems(named, questions, facts, _Codes(named))
     else:
-        problems += _cross_problems(answers, questions, facts, codes)
+        problems += _cross_problems(valid, questions, facts, codes)
     keys = ["case_id", "question_id"] + (["reviewer"] if double_marking else ["role"])
-    problems += _duplicate_problems(answers, questions, keys, codes)
-    if problems:
+    problems += _duplicate_problems(valid, questions, keys, codes)
+    if problems and not keep_going:
         raise InputError(problems)
     typed = (pd.concat(dates, ignore_index=True) if dates else pd.DataFrame(columns=["case_id"]))
     logger.info("read %d answers from %d file(s)", len(answers), len(frames))
     rows = (pd.concat(listed, ignore_index=True).fillna("") if listed
             else pd.DataFrame(columns=LISTED_COLUMNS))
-    return Returned(answers, typed, left.reset_index(drop=True), rows)
+    return Returned(answers, typed, left.reset_index(drop=True), rows, issued,
+                    problems if keep_going else [])
 
 
 def _long_id_column(table: Table) -> str:
@@ -324,8 +347,9 @@ class _Codes(dict):
 def _valid_rows(answers, questions, codes: _Codes) -> pd.Series:
     """Rows naming a known question and a case: only these are checked against each other."""
     known = set(questions)
-    valid = codes.per_row("question_id", lambda v: [q in known for q in v]) & codes.per_row(
-        "case_id", lambda v: v != "")
+    valid = np.asarray(codes.per_row("question_id", lambda v: [q in known for q in v]),
+                       dtype=bool) & np.asarray(codes.per_row("case_id", lambda v: v != ""),
+                                                dtype=bool)
     return pd.Series(valid, index=answers.index)
 
 

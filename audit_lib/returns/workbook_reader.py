@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +22,7 @@ from audit_lib.inputs.identifiers import configured_names
 from audit_lib.inputs.reading import file_label
 from audit_lib.inputs.validation import DATE_FORMATS
 from audit_lib.inputs.workbook_scan import scan_workbook
+from audit_lib.sampling.issued import FIELDS
 from audit_lib.sampling.workbook_writer import (
     ABOUT_SHEET,
     CASES_SHEET,
@@ -79,6 +80,12 @@ class ReturnedWorkbook:
     dates: pd.DataFrame  # case_id and the dates typed, as datetimes
     blanks: pd.DataFrame  # one row per question cell left empty on a listed case's row
     listed: pd.DataFrame  # one row per case row of each sheet, with the facts it shows
+    #: What the workbook says it was issued for (`audit_lib.sampling.issued`): ``reviewer``,
+    #: ``version`` and, from version 2, ``service``, ``period``, ``framework``, ``sample``;
+    #: with ``file``, the name messages give it.
+    issued: dict = field(default_factory=dict)
+    #: Every problem found in it (values, dates, its layout), for `inspect_returned_workbook`.
+    problems: list[Problem] = field(default_factory=list)
 
 
 def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -95,7 +102,24 @@ def read_workbook(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def read_returned_workbook(path: str | Path) -> ReturnedWorkbook:
-    """Read a returned reviewer workbook without modifying it.
+    """Read a returned reviewer workbook without modifying it (`inspect_returned_workbook`),
+    refusing it with every problem found.
+
+    Raises
+    ------
+    InputError
+        As `inspect_returned_workbook`, and for every problem it finds.
+    """
+    book = inspect_returned_workbook(path)
+    if book.problems:
+        raise InputError(book.problems)
+    return book
+
+
+def inspect_returned_workbook(path: str | Path) -> ReturnedWorkbook:
+    """Read a returned reviewer workbook without modifying it, keeping every problem found
+    (``problems``) beside what could be read, so that a caller can add the gaps (answers left
+    blank) and report them all in one round.
 
     Returns
     -------
@@ -113,11 +137,14 @@ def read_returned_workbook(path: str | Path) -> ReturnedWorkbook:
         One row per case row (`LISTED_COLUMNS`) with the facts the sheet shows (disposal
         group, levels ...): the cases the reviewer was sent, returned or not.
 
+    ``problems`` lists a workbook whose structure was changed, a value outside the dropdown,
+    a date that is not a date, and what the identifier gate found; each with its sheet, row
+    and column. An answer outside the dropdown stays among the answers (it is no blank).
+
     Raises
     ------
     InputError
-        For a workbook whose structure was changed, a value outside the dropdown, or a date
-        that is not a date; every problem with its sheet, row and column.
+        When the workbook cannot be read at all (missing, unsafe, damaged).
     """
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
@@ -215,8 +242,6 @@ def read_returned_workbook(path: str | Path) -> ReturnedWorkbook:
     for row in frame.loc[bad].to_dict("records"):
         problems.append(Problem(name, row["_row"], row["_column"], "answer must be Yes, No or "
                                 "N/A (choose from the dropdown)", row["_sheet"]))
-    if problems:
-        raise InputError(problems)
     date_frame = pd.DataFrame(dates, columns=["case_id", "column", "date", "role", "_row"])
     if date_frame.empty:
         wide = pd.DataFrame(columns=["case_id"])
@@ -229,8 +254,10 @@ def read_returned_workbook(path: str | Path) -> ReturnedWorkbook:
     listed_frame = pd.DataFrame(listed)
     if listed_frame.empty:
         listed_frame = pd.DataFrame(columns=LISTED_COLUMNS)
+    issued = {key: _text(about.get(key)) for key in ("version", *FIELDS)}
     return ReturnedWorkbook(frame, wide, pd.DataFrame(blanks, columns=ANSWER_COLUMNS),
-                            listed_frame.fillna(""))
+                            listed_frame.fillna(""), {**issued, "reviewer": reviewer,
+                                                      "file": name}, problems)
 
 
 def _formula_problems(path: Path, name: str) -> list[Problem]:

@@ -100,6 +100,21 @@ def largest_remainder(weights: pd.Series, total: int, minimum: int = 0,
     return alloc
 
 
+def _allocate(counts: pd.Series, n: int, minimum: int, free: pd.Series) -> pd.Series:
+    """`largest_remainder` of ``n`` over the strata, no stratum given more than its ``free``
+    cases; what a full stratum cannot take goes to the others (by the same rule), until ``n``
+    is reached or no case is left. Without cases left out, exactly `largest_remainder`."""
+    alloc = largest_remainder(counts, n, minimum, capacity=free)
+    while alloc.sum() < n and (free - alloc).gt(0).any():
+        room = free - alloc
+        extra = largest_remainder(counts.where(room > 0, 0), n - int(alloc.sum()), 0,
+                                  capacity=room)
+        if not extra.sum():
+            break
+        alloc += extra
+    return alloc
+
+
 def stratum_labels(caseload: pd.DataFrame, strata: tuple[str, ...]) -> pd.Series:
     """Label each case's stratum, e.g. ``sex=male; rosh_level=high`` (``all`` without strata)."""
     if not strata:
@@ -113,7 +128,8 @@ def stratum_labels(caseload: pd.DataFrame, strata: tuple[str, ...]) -> pd.Series
 
 def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan,
                 groups: tuple[str, ...] | None = None, *, whole_caseload: bool = False,
-                fixed_strata: tuple[str, ...] = (), victim_top_up: bool = True) -> Sample:
+                fixed_strata: tuple[str, ...] = (), victim_top_up: bool = True,
+                exclude: frozenset[str] = frozenset()) -> Sample:
     """Size, allocate and draw the sample per disposal group, then meet the victim minimum.
 
     ``groups`` are the framework's disposal groups (`Framework.groups`), so a group with no
@@ -124,6 +140,10 @@ def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan,
     the whole caseload, and each case keeps its own disposal group for the tables. The
     ``fixed_strata`` the framework names (e.g. disposal type) come before the plan's own.
     ``victim_top_up`` False (victims sampled on their own) skips the victim minimum here.
+    Cases in ``exclude`` (audited in earlier quarters) are never drawn: each group is still
+    sized from its whole population, its strata take what they can from the cases left (the
+    rest of the group making up a stratum's shortfall), and ``info["exclusion"]`` says how
+    many were left out and by how much each group fell short.
 
     Raises
     ------
@@ -141,6 +161,8 @@ def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan,
     cases["_key"] = random_keys(cases["case_id"], plan.seed)
     cases["_sampling_group"] = WHOLE if whole_caseload else cases["disposal_group"]
     cases = cases.sort_values(["_sampling_group", "stratum", "_key"], kind="stable")
+    drawable = ~cases["case_id"].isin(exclude)
+    short: dict[str, int] = {}
 
     sizes, allocations, chosen = [], [], []
     for group in ((WHOLE,) if whole_caseload else groups):
@@ -152,19 +174,24 @@ def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan,
         if plan.size is not None:
             n = min(population, plan.size)
         counts = part.groupby("stratum", sort=True).size()
-        alloc = largest_remainder(counts, n, plan.min_per_stratum)
+        left = part.loc[drawable]
+        free = left.groupby("stratum").size().reindex(counts.index, fill_value=0)
+        alloc = _allocate(counts, n, plan.min_per_stratum, free)
+        if exclude:
+            short[group] = n - int(alloc.sum())
         allocations.append(pd.DataFrame({"disposal_group": group, "stratum": counts.index,
                                          "population": counts.to_numpy(),
                                          "sample": alloc.to_numpy()}))
-        rank = part.groupby("stratum", sort=False).cumcount()
-        take = rank < part["stratum"].map(alloc)
-        chosen.append(part.loc[take])
+        rank = left.groupby("stratum", sort=False).cumcount()
+        take = rank < left["stratum"].map(alloc)
+        chosen.append(left.loc[take])
         sizes.append({"disposal_group": group, "population": population,
                       "formula_size": target if plan.size is None else None,
                       "sample": int(take.sum())})
     sample = pd.concat(chosen).assign(reason="stratified random")
     if victim_top_up:
-        sample, victim_info = _meet_victim_minimum(cases, sample, plan.victim_minimum)
+        sample, victim_info = _meet_victim_minimum(cases.loc[drawable], sample,
+                                                   plan.victim_minimum)
     else:
         victim_info = {"minimum": plan.victim_minimum, "checked": False,
                        "note": "victims' cases are sampled on their own"}
@@ -192,6 +219,8 @@ def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan,
                       total_n, total_pop, plan.confidence, plan.expected_share)},
         "victims": victim_info,
     }
+    if exclude:
+        info["exclusion"] = {"in_caseload": int((~drawable).sum()), "short": short}
     sample = sample.sort_values(["disposal_group", "_key"], kind="stable").reset_index(drop=True)
     sample = sample.drop(columns="_sampling_group")
     compared = ("disposal_group",) + tuple(c for c in CHARACTERISTICS if c in caseload.columns)

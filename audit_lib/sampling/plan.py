@@ -30,7 +30,7 @@ WHOLE = "all"
 #: The keys of a period config's ``sampling:`` section, which are `build_plan`'s arguments.
 CONFIG_KEYS = ("seed", "confidence", "margin", "size", "strata", "reviewers", "double_mark",
                "min_size", "max_size", "victim_minimum", "min_per_stratum", "victim_size",
-               "victim_maximum", "min_size_from")
+               "victim_maximum", "min_size_from", "exclude_audited_quarters")
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,9 @@ class SamplingPlan:
     # Per disposal group, the cases a previous quarter's scores said were needed to tell
     # ratings apart (`group_minimums`); each raises that group's minimum.
     group_minimums: tuple[tuple[str, int], ...] = ()
+    # Leave out the cases sampled in the service's last N quarters (the quarter's run finds
+    # their samples: `audit_lib.sampling.exclusion`).
+    exclude_audited_quarters: int = 0
 
     def minimum_for(self, group: str) -> int:
         """The smallest sample for ``group``: the plan's minimum or the cases needed."""
@@ -99,6 +102,10 @@ class SamplingPlan:
             raise ConfigError("a fixed victims' sample size must be at least 1")
         if not 0 <= self.double_mark_share <= 1:
             raise ConfigError("the double-marking share must be between 0 and 1 (e.g. 0.2)")
+        if isinstance(self.exclude_audited_quarters, bool) or not isinstance(
+                self.exclude_audited_quarters, int) or self.exclude_audited_quarters < 0:
+            raise ConfigError("exclude_audited_quarters must be a whole number of quarters, 0 "
+                              "or more (e.g. 1: leave out the cases sampled last quarter)")
 
 
 def build_plan(
@@ -117,6 +124,7 @@ def build_plan(
     victim_size: int | None = None,
     victim_maximum: int | None = None,
     min_size_from: str | Path | None = None,
+    exclude_audited_quarters: int | None = None,
     framework: str = DEFAULT_FRAMEWORK,
 ) -> SamplingPlan:
     """The sampling plan from ``settings/sampling.yaml``, overridden by each value given.
@@ -152,6 +160,8 @@ def build_plan(
         A previous quarter's scores folder (or its ``standards.csv``): each disposal group's
         sample (the whole children's sample, under a framework that samples the whole
         caseload) is at least the ``cases_needed`` of its standards (`group_minimums`).
+    exclude_audited_quarters : int, optional
+        Leave out the cases sampled in the service's last N quarters (0, the default: none).
     framework : str
         The framework, to know which disposal group each standard belongs to.
 
@@ -172,7 +182,8 @@ def build_plan(
         seed, confidence=confidence, margin=margin, size=size, strata=_names(strata),
         min_per_group=min_size, max_per_group=max_size, victim_minimum=victim_minimum,
         min_per_stratum=min_per_stratum, reviewers=people, double_mark_share=float(double_mark),
-        victim_size=victim_size, victim_maximum=victim_maximum, group_minimums=minimums)
+        victim_size=victim_size, victim_maximum=victim_maximum, group_minimums=minimums,
+        exclude_audited_quarters=exclude_audited_quarters)
 
 
 def group_minimums(scores: str | Path, fw: Framework) -> dict[str, int]:

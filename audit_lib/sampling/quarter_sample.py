@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +19,7 @@ from audit_lib.frameworks import (
 )
 from audit_lib.inputs.columns import ColumnMap, ColumnReport, load_column_map
 from audit_lib.sampling import victims as victim_cases
-from audit_lib.sampling.assignment import assign_reviewers
+from audit_lib.sampling.assignment import apply_moves, assign_reviewers
 from audit_lib.sampling.caseload import load_caseload
 from audit_lib.sampling.draw import (
     REPRESENTATIVENESS_COLUMNS,
@@ -27,6 +28,8 @@ from audit_lib.sampling.draw import (
     Sample,
     draw_sample,
 )
+from audit_lib.sampling.exclusion import earlier_cases
+from audit_lib.sampling.issued import Issue, sample_fingerprint
 from audit_lib.sampling.plan import SamplingPlan
 from audit_lib.sampling.workbook_writer import write_workbook
 from audit_lib.writing import staged_directory, write_csv, write_json
@@ -42,7 +45,9 @@ FACT_COLUMNS = ["case_id", "disposal_type", "disposal_group", "sex", "ethnicity_
 def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
                     framework: str = DEFAULT_FRAMEWORK,
                     victims_path: str | Path | None = None, *,
-                    columns: ColumnMap | Mapping | str | Path | None = None) -> Sample:
+                    columns: ColumnMap | Mapping | str | Path | None = None,
+                    exclude: Mapping[str, str | Path | None] | None = None,
+                    reassign: Mapping[str, str] | None = None) -> Sample:
     """Load the caseload, draw the sample and assign reviewers (no files written).
 
     The framework says how: per disposal group, or one sample of the whole caseload stratified
@@ -51,6 +56,13 @@ def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
     reviewers. ``columns`` is the service's own map of its export's headers and values (see
     `audit_lib.inputs.columns`); what was read as what, and which columns were not used, is
     recorded in ``info["caseload_columns"]``.
+
+    ``exclude`` maps earlier quarters (the last ``sampling.exclude_audited_quarters`` of the
+    service's history) to their ``sample.csv`` (None where it was not found): the children's
+    cases sampled there are left out of this draw (`audit_lib.sampling.exclusion`), and
+    ``info["left_out"]`` says how many, and whether the sample still reached its size.
+    ``reassign`` moves every case of a reviewer who is away to another (`apply_moves`), as
+    ``case-audit reissue --to`` did for the period's current sample.
 
     Raises
     ------
@@ -67,12 +79,20 @@ def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
     column_map = columns if isinstance(columns, ColumnMap) else load_column_map(columns)
     caseload = load_caseload(caseload_path, fw, columns=column_map,
                              strata=fw.sample_strata + plan.strata)
+    left_out = earlier_cases(exclude or {})
     sample = draw_sample(caseload, plan, fw.groups,
                          whole_caseload=fw.children_sampling == WHOLE_CASELOAD,
-                         fixed_strata=fw.sample_strata, victim_top_up=not fw.audits_victims)
-    sample.cases = assign_reviewers(sample.cases, list(plan.reviewers), plan.double_mark_share,
-                                    plan.seed)
-    sample.info["reviewers"] = [r.name for r in plan.reviewers]
+                         fixed_strata=fw.sample_strata, victim_top_up=not fw.audits_victims,
+                         exclude=left_out.cases)
+    if exclude:
+        sample.info["left_out"] = left_out.info(sample)
+    sample.cases = apply_moves(assign_reviewers(sample.cases, list(plan.reviewers),
+                                                plan.double_mark_share, plan.seed),
+                               list(plan.reviewers), reassign or {})
+    sample.info["reviewers"] = [r.name for r in plan.reviewers
+                                if r.name not in (reassign or {})]
+    if reassign:
+        sample.info["moved"] = dict(reassign)
     sample.info["double_mark_share"] = plan.double_mark_share
     sample.info["double_marked"] = int(sample.cases["moderator"].ne("").sum())
     sample.info["framework"] = fw.id
@@ -91,20 +111,24 @@ def _sample_victims(sample: Sample, fw: Framework, plan: SamplingPlan, caseload:
         return
     victims = victim_cases.load_victims(victims_path, fw, caseload, columns=column_map)
     drawn = victim_cases.draw_victims(victims, plan)
-    cases = assign_reviewers(victim_cases.as_cases(drawn.cases), list(plan.reviewers),
-                             plan.double_mark_share, plan.seed)
+    cases = apply_moves(assign_reviewers(victim_cases.as_cases(drawn.cases), list(plan.reviewers),
+                                         plan.double_mark_share, plan.seed),
+                        list(plan.reviewers), sample.info.get("moved") or {})
     sample.victims = cases
     sample.info["victims_sample"] = {
         "drawn": True, **drawn.info, "file": Path(victims_path).name,
         "double_marked": int(cases["moderator"].ne("").sum())}
 
 
-def write_sample(sample: Sample, out_dir: str | Path, framework: str = DEFAULT_FRAMEWORK
-                 ) -> list[Path]:
+def write_sample(sample: Sample, out_dir: str | Path, framework: str = DEFAULT_FRAMEWORK, *,
+                 service: str = "", period: str = "") -> list[Path]:
     """Write sample.csv, allocation.csv, representativeness.csv, sampling.json, case_facts.csv
     and one workbook per reviewer into ``out_dir`` (replaced only when all are written); with
     a victims' sample, also victims_sample.csv and victim_facts.csv (the sampled victims, for
     scoring once their contact dates are known), and a Victims sheet in each workbook.
+
+    Each workbook says what it was issued for: ``service``, ``period``, the framework and the
+    sample's fingerprint (also in ``sampling.json``'s ``issued``).
 
     Raises
     ------
@@ -120,6 +144,9 @@ def write_sample(sample: Sample, out_dir: str | Path, framework: str = DEFAULT_F
     written = ["sample.csv", "allocation.csv", "representativeness.csv", "sampling.json",
                "case_facts.csv"]
     victims = sample.victims
+    drawn = list(cases["case_id"]) + ([] if victims is None else list(victims["case_id"]))
+    issued = Issue(service, period, fw.id, sample_fingerprint(drawn, sample.info["seed"]))
+    sample.info["issued"] = issued.as_dict()
     with staged_directory(out_dir) as stage:
         write_csv(cases[SAMPLE_COLUMNS + ["reason"]], stage / "sample.csv")
         write_csv(sample.allocation, stage / "allocation.csv")
@@ -134,16 +161,54 @@ def write_sample(sample: Sample, out_dir: str | Path, framework: str = DEFAULT_F
             write_csv(_victim_facts(victims), stage / "victim_facts.csv")
             written += ["victims_sample.csv", "victim_facts.csv"]
         for reviewer in sample.info.get("reviewers", []):
-            own = cases.loc[cases["reviewer"] == reviewer]
-            second = cases.loc[cases["moderator"] == reviewer]
-            mine = (None, None) if victims is None else (
-                victims.loc[victims["reviewer"] == reviewer],
-                victims.loc[victims["moderator"] == reviewer])
-            write_workbook(stage / "workbooks" / f"{reviewer}.xlsx", reviewer, own, second,
-                           fw, checks, victims=mine[0], victims_moderation=mine[1])
+            write_reviewer_workbook(stage / "workbooks" / f"{reviewer}.xlsx", reviewer, cases,
+                                    victims, fw, checks, issued)
             written.append(f"workbooks/{reviewer}.xlsx")
     logger.info("sample written to %s", out_dir)
     return [out_dir / name for name in written]
+
+
+def write_reviewer_workbook(path: Path, reviewer: str, cases: pd.DataFrame,
+                            victims: pd.DataFrame | None, fw: Framework, checks: Framework,
+                            issued: Issue) -> None:
+    """One reviewer's workbook: the cases (and victims' cases) they mark first, and those
+    they double-mark, as the sample allocates them."""
+    mine = (None, None) if victims is None else (
+        victims.loc[victims["reviewer"] == reviewer], victims.loc[victims["moderator"] == reviewer])
+    write_workbook(path, reviewer, cases.loc[cases["reviewer"] == reviewer],
+                   cases.loc[cases["moderator"] == reviewer], fw, checks, victims=mine[0],
+                   victims_moderation=mine[1], issued=issued)
+
+
+def read_sample_back(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
+    """A sample as `write_sample` wrote it: the cases with their facts and reviewers, the
+    victims' cases (keyed by their reference, as `victim_cases.as_cases`), and the info.
+
+    Raises
+    ------
+    ConfigError
+        If ``folder`` holds no sample.
+    """
+    folder = Path(folder)
+    try:
+        drawn = pd.read_csv(folder / "sample.csv", dtype=str, keep_default_na=False)
+        facts = pd.read_csv(folder / "case_facts.csv", dtype=str, keep_default_na=False)
+        info = json.loads((folder / "sampling.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{folder}: no sample written by case-audit to read ({exc})") from None
+    cases = drawn[["case_id", "reviewer", "moderator"]].merge(facts, on="case_id", how="left")
+    cases["start_date"] = pd.to_datetime(cases["start_date"], format="%Y-%m-%d",
+                                         errors="coerce")
+    victims = None
+    if (folder / "victims_sample.csv").is_file():
+        chosen = pd.read_csv(folder / "victims_sample.csv", dtype=str, keep_default_na=False)
+        known = pd.read_csv(folder / "victim_facts.csv", dtype=str, keep_default_na=False)
+        victims = victim_cases.as_cases(chosen[["victim_ref", "reviewer", "moderator"]].merge(
+            known, on="victim_ref", how="left"))
+        for column in ("start_date", "victim_contact_date"):
+            victims[column] = pd.to_datetime(victims[column], format="%Y-%m-%d",
+                                             errors="coerce")
+    return cases, victims, info
 
 
 def _victim_facts(victims: pd.DataFrame) -> pd.DataFrame:
@@ -178,6 +243,9 @@ def summary(sample: Sample) -> str:
     columns = sample.info.get("caseload_columns")
     if columns:
         lines += [f"caseload {line}" for line in ColumnReport.from_dict(columns).lines()]
+    left_out = sample.info.get("left_out")
+    if left_out:
+        lines.append(f"left out: {left_out['summary']}")
     own = sample.info.get("victims_sample")
     if own is not None:
         lines.append(victim_cases.sample_summary(own) if own["drawn"] else

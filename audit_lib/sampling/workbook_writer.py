@@ -21,6 +21,7 @@ from audit_lib.frameworks.applicability import (
     answerable_questions,
     applicability,
 )
+from audit_lib.sampling.issued import FIELDS, PROPERTY_PREFIX, Issue
 from audit_lib.settings import load_settings
 from audit_lib.vocabulary import ANSWERS
 from audit_lib.writing import write_cell
@@ -28,7 +29,8 @@ from audit_lib.writing import write_cell
 logger = logging.getLogger(__name__)
 
 MARKER = "case-audit reviewer workbook"
-VERSION = 1
+#: 2: the workbook says what it was issued for (service, period, framework, sample).
+VERSION = 2
 CASES_SHEET, MODERATION_SHEET = "Cases", "Moderation"
 VICTIMS_SHEET, VICTIMS_MODERATION_SHEET = "Victims", "Victims moderation"
 LISTS_SHEET, ABOUT_SHEET, INSTRUCTIONS_SHEET = "Lists", "About", "Instructions"
@@ -70,8 +72,13 @@ def note_column(question_id: str) -> str:
 def write_workbook(path: Path, reviewer: str, cases: pd.DataFrame,
                    moderation: pd.DataFrame, framework: Framework, checks: Framework, *,
                    victims: pd.DataFrame | None = None,
-                   victims_moderation: pd.DataFrame | None = None) -> None:
+                   victims_moderation: pd.DataFrame | None = None,
+                   issued: Issue | None = None) -> None:
     """Write one reviewer's workbook: instructions, their cases and any cases to double-mark.
+
+    ``issued`` (the service, period and sample it is for; the framework is ``framework``'s) is
+    written in the document properties and on the hidden, protected About sheet, so that the
+    workbook can be told apart from another quarter's or another sample's when it comes back.
 
     ``cases`` and ``moderation`` are rows of the sample (case facts included). Every question
     that applies to at least one case gets a column with a Yes / No / N/A dropdown; cells of
@@ -91,13 +98,16 @@ def write_workbook(path: Path, reviewer: str, cases: pd.DataFrame,
     for i, value in enumerate(ANSWERS, start=1):
         write_cell(lists, i, 1, value)
     lists.sheet_state = "hidden"
+    issued = Issue(**{**(issued or Issue()).as_dict(), "framework": framework.id})
     about = book.create_sheet(ABOUT_SHEET)
     for i, (key, value) in enumerate([("marker", MARKER), ("version", VERSION),
-                                      ("reviewer", reviewer), ("framework", framework.id),
-                                      ("checks", checks.id)], start=1):
+                                      ("reviewer", reviewer), ("checks", checks.id),
+                                      *issued.as_dict().items()], start=1):
         write_cell(about, i, 1, key)
         write_cell(about, i, 2, value)
     about.sheet_state = "hidden"
+    about.protection.sheet = True  # read, never typed into
+    _properties(book, reviewer, issued)
     sheets = [(CASES_SHEET, cases), (MODERATION_SHEET, moderation),
               (VICTIMS_SHEET, victims), (VICTIMS_MODERATION_SHEET, victims_moderation)]
     position = 1
@@ -110,6 +120,21 @@ def write_workbook(path: Path, reviewer: str, cases: pd.DataFrame,
         position += 1
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
+
+
+def _properties(book, reviewer: str, issued: Issue) -> None:
+    """What the workbook is, in its document properties (File > Info shows them): no dates
+    beyond the file's own times, nothing about any case."""
+    from openpyxl.packaging.custom import StringProperty
+
+    book.properties.title = f"Case audit workbook for reviewer {reviewer}"
+    book.properties.subject = ", ".join(x for x in (issued.service, issued.period) if x)
+    book.properties.creator = "case-audit"
+    book.properties.keywords = MARKER
+    for key in FIELDS:
+        value = getattr(issued, key)
+        if value:
+            book.custom_doc_props.append(StringProperty(name=PROPERTY_PREFIX + key, value=value))
 
 
 def _instructions(ws, reviewer: str, framework: Framework) -> None:

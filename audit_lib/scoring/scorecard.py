@@ -13,13 +13,14 @@ from audit_lib.errors import InputError, Problem, collect
 from audit_lib.frameworks import DEFAULT_FRAMEWORK, Framework, load_checks, load_framework
 from audit_lib.frameworks.applicability import answerable_questions
 from audit_lib.inputs.columns import ColumnMap, load_column_map
-from audit_lib.returns.answers import read_returns, second_mark_problems
-from audit_lib.returns.facts import combine_facts, load_facts, load_victim_facts, merge_dates
-from audit_lib.returns.gaps import Gaps, GapsError, find_gaps
+from audit_lib.returns.facts import combine_facts, load_facts, load_victim_facts
+from audit_lib.returns.gaps import Gaps, GapsError
+from audit_lib.returns.issued import expected_issue
 from audit_lib.returns.judgements import load_judgements
 from audit_lib.returns.returns_check import load_sample, returns_check
 from audit_lib.scoring import likelihood, ratings, shares
-from audit_lib.scoring.derived import derive_answers, reconcile
+from audit_lib.scoring.derived import reconcile
+from audit_lib.scoring.review import review_returns
 from audit_lib.scoring.rules import RULE_COLUMNS, with_rule_columns
 from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, check_confidence
 from audit_lib.writing import staged_directory, write_bytes, write_json, write_tables
@@ -74,6 +75,8 @@ def build_scorecard(
     columns: ColumnMap | Mapping | str | Path | None = None,
     sample_dir: str | Path | None = None,
     allow_gaps: bool = False,
+    period: str | None = None,
+    service: str | None = None,
 ) -> ScoreCard:
     """Validate the inputs and score them against a framework and the local checks.
 
@@ -109,6 +112,10 @@ def build_scorecard(
         returns.
     allow_gaps : bool
         Score despite gaps (each is then listed), rather than stop and list them.
+    period, service : str, optional
+        The quarter and service scored: a workbook issued for another (or a long file's row
+        of another period) is refused (`audit_lib.returns.issued`); by default, the quarter
+        and service the sample in ``sample_dir`` was drawn for.
 
     Returns
     -------
@@ -138,29 +145,21 @@ def build_scorecard(
     elif facts_frame is not None:
         facts_frame = combine_facts(facts_frame, None, fw)
     judged = collect(problems, load_judgements, judgements, fw) if judgements else None
-    returned = collect(problems, read_returns, answers, questions, facts_frame)
-    second = collect(problems, read_returns, moderation, questions, facts_frame,
-                     role="moderation") if moderation else None
-    answers_frame = returned.answers if returned else None
-    moderation_frame = second.answers if second else None
-    if moderation_frame is not None and answers_frame is not None:
-        problems += second_mark_problems(answers_frame, moderation_frame)
-    if returned is None or facts_frame is None or (moderation and second is None):
+    # Every problem of the returns in one round: values, dates and gaps together.
+    sample = load_sample(sample_dir) if sample_dir else None
+    review = review_returns(
+        answers, moderation, fw, checks, questions, facts_frame, sample=sample,
+        expected=expected_issue(sample_dir, period=period, service=service, framework=fw.id))
+    problems += review.problems
+    for note in review.notes:
+        logger.warning(note)
+    returned, second = review.first, review.second
+    if review.gaps is None or facts_frame is None or returned is None:
         raise InputError(problems)  # gaps can only be told once the returns can be read
-
-    facts_frame = merge_dates(facts_frame, returned.dates)
+    answers_frame = returned.answers
+    moderation_frame = second.answers if second else None
     primary = answers_frame["role"].eq("primary")
-    derived = derive_answers(facts_frame, checks, questions)
-    # Dates are derived only for cases a reviewer returned: an unreviewed case in the facts
-    # file must not enter a check's denominator on its dates alone.
-    derived = derived.loc[derived["case_id"].isin(answers_frame.loc[primary, "case_id"])]
-    derived = derived.reset_index(drop=True)
-    every = [r for r in (returned, second) if r is not None]
-    gaps = find_gaps(pd.concat([r.answers for r in every], ignore_index=True),
-                     pd.concat([r.blanks for r in every], ignore_index=True),
-                     pd.concat([r.listed for r in every], ignore_index=True), derived,
-                     facts_frame, questions, [q.id for q in fw.questions],
-                     load_sample(sample_dir) if sample_dir else None)
+    facts_frame, derived, gaps = review.facts, review.derived, review.gaps
     if len(gaps) and not allow_gaps:
         raise GapsError(problems + gaps.problems, gaps)
     if problems:

@@ -1,8 +1,17 @@
-"""Keep each period's key-question results in SQLite, so reports can show trends."""
+"""Keep each period's key-question results in SQLite, so reports can show trends.
+
+The history holds one row set per period. Beside the rows, each period records where they came
+from (``recorded_periods``): a quarter's own run (with its run id), or an ``earlier_quarters``
+file that filled a period the history lacked; and, for a run, the content of every earlier
+period it was worked out with (``basis``), so that a later correction of an earlier quarter
+shows which later quarters' progress and trend were computed before it (`stale_periods`).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import sqlite3
 import urllib.parse
@@ -40,17 +49,40 @@ _SCHEMA = [
         PRIMARY KEY (period, framework, question_id)
     )""",
     "CREATE TABLE IF NOT EXISTS service_info (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS recorded_periods (
+        period TEXT PRIMARY KEY,
+        framework TEXT NOT NULL,
+        source TEXT NOT NULL,
+        run TEXT,
+        recorded TEXT NOT NULL,
+        basis TEXT
+    )""",
 ]
+#: Where a period's rows came from: its own run, or an earlier-quarters file (which fills only
+#: periods the history lacks); a period recorded by a case-audit from before sources were kept.
+#: A withdrawn period keeps a record without rows, so that no file fills it again.
+RUN, EARLIER_FILE, UNKNOWN_SOURCE = "run", "earlier_quarters", "an earlier version"
+WITHDRAWN = "withdrawn"
+#: What the history records about each period (`recorded_periods`).
+PERIOD_COLUMNS = ["period", "framework", "source", "run", "recorded", "basis"]
+_PERIODS = "recorded_periods"
 #: The first bytes of every SQLite database file.
 _SQLITE_HEADER = b"SQLite format 3\0"
 #: Tables a case-audit history may hold; anything else means another program's database.
-_OWN_TABLES = {_TABLE, "service_info"}
+_OWN_TABLES = {_TABLE, "service_info", _PERIODS}
 
 
 def _not_history(db: Path, why: str) -> OutputError:
     return OutputError(f"{db}: is not a case-audit history database ({why}); nothing was "
                        "changed in it. Check the 'history' setting of the period config, or "
                        "the files given to rollup.")
+
+
+def _damaged(db: Path, exc: Exception) -> OutputError:
+    return OutputError(f"{db}: the history database is damaged (SQLite says: {exc}); nothing "
+                       "was changed in it. Put back a copy from your backups; or move it aside, "
+                       "and the next run starts a new history (earlier quarters' results can be "
+                       "given again in inputs.earlier_quarters).")
 
 
 def _check_file(db: Path) -> None:
@@ -75,7 +107,9 @@ def _check_schema(con: sqlite3.Connection, db: Path, *, new_allowed: bool) -> bo
         tables = {row[0] for row in con.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
         columns = {row[1] for row in con.execute(f"PRAGMA table_info({_TABLE})")}
-    except sqlite3.Error:
+    except sqlite3.Error as exc:
+        if type(exc) is sqlite3.DatabaseError:
+            raise _damaged(db, exc) from None
         raise _not_history(db, "SQLite cannot read it") from None
     if not tables and new_allowed:
         return False
@@ -96,6 +130,12 @@ def _reading(db: Path):
     try:
         _check_schema(con, db, new_allowed=False)
         yield con
+    except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
+        cause = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) else exc
+        if type(cause) is sqlite3.DatabaseError:  # not a lock or a missing table: damage
+            raise _damaged(db, cause) from None
+        raise OutputError(f"{db}: the history database cannot be read ({cause or exc})") \
+            from None
     finally:
         con.close()
 
@@ -123,6 +163,8 @@ def _writing(db: Path):
             con.execute("ROLLBACK")
             raise
     except sqlite3.Error as exc:
+        if type(exc) is sqlite3.DatabaseError:  # not a full disk or a broken constraint
+            raise _damaged(db, exc) from None
         raise OutputError(f"{db}: could not record results ({exc})") from None
     finally:
         con.close()
@@ -138,15 +180,21 @@ def record_periods(db: str | Path, results: pd.DataFrame, service: str | None = 
     OutputError
         If the database cannot be written, or is not a case-audit history.
     """
-    keys = list(results[["period", "framework"]].drop_duplicates().itertuples(index=False,
-                                                                               name=None))
-    replace_periods(db, keys, results, service)
+    replace_periods(db, list(dict.fromkeys(results["period"])), results, service)
 
 
-def replace_periods(db: str | Path, keys: list[tuple[str, str]], rows: pd.DataFrame,
-                    service: str | None = None) -> None:
-    """Delete every row of the (period, framework) ``keys`` and insert ``rows``, in one
-    transaction: the whole change or none of it. With no rows, the periods are removed.
+def replace_periods(db: str | Path, periods: list[str], rows: pd.DataFrame,
+                    service: str | None = None, recorded: list[dict] | None = None) -> None:
+    """Delete every row of ``periods`` (whatever framework they were scored under: a period has
+    one row set) and insert ``rows``, in one transaction: the whole change or none of it. With
+    no rows, the periods are removed.
+
+    Parameters
+    ----------
+    recorded : list of dict, optional
+        What to record about each period (`PERIOD_COLUMNS`): its source, run and the basis it
+        was worked out with. A basis of None is worked out here, from the periods ending
+        before it once the change is made.
 
     Raises
     ------
@@ -154,32 +202,124 @@ def replace_periods(db: str | Path, keys: list[tuple[str, str]], rows: pd.DataFr
         If the database cannot be written, or is not a case-audit history (left untouched).
     """
     db = Path(db)
+    periods = [p[0] if isinstance(p, (list, tuple)) else p for p in periods]  # older journals
     rows = rows[COLUMNS].astype({"n_applicable": int, "n_yes": int}) if len(rows) else \
         pd.DataFrame(columns=COLUMNS)
     with _writing(db) as con:
-        for period, framework in keys:
-            con.execute(f"DELETE FROM {_TABLE} WHERE period = ? AND framework = ?",
-                        (period, framework))
+        for period in periods:
+            con.execute(f"DELETE FROM {_TABLE} WHERE period = ?", (period,))
+            con.execute(f"DELETE FROM {_PERIODS} WHERE period = ?", (period,))
         con.executemany(f"INSERT INTO {_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
                         rows.itertuples(index=False, name=None))
+        for entry in recorded or []:
+            basis = entry.get("basis")
+            if basis is None and entry.get("source") == RUN:
+                basis = json.dumps(_basis(con, entry["period"]), sort_keys=True)
+            con.execute(f"INSERT INTO {_PERIODS} VALUES (?, ?, ?, ?, ?, ?)",
+                        (entry["period"], entry["framework"], entry["source"], entry.get("run"),
+                         entry["recorded"], basis))
         if service:
             con.execute("INSERT OR REPLACE INTO service_info VALUES ('service', ?)", (service,))
     logger.info("recorded %d rows in %s", len(rows), db)
 
 
-def read_periods(db: str | Path, keys: list[tuple[str, str]]) -> pd.DataFrame:
-    """The rows recorded for the (period, framework) ``keys`` (columns `COLUMNS`); empty if the
-    database does not exist yet."""
+def read_periods(db: str | Path, periods: list[str]) -> pd.DataFrame:
+    """The rows recorded for ``periods`` (columns `COLUMNS`); empty if the database does not
+    exist yet."""
     db = Path(db)
+    periods = [p[0] if isinstance(p, (list, tuple)) else p for p in periods]
     if not db.exists() or not db.stat().st_size:
         return pd.DataFrame(columns=COLUMNS)
     parts = []
     with _reading(db) as con:
-        for period, framework in keys:
+        for period in periods:
             parts.append(pd.read_sql_query(
-                f"SELECT {', '.join(COLUMNS)} FROM {_TABLE} WHERE period = ? AND framework = ?",
-                con, params=(period, framework)))
+                f"SELECT {', '.join(COLUMNS)} FROM {_TABLE} WHERE period = ?", con,
+                params=(period,)))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+
+
+def read_recorded(db: str | Path, periods: list[str] | None = None) -> list[dict]:
+    """What the history records about ``periods`` (all when None): `PERIOD_COLUMNS` per period;
+    none for a database that does not exist yet or is from before sources were kept."""
+    db = Path(db)
+    if not db.exists() or not db.stat().st_size:
+        return []
+    with _reading(db) as con:
+        if not _has_table(con, _PERIODS):
+            return []
+        found = con.execute(f"SELECT {', '.join(PERIOD_COLUMNS)} FROM {_PERIODS} "
+                            "ORDER BY period").fetchall()
+    wanted = None if periods is None else set(periods)
+    return [dict(zip(PERIOD_COLUMNS, row)) for row in found
+            if wanted is None or row[0] in wanted]
+
+
+def recorded_periods(db: str | Path) -> pd.DataFrame:
+    """Every period in the history, oldest first: ``period, period_label, period_end,
+    framework, source, run, recorded`` (source `RUN`, `EARLIER_FILE` or `UNKNOWN_SOURCE`)."""
+    columns = ["period", "period_label", "period_end", "framework", "source", "run", "recorded"]
+    rows = load_history(db, None)
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    periods = rows.drop_duplicates("period")[["period", "period_label", "period_end",
+                                              "framework"]]
+    entries = {e["period"]: e for e in read_recorded(db)}
+    periods["source"] = [entries.get(p, {}).get("source", UNKNOWN_SOURCE)
+                         for p in periods["period"]]
+    periods["run"] = [entries.get(p, {}).get("run") for p in periods["period"]]
+    periods["recorded"] = [entries.get(p, {}).get("recorded") for p in periods["period"]]
+    return periods.sort_values(["period_end", "period"], kind="stable").reset_index(drop=True)[
+        columns]
+
+
+def stale_periods(db: str | Path) -> dict[str, list[str]]:
+    """Periods whose progress and trend were worked out with earlier periods' results that have
+    changed since (corrected, withdrawn or added): period -> the earlier periods that changed.
+
+    Only periods recorded by their own run with a basis are judged; a period recorded by an
+    earlier version of case-audit is not.
+    """
+    db = Path(db)
+    if not db.exists() or not db.stat().st_size:
+        return {}
+    out = {}
+    with _reading(db) as con:
+        if not _has_table(con, _PERIODS):
+            return {}
+        entries = con.execute(f"SELECT period, basis FROM {_PERIODS} WHERE source = ? AND "
+                              "basis IS NOT NULL", (RUN,)).fetchall()
+        for period, basis in entries:
+            try:
+                then = json.loads(basis)
+            except ValueError:
+                continue
+            now = _basis(con, period)
+            changed = sorted(k for k in set(then) | set(now) if then.get(k) != now.get(k))
+            if changed:
+                out[period] = changed
+    return out
+
+
+def _basis(con: sqlite3.Connection, period: str) -> dict[str, str]:
+    """A fingerprint of each period's rows that ends before ``period`` (what its progress and
+    trend are worked out with)."""
+    end = con.execute(f"SELECT MIN(period_end) FROM {_TABLE} WHERE period = ?",
+                      (period,)).fetchone()[0]
+    if end is None:
+        return {}
+    found = con.execute(f"SELECT period, framework, question_id, n_applicable, n_yes FROM "
+                        f"{_TABLE} WHERE period_end < ? ORDER BY period, framework, "
+                        "question_id", (end,)).fetchall()
+    digests: dict = {}
+    for name, *rest in found:
+        digests.setdefault(name, hashlib.sha256()).update(repr(rest).encode())
+    return {name: d.hexdigest()[:16] for name, d in digests.items()}
+
+
+def _has_table(con: sqlite3.Connection, name: str) -> bool:
+    return con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                       (name,)).fetchone() is not None
 
 
 def period_results(key_questions: pd.DataFrame, period: str, label: str, period_end: str,
@@ -205,7 +345,9 @@ def load_history(db: str | Path, framework: str | None) -> pd.DataFrame:
             frame = pd.read_sql_query(
                 f"SELECT {', '.join(COLUMNS)} FROM {_TABLE} {where}"
                 "ORDER BY period_end, period, question_id", con, params=params)
-        except (sqlite3.Error, pd.errors.DatabaseError):
+        except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
+            raise _damaged(db, exc) from None
+        except sqlite3.Error:
             raise OutputError(f"{db}: the history database cannot be read") from None
     return frame
 

@@ -64,10 +64,13 @@ def current_results(scores_dir: str | Path, period: str, period_label: str, peri
 
 def assemble_history(current: pd.DataFrame | None, fw: Framework,
                      history_db: str | Path | None = None,
-                     earlier_quarters: str | Path | None = None) -> Translation:
+                     earlier_quarters: str | Path | None = None,
+                     until: str | None = None) -> Translation:
     """Every quarter's results in ``fw``'s questions: recorded ones (the history database),
     then the earlier-quarters file for periods the database lacks, then this quarter's, which
-    replace any recorded rows of the same period.
+    replace any recorded rows of the same period. With ``until`` (YYYY-MM-DD), quarters ending
+    after it are left out: an earlier quarter rerun after later ones (a correction) is worked
+    out with the quarters up to its own.
 
     A quarter audited under another framework is translated into ``fw``'s key questions
     through the mapping between the two (`audit_lib.trends.translate`), its rows marked
@@ -86,6 +89,9 @@ def assemble_history(current: pd.DataFrame | None, fw: Framework,
     if current is not None:
         parts.append(current)
     parts = [p for p in parts if len(p)]
+    if until is not None:
+        parts = [p.loc[pd.to_datetime(p["period_end"]) <= pd.Timestamp(until)] for p in parts]
+        parts = [p for p in parts if len(p)]
     keys = ("period", "period_label", "period_end")
     if not parts:
         return Translation(pd.DataFrame(columns=[*keys, "framework", "question_id",
@@ -205,15 +211,22 @@ def write_progress(*, framework: str, baseline: str | Path | None,
             latest = pd.to_datetime(earlier["period_end"]).max() if len(earlier) else None
             period_end = ((latest + pd.Timedelta(days=1)).date() if latest is not None
                           else dt.date.today()).isoformat()
-        # (This quarter's own earlier results, from a previous run of it, are replaced.)
-        later = earlier.loc[(pd.to_datetime(earlier["period_end"]) >= pd.Timestamp(period_end))
-                            & (earlier["period"] != period)]
-        if len(later):
+        # (This quarter's own earlier results, from a previous run of it, are replaced; later
+        # quarters, when a recorded quarter is rerun to correct it, are left out.)
+        # A quarter not recorded before that would come before all of them is a mistyped date.
+        end = pd.Timestamp(period_end)
+        others = earlier.loc[earlier["period"] != period]
+        ends = pd.to_datetime(others["period_end"])
+        rerun = len(others) < len(earlier)
+        before_all = len(others) > 0 and not rerun and bool((ends > end).all())
+        clash = others if before_all else others.loc[ends == end]
+        if len(clash):
             raise ConfigError(f"this quarter ends on {period_end}, but the earlier quarters "
-                              f"include {', '.join(dict.fromkeys(later['period']))} ending on "
+                              f"include {', '.join(dict.fromkeys(clash['period']))} ending on "
                               "or after it: check the quarter's end date (YYYY-MM-DD)")
         now = current_results(current, period, period_label or period, period_end, fw.id)
-    assembled = assemble_history(now, fw, history_db, earlier_quarters)
+    assembled = assemble_history(now, fw, history_db, earlier_quarters,
+                                 until=period_end if current is not None else None)
     history = assembled.frame
     base = load_baseline(baseline, fw) if baseline else None
     targets = question_targets(fw, checks, target_rating)
