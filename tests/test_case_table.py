@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from audit_lib.returns.case_table import COLUMNS, case_answers
 
@@ -39,3 +40,24 @@ def test_without_second_marks_the_columns_are_still_there():
                             "answer": ["N/A"]})
     out = case_answers(answers, None)
     assert list(out.columns) == COLUMNS and out.loc[0, "answered_by"] == "reviewer"
+
+
+@pytest.mark.slow  # the session's demo quarter, run by the README's command
+def test_a_quarter_keeps_the_case_level_table_internal_and_never_publishes_it(shared_outputs):
+    from conftest import demo_quarter
+
+    folder = demo_quarter(shared_outputs)
+    internal = folder / "internal" / "demo" / "case_answers.csv"
+    table = pd.read_csv(internal, dtype=str, keep_default_na=False)
+    assert list(table.columns) == COLUMNS
+    assert table["case_id"].str.fullmatch(r"\d{5}").all()  # ids kept as text, zeros and all
+    answers = pd.concat(pd.read_csv(p, dtype=str, keep_default_na=False)
+                        for p in sorted((folder / "samples").glob("answers_PM0*.csv")))
+    scored = table.loc[table["answered_by"] == "reviewer"]
+    assert len(scored) == len(answers)
+    assert set(table["agree"]) == {"", "yes", "no"}  # the double-marked cases' second marks
+    published = [p.name for p in (folder / "outputs").rglob("*") if p.is_file()]
+    assert "case_answers.csv" not in published
+    # The published paper tells a peer reviewer where it is, without a path.
+    report = (folder / "outputs" / "demo" / "04_assurance_report.html").read_text()
+    assert "case_answers.csv" in report and str(folder) not in report
