@@ -22,11 +22,12 @@ from audit_lib.report.asks import (
     Ask,
     choose,
     measure_lines,
+    next_review,
     recommendation_asks,
     sample_ask,
     worse_ask,
 )
-from audit_lib.report.front_sheet import BoardSettings, PeriodNames, period_names, when
+from audit_lib.report.front_sheet import BoardSettings, PeriodNames, period_names
 from audit_lib.report.gaps_view import gaps_sentence
 from audit_lib.report.html import escape, rating_class, table_html
 from audit_lib.report.names import clean, plain_names, standard_title
@@ -232,8 +233,6 @@ def _asks(overall: dict, assurance: pd.DataFrame | None, evidence: pd.DataFrame 
           questions: dict[str, QuestionReading], worse: list, fw: Framework,
           names: dict[str, str], board: BoardSettings, as_at: dt.date,
           advice: SampleAdvice | None, period_end: dt.date, periods: PeriodNames) -> list[Ask]:
-    from audit_lib.report.asks import next_review
-
     review = next_review(as_at)
     rating = overall.get("rating")
     findings = Ask("Note", f"the self-audit's findings for {periods.months}: "
@@ -270,8 +269,3 @@ def _asks(overall: dict, assurance: pd.DataFrame | None, evidence: pd.DataFrame 
                          "quarters.", board.lead_officer, f"{review:%B %Y}"))
     sample = sample_ask(advice, board, period_names(review, board.financial_year_start_month))
     return choose(asks + ([sample] if sample else []), spare)
-
-
-def as_at_line(board: BoardSettings, period_end: dt.date) -> str:
-    """"Statuses as at 14 July 2026." (HTML)"""
-    return f"Statuses as at {when(board.as_at(period_end))}."
