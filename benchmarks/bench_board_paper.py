@@ -3,10 +3,12 @@
 Run: .venv/bin/python benchmarks/bench_board_paper.py [--repeats 5]
      (after `make demo` and `make demo-2025`: it reads their published run folders)
 Ours: `audit_lib.report.board_paper.board_paper` on each demo's run (the front sheet, page one,
-the body, implications, appendices and the glossary links), and within it the trend charts it
-draws in A4-sized parts (`audit_lib.report.board_sections.trend_pages`); then `case-audit pdf`
-on the published page (Chromium, once per repeat). Medians of the repeats, with the load
-average: times here measure work, not a target (the issue names none).
+the body, implications, appendices and the glossary links; the trend charts are the progress
+step's PNGs, drawn there once in A4-sized parts); beside it, what drawing those parts again
+would cost (`audit_lib.report.board_sections.trend_pages`, the fallback for a run of an older
+case-audit); then `case-audit pdf` on the published page (Chromium, once per repeat). Medians
+of the repeats, with the load average: times here measure work, not a target (the issue names
+none).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def main() -> None:
                     pdfs.append(time.perf_counter() - start)
         print(f"{demo}: board paper median {statistics.median(papers):.2f} s "
               f"(min {min(papers):.2f}, max {max(papers):.2f}; {len(built.html) / 2**20:.1f} MiB "
-              f"of HTML), of which the trend charts in {len(parts)} part(s) "
+              f"of HTML); drawing the trend charts again in {len(parts)} part(s) would add "
               f"{statistics.median(charts):.2f} s"
               + (f"; PDF median {statistics.median(pdfs):.2f} s" if pdfs else "; no browser"))
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -927,3 +927,20 @@ def test_the_ratings_table_says_which_ratings_an_unconfirmed_rule_gave():
     assert "Rule" not in ratings_view(confirmed, kq, fw, 0.95).columns
 
 
+
+
+def test_the_progress_step_draws_the_trend_charts_once_in_parts_that_fit_a4(shared_outputs):
+    from audit_lib.chart_style import PRINT_HEIGHT_IN, PRINT_WIDTH_IN
+    from audit_lib.report.html import png_inches
+    from audit_lib.trends.charts import trend_parts
+
+    questions = [f"q{i}" for i in range(21)]
+    assert [len(p) for p in trend_parts(questions)] == [12, 9]  # even parts, whole rows
+    assert [len(p) for p in trend_parts(questions[:11])] == [11]
+    assert sum(trend_parts(questions * 3), []) == questions * 3  # nothing lost or repeated
+    for demo, parts in (("demo", ["trend.png", "trend_2.png"]), ("demo-2025", ["trend.png"])):
+        folder = produced_demo(shared_outputs, demo) / "progress"
+        assert sorted(p.name for p in folder.glob("trend*.png")) == parts
+        for name in parts:
+            width, height = png_inches((folder / name).read_bytes())
+            assert width <= PRINT_WIDTH_IN and height <= PRINT_HEIGHT_IN

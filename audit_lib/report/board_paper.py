@@ -81,6 +81,19 @@ def _png(path: Path) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
+def _trend_charts(run: Path) -> list[bytes]:
+    """The progress step's trend charts, in their parts' order (trend.png, trend_2.png ...)."""
+    from audit_lib.trends.charts import trend_part_names  # matplotlib, only for the paper
+
+    found = []
+    for name in trend_part_names(len(list((run / "progress").glob("trend*.png")))):
+        png = _png(run / "progress" / name)
+        if png is None:
+            break
+        found.append(png)
+    return found
+
+
 def board_paper(run_dir: str | Path, *, service: str, period_label: str, period_end: str,
                 framework: str, confidence: float, board: dict | None = None,
                 period: str = "") -> BoardPaper:
@@ -175,7 +188,7 @@ def board_paper(run_dir: str | Path, *, service: str, period_label: str, period_
                          _png(run / "scores" / "standards_likelihood.png"), gaps)),
         ("progress", "Made and sustained? Progress since the inspection",
          bs.progress_html(progress, tables["progress"].get("trend"), fw, checks,
-                          tables["progress"].get("comparison"))),
+                          tables["progress"].get("comparison"), _trend_charts(run))),
         ("recommendations", "The inspection's recommendations: sign-off, owner and date",
          recommendations_html(assurance, evidence, lines, settings.as_at(end), limit)),
         ("victims", "Work with victims", bs.victims_html(scores, fw, confidence)),

@@ -29,6 +29,7 @@ from audit_lib.report.html import (
     figure_html,
     lines_html,
     list_html,
+    png_inches,
     rating_class,
     table_html,
 )
@@ -491,9 +492,11 @@ def comparison_html(comparison: dict | None, fw: Framework) -> str:
 
 
 def progress_html(progress: pd.DataFrame | None, trend: pd.DataFrame | None,
-                  fw: Framework, checks: Framework, comparison: dict | None = None) -> str:
-    """Per question: improved since the inspection, and held; the trend charts, each sized for
-    an A4 page (`trend_pages`)."""
+                  fw: Framework, checks: Framework, comparison: dict | None = None,
+                  charts: list[bytes] | None = None) -> str:
+    """Per question: improved since the inspection, and held; the trend charts the progress
+    step drew in A4-sized parts (``charts``: trend.png, trend_2.png ...), or drawn here in such
+    parts when they are missing or do not fit a page (a run of an older case-audit)."""
     if progress is None:
         return ("<p>Progress since the inspection could not be assessed: no baseline or "
                 "earlier quarters were given.</p>")
@@ -521,7 +524,12 @@ def progress_html(progress: pd.DataFrame | None, trend: pd.DataFrame | None,
         data.index = [wording.get(q, q) for q in data.index]
         data = data.reset_index().rename(columns={"index": "Key question"})
         statuses = progress["status"].value_counts()
-        pages = trend_pages(keys, fw)
+        from audit_lib.trends.charts import trend_parts  # matplotlib: only when there are charts
+
+        groups = trend_parts([q.id for q in fw.questions if q.id in set(keys["question_id"])])
+        charts = charts or []
+        pages = (list(zip(charts, groups)) if len(charts) == len(groups)
+                 and all(fits_a_page(png) for png in charts) else trend_pages(keys, fw))
         for i, (png, questions) in enumerate(pages, start=1):
             part = f" (part {i} of {len(pages)}: {questions[0]} to {questions[-1]})" if len(
                 pages) > 1 else ""
@@ -536,26 +544,22 @@ def progress_html(progress: pd.DataFrame | None, trend: pd.DataFrame | None,
     return "".join(parts)
 
 
+def fits_a_page(png: bytes) -> bool:
+    """Whether a chart prints on an A4 page at the size it was drawn."""
+    from audit_lib.chart_style import PRINT_HEIGHT_IN, PRINT_WIDTH_IN
+
+    size = png_inches(png)
+    return size is not None and size[0] <= PRINT_WIDTH_IN and size[1] <= PRINT_HEIGHT_IN
+
+
 def trend_pages(trend: pd.DataFrame, fw: Framework) -> list[tuple[bytes, list[str]]]:
-    """The trend small multiples in parts that each fit an A4 page at the size they are drawn
-    (so their text prints at the size it is drawn in): (PNG, the questions it shows)."""
-    from audit_lib.chart_style import PRINT_HEIGHT_IN, png_bytes
-    from audit_lib.trends.charts import TREND_COLUMNS, TREND_ROW_IN, TREND_SPARE_IN, trend_chart
+    """The trend small multiples drawn in A4-sized parts: (PNG, the questions it shows)."""
+    from audit_lib.chart_style import png_bytes
+    from audit_lib.trends.charts import trend_charts, trend_parts
 
     questions = [q.id for q in fw.questions if q.id in set(trend["question_id"])]
-    rows = max(1, int((PRINT_HEIGHT_IN - TREND_SPARE_IN) // TREND_ROW_IN))
-    per_page = rows * TREND_COLUMNS
-    chunks = [questions[i:i + per_page] for i in range(0, len(questions), per_page)]
-    # Even parts: 21 questions as 12 and 9 rather than 18 and 3.
-    if len(chunks) > 1:
-        size = -(-len(questions) // len(chunks))
-        size = -(-size // TREND_COLUMNS) * TREND_COLUMNS
-        chunks = [questions[i:i + size] for i in range(0, len(questions), size)]
-    out = []
-    for chunk in chunks:
-        figure = trend_chart(trend.loc[trend["question_id"].isin(chunk)], fw)
-        out.append((png_bytes(figure), chunk))
-    return out
+    return [(png_bytes(figure), part) for (_, figure), part in
+            zip(trend_charts(trend, fw), trend_parts(questions))]
 
 
 def chance_html(progress: pd.DataFrame, settings: dict) -> str:

@@ -76,6 +76,33 @@ def trend_chart(trend: pd.DataFrame, fw: Framework, columns: int = TREND_COLUMNS
     return fig
 
 
+def trend_parts(questions: list[str]) -> list[list[str]]:
+    """The key questions split into parts whose small multiples each fit an A4 page at the
+    size they are drawn (so their text prints at the size it is drawn in), as evenly as whole
+    rows allow: 21 questions as 12 and 9, not 18 and 3."""
+    from audit_lib.chart_style import PRINT_HEIGHT_IN
+
+    rows = max(1, int((PRINT_HEIGHT_IN - TREND_SPARE_IN) // TREND_ROW_IN))
+    per_part = rows * TREND_COLUMNS
+    parts = max(1, -(-len(questions) // per_part))
+    size = -(-len(questions) // parts)
+    size = -(-size // TREND_COLUMNS) * TREND_COLUMNS
+    return [questions[i:i + size] for i in range(0, len(questions), size)] or [[]]
+
+
+def trend_part_names(parts: int) -> list[str]:
+    """The file of each part: ``trend.png``, then ``trend_2.png`` and so on."""
+    return ["trend.png"] + [f"trend_{i}.png" for i in range(2, parts + 1)]
+
+
+def trend_charts(trend: pd.DataFrame, fw: Framework) -> list[tuple[str, Figure]]:
+    """`trend_chart` in A4-sized parts (`trend_parts`), each with its file name."""
+    questions = [q.id for q in fw.questions if q.id in set(trend["question_id"])]
+    parts = trend_parts(questions)
+    return [(name, trend_chart(trend.loc[trend["question_id"].isin(part)], fw))
+            for name, part in zip(trend_part_names(len(parts)), parts)]
+
+
 def funnel_chart(latest: pd.DataFrame, question_id: str) -> Figure:
     """Funnel plot for one question: each service's share against its number of cases, with
     the regional rate and 95% / 99.8% exact binomial limits."""
