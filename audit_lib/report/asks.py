@@ -178,8 +178,9 @@ def recommendation_asks(assurance: pd.DataFrame, lines: dict[str, list[MeasureLi
                 f"{_title(r)} ({figures(r, False)})" for r in others) + ".")
         if own:
             sentences.append(
-                f"Ask {board.independent_reviewer} to confirm that "
-                + "; ".join(f"{_title(r)} ({figures(r, False)})" for r in own)
+                f"ask {board.independent_reviewer} to confirm that "
+                + "; ".join(f"\u201c{_text(r.get('title'))}\u201d ({figures(r, False)})"
+                            for r in own)
                 + " can be closed: the board owns it, so should not close it itself.")
         asks["can be signed off"] = Ask("Decide", " ".join(sentences), owners(closing),
                                         "this meeting")
