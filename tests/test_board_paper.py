@@ -264,7 +264,7 @@ def test_an_action_whose_date_passed_gets_a_new_date_beside_the_old(paper):
 
 def test_the_board_never_signs_off_its_own_recommendation(paper):
     asks = " ".join(asks_of(paper.html))
-    assert ("Ask an independent reviewer, such as the council's scrutiny committee to confirm "
+    assert ("Ask an independent reviewer (such as the council's scrutiny committee) to confirm "
             "that \u201cThe board uses performance information\u201d (" in asks)
     assert "the board owns it, so should not close it itself" in asks
 

@@ -162,12 +162,12 @@ def recommendation_asks(assurance: pd.DataFrame, lines: dict[str, list[MeasureLi
     fresh = next_review(as_at)
     missing = by_kind.get("not addressed", [])
     if missing:
-        parts = [f"{_title(r)} ({figures(r, True)}; {_who(r, len(missing))}"
-                 f"{due_text(r, as_at)})" for r in missing]
+        parts = [f"{_title(r)} ({figures(r, True)}{_who(r, len(missing), as_at)})"
+                 for r in missing]
         asks["not addressed"] = Ask(
             "Decide", "ask for a plan and a date for what is not addressed: "
             + "; ".join(parts) + ".", "" if len(missing) > 1 else owners(missing),
-            f"{fresh:%B %Y}")
+            due_text(missing[0], as_at) if len(missing) == 1 else f"{fresh:%B %Y}")
     closing = by_kind.get("can be signed off", [])
     if closing:
         own = [r for r in closing if board_owned(_text(r.get("owner")), board)]
@@ -186,20 +186,21 @@ def recommendation_asks(assurance: pd.DataFrame, lines: dict[str, list[MeasureLi
                                         "this meeting")
     still = by_kind.get("keep under review", [])
     if still:
-        parts = [f"{_title(r)} ({figures(r, True, len(still) < 3)}; {_who(r, len(still))}"
-                 f"{due_text(r, as_at)})" for r in still]
+        parts = [f"{_title(r)} ({figures(r, True, len(still) < 3)}"
+                 f"{_who(r, len(still), as_at)})" for r in still]
         asks["keep under review"] = Ask(
             "Note", f"{len(still)} recommendation{'s stay' if len(still) != 1 else ' stays'} "
-            "open: " + "; ".join(parts) + ".",
-            "" if len(still) > 1 else owners(still), f"{fresh:%B %Y}")
+            "open: " + "; ".join(parts) + ".", "" if len(still) > 1 else owners(still),
+            due_text(still[0], as_at) if len(still) == 1 else f"{fresh:%B %Y}")
     return asks
 
 
-def _who(row: dict, items: int) -> str:
-    """The owner and "by", inside an ask listing several items (each names its own)."""
+def _who(row: dict, items: int, as_at: dt.date) -> str:
+    """Inside an ask listing several items, each one's owner and date ("; Head of Service, by
+    September 2026"); an ask of one item gives them once, after its text."""
     if items == 1:
-        return "by "
-    return f"{_text(row.get('owner')) or 'owner not named'}, by "
+        return ""
+    return f"; {_text(row.get('owner')) or 'owner not named'}, by {due_text(row, as_at)}"
 
 
 def worse_ask(changes: list[Change], owner_of: dict[str, str], board: BoardSettings,

@@ -52,7 +52,7 @@ class BoardSettings:
     background_papers: tuple[str, ...] = ()
     implications: dict[str, str] = field(default_factory=dict)
     recommended_sample: int | None = None
-    independent_reviewer: str = "an independent reviewer, such as the council's scrutiny committee"
+    independent_reviewer: str = "an independent reviewer (such as the council's scrutiny committee)"
 
     def as_at(self, period_end: dt.date) -> dt.date:
         """The date statuses (due dates, overdue actions) are judged on."""

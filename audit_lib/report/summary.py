@@ -204,8 +204,8 @@ def page_one(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFrame |
     now = standard_readings(standards, fw)
     then = ratings_then(inspection, progress, fw)
     as_at = board.as_at(period_end)
-    worse = got_worse(questions, then, {k: v for k, v in now.items() if fw.standard(k).rated},
-                      fw, names, titles)  # standards this kind of inspection rates
+    rated = {k: v for k, v in now.items() if fw.standard(k).rated}  # this inspection rates
+    worse = got_worse(questions, then, rated, fw, names, titles)
     parts = [f'<p class="lead">{escape(" ".join(how_sure_lines(overall, standards, fw)))}</p>',
              gaps_sentence(gaps), context_line(inspection, fw, periods)]
     if overall.get("unconfirmed_rules"):
@@ -214,7 +214,6 @@ def page_one(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFrame |
                      f'(<a href="#{rules_anchor}">listed in the appendix</a>): read them as '
                      "indicative.</p>")
     parts.append('<h3 id="changes">What improved and held; what got worse</h3>')
-    rated = {k: v for k, v in now.items() if fw.standard(k).rated}
     parts.append(progress_lines(questions, then, rated, fw, names))
     parts.append('<p id="worse"><b>Worse:</b> '
                  + escape("; ".join(f"{c.name}: {c.figure}" for c in worse) + "."
