@@ -23,8 +23,12 @@ A4_LANDSCAPE = (11.69, 8.27)  # inches
 #: pixels wide, 10-point text renders at about 8 pixels) and fills an A4 page's text width.
 WIDTH_IN = 6.3
 A4_WIDTH_IN = WIDTH_IN
-#: Text sizes in points: labels and ticks, titles.
-FONT, TITLE_FONT = 10, 11
+#: Text sizes in points: labels and ticks, titles, and the smallest text any chart uses (a chart
+#: prints at the size it is drawn, so 9 points is what a reader of the printed paper sees).
+FONT, TITLE_FONT, SMALL_FONT = 10, 11, 9
+#: The most a chart may take on an A4 page (15 mm side margins; the page's head and foot and a
+#: caption left over): a chart drawn within it prints at its own size, its text unshrunk.
+PRINT_WIDTH_IN, PRINT_HEIGHT_IN = 7.0, 9.5
 #: Band colours, worst band first. Relative luminance 0.24, 0.43, 0.69, 0.91: each step is at
 #: least 1.3:1 from the next, so bands differ in grey, and black text on each is at least 5.4:1.
 BAND_COLOURS = ("#d0685d", "#e3a23a", "#c3e2ad", "#eef7f0")
@@ -52,7 +56,7 @@ def shade_bands(ax, fw: Framework, vertical: bool = True, labels: bool = True) -
                 # Wrapped, so that a long name over a narrow band never runs into the next.
                 ax.text((band.low + high) / 2, 1.01, textwrap.fill(band.rating, 11),
                         transform=ax.get_xaxis_transform(), ha="center", va="bottom",
-                        fontsize=FONT - 2, linespacing=1.0)
+                        fontsize=SMALL_FONT, linespacing=1.0)
         else:
             ax.axhspan(band.low, high, color=colour, zorder=0)
             if band.low > 0:

@@ -245,7 +245,8 @@ def _parser() -> argparse.ArgumentParser:
                           "inspection baseline and the last quarters: improved, at target, "
                           "sustained (uncertainty accounted for), one status per question.")
     prog.add_argument("--baseline", required=True, type=_path, metavar="FILE",
-                      help="the inspection's results: question_id, n_applicable, n_yes")
+                      help="the inspection's results: question_id, n_applicable, n_yes (and "
+                      "its published ratings and date: rating, inspection_date)")
     prog.add_argument("--quarters", type=_path, metavar="FILE",
                       help="earlier quarters' results: period, period_label, period_end, "
                       "question_id, n_applicable, n_yes")
@@ -266,7 +267,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="quarters a change must hold at target to be sustained (default 3)")
     prog.add_argument("--inspection-date", metavar="YYYY-MM-DD",
                       help="the inspection's date: quarters ending on or before it do not count "
-                      "as progress since the inspection")
+                      "as progress since the inspection (default: the baseline file's)")
     _confidence_option(prog, "confidence level of the intervals")
     _out_option(prog, "folder for progress.csv, trend.csv and trend.png")
     prog.set_defaults(handler=_progress)
@@ -567,6 +568,7 @@ def _breakdown(args: argparse.Namespace) -> int:
 
 
 def _progress(args: argparse.Namespace) -> int:
+    from audit_lib.trends.baseline import inspection_date_of, write_inspection
     from audit_lib.trends.progress_step import write_progress
 
     if not (args.quarters or args.history or args.current):
@@ -581,7 +583,10 @@ def _progress(args: argparse.Namespace) -> int:
                             target_rating=args.target_rating,
                             sustained_quarters=args.sustained_quarters,
                             confidence=args.confidence, out_dir=args.out,
-                            inspection_date=args.inspection_date)
+                            inspection_date=inspection_date_of(args.baseline, args.framework,
+                                                               args.inspection_date))
+    # The inspection's date and published ratings, for the board paper (as the notebook does).
+    write_inspection(args.baseline, args.framework, args.out, args.inspection_date)
     counts = result.progress["status"].value_counts()
     if counts.empty:
         print("No question could be compared with the baseline (none is in both the baseline "

@@ -83,7 +83,8 @@ def main() -> None:
     for reviewer in sorted(set(cases["reviewer"])):
         _write(HERE / f"answers_{reviewer}.csv", header, [a for a in answers if a[1] == reviewer])
     _write(HERE / "moderation_marks.csv", header, moderation)
-    _write(HERE / "judgements.csv", ["standard_id", "rating", "rationale"], JUDGEMENTS)
+    _write(HERE / "judgements.csv", ["standard_id", "rating", "rationale", "evidence_ids",
+                                     "judged_by", "judged_on"], JUDGEMENTS)
     _history(rng)
 
 
@@ -110,9 +111,25 @@ def _history(rng: np.random.Generator) -> None:
                 n_q -= int(rng.integers(3, 8))
             earlier_rows.append([period, label, end, qid, n_q, int(rng.binomial(n_q, share))])
     _check_history(base_rows, earlier_rows)
-    _write(HERE / "baseline.csv", ["question_id", "n_applicable", "n_yes"], base_rows)
+    _write(HERE / "baseline.csv", ["question_id", "n_applicable", "n_yes", "rating",
+                                   "inspection_date"],
+           [[qid, "", "", rating, day] for qid, rating, day in INSPECTION]
+           + [[*row, "", ""] for row in base_rows])
     _write(HERE / "earlier_quarters.csv", ["period", "period_label", "period_end", "question_id",
                                            "n_applicable", "n_yes"], earlier_rows)
+
+
+#: The (fictional) inspection's published ratings and its date: the case-assessed standards'
+#: ratings agree with the baseline's own figures by the 2021 rules; 9 of 36 points.
+INSPECTION = [
+    ("overall", "Requires improvement", "2025-03-14"),
+    ("1.1", "Requires improvement", ""), ("1.2", "Good", ""),
+    ("1.3", "Requires improvement", ""), ("1.4", "Requires improvement", ""),
+    ("2.1", "Inadequate", ""), ("2.2", "Inadequate", ""), ("2.3", "Inadequate", ""),
+    ("2.4", "Requires improvement", ""), ("3.1", "Requires improvement", ""),
+    ("3.2", "Inadequate", ""), ("3.3", "Requires improvement", ""),
+    ("3.4", "Requires improvement", ""), ("4.1", "Requires improvement", ""),
+]
 
 
 #: Local checks at the (fictional) inspection, re-read from the inspection's own case sample,
@@ -207,13 +224,19 @@ def _answers_for(rng: np.random.Generator, row: dict, i: int) -> list[list[str]]
     return marks
 
 
-JUDGEMENTS = [
-    ["1.1", "Good", "Board minutes show regular scrutiny of the improvement plan."],
-    ["1.2", "Good", "Caseloads manageable; training on risk assessment delivered to all staff."],
-    ["1.3", "Requires improvement", "Access to speech and language support remains limited."],
-    ["1.4", "Good", "Performance reports reach the board each quarter."],
-    ["3.4", "Good", "Joint decision-making panel in place with written guidance."],
-    ["4.1", "Requires improvement", "Resettlement policy drafted but not yet agreed by partners."],
+JUDGEMENTS = [  # standard, rating, why, the evidence register's items, who judged, when
+    ["1.1", "Good", "Board minutes show regular scrutiny of the improvement plan.",
+     "EV29 EV31 EV32", "QA lead with the board's vice-chair", "2026-06-24"],
+    ["1.2", "Good", "Caseloads manageable; training on risk assessment delivered to all staff.",
+     "EV10 EV12", "QA lead with the board's vice-chair", "2026-06-24"],
+    ["1.3", "Requires improvement", "Access to speech and language support remains limited.",
+     "EV08 EV09", "QA lead with the board's vice-chair", "2026-06-24"],
+    ["1.4", "Good", "Performance reports reach the board each quarter.", "EV29 EV30",
+     "QA lead with the board's vice-chair", "2026-06-24"],
+    ["3.4", "Good", "Joint decision-making panel in place with written guidance.", "EV01 EV06",
+     "QA lead with the board's vice-chair", "2026-06-24"],
+    ["4.1", "Requires improvement", "Resettlement policy drafted but not yet agreed by partners.",
+     "", "Head of Youth Justice Service", "2025-05-20"],
 ]
 
 

@@ -49,9 +49,21 @@ EARLIER = [("2025-Q1", "2025 Q1", "2025-03-31", "hmip-youth-2021"),
            ("2025-Q4", "2025 Q4", "2025-12-31", FRAMEWORK),
            ("2026-Q1", "2026 Q1", "2026-03-31", FRAMEWORK)]
 BASELINE_SHIFT = -0.14  # shares at the inspection, below today's profile
-JUDGEMENTS = [
+#: The (fictional) 2025 inspection's published ratings and its date. Its standards' ratings
+#: agree with the baseline's figures by the 2021 rules the 2025 framework file assumes; its
+#: overall rating does not (those rules give Inadequate, 2 of 12 points): the paper says so,
+#: as the check an assumed rule needs.
+INSPECTION = [
+    ("overall", "Requires improvement", "2025-09-12"),
+    ("C1.1", "Requires improvement", ""), ("C1.2", "Inadequate", ""), ("C1.3", "Inadequate", ""),
+    ("V1.1", "Good", ""), ("V1.2", "Requires improvement", ""),
+    ("V1", "Requires improvement", ""),
+]
+
+JUDGEMENTS = [  # standard, rating, why, the evidence register's items, who judged, when
     ["V1.2", "Requires improvement", "A victim worker is in post, but the victim policy is out "
-     "of date and victims' feedback is not collected."],
+     "of date and victims' feedback is not collected.", "EV06 EV07 EV08",
+     "QA lead with the board's victims lead", "2026-06-25"],
 ]
 
 
@@ -107,7 +119,8 @@ def main() -> None:
                [a for a in v_answers if a[1] == reviewer])
     _write(OUT / "moderation_marks.csv", header, moderation)
     _write(OUT / "victim_moderation_marks.csv", v_header, v_moderation)
-    _write(OUT / "judgements.csv", ["standard_id", "rating", "rationale"], JUDGEMENTS)
+    _write(OUT / "judgements.csv", ["standard_id", "rating", "rationale", "evidence_ids",
+                                    "judged_by", "judged_on"], JUDGEMENTS)
     _history(rng)
 
 
@@ -223,7 +236,10 @@ def _history(rng: np.random.Generator) -> None:
                 n = int(rng.integers(30, 40) * share)
                 earlier_rows.append([period, label, end, f"{group}.{stage}.{aim}", n,
                                      int(rng.binomial(n, p + drift)), framework])
-    _write(OUT / "baseline.csv", ["question_id", "n_applicable", "n_yes"], base_rows)
+    _write(OUT / "baseline.csv", ["question_id", "n_applicable", "n_yes", "rating",
+                                  "inspection_date"],
+           [[qid, "", "", rating, day] for qid, rating, day in INSPECTION]
+           + [[*row, "", ""] for row in base_rows])
     _write(OUT / "earlier_quarters.csv", ["period", "period_label", "period_end", "question_id",
                                           "n_applicable", "n_yes", "framework"], earlier_rows)
 

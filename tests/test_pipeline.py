@@ -96,7 +96,7 @@ def test_html_reports_have_no_code_and_load_nothing_from_the_network(demo_run):
                     "Made and sustained? Progress since the inspection",
                     "What the evidence says, theme by theme", "Do reviewers agree?",
                     "The sample, and how precise the figures are", "Local checks",
-                    "Appendix for peer reviewers"):
+                    "Appendices for peer reviewers", "Implications", "Background papers"):
         assert heading in report, heading
     title = re.search(r"<title>(.*?)</title>", report).group(1)
     assert "Kestrel Vale" in title and "2026 Q2" in title

@@ -201,7 +201,10 @@ def full_config(folder: Path) -> Path:
     data.update(columns={"headers": {"Client Ref": "case_id"},
                          "values": {"disposal_type": {"Triage": "community resolution"}}},
                 confidence=0.9, victim_contact_days=7, allow_gaps=True,
-                internal="private/internal")
+                internal="private/internal",
+                board={"name": "Fen Marsh Youth Justice Board", "author": "QA lead",
+                       "classification": "OFFICIAL-SENSITIVE", "minutes_per_case": 75,
+                       "meeting_date": "2026-10-20", "recommended_sample": 80})
     made.config.write_text(yaml.safe_dump(data))
     return made.config
 
@@ -223,6 +226,10 @@ def test_init_from_carries_every_setting_and_gives_the_quarter_its_own_folders(t
                 "service", "framework", "internal", "outputs", "history"):
         assert data[key] == before[key], key
     assert data["allow_gaps"] is False and "allow_gaps was true" in out
+    # the board paper's choices carry over; its meeting and the officer's figure are new
+    assert data["board"] == {key: value for key, value in before["board"].items()
+                             if key not in ("meeting_date", "recommended_sample")}
+    assert "# meeting_date: set it for this quarter's meeting" in config.read_text()
     inputs = data["inputs"]
     assert inputs["caseload"] == "inputs/2026-Q4/caseload.csv"
     assert inputs["answers"] == "returned/2026-Q4/"

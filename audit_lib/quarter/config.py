@@ -17,6 +17,7 @@ from audit_lib.inputs.reading import file_label
 from audit_lib.inputs.text_gate import gate_framework_file, scan_structure
 from audit_lib.quarter.paths import project_root
 from audit_lib.quarter.step_inputs import RESULTS, STEP_INPUTS, STEP_NAMES, check_steps
+from audit_lib.report.front_sheet import board_problems as check_board
 from audit_lib.sampling.plan import CONFIG_KEYS as PLAN_KEYS
 from audit_lib.sampling.plan import build_plan
 from audit_lib.settings import interval_confidence, read_yaml
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 #: Keys allowed at the top level and in each section, with what each holds.
 _TOP = {"period", "period_label", "period_end", "service", "framework", "confidence", "inputs",
         "sampling", "trend", "disclosure", "outputs", "history", "internal", "notebooks",
-        "victim_contact_days", "columns", "allow_gaps"}
+        "victim_contact_days", "columns", "allow_gaps", "board"}
 _INPUTS = {"caseload", "victims", "answers", "moderation", "facts", "victim_facts",
            "judgements", "baseline", "earlier_quarters", "register", "evidence", "names"}
 _SAMPLING = set(PLAN_KEYS)
@@ -41,7 +42,8 @@ _TEXT_LIMIT = 200
 #: names), since a folder path may hold anything from a user's drive.
 _PATH_KEYS = ("inputs.", "notebooks.", "outputs", "history", "internal")
 #: Keys whose texts are expected to hold a full date: they describe the period itself.
-_DATED_KEYS = ("period", "period_label", "period_end", "trend.inspection_date")
+_DATED_KEYS = ("period", "period_label", "period_end", "trend.inspection_date",
+               "board.meeting_date", "board.as_at_date")
 
 #: Steps whose notebook a config may replace.
 _NOTEBOOK_STEPS = set(STEP_NAMES)
@@ -78,6 +80,8 @@ class PeriodConfig:
     columns: dict = field(default_factory=dict)
     # Score despite answers left blank and cases not returned (each then listed).
     allow_gaps: bool = False
+    # The board paper's front sheet and choices (audit_lib.report.front_sheet), checked.
+    board: dict = field(default_factory=dict)
 
     @property
     def period_dir(self) -> Path:
@@ -256,6 +260,9 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None, *,
         problems.append("allow_gaps: true or false (true scores despite answers left blank and "
                         "cases not returned, listing each)")
     columns = _columns(data.get("columns"), base, problems if check_files else [])
+    board, board_problems = check_board(data.get("board"),
+                                        period_end if isinstance(period_end, dt.date) else None)
+    problems += board_problems
     outputs = (base / str(data.get("outputs", "../outputs"))).resolve()
     kept = {step: (outputs / period / folder).exists() for step, folder in RESULTS.items()}
     problems += check_steps(data, steps, has_results=kept)
@@ -291,6 +298,7 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None, *,
         notebooks={str(k): (base / str(v)).resolve() for k, v in notebooks.items()},
         columns=columns,
         allow_gaps=allow_gaps,
+        board=board,
     )
 
 

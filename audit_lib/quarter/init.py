@@ -78,7 +78,32 @@ _ACTIVE = ("caseload", "answers", "facts")
 #: Settings a new quarter's config carries from the previous one, when it gives them (the
 #: inputs that stay are listed as they are carried).
 _CARRIED = ("service", "framework", "confidence", "victim_contact_days", "notebooks",
-            "columns", "sampling", "trend", "disclosure", "outputs", "history", "internal")
+            "columns", "sampling", "trend", "disclosure", "outputs", "history", "internal",
+            "board")
+#: The board section's keys that belong to one quarter's meeting, so are not carried.
+_BOARD_OWN = ("meeting_date", "as_at_date", "recommended_sample")
+#: The board section of a first config: every key commented out, with what it means.
+_BOARD_HINTS = """\
+# The board paper's front sheet and choices (defaults: audit_lib/settings/report.yaml). Give
+# roles, never names: the paper is published, and the identifier gate refuses names, email
+# addresses and phone numbers. Un-comment what you set.
+# board:
+#   name: Youth Justice Partnership Board   # the board the paper goes to
+#   meeting_date: 2026-10-20                # the meeting (after the quarter's end)
+#   as_at_date: 2026-10-13                  # due dates are judged on it (default: period_end)
+#   title: Case audit assurance report
+#   author: Quality assurance lead
+#   contact_officer: Head of Youth Justice Service, through the board secretary
+#   lead_officer: Head of Youth Justice Service  # owns asks no recommendation owner does
+#   purpose: For decision                   # or For information (default: from the asks)
+#   classification: OFFICIAL                # or OFFICIAL-SENSITIVE
+#   independent_reviewer: the council's scrutiny committee  # closes what the board owns
+#   background_papers: ["The inspection report, June 2024"]
+#   implications: {legal: "...", financial: "..."}  # replace a default paragraph; also
+#                                           # equality, safeguarding, data_protection, risk
+#   minutes_per_case: 90                    # reviewer time per case, for the sample's cost
+#   recommended_sample: 80                  # the officer's own figure for next quarter
+#   financial_year_start_month: 4           # April"""
 
 
 @dataclass
@@ -225,7 +250,8 @@ def init_quarter(folder: str | Path, period: str | None, *, period_end: str | No
             "threshold": "counts below this are suppressed in published breakdowns"}),
         outputs=_where(before, "outputs", folder, "outputs"),
         history=_where(before, "history", folder, "outputs/history.sqlite"),
-        internal=_where(before, "internal", folder, "internal"))
+        internal=_where(before, "internal", folder, "internal"),
+        board_block=_board_block(before))
     folder.mkdir(parents=True, exist_ok=True)
     for name, what in FOLDERS.items():
         sub = folder / dirs["own" if name == "inputs" else "returned"]
@@ -403,6 +429,20 @@ def _columns_block(before: _Previous | None, folder: Path) -> str:
         return f"\ncolumns: {json.dumps(before.rebase(value, folder))}"
     return "\ncolumns:\n" + "\n".join("  " + line for line in yaml.safe_dump(
         value, default_flow_style=False, allow_unicode=True, sort_keys=False).splitlines())
+
+
+def _board_block(before: _Previous | None) -> str:
+    """The board paper's section: the previous quarter's, but for its meeting's own keys."""
+    given = before.data.get("board") if before else None
+    if not isinstance(given, dict) or not given:
+        return _BOARD_HINTS
+    kept = {key: value for key, value in given.items() if key not in _BOARD_OWN}
+    lines = ["# The board paper's front sheet and choices (defaults: "
+             "audit_lib/settings/report.yaml), carried from the previous quarter.", "board:"]
+    lines += [f"  {key}: {_flow(value)}" for key, value in kept.items()]
+    lines += [f"  # {key}: set it for this quarter's meeting" for key in _BOARD_OWN
+              if key in given]
+    return "\n".join(lines)
 
 
 def _mapping_block(given: dict | None, defaults: dict, comments: dict,

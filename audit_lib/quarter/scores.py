@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from audit_lib.moderation.publish import FairnessTables, publish_fairness
+from audit_lib.returns.case_table import CASE_TABLE, case_answers
 from audit_lib.returns.returns_check import returns_check
 from audit_lib.scoring.scorecard import ScoreCard, write_scorecard_files
 from audit_lib.writing import staged_directory, write_csv
@@ -51,8 +52,9 @@ def write_scores(card: ScoreCard, out_dir: str | Path, *, sample_dir: str | Path
         already built against it (``build_scorecard(sample_dir=...)``, which also counts a
         case not returned as a gap).
     internal_dir : path, optional
-        Folder for the unsuppressed breakdowns and the list of disagreements; they are not
-        written without one. It must not be a published folder.
+        Folder for the unsuppressed breakdowns, the list of disagreements and the case-level
+        table (`audit_lib.returns.case_table`); they are not written without one. It must not
+        be a published folder.
     disclosure_threshold : int, optional
         Counts below this are hidden in the published breakdowns (default: the policy).
     period_end : str, optional
@@ -84,6 +86,10 @@ def write_scores(card: ScoreCard, out_dir: str | Path, *, sample_dir: str | Path
             files += [stage / "returns.csv", stage / "returns_gaps.csv"]
         fairness = publish_fairness(card, stage / "moderation", internal_dir,
                                     disclosure_threshold, card.confidence, period_end)
+        if internal_dir is not None:  # never published: it lists each case's answers
+            order = [q.id for q in card.framework.questions + card.checks.questions]
+            write_csv(case_answers(card.answers, card.moderation, order),
+                      Path(internal_dir) / CASE_TABLE)
         files += sorted(p for p in (stage / "moderation").rglob("*") if p.is_file())
     written = [out_dir / f.relative_to(stage) for f in files]
     logger.info("wrote %d files to %s", len(written), out_dir)

@@ -51,7 +51,7 @@ NEEDS = {
         required={"inputs.register": "the recommendations register",
                   "inputs.evidence": "the evidence register"},
         optional=("inputs.names",), results_of="scoring"),
-    "report": StepNeeds(required={}, optional=("service", "period_label"),
+    "report": StepNeeds(required={}, optional=("service", "period_label", "board"),
                         results_of="scoring"),
 }
 

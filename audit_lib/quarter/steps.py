@@ -69,7 +69,7 @@ def parameters_for(step: str, cfg: PeriodConfig, run_dir: Path) -> dict:
             "run_dir": str(run_dir), "service": cfg.service, "period": cfg.period,
             "period_label": cfg.period_label, "period_end": cfg.period_end.isoformat(),
             "framework": cfg.framework, "confidence": cfg.confidence,
-            "disclosure_threshold": cfg.disclosure_threshold,
+            "disclosure_threshold": cfg.disclosure_threshold, "board": cfg.board,
         }
     raise ConfigError(f"unknown step {step!r}")
 

@@ -1,6 +1,7 @@
-"""The board paper's appendix for peer reviewers: the evidence register with each item's age,
-the reasons for evidence-judged ratings, every measure's target, the rating rules and method,
-what produced the report, and the glossary."""
+"""The board paper's appendices for peer reviewers: the evidence register with each item's age,
+the reasons for evidence-judged ratings, every measure's target, the rating rules (with the
+assumptions a framework makes, listed once), how to trace a rating to its cases, the method and
+what produced the report. (The glossary is `audit_lib.report.glossary`.)"""
 
 from __future__ import annotations
 
@@ -10,37 +11,95 @@ import pandas as pd
 
 from audit_lib.display import pct
 from audit_lib.frameworks import Framework
+from audit_lib.report.front_sheet import when
 from audit_lib.report.html import escape, list_html, table_html
+from audit_lib.report.names import clean, standard_title, verify_notes
 from audit_lib.scoring.likelihood import likelihood_settings
 from audit_lib.settings import load_settings
+from audit_lib.triangulation.evidence_age import months_before
 
 
-def evidence_register_html(evidence: pd.DataFrame | None, period_end: dt.date) -> str:
-    """Every evidence item with its source, reference, date, direction, weight and how old it
-    is at the quarter's end."""
+def evidence_register_html(evidence: pd.DataFrame | None, period_end: dt.date,
+                           limit: int) -> str:
+    """Every evidence item with its source, reference, date, direction and weight, and how old
+    it is at the quarter's end: an item older than ``limit`` months is marked, with the weaker
+    weight it counted at beside the weight it was given."""
     if evidence is None or evidence.empty:
         return "<p>No evidence register was used.</p>"
     dates = pd.to_datetime(evidence["date"].replace("", None), errors="coerce")
-    age = ((pd.Timestamp(period_end) - dates).dt.days / 30.44).round()
+    if "age_months" in evidence:
+        age = pd.to_numeric(evidence["age_months"], errors="coerce")
+    else:  # an older run's table: aged here the same way
+        age = pd.Series([float("nan") if pd.isna(d) else months_before(d.date(), period_end)
+                         for d in dates], index=evidence.index)
+    older = (evidence["older_than_limit"].astype(str).str.lower().eq("true")
+             if "older_than_limit" in evidence else age > limit)
+    given = (evidence["weight_as_given"].fillna(evidence["weight"])
+             if "weight_as_given" in evidence else evidence["weight"])
+    weight = [f"{w} (given {g})" if w != g else w for w, g in zip(evidence["weight"], given)]
+    months = [("" if pd.isna(v) else f"{v:.0f}" + (" (older)" if old else ""))
+              for v, old in zip(age, older)]
     view = pd.DataFrame({
         "Evidence": evidence["evidence_id"],
         "Recommendation": evidence["recommendation_id"],
         "Kind of source": evidence["source_type"].str.replace("_", " "),
         "Reference": evidence["source_ref"].fillna(""),
         "Dated": dates.dt.strftime("%B %Y").fillna("this quarter's case audit"),
-        "Months before the quarter's end": age.map(lambda v: "" if pd.isna(v) else f"{v:.0f}"),
-        "Direction": evidence["direction"], "Weight": evidence["weight"]})
-    return table_html(view, caption="The evidence register, with each item's age")
+        "Months old": months,
+        "Direction": evidence["direction"], "Weight": weight})
+    n_old = int(older.sum())
+    text = (f"<p>Age is counted in whole months to the quarter's end, {when(period_end)}. "
+            + (f"{n_old} item{'s are' if n_old != 1 else ' is'} older than {limit} months: "
+               "each counts one step weaker than it was given (strong as moderate, moderate as "
+               "weak), and is marked older." if n_old else
+               f"No item is older than {limit} months.") + "</p>")
+    return text + table_html(view, caption="The evidence register, with each item's age")
 
 
-def judgements_html(judgements: pd.DataFrame | None, fw: Framework) -> str:
-    """The reasons for each rating judged from evidence."""
+def judgements_html(judgements: pd.DataFrame | None, fw: Framework,
+                    evidence: pd.DataFrame | None, period_end: dt.date, limit: int,
+                    share: tuple[int, int, str], overall: dict) -> str:
+    """Each rating judged from evidence: why, on which evidence items, who judged and when
+    (marked when older than ``limit`` months), and how much of the overall score rests on
+    them."""
     if judgements is None or judgements.empty:
         return "<p>No standard was judged from evidence this quarter.</p>"
+    known = set(evidence["evidence_id"]) if evidence is not None else set()
+
+    def items(ids: object) -> str:
+        listed = [i for i in str(ids or "").split() if i]
+        if not listed:
+            return "none named"
+        return ", ".join(i if i in known else f"{i} (not in the evidence register)"
+                         for i in listed)
+
+    def judged(day: object) -> str:
+        try:
+            when = dt.date.fromisoformat(str(day))
+        except ValueError:
+            return "not recorded"
+        months = months_before(when, period_end)
+        return f"{when:%B %Y}" + (f" (older than {limit} months)" if months > limit else "")
+
+    def column(name: str) -> pd.Series:
+        return judgements[name] if name in judgements else pd.Series("", index=judgements.index)
+
     view = pd.DataFrame({
-        "Standard": judgements["standard_id"].map(lambda s: f"{s} {fw.standard(s).title}"),
-        "Rating": judgements["rating"], "Why": judgements["rationale"].fillna("")})
-    return table_html(view, caption="Standards judged from evidence, and why")
+        "Standard": judgements["standard_id"].map(lambda s: f"{s} {standard_title(fw, s)}"),
+        "Rating": judgements["rating"], "Why": judgements["rationale"].fillna(""),
+        "Evidence": column("evidence_ids").fillna("").map(items),
+        "Judged by": column("judged_by").fillna("").replace("", "not recorded"),
+        "Judged": column("judged_on").fillna("").map(judged)})
+    points, n, lower = share
+    text = ""
+    if n and overall.get("score") is not None:
+        text = (f"<p>These {n} standard{'s' if n != 1 else ''} give {points} of the "
+                f"{overall['score']} points behind the overall rating; its probability takes "
+                "them as given."
+                + (f" Were each one rating lower, the overall would be {escape(lower)}."
+                   if lower else "") + "</p>")
+    return text + table_html(view, caption="Standards judged from evidence: why, on what "
+                                           "evidence, by whom and when")
 
 
 def targets_html(targets: pd.DataFrame | None) -> str:
@@ -52,14 +111,17 @@ def targets_html(targets: pd.DataFrame | None) -> str:
         "Recommendation": targets["recommendation_id"], "Measure": targets["measure_id"],
         "Target": targets["target_pct"].map(lambda v: pct(v)),
         "Where the target comes from": targets["target_source"]})
-    notes = [n for n in targets.get("note", pd.Series(dtype=object)).fillna("") if n]
+    notes = [n for n in targets.get("note", pd.Series(dtype=object)).astype(object).fillna("")
+             if n]
     warn = "".join(f"<p><b>Target override set aside.</b> {escape(n)}</p>" for n in notes)
     return warn + table_html(view, caption="The target of every case-audit measure")
 
 
-def rules_html(fw: Framework, overall: dict, sampling: dict, confidence: float) -> str:
+def rules_html(fw: Framework, overall: dict, sampling: dict, confidence: float,
+               inspection_check: list[tuple[str, str, str]] | None = None) -> str:
     """The method's rules from the framework file: thresholds, points, overall bands, which
-    standards count, the confidences, and the figures still marked to verify."""
+    standards count, the confidences; the rules assumed for this framework, checked against the
+    inspection's published ratings; and, once, what the framework file marks to verify."""
     settings = likelihood_settings()
     bands = pd.DataFrame({
         "Rating": [b.rating for b in fw.rating_bands],
@@ -75,7 +137,7 @@ def rules_html(fw: Framework, overall: dict, sampling: dict, confidence: float) 
                    if not s.counts_toward_overall and s.rated]
     unrated = [f"{s.id} {s.title}" for s in fw.standards if not s.rated]
     info = sampling.get("sampling") or {}
-    parts = [f"<p>Framework: {escape(fw.title)}. A case-assessed standard takes the rating of "
+    parts = [f"<p>Framework: {escape(clean(fw.title))}. A case-assessed standard takes the rating of "
              "its lowest key question; thresholds are compared before any rounding.</p>",
              table_html(bands, caption="Rating bands for a key question's share"),
              table_html(overall_bands, caption=f"Overall rating from the points (out of "
@@ -89,37 +151,32 @@ def rules_html(fw: Framework, overall: dict, sampling: dict, confidence: float) 
              + (f"; the sample was sized at {info['confidence']:.0%}" if info else "")
              + f". A standard needs {settings.min_cases} applicable cases on every key question "
              f"to be rated; a rating is called certain at {settings.certain:.0%} likely.</p>"]
+    assumed = overall.get("unconfirmed_rules") or []
+    if assumed:
+        parts.append("<p><b>Rules assumed for this framework.</b> Public sources do not give "
+                     "them; the earlier framework's rules are used until a QA lead confirms "
+                     "them from the Inspectorate's guidance, so the ratings they give are "
+                     "indicative:</p>" + list_html(assumed))
+    parts.append(checked_against_inspection(inspection_check))
     verify = verify_notes(fw)
     if verify:
-        parts.append("<p>Figures marked <i>verify</i> in the framework file (from secondary "
-                      "sources; a QA lead should confirm them against the Inspectorate's current "
-                      "guidance):</p>" + list_html(verify))
+        parts.append("<p>What the framework file takes from secondary sources or infers (marked "
+                     "<i>verify</i> or <i>INFERRED</i> there; listed here once, and nowhere else "
+                     "in this paper): a QA lead should confirm each against the Inspectorate's "
+                     "current guidance.</p>" + list_html(verify))
     return "".join(parts)
 
 
-def verify_notes(fw: Framework) -> list[str]:
-    """The framework file's source notes that ask for the figure to be verified."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(fw.path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return []
-    found = []
-
-    def walk(value, where):
-        if isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, f"{where}.{key}" if where else str(key))
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                label = item.get("rating") or item.get("id") if isinstance(item, dict) else None
-                walk(item, f"{where} {label}" if label else f"{where}[{i + 1}]")
-        elif isinstance(value, str) and "verify" in value.lower() and where.endswith("source"):
-            found.append(f"{where.removesuffix('.source').replace('_', ' ')}: {value}")
-
-    walk(data, "")
-    return list(dict.fromkeys(found))
+def checked_against_inspection(check: list[tuple[str, str, str]]) -> str:
+    """Where the rules, applied to the inspection's own figures, give another rating than the
+    one it published: (what, worked out, published)."""
+    if not check:
+        return ""
+    lines = [f"{what}: the rules give {mine}; the inspection published {published}"
+             for what, mine, published in check]
+    return ("<p><b>The rules checked against the inspection.</b> Applied to the inspection's "
+            "own figures, the rules above do not always give the rating it published, so they "
+            "may not be the Inspectorate's:</p>" + list_html(lines))
 
 
 def method_html(fw: Framework, overall: dict) -> str:
@@ -210,43 +267,28 @@ def _month(text: str) -> str:
         return text
 
 
-#: The glossary: words a board member may meet in this report, in plain English.
-GLOSSARY = {
-    "Assurance (substantial, reasonable, limited, no assurance)":
-        "How confident the evidence lets the board be that a recommendation has been "
-        "addressed, in the terms UK public-sector internal audit uses.",
-    "Baseline": "The inspection's own results, which progress is measured against.",
-    "[c]": "A figure hidden to protect the children it describes, because it counts fewer "
-           "children than the disclosure threshold, or because a hidden figure could be worked "
-           "out from it.",
-    "Certain": "A rating at least 90% likely (a setting the board can change).",
-    "Corroborated, contested, single source":
-        "Corroborated: at least two independent kinds of source agree and none strongly "
-        "disagrees. Contested: kinds of source disagree. Single source: too few kinds of source "
-        "to corroborate.",
-    "How likely": "The probability, given the cases read, that the true share lies in a rating "
-                  "band; put in words from the UK government's probability yardstick.",
-    "Interval": "The range the true share probably lies in, given that only a sample of cases "
-                "was read (95% confidence unless a table says otherwise).",
-    "Kappa, Krippendorff's alpha, PABAK":
-        "Measures of how far two reviewers agree beyond what chance alone would give: 1 is "
-        "perfect agreement, 0 no better than chance. PABAK adjusts kappa for answers that are "
-        "nearly all one kind.",
-    "Key question, local check, standard":
-        "The inspection standards are rated from key questions answered on each case file; "
-        "local checks are the service's own questions with their own targets.",
-    "Maintained at target": "At target at the inspection and still at target.",
-    "Adjusted p-value": "A test result corrected for the number of comparisons made at once, so "
-                        "that chance differences are not reported as findings.",
-    "Sustained": "At target in each of the last quarters, and highly likely at target over them "
-                 "together.",
-    "Type of disposal": "Court disposals (orders made by a court) or out-of-court disposals "
-                        "(cautions and community resolutions decided without a court).",
-}
-
-
-def glossary_html() -> str:
-    """The glossary as a description list."""
-    items = "".join(f"<dt>{escape(term)}</dt><dd>{escape(text)}</dd>"
-                    for term, text in sorted(GLOSSARY.items(), key=lambda kv: kv[0].lower()))
-    return f'<dl class="glossary">{items}</dl>'
+def tracing_html(period: str, internal_named: bool = True) -> str:
+    """How a peer reviewer traces a rating to its cases with the internal case-level table."""
+    return (
+        "<p>The published tables count answers; they never list a case's answers, which "
+        "with the breakdowns by group could single a child out. The QA officer keeps the "
+        "case-level table in the service's internal folder (the period config's "
+        f"<i>internal</i> folder, under {escape(period)}, file case_answers.csv), never "
+        "published. Ask the QA officer for it, and:</p>"
+        + list_html([
+            "Each row is one case's answer to one question: the case's pseudonymised reference "
+            "(case_id), the question (question_id), the answer (Yes, No or N/A), the reviewer "
+            "who gave it, or the case record's dates where the answer was worked out from "
+            "them, and, for a double-marked case, the second reviewer's answer and whether "
+            "the two agree.",
+            "To see which cases decided a rating, take the standard's lowest key question "
+            "(the ratings table names it), filter the table on that question, and count the "
+            "answers: Yes over Yes and No is the share shown. The cases answered No are the "
+            "ones to read.",
+            "The references are the ones the published sample list (the sampling folder's "
+            "sample.csv) and the reviewers' workbooks use. Only the QA officer can link a "
+            "reference to a case record (the key to the pseudonyms is held apart from the "
+            "outputs): read the record with the QA officer, not from a copy.",
+            "Where two reviewers disagreed, the internal disagreements list gives both answers "
+            "and notes, for the moderation meeting.",
+        ]))

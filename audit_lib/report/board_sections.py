@@ -29,9 +29,11 @@ from audit_lib.report.html import (
     figure_html,
     lines_html,
     list_html,
+    png_inches,
     rating_class,
     table_html,
 )
+from audit_lib.report.names import clean
 from audit_lib.report.words import (
     likelihood_text,
     likely_bands,
@@ -155,7 +157,7 @@ def moderation_html(moderated: dict, fw: Framework, checks: Framework,
         low = agreement.loc[(agreement["question_id"] != "ALL")
                             & (pd.to_numeric(agreement["pct_agreement"], errors="coerce") < flag)]
         if len(low):
-            wording = {q.id: q.text for q in fw.questions + checks.questions}
+            wording = {q.id: clean(q.text) for q in fw.questions + checks.questions}
             view = pd.DataFrame({
                 "Question": low["question_id"].map(lambda q: f"{wording.get(q, '')} ({q})"),
                 "Cases": low["n_cases"],
@@ -189,7 +191,7 @@ def fairness_words(characteristic: str, assessed: dict, fw: Framework, checks: F
 
     if not assessed.get("assessable"):
         return "could not be assessed: too few children in the groups to compare"
-    wording = {q.id: q.text for q in fw.questions + checks.questions}
+    wording = {q.id: clean(q.text) for q in fw.questions + checks.questions}
     differences = assessed.get("differences") or []
     if differences:
         text = "differences from the largest group: " + "; ".join(
@@ -240,7 +242,7 @@ def _number(value: object) -> str:
 def local_checks_view(local_checks: pd.DataFrame, checks: Framework) -> pd.DataFrame:
     """Local checks in words against their targets: share, interval, target, and how likely
     the target is met (a share just under target may well be meeting it, and the reverse)."""
-    text = {q.id: q.text for q in checks.questions}
+    text = {q.id: clean(q.text) for q in checks.questions}
     rows = []
     for c in local_checks.to_dict("records"):
         target = [] if pd.isna(c["target_pct"]) else [float(c["target_pct"])]
@@ -270,7 +272,7 @@ def progress_view(progress: pd.DataFrame, fw: Framework, checks: Framework) -> p
     interval, how likely the share is truly higher now, and its status (no p-values: see the
     method notes and progress.csv). Shares never cross a rating threshold or the target by
     rounding."""
-    text = {q.id: q.text for q in fw.questions + checks.questions}
+    text = {q.id: clean(q.text) for q in fw.questions + checks.questions}
     key = {q.id for q in fw.questions}
     cuts = rating_thresholds(fw)
     labels = [str(v) for v in progress["latest_label"].dropna().unique()]
@@ -304,7 +306,10 @@ def ratings_html(standards: pd.DataFrame, key_questions: pd.DataFrame, fw: Frame
                  ) -> str:
     """Every standard's rating and how likely each band is, as a table and a chart, and what
     more cases would tell; with ``gaps`` (allowed), each standard's answers missing."""
-    view = ratings_view(standards, key_questions, fw, confidence)
+    # The assumed rules are said once, on page one and in the appendix, not beside each row.
+    view = ratings_view(standards, key_questions, fw, confidence).drop(columns="Rule",
+                                                                       errors="ignore")
+    view["Title"] = view["Title"].map(clean)
     view = with_missing(view, view["Standard"], missing_by_standard(gaps, fw))
     parts = [table_html(view, rating_class(view["Rating"]),
                         caption="Ratings by standard, with how likely each rating is")]
@@ -368,7 +373,7 @@ def _target_low(fw: Framework) -> float:
 def key_question_view(key_questions: pd.DataFrame, fw: Framework,
                       confidence: float) -> pd.DataFrame:
     """Every key question in words, with its cases, share, interval, margin and likely bands."""
-    text = {q.id: q.text for q in fw.questions}
+    text = {q.id: clean(q.text) for q in fw.questions}
     cuts = rating_thresholds(fw)
     rows = []
     for q in key_questions.to_dict("records"):
@@ -417,10 +422,12 @@ def victims_html(scores: dict, fw: Framework, confidence: float) -> str:
     ids += [p for s in fw.standards if s.id in ids for p in s.parts if p not in ids]
     order = [s.id for s in fw.standards if s.id in ids]
     standards = scores["standards"].set_index("standard_id").reindex(order).reset_index()
-    view = ratings_view(standards, scores["key_questions"], fw, confidence)
+    view = ratings_view(standards, scores["key_questions"], fw, confidence).drop(
+        columns="Rule", errors="ignore")
+    view["Title"] = view["Title"].map(clean)
     checks = load_checks()
     asked = {q.id for q in answerable_questions(fw, checks).values() if q.units == (VICTIMS,)}
-    wording = {q.id: q.text for q in fw.questions + checks.questions}
+    wording = {q.id: clean(q.text) for q in fw.questions + checks.questions}
     rows = [frame.loc[frame["question_id"].isin(asked)] for name in ("key_questions",
                                                                      "local_checks")
             if isinstance(frame := scores.get(name), pd.DataFrame)]
@@ -485,10 +492,11 @@ def comparison_html(comparison: dict | None, fw: Framework) -> str:
 
 
 def progress_html(progress: pd.DataFrame | None, trend: pd.DataFrame | None,
-                  assurance: pd.DataFrame | None, evidence: pd.DataFrame | None,
-                  fw: Framework, checks: Framework, chart: bytes | None,
-                  comparison: dict | None = None) -> str:
-    """Per recommendation and per question: improved since the inspection, and held."""
+                  fw: Framework, checks: Framework, comparison: dict | None = None,
+                  charts: list[bytes] | None = None) -> str:
+    """Per question: improved since the inspection, and held; the trend charts the progress
+    step drew in A4-sized parts (``charts``: trend.png, trend_2.png ...), or drawn here in such
+    parts when they are missing or do not fit a page (a run of an older case-audit)."""
     if progress is None:
         return ("<p>Progress since the inspection could not be assessed: no baseline or "
                 "earlier quarters were given.</p>")
@@ -499,12 +507,12 @@ def progress_html(progress: pd.DataFrame | None, trend: pd.DataFrame | None,
         "means at target in each of the last quarters and, over them together, at least "
         f"{settings['sustained_pooled_probability']:.0%} likely to be at target. "
         "<b>Maintained at target</b> means it was at target at the inspection and still is. A "
-        "share at or below the inspection's is never called improved.</p>",
+        "share at or below the inspection's is never called improved. Which recommendation "
+        "each question measures is in the next section.</p>",
         chance_html(progress, settings),
-        recommendations_progress_html(assurance, evidence, progress, fw, checks),
         table_html(progress_view(progress, fw, checks),
                    caption="Each key question and local check since the inspection")]
-    if chart and trend is not None:
+    if trend is not None and len(trend):
         keys = trend.loc[trend["question_id"].isin([q.id for q in fw.questions])].copy()
         cuts = rating_thresholds(fw)
         rough = keys["approximate"].astype(str).eq("True") if "approximate" in keys else False
@@ -512,17 +520,46 @@ def progress_html(progress: pd.DataFrame | None, trend: pd.DataFrame | None,
                          for v, r in zip(keys["pct_yes"], rough if len(keys) else [])]
         data = keys.pivot_table(index="question_id", columns="period_label", values="shown",
                                 aggfunc="first", sort=False)
-        wording = {q.id: f"{q.text} ({q.id})" for q in fw.questions}
+        wording = {q.id: f"{clean(q.text)} ({q.id})" for q in fw.questions}
         data.index = [wording.get(q, q) for q in data.index]
         data = data.reset_index().rename(columns={"index": "Key question"})
         statuses = progress["status"].value_counts()
-        alt = ("Small charts, one per key question, of the share answered Yes each quarter "
-               "with the inspection baseline and the target. Since the inspection: "
-               + "; ".join(f"{n} {s}" for s, n in statuses.items()) + ".")
-        parts.append(figure_html(chart, alt, "Each key question quarter by quarter, with the "
-                                 "inspection baseline (dashed) and the target (solid)", data,
-                                 "Share answered Yes by quarter"))
+        from audit_lib.trends.charts import trend_parts  # matplotlib: only when there are charts
+
+        groups = trend_parts([q.id for q in fw.questions if q.id in set(keys["question_id"])])
+        charts = charts or []
+        pages = (list(zip(charts, groups)) if len(charts) == len(groups)
+                 and all(fits_a_page(png) for png in charts) else trend_pages(keys, fw))
+        for i, (png, questions) in enumerate(pages, start=1):
+            part = f" (part {i} of {len(pages)}: {questions[0]} to {questions[-1]})" if len(
+                pages) > 1 else ""
+            alt = ("Small charts, one per key question, of the share answered Yes each "
+                   "quarter with the inspection baseline and the target. Since the "
+                   "inspection: " + "; ".join(f"{n} {s}" for s, n in statuses.items()) + ".")
+            last = i == len(pages)
+            parts.append(figure_html(png, alt, "Each key question quarter by quarter, with the "
+                                     "inspection baseline (dashed) and the target (solid)"
+                                     + part, data if last else None,
+                                     "Share answered Yes by quarter"))
     return "".join(parts)
+
+
+def fits_a_page(png: bytes) -> bool:
+    """Whether a chart prints on an A4 page at the size it was drawn."""
+    from audit_lib.chart_style import PRINT_HEIGHT_IN, PRINT_WIDTH_IN
+
+    size = png_inches(png)
+    return size is not None and size[0] <= PRINT_WIDTH_IN and size[1] <= PRINT_HEIGHT_IN
+
+
+def trend_pages(trend: pd.DataFrame, fw: Framework) -> list[tuple[bytes, list[str]]]:
+    """The trend small multiples drawn in A4-sized parts: (PNG, the questions it shows)."""
+    from audit_lib.chart_style import png_bytes
+    from audit_lib.trends.charts import trend_charts, trend_parts
+
+    questions = [q.id for q in fw.questions if q.id in set(trend["question_id"])]
+    return [(png_bytes(figure), part) for (_, figure), part in
+            zip(trend_charts(trend, fw), trend_parts(questions))]
 
 
 def chance_html(progress: pd.DataFrame, settings: dict) -> str:
@@ -542,65 +579,38 @@ def chance_html(progress: pd.DataFrame, settings: dict) -> str:
             "not certain.</p>")
 
 
-def recommendations_progress_html(assurance: pd.DataFrame | None, evidence: pd.DataFrame | None,
-                                  progress: pd.DataFrame | None, fw: Framework,
-                                  checks: Framework) -> str:
-    """Per recommendation, has the improvement been made and sustained: its measures' statuses
-    since the inspection, and the sign-off the evidence supports."""
-    if assurance is None or progress is None:
-        return ""
-    status = dict(zip(progress["question_id"], progress["status"]))
-    wording = {q.id: f"{q.text} ({q.id})" for q in fw.questions + checks.questions}
-    measures = (evidence.loc[evidence["measure_id"].fillna("").astype(str) != "",
-                             ["recommendation_id", "measure_id"]]
-                if evidence is not None and "measure_id" in evidence else pd.DataFrame())
-    items = []
-    for row in assurance.to_dict("records"):
-        rid = row["recommendation_id"]
-        mine = (measures.loc[measures["recommendation_id"] == rid, "measure_id"]
-                if len(measures) else [])
-        measured = "; ".join(f"{wording.get(m, m)}: {status.get(m, 'not compared')}"
-                             for m in mine)
-        items.append(f"<b>{escape(rid)} {escape(row.get('title', '') or '')}</b>: "
-                     f"{escape(measured or 'no case-audit measure')}. Sign-off: "
-                     f"{escape(row['sign_off'])}.")
-    return list_html(items, escaped=True)
-
-
 # --- What the evidence says --------------------------------------------------------------------
 
 
 def themes_html(triangulated: dict, heatmap: bytes | None) -> str:
-    """Per theme: the finding then, the conclusion now, strengths and areas for development as
-    lists, and each recommendation's judgement and sign-off."""
+    """Per theme: what the inspection found, the strengths and the areas for development, as
+    lists (each recommendation's sign-off is in the recommendations section, said once); then
+    the evidence grid, as a table that prints (the coloured chart is for the screen)."""
     themes = triangulated.get("themes")
     assurance = triangulated.get("assurance")
     if themes is None or assurance is None:
         return "<p>Triangulation was not run for this period.</p>"
     parts = []
     for theme in themes.to_dict("records"):
-        recs = assurance.loc[assurance["theme"] == theme["theme"]]
-        view = pd.DataFrame({
-            "Recommendation": recs["recommendation_id"] + " " + recs["title"].fillna(""),
-            "Judgement": recs["judgement"], "Assurance": recs["assurance_level"],
-            "Sign-off": recs["sign_off"], "Evidence": recs["evidence_ids"]})
         parts.append(
             f"<h3>{escape(theme['theme'])}</h3>"
             f"<h4>What the inspection found</h4>{lines_html(theme['original_finding'])}"
-            f"<h4>Conclusion now</h4>{lines_html(theme['conclusion'])}"
             f"<h4>Strengths</h4>{lines_html(theme['strengths'])}"
-            f"<h4>Areas for development</h4>{lines_html(theme['areas_for_development'])}"
-            + table_html(view, caption=f"{theme['theme']}: each recommendation's judgement"))
+            f"<h4>Areas for development</h4>{lines_html(theme['areas_for_development'])}")
     matrix = triangulated.get("triangulation_matrix")
-    if heatmap and matrix is not None:
-        data = matrix.assign(source_type=matrix["source_type"].str.replace("_", " "))[
-            ["recommendation_id", "source_type", "supports", "contradicts", "mixed", "stance"]]
-        data.columns = ["Recommendation", "Kind of source", "For", "Against", "Mixed", "Stance"]
-        parts.append(figure_html(heatmap, "Grid of recommendations by kind of source, each cell "
-                                 "counting the evidence items for, against or mixed, and "
-                                 "coloured by which way that kind of source points.",
-                                 "Which way each kind of evidence points, per recommendation",
-                                 data, "Evidence items by recommendation and kind of source"))
+    if matrix is not None:
+        from audit_lib.report.recommendations_view import grid_table
+
+        grid = grid_table(matrix, assurance)
+        caption = "Evidence items by recommendation and kind of source"
+        if heatmap:
+            parts.append(figure_html(heatmap, "Grid of recommendations by kind of source, each "
+                                     "cell counting the evidence items for, against or mixed, "
+                                     "and coloured by which way that kind of source points.",
+                                     "Which way each kind of evidence points, per "
+                                     "recommendation (the table below gives every figure)",
+                                     screen_only=True))
+        parts.append(table_html(grid, caption=caption))
     return "".join(parts)
 
 
@@ -644,7 +654,7 @@ def returns_html(returns: pd.DataFrame | None, conflicts: pd.DataFrame | None,
         parts.append("<p>No answer worked out from the dates in the case records contradicts a "
                      "reviewer.</p>")
     else:
-        text = {q.id: q.text for q in checks.questions}
+        text = {q.id: clean(q.text) for q in checks.questions}
         counts = conflicts.groupby("question_id").size().rename("Cases").reset_index()
         counts["question_id"] = counts["question_id"].map(
             lambda q: f"{text.get(q, '')} ({q})")

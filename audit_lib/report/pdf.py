@@ -1,9 +1,10 @@
 """Print a rendered report to PDF through a headless Chromium (council committee systems take
 PDFs).
 
-The page is printed as the browser prints it (A4, the report's print rules, page numbers), with
-every collapsed section open and the network blocked: a report that needs the internet would
-show broken here, as it would on a locked-down council laptop.
+The page is printed as the browser prints it (A4, the report's print rules, page numbers, the
+protective marking), with every collapsed section open, bookmarks made from its headings, and
+the network blocked: a report that needs the internet would show broken here, as it would on a
+locked-down council laptop.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ def print_pdf(report: str | Path, out: str | Path | None = None) -> Path:
                    # No network: the report must stand alone.
                    "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
                    "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
+                   # Bookmarks from the headings, so a reader can jump to any section.
+                   "--generate-pdf-document-outline",
                    f"--print-to-pdf={printed}", page.as_uri()]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.insert(1, "--no-sandbox")  # Chromium refuses to run as root otherwise

@@ -1,25 +1,49 @@
-"""Page one of the board paper: how good, how sure, what improved and held, what to decide.
+"""Page one of the board paper: one A4 page a board member decides from in two minutes.
 
-A board member (police, health, education and council leaders, not statisticians) should be
-able to answer four questions in two minutes from this page: how good are we, how sure are we,
-what improved since the inspection and has it held, and what are we asked to decide.
+How good the case work is and how sure we can be; the inspection it is measured against; what
+improved and held; what got worse; and three to five asks, each with its figure, owner and
+date. One table: every standard at the inspection and now. Everything else is in the body.
+The sentences about progress and certainty read the run's tables through
+`audit_lib.report.readings` only, so they have one place each (`how_sure_lines`,
+`progress_lines`) for a change in how those tables are worked out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
 
-from audit_lib.display import share_of
-from audit_lib.frameworks import Framework, load_checks
+from audit_lib.display import pct, share_of
+from audit_lib.errors import FrameworkError
+from audit_lib.frameworks import Framework, load_framework
+from audit_lib.report.asks import (
+    Ask,
+    choose,
+    measure_lines,
+    next_review,
+    recommendation_asks,
+    sample_ask,
+    worse_ask,
+)
+from audit_lib.report.front_sheet import BoardSettings, PeriodNames, period_names
 from audit_lib.report.gaps_view import gaps_sentence
-from audit_lib.report.html import escape, list_html, table_html
-from audit_lib.report.words import likely_bands
-from audit_lib.scoring.likelihood import likelihood_settings, likelihood_words
-from audit_lib.scoring.ratings import rate_standards
-from audit_lib.scoring.shares import add_shares
-from audit_lib.trends.progress import STATUSES
+from audit_lib.report.html import escape, rating_class, table_html
+from audit_lib.report.names import clean, plain_names, standard_title
+from audit_lib.report.readings import (
+    QuestionReading,
+    StandardReading,
+    got_worse,
+    judged_share,
+    question_readings,
+    ratings_then,
+    standard_readings,
+)
+from audit_lib.report.sample_advice import SampleAdvice
+from audit_lib.report.words import rating_thresholds
+from audit_lib.scoring.likelihood import likelihood_words
+from audit_lib.trends.baseline import Inspection
 
 
 def overall_sentence(overall: dict) -> str:
@@ -46,273 +70,202 @@ def overall_sentence(overall: dict) -> str:
     return text + "."
 
 
-def inspection_ratings(progress: pd.DataFrame | None, fw: Framework) -> dict[str, str]:
-    """Each case-assessed standard's rating at the inspection, from the baseline counts by the
-    same rules as today's (so "which standards improved" can be read off page one).
+@dataclass
+class PageOne:
+    """Page one's HTML and what the front sheet needs from it."""
 
-    A standard is rated only when the baseline has every one of its key questions (it takes
-    its lowest); one from an earlier framework's results, translated through a mapping, says
-    it is approximate."""
-    if progress is None or "baseline_n" not in progress:
-        return {}
-    base = progress.loc[progress["baseline_n"].notna(), ["question_id", "baseline_n",
-                                                         "baseline_yes"]]
-    ids = {q.id: q.standard_id for q in fw.questions}
-    base = base.loc[base["question_id"].isin(ids)]
-    if base.empty:
-        return {}
-    kq = pd.DataFrame({"standard_id": base["question_id"].map(ids),
-                       "question_id": base["question_id"],
-                       "n_applicable": base["baseline_n"].astype(int),
-                       "n_yes": base["baseline_yes"].astype(int)})
-    kq = add_shares(kq)
-    rated = rate_standards(kq, fw)
-    have = set(base.loc[base["baseline_n"].astype(int) > 0, "question_id"])
-    rough = set()
-    if "comparison" in progress:
-        rough = set(progress.loc[progress["comparison"].fillna("").str.contains("baseline from"),
-                                 "question_id"])
-    out = {}
-    for row in rated.to_dict("records"):
-        sid = row["standard_id"]
-        if row["source"] != "cases" or sid not in set(kq["standard_id"]):
-            continue
-        questions = [q.id for q in fw.standard(sid).questions]
-        lacking = [q for q in questions if q not in have]
-        if lacking:  # a standard is only as rated as its lowest key question: all are needed
-            out[sid] = f"not recorded (the baseline lacks {', '.join(lacking)})"
-        elif not isinstance(row["rating"], str):
-            out[sid] = "not rated (too few cases)"
-        else:
-            out[sid] = row["rating"] + (" (approximate: an earlier framework's results)"
-                                        if rough & set(questions) else "")
-    return out
+    html: str
+    asks: list[Ask]
+    purpose: str
 
 
-def standards_summary(standards: pd.DataFrame, progress: pd.DataFrame | None,
-                      fw: Framework) -> pd.DataFrame:
-    """Every standard: rating at the inspection, rating now, how sure, and progress."""
-    then = inspection_ratings(progress, fw)
-    status = dict(zip(progress["question_id"], progress["status"])) if progress is not None else {}
-    settings = likelihood_settings()
-    rows = []
+def how_sure_lines(overall: dict, standards: pd.DataFrame, fw: Framework) -> list[str]:
+    """How sure: the overall rating and its probability, and how much of it rests on
+    standards judged from evidence (taken as given)."""
+    lines = [overall_sentence(overall)]
+    points, n, lower = judged_share(overall, standards, fw)
+    if n and overall.get("score") is not None:
+        lines.append(f"It takes the {n} standard{'s' if n != 1 else ''} judged from evidence "
+                     f"({points} of the {overall['score']} points) as given"
+                     + (f"; were each a rating lower, the overall would be {lower}."
+                        if lower and lower != overall.get("rating") else
+                        "; were each a rating lower, the overall would be the same."))
+    return lines
+
+
+def context_line(inspection: Inspection, fw: Framework, periods: PeriodNames) -> str:
+    """The inspection this quarter is measured against, as published (HTML)."""
+    framework = ""
+    if inspection.framework not in ("", fw.id):  # a 2021 inspection, audited now under 2025
+        try:
+            framework = f" (under the {escape(clean(load_framework(inspection.framework).title))})"
+        except FrameworkError:
+            framework = " (under an earlier framework)"
+    if inspection.date or inspection.overall:
+        when_text = (f"of {inspection.date:%B %Y}" if inspection.date else "(its date not "
+                     "recorded)")
+        overall = (f", which rated the service {escape(inspection.overall)} overall"
+                   if inspection.overall else "")
+        return (f"<p>This self-audit is measured against the inspection {when_text}"
+                f"{framework}{overall}.</p>")
+    return ("<p>This self-audit is measured against the inspection's results in the baseline "
+            "file, which gives no date or published ratings: ratings at the inspection are "
+            "worked out from its figures.</p>")
+
+
+def progress_lines(questions: dict[str, QuestionReading], then: dict[str, tuple[str, bool]],
+                   now: dict[str, StandardReading], fw: Framework,
+                   names: dict[str, str]) -> str:
+    """What improved and held since the inspection, with figures (one paragraph)."""
+    if not questions:
+        return ("<p>Progress since the inspection could not be assessed: no baseline or "
+                "earlier quarters were given.</p>")
+    cuts = rating_thresholds(fw)
+    held = [q for q in questions.values() if q.improved_and_held]
+    improving = [q for q in questions.values() if q.improving]
+    kept = [q for q in questions.values() if q.held and not q.improved_and_held]
+    better = [sid for sid, r in now.items() if _lower_rank(fw, r.rating) is not None
+              and _lower_rank(fw, then.get(sid, ("", False))[0]) is not None
+              and _lower_rank(fw, r.rating) < _lower_rank(fw, then[sid][0])]
+
+    def named(items: list[QuestionReading], most: int) -> str:
+        items = sorted(items, key=lambda q: -(q.latest_pct - q.baseline_pct))
+        shown = "; ".join(f"{names.get(q.question_id, q.question_id)} ("
+                          f"{pct(q.baseline_pct, cuts)} to {pct(q.latest_pct, cuts)})"
+                          for q in items[:most])
+        return shown + (f"; and {len(items) - most} more" if len(items) > most else "")
+
+    parts = []
+    if better:
+        parts.append(f"{len(better)} of the {len(now)} standards are rated higher than at the "
+                     "inspection.")
+    if held:
+        parts.append(f"Improved and held: {len(held)} question{'s' if len(held) != 1 else ''}, "
+                     f"most of all {named(held, 1)}.")
+    if improving:
+        parts.append(f"Improved, not yet held: {len(improving)}.")
+    if kept:
+        parts.append(f"Held at target since the inspection: {len(kept)}.")
+    if not parts:
+        parts.append("No question is shown to have improved since the inspection.")
+    return "<p><b>Better:</b> " + escape(" ".join(parts)) + "</p>"
+
+
+def _lower_rank(fw: Framework, rating: str | None) -> int | None:
+    order = [b.rating for b in fw.rating_bands]
+    return order.index(rating) if rating in order else None
+
+
+def standards_table(standards: pd.DataFrame, now: dict[str, StandardReading],
+                    then: dict[str, tuple[str, bool]], fw: Framework,
+                    judgements: pd.DataFrame | None) -> str:
+    """The page's one table: each standard rated in this kind of inspection, then and now."""
+    judged_on = ({} if judgements is None or "judged_on" not in judgements else
+                 dict(zip(judgements["standard_id"], judgements["judged_on"].fillna(""))))
+    rows, unrated = [], []
     for row in standards.to_dict("records"):
         s = fw.standard(row["standard_id"])
-        rating = row["rating"] if isinstance(row.get("rating"), str) else None
         if not s.rated:
-            rows.append({"Standard": f"{s.id} {s.title}", "At the inspection": "",
-                         "Now": "not rated in this kind of inspection", "How sure": "",
-                         "Key questions since the inspection": ""})
+            unrated.append(s.id)
             continue
+        reading = now[s.id]
+        before, published = then.get(s.id, ("not recorded", True))
+        sure = reading.how_sure()
         if s.source == "evidence":
-            sure = "judged from evidence"
-        elif rating is None:
-            sure = str(row.get("not_rated_reason") or "not rated")
-        else:
-            p = dict(likely_bands(row, fw)).get(rating, float("nan"))
-            sure = f"{likelihood_words(p, settings)} ({share_of(p)})"
-        counts = pd.Series([status[q.id] for q in s.questions if q.id in status]).value_counts()
-        progress_text = "; ".join(f"{n} {st}" for st, n in
-                                  sorted(counts.items(), key=lambda kv: STATUSES.index(kv[0]))
-                                  ) if len(counts) else ""
-        rows.append({"Standard": f"{s.id} {s.title}",
-                     "At the inspection": then.get(s.id, "" if s.source == "cases"
-                                                   else "not recorded"),
-                     "Now": rating or "not rated", "How sure": sure,
-                     "Key questions since the inspection": progress_text})
-    return pd.DataFrame(rows)
+            sure = "judged" + (f", {dt.date.fromisoformat(judged_on[s.id]):%B %Y}"
+                               if judged_on.get(s.id) else " from evidence")
+        rows.append({"Standard": f"{s.id} {standard_title(fw, s.id)}",
+                     "At the inspection": before if published else f"{before} (worked out)",
+                     "Now": reading.rating or str(row.get("not_rated_reason") or "not rated"),
+                     "How sure": sure})
+    view = pd.DataFrame(rows)
+    notes = []
+    if unrated:
+        notes.append(f"Not rated in this kind of inspection: {', '.join(unrated)}.")
+    if any("(worked out)" in r["At the inspection"] for r in rows):
+        notes.append("\u201cWorked out\u201d: from the inspection's own figures, where the "
+                     "baseline file gives no published rating.")
+    note = f'<p class="small">{escape(" ".join(notes))}</p>' if notes else ""
+    return table_html(view, rating_class(view["Now"]), caption="Each standard at the inspection "
+                      "and now, and how sure the rating now is", reflow=True) + note
 
 
-def question_words(fw: Framework, quoted: bool = False) -> dict[str, str]:
-    """Every key question and local check in words, the id in brackets (the words in quotation
-    marks, for use inside a sentence)."""
-    return {q.id: (f"\u201c{q.text}\u201d ({q.id})" if quoted else f"{q.text} ({q.id})")
-            for q in fw.questions + load_checks().questions}
+def page_one(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFrame | None,
+             assurance: pd.DataFrame | None, evidence: pd.DataFrame | None, fw: Framework,
+             board: BoardSettings, period_end: dt.date, inspection: Inspection,
+             advice: SampleAdvice | None, judgements: pd.DataFrame | None = None,
+             gaps: pd.DataFrame | None = None, periods: PeriodNames | None = None,
+             rules_anchor: str = "rules") -> PageOne:
+    """Page one of the board paper (see the module's description)."""
+    periods = periods or period_names(period_end, board.financial_year_start_month)
+    names = plain_names(fw)
+    titles = {s.id: standard_title(fw, s.id, short=True) for s in fw.standards}
+    questions = question_readings(progress)
+    now = standard_readings(standards, fw)
+    then = ratings_then(inspection, progress, fw)
+    as_at = board.as_at(period_end)
+    rated = {k: v for k, v in now.items() if fw.standard(k).rated}  # this inspection rates
+    worse = got_worse(questions, then, rated, fw, names, titles)
+    parts = [f'<p class="lead">{escape(" ".join(how_sure_lines(overall, standards, fw)))}</p>',
+             gaps_sentence(gaps), context_line(inspection, fw, periods)]
+    if overall.get("unconfirmed_rules"):
+        parts.append(f'<p>The Inspectorate has not published how this framework turns shares '
+                     f"into ratings, so these ratings assume the earlier framework's rules "
+                     f'(<a href="#{rules_anchor}">listed in the appendix</a>): read them as '
+                     "indicative.</p>")
+    parts.append('<h3 id="changes">What improved and held; what got worse</h3>')
+    parts.append(progress_lines(questions, then, rated, fw, names))
+    parts.append('<p id="worse"><b>Worse:</b> '
+                 + escape("; ".join(f"{c.name}: {c.figure}" for c in worse) + "."
+                          if worse else "nothing is likely to be lower than at the "
+                          "inspection.") + "</p>")
+    asks = _asks(overall, assurance, evidence, questions, worse, fw, names, board, as_at,
+                 advice, period_end, periods)
+    parts.append('<h3 id="decisions">The board is asked to</h3>')
+    parts.append("<ol class=\"asks\">" + "".join(a.html() for a in asks) + "</ol>")
+    parts.append(standards_table(standards, now, then, fw, judgements))
+    purpose = board.purpose or ("For decision" if any(a.kind == "Decide" for a in asks)
+                                else "For information")
+    return PageOne("".join(parts), asks, purpose)
 
 
-def recommendations_summary(assurance: pd.DataFrame | None, progress: pd.DataFrame | None,
-                            evidence: pd.DataFrame | None, period_end: dt.date,
-                            fw: Framework) -> pd.DataFrame:
-    """One line per recommendation: what the evidence says, made and sustained, sign-off, who
-    acts and by when (overdue flagged)."""
+def _asks(overall: dict, assurance: pd.DataFrame | None, evidence: pd.DataFrame | None,
+          questions: dict[str, QuestionReading], worse: list, fw: Framework,
+          names: dict[str, str], board: BoardSettings, as_at: dt.date,
+          advice: SampleAdvice | None, period_end: dt.date, periods: PeriodNames) -> list[Ask]:
+    review = next_review(as_at)
+    rating = overall.get("rating")
+    findings = Ask("Note", f"the self-audit's findings for {periods.months}: "
+                   + (f"the case work is {rating} overall ({overall['score']} of "
+                      f"{overall['max_score']} points)." if rating else
+                      "no overall rating yet (not every standard that counts has a rating)."),
+                   board.author, f"the next report, on the quarter to {review:%B %Y}")
+    # The findings are page one's first lines; they are an ask only on a short list.
+    asks: list[Ask] = []
+    spare: list[Ask] = [findings]
+    owner_of: dict[str, str] = {}
+    if evidence is not None and assurance is not None and "measure_id" in evidence:
+        owners = dict(zip(assurance["recommendation_id"], assurance["owner"].fillna("")))
+        for rid, measure in zip(evidence["recommendation_id"], evidence["measure_id"].fillna("")):
+            if measure and owners.get(rid):
+                owner_of.setdefault(measure, owners[rid])
+    ask = worse_ask(worse, owner_of, board, as_at)
+    if ask:
+        asks.append(ask)
     if assurance is None:
-        return pd.DataFrame()
-    status = dict(zip(progress["question_id"], progress["status"])) if progress is not None else {}
-    measures = _measures(evidence)
-    words = question_words(fw)
-    rows = []
-    for row in assurance.to_dict("records"):
-        mine = measures.get(row["recommendation_id"], [])
-        made = "; ".join(f"{words.get(m, m)}: {status.get(m, 'not compared')}"
-                         for m in mine) or "no case-audit measure"
-        rows.append({
-            "Recommendation": _name(row),
-            "What the evidence says": f"{_level(row['assurance_level'])} ({row['judgement']})",
-            "Made and sustained?": made,
-            "Sign-off": row["sign_off"],
-            "Owner": _text(row.get("owner")) or "not named",
-            "Due": _due(row, period_end),
-        })
-    return pd.DataFrame(rows)
-
-
-def _name(row: dict) -> str:
-    """A recommendation as the board knows it: its id and title (the id alone without one)."""
-    title = _text(row.get("title"))
-    return f"{row['recommendation_id']} {title}" if title else str(row["recommendation_id"])
-
-
-def _called(row: dict) -> str:
-    """A recommendation in a sentence: "R1 (its title)", or "R1" without a title."""
-    title = _text(row.get("title"))
-    return f"{row['recommendation_id']} ({title})" if title else str(row["recommendation_id"])
-
-
-def decisions(assurance: pd.DataFrame | None, evidence: pd.DataFrame | None,
-              overall: dict, period_end: dt.date, standards: pd.DataFrame,
-              fw: Framework, set_aside: list[str] | None = None) -> list[str]:
-    """"The board is asked to": one decision per recommendation, with owner and date, plus
-    noting the overall rating and what the sample cannot yet settle."""
-    items = []
-    sentence = overall_sentence(overall)
-    items.append(f"Note the self-audit's findings: {sentence[0].lower()}{sentence[1:]}")
-    if assurance is None:
-        items.append("Note that the inspection's recommendations were not assessed this "
-                     "quarter: the triangulation step was not run, so no sign-off is proposed.")
+        asks.append(Ask("Note", "the inspection's recommendations were not assessed this "
+                        "quarter: the evidence was not triangulated, so no sign-off is "
+                        "proposed.", board.author, f"{review:%B %Y}"))
     else:
-        measures = _measures(evidence)
-        words = question_words(fw, quoted=True)
-        measure_of = ({} if evidence is None or "measure_id" not in evidence else
-                      dict(zip(evidence["evidence_id"], evidence["measure_id"].fillna(""))))
-        for row in assurance.to_dict("records"):
-            who = _text(row.get("owner"))
-            owner = who or "the owner (none is named in the register)"
-            due = _due(row, period_end)
-            mine = measures.get(row["recommendation_id"], [])
-            if row["sign_off"] == "can be signed off":
-                basis = ("with every case-audit measure tied to it at its target" if mine else
-                         "no case-audit measure is tied to it")
-                items.append(f"Sign off {_called(row)}: {_level(row['assurance_level'])}; "
-                             f"{basis}.")
-            elif row["sign_off"] == "not addressed":
-                items.append(f"Ask {owner} for a plan and a date to address {_called(row)}: "
-                             f"the evidence does not show it addressed. Due: {due}.")
-            else:
-                why = _held_open(row, words, measure_of)
-                items.append(f"Keep {_called(row)} under review: {why}. "
-                             f"{owner[0].upper()}{owner[1:]} to report progress at the next "
-                             f"review. Due: {due}.")
-    for note in (set_aside if set_aside is not None else []):
-        items.append(f"Note that a target the register set no longer applies: {note}")
-    certain = likelihood_settings().certain
-    rated = standards.loc[standards["source"].isin(["cases", "combined"])
-                          & standards["rating"].notna()]
-    unsettled = rated.loc[~rated["band_certain"].fillna(False).astype(bool)]
-    if len(unsettled):
-        items.append(f"Note that {len(unsettled)} of the {len(rated)} ratings from case files "
-                     f"are less than {certain:.0%} likely (the setting for calling a rating "
-                     "certain), and agree whether to sample more cases next quarter (see "
-                     "'What more cases would tell').")
-    return items
-
-
-def summary_html(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFrame | None,
-                 assurance: pd.DataFrame | None, evidence: pd.DataFrame | None, fw: Framework,
-                 period_end: dt.date, confidence: float,
-                 targets: pd.DataFrame | None = None,
-                 gaps: pd.DataFrame | None = None) -> str:
-    """The one-screen summary: the overall rating in words (and, when gaps were allowed, how
-    many answers were missing), the decisions, every standard then and now, and every
-    recommendation's sign-off with owner and date."""
-    framework = overall.get("framework_title") or fw.title
-    parts = [f'<p class="lead">{escape(overall_sentence(overall))}</p>',
-             gaps_sentence(gaps),
-             "<p>This is a self-audit: the service's own reviewers read a random sample of case "
-             "files against the inspection standards. A share from a sample is uncertain, so "
-             "each rating says how likely it is; a rating that is not highly likely could "
-             "change with the next quarter's cases. Words are explained in the glossary. "
-             f"Standards: {escape(framework)}.</p>",
-             unconfirmed_html(overall),
-             '<h3 id="decisions">The board is asked to</h3>',
-             list_html(decisions(assurance, evidence, overall, period_end, standards, fw,
-                                 _set_aside(targets)), ordered=True),
-             table_html(standards_summary(standards, progress, fw),
-                        caption="Every standard: its rating at the inspection and now, how "
-                                "sure we can be, and its key questions since the inspection")]
-    recs = recommendations_summary(assurance, progress, evidence, period_end, fw)
-    if len(recs):
-        parts.append(table_html(recs, caption="Every inspection recommendation: what the "
-                                              "evidence says, whether the improvement was made "
-                                              "and held, and who acts by when"))
-    return "".join(parts)
-
-
-def unconfirmed_html(overall: dict) -> str:
-    """The rating rules this report relies on that the Inspectorate has not confirmed, one
-    line each; empty when every rule is confirmed."""
-    notes = overall.get("unconfirmed_rules") or []
-    if not notes:
-        return ""
-    return ('<div class="unconfirmed"><p><b>Ratings by assumed rules.</b> Public sources do '
-            "not give these rules for this framework; the 2021 rules are assumed until a QA "
-            "lead confirms them from the Inspectorate's guidance. Read the ratings they give "
-            "as indicative:</p>" + list_html(notes) + "</div>")
-
-
-def _measures(evidence: pd.DataFrame | None) -> dict[str, list[str]]:
-    if evidence is None or "measure_id" not in evidence:
-        return {}
-    rows = evidence.loc[evidence["measure_id"].fillna("").astype(str) != ""]
-    return {rid: list(part["measure_id"]) for rid, part in rows.groupby("recommendation_id",
-                                                                        sort=False)}
-
-
-def _held_open(row: dict, words: dict[str, str], measure_of: dict[str, str]) -> str:
-    capped = _text(row.get("capped_by"))
-    if capped:
-        names = [words.get(m, m) for m in
-                 (measure_of.get(c, c.removeprefix("CA-")) for c in capped.split())]
-        if len(names) == 1:
-            return (f"the case-audit measure {names[0]} is below its target or has declined, "
-                    "and other evidence cannot outweigh it")
-        return (f"the case-audit measures {'; '.join(names)} are below their targets or have "
-                "declined, and other evidence cannot outweigh them")
-    if int(row.get("measures_without_data") or 0):
-        return "a case-audit measure tied to it had no applicable cases this quarter"
-    if row["assurance_level"] == "limited":
-        return "the evidence conflicts or rests on one kind of source"
-    return "progress is not yet shown to be secure"
-
-
-def _set_aside(targets: pd.DataFrame | None) -> list[str]:
-    """The notes on register targets set aside this quarter (outside their period)."""
-    if targets is None or "note" not in targets:
-        return []
-    return [str(n) for n in targets["note"].fillna("") if str(n).strip()]
-
-
-def _level(level: str) -> str:
-    return level if level.endswith("assurance") else f"{level} assurance"
-
-
-def _due(row: dict, period_end: dt.date) -> str:
-    due = _text(row.get("due"))
-    if not due:
-        return "no date set"
-    try:
-        day = dt.date.fromisoformat(due)
-    except ValueError:
-        return due
-    text = f"{day:%B %Y}"
-    done = _text(row.get("action_status")) == "completed"
-    if day < period_end and not done:
-        text += " (overdue)"
-    elif done:
-        text += " (action completed)"
-    return text
-
-
-def _text(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    return str(value).strip()
+        lines = measure_lines(evidence, questions, names, fw)
+        recs = recommendation_asks(assurance, lines, board, as_at)
+        asks += [recs[k] for k in ("not addressed", "can be signed off") if k in recs]
+        if "keep under review" in recs:
+            asks.append(recs["keep under review"])
+    held = [q for q in questions.values() if q.improved_and_held]
+    if held:
+        spare.append(Ask("Note", f"{len(held)} question{'s have' if len(held) != 1 else ' has'}"
+                         " improved since the inspection and held at target over the last "
+                         "quarters.", board.lead_officer, f"{review:%B %Y}"))
+    sample = sample_ask(advice, board, period_names(review, board.financial_year_start_month))
+    return choose(asks + ([sample] if sample else []), spare)

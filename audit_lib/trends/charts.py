@@ -11,6 +11,7 @@ from audit_lib.chart_style import (
     BAND_COLOURS,
     FONT,
     INK,
+    SMALL_FONT,
     TARGET_INK,
     TITLE_FONT,
     WIDTH_IN,
@@ -19,8 +20,12 @@ from audit_lib.chart_style import (
 from audit_lib.frameworks import Framework
 from audit_lib.trends.rollup import FUNNEL_LEVELS, funnel_limits
 
+#: The trend small multiples' layout: charts per row, inches per row of charts, and inches for
+#: the title and legend (the board paper splits the charts into A4-sized parts with these).
+TREND_COLUMNS, TREND_ROW_IN, TREND_SPARE_IN = 3, 1.9, 1.6
 
-def trend_chart(trend: pd.DataFrame, fw: Framework, columns: int = 3) -> Figure:
+
+def trend_chart(trend: pd.DataFrame, fw: Framework, columns: int = TREND_COLUMNS) -> Figure:
     """Small multiples: each key question's share by quarter with intervals, against the rating
     bands, with the inspection baseline (dashed) and the target (a solid line); one legend."""
     from matplotlib.lines import Line2D
@@ -28,7 +33,7 @@ def trend_chart(trend: pd.DataFrame, fw: Framework, columns: int = 3) -> Figure:
 
     questions = [q.id for q in fw.questions if q.id in set(trend["question_id"])]
     rows = max(1, int(np.ceil(len(questions) / columns)))
-    fig = Figure(figsize=(WIDTH_IN, 1.9 * rows + 1.3), layout="constrained")
+    fig = Figure(figsize=(WIDTH_IN, TREND_ROW_IN * rows + TREND_SPARE_IN), layout="constrained")
     axes = fig.subplots(rows, columns, sharey=True, squeeze=False).ravel()
     for ax, qid in zip(axes, questions):
         part = trend.loc[trend["question_id"] == qid].sort_values("period_end")
@@ -50,9 +55,9 @@ def trend_chart(trend: pd.DataFrame, fw: Framework, columns: int = 3) -> Figure:
         if len(target):
             ax.axhline(target.iloc[0], color=TARGET_INK, linewidth=2, zorder=2)
         ax.set_title(qid, fontsize=FONT)
-        ax.set_xticks(x, part["period_label"], fontsize=FONT - 3, rotation=45, ha="right")
+        ax.set_xticks(x, part["period_label"], fontsize=SMALL_FONT, rotation=45, ha="right")
         ax.set_ylim(0, 100)
-        ax.tick_params(axis="y", labelsize=FONT - 2)
+        ax.tick_params(axis="y", labelsize=SMALL_FONT)
     for ax in axes[len(questions):]:
         ax.set_visible(False)
     for ax in axes[::columns]:
@@ -69,6 +74,33 @@ def trend_chart(trend: pd.DataFrame, fw: Framework, columns: int = 3) -> Figure:
                frameon=False)
     fig.suptitle("Share answered Yes by quarter, against the rating bands", fontsize=TITLE_FONT)
     return fig
+
+
+def trend_parts(questions: list[str]) -> list[list[str]]:
+    """The key questions split into parts whose small multiples each fit an A4 page at the
+    size they are drawn (so their text prints at the size it is drawn in), as evenly as whole
+    rows allow: 21 questions as 12 and 9, not 18 and 3."""
+    from audit_lib.chart_style import PRINT_HEIGHT_IN
+
+    rows = max(1, int((PRINT_HEIGHT_IN - TREND_SPARE_IN) // TREND_ROW_IN))
+    per_part = rows * TREND_COLUMNS
+    parts = max(1, -(-len(questions) // per_part))
+    size = -(-len(questions) // parts)
+    size = -(-size // TREND_COLUMNS) * TREND_COLUMNS
+    return [questions[i:i + size] for i in range(0, len(questions), size)] or [[]]
+
+
+def trend_part_names(parts: int) -> list[str]:
+    """The file of each part: ``trend.png``, then ``trend_2.png`` and so on."""
+    return ["trend.png"] + [f"trend_{i}.png" for i in range(2, parts + 1)]
+
+
+def trend_charts(trend: pd.DataFrame, fw: Framework) -> list[tuple[str, Figure]]:
+    """`trend_chart` in A4-sized parts (`trend_parts`), each with its file name."""
+    questions = [q.id for q in fw.questions if q.id in set(trend["question_id"])]
+    parts = trend_parts(questions)
+    return [(name, trend_chart(trend.loc[trend["question_id"].isin(part)], fw))
+            for name, part in zip(trend_part_names(len(parts)), parts)]
 
 
 def funnel_chart(latest: pd.DataFrame, question_id: str) -> Figure:

@@ -18,7 +18,7 @@ from audit_lib.errors import ConfigError, InputError, Problem
 from audit_lib.frameworks import Framework, load_checks, load_framework, question_targets
 from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, check_confidence
 from audit_lib.trends.baseline import load_baseline
-from audit_lib.trends.charts import trend_chart
+from audit_lib.trends.charts import trend_charts
 from audit_lib.trends.history import load_earlier_quarters, load_history, period_results
 from audit_lib.trends.progress import progress_table, trend_table
 from audit_lib.trends.translate import Translation, translate_results
@@ -181,7 +181,8 @@ def write_progress(*, framework: str, baseline: str | Path | None,
         The band an improvement must reach (key questions; local checks use their own targets)
         and the quarters it must hold there to be called sustained.
     out_dir : path, optional
-        Folder for ``progress.csv``, ``trend.csv``, ``trend.png`` and ``comparison.json``
+        Folder for ``progress.csv``, ``trend.csv``, ``trend.png`` (and ``trend_2.png`` ... when the
+        key questions take more than one A4 page) and ``comparison.json``
         (replaced only when all are written).
     inspection_date : str, optional
         The inspection's date (YYYY-MM-DD): quarters ending on or before it do not count as
@@ -246,8 +247,12 @@ def write_progress(*, framework: str, baseline: str | Path | None,
             write_tables({"progress": progress, "trend": trend}, stage)
             write_json(notes, stage / "comparison.json")
             key = trend.loc[trend["question_id"].isin([q.id for q in fw.questions])]
-            write_bytes(png_bytes(trend_chart(key, fw)), stage / "trend.png")
-        files = [out / "progress.csv", out / "trend.csv", out / "trend.png",
-                 out / "comparison.json"]
+            # In parts that each fit an A4 page (trend.png, trend_2.png ...), so the board
+            # paper prints them at their drawn size without drawing them again.
+            charts = trend_charts(key, fw)
+            for name, figure in charts:
+                write_bytes(png_bytes(figure), stage / name)
+        files = [out / "progress.csv", out / "trend.csv",
+                 *(out / name for name, _ in charts), out / "comparison.json"]
     logger.info("progress of %d questions", len(progress))
     return Progress(progress, trend, fw, files, notes)

@@ -36,7 +36,8 @@ ASSURANCE_COLUMNS = ["recommendation_id", "theme", "judgement", "assurance_level
                      "rationale", "evidence_ids", "title", "direction", "n_source_types",
                      "n_supporting_types", "n_contradicting_types", "n_mixed_types",
                      "measures_assessed", "measures_met", "measures_without_data",
-                     "measures_declined", "capped_by", "owner", "due", "action_status"]
+                     "measures_declined", "capped_by", "owner", "due", "action_status",
+                     "assurance_reason", "sign_off_reason"]
 THEME_COLUMNS = ["theme_id", "theme", "recommendation_ids", "original_finding", "conclusion",
                  "assurance_level", "strengths", "areas_for_development", "evidence_ids"]
 _SIGN = {SUPPORTS: 1, CONTRADICTS: -1, MIXED: 0}
@@ -124,9 +125,11 @@ def triangulate(register: Register, evidence: pd.DataFrame,
     summary["assurance_level"] = [rules.assurance[i].outcome for i in level]
     sign_off = _first_match(rules.sign_off, summary)
     summary["sign_off"] = [rules.sign_off[i].outcome for i in sign_off]
-    summary["rationale"] = _rationale(summary, evidence,
-                                      [rules.assurance[i].reason for i in level],
-                                      [rules.sign_off[i].reason for i in sign_off])
+    # The rule that gave each outcome, in its own words, for the board paper's "why".
+    summary["assurance_reason"] = [rules.assurance[i].reason for i in level]
+    summary["sign_off_reason"] = [rules.sign_off[i].reason for i in sign_off]
+    summary["rationale"] = _rationale(summary, evidence, list(summary["assurance_reason"]),
+                                      list(summary["sign_off_reason"]))
     assurance = summary.reindex(columns=ASSURANCE_COLUMNS)
     themes = _themes(register, evidence, assurance)
     return TriangulationResult(register, rules, evidence, matrix, assurance, themes)

@@ -38,8 +38,11 @@ EVIDENCE_COLUMNS = ("evidence_id", "recommendation_id", "source_type", "source_r
 #: Columns that only evidence generated from case-audit scores fills in.
 MEASURE_COLUMNS = ("measure_id", "n_applicable", "n_yes", "pct_yes", "ci_low", "ci_high",
                    "target_pct", "target_source", "progress_status")
+#: Columns the age of an item fills in (`audit_lib.triangulation.evidence_age`): whole months
+#: before the quarter's end, whether that is older than the setting, the weight as typed.
+AGE_COLUMNS = ("age_months", "older_than_limit", "weight_as_given")
 #: Columns of every evidence frame: typed (`load_evidence`) or generated from scores.
-EVIDENCE_FRAME_COLUMNS = [*EVIDENCE_COLUMNS, *MEASURE_COLUMNS, "_file", ROW]
+EVIDENCE_FRAME_COLUMNS = [*EVIDENCE_COLUMNS, *MEASURE_COLUMNS, *AGE_COLUMNS, "_file", ROW]
 #: Evidence ids with this prefix are reserved for items generated from case-audit scores.
 GENERATED_PREFIX = "CA-"
 

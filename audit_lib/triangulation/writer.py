@@ -12,6 +12,7 @@ from audit_lib.triangulation.case_audit_evidence import (
     framework_of_scores,
     measure_targets,
 )
+from audit_lib.triangulation.evidence_age import weigh_for_age
 from audit_lib.triangulation.judgement import TriangulationResult, combine_evidence, triangulate
 from audit_lib.triangulation.registers import load_evidence, load_register
 from audit_lib.triangulation.rules import load_rules
@@ -72,7 +73,8 @@ def run_triangulation(register_path: str | Path, evidence_path: str | Path,
     target_rating : str, optional
         The band a key question measure must reach (default ``settings/progress.yaml``).
     period_end : date or YYYY-MM-DD, optional
-        The quarter's last day: a register override of a target applies only within its period.
+        The quarter's last day: a register override of a target applies only within its period,
+        and evidence older than the setting then weighs less (`weigh_for_age`).
     progress_dir : path, optional
         Folder with ``progress.csv``: a measure that declined since the inspection holds its
         recommendation open.
@@ -86,7 +88,8 @@ def run_triangulation(register_path: str | Path, evidence_path: str | Path,
         period_end = dt.date.fromisoformat(period_end)
     register = load_register(register_path)
     rules = load_rules()
-    typed = load_evidence(evidence_path, register)
+    # Items older than the setting at the quarter's end weigh one step less.
+    typed = weigh_for_age(load_evidence(evidence_path, register), period_end)
     generated = targets = None
     if scores_dir:
         fw = load_framework(framework_of_scores(scores_dir))

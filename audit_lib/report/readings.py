@@ -1,0 +1,268 @@
+"""What the paper reads from a run's tables: one reader for the questions' statuses, one for the
+standards' probabilities, and the comparisons page one makes with the inspection.
+
+Every sentence the paper writes about progress goes through `question_readings` (the statuses
+and chances in ``progress.csv``) and every sentence about how sure a rating is through
+`standard_reading` (the band probabilities in ``standards.csv``), so a change in how those
+tables are worked out reaches every sentence at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from audit_lib.display import pct, share_of
+from audit_lib.frameworks import Framework
+from audit_lib.report.words import likely_bands, rating_thresholds
+from audit_lib.scoring.likelihood import likelihood_settings, likelihood_words
+from audit_lib.scoring.ratings import rate_standards
+from audit_lib.scoring.shares import add_shares
+from audit_lib.settings import load_settings
+from audit_lib.trends.baseline import Inspection
+from audit_lib.trends.progress import DECLINED, IMPROVED, IMPROVED_SUSTAINED, MAINTAINED
+
+#: Statuses that say a question is at target and has held there; improved but not yet held;
+#: lower. A status this module does not know (a new word) counts as none of them.
+HELD = frozenset({IMPROVED_SUSTAINED, MAINTAINED})
+IMPROVING = frozenset({IMPROVED})
+FALLEN = frozenset({DECLINED})
+
+
+@dataclass(frozen=True)
+class QuestionReading:
+    """One question since the inspection, as ``progress.csv`` has it."""
+
+    question_id: str
+    status: str
+    baseline_pct: float
+    latest_pct: float
+    p_lower: float  # how likely the true share is lower now (NaN when not compared)
+    target_pct: float
+
+    @property
+    def improved_and_held(self) -> bool:
+        return self.status == IMPROVED_SUSTAINED
+
+    @property
+    def held(self) -> bool:
+        return self.status in HELD
+
+    @property
+    def improving(self) -> bool:
+        return self.status in IMPROVING
+
+    def likely_lower(self, probability: float) -> bool:
+        """Below the inspection's share now, and at least ``probability`` likely truly lower."""
+        return (self.status in FALLEN or (
+            not math.isnan(self.p_lower) and self.p_lower >= probability
+            and self.latest_pct < self.baseline_pct))
+
+
+def _number(value: object) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def question_readings(progress: pd.DataFrame | None) -> dict[str, QuestionReading]:
+    """Every question's status and chances since the inspection, by id (none without
+    progress)."""
+    if progress is None or progress.empty:
+        return {}
+    out = {}
+    for row in progress.to_dict("records"):
+        improved = _number(row.get("p_improved"))
+        out[str(row["question_id"])] = QuestionReading(
+            str(row["question_id"]), str(row.get("status") or ""),
+            _number(row.get("baseline_pct")), _number(row.get("latest_pct")),
+            1 - improved if not math.isnan(improved) else float("nan"),
+            _number(row.get("target_pct")))
+    return out
+
+
+@dataclass(frozen=True)
+class StandardReading:
+    """A standard's rating now and how sure, as ``standards.csv`` has it."""
+
+    standard_id: str
+    rating: str | None
+    source: str
+    probability: float  # of the rated band (NaN for judged standards)
+    bands: tuple[tuple[str, float], ...]  # every band's probability, most likely first
+    certain: bool
+
+    def how_sure(self) -> str:
+        """"almost certain (96%)", or "a realistic possibility (50%); Good 45%" when another
+        band is a real possibility; "judged from evidence" for a judged standard."""
+        if self.source == "evidence":
+            return "judged from evidence"
+        if self.rating is None or math.isnan(self.probability):
+            return ""
+        text = f"{likelihood_words(self.probability)} ({share_of(self.probability)})"
+        others = [(r, p) for r, p in self.bands if r != self.rating and p >= 0.05]
+        if others and not self.certain:
+            text += "; " + ", ".join(f"{r} {share_of(p)}" for r, p in others[:1])
+        return text
+
+
+def standard_reading(row: dict, fw: Framework) -> StandardReading:
+    """One row of ``standards.csv`` read: its rating and how likely each band is."""
+    rating = row.get("rating") if isinstance(row.get("rating"), str) else None
+    bands = tuple(likely_bands(row, fw))
+    probability = dict(bands).get(rating, float("nan")) if rating else float("nan")
+    certain = (str(row.get("band_certain")).strip().lower() == "true"
+               or (not math.isnan(probability)
+                   and probability >= likelihood_settings().certain))
+    return StandardReading(str(row["standard_id"]), rating, str(row.get("source") or ""),
+                           probability, bands, certain)
+
+
+def standard_readings(standards: pd.DataFrame, fw: Framework) -> dict[str, StandardReading]:
+    """`standard_reading` of every row, by standard id."""
+    return {str(r["standard_id"]): standard_reading(r, fw) for r in standards.to_dict("records")}
+
+
+# --- The inspection, then and now ------------------------------------------------------------
+
+
+def worked_out_ratings(progress: pd.DataFrame | None, fw: Framework) -> dict[str, str]:
+    """Each case-assessed standard's rating at the inspection, worked out from the baseline's
+    counts by today's rules (for a standard whose published rating the baseline lacks).
+
+    A standard is rated only when the baseline has every one of its key questions (it takes
+    its lowest); one from an earlier framework's results, translated through a mapping, says
+    it is approximate."""
+    if progress is None or "baseline_n" not in progress:
+        return {}
+    base = progress.loc[progress["baseline_n"].notna(), ["question_id", "baseline_n",
+                                                         "baseline_yes"]]
+    ids = {q.id: q.standard_id for q in fw.questions}
+    base = base.loc[base["question_id"].isin(ids)]
+    if base.empty:
+        return {}
+    kq = pd.DataFrame({"standard_id": base["question_id"].map(ids),
+                       "question_id": base["question_id"],
+                       "n_applicable": base["baseline_n"].astype(int),
+                       "n_yes": base["baseline_yes"].astype(int)})
+    rated = rate_standards(add_shares(kq), fw)
+    have = set(base.loc[base["baseline_n"].astype(int) > 0, "question_id"])
+    rough = set()
+    if "comparison" in progress:
+        rough = set(progress.loc[progress["comparison"].fillna("").str.contains("baseline from"),
+                                 "question_id"])
+    out = {}
+    for row in rated.to_dict("records"):
+        sid = row["standard_id"]
+        if row["source"] != "cases" or sid not in set(kq["standard_id"]):
+            continue
+        questions = [q.id for q in fw.standard(sid).questions]
+        lacking = [q for q in questions if q not in have]
+        if lacking:  # a standard is only as rated as its lowest key question: all are needed
+            out[sid] = f"not recorded (the baseline lacks {', '.join(lacking)})"
+        elif not isinstance(row["rating"], str):
+            out[sid] = "not rated (too few cases)"
+        else:
+            out[sid] = row["rating"] + (" (approximate: an earlier framework's results)"
+                                        if rough & set(questions) else "")
+    return out
+
+
+def ratings_then(inspection: Inspection, progress: pd.DataFrame | None, fw: Framework
+                 ) -> dict[str, tuple[str, bool]]:
+    """Each standard's rating at the inspection: (rating, published?). The inspection's own
+    published rating where the baseline gives one for this framework; otherwise one worked out
+    from its figures."""
+    out = {sid: (text, False) for sid, text in worked_out_ratings(progress, fw).items()}
+    if inspection.framework in ("", fw.id):
+        out.update({sid: (rating, True) for sid, rating in inspection.ratings.items()})
+    return out
+
+
+def band_rank(fw: Framework, rating: str | None) -> int | None:
+    """0 for the best band, and so on; None for anything else."""
+    order = [b.rating for b in fw.rating_bands]
+    return order.index(rating) if rating in order else None
+
+
+@dataclass(frozen=True)
+class Change:
+    """Something page one reports as worse (or better) than at the inspection."""
+
+    name: str  # in words, no codes
+    figure: str  # "Good at the inspection, Requires improvement now; ... 83% likely a real fall"
+    question_ids: tuple[str, ...]
+    standard_id: str | None = None
+    short: str = ""  # the figure in a few words: "Good to Requires improvement", "54% to 46%"
+
+
+def got_worse(questions: dict[str, QuestionReading], then: dict[str, tuple[str, bool]],
+              now: dict[str, StandardReading], fw: Framework, names: dict[str, str],
+              titles: dict[str, str]) -> list[Change]:
+    """Every standard rated lower than at the inspection, and every question likely lower
+    (``worse_probability`` in ``settings/report.yaml``), each with its figure; a question
+    already named as the weakest of a fallen standard is not named again."""
+    probability = float(load_settings("report")["worse_probability"])
+    cuts = rating_thresholds(fw)
+    out: list[Change] = []
+    named: set[str] = set()
+    lowest_of = {s.id: [q.id for q in s.questions] for s in fw.standards}
+    for sid, reading in now.items():
+        before = then.get(sid, (None, False))[0]
+        was, is_ = band_rank(fw, before), band_rank(fw, reading.rating)
+        if was is None or is_ is None or is_ <= was:
+            continue
+        figure = f"{before} at the inspection, {reading.rating} now"
+        falls = sorted((questions[q] for q in lowest_of.get(sid, []) if q in questions
+                        and questions[q].latest_pct < questions[q].baseline_pct),
+                       key=lambda r: r.latest_pct - r.baseline_pct)
+        if falls:
+            q = falls[0]
+            figure += (f"; {names.get(q.question_id, q.question_id)} fell from "
+                       f"{pct(q.baseline_pct, cuts)} to {pct(q.latest_pct, cuts)}"
+                       + (f", {share_of(q.p_lower)} likely a real fall"
+                          if not math.isnan(q.p_lower) else ""))
+            named.add(q.question_id)
+        elif reading.source == "evidence":
+            figure += " (judged from evidence)"
+        out.append(Change(titles.get(sid, sid), figure, tuple(q.question_id for q in falls[:1]),
+                          sid, f"{before} to {reading.rating}"))
+    for q in sorted(questions.values(), key=lambda r: -(r.p_lower if not math.isnan(r.p_lower)
+                                                         else 0)):
+        if q.question_id in named or not q.likely_lower(probability):
+            continue
+        near = cuts + ([] if math.isnan(q.target_pct) else [q.target_pct])
+        out.append(Change(names.get(q.question_id, q.question_id),
+                          f"{pct(q.baseline_pct, near)} at the inspection, "
+                          f"{pct(q.latest_pct, near)} now, {share_of(q.p_lower)} likely a real "
+                          "fall", (q.question_id,), None,
+                          f"{pct(q.baseline_pct, near)} to {pct(q.latest_pct, near)}"))
+    return out
+
+
+def judged_share(overall: dict, standards: pd.DataFrame, fw: Framework) -> tuple[int, int, str]:
+    """How much of the overall score rests on standards judged from evidence: (their points,
+    how many such standards count, the overall rating were each one band lower)."""
+    judged = standards.loc[standards["source"] == "evidence"]
+    points, n, lowered = 0, 0, 0
+    counted = {s.id for s in fw.standards if s.counts_toward_overall}
+    for row in judged.to_dict("records"):
+        rating = row.get("rating")
+        if row["standard_id"] not in counted or not isinstance(rating, str):
+            continue
+        got = fw.points.get(rating, 0)
+        points += got
+        n += 1
+        rank = band_rank(fw, rating)
+        below = fw.rating_bands[rank + 1].rating if rank is not None and rank + 1 < len(
+            fw.rating_bands) else rating
+        lowered += got - fw.points.get(below, got)
+    score = overall.get("score")
+    if score is None or not n:
+        return points, n, ""
+    lower = int(score) - lowered
+    band = next((b.rating for b in fw.overall_bands if b.low <= lower <= b.high), "")
+    return points, n, band
