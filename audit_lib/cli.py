@@ -46,7 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"case-audit {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("case-audit: interrupted; nothing was changed.", file=sys.stderr)
+        # Results are replaced whole or not at all; a failed run may have been kept (its
+        # folder was named above), so this does not say "nothing was changed".
+        print("case-audit: interrupted; the results published before are unchanged.",
+              file=sys.stderr)
         # The kernel died with the interrupt; the task that watched it would be reported
         # by asyncio as a traceback at exit, after the message that says it all.
         logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)

@@ -55,8 +55,9 @@ def test_notebook_outputs_tables_workbooks_and_file_names_are_checked(tmp_path):
     (tmp_path / "Jo Bloggs 07700 900123.csv").write_text("a\n1\n")
     problems = scan_outputs(tmp_path, names=())
     where = sorted({(p.file, p.row, p.column) for p in problems})
-    assert where == [("(file name withheld)", None, None), ("02_scoring.ipynb", 2, None),
-                     ("02_scoring.ipynb", 3, None), ("02_scoring.ipynb", 4, None),
+    # (the notebook's texts: its cell's source "x", then the outputs' lines)
+    assert where == [("(file name withheld)", None, None), ("02_scoring.ipynb", 3, None),
+                     ("02_scoring.ipynb", 4, None), ("02_scoring.ipynb", 5, None),
                      ("PM01.xlsx", 2, "A"), ("scores/t.csv", 2, "note")]
     text = "\n".join(str(p) for p in problems)
     for secret in ("Bloggs", "07700", "AB123456C", "example.org", "9434765919", "SW1A"):

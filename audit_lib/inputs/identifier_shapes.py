@@ -71,9 +71,24 @@ PNC_LETTERS = "ZABCDEFGHJKLMNPQRTUVWXY"
 
 # --- Chains and windows -------------------------------------------------------------------------
 
+# A time of day, as machines write it after a date ("2026-12-06T12:44:25.557054+00:00") or
+# with fractions of a second: no one's number (its digits would otherwise make ten-digit
+# windows). The date before it is kept, and checked as a date.
+_TIME_OF_DAY = re.compile(
+    r"(?<=[0-9])[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?"
+    r"(?![0-9])|(?<![0-9.:])[0-9]{1,2}:[0-9]{2}:[0-9]{2}\.[0-9]+(?:Z|[+-][0-9]{2}:?[0-9]{2})?"
+    r"(?![0-9])")
+_ISO_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:|[0-9]:[0-9]{2}\.[0-9]")
+
+
 def shape_texts(texts: pd.Series) -> pd.Series:
     """The texts with every run of separators between two digits read as one separator: a
-    space, or ", " where the run is a list separator (which ends a chain)."""
+    space, or ", " where the run is a list separator (which ends a chain); and machines' times
+    of day left out (`_TIME_OF_DAY`)."""
+    timed = _contains(texts, _ISO_DATE_TIME)
+    if timed.any():
+        texts = texts.copy()
+        texts[timed] = texts[timed].str.replace(_TIME_OF_DAY, " ", regex=True)
     busy = _contains(texts, _SEPARATOR_RUN)
     if not busy.any():
         return texts

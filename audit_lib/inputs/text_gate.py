@@ -3,6 +3,7 @@ registers and custom framework files (every text, keys included)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,7 +27,10 @@ def walk_texts(data: object, prefix: str = "") -> Iterator[tuple[str, str, str]]
     """Every text in a parsed YAML structure: (location, key, text), keys included.
 
     A location reads like ``recommendations[2].finding``; a mapping key is yielded as a text
-    of its own at ``<location> (a key)``.
+    of its own at ``<location> (a key)``. Numbers and dates are yielded as the text they were
+    written as (YAML reads an unquoted ``9434765919`` as a number and ``2009-03-12`` as a
+    date, and either could be an identifier); a number with a fraction (a measurement such as
+    0.95) and true and false are not texts.
     """
     if isinstance(data, dict):
         for key, value in data.items():
@@ -39,6 +43,12 @@ def walk_texts(data: object, prefix: str = "") -> Iterator[tuple[str, str, str]]
             yield from walk_texts(item, f"{prefix}[{i}]")
     elif isinstance(data, str):
         yield prefix, "", data
+    elif isinstance(data, int) and not isinstance(data, bool):
+        yield prefix, "", str(data)
+    elif isinstance(data, float) and data.is_integer() and abs(data) < 1e16:
+        yield prefix, "", str(int(data))  # 9434765919.0, as typed
+    elif isinstance(data, (dt.date, dt.datetime)):
+        yield prefix, "", data.isoformat()
 
 
 def _with_key(items: Iterator[tuple[str, str, str]], key: str) -> Iterator[tuple[str, str, str]]:
@@ -48,7 +58,8 @@ def _with_key(items: Iterator[tuple[str, str, str]], key: str) -> Iterator[tuple
 
 def scan_structure(data: object, *, dates_allowed: Callable[[str, str], bool] = lambda w, k: False,
                    file_names: Callable[[str], bool] = lambda w: False,
-                   names: tuple[str, ...] | None = None) -> list[str]:
+                   names: tuple[str, ...] | None = None,
+                   skip: Callable[[str], bool] = lambda w: False) -> list[str]:
     """Messages for every text of a YAML structure that holds what looks like an identifier.
 
     Parameters
@@ -63,6 +74,9 @@ def scan_structure(data: object, *, dates_allowed: Callable[[str, str], bool] = 
         name is checked (and dates allowed, as in file names).
     names : tuple of str, optional
         Names to look for; the configured names list by default.
+    skip : callable
+        ``location -> bool``: values checked elsewhere with a message of their own (a
+        sampling seed, which is any whole number).
 
     Returns
     -------
@@ -71,7 +85,7 @@ def scan_structure(data: object, *, dates_allowed: Callable[[str, str], bool] = 
         identifier is named by its position instead, in its message and every other.
     """
     names = configured_names() if names is None else names
-    items = list(walk_texts(data))
+    items = [item for item in walk_texts(data) if not skip(item[0])]
     if not items:
         return []
     texts, allowed = [], []

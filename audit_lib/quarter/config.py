@@ -40,8 +40,11 @@ _TEXT_LIMIT = 200
 #: Keys holding paths: only their file or folder name is gated (dates allowed, as in file
 #: names), since a folder path may hold anything from a user's drive.
 _PATH_KEYS = ("inputs.", "notebooks.", "outputs", "history", "internal")
-#: Keys whose texts are expected to hold a full date: they describe the period itself.
-_DATED_KEYS = ("period", "period_label", "period_end")
+#: Keys whose texts are expected to hold a full date: they describe the period itself, or the
+#: inspection the trend is measured from.
+_DATED_KEYS = ("period", "period_label", "period_end", "trend.inspection_date")
+#: Values checked for identifiers by a check of their own: the seed is any whole number.
+_OWN_CHECK = ("sampling.seed",)
 
 #: Steps whose notebook a config may replace.
 _NOTEBOOK_STEPS = set(STEP_NAMES)
@@ -117,7 +120,8 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
     leaks = [p.message for p in named] + scan_structure(
         data, dates_allowed=lambda where, key: where in _DATED_KEYS,
         file_names=lambda where: where.startswith(_PATH_KEYS) or (
-            where == "framework" and str(data.get("framework")).endswith((".yaml", ".yml"))))
+            where == "framework" and str(data.get("framework")).endswith((".yaml", ".yml"))),
+        skip=lambda where: where in _OWN_CHECK)
     if leaks:
         listed = "\n".join(f"  - {p}" for p in leaks)
         raise ConfigError(f"{label}: {len(leaks)} problem(s) in the period config:\n{listed}")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit_lib.errors import AuditError, IdentifierRefusal, OutputError, PipelineError
+from audit_lib.errors import IdentifierRefusal, OutputError, PipelineError
 from audit_lib.frameworks import load_framework
 from audit_lib.inputs.identifiers import names_in_force
 from audit_lib.quarter.commit import (
@@ -30,11 +30,12 @@ from audit_lib.quarter.commit import (
 )
 from audit_lib.quarter.config import RESULTS, PeriodConfig, load_config
 from audit_lib.quarter.engine import WarmKernel
-from audit_lib.quarter.failed_runs import failed_folder, prune_failed_runs
+from audit_lib.quarter.failed_runs import discard_interrupted, keep_failed
 from audit_lib.quarter.kernel import ensure_kernel
 from audit_lib.quarter.notebooks import execute
 from audit_lib.quarter.provenance import build_manifest, hash_inputs
 from audit_lib.quarter.publish_check import describe, scan_outputs
+from audit_lib.quarter.published_paths import relative_notebook
 from audit_lib.quarter.render import render_html
 from audit_lib.quarter.steps import check_partial_run, notebook_path, parameters_for, select_steps
 from audit_lib.quarter.summary import run_summary
@@ -43,6 +44,7 @@ from audit_lib.trends.progress_step import current_results
 from audit_lib.writing import (
     check_replaceable,
     make_stage,
+    output_error,
     read_marker,
     recover_stranded,
     seal,
@@ -110,13 +112,17 @@ def run(config_path: str | Path, only: str | None = None,
                 if only:  # keep the other steps' results from the last run
                     for old, new in ((cfg.period_dir, stage), (internal_dir, internal_stage)):
                         if old.is_dir():
-                            shutil.copytree(old, new, dirs_exist_ok=True)
+                            try:
+                                shutil.copytree(old, new, dirs_exist_ok=True)
+                            except OSError as exc:  # a full disk names the file, not "."
+                                raise output_error(exc) from None
                 manifest = _execute_steps(cfg, steps, notebooks, kernel, warm, stage,
                                           internal_stage, inputs_before, run_id, started, progress)
                 journal = _journal(cfg, steps, run_id, stage, internal_stage)
             except BaseException as exc:
-                failed = keep_failed(cfg, stage, started, exc)
                 shutil.rmtree(internal_stage, ignore_errors=True)
+                failed = keep_failed(cfg.outputs, cfg.period, cfg.path.parent, stage, started,
+                                     exc)
                 if failed is not None:
                     progress(f"The failed run is kept in {failed} (failed.log says why; only the "
                              "latest few of this period are kept, as settings/runs.yaml says).")
@@ -141,6 +147,7 @@ def prepare(cfg: PeriodConfig) -> None:
         If a folder holds files case-audit did not write (named; nothing is changed).
     """
     finish_interrupted(cfg.outputs, holding=cfg.period)
+    discard_interrupted(cfg.outputs, cfg.period)  # an older case-audit's unfinished clean-up
     internal_dir = cfg.internal / cfg.period
     for folder in (cfg.period_dir, internal_dir):
         recover_stranded(folder)  # from the swap of an older case-audit's run
@@ -170,7 +177,11 @@ def _execute_steps(cfg, steps, notebooks, kernel, warm: WarmKernel, stage: Path,
         progress(f"[{i}/{len(steps)}] {filename} ...")
         t0 = time.perf_counter()
         executed = stage / filename
-        execute(notebooks[name], executed, params, kernel, warm)
+        try:
+            execute(notebooks[name], executed, params, kernel, warm)
+        finally:  # the executed notebook names no folder of this machine, failed or not
+            if executed.is_file():
+                relative_notebook(executed, cfg.path.parent, params, kernel)
         t1 = time.perf_counter()
         render_html(executed, executed.with_suffix(".html"),
                     ", ".join(x for x in (cfg.service, cfg.period_label) if x))
@@ -183,7 +194,7 @@ def _execute_steps(cfg, steps, notebooks, kernel, warm: WarmKernel, stage: Path,
                             "was published: run again once the files are final")
     manifest = build_manifest(cfg, steps, inputs_before, parameters, timings, started, run_id)
     write_json(manifest, stage / "manifest.json")
-    leaks = scan_outputs(stage)
+    leaks = scan_outputs(stage, base=cfg.path.parent)
     if leaks:
         raise IdentifierRefusal("the results hold what looks like personal identifiers, so "
                                 "nothing was published; " + describe(leaks))
@@ -224,55 +235,6 @@ def history_rows(cfg: PeriodConfig, run_dir: Path) -> pd.DataFrame:
     if cfg.inputs.get("earlier_quarters"):
         rows.insert(0, load_earlier_quarters(cfg.inputs["earlier_quarters"], fw_id))
     return pd.concat(rows, ignore_index=True)
-
-
-def keep_failed(cfg: PeriodConfig, stage: Path, started: dt.datetime,
-                error: BaseException) -> Path | None:
-    """Keep a failed run in ``<outputs>/failed/`` for inspection, with ``failed.log`` saying why.
-
-    A run refused because something holds what looks like an identifier keeps only the log,
-    naming the files that hold one. Any other failed run keeps what it wrote, less every file
-    that holds what looks like an identifier (named in the log).
-    """
-    failed = failed_folder(cfg.outputs, cfg.period, started)
-    try:
-        failed.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(stage), failed)
-    except OSError:
-        shutil.rmtree(stage, ignore_errors=True)
-        logger.warning("could not keep the failed run; its staging folder was removed")
-        return None
-    try:
-        leaks = scan_outputs(failed)
-        flagged = sorted({p.file for p in leaks})
-        complete = True
-    except Exception:  # noqa: BLE001 - a check that cannot run keeps nothing
-        flagged, complete = [], False
-    refused = isinstance(error, IdentifierRefusal)
-    for path in sorted(failed.rglob("*"), reverse=True):
-        rel = path.relative_to(failed).as_posix()
-        if path.is_file() and (refused or not complete or rel in flagged
-                               or "(file name withheld)" in " ".join(flagged)):
-            path.unlink()
-        elif path.is_dir() and refused:
-            shutil.rmtree(path, ignore_errors=True)
-    reason = str(error) if isinstance(error, AuditError) else type(error).__name__
-    lines = [f"Run of {cfg.period} started {started.isoformat(timespec='seconds')} failed:",
-             reason, ""]
-    if flagged:
-        lines += ["Files that held what looks like an identifier (removed):",
-                  *[f"  - {name}" for name in flagged], ""]
-    if refused or not complete:
-        lines.append("Nothing else was kept: the run was refused because of identifiers."
-                     if refused else "Nothing was kept: the files could not all be checked.")
-    try:
-        (failed / "failed.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        seal(failed)  # listed, so that pruning can tell it from anything a user adds
-        prune_failed_runs(cfg.outputs, cfg.period)
-    except (OSError, AuditError):
-        pass
-    logger.warning("failed run kept in %s", failed)
-    return failed
 
 
 def undo(config_path: str | Path, progress: Callable[[str], None] = print) -> Path:
