@@ -566,9 +566,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _pdf(args: argparse.Namespace) -> int:
+    from audit_lib.quarter.publish_check import pdf_problems
     from audit_lib.report.pdf import print_pdf
 
-    print(f"PDF written: {print_pdf(args.report, args.out)}")
+    print(f"PDF written: {print_pdf(args.report, args.out, check=pdf_problems)}")
     return 0
 
 

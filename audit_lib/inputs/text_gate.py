@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -59,7 +61,8 @@ def _with_key(items: Iterator[tuple[str, str, str]], key: str) -> Iterator[tuple
 def scan_structure(data: object, *, dates_allowed: Callable[[str, str], bool] = lambda w, k: False,
                    file_names: Callable[[str], bool] = lambda w: False,
                    names: tuple[str, ...] | None = None,
-                   skip: Callable[[str], bool] = lambda w: False) -> list[str]:
+                   skip: Callable[[str], bool] = lambda w: False,
+                   relative_to: Path | None = None) -> list[str]:
     """Messages for every text of a YAML structure that holds what looks like an identifier.
 
     Parameters
@@ -70,13 +73,16 @@ def scan_structure(data: object, *, dates_allowed: Callable[[str, str], bool] = 
         ``(location, key) -> bool``: whether a full date is expected there (a period's end, a
         citation's source note).
     file_names : callable
-        ``location -> bool``: whether the text is a path, of which only the file or folder
-        name is checked (and dates allowed, as in file names).
+        ``location -> bool``: whether the text is a path. A path is checked as it would be
+        published, relative to ``relative_to`` (every folder and file name on the way, dates
+        allowed as in file names), or by its last part without ``relative_to``.
     names : tuple of str, optional
         Names to look for; the configured names list by default.
     skip : callable
         ``location -> bool``: values checked elsewhere with a message of their own (a
         sampling seed, which is any whole number).
+    relative_to : Path, optional
+        The folder paths are written relative to (a period config's).
 
     Returns
     -------
@@ -91,7 +97,7 @@ def scan_structure(data: object, *, dates_allowed: Callable[[str, str], bool] = 
     texts, allowed = [], []
     for where, key, text in items:
         if file_names(where) and not where.endswith("(a key)"):
-            texts.append(Path(text).name)
+            texts.append(published_form(text, relative_to))
             allowed.append(True)
         else:
             texts.append(text)
@@ -106,6 +112,19 @@ def scan_structure(data: object, *, dates_allowed: Callable[[str, str], bool] = 
             where = _withheld(items[int(i)][0], bad_keys)
             messages.append(f"{where}: {message_for(kind)}")
     return sorted(set(messages))
+
+
+def published_form(path: str, base: Path | None) -> str:
+    """A path as a run publishes it (relative to ``base``), without its ``..`` and ``.``
+    parts, folders joined by "/"; without ``base``, its last part."""
+    if base is None:
+        return Path(path).name
+    if os.path.isabs(path):
+        try:
+            path = os.path.relpath(path, base)
+        except ValueError:  # another drive on Windows: only the name is published
+            return Path(path).name
+    return "/".join(p for p in re.split(r"[\\/]", path) if p not in ("", ".", ".."))
 
 
 def _withheld(where: str, bad_keys: set[str]) -> str:

@@ -37,8 +37,8 @@ _DISCLOSURE = {"threshold"}
 #: Windows drops), at most 64 characters.
 _PERIOD = re.compile(r"[^\W_](?:[\w .-]{0,62}[\w-])?")
 _TEXT_LIMIT = 200
-#: Keys holding paths: only their file or folder name is gated (dates allowed, as in file
-#: names), since a folder path may hold anything from a user's drive.
+#: Keys holding paths: gated as they are published, relative to the config (dates allowed, as
+#: in file names); the folders above the config's are never published.
 _PATH_KEYS = ("inputs.", "notebooks.", "outputs", "history", "internal")
 #: Keys whose texts are expected to hold a full date: they describe the period itself, or the
 #: inspection the trend is measured from.
@@ -121,7 +121,7 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
         data, dates_allowed=lambda where, key: where in _DATED_KEYS,
         file_names=lambda where: where.startswith(_PATH_KEYS) or (
             where == "framework" and str(data.get("framework")).endswith((".yaml", ".yml"))),
-        skip=lambda where: where in _OWN_CHECK)
+        skip=lambda where: where in _OWN_CHECK, relative_to=path.parent)
     if leaks:
         listed = "\n".join(f"  - {p}" for p in leaks)
         raise ConfigError(f"{label}: {len(leaks)} problem(s) in the period config:\n{listed}")

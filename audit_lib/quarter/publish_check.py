@@ -284,6 +284,17 @@ def _dated(key: str, settings: PrivacySettings) -> bool:
         normalise_header(key) in settings.structured_date_columns)
 
 
+def pdf_problems(path: Path, names: tuple[str, ...] | None = None) -> list[str]:
+    """The publish check of one printed PDF (`audit_lib.report.pdf.print_pdf`): what its text
+    holds, as messages naming the text's place, never its value."""
+    names = configured_names() if names is None else names
+    try:
+        problems = _scan_texts(_pdf_texts(Path(path)), "the PDF", names, load_privacy_settings())
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many types on a damaged file
+        return [f"{UNREADABLE} ({type(exc).__name__})"]
+    return [p.message for p in InputError(problems).problems]
+
+
 def _pdf_texts(path: Path) -> list[_Text]:
     """A PDF's text, line by line (pypdf's extraction), and its document information (title,
     author ...)."""

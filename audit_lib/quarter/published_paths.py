@@ -8,7 +8,8 @@ import logging
 import re
 from pathlib import Path
 
-from audit_lib.quarter.provenance import relative_to_config
+from audit_lib.quarter.paths import project_root
+from audit_lib.quarter.provenance import OWN_FILES, relative_to_config
 from audit_lib.writing import atomic_path
 
 logger = logging.getLogger(__name__)
@@ -22,12 +23,14 @@ _STAGED = re.compile(r"\.(?P<name>[^/\\\s]+?)\.staging\.[A-Za-z0-9_]+")
 def machine_folders(base: Path) -> list[tuple[str, str]]:
     """The folders of this machine a published text must not name, each with how it is
     written instead, longest first: the config's folder (``.``) and every folder above it
-    (``..``, ``../..``) but the file system's root, and the user's home folder (``~``)."""
+    (``..``, ``../..``) but the file system's root, case-audit's own folder (``case-audit``,
+    as `relative_to_config` names its files) and the user's home folder (``~``)."""
     base = Path(base).resolve()
-    folders: dict[str, str] = {}
+    folders: dict[str, str] = {str(project_root().resolve()): OWN_FILES}
     for depth, folder in enumerate([base, *base.parents]):
         if folder == Path(folder.anchor):
             break
+        # (a config kept inside case-audit's folder: its own files are named from the config)
         folders[str(folder)] = "." if depth == 0 else "/".join([".."] * depth)
     try:
         home = Path.home().resolve()
