@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audit_lib.errors import ConfigError, InputError, Problem
-from audit_lib.settings import input_limits, load_settings, read_yaml
+from audit_lib.settings import (
+    NotRegularFile,
+    input_limits,
+    load_settings,
+    open_regular,
+    read_yaml,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -227,7 +233,7 @@ def _not_zip_message(path: Path, head: bytes) -> str:
 
 
 def _looks_like_text(path: Path) -> bool:
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         sample = fh.read(4096)
     if b"\0" in sample:
         return False
@@ -319,7 +325,7 @@ def _text_problem(path: Path, encoding: str, limits: InputLimits,
     chars = controls = offset = lines = 0
     has_text = False
     first = b""
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         while True:
             chunk = fh.read(_CHUNK)
             first = first or chunk
@@ -357,12 +363,17 @@ def _nul_message(sample: bytes) -> str:
 
 def _head(path: Path) -> bytes:
     try:
-        with path.open("rb") as fh:
+        # Only a regular file is read: a named pipe would wait for ever, a device never end.
+        with open_regular(path) as fh:
             head = fh.read(8)
     except FileNotFoundError:
         raise InputError([_problem(path, "file not found")]) from None
     except IsADirectoryError:
         raise InputError([_problem(path, "this is a folder, not a file")]) from None
+    except NotRegularFile as exc:
+        if "a folder" in exc.strerror:
+            raise InputError([_problem(path, "this is a folder, not a file")]) from None
+        raise InputError([_problem(path, exc.strerror)]) from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise InputError([_problem(path, f"cannot read the file ({reason})")]) from None

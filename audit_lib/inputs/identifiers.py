@@ -20,7 +20,7 @@ from audit_lib.inputs import identifier_shapes as shapes
 from audit_lib.inputs.identifier_shapes import PNC_LETTERS  # noqa: F401 - re-exported
 from audit_lib.inputs.table import ROW, Table, normalise_header
 from audit_lib.inputs.text_folding import fold_texts, name_form, name_forms
-from audit_lib.settings import load_settings, read_yaml
+from audit_lib.settings import load_settings, open_regular, read_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +128,8 @@ def load_names(path: str | Path) -> tuple[str, ...]:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with open_regular(path) as fh:  # not a pipe or a device: it could never end
+            text = fh.read().decode("utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(f"{path}: names list not found.") from None
     except UnicodeDecodeError:

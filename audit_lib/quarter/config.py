@@ -19,7 +19,7 @@ from audit_lib.quarter.paths import project_root
 from audit_lib.quarter.step_inputs import RESULTS, STEP_INPUTS, STEP_NAMES, check_steps
 from audit_lib.sampling.plan import CONFIG_KEYS as PLAN_KEYS
 from audit_lib.sampling.plan import build_plan
-from audit_lib.settings import interval_confidence, read_yaml
+from audit_lib.settings import interval_confidence, read_yaml, regular_file_problem
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +125,14 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
     if leaks:
         listed = "\n".join(f"  - {p}" for p in leaks)
         raise ConfigError(f"{label}: {len(leaks)} problem(s) in the period config:\n{listed}")
+    # Paths holding a character no file name of a user's should (a NUL, which the system
+    # refuses unexplained, a line break, a right-to-left override that makes a message read
+    # backwards) are refused before any is used, and never repeated.
+    odd = [f"{where}: the path holds a control or invisible character (such as NUL, a line "
+           "break or a right-to-left mark); type it again" for where in _odd_paths(data)]
+    if odd:
+        listed = "\n".join(f"  - {p}" for p in odd)
+        raise ConfigError(f"{label}: {len(odd)} problem(s) in the period config:\n{listed}")
     problems: list[str] = []
     base = path.parent
 
@@ -186,6 +194,8 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
                 problems.append(f"inputs.{key}: is a folder, not a file: {v}")
             elif key in checked and not p.exists():
                 problems.append(f"inputs.{key}: file not found: {v}")
+            elif key in checked and regular_file_problem(p):
+                problems.append(f"inputs.{key}: {regular_file_problem(p)}: {v}")
             paths.append(p)
         resolved[key] = paths if key in _MANY else paths[0]
 
@@ -231,7 +241,8 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
     for step, value in notebooks.items():
         notebook = (base / str(value)).resolve()
         if not notebook.is_file():
-            problems.append(f"notebooks.{step}: file not found: {value}")
+            problems.append(f"notebooks.{step}: {regular_file_problem(notebook) or 'file not found'}"
+                            f": {value}")
         elif notebook.suffix != ".ipynb":
             problems.append(f"notebooks.{step}: must be a Jupyter notebook (.ipynb): {value}")
         elif not (_inside(notebook, base) or _inside(notebook, project_root())):
@@ -283,6 +294,30 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None) -> PeriodC
         columns=columns,
         allow_gaps=allow_gaps,
     )
+
+
+#: Unicode categories no path of a user's file should hold: controls (NUL, tab, line breaks),
+#: format characters (right-to-left overrides, zero-width spaces), surrogates, and the line and
+#: paragraph separators.
+_ODD_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def _odd_paths(data: dict) -> list[str]:
+    """Where the config gives a path holding a character of `_ODD_CATEGORIES`."""
+    places = []
+    for section in ("inputs", "notebooks"):
+        entries = data.get(section)
+        if isinstance(entries, dict):
+            for key, value in entries.items():
+                for item in value if isinstance(value, list) else [value]:
+                    places.append((f"{section}.{key}", item))
+    for key in ("outputs", "history", "internal", "columns", "framework"):
+        places.append((key, data.get(key)))
+    sampling = data.get("sampling")
+    if isinstance(sampling, dict):
+        places.append(("sampling.min_size_from", sampling.get("min_size_from")))
+    return sorted({where for where, value in places if isinstance(value, str)
+                   and any(unicodedata.category(c) in _ODD_CATEGORIES for c in value)})
 
 
 def _reads_as_identifier(number: int) -> bool:
