@@ -26,6 +26,7 @@ import datetime as dt
 import logging
 import re
 import warnings
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -125,22 +126,30 @@ def windows(groups: list[tuple[str, int, bool]], lengths: range) -> Iterator[str
     """The digits of every window of whole groups whose length is in ``lengths``: inside one
     token, or from the start of a token to the end of one where every token it spans is a
     plain group or groups joined by hyphens (a fraction, a time, a date or a question id is a
-    number of its own: "42/50 3/5 38/50" is not an NHS number)."""
-    starts = {i for i, (_, token, _) in enumerate(groups) if i == 0 or groups[i - 1][1] != token}
-    ends = {i for i, (_, token, _) in enumerate(groups)
-            if i == len(groups) - 1 or groups[i + 1][1] != token}
-    longest = max(lengths)
-    for i in range(len(groups)):
-        digits = ""
-        for j in range(i, len(groups)):
-            digits += groups[j][0]
-            if len(digits) > longest:
-                break
-            if groups[i][1] != groups[j][1] and not groups[j][2]:
-                break  # spans a token that is a number of its own
-            if len(digits) in lengths and (groups[i][1] == groups[j][1]
-                                           or (i in starts and j in ends and groups[i][2])):
-                yield digits
+    number of its own: "42/50 3/5 38/50" is not an NHS number).
+
+    Each window is found by bisection on the groups' running lengths, so a chain of thousands
+    of groups costs a few steps per group."""
+    n = len(groups)
+    ends_at = [0]  # digits before each group
+    unjoinable = [0]  # groups before each one whose token may not join others
+    for digits, _, joins in groups:
+        ends_at.append(ends_at[-1] + len(digits))
+        unjoinable.append(unjoinable[-1] + (not joins))
+    text = "".join(digits for digits, _, _ in groups)
+    token = [t for _, t, _ in groups]
+    for i in range(n):
+        starts_token = i == 0 or token[i - 1] != token[i]
+        for length in lengths:
+            target = ends_at[i] + length
+            j = bisect_left(ends_at, target, i + 1)
+            if j > n or ends_at[j] != target:
+                continue
+            last = j - 1
+            ends_token = last == n - 1 or token[last + 1] != token[last]
+            if token[i] == token[last] or (starts_token and ends_token
+                                           and unjoinable[j] == unjoinable[i]):
+                yield text[ends_at[i]:target]
 
 
 def _any_window(texts: pd.Series, lengths: range, valid: Callable[[str], bool]) -> pd.Index:
