@@ -201,3 +201,15 @@ def test_a_text_naming_a_folder_of_this_machine_is_refused(tmp_path, name, text)
         "names a folder of this computer" in p.message for p in problems)
     assert "Bloggs" not in "\n".join(str(p) for p in problems)
     assert scan_outputs(out, names=()) == [] or name == "manifest.json"  # without base: none
+
+
+def test_a_link_to_a_folder_of_this_machine_is_refused_and_an_embedded_chart_is_not(tmp_path):
+    base = tmp_path / "Jo Bloggs" / "q2"
+    base.mkdir(parents=True)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "page.html").write_text(f'<p><a href="file://{base}/evidence.csv">evidence</a>'
+                                   '<img src="data:image/png;base64,L3RtcC9hYmM=" alt="chart">'
+                                   '</p>')
+    problems = scan_outputs(out, names=(), base=base)
+    assert len(problems) == 1 and "names a folder of this computer" in problems[0].message

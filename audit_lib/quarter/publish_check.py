@@ -67,6 +67,7 @@ class _Text:
     dates_allowed: bool = False
     where: str | None = None  # a JSON field's path; texts of pages are numbered instead
     absolute: bool = False  # an absolute path (in JSON), checked by its name only
+    path_only: bool = False  # an HTML link's target: checked for the machine's folders only
 
 
 def scan_outputs(folder: Path, names: tuple[str, ...] | None = None,
@@ -149,7 +150,8 @@ def _path_problems(texts: list[_Text], label: str, base: Path | None) -> list[Pr
 
 def _scan_texts(texts: list[_Text], label: str, names: tuple[str, ...],
                 settings: PrivacySettings) -> list[Problem]:
-    texts = [replace(t, text=_SEED.sub("seed", t.text)) for t in texts if t.text.strip()]
+    texts = [replace(t, text=_SEED.sub("seed", t.text)) for t in texts
+             if t.text.strip() and not t.path_only]
     if not texts:
         return []
     frame = pd.DataFrame({"text": [t.text for t in texts]})
@@ -201,6 +203,9 @@ class _Visible(HTMLParser):
         for name, value in attrs:
             if name in ("alt", "title") and value:
                 self.texts.append(_Text(value))
+            elif name in ("href", "src", "action", "poster", "data") and value and \
+                    not value.startswith("data:"):  # an embedded chart holds no path
+                self.texts.append(_Text(value, path_only=True))
 
     def handle_endtag(self, tag):
         self._flush()

@@ -3,6 +3,7 @@ internal tables and history together (`audit_lib.quarter.commit`)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import shutil
@@ -177,11 +178,16 @@ def _execute_steps(cfg, steps, notebooks, kernel, warm: WarmKernel, stage: Path,
         progress(f"[{i}/{len(steps)}] {filename} ...")
         t0 = time.perf_counter()
         executed = stage / filename
+        # The executed notebook names no folder of this machine, failed or not (a failed one
+        # that cannot be rewritten is removed from the kept run by the publish check).
         try:
             execute(notebooks[name], executed, params, kernel, warm)
-        finally:  # the executed notebook names no folder of this machine, failed or not
+        except BaseException:
             if executed.is_file():
-                relative_notebook(executed, cfg.path.parent, params, kernel)
+                with contextlib.suppress(Exception):
+                    relative_notebook(executed, cfg.path.parent, params, kernel)
+            raise
+        relative_notebook(executed, cfg.path.parent, params, kernel)
         t1 = time.perf_counter()
         render_html(executed, executed.with_suffix(".html"),
                     ", ".join(x for x in (cfg.service, cfg.period_label) if x))
