@@ -203,3 +203,13 @@ def test_a_copy_that_fills_the_disk_names_the_file_not_a_dot(tmp_path):
     assert "Error" not in describe_os_error(OSError(5, "Input/output error"))[:1]
     refused = IdentifierRefusal("x")
     assert not failed_runs.disk_full(refused)
+
+
+def test_a_copy_that_fills_the_disk_is_a_disk_full_error_naming_the_file(tmp_path):
+    from audit_lib.writing import output_error
+
+    target = tmp_path / "stage" / "scores" / "t.csv"
+    error = output_error(shutil.Error([(str(tmp_path / "t.csv"), str(target),
+                                        "[Errno 28] No space left on device")]))
+    assert isinstance(error, DiskFullError)
+    assert str(error) == f"no space left on device: {target}; free some space and run again"

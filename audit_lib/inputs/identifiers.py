@@ -407,13 +407,17 @@ _INITIAL = 0xF0000         # an initial: this plus the letter's code point
 
 def _name_variants(form: str) -> set[str]:
     """The ways of writing a name (in `name_form`) that are looked for, with markers."""
+    # (Private-use characters beyond U+F0000 are this pattern's own markers: no name has them.)
+    form = "".join(c for c in form if ord(c) < _INITIAL)
     parts = [p.replace("'", _OPTIONAL_SPACE) for p in form.split(" ") if p]
     if not parts or len(form) <= 1:
         return set()
     if len(parts) == 1:
         return {parts[0]}
     first, last = parts[0], parts[-1]
-    initial = chr(_INITIAL + ord(first[0])) if first[0].isalpha() else None
+    # An initial is a letter of the Basic Multilingual Plane (its marker must fit in Unicode).
+    initial = chr(_INITIAL + ord(first[0])) if first[0].isalpha() and \
+        ord(first[0]) < 0x10000 else None
     variants = {_OPTIONAL_SPACE.join(parts),                           # Jane Ann Smith
                 first + _MIDDLE + last,                                # Jane A. Smith
                 last + _OPTIONAL_SPACE + _OPTIONAL_SPACE.join(parts[:-1])}  # Smith, Jane Ann
