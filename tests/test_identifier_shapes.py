@@ -253,3 +253,19 @@ def test_reference_flags_follow_the_cells_not_the_values():
     cells = pd.Series(["120309", "120309"])
     hits = find_identifiers(cells, settings=PrivacySettings(), references=[True, False])
     assert list(hits["date"]) == [1]
+
+
+def test_a_workbooks_reference_column_is_known_by_its_header(tmp_path):
+    """In a workbook, columns are named by letter: the row-1 header says which one holds the
+    service's references (six-digit case numbers are not dates there, and only there)."""
+    import openpyxl
+
+    from audit_lib.inputs.workbook_scan import scan_workbook
+
+    book = openpyxl.Workbook()
+    book.active.append(["case_id", "note"])
+    book.active.append(["120309", "120309"])
+    book.save(tmp_path / "answers.xlsx")
+    assert [(p.row, p.column, p.message.split(":")[0])
+            for p in scan_workbook(tmp_path / "answers.xlsx")] == [
+        (2, "B", "holds what looks like a full date (day, month and year)")]

@@ -18,7 +18,7 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -467,8 +467,11 @@ def _scan_cells(book, file: str, names: tuple[str, ...], settings: PrivacySettin
         header = frame.iloc[0, :-1] if numbers[0] == 1 else pd.Series([], dtype=object)
         dated = [c for c, h in header.items()
                  if normalise_header(h) in settings.structured_date_columns]
+        referencing = [c for c, h in header.items()
+                       if normalise_header(h) in settings.reference_columns]
         sheet = label.get(ws.title, ws.title)
-        for p in _scan_with_dated_columns(frame, file, sheet, names, settings, dated):
+        for p in _scan_with_dated_columns(frame, file, sheet, names, settings, dated,
+                                          referencing):
             problems.append(Problem(p.file, p.row, p.column, p.message + hidden.get(
                 ws.title, ""), p.sheet))
     return problems
@@ -495,10 +498,14 @@ def _scan_texts(texts: list[_Text], file: str, names: tuple[str, ...],
 
 
 def _scan_with_dated_columns(frame: pd.DataFrame, file: str, sheet: str, names: tuple[str, ...],
-                             settings: PrivacySettings, dated: list[str]) -> list[Problem]:
-    """`scan_frame` where the columns in ``dated`` count as structured date columns."""
-    if dated:
-        columns = settings.structured_date_columns | {normalise_header(c) for c in dated}
-        settings = PrivacySettings(columns, settings.allowed_phrases,
-                                   settings.max_reported_per_column)
+                             settings: PrivacySettings, dated: list[str],
+                             referencing: list[str] = ()) -> list[Problem]:
+    """`scan_frame` where the columns in ``dated`` count as structured date columns, and those
+    in ``referencing`` as reference columns (the sheet's columns are named by letter; their
+    row-1 headers say what they hold)."""
+    if dated or referencing:
+        settings = replace(settings, structured_date_columns=settings.structured_date_columns
+                           | {normalise_header(c) for c in dated},
+                           reference_columns=settings.reference_columns
+                           | {normalise_header(c) for c in referencing})
     return scan_frame(frame, file, sheet, names=names, settings=settings)
