@@ -213,3 +213,45 @@ def test_a_link_to_a_folder_of_this_machine_is_refused_and_an_embedded_chart_is_
                                    '</p>')
     problems = scan_outputs(out, names=(), base=base)
     assert len(problems) == 1 and "names a folder of this computer" in problems[0].message
+
+
+@pytest.mark.parametrize("kind", ["html", "log", "notebook", "json", "pdf", "csv"])
+def test_every_variant_is_caught_by_the_publish_check_in_every_kind_of_file(tmp_path,
+                                                                           monkeypatch, kind):
+    """The variants the gate must catch (tests/test_identifier_shapes.py) are caught in every
+    kind of file a run publishes, one per text, never echoed."""
+    from test_identifier_shapes import MUST_BE_CAUGHT, NAMES
+
+    from audit_lib.inputs.identifiers import PrivacySettings, load_privacy_settings
+    from audit_lib.quarter import publish_check
+
+    packaged = load_privacy_settings()
+    monkeypatch.setattr(publish_check, "load_privacy_settings", lambda: PrivacySettings(
+        packaged.structured_date_columns, packaged.allowed_phrases, 10_000,
+        packaged.reference_columns))
+    variants = [text for text, _ in MUST_BE_CAUGHT]
+    if kind == "pdf":  # Helvetica's text: Latin-1 variants, written as a PDF string allows
+        variants = [v for v in variants if v.isascii() and not set(v) & set("()\\")]
+        for i, variant in enumerate(variants):
+            _pdf(tmp_path / f"p{i}.pdf", variant)
+    elif kind == "html":
+        (tmp_path / "page.html").write_text("".join(f"<p>{v}</p>" for v in variants))
+    elif kind == "log":
+        (tmp_path / "failed.log").write_text("\n".join(variants) + "\n")
+    elif kind == "notebook":
+        _notebook(tmp_path / "n.ipynb", [f"# {v}" for v in variants])
+    elif kind == "json":
+        (tmp_path / "m.json").write_text(json.dumps({f"k{i}": v for i, v in
+                                                     enumerate(variants)}))
+    elif kind == "csv":
+        frame = "note\n" + "\n".join('"' + v.replace('"', '""') + '"' for v in variants) + "\n"
+        (tmp_path / "t.csv").write_text(frame)
+    problems = scan_outputs(tmp_path, names=NAMES)
+    if kind == "pdf":
+        assert {p.file for p in problems} == {f"p{i}.pdf" for i in range(len(variants))}
+    elif kind == "json":
+        assert {p.column for p in problems} == {f"k{i}" for i in range(len(variants))}
+    else:
+        assert len({(p.row, p.column) for p in problems}) >= len(variants)
+    listed = "\n".join(str(p) for p in problems)
+    assert not [v for v in variants if len(v) > 6 and v in listed]
