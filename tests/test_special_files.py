@@ -166,3 +166,10 @@ def test_a_yaml_with_an_impossible_date_is_a_message(tmp_path):
     path.write_text("recommendations:\n  - id: R1\n    due: 2026-02-30\n", encoding="utf-8")
     with pytest.raises(AuditError, match="a date that does not exist"):
         load_register(path)
+
+
+def test_pdf_of_a_missing_or_special_report_is_a_message_not_a_traceback(tmp_path):
+    from audit_lib.cli import main
+
+    assert main(["pdf", str(tmp_path / "missing.html")]) == 2
+    assert main(["pdf", str(special(tmp_path, "fifo", "report.html"))]) == 2

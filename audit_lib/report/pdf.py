@@ -22,6 +22,7 @@ from audit_lib.errors import (
     InputError,
     OutputError,
     PipelineError,
+    Problem,
 )
 from audit_lib.writing import add_to_marker, atomic_path
 
@@ -79,7 +80,8 @@ def print_pdf(report: str | Path, out: str | Path | None = None,
     """
     report = Path(report)
     if not report.is_file() or report.suffix.lower() not in {".html", ".htm"}:
-        raise InputError(f"{report}: not an HTML report (give the .html file a run published)")
+        raise InputError([Problem(str(report), None, None, "not an HTML report (give the .html "
+                                  "file a run published)")])
     out = Path(out) if out else report.with_suffix(".pdf")
     if out.resolve() == report.resolve():
         raise ConfigError(f"{out}: the PDF would overwrite the report; choose another --out")
