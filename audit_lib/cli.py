@@ -49,7 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"case-audit {args.command}: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("case-audit: interrupted; nothing was changed.", file=sys.stderr)
+        # Results are replaced whole or not at all; a failed run may have been kept (its
+        # folder was named above), so this does not say "nothing was changed".
+        print("case-audit: interrupted; the results published before are unchanged.",
+              file=sys.stderr)
         # The kernel died with the interrupt; the task that watched it would be reported
         # by asyncio as a traceback at exit, after the message that says it all.
         logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
@@ -631,9 +634,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _pdf(args: argparse.Namespace) -> int:
+    from audit_lib.quarter.publish_check import pdf_problems
     from audit_lib.report.pdf import print_pdf
 
-    print(f"PDF written: {print_pdf(args.report, args.out)}")
+    print(f"PDF written: {print_pdf(args.report, args.out, check=pdf_problems)}")
     return 0
 
 

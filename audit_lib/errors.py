@@ -99,6 +99,11 @@ class OutputError(AuditError):
     """Results could not be written (permissions, disk full, folder in the way)."""
 
 
+class DiskFullError(OutputError):
+    """The disk filled up while writing; the message says "no space left on device" and names
+    the file."""
+
+
 class PipelineError(AuditError):
     """A notebook failed; the message names the notebook, the cell and the cause."""
 

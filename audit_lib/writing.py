@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit_lib.errors import OutputError
+from audit_lib.errors import DiskFullError, OutputError
 from audit_lib.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
     except OSError as exc:
-        raise OutputError(_describe(exc, path.parent)) from None
+        raise output_error(exc, path.parent) from None
     tmp = Path(name)
     try:
         os.chmod(tmp, _FILE_MODE)
@@ -162,7 +162,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise OutputError(_describe(exc, path)) from None
+        raise output_error(exc, path) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -188,7 +188,7 @@ def staged_directory(out_dir: Path) -> Iterator[Path]:
         check_replaceable(out_dir)
         stage = make_stage(out_dir)
     except OSError as exc:
-        raise OutputError(_describe(exc, parent)) from None
+        raise output_error(exc, parent) from None
     try:
         yield stage
         seal(stage)
@@ -366,6 +366,15 @@ def check_replaceable(out_dir: Path) -> None:
             f"outside the results), then run again:\n{listed}{more}")
 
 
+def unsealed_stage(folder: Path) -> bool:
+    """Whether ``folder`` is a staging folder not yet sealed: its marker is still the note
+    `make_stage` wrote (no listing of files)."""
+    try:
+        return (Path(folder) / MARKER).read_text(encoding="utf-8").strip() == _MARKER_NOTE
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def make_stage(out_dir: Path) -> Path:
     """Create the staging folder for ``out_dir`` (beside it), marked as case-audit's."""
     stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging.", dir=out_dir.parent))
@@ -412,7 +421,7 @@ def replace_directory(stage: Path, out_dir: Path) -> None:
         try:
             exchanged = _exchange(stage, out_dir)
         except OSError as exc:
-            raise OutputError(_describe(exc, out_dir)) from None
+            raise output_error(exc, out_dir) from None
         if exchanged:
             shutil.rmtree(stage, ignore_errors=True)  # it now holds the previous results
             logger.info("results written to %s", out_dir)
@@ -429,7 +438,7 @@ def replace_directory(stage: Path, out_dir: Path) -> None:
                 if not out_dir.exists():
                     os.replace(old / out_dir.name, out_dir)
                 old.rmdir()
-        raise OutputError(_describe(exc, out_dir)) from None
+        raise output_error(exc, out_dir) from None
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     logger.info("results written to %s", out_dir)
@@ -468,11 +477,47 @@ def recover_stranded(out_dir: Path) -> None:
                        out_dir)
 
 
+def output_error(exc: OSError, where: Path | None = None) -> OutputError:
+    """The `OutputError` (a `DiskFullError` for a full disk) saying what went wrong with a
+    file operation (`describe_os_error`)."""
+    if isinstance(exc, shutil.Error) or where is None:
+        message = describe_os_error(exc, where)
+    else:
+        message = _describe(exc, Path(where))
+    return (DiskFullError if disk_full(exc) else OutputError)(message)
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether an error is a full disk: an OSError saying so (shutil's copies gather theirs in
+    one error), a `DiskFullError`, or an error whose message reports one (a notebook's)."""
+    if isinstance(exc, DiskFullError):
+        return True
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
+        return any(_NO_SPACE in str(item[-1]).lower() for item in exc.args[0]
+                   if isinstance(item, tuple) and item)
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    return _NO_SPACE in str(exc).lower()
+
+
+_NO_SPACE = "no space left on device"
+
+
 def describe_os_error(exc: OSError, where: Path | None = None) -> str:
     """What went wrong with a file operation, in words, naming the path (``where`` or the
-    error's own file name); never a traceback's text."""
+    error's own file name); never a traceback's text. shutil's copies gather their errors in
+    one (a list of source, destination and reason): the first is named."""
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list) \
+            and exc.args[0] and isinstance(exc.args[0][0], tuple):
+        _, target, why = (list(exc.args[0][0]) + ["", "", ""])[:3]
+        where = where or Path(str(target))
+        if disk_full(exc):
+            return f"{_NO_SPACE}: {where}; free some space and run again"
+        return f"{where}: could not copy ({str(why).split(':')[0] or 'error'})."
     if where is None:
-        where = Path(os.fsdecode(exc.filename)) if exc.filename else Path(".")
+        where = Path(os.fsdecode(exc.filename)) if exc.filename else None
+    if where is None:
+        return f"{exc.strerror or type(exc).__name__} (no file named)."
     if exc.errno in (errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, errno.EEXIST,
                      errno.ENOTDIR):
         return _describe(exc, Path(where))
@@ -485,7 +530,9 @@ def _describe(exc: OSError, where: Path) -> str:
         if blocker is not None:
             return f"{blocker}: exists and is not a folder; choose another --out."
     if exc.errno == errno.ENOSPC:
-        return f"{where}: the disk is full; free some space and run again (nothing was changed)."
+        # What was published before is untouched (every write is atomic); a failed run may be
+        # kept, so this does not say "nothing was changed".
+        return f"{_NO_SPACE}: {where}; free some space and run again"
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"{where}: not allowed to write here; choose a folder you can write to."
     return f"{where}: could not write ({exc.strerror or type(exc).__name__})."

@@ -67,16 +67,25 @@ def shared_outputs(tmp_path_factory) -> Callable[[str, Callable[[Path], object]]
 DEMO_COMMAND = ["case-audit", "run", "--config", "samples/demo.yaml"]
 
 
+#: The demo quarter runs from a folder named after a person on the names list it runs with
+#: (issue 26): a QA officer's quarters are often kept under their own name, which must appear
+#: in nothing published.
+DEMO_FOLDER = "Siobh\u00e1n O'Neill"
+DEMO_NAMES = ("Siobh\u00e1n O'Neill", "Larkspur Example")
+
+
 def demo_quarter(shared_outputs) -> Path:
     """The demo quarter, run once per test session by `DEMO_COMMAND` in a fresh process.
 
     Returns the folder that holds ``samples/`` (the config ``samples/demo.yaml``), the
     results (``outputs/demo``, the history), ``internal/`` and ``ran.json``: the command
-    line, its exit code and what it printed (the run's progress lines) and logged. Tests only
-    read it; a test that runs the quarter again copies the folder first (``shutil.copytree``).
-    A failed run is kept as it is, for the tests to report.
+    line, its exit code and what it printed (the run's progress lines) and logged. The folder
+    is named `DEMO_FOLDER`, and the run has `DEMO_NAMES` as its names list (given by its
+    environment variable, so the command stays the README's). Tests only read it; a test that
+    runs the quarter again copies the folder first (``shutil.copytree``). A failed run is kept
+    as it is, for the tests to report.
     """
-    return shared_outputs("demo-quarter", _run_demo_quarter)
+    return shared_outputs(DEMO_FOLDER, _run_demo_quarter)
 
 
 def _run_demo_quarter(folder: Path) -> None:
@@ -84,9 +93,14 @@ def _run_demo_quarter(folder: Path) -> None:
     import subprocess
     import sys
 
+    from audit_lib.inputs.identifiers import NAMES_ENV
+
     shutil.copytree(SAMPLES, folder / "samples", ignore=shutil.ignore_patterns("*.py"))
+    names = folder.parent / "demo-names.txt"  # outside the quarter's folder
+    names.write_text("\n".join(DEMO_NAMES) + "\n", encoding="utf-8")
     argv = [str(Path(sys.executable).parent / DEMO_COMMAND[0]), *DEMO_COMMAND[1:]]
-    ran = subprocess.run(argv, cwd=folder, capture_output=True, text=True)
+    ran = subprocess.run(argv, cwd=folder, capture_output=True, text=True,
+                         env={**os.environ, NAMES_ENV: str(names)})
     (folder / "ran.json").write_text(json.dumps({
         "argv": argv, "returncode": ran.returncode, "stdout": ran.stdout,
         "stderr": ran.stderr}), encoding="utf-8")

@@ -360,8 +360,7 @@ def test_full_disk_while_writing_says_so_and_leaves_nothing_half_written(
     with pytest.raises(OutputError) as caught:
         writer(path)
     assert failed, "the simulated full disk was never hit"
-    assert str(caught.value) == (f"{path}: the disk is full; free some space and run again "
-                                 "(nothing was changed).")
+    assert str(caught.value) == f"no space left on device: {path}; free some space and run again"
     assert contents(tmp_path) == {name: previous_bytes}
 
 
@@ -374,7 +373,7 @@ def test_full_disk_at_fsync_says_so_and_leaves_nothing_behind(tmp_path, monkeypa
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(os, "fsync", no_space)
-    with pytest.raises(OutputError, match="the disk is full"):
+    with pytest.raises(OutputError, match="no space left on device"):
         write_csv(pd.DataFrame({"case_id": ["00124"], "answer": ["No"]}), path)
     assert contents(tmp_path) == {"results.csv": OLD_CSV}
 
@@ -386,7 +385,7 @@ def test_cli_full_disk_exits_2_and_leaves_the_previous_results(tmp_path, previou
     assert score(previous) == 2
     assert failed
     err = capsys.readouterr().err
-    assert "the disk is full; free some space and run again (nothing was changed)." in err
+    assert "no space left on device: " in err and "free some space and run again" in err
     assert "Traceback" not in err
     assert contents(previous) == before
     assert hidden(tmp_path) == []
@@ -460,7 +459,7 @@ def test_cli_interrupted_while_writing_changes_nothing(tmp_path, previous, monke
 
     monkeypatch.setattr(logging.getLogger("asyncio"), "level", logging.getLogger("asyncio").level)
     assert score(previous) == 130
-    assert "interrupted; nothing was changed" in capsys.readouterr().err
+    assert "interrupted; the results published before are unchanged" in capsys.readouterr().err
     # A kernel that died with the interrupt is not reported again, as a traceback, at exit.
     assert not logging.getLogger("asyncio").isEnabledFor(logging.CRITICAL)
     assert contents(previous) == before

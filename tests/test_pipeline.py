@@ -83,6 +83,35 @@ def test_run_writes_notebooks_reports_tables_and_manifest(demo_run):
     assert not list(out.parent.glob(".demo.staging.*"))  # staging folder swapped in
 
 
+def test_a_quarter_run_from_a_folder_named_after_a_listed_person_publishes_no_name(demo_run):
+    """The session's demo quarter ran from a folder named after a person on its names list
+    (conftest's DEMO_FOLDER): no published file names that folder, or any folder of the
+    machine, in any form (notebooks' parameters, papermill's record, outputs, the manifest)."""
+    from conftest import DEMO_FOLDER, DEMO_NAMES
+
+    from audit_lib.quarter.publish_check import scan_outputs
+
+    config, result = demo_run
+    assert config.parent.parent.name == DEMO_FOLDER
+    spellings = [DEMO_FOLDER, "O'Neill", "O\\u2019Neill", "ONeill", "Siobh", str(config.parent)]
+    for path in sorted(result.period_dir.rglob("*")):
+        if path.is_file() and path.suffix in (".ipynb", ".html", ".json", ".csv", ".yaml"):
+            text = path.read_text(encoding="utf-8")
+            for spelling in spellings:
+                assert spelling not in text, (path.name, spelling)
+            assert "\\u00e1n" not in text and "\\u00c3" not in text, path.name
+    assert scan_outputs(result.period_dir, names=DEMO_NAMES, base=config.parent) == []
+    injected = next(c for c in nbformat.read(result.period_dir / "02_scoring.ipynb", 4).cells
+                    if "injected-parameters" in c.metadata.get("tags", []))
+    assert 'facts = "case_facts.csv"' in injected.source
+    assert 'out_dir = "../outputs/demo/scores"' in injected.source
+    recorded = nbformat.read(result.period_dir / "02_scoring.ipynb", 4).metadata.papermill
+    assert recorded["parameters"]["facts"] == "case_facts.csv"
+    # case-audit's own notebook, named from case-audit's folder (the quarter is kept elsewhere)
+    assert recorded["input_path"] == "case-audit/notebooks/02_scoring.ipynb"
+    assert recorded["output_path"] == "../outputs/demo/02_scoring.ipynb"
+
+
 def test_html_reports_have_no_code_and_load_nothing_from_the_network(demo_run):
     _, result = demo_run
     for name in NOTEBOOKS:
@@ -339,6 +368,6 @@ def test_a_full_disk_while_notebooks_are_written_exits_2_and_changes_nothing(
         monkeypatch.setattr(Path, "write_text", write_text)
     assert main(["run", "--config", str(config), "--only", "report"]) == 2
     err = capsys.readouterr().err
-    assert "the disk is full; free some space and run again" in err and "Traceback" not in err
+    assert "no space left on device: " in err and "Traceback" not in err
     assert tree(outputs / "demo") == before
     assert not [p for p in outputs.iterdir() if ".staging." in p.name]

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from openpyxl.comments import Comment
 
 from audit_lib.errors import ConfigError, InputError
-from audit_lib.inputs import identifiers as privacy
 from audit_lib.inputs.identifiers import (
     KINDS,
     PrivacySettings,
@@ -27,7 +26,6 @@ from audit_lib.inputs.identifiers import (
     scan_table,
 )
 from audit_lib.inputs.reading import read_table
-from audit_lib.inputs.text_folding import fold_texts
 from audit_lib.inputs.workbook_scan import scan_workbook
 
 NO_ALLOWANCES = PrivacySettings()
@@ -439,35 +437,7 @@ def test_long_hostile_cells_are_scanned_quickly(unit):
     assert time.perf_counter() - start < 3  # linear: quadratic backtracking would take minutes
 
 
-# The fast pre-filters must pass every text the exact patterns match, or hits would be lost.
-# Texts are drawn near the shapes of identifiers, so that the exact patterns often match.
-_SHAPES = [r"[0-9]{3}[ \u00a0./-]?[0-9]{3}[ \u00a0./-]?[0-9]{4}", r"[0-9]{8,11} ?[A-Za-z]",
-           r"(44)?[12378][0-9]{9}", r"[0-9]{8}",
-           r"[A-Za-z]{2}[ \u00a0]?[0-9]{2}[ \u00a0]?[0-9]{2}[ \u00a0]?[0-9]{2}[ \u00a0]?[A-Da-d]",
-           r"((\+|00)44[ \u00a0]?(\(0\)[ \u00a0]?)?|\(?0)([ \u00a0\-().]{0,3}[0-9]){9,10}",
-           r"[0-9]{2,4}/[0-9]{1,7}[A-Za-z]",
-           r"[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}", r"[0-9]{4}[/.-][0-9]{1,2}[/.-][0-9]{1,2}",
-           r"[A-Za-z]{1,2}[0-9][0-9A-Za-z]?[ \u00a0]?[0-9][A-Za-z]{2}",
-           r"[0-9]{1,2}(st|nd|th)?([ \u00a0]+of)?[ \u00a0/.,-]{0,2}(jan|Feb|march|Sept|may)"
-           r"[ \u00a0/.,-]{0,2}[0-9]{2,4}",
-           r"(jan|March|sept)\.?[ \u00a0]+[0-9]{1,2}(st|th)?,?[ \u00a0]+[0-9]{2,4}"]
-_AROUND = st.text(alphabet="ab 1./-(", max_size=3)
-
-
-@settings(max_examples=400, deadline=None)
-@given(text=st.tuples(_AROUND, st.one_of([st.from_regex(s, fullmatch=True) for s in _SHAPES]),
-                      _AROUND).map("".join))
-def test_prefilters_pass_every_text_the_exact_patterns_match(text):
-    text = fold_texts(pd.Series([text])).iloc[0]  # the patterns run on folded text
-    pairs = [(privacy._DIGIT_RUN, privacy._NHS), (privacy._DIGIT_RUN, privacy._NI),
-             (privacy._DIGIT_RUN, privacy._PNC_RUN), (privacy._DIGIT_RUN, privacy._COMPACT_DATE),
-             (privacy._DIGIT_RUN, privacy._PHONE_AS_NUMBER),
-             (privacy._DIGIT_RUN, privacy._PHONE), (privacy._DIGIT_SEP_DIGIT, privacy._PNC),
-             (privacy._DIGIT_SEP_DIGIT, privacy._NUMERIC_DATE),
-             (privacy._INWARD_CODE, privacy._POSTCODE), (privacy._MONTH_WORD, privacy._TEXT_DATE)]
-    for prefilter, pattern in pairs:
-        if pattern.search(text):
-            assert prefilter.search(text) and privacy._HAS_DIGIT.search(text), pattern.pattern
+# The pre-filters' property test moved with the patterns to tests/test_identifier_shapes.py.
 
 
 # --- Gate what is read, as it is read (issue 15, nos. 6, 9 and 12) ---------------------------

@@ -4,6 +4,8 @@ problems counted per file (issue 15, nos. 9 and 12)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import openpyxl
@@ -55,8 +57,9 @@ def test_notebook_outputs_tables_workbooks_and_file_names_are_checked(tmp_path):
     (tmp_path / "Jo Bloggs 07700 900123.csv").write_text("a\n1\n")
     problems = scan_outputs(tmp_path, names=())
     where = sorted({(p.file, p.row, p.column) for p in problems})
-    assert where == [("(file name withheld)", None, None), ("02_scoring.ipynb", 2, None),
-                     ("02_scoring.ipynb", 3, None), ("02_scoring.ipynb", 4, None),
+    # (the notebook's texts: its cell's source "x", then the outputs' lines)
+    assert where == [("(file name withheld)", None, None), ("02_scoring.ipynb", 3, None),
+                     ("02_scoring.ipynb", 4, None), ("02_scoring.ipynb", 5, None),
                      ("PM01.xlsx", 2, "A"), ("scores/t.csv", 2, "note")]
     text = "\n".join(str(p) for p in problems)
     for secret in ("Bloggs", "07700", "AB123456C", "example.org", "9434765919", "SW1A"):
@@ -84,3 +87,171 @@ def test_describe_counts_every_problem_and_lists_the_first_of_each_file():
 def test_plain_text_files_are_checked_line_by_line(tmp_path, name):
     (tmp_path / name).write_text("fine\ncall 07700 900123\n")
     assert [p.row for p in scan_outputs(tmp_path, names=())] == [2]
+
+
+# --- Issue 26: every published file, whole ------------------------------------------------------
+
+def _notebook(path, source_lines, metadata=None, parameters=()):
+    nb = nbformat.v4.new_notebook()
+    injected = nbformat.v4.new_code_cell("\n".join(parameters))
+    injected.metadata["tags"] = ["injected-parameters"]
+    cell = nbformat.v4.new_code_cell("\n".join(source_lines))
+    cell.metadata["papermill"] = {"start_time": "2026-12-06T13:04:25.553938+00:00",
+                                  "end_time": "2026-12-06T13:04:25.987654+00:00",
+                                  "duration": 1234.567891}
+    cell.metadata["execution"] = {"iopub.status.busy": "2026-12-06T12:44:25.557054Z"}
+    nb.cells = [injected, cell]
+    nb.metadata["papermill"] = metadata or {}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_notebooks_sources_and_metadata_are_checked_not_only_its_outputs(tmp_path):
+    _notebook(tmp_path / "01_sampling.ipynb", ["x = 1  # NHS 943 476 5919"],
+              {"parameters": {"caseload": "Jo Bloggs/caseload.csv", "seed": 20260401,
+                              "period_end": "2026-06-30"}},
+              ['period_end = "2026-06-30"', "seed = 20260401", 'note = "born 03/03/2011"'])
+    problems = scan_outputs(tmp_path, names=("Jo Bloggs",))
+    found = sorted(((p.row or 0, p.column or "", p.message.split(": ")[0]) for p in problems))
+    assert found == [
+        (0, "metadata.papermill.parameters.caseload",
+         "holds what looks like a name from the names list"),
+        (3, "", "text number 3 holds what looks like a full date (day, month and year)"),
+        (6, "", "text number 6 holds what looks like an NHS number")]
+    assert "Bloggs" not in "\n".join(str(p) for p in problems)
+
+
+def test_a_manifest_number_is_checked_as_text(tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"parameters": {"sampling": {"seed": 20260401}, "ref": 9434765919},
+         "durations": {"scoring": {"execute_s": 12.345}}}))
+    assert [(p.column, p.message.split(":")[0]) for p in scan_outputs(tmp_path, names=())] == [
+        ("parameters.ref", "holds what looks like an NHS number")]
+
+
+def _pdf(path, text, author="case-audit"):
+    """A one-page PDF with ``text`` in Helvetica and ``author`` in its document information."""
+    content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font "
+               b"<< /F1 4 0 R >> >> /Contents 5 0 R >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+               b"<< /Author (%s) >>" % author.encode("latin-1")]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    path.write_bytes(out)
+    return path
+
+
+def test_a_pdf_is_checked_by_its_text_and_its_document_information(tmp_path):
+    from audit_lib.quarter.publish_check import pdf_problems
+
+    _pdf(tmp_path / "04_assurance_report.pdf", "Call the carer on 07700 900123", "Jo Bloggs")
+    problems = scan_outputs(tmp_path, names=("Jo Bloggs",))
+    assert sorted(p.message.split(": ")[0] for p in problems) == [
+        "text number 1 holds what looks like a name from the names list",
+        "text number 2 holds what looks like a UK phone number"]
+    clean = _pdf(tmp_path / "clean.pdf", "Overall: Good (23 of 36 points)")
+    assert pdf_problems(clean, names=("Jo Bloggs",)) == []
+
+
+def test_a_printed_pdf_that_fails_the_check_is_not_written(tmp_path, monkeypatch):
+    from audit_lib.errors import IdentifierRefusal
+    from audit_lib.quarter.publish_check import pdf_problems
+    from audit_lib.report import pdf
+
+    page = tmp_path / "report.html"
+    page.write_text("<html><body><p>fine</p></body></html>")
+
+    def chromium(command, **kwargs):  # prints a PDF holding what the gate refuses
+        target = next(a for a in command if a.startswith("--print-to-pdf=")).split("=", 1)[1]
+        _pdf(Path(target), "NHS 943 476 5919")
+        return SimpleNamespace(returncode=0)
+
+    monkeypatch.setattr(pdf, "find_browser", lambda: "chromium")
+    monkeypatch.setattr(pdf.subprocess, "run", chromium)
+    with pytest.raises(IdentifierRefusal) as err:
+        pdf.print_pdf(page, tmp_path / "report.pdf", check=pdf_problems)
+    assert "NHS number" in str(err.value) and "5919" not in str(err.value)
+    assert not (tmp_path / "report.pdf").exists()
+
+
+@pytest.mark.parametrize("name, text", [
+    ("01_sampling.html", "<p>Read from {base}/caseload.csv</p>"),
+    ("failed.log", "Error in {base}/../returned/PM01.xlsx"),
+    ("manifest.json", '{{"inputs": {{"caseload": "{base}/caseload.csv"}}}}'),
+    ("t.csv", "case_id,file\n1,{home}/caseload.csv\n"),
+])
+def test_a_text_naming_a_folder_of_this_machine_is_refused(tmp_path, name, text):
+    base = tmp_path / "Jo Bloggs" / "q2"
+    base.mkdir(parents=True)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / name).write_text(text.format(base=base, home=Path.home()))
+    problems = scan_outputs(out, names=(), base=base)
+    assert [p.message.split(" (")[0].split("} ")[-1] for p in problems] and all(
+        "names a folder of this computer" in p.message for p in problems)
+    assert "Bloggs" not in "\n".join(str(p) for p in problems)
+    assert scan_outputs(out, names=()) == [] or name == "manifest.json"  # without base: none
+
+
+def test_a_link_to_a_folder_of_this_machine_is_refused_and_an_embedded_chart_is_not(tmp_path):
+    base = tmp_path / "Jo Bloggs" / "q2"
+    base.mkdir(parents=True)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "page.html").write_text(f'<p><a href="file://{base}/evidence.csv">evidence</a>'
+                                   '<img src="data:image/png;base64,L3RtcC9hYmM=" alt="chart">'
+                                   '</p>')
+    problems = scan_outputs(out, names=(), base=base)
+    assert len(problems) == 1 and "names a folder of this computer" in problems[0].message
+
+
+@pytest.mark.parametrize("kind", ["html", "log", "notebook", "json", "pdf", "csv"])
+def test_every_variant_is_caught_by_the_publish_check_in_every_kind_of_file(tmp_path,
+                                                                           monkeypatch, kind):
+    """The variants the gate must catch (tests/test_identifier_shapes.py) are caught in every
+    kind of file a run publishes, one per text, never echoed."""
+    from test_identifier_shapes import MUST_BE_CAUGHT, NAMES
+
+    from audit_lib.inputs.identifiers import PrivacySettings, load_privacy_settings
+    from audit_lib.quarter import publish_check
+
+    packaged = load_privacy_settings()
+    monkeypatch.setattr(publish_check, "load_privacy_settings", lambda: PrivacySettings(
+        packaged.structured_date_columns, packaged.allowed_phrases, 10_000,
+        packaged.reference_columns))
+    variants = [text for text, _ in MUST_BE_CAUGHT]
+    if kind == "pdf":  # Helvetica's text: Latin-1 variants, written as a PDF string allows
+        variants = [v for v in variants if v.isascii() and not set(v) & set("()\\")]
+        for i, variant in enumerate(variants):
+            _pdf(tmp_path / f"p{i}.pdf", variant)
+    elif kind == "html":
+        (tmp_path / "page.html").write_text("".join(f"<p>{v}</p>" for v in variants))
+    elif kind == "log":
+        (tmp_path / "failed.log").write_text("\n".join(variants) + "\n")
+    elif kind == "notebook":
+        _notebook(tmp_path / "n.ipynb", [f"# {v}" for v in variants])
+    elif kind == "json":
+        (tmp_path / "m.json").write_text(json.dumps({f"k{i}": v for i, v in
+                                                     enumerate(variants)}))
+    elif kind == "csv":
+        frame = "note\n" + "\n".join('"' + v.replace('"', '""') + '"' for v in variants) + "\n"
+        (tmp_path / "t.csv").write_text(frame)
+    problems = scan_outputs(tmp_path, names=NAMES)
+    if kind == "pdf":
+        assert {p.file for p in problems} == {f"p{i}.pdf" for i in range(len(variants))}
+    elif kind == "json":
+        assert {p.column for p in problems} == {f"k{i}" for i in range(len(variants))}
+    else:
+        assert len({(p.row, p.column) for p in problems}) >= len(variants)
+    listed = "\n".join(str(p) for p in problems)
+    assert not [v for v in variants if len(v) > 6 and v in listed]

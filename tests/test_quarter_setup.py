@@ -8,7 +8,6 @@ import json
 import re
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -18,8 +17,9 @@ from audit_lib.cli import main
 from audit_lib.errors import ConfigError, PipelineError
 from audit_lib.quarter import failed_runs
 from audit_lib.quarter.config import load_config
+from audit_lib.quarter.failed_runs import keep_failed
 from audit_lib.quarter.init import init_quarter, quarter_end
-from audit_lib.quarter.run import keep_failed, run
+from audit_lib.quarter.run import run
 from audit_lib.quarter.step_inputs import NEEDS, STEP_NAMES
 from audit_lib.quarter.summary import run_summary
 from audit_lib.writing import MARKER
@@ -277,7 +277,6 @@ def stage(folder, name):
 def test_only_the_last_failed_runs_of_a_period_are_kept(tmp_path, monkeypatch):
     monkeypatch.setattr(failed_runs, "keep_limit", lambda: 2)
     outputs = tmp_path / "outputs"
-    cfg = SimpleNamespace(outputs=outputs, period="demo")
     (outputs / "failed").mkdir(parents=True)
     mine = outputs / "failed" / "my notes.txt"
     mine.write_text("kept")
@@ -287,7 +286,8 @@ def test_only_the_last_failed_runs_of_a_period_are_kept(tmp_path, monkeypatch):
         started = dt.datetime(2026, 7, 1, 9, minute, 0)
         folder = stage(outputs, f".demo.staging.{minute}")
         (folder / "01_sampling.ipynb").write_text("{}")
-        kept.append(keep_failed(cfg, folder, started, PipelineError("a cell failed")))
+        kept.append(keep_failed(outputs, "demo", tmp_path, folder, started,
+                                PipelineError("a cell failed")))
         if minute == 0:  # a QA officer's note in a failed run: that run is never removed
             (kept[0] / "what I tried.txt").write_text("mine")
     names = {p.name for p in (outputs / "failed").iterdir()}
@@ -297,7 +297,8 @@ def test_only_the_last_failed_runs_of_a_period_are_kept(tmp_path, monkeypatch):
     assert kept[-1].is_dir() and other.is_dir() and mine.read_text() == "kept"
     assert "a cell failed" in (kept[-1] / "failed.log").read_text()
     # Two failures in the same second are both kept.
-    again = keep_failed(cfg, stage(outputs, ".demo.staging.x"), started, PipelineError("again"))
+    again = keep_failed(outputs, "demo", tmp_path, stage(outputs, ".demo.staging.x"), started,
+                        PipelineError("again"))
     assert again.name == "demo-20260701T090400-2" and kept[-1].is_dir()
 
 

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import codecs
 import logging
+import os
 import zipfile
+import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from audit_lib.errors import ConfigError, InputError, Problem
-from audit_lib.settings import input_limits, load_settings, read_yaml
+from audit_lib.inputs.workbook_tables import TableLimits as WorkbookTableLimits
+from audit_lib.inputs.workbook_tables import load_table_limits as load_workbook_table_limits
+from audit_lib.inputs.workbook_tables import table_problems
+from audit_lib.settings import (
+    NotRegularFile,
+    input_limits,
+    load_settings,
+    open_regular,
+    read_yaml,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -120,13 +132,17 @@ def check_input_file(path: str | Path, limits: InputLimits | None = None) -> Non
 def check_xlsx_container(path: str | Path, limits: InputLimits | None = None) -> None:
     """Check that an .xlsx file is a plain, macro-free workbook of sane size, without parsing it.
 
-    Only the file's first bytes and the zip archive's central directory (names and declared
-    sizes of the parts) are read; nothing is decompressed. Checks: the file is a zip archive
+    The file's first bytes and the zip archive's central directory (names and declared sizes
+    of the parts) are read; then, within those limits, the tables a reader loads whole (shared
+    texts and cell styles) are counted as a stream, stopping at their limits
+    (`audit_lib.inputs.workbook_tables`). Checks: the file is a zip archive
     (otherwise it is named: an old .xls or password-encrypted workbook, a renamed CSV or PDF);
     it holds an Excel workbook (not a Word, PowerPoint, OpenDocument or .xlsb file); it has
     no macros (``vbaProject.bin``, or an .xlsm name); no part is encrypted; and the number of
     parts, their total decompressed size, and each part's compression ratio are within
-    ``limits`` (a ratio far above normal suggests a "zip bomb").
+    ``limits`` (a ratio far above normal suggests a "zip bomb"); and the shared-text and
+    style tables are within ``settings/inputs.yaml``'s ``workbook_tables`` limits. A version
+    of a file is checked once (the result is kept while the file is unchanged).
 
     Parameters
     ----------
@@ -154,16 +170,34 @@ def check_xlsx_container(path: str | Path, limits: InputLimits | None = None) ->
     if not head.startswith(ZIP_MAGICS):
         raise InputError(problems + [_problem(path, _not_zip_message(path, head))])
     try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
+        found = _container_problems(path, limits, load_workbook_table_limits(), _identity(path))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
-            OverflowError):
+            OverflowError, zlib.error):
         raise InputError(problems + [_problem(
             path, f"the .xlsx file is damaged (its zip structure cannot be read); {_SAVE_AS_XLSX} "
                   "again, or ask for a fresh copy")]) from None
-    problems += _archive_problems(path, infos, limits)
+    problems += [_problem(path, message) for message in found]
     if problems:
         raise InputError(problems)
+
+
+def _identity(path: Path) -> tuple:
+    """What tells one version of a file from another: a file replaced or edited since it was
+    checked gets another (its inode, size or modification time changes)."""
+    st = os.stat(path)
+    return (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _container_problems(path: Path, limits: InputLimits, tables: WorkbookTableLimits,
+                        identity: tuple) -> tuple[str, ...]:
+    """The container's problems (messages), found once per version of a file: a run checks
+    each workbook before every reader opens it, and the tables' counts read its parts."""
+    with zipfile.ZipFile(path) as archive:
+        problems = [p.message for p in _archive_problems(path, archive.infolist(), limits)]
+        if not problems:  # the directory is sane: the tables' parts can be read, bounded
+            problems = table_problems(archive, tables)
+    return tuple(problems)
 
 
 def _archive_problems(path: Path, infos: list[zipfile.ZipInfo],
@@ -227,7 +261,7 @@ def _not_zip_message(path: Path, head: bytes) -> str:
 
 
 def _looks_like_text(path: Path) -> bool:
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         sample = fh.read(4096)
     if b"\0" in sample:
         return False
@@ -319,7 +353,7 @@ def _text_problem(path: Path, encoding: str, limits: InputLimits,
     chars = controls = offset = lines = 0
     has_text = False
     first = b""
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         while True:
             chunk = fh.read(_CHUNK)
             first = first or chunk
@@ -357,12 +391,17 @@ def _nul_message(sample: bytes) -> str:
 
 def _head(path: Path) -> bytes:
     try:
-        with path.open("rb") as fh:
+        # Only a regular file is read: a named pipe would wait for ever, a device never end.
+        with open_regular(path) as fh:
             head = fh.read(8)
     except FileNotFoundError:
         raise InputError([_problem(path, "file not found")]) from None
     except IsADirectoryError:
         raise InputError([_problem(path, "this is a folder, not a file")]) from None
+    except NotRegularFile as exc:
+        if "a folder" in exc.strerror:
+            raise InputError([_problem(path, "this is a folder, not a file")]) from None
+        raise InputError([_problem(path, exc.strerror)]) from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise InputError([_problem(path, f"cannot read the file ({reason})")]) from None

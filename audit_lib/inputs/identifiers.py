@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 import os
 import re
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,9 +16,11 @@ import numpy as np
 import pandas as pd
 
 from audit_lib.errors import ConfigError, Problem
+from audit_lib.inputs import identifier_shapes as shapes
+from audit_lib.inputs.identifier_shapes import PNC_LETTERS  # noqa: F401 - re-exported
 from audit_lib.inputs.table import ROW, Table, normalise_header
 from audit_lib.inputs.text_folding import fold_texts, name_form, name_forms
-from audit_lib.settings import load_settings, read_yaml
+from audit_lib.settings import load_settings, open_regular, read_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -40,77 +41,12 @@ _ADVICE = {
 }
 _DEFAULT_ADVICE = "remove it; the case reference is enough to find the case"
 
-#: Check letters of Police National Computer IDs, indexed by (YY + 7-digit serial) mod 23.
-PNC_LETTERS = "ZABCDEFGHJKLMNPQRTUVWXY"
-
 # Patterns. They run on text folded by `audit_lib.inputs.text_folding.fold_texts`: digits of
 # any script are ASCII digits, every dash is "-", every space a single " ", invisible
-# characters are gone and look-alike letters are ASCII. re.ASCII keeps IGNORECASE from matching
-# look-alikes such as the Kelvin sign for K, and [0-9] is written rather than \d so that other
-# scripts' digits never reach int().
+# characters are gone and look-alike letters are ASCII. Numbers, dates, postcodes and
+# references are found by their shape (`audit_lib.inputs.identifier_shapes`).
 _F = re.IGNORECASE | re.ASCII
-_SP = " "  # folded text has one kind of space
-# Numbers start and end at a boundary: not inside a word, and not part of a decimal number.
-_NB = r"(?<![A-Za-z0-9])(?<![0-9]\.)"
-_NE = r"(?![A-Za-z0-9])(?!\.[0-9])"
-_WB = r"(?<![A-Za-z0-9])"
-_WE = r"(?![A-Za-z0-9])"
-
-# NHS number: 10 digits, optionally grouped 3-3-4 by spaces, dashes, dots or slashes; the check
-# digit is validated afterwards.
-_NHS_SEP = r"[ \-./]?"
-_NHS = re.compile(rf"{_NB}([0-9]{{3}}){_NHS_SEP}([0-9]{{3}}){_NHS_SEP}([0-9]{{4}}){_NE}", _F)
-# National Insurance number, HMRC's allocation rules: first letter not D, F, I, Q, U or V;
-# second not D, F, I, O, Q, U or V; prefixes BG, GB, KN, NK, NT, TN and ZZ are not allocated;
-# six digits; suffix A to D. (So the example prefix QQ is not a valid number and passes.)
-_NI_SEP = r"[ \-.]?"
-_NI = re.compile(
-    rf"{_WB}(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]{_NI_SEP}"
-    rf"[0-9]{{2}}{_NI_SEP}[0-9]{{2}}{_NI_SEP}[0-9]{{2}}{_NI_SEP}[A-D]{_WE}", _F)
-# PNC ID: YY/serial + check letter (also YYYY/...); the letter is validated afterwards. Written
-# without its slash, the digits are split both ways when the letter is checked.
-_PNC = re.compile(rf"{_NB}([0-9]{{4}}|[0-9]{{2}})[/\-]([0-9]{{1,7}}) ?([A-Z]){_WE}", _F)
-_PNC_RUN = re.compile(rf"(?<![A-Za-z0-9/.\-])([0-9]{{8,11}}) ?([A-Z]){_WE}", _F)
-# Full UK postcode (the official format: outward code, then a digit and two letters that are
-# never C, I, K, M, O or V), a space or hyphen optional; plus the special GIR 0AA.
-_POSTCODE = re.compile(
-    rf"{_WB}(?:GIR[ \-]?0AA|[A-PR-UWYZ](?:[0-9][0-9]?|[A-HK-Y][0-9][0-9]?|[0-9][A-HJKPSTUW]"
-    rf"|[A-HK-Y][0-9][ABEHMNPRVWXY])[ \-]?[0-9][ABD-HJLNP-UW-Z]{{2}}){_WE}", _F)
-# Full dates: day, month and year in any common spelling.
-_DAY = r"(?:0?[1-9]|[12][0-9]|3[01])"
-_MONTH = r"(?:0?[1-9]|1[0-2])"
-_YEAR = r"(?:[0-9]{4}|[0-9]{2})"
-_MONTH_NAME = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-               r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
-# A day in words: "third", "twenty-first", "thirty one".
-_UNITS = r"(?:one|two|three|four|five|six|seven|eight|nine)"
-_UNIT_ORDINALS = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)"
-_DAY_WORDS = (rf"(?:(?:twenty|thirty)[ \-]?(?:{_UNIT_ORDINALS}|{_UNITS})|twentieth|thirtieth"
-              rf"|{_UNIT_ORDINALS}|{_UNITS}|tenth|eleventh|twelfth|(?:thir|four|fif|six|seven"
-              r"|eigh|nine)teenth|ten|eleven|twelve|(?:thir|four|fif|six|seven|eigh|nine)teen"
-              r"|twenty|thirty)")
-_ORDINAL = rf"(?:{_DAY}(?:st|nd|rd|th)?|{_DAY_WORDS})"
-_TEXT_SEP = r"[ /.,-]*"
-_NUMERIC_DATE = re.compile("|".join([
-    # 12/03/2009, 12.3.09, 12-03-2009: one separator throughout
-    *(rf"{_NB}{_DAY}{sep}{_MONTH}{sep}{_YEAR}{_NE}" for sep in ("/", r"\.", "-")),
-    # 2009-03-12, 2009/03/12, and Excel's 2009-03-12T10:30:00
-    *(rf"{_NB}[0-9]{{4}}{sep}{_MONTH}{sep}{_DAY}(?:(?=T[0-9])|{_NE})" for sep in ("-", "/", r"\.")),
-]), _F)
-# Eight digits that read as a date, 03032011 or 20110303; the calendar is checked afterwards.
-_COMPACT_DATE = re.compile(rf"{_NB}([0-9]{{8}}){_NE}", _F)
-_TEXT_DATE = re.compile("|".join([
-    # 12 March 2009, 12th of March, 2009, 12-Mar-09, the third of March 2009
-    rf"{_WB}{_ORDINAL}(?:{_SP}+of)?{_TEXT_SEP}(?<![A-Za-z]){_MONTH_NAME}{_TEXT_SEP}{_YEAR}{_WE}",
-    # March 12, 2009; March 12th 2009; March the third, 2009
-    rf"{_WB}{_MONTH_NAME}\.?{_SP}+(?:the{_SP}+)?{_ORDINAL},?{_SP}+{_YEAR}{_WE}",
-]), _F)
-# UK phone number: +44, 0044 or 0, then 9 or 10 digits with spaces, dashes, dots or brackets
-# between. (Every pattern ends at a word boundary, so a pseudonym such as P-07975118859fc903
-# is not read as a phone number.)
-_PHONE = re.compile(
-    r"(?<![A-Za-z0-9+])(?:(?:\+|00)44 ?(?:\(0\) ?)?|\(?0)(?:[ \-().]{0,3}[0-9]){9,10}"
-    rf"{_WE}", _F)
+_HAS_DIGIT = re.compile(r"[0-9]")
 # A phone number stored as a number loses its leading 0: a cell holding only the ten digits of
 # a UK number that starts 1, 2, 3, 7 or 8 (geographic, non-geographic, mobile, freephone),
 # perhaps after the country code 44 (an international number typed without its +).
@@ -119,17 +55,6 @@ _PHONE_AS_NUMBER = re.compile(r"^ ?(?:44)?[12378][0-9]{9}(?:\.0)? ?$")
 # characters, which keeps the search linear on long cells.
 _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", _F)
-
-# Pre-filters: cheap conditions that every match of the patterns above meets. Each starts with
-# a character class, which lets the regex engine skip ahead quickly, so a million cells are
-# screened in about a second each and the exact patterns run only on the few that pass.
-_HAS_DIGIT = re.compile(r"[0-9]")
-_DIGIT_RUN = re.compile(r"[0-9](?:[ \-()./]{0,3}[0-9]){5}")          # NHS, NI, phone, PNC
-_DIGIT_SEP_DIGIT = re.compile(r"[0-9][/.\-][0-9]")                   # numeric dates, PNC
-_INWARD_CODE = re.compile(r"[0-9][A-Za-z]{2}(?![A-Za-z0-9])")        # postcodes
-_MONTH_WORD = re.compile(                                            # dates with month names
-    r"[adfjmnos](?<![a-z][a-z])(?:(?<=j)(?:an|u[nl])|(?<=f)eb|(?<=m)a[ry]|(?<=a)(?:pr|ug)"
-    r"|(?<=s)ep|(?<=o)ct|(?<=n)ov|(?<=d)ec)", _F)
 
 
 @dataclass(frozen=True)
@@ -144,11 +69,15 @@ class PrivacySettings:
         Phrases removed from every cell (any case) before it is checked.
     max_reported_per_column : int
         Rows reported per column and kind; further rows are counted in one Problem.
+    reference_columns : frozenset of str
+        Normalised column names holding the service's own references (case ids), where two
+        shapes references often take are not reported (see `find_identifiers`).
     """
 
     structured_date_columns: frozenset[str] = frozenset()
     allowed_phrases: tuple[str, ...] = ()
     max_reported_per_column: int = 20
+    reference_columns: frozenset[str] = frozenset()
 
 
 def load_privacy_settings(path: str | Path | None = None) -> PrivacySettings:
@@ -171,15 +100,18 @@ def _settings_from(data: object, where: str) -> PrivacySettings:
         raise ConfigError(f"{where}: the privacy settings must be a mapping of names to values.")
     columns = data.get("structured_date_columns") or []
     phrases = data.get("allowed_phrases") or []
+    references = data.get("reference_columns") or []
     limit = data.get("max_reported_per_column", 20)
-    for key, value in [("structured_date_columns", columns), ("allowed_phrases", phrases)]:
+    for key, value in [("structured_date_columns", columns), ("allowed_phrases", phrases),
+                       ("reference_columns", references)]:
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise ConfigError(f"{where}: '{key}' must be a list of non-empty texts.")
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ConfigError(f"{where}: 'max_reported_per_column' must be a whole number of at "
                           "least 1.")
     return PrivacySettings(frozenset(normalise_header(c) for c in columns),
-                           tuple(p.strip() for p in phrases), limit)
+                           tuple(p.strip() for p in phrases), limit,
+                           frozenset(normalise_header(c) for c in references))
 
 
 def load_names(path: str | Path) -> tuple[str, ...]:
@@ -196,7 +128,8 @@ def load_names(path: str | Path) -> tuple[str, ...]:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with open_regular(path) as fh:  # not a pipe or a device: it could never end
+            text = fh.read().decode("utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(f"{path}: names list not found.") from None
     except UnicodeDecodeError:
@@ -281,6 +214,8 @@ def scan_frame(
     labels = {i: str(frame.columns[i]) for i in positions}
     structured = settings.structured_date_columns
     dated = {i for i in positions if normalise_header(labels[i]) in structured}
+    referencing = {i for i in positions
+                   if normalise_header(labels[i]) in settings.reference_columns}
     # Each distinct value of a column is checked once: answers files repeat a few values
     # (question ids, Yes / No, reviewer codes) over millions of rows.
     known, codes, distinct = codes or {}, {}, []
@@ -291,8 +226,10 @@ def scan_frame(
             codes[i], uniques = pd.factorize(frame.iloc[:, i], use_na_sentinel=True)
         distinct.append(pd.Series(np.asarray(uniques, dtype=object)))
     cells = _stack(distinct, positions)
+    column_of = cells.index.get_level_values(0)
     hits = find_identifiers(cells, names, settings=settings,
-                            dates_allowed=cells.index.get_level_values(0).isin(list(dated)))
+                            dates_allowed=column_of.isin(list(dated)),
+                            references=column_of.isin(list(referencing)))
     row_numbers = rows.to_numpy()
     problems = []
     for kind, index in hits.items():
@@ -324,6 +261,7 @@ def find_identifiers(
     *,
     settings: PrivacySettings | None = None,
     dates_allowed: np.ndarray | pd.Series | None = None,
+    references: np.ndarray | pd.Series | None = None,
 ) -> dict[str, pd.Index]:
     """Find which cells hold each kind of identifier.
 
@@ -337,6 +275,11 @@ def find_identifiers(
         Its allowed phrases are removed before checking; the packaged settings by default.
     dates_allowed : boolean array, optional
         True for cells whose dates are expected (not reported as dates).
+    references : boolean array, optional
+        True for cells of a column of the service's own references (`PrivacySettings`), where
+        two shapes that references often take are not reported: six digits that read as a
+        date, and two letters and six digits that read as a National Insurance number without
+        its suffix letter.
 
     Returns
     -------
@@ -357,35 +300,41 @@ def find_identifiers(
     if settings.allowed_phrases:
         folded_phrases = tuple(fold_texts(pd.Series(settings.allowed_phrases)))
         texts = texts.str.replace(_phrase_pattern(folded_phrases), " ", regex=True)
-    numeric = _passing(texts, _HAS_DIGIT)
-    runs = _passing(numeric, _DIGIT_RUN)
-    separated = _passing(numeric, _DIGIT_SEP_DIGIT)
-    numeric_dates = _matching(separated, _NUMERIC_DATE).union(
-        _validated(runs, _COMPACT_DATE, _valid_compact_date), sort=False)
-    # Before looking for phone numbers, dates are blanked out, so that a run of dates such as
-    # "2009-03-12 2009-03-13" is not read as one long number.
-    phones = runs.copy()
-    dated = phones.index.isin(numeric_dates)
-    phones[dated] = phones[dated].str.replace(_NUMERIC_DATE, " ", regex=True)
+    allowed = None if dates_allowed is None else np.asarray(dates_allowed, dtype=bool)
+    reference = None if references is None else np.asarray(references, dtype=bool)
+    # Dates are looked for only in the texts some cell does not expect a date in: a column of
+    # structured dates costs nothing here.
+    dated = np.zeros(len(raw), dtype=bool)
+    if allowed is not None and len(codes):
+        dated = np.bincount(codes, weights=~allowed, minlength=len(raw)) == 0
+    numeric = texts[texts.str.contains(_HAS_DIGIT).to_numpy(dtype=bool)]
+    shaped = shapes.shape_texts(numeric)
+    undated = ~dated[shaped.index.to_numpy()] if len(shaped) else np.zeros(0, dtype=bool)
+    numeric_dates, six_digit_dates = shapes.find_numeric_dates(shaped[undated])
+    ni_numbers, bare_ni = shapes.find_ni(shaped)
     found = {
-        "nhs_number": _validated(runs, _NHS, _valid_nhs),
-        "ni_number": _matching(runs, _NI),
-        "pnc_id": _validated(separated, _PNC, _valid_pnc).union(
-            _validated(runs, _PNC_RUN, _valid_pnc_run), sort=False),
-        "postcode": _matching(_passing(numeric, _INWARD_CODE), _POSTCODE),
-        "date": numeric_dates.union(_matching(_passing(numeric, _MONTH_WORD), _TEXT_DATE),
-                                    sort=False),
-        "phone": _matching(phones, _PHONE).union(_matching(runs, _PHONE_AS_NUMBER), sort=False),
+        "nhs_number": shapes.find_nhs(shaped),
+        "ni_number": ni_numbers,
+        "pnc_id": shapes.find_pnc(shaped),
+        "postcode": shapes.find_postcodes(shaped),
+        "date": numeric_dates.union(shapes.find_text_dates(texts[~dated]), sort=False),
+        "phone": shapes.find_phones(shaped).union(
+            shaped.index[shaped.str.contains(_PHONE_AS_NUMBER).to_numpy(dtype=bool)],
+            sort=False),
         "email": _matching(texts[texts.str.contains("@", regex=False).to_numpy(dtype=bool)],
                            _EMAIL),
     }
+    # Shapes a reference often takes: not reported in the service's reference columns.
+    weak = {"date": six_digit_dates, "ni_number": bare_ni}
     pattern = _names_pattern(tuple(names))
     if pattern is not None:
         found["name"] = _matching(name_forms(raw), pattern)
-    allowed = None if dates_allowed is None else np.asarray(dates_allowed, dtype=bool)
     hits = {}
     for kind, unique_hits in found.items():
         mask = np.isin(codes, unique_hits.to_numpy())
+        if kind in weak:
+            also = np.isin(codes, weak[kind].to_numpy())
+            mask |= also if reference is None else also & ~reference
         if kind == "date" and allowed is not None:
             mask &= ~allowed
         if mask.any():
@@ -410,83 +359,8 @@ def _stack(series: list[pd.Series], positions: list[int]) -> pd.Series:
     return pd.concat(parts)
 
 
-def _contains(cells: pd.Series, pattern: re.Pattern) -> np.ndarray:
-    """Boolean array: which cells ``pattern`` matches somewhere."""
-    if cells.empty:
-        return np.zeros(0, dtype=bool)
-    with warnings.catch_warnings():
-        # pandas warns that a pattern with groups would be better used with .str.extract;
-        # here only the match matters, and the groups serve `_validated`.
-        warnings.filterwarnings("ignore", "This pattern is interpreted", UserWarning)
-        return cells.str.contains(pattern).to_numpy(dtype=bool)
-
-
-def _passing(cells: pd.Series, pattern: re.Pattern) -> pd.Series:
-    return cells[_contains(cells, pattern)]
-
-
 def _matching(cells: pd.Series, pattern: re.Pattern) -> pd.Index:
-    return cells.index[_contains(cells, pattern)]
-
-
-def _validated(cells: pd.Series, pattern: re.Pattern, valid) -> pd.Index:
-    """Cells where at least one match of ``pattern`` passes the check ``valid``."""
-    candidates = cells[_contains(cells, pattern)]
-    if candidates.empty:
-        return cells.index[:0]
-    matches = candidates.str.extractall(pattern)
-    ok = valid(matches)
-    return candidates.index[candidates.index.isin(matches.index[ok].droplevel(-1))]
-
-
-def _valid_nhs(matches: pd.DataFrame) -> np.ndarray:
-    """NHS mod-11: weights 10..2 on the first nine digits; 11 - remainder is the check digit
-    (11 means 0; 10 means the number is invalid). Ten identical digits are never issued."""
-    text = (matches[0] + matches[1] + matches[2]).to_numpy(dtype=str)
-    digits = np.frombuffer("".join(text).encode("ascii"), dtype=np.uint8).reshape(-1, 10) - 48
-    check = 11 - (digits[:, :9].astype(np.int64) @ np.arange(10, 1, -1)) % 11
-    check[check == 11] = 0
-    same = (digits == digits[:, :1]).all(axis=1)
-    return (check == digits[:, 9]) & ~same
-
-
-def _valid_pnc(matches: pd.DataFrame) -> np.ndarray:
-    """PNC: (last two digits of the year + serial zero-padded to 7 digits) mod 23 indexes the
-    letters ZABCDEFGHJKLMNPQRTUVWXY (I, O and S are never used)."""
-    number = (matches[0].str[-2:] + matches[1].str.zfill(7)).astype(np.int64).to_numpy()
-    expected = np.array(list(PNC_LETTERS))[number % 23]
-    return expected == matches[2].str.upper().to_numpy(dtype=str)
-
-
-def _valid_pnc_run(matches: pd.DataFrame) -> np.ndarray:
-    """A PNC ID written without its slash: valid if the check letter fits the digits split as
-    YY + serial or as YYYY + serial (19YY or 20YY), with a serial of 1 to 7 digits."""
-    digits = matches[0].to_numpy(dtype=str)
-    letters = matches[1].str.upper().to_numpy(dtype=str)
-    ok = np.zeros(len(digits), dtype=bool)
-    for i, (run, letter) in enumerate(zip(digits, letters)):
-        splits = [(run[:2], run[2:])]
-        if run[:2] in ("19", "20"):
-            splits.append((run[:4], run[4:]))
-        ok[i] = any(1 <= len(serial) <= 7
-                    and PNC_LETTERS[int(year[-2:] + serial.zfill(7)) % 23] == letter
-                    for year, serial in splits)
-    return ok
-
-
-def _valid_compact_date(matches: pd.DataFrame) -> np.ndarray:
-    """Eight digits that are a real calendar date as DDMMYYYY or YYYYMMDD, years 1900-2099."""
-    def is_date(run: str) -> bool:
-        for day, month, year in ((run[:2], run[2:4], run[4:]), (run[6:], run[4:6], run[:4])):
-            if year[:2] in ("19", "20"):
-                try:
-                    dt.date(int(year), int(month), int(day))
-                    return True
-                except ValueError:
-                    continue
-        return False
-
-    return np.array([is_date(run) for run in matches[0].to_numpy(dtype=str)], dtype=bool)
+    return cells.index[shapes._contains(cells, pattern)]
 
 
 @lru_cache(maxsize=8)
@@ -498,8 +372,13 @@ def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern:
 @lru_cache(maxsize=8)
 def _names_pattern(names: tuple[str, ...]) -> re.Pattern | None:
     """Whole-word pattern for the names, matched against `name_forms` of the cells: case,
-    punctuation, accents and look-alike letters do not matter, and a name of two or more words
-    is also found surname first ("Smith, Jane", "SMITH Jane").
+    punctuation, accents, ligatures and look-alike letters do not matter; apostrophes and the
+    spaces between a name's words are optional ("Siobhan ONeill", "JaneSmith"); a name of two
+    or more words is also found with middle initials ("Jane A. Smith"), surname first ("Smith,
+    Jane", "SMITH Jane"), and with its first name as an initial ("J. Smith", "SMITH, J.").
+
+    An initial must be a capital or have its dot ("J Smith", "j. smith"), and the initials A
+    and I must have their dot, so that "a young person" is not "Amy Young".
 
     The names are compiled as a trie (``jo(?:|hn)`` rather than ``john|jo``): the regex engine
     then tries one branch per letter instead of every name at every position, which keeps a
@@ -507,13 +386,7 @@ def _names_pattern(names: tuple[str, ...]) -> re.Pattern | None:
     """
     words = set()
     for name in names:
-        form = name_form(str(name))
-        if len(form) <= 1:
-            continue
-        words.add(form)
-        parts = form.split(" ")
-        if len(parts) > 1:
-            words.add(" ".join([parts[-1], *parts[:-1]]))
+        words |= _name_variants(name_form(str(name)))
     if not words:
         return None
     trie: dict = {}
@@ -523,6 +396,37 @@ def _names_pattern(names: tuple[str, ...]) -> re.Pattern | None:
             node = node.setdefault(ch, {})
         node[""] = {}  # a name ends here
     return re.compile(rf"(?<!\w){_trie_regex(trie)}(?!\w)", re.IGNORECASE)
+
+
+# Markers in a name's variants, each standing for a piece of pattern (see `_name_char`).
+_OPTIONAL_SPACE = "\x01"   # between a name's words, or where it has an apostrophe
+_MIDDLE = "\x02"           # nothing, or middle initials ("Jane A. B. Smith")
+_MORE_INITIALS = "\x03"    # after "SMITH, J": more initials ("SMITH, J. A.")
+_INITIAL = 0xF0000         # an initial: this plus the letter's code point
+
+
+def _name_variants(form: str) -> set[str]:
+    """The ways of writing a name (in `name_form`) that are looked for, with markers."""
+    # (Private-use characters beyond U+F0000 are this pattern's own markers: no name has them.)
+    form = "".join(c for c in form if ord(c) < _INITIAL)
+    parts = [p.replace("'", _OPTIONAL_SPACE) for p in form.split(" ") if p]
+    if not parts or len(form) <= 1:
+        return set()
+    if len(parts) == 1:
+        return {parts[0]}
+    first, last = parts[0], parts[-1]
+    # An initial is a letter of the Basic Multilingual Plane (its marker must fit in Unicode).
+    initial = chr(_INITIAL + ord(first[0])) if first[0].isalpha() and \
+        ord(first[0]) < 0x10000 else None
+    variants = {_OPTIONAL_SPACE.join(parts),                           # Jane Ann Smith
+                first + _MIDDLE + last,                                # Jane A. Smith
+                last + _OPTIONAL_SPACE + _OPTIONAL_SPACE.join(parts[:-1])}  # Smith, Jane Ann
+    if len(parts) > 2:
+        variants.add(last + _OPTIONAL_SPACE + first)                   # Smith Jane
+    if initial:
+        variants |= {initial + _MIDDLE + last,                         # J. Smith, J A Smith
+                     last + " " + initial + _MORE_INITIALS}            # SMITH, J.
+    return variants
 
 
 def _trie_regex(node: dict) -> str:
@@ -536,7 +440,21 @@ def _trie_regex(node: dict) -> str:
 
 
 def _name_char(ch: str) -> str:
-    return r"\s+" if ch == " " else re.escape(ch)
+    if ch == " ":
+        return r"\s+"
+    if ch == _OPTIONAL_SPACE:
+        return r"[' ]?"
+    if ch == _MIDDLE:
+        return r"(?:[' ]?|(?: [^\W\d_]\.?)+ )"
+    if ch == _MORE_INITIALS:
+        return r"(?: [^\W\d_]\.?)*"
+    if ord(ch) >= _INITIAL:
+        letter = chr(ord(ch) - _INITIAL)
+        upper, lower = re.escape(letter.upper()), re.escape(letter.lower())
+        if letter.lower() in "ai":  # English words as well as initials: the dot is needed
+            return rf"[{upper}{lower}]\. ?"
+        return rf"(?:(?-i:{upper})(?:\. ?)?|{lower}\. ?)"
+    return re.escape(ch)
 
 
 def _located(file: str, sheet: str | None, column: str, kind: str, rows: list[int],

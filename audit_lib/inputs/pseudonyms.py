@@ -19,6 +19,7 @@ from audit_lib.errors import ConfigError, InputError
 from audit_lib.inputs.file_checks import check_input_file
 from audit_lib.inputs.reading import read_table
 from audit_lib.inputs.table import ROW, normalise_header
+from audit_lib.settings import NotRegularFile, open_regular
 from audit_lib.writing import write_csv
 
 logger = logging.getLogger(__name__)
@@ -150,12 +151,17 @@ def load_key(path: str | Path, forbidden_dirs: Iterable[str | Path] = ()) -> byt
                               "repository and the outputs, where it could be committed or "
                               "shared with the results.")
     try:
-        data = path.read_bytes()
+        with open_regular(path) as fh:  # not a pipe or a device: it could never end
+            data = fh.read()
     except FileNotFoundError:
         raise ConfigError(f"{path}: key file not found. Make one outside the repository with: "
                           f"{MAKE_KEY}") from None
     except IsADirectoryError:
         raise ConfigError(f"{path}: is a folder, not a key file.") from None
+    except NotRegularFile as exc:
+        if "a folder" in exc.strerror:
+            raise ConfigError(f"{path}: is a folder, not a key file.") from None
+        raise ConfigError(f"{path}: cannot read the key file ({exc.strerror}).") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the key file "
                           f"({exc.strerror or type(exc).__name__}).") from None

@@ -28,6 +28,7 @@ from audit_lib.inputs.identifiers import (
 )
 from audit_lib.inputs.table import ROW, Table, normalise_header
 from audit_lib.inputs.workbook_scan import load_workbook_limits, scan_workbook
+from audit_lib.settings import regular_file_problem
 
 logger = logging.getLogger(__name__)
 
@@ -118,8 +119,9 @@ def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...], shee
     """The table and the identifier gate's findings; raises at once for problems that stop the
     rows being checked (file, header, limits)."""
     name, problems = file_label(path)
-    if not path.is_file():
-        raise InputError(problems + [Problem(name, None, None, "file not found")])
+    if not path.is_file():  # a pipe, a device or a socket is not "not found": say what it is
+        raise InputError(problems + [Problem(name, None, None,
+                                             regular_file_problem(path) or "file not found")])
     suffix = path.suffix.lower()
     try:
         if suffix in _CSV_SUFFIXES:

@@ -31,6 +31,14 @@ _SPACES = ("Zs", "Zl", "Zp", "Cc")
 _HYPHENS = {"\u2212"}
 #: Apostrophes typed by word processors and phones, read as the ASCII one.
 _APOSTROPHES = {"\u2018", "\u2019", "\u02bc", "\u2032"}
+#: Dots drawn as mathematical operators (bullet and dot operators), read as a dot like every
+#: other script's punctuation.
+_DOTS = {"\u2219", "\u22c5"}
+#: Letters that Unicode does not decompose into a plain letter and an accent (so NFKD leaves
+#: them), read as the letters they are written with in English ("Ødegård" as "Odegard").
+_UNDECOMPOSED = {"\u00f8": "o", "\u00d8": "O", "\u0142": "l", "\u0141": "L", "\u0111": "d",
+                 "\u0110": "D", "\u00f0": "d", "\u00d0": "D", "\u00fe": "th", "\u00de": "Th",
+                 "\u0127": "h", "\u0126": "H", "\u0131": "i", "\u0167": "t", "\u0166": "T"}
 
 
 class _Folding(dict):
@@ -56,7 +64,18 @@ def _fold_char(ch: str) -> str | None:
         return "'"
     if category == "Nd":
         return str(unicodedata.decimal(ch))
-    return _confusables().get(ch, ch)
+    if ch in _UNDECOMPOSED:
+        return _UNDECOMPOSED[ch]
+    if ch.casefold() != ch.lower():  # Unicode's full case folding: German sharp s is "ss"
+        return ch.casefold()
+    plain = _confusables().get(ch)
+    if plain is not None:
+        return plain
+    # Other scripts' punctuation (a middle dot, a bullet, an ideographic comma) separates
+    # the parts of a number as a dot would.
+    if category == "Po" or ch in _DOTS:
+        return "."
+    return ch
 
 
 @lru_cache(maxsize=1)
@@ -105,24 +124,33 @@ _LABEL = re.compile(
     r"(?<![A-Za-z])(nhs(?:no)?|dob|d\.o\.b\.?|born|tel|mob|mobile|phone|ph|no|nino|ni|pnc"
     r"|postcode|dated?)(?=[0-9])", re.IGNORECASE)
 # Spaces around a separator between digits ("03 / 03 / 2011", "943 - 476 - 5919").
-_SPACED_SEPARATOR = re.compile(r"(?<=[0-9]) ?([/.\-]) ?(?=[0-9])")
-_HAS_SPACED_SEPARATOR = re.compile(r"[0-9] [/.\-]|[/.\-] [0-9]")
+_SPACED_SEPARATOR = re.compile(r"(?<=[0-9]) ?([/.\-\\_:]) ?(?=[0-9])")
+_HAS_SPACED_SEPARATOR = re.compile(r"[0-9] [/.\-\\_:]|[/.\-\\_:] [0-9]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _RUN_OF_SPACES = re.compile(r"\s{2,}|[\t\n\r\f\v]")
 _SPACES_RE = re.compile(r"\s+")
-# Addresses written to dodge a filter: "jo(at)example(dot)org", "jo [at] example . org",
-# "jo at example dot org".
-_BRACKETED_AT = re.compile(r"\s*[(\[{<]\s*at\s*[)\]}>]\s*", re.IGNORECASE)
+# Addresses written to dodge a filter: "jo(at)example(dot)org", "jo [@] example.org",
+# "jo [at] example . org", "jo at example dot org", "jo.smith at example.org", "jo @ example.org".
+_BRACKETED_AT = re.compile(r"\s*[(\[{<]\s*(?:at|@)\s*[)\]}>]\s*", re.IGNORECASE)
 _BRACKETED_DOT = re.compile(r"\s*[(\[{<]\s*dot\s*[)\]}>]\s*", re.IGNORECASE)
+_SPACED_AT = re.compile(r"(?<=[A-Za-z0-9._%+-]) @ ?(?=[A-Za-z0-9])|(?<=[A-Za-z0-9._%+-])@ "
+                        r"(?=[A-Za-z0-9])")
+# A domain after "at" or "@", its dots spelled or spaced; the last label is a top-level domain
+# in one case (org, UK), so "we met at home.Then" is not read as an address.
 _SPELLED_ADDRESS = re.compile(
-    r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9._%+-]+) at ([A-Za-z0-9-]+(?: dot [A-Za-z0-9-]+)+)",
-    re.IGNORECASE)
-_MAYBE_ADDRESS = re.compile(r"[(\[{<]\s*(?:at|dot)\s*[)\]}>]| at \S+ dot ", re.IGNORECASE)
+    r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9._%+-]+) at ((?:[A-Za-z0-9-]+(?: dot | ?\. ?))+"
+    r"(?-i:[a-z]{2,24}|[A-Z]{2,24}))(?![A-Za-z0-9])", re.IGNORECASE)
+_SPACED_DOMAIN = re.compile(r"@(?:[A-Za-z0-9-]+(?: dot | ?\. ?))+[A-Za-z]{2,24}(?![A-Za-z0-9])",
+                            re.IGNORECASE)
+_DOT_WORD = re.compile(r" dot | ?\. ?", re.IGNORECASE)
+_MAYBE_ADDRESS = re.compile(r"[(\[{<]\s*(?:at|dot|@)\s*[)\]}>]| at [A-Za-z0-9-]+(?: dot |\.| \. )"
+                            r"| @|@ |@[A-Za-z0-9.-]+ \.|@[A-Za-z0-9.-]+\. ", re.IGNORECASE)
 # Cheap conditions each step needs (each alternative starts with a character class, which
 # the regex engine scans for quickly): runs of spaces; a spaced separator by a digit; the last
-# letter of a label before a digit; a bracket or " at " of a disguised address.
-_ANY_STEP = re.compile(r"\s\s|[\t\n\r\f\v]|[0-9] [/.\-]|[/.\-] [0-9]|[sobnlehicdSOBNLEHICD][0-9]"
-                       r"|[(\[{<] ?[aAdD]| [dD][oO][tT] ")
+# letter of a label before a digit; a bracket, " at ", " dot " or a spaced "@" of a disguised
+# address.
+_ANY_STEP = re.compile(r"\s\s|[\t\n\r\f\v]|[0-9] [/.\-\\_:]|[/.\-\\_:] [0-9]|[sobnlehicdSOBNLEHICD][0-9]"
+                       r"|[(\[{<] ?[aAdD@]| [dD][oO][tT] | [aA][tT] | @|@ |@[A-Za-z0-9.-]+ [.dD]")
 
 
 def fold_texts(texts: pd.Series) -> pd.Series:
@@ -157,10 +185,11 @@ def fold_texts(texts: pd.Series) -> pd.Series:
 def _unmask_addresses(texts: pd.Series) -> pd.Series:
     texts = texts.str.replace(_BRACKETED_AT, "@", regex=True)
     texts = texts.str.replace(_BRACKETED_DOT, ".", regex=True)
-    return texts.str.replace(
-        _SPELLED_ADDRESS,
-        lambda m: f"{m.group(1)}@{re.sub(r' dot ', '.', m.group(2), flags=re.IGNORECASE)}",
-        regex=True)
+    texts = texts.str.replace(_SPACED_AT, "@", regex=True)
+    texts = texts.str.replace(
+        _SPELLED_ADDRESS, lambda m: f"{m.group(1)}@{_DOT_WORD.sub('.', m.group(2))}", regex=True)
+    return texts.str.replace(_SPACED_DOMAIN, lambda m: _DOT_WORD.sub(".", m.group(0)),
+                             regex=True)
 
 
 def _contains(texts: pd.Series, pattern: re.Pattern) -> np.ndarray:
@@ -179,20 +208,23 @@ def _where(texts: pd.Series, test: re.Pattern, change) -> pd.Series:
 
 
 def name_form(text: str) -> str:
-    """A name or a text as names are compared: folded, lower case, every run of characters
-    other than letters, digits and apostrophes a single space ("Smith,  Jane" and
-    "jane_smith" become "smith jane" and "jane smith")."""
-    return " ".join(_NOT_NAME.sub(" ", fold_unicode(text).lower()).split())
+    """A name as names are compared: folded, case-folded (Unicode's full folding: "Weiß" is
+    "weiss"), every run of characters other than letters, digits and apostrophes a single
+    space ("Smith,  Jane" and "jane_smith" become "smith jane" and "jane smith")."""
+    return " ".join(_NOT_NAME.sub(" ", fold_unicode(text).casefold()).split())
 
 
-# Anything but letters, digits and apostrophes (underscores included), and runs of spaces.
-_NOT_NAME = re.compile(r"(?:[^\w']|_)+")
+# Anything but letters, digits and apostrophes (underscores included); an initial's dot is
+# kept (U+E000 stands for it meanwhile), so that "A. Young" can be told from "a young".
+_NOT_NAME = re.compile(r"(?:[^\w'\ue000]|_)+")
+_INITIAL_DOT = re.compile(r"(?<![\w'])([^\W\d_])\.")
 _NEEDS_NAME_FORM = re.compile(r"[^\w' ]|_|  ")
 
 
 def name_forms(texts: pd.Series) -> pd.Series:
     """The texts as names are compared with `name_form` names, except that case is left to
-    the matching pattern (compiled to ignore it): cheaper on a million cells."""
+    the matching pattern (compiled to ignore it, so that an initial's capital can be asked
+    for) and an initial keeps its dot ("Jane A. Smith", "SMITH, J.")."""
     texts = texts.astype(object)
     if texts.empty:
         return texts
@@ -200,4 +232,7 @@ def name_forms(texts: pd.Series) -> pd.Series:
     plain = out.str.isascii().fillna(True).to_numpy(dtype=bool)
     if (~plain).any():
         out[~plain] = out[~plain].map(fold_unicode)
-    return _where(out, _NEEDS_NAME_FORM, lambda s: s.str.replace(_NOT_NAME, " ", regex=True))
+    return _where(out, _NEEDS_NAME_FORM, lambda s: s.str.replace(_INITIAL_DOT, "\\1\ue000",
+                                                                 regex=True)
+                  .str.replace(_NOT_NAME, " ", regex=True).str.replace("\ue000 ?", ". ",
+                                                                       regex=True))

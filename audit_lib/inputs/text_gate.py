@@ -3,7 +3,10 @@ registers and custom framework files (every text, keys included)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,7 +29,10 @@ def walk_texts(data: object, prefix: str = "") -> Iterator[tuple[str, str, str]]
     """Every text in a parsed YAML structure: (location, key, text), keys included.
 
     A location reads like ``recommendations[2].finding``; a mapping key is yielded as a text
-    of its own at ``<location> (a key)``.
+    of its own at ``<location> (a key)``. Numbers and dates are yielded as the text they were
+    written as (YAML reads an unquoted ``9434765919`` as a number and ``2009-03-12`` as a
+    date, and either could be an identifier); a number with a fraction (a measurement such as
+    0.95) and true and false are not texts.
     """
     if isinstance(data, dict):
         for key, value in data.items():
@@ -39,6 +45,12 @@ def walk_texts(data: object, prefix: str = "") -> Iterator[tuple[str, str, str]]
             yield from walk_texts(item, f"{prefix}[{i}]")
     elif isinstance(data, str):
         yield prefix, "", data
+    elif isinstance(data, int) and not isinstance(data, bool):
+        yield prefix, "", str(data)
+    elif isinstance(data, float) and data.is_integer() and abs(data) < 1e16:
+        yield prefix, "", str(int(data))  # 9434765919.0, as typed
+    elif isinstance(data, (dt.date, dt.datetime)):
+        yield prefix, "", data.isoformat()
 
 
 def _with_key(items: Iterator[tuple[str, str, str]], key: str) -> Iterator[tuple[str, str, str]]:
@@ -48,7 +60,9 @@ def _with_key(items: Iterator[tuple[str, str, str]], key: str) -> Iterator[tuple
 
 def scan_structure(data: object, *, dates_allowed: Callable[[str, str], bool] = lambda w, k: False,
                    file_names: Callable[[str], bool] = lambda w: False,
-                   names: tuple[str, ...] | None = None) -> list[str]:
+                   names: tuple[str, ...] | None = None,
+                   skip: Callable[[str], bool] = lambda w: False,
+                   relative_to: Path | None = None) -> list[str]:
     """Messages for every text of a YAML structure that holds what looks like an identifier.
 
     Parameters
@@ -59,10 +73,16 @@ def scan_structure(data: object, *, dates_allowed: Callable[[str, str], bool] = 
         ``(location, key) -> bool``: whether a full date is expected there (a period's end, a
         citation's source note).
     file_names : callable
-        ``location -> bool``: whether the text is a path, of which only the file or folder
-        name is checked (and dates allowed, as in file names).
+        ``location -> bool``: whether the text is a path. A path is checked as it would be
+        published, relative to ``relative_to`` (every folder and file name on the way, dates
+        allowed as in file names), or by its last part without ``relative_to``.
     names : tuple of str, optional
         Names to look for; the configured names list by default.
+    skip : callable
+        ``location -> bool``: values checked elsewhere with a message of their own (a
+        sampling seed, which is any whole number).
+    relative_to : Path, optional
+        The folder paths are written relative to (a period config's).
 
     Returns
     -------
@@ -71,13 +91,13 @@ def scan_structure(data: object, *, dates_allowed: Callable[[str, str], bool] = 
         identifier is named by its position instead, in its message and every other.
     """
     names = configured_names() if names is None else names
-    items = list(walk_texts(data))
+    items = [item for item in walk_texts(data) if not skip(item[0])]
     if not items:
         return []
     texts, allowed = [], []
     for where, key, text in items:
         if file_names(where) and not where.endswith("(a key)"):
-            texts.append(Path(text).name)
+            texts.append(published_form(text, relative_to))
             allowed.append(True)
         else:
             texts.append(text)
@@ -92,6 +112,19 @@ def scan_structure(data: object, *, dates_allowed: Callable[[str, str], bool] = 
             where = _withheld(items[int(i)][0], bad_keys)
             messages.append(f"{where}: {message_for(kind)}")
     return sorted(set(messages))
+
+
+def published_form(path: str, base: Path | None) -> str:
+    """A path as a run publishes it (relative to ``base``), without its ``..`` and ``.``
+    parts, folders joined by "/"; without ``base``, its last part."""
+    if base is None:
+        return Path(path).name
+    if os.path.isabs(path):
+        try:
+            path = os.path.relpath(path, base)
+        except ValueError:  # another drive on Windows: only the name is published
+            return Path(path).name
+    return "/".join(p for p in re.split(r"[\\/]", path) if p not in ("", ".", ".."))
 
 
 def _withheld(where: str, bad_keys: set[str]) -> str:

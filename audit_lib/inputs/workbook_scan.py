@@ -18,7 +18,7 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +48,9 @@ _CHUNK = 1 << 20
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
 _CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>/]")
 _DATA_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData[\s>/]")
+# A cell holding a formula: its <f> is the cell's first child. Its reference gives the place.
+_FORMULA_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\b([^>]{0,400})>\s*<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+_REFERENCE = re.compile(rb'\br\s*=\s*"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})"')
 _DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData\s*>|<(?:[A-Za-z_][\w.-]*:)?sheetData"
                        rb"(?:\s[^>]*)?/>")
 # Codes in page headers and footers: &L &C &R (sections), &P &N &D &T &Z &F &A (fields),
@@ -80,9 +83,17 @@ def load_workbook_limits() -> WorkbookLimits:
 
 class ScanResult(list):
     """The Problems `scan_workbook` found; ``read`` is False when the workbook could not be
-    read at all (missing, unsafe, too large or damaged: the Problems then say why)."""
+    read at all (missing, unsafe, too large or damaged: the Problems then say why).
+
+    ``formulas`` lists the cells holding a formula, as (sheet, row, column letter), found in
+    the same pass over each sheet's XML (the sheet named as the Problems name it); ``book`` is
+    the workbook as openpyxl opened it for the scan, when the caller asked to keep it open
+    (`scan_workbook`'s ``keep_open``): the caller reads it and closes it.
+    """
 
     read: bool = True
+    formulas: list = []
+    book = None
 
 
 def _unread(problems: list[Problem]) -> ScanResult:
@@ -97,6 +108,7 @@ class _Sheet:
     state: str
     part: str | None  # the worksheet's part in the archive; None for chart sheets
     head_tail: bytes = b""  # the worksheet's XML without its cells (sheetData)
+    formulas: list = field(default_factory=list)  # (row, column letter) of each formula cell
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,7 @@ def scan_workbook(
     settings: PrivacySettings | None = None,
     limits: WorkbookLimits | None = None,
     file: str | None = None,
+    keep_open: bool = False,
 ) -> ScanResult:
     """Check an .xlsx workbook for identifiers: every value the loaders read and every other text
     it carries (see the module's description for the list), hidden sheets included.
@@ -141,6 +154,9 @@ def scan_workbook(
         The packaged ``settings/inputs.yaml`` limits by default.
     file : str, optional
         How Problems name the file (``str(path)`` by default).
+    keep_open : bool
+        Keep the workbook openpyxl opened (read-only, with formulas' results) for the caller,
+        as ``book`` of the result: a reader then opens each workbook once, after the checks.
 
     Returns
     -------
@@ -184,16 +200,29 @@ def scan_workbook(
     label = {s.name: (f"number {i + 1} (name withheld)" if i in withheld else s.name)
              for i, s in enumerate(sheets)}
     hidden = {s.name: "" if s.state == "visible" else " (the sheet is hidden)" for s in sheets}
+    import openpyxl  # defusedxml, a dependency, makes openpyxl refuse XML bombs
+
+    book = None
     try:
-        cells = _scan_cells(path, file, names, settings, limits, label, hidden)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        cells = _scan_cells(book, file, names, settings, limits, label, hidden)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on a damaged part
-        return _unread(problems + [Problem(file, None, None, f"not a readable .xlsx workbook "
-                                                             f"({type(exc).__name__}); {_SAVE_AS}")])
+        cells = Problem(file, None, None, f"not a readable .xlsx workbook "
+                                          f"({type(exc).__name__}); {_SAVE_AS}")
     if isinstance(cells, Problem):
+        if book is not None:
+            book.close()
         return _unread(problems + [cells])
     problems += cells
     problems += _scan_texts(texts, file, names, settings, label, hidden)
-    return ScanResult(problems)
+    result = ScanResult(problems)
+    result.formulas = [(label.get(s.name, s.name), row, column) for s in sheets
+                       for row, column in s.formulas]
+    if keep_open:
+        result.book = book
+    else:
+        book.close()
+    return result
 
 
 class _Unreadable(Exception):
@@ -250,6 +279,8 @@ def _size_problems(archive: zipfile.ZipFile, sheets: list[_Sheet], limits: Workb
             continue
         rows = cells = 0
         head, tail, carry = bytearray(), bytearray(), b""
+        formula_carry = b""  # the end of the cells' XML, kept until a formula cell is whole
+        sheet.formulas = []
         state = "head"
         with archive.open(sheet.part) as stream:
             while True:
@@ -275,6 +306,16 @@ def _size_problems(archive: zipfile.ZipFile, sheets: list[_Sheet], limits: Workb
                     counted = body if end is not None else body[:-64]
                     rows += len(_ROW_TAG.findall(counted))
                     cells += len(_CELL_TAG.findall(counted))
+                    formula_text = formula_carry + counted
+                    # A formula cell is looked for up to the last tag that starts 512 bytes
+                    # before the end: one the chunk cuts in two is found with the next chunk.
+                    cut = len(formula_text) if end is not None else max(
+                        formula_text.rfind(b"<", 0, max(len(formula_text) - 512, 0)), 0)
+                    for match in _FORMULA_CELL.finditer(formula_text, 0, cut):
+                        ref = _REFERENCE.search(match.group(1))
+                        sheet.formulas.append((int(ref.group(2)), ref.group(1).decode().upper())
+                                              if ref else (None, None))
+                    formula_carry = formula_text[cut:]
                     if end is None:
                         carry = body[-64:]
                         if rows > limits.max_rows or cells > limits.max_cells:
@@ -391,50 +432,48 @@ def _first_cell(ref: str) -> tuple[int | None, str | None]:
     return (int(match.group(2)), match.group(1).upper()) if match else (None, None)
 
 
-def _scan_cells(path: Path, file: str, names: tuple[str, ...], settings: PrivacySettings,
+def _scan_cells(book, file: str, names: tuple[str, ...], settings: PrivacySettings,
                 limits: WorkbookLimits, label: dict[str, str], hidden: dict[str, str]
                 ) -> list[Problem] | Problem:
-    """Every cell value of every worksheet, as openpyxl reads it in streaming mode with the
-    results formulas last had (what the loaders read); a Problem if a sheet, as read, is wider
-    or larger than the limits."""
-    import openpyxl  # defusedxml, a dependency, makes openpyxl refuse XML bombs
+    """Every cell value of every worksheet of ``book`` (opened by openpyxl in streaming mode
+    with the results formulas last had: what the loaders read); a Problem if a sheet, as read,
+    is wider or larger than the limits."""
     from openpyxl.utils import get_column_letter
 
     problems: list[Problem] = []
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        total = 0
-        for ws in book.worksheets:
-            ws.reset_dimensions()  # a false <dimension> must not make openpyxl pad every row
-            values, numbers = [], []
-            for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
-                if not row:
-                    continue
-                total += len(row)
-                if len(row) > limits.max_columns or total > limits.max_cells:
-                    what = (f"more than {limits.max_columns:,} columns" if len(row) >
-                            limits.max_columns else f"more than {limits.max_cells:,} cells")
-                    return Problem(file, None, None,
-                                   f"the workbook has {what}, the limit for a workbook "
-                                   "(settings/inputs.yaml); split it, or save it as CSV")
-                values.append([cell_text(v) for v in row])
-                numbers.append(number)
-            if not values:
+    total = 0
+    for ws in book.worksheets:
+        ws.reset_dimensions()  # a false <dimension> must not make openpyxl pad every row
+        values, numbers = [], []
+        for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            if not row:
                 continue
-            width = max(len(r) for r in values)
-            values = [r + [""] * (width - len(r)) for r in values]
-            frame = pd.DataFrame(values, columns=[get_column_letter(i + 1) for i in range(width)],
-                                 dtype=object)
-            frame[ROW] = numbers
-            header = frame.iloc[0, :-1] if numbers[0] == 1 else pd.Series([], dtype=object)
-            dated = [c for c, h in header.items()
-                     if normalise_header(h) in settings.structured_date_columns]
-            sheet = label.get(ws.title, ws.title)
-            for p in _scan_with_dated_columns(frame, file, sheet, names, settings, dated):
-                problems.append(Problem(p.file, p.row, p.column, p.message + hidden.get(
-                    ws.title, ""), p.sheet))
-    finally:
-        book.close()
+            total += len(row)
+            if len(row) > limits.max_columns or total > limits.max_cells:
+                what = (f"more than {limits.max_columns:,} columns" if len(row) >
+                        limits.max_columns else f"more than {limits.max_cells:,} cells")
+                return Problem(file, None, None,
+                               f"the workbook has {what}, the limit for a workbook "
+                               "(settings/inputs.yaml); split it, or save it as CSV")
+            values.append([cell_text(v) for v in row])
+            numbers.append(number)
+        if not values:
+            continue
+        width = max(len(r) for r in values)
+        values = [r + [""] * (width - len(r)) for r in values]
+        frame = pd.DataFrame(values, columns=[get_column_letter(i + 1) for i in range(width)],
+                             dtype=object)
+        frame[ROW] = numbers
+        header = frame.iloc[0, :-1] if numbers[0] == 1 else pd.Series([], dtype=object)
+        dated = [c for c, h in header.items()
+                 if normalise_header(h) in settings.structured_date_columns]
+        referencing = [c for c, h in header.items()
+                       if normalise_header(h) in settings.reference_columns]
+        sheet = label.get(ws.title, ws.title)
+        for p in _scan_with_dated_columns(frame, file, sheet, names, settings, dated,
+                                          referencing):
+            problems.append(Problem(p.file, p.row, p.column, p.message + hidden.get(
+                ws.title, ""), p.sheet))
     return problems
 
 
@@ -459,10 +498,14 @@ def _scan_texts(texts: list[_Text], file: str, names: tuple[str, ...],
 
 
 def _scan_with_dated_columns(frame: pd.DataFrame, file: str, sheet: str, names: tuple[str, ...],
-                             settings: PrivacySettings, dated: list[str]) -> list[Problem]:
-    """`scan_frame` where the columns in ``dated`` count as structured date columns."""
-    if dated:
-        columns = settings.structured_date_columns | {normalise_header(c) for c in dated}
-        settings = PrivacySettings(columns, settings.allowed_phrases,
-                                   settings.max_reported_per_column)
+                             settings: PrivacySettings, dated: list[str],
+                             referencing: list[str] = ()) -> list[Problem]:
+    """`scan_frame` where the columns in ``dated`` count as structured date columns, and those
+    in ``referencing`` as reference columns (the sheet's columns are named by letter; their
+    row-1 headers say what they hold)."""
+    if dated or referencing:
+        settings = replace(settings, structured_date_columns=settings.structured_date_columns
+                           | {normalise_header(c) for c in dated},
+                           reference_columns=settings.reference_columns
+                           | {normalise_header(c) for c in referencing})
     return scan_frame(frame, file, sheet, names=names, settings=settings)

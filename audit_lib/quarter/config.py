@@ -20,7 +20,7 @@ from audit_lib.quarter.step_inputs import RESULTS, STEP_INPUTS, STEP_NAMES, chec
 from audit_lib.report.front_sheet import board_problems as check_board
 from audit_lib.sampling.plan import CONFIG_KEYS as PLAN_KEYS
 from audit_lib.sampling.plan import build_plan
-from audit_lib.settings import interval_confidence, read_yaml
+from audit_lib.settings import interval_confidence, read_yaml, regular_file_problem
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +38,15 @@ _DISCLOSURE = {"threshold"}
 #: Windows drops), at most 64 characters.
 _PERIOD = re.compile(r"[^\W_](?:[\w .-]{0,62}[\w-])?")
 _TEXT_LIMIT = 200
-#: Keys holding paths: only their file or folder name is gated (dates allowed, as in file
-#: names), since a folder path may hold anything from a user's drive.
+#: Keys holding paths: gated as they are published, relative to the config (dates allowed, as
+#: in file names); the folders above the config's are never published.
 _PATH_KEYS = ("inputs.", "notebooks.", "outputs", "history", "internal")
-#: Keys whose texts are expected to hold a full date: they describe the period itself.
+#: Keys whose texts are expected to hold a full date: they describe the period itself, the
+#: inspection the trend is measured from, or the board meeting the paper goes to.
 _DATED_KEYS = ("period", "period_label", "period_end", "trend.inspection_date",
                "board.meeting_date", "board.as_at_date")
+#: Values checked for identifiers by a check of their own: the seed is any whole number.
+_OWN_CHECK = ("sampling.seed",)
 
 #: Steps whose notebook a config may replace.
 _NOTEBOOK_STEPS = set(STEP_NAMES)
@@ -125,10 +128,19 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None, *,
     leaks = [p.message for p in named] + scan_structure(
         data, dates_allowed=lambda where, key: where in _DATED_KEYS,
         file_names=lambda where: where.startswith(_PATH_KEYS) or (
-            where == "framework" and str(data.get("framework")).endswith((".yaml", ".yml"))))
+            where == "framework" and str(data.get("framework")).endswith((".yaml", ".yml"))),
+        skip=lambda where: where in _OWN_CHECK, relative_to=path.parent)
     if leaks:
         listed = "\n".join(f"  - {p}" for p in leaks)
         raise ConfigError(f"{label}: {len(leaks)} problem(s) in the period config:\n{listed}")
+    # Paths holding a character no file name of a user's should (a NUL, which the system
+    # refuses unexplained, a line break, a right-to-left override that makes a message read
+    # backwards) are refused before any is used, and never repeated.
+    odd = [f"{where}: the path holds a control or invisible character (such as NUL, a line "
+           "break or a right-to-left mark); type it again" for where in _odd_paths(data)]
+    if odd:
+        listed = "\n".join(f"  - {p}" for p in odd)
+        raise ConfigError(f"{label}: {len(odd)} problem(s) in the period config:\n{listed}")
     problems: list[str] = []
     base = path.parent
 
@@ -191,6 +203,8 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None, *,
                 problems.append(f"inputs.{key}: is a folder, not a file: {v}")
             elif key in checked and not p.exists():
                 problems.append(f"inputs.{key}: file not found: {v}")
+            elif key in checked and regular_file_problem(p):
+                problems.append(f"inputs.{key}: {regular_file_problem(p)}: {v}")
             paths.append(p)
         resolved[key] = paths if key in _MANY else paths[0]
 
@@ -242,7 +256,8 @@ def load_config(path: str | Path, steps: Iterable[str] | None = None, *,
         if not check_files:
             continue
         if not notebook.is_file():
-            problems.append(f"notebooks.{step}: file not found: {value}")
+            problems.append(f"notebooks.{step}: {regular_file_problem(notebook) or 'file not found'}"
+                            f": {value}")
         elif notebook.suffix != ".ipynb":
             problems.append(f"notebooks.{step}: must be a Jupyter notebook (.ipynb): {value}")
         elif not (_inside(notebook, base) or _inside(notebook, project_root())):
@@ -306,6 +321,30 @@ def _folder_name(text: object) -> str:
     """A folder name for a service: its letters and digits, the rest as hyphens."""
     name = re.sub(r"[^0-9A-Za-z]+", "-", str(text)).strip("-").lower()[:64]
     return name or "service"
+
+
+#: Unicode categories no path of a user's file should hold: controls (NUL, tab, line breaks),
+#: format characters (right-to-left overrides, zero-width spaces), surrogates, and the line and
+#: paragraph separators.
+_ODD_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def _odd_paths(data: dict) -> list[str]:
+    """Where the config gives a path holding a character of `_ODD_CATEGORIES`."""
+    places = []
+    for section in ("inputs", "notebooks"):
+        entries = data.get(section)
+        if isinstance(entries, dict):
+            for key, value in entries.items():
+                for item in value if isinstance(value, list) else [value]:
+                    places.append((f"{section}.{key}", item))
+    for key in ("outputs", "history", "internal", "columns", "framework"):
+        places.append((key, data.get(key)))
+    sampling = data.get("sampling")
+    if isinstance(sampling, dict):
+        places.append(("sampling.min_size_from", sampling.get("min_size_from")))
+    return sorted({where for where, value in places if isinstance(value, str)
+                   and any(unicodedata.category(c) in _ODD_CATEGORIES for c in value)})
 
 
 def _reads_as_identifier(number: int) -> bool:

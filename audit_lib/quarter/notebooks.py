@@ -7,6 +7,7 @@ from pathlib import Path
 from audit_lib.errors import AuditError, IdentifierRefusal, OutputError, PipelineError
 from audit_lib.quarter.engine import WarmKernel, warm_engine_options
 from audit_lib.quarter.kernel import ensure_kernel, quiet_kernel_manager
+from audit_lib.quarter.published_paths import relative_notebook
 from audit_lib.quarter.render import render_html
 from audit_lib.writing import describe_os_error, staged_directory
 
@@ -83,6 +84,9 @@ def run_notebook(notebook: str | Path, out_dir: str | Path, parameters: dict) ->
     kernel = ensure_kernel()
     with staged_directory(out) as stage:
         executed = stage / notebook.name
-        execute(notebook, executed, {**parameters, "out_dir": str(stage)}, kernel)
+        params = {**parameters, "out_dir": str(stage)}
+        execute(notebook, executed, params, kernel)
+        # Published without the machine's folders: paths relative to where the command ran.
+        relative_notebook(executed, Path.cwd(), params, kernel)
         render_html(executed, executed.with_suffix(".html"))
     return out / f"{notebook.stem}.html"

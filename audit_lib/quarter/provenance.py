@@ -42,10 +42,17 @@ def hash_inputs(cfg: PeriodConfig) -> dict[str, str]:
     return fingerprint(files)
 
 
+#: How a published path names a file of case-audit's own (a shipped notebook or framework)
+#: when the config is kept elsewhere: from case-audit's folder, whose place is the machine's.
+OWN_FILES = "case-audit"
+
+
 def relative_to_config(value: object, base) -> object:
     """Paths in ``value`` (a path, or lists and dicts holding them) written relative to the
     config's folder, with forward slashes: a manifest names no folder of the machine that ran
-    it, and reads the same on Windows."""
+    it, and reads the same on Windows. A file of case-audit's own, when the config is kept
+    outside case-audit's folder, is named from that folder (``case-audit/notebooks/...``):
+    the way up and down between the two would name the machine's folders."""
     if isinstance(value, dict):
         return {relative_to_config(k, base): relative_to_config(v, base) for k, v in value.items()}
     if isinstance(value, list):
@@ -54,11 +61,22 @@ def relative_to_config(value: object, base) -> object:
         # A staged folder is named where it is published: the staging name is random, and
         # gone once the run is committed.
         value = published_path(value)
+        own = project_root().resolve()
+        if _inside(value, own) and not _inside(base, own):
+            return f"{OWN_FILES}/" + Path(value).resolve().relative_to(own).as_posix()
         try:
             return os.path.relpath(value, base).replace(os.sep, "/")
         except ValueError:  # another drive on Windows: the name alone
             return os.path.basename(value)
     return value
+
+
+def _inside(path, folder: Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(folder)
+    except (ValueError, OSError):
+        return False
+    return True
 
 
 def framework_files(cfg: PeriodConfig) -> list[Path]:

@@ -1,11 +1,16 @@
 """The publish check: the identifier gate over every file a run would publish (or keep after a
 failure), and the names of those files.
 
-Tables are checked cell by cell and reports by their visible text. A full date is allowed only
-where a date is structured: a table column whose header is one of the schemas' date columns
-(``start_date``, ``date`` ...), a JSON field named as a date (``started``, ``period_end`` ...),
-and the ``<time>`` elements the report uses for its own timestamps. Everywhere else, as in
-inputs' free text, a full date is refused with every other kind of identifier.
+Tables are checked cell by cell, reports by their visible text, executed notebooks whole (every
+cell's source and outputs, and the notebook's and cells' metadata), JSON by every value (keys,
+numbers and dates too), PDFs by their text and other files line by line. A full date is allowed
+only where a date is structured: a table column whose header is one of the schemas' date
+columns (``start_date``, ``date`` ...), a JSON field named as a date (``started``,
+``period_end`` ...) or holding a machine's timestamp (a date with its time of day), a notebook
+parameter named as a date, and the ``<time>`` elements the report uses for its own timestamps.
+Everywhere else, as in inputs' free text, a full date is refused with every other kind of
+identifier. A text naming a folder of this machine (the config's folder or any above it, the
+home folder) is refused too: a folder's name can be a person's.
 """
 
 from __future__ import annotations
@@ -38,11 +43,23 @@ from audit_lib.writing import MARKER
 
 logger = logging.getLogger(__name__)
 
-#: JSON fields holding a date by design: a run's times, a period's end.
-_DATE_FIELDS = {"started", "finished", "period_end", "date", "created", "modified"}
-# The toolkit's own random seed (any whole number) could pass for an NHS number or a date.
-_SEED = re.compile(r"\bseed \d+")
+#: JSON fields holding a date by design: a run's times, a period's end, a notebook's cell times.
+_DATE_FIELDS = {"started", "finished", "period_end", "date", "created", "modified",
+                "start_time", "end_time"}
+#: Fields holding the toolkit's own random seed: any whole number, so it may read as a date.
+#: (The config check refuses a seed that reads as an NHS or phone number.)
+_SEED_FIELDS = {"seed"}
+# The seed, printed or assigned ("seed 20260401", "seed = 20260401").
+_SEED = re.compile(r"\bseed\b[ =:]{1,3}\d+")
+# A machine's timestamp: a date with its time of day (no one's date of birth has one).
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+                        r"(?:Z|[+-]\d{2}:?\d{2})?")
+# A parameter assigned in a notebook's parameters cell: ``name = value`` or
+# ``name: type = value  # comment``.
+_ASSIGNED = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?::[^=]*)?=")
 _SKIPPED = {".png", ".jpg", ".jpeg", ".svg", ".gif"}  # charts drawn from gated tables
+_ABSOLUTE = "names a folder of this computer (a folder's name can be a person's): write paths " \
+            "relative to the period config's folder"
 
 
 @dataclass(frozen=True)
@@ -50,20 +67,23 @@ class _Text:
     text: str
     dates_allowed: bool = False
     where: str | None = None  # a JSON field's path; texts of pages are numbered instead
+    absolute: bool = False  # an absolute path (in JSON), checked by its name only
+    path_only: bool = False  # an HTML link's target: checked for the machine's folders only
 
 
 def scan_outputs(folder: Path, names: tuple[str, ...] | None = None, *,
-                 carried: Iterable[str] = ()) -> list[Problem]:
+                 carried: Iterable[str] = (), base: Path | None = None) -> list[Problem]:
     """Run the identifier gate over every file in ``folder`` and every file's name.
 
     CSV files are scanned cell by cell and workbooks as inputs are; HTML pages, executed
-    notebooks, JSON and other text files by their text, with full dates allowed only in
+    notebooks, JSON, PDFs and other text files by their text, with full dates allowed only in
     structured date fields (see the module's description). A file that cannot be read to be
     checked is reported as such. ``carried`` names files (relative to ``folder``) carried
     unchanged from the period's previous results that case-audit printed itself from a page
-    that passed this check (PDFs, `audit_lib.writing.printed_files`): they are not read.
-    Returns the problems found, located by file (relative to ``folder``), sheet, row and
-    column.
+    that passed this check (PDFs, `audit_lib.writing.printed_files`): they are not read. With
+    ``base`` (the period config's folder), a text naming that folder, a folder above it or the
+    home folder is reported too. Returns the problems found, located by file (relative to
+    ``folder``), sheet, row and column.
     """
     folder = Path(folder)
     names = configured_names() if names is None else names
@@ -83,21 +103,27 @@ def scan_outputs(folder: Path, names: tuple[str, ...] | None = None, *,
                                                               f"{message_for(kind)}"))
     for path in files:
         try:
-            problems += _scan_file(path, labels[path], names, settings)
+            problems += _scan_file(path, labels[path], names, settings, base)
         except Exception as exc:  # noqa: BLE001 - a damaged file of any kind: say so
-            problems.append(Problem(labels[path], None, None, "could not be read to check it "
-                                    f"for identifiers ({type(exc).__name__})"))
+            problems.append(Problem(labels[path], None, None, UNREADABLE +
+                                    f" ({type(exc).__name__})"))
     return problems
 
 
+#: How a file the check could not read is reported (`keep_failed` tells these apart).
+UNREADABLE = "could not be read to check it for identifiers"
+
+
 def _scan_file(path: Path, label: str, names: tuple[str, ...],
-               settings: PrivacySettings) -> list[Problem]:
+               settings: PrivacySettings, base: Path | None = None) -> list[Problem]:
     suffix = path.suffix.lower()
     if suffix in _SKIPPED:
         return []
     if suffix == ".csv":
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        return scan_frame(frame, label, names=names, settings=settings)
+        problems = scan_frame(frame, label, names=names, settings=settings)
+        texts = [_Text(str(v)) for v in [*frame.columns, *pd.unique(frame.to_numpy().ravel())]]
+        return problems + _path_problems(texts, label, base)
     if suffix == ".xlsx":
         return list(scan_workbook(path, names=names, settings=settings, file=label))
     if suffix == ".html":
@@ -106,14 +132,32 @@ def _scan_file(path: Path, label: str, names: tuple[str, ...],
         texts = _notebook_texts(path, settings)
     elif suffix == ".json":
         texts = _json_texts(json.loads(path.read_text(encoding="utf-8")), settings)
+    elif suffix == ".pdf":
+        texts = _pdf_texts(path)
     else:
         texts = [_Text(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    return _scan_texts(texts, label, names, settings)
+    return _scan_texts(texts, label, names, settings) + _path_problems(texts, label, base)
+
+
+def _path_problems(texts: list[_Text], label: str, base: Path | None) -> list[Problem]:
+    """A Problem for each text naming a folder of this machine, located as identifiers are."""
+    if base is None:
+        return []
+    from audit_lib.quarter.published_paths import folder_finder
+
+    names_folder = folder_finder(base)
+    problems = []
+    for number, t in enumerate(texts, start=1):
+        if t.absolute or names_folder(t.text):
+            problems.append(Problem(label, None, t.where, _ABSOLUTE) if t.where else
+                            Problem(label, number, None, f"text number {number} {_ABSOLUTE}"))
+    return problems[:50]
 
 
 def _scan_texts(texts: list[_Text], label: str, names: tuple[str, ...],
                 settings: PrivacySettings) -> list[Problem]:
-    texts = [replace(t, text=_SEED.sub("seed", t.text)) for t in texts if t.text.strip()]
+    texts = [replace(t, text=_SEED.sub("seed", t.text)) for t in texts
+             if t.text.strip() and not t.path_only]
     if not texts:
         return []
     frame = pd.DataFrame({"text": [t.text for t in texts]})
@@ -165,6 +209,9 @@ class _Visible(HTMLParser):
         for name, value in attrs:
             if name in ("alt", "title") and value:
                 self.texts.append(_Text(value))
+            elif name in ("href", "src", "action", "poster", "data") and value and \
+                    not value.startswith("data:"):  # an embedded chart holds no path
+                self.texts.append(_Text(value, path_only=True))
 
     def handle_endtag(self, tag):
         self._flush()
@@ -214,12 +261,20 @@ def _html_texts(page: str, settings: PrivacySettings) -> list[_Text]:
 
 
 def _notebook_texts(path: Path, settings: PrivacySettings) -> list[_Text]:
-    """Every output of an executed notebook: HTML by its visible text (as a page is read),
-    plain text, streams and error tracebacks line by line."""
+    """Everything an executed notebook holds: each cell's source line by line (a parameter
+    named as a date may hold one), its outputs (HTML by its visible text, as a page is read;
+    plain text, streams and error tracebacks line by line), and the notebook's and each
+    cell's metadata as JSON (papermill records the parameters there)."""
     import nbformat
 
+    nb = nbformat.read(path, as_version=4)
     texts: list[_Text] = []
-    for cell in nbformat.read(path, as_version=4).cells:
+    for cell in nb.cells:
+        parameters = bool({"parameters", "injected-parameters"}
+                          & set(cell.get("metadata", {}).get("tags", [])))
+        for line in _joined(cell.get("source", "")).splitlines():
+            assigned = _ASSIGNED.match(line) if parameters else None
+            texts.append(_Text(line, bool(assigned) and _dated(assigned.group(1), settings)))
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if "text/html" in data:
@@ -229,6 +284,37 @@ def _notebook_texts(path: Path, settings: PrivacySettings) -> list[_Text]:
             texts += [_Text(line) for line in _joined(output.get("text", "")).splitlines()]
             for line in [output.get("evalue", ""), *output.get("traceback", [])]:
                 texts += [_Text(part) for part in _ANSI.sub("", str(line)).splitlines()]
+        texts += _json_texts(dict(cell.get("metadata", {})), settings, "cell metadata")
+    texts += _json_texts(dict(nb.metadata), settings, "metadata")
+    return texts
+
+
+def _dated(key: str, settings: PrivacySettings) -> bool:
+    """Whether a field or parameter of this name holds a date (or the seed) by design."""
+    return key in _DATE_FIELDS or key in _SEED_FIELDS or key.endswith("_date") or (
+        normalise_header(key) in settings.structured_date_columns)
+
+
+def pdf_problems(path: Path, names: tuple[str, ...] | None = None) -> list[str]:
+    """The publish check of one printed PDF (`audit_lib.report.pdf.print_pdf`): what its text
+    holds, as messages naming the text's place, never its value."""
+    names = configured_names() if names is None else names
+    try:
+        problems = _scan_texts(_pdf_texts(Path(path)), "the PDF", names, load_privacy_settings())
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many types on a damaged file
+        return [f"{UNREADABLE} ({type(exc).__name__})"]
+    return [p.message for p in InputError(problems).problems]
+
+
+def _pdf_texts(path: Path) -> list[_Text]:
+    """A PDF's text, line by line (pypdf's extraction), and its document information (title,
+    author ...)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(path)
+    texts = [_Text(str(value)) for value in (reader.metadata or {}).values()]
+    for page in reader.pages:
+        texts += [_Text(line) for line in (page.extract_text() or "").splitlines()]
     return texts
 
 
@@ -239,18 +325,18 @@ def _joined(value: object) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-def _json_texts(data: object, settings: PrivacySettings) -> list[_Text]:
-    """The texts of a JSON document, keys too: dates allowed in fields named as dates; of a
-    path, only its file name (and a date there dates the file)."""
+def _json_texts(data: object, settings: PrivacySettings, prefix: str = "") -> list[_Text]:
+    """The texts of a JSON document, keys, numbers and dates too: dates allowed in fields
+    named as dates and in machines' timestamps; of an absolute path, only its file name (and
+    a date there dates the file), the path itself being reported by `_path_problems`."""
     texts = []
-    for where, key, text in walk_texts(data):
+    for where, key, text in walk_texts(data, prefix):
         if where.endswith("(a key)"):
             key = text
         if os.path.isabs(text) or re.match(r"^[A-Za-z]:[\\/]", text):
-            texts.append(_Text(Path(text).name, True, where))
+            texts.append(_Text(Path(text).name, True, where, absolute=True))
             continue
-        dated = key in _DATE_FIELDS or key.endswith("_date") or (
-            normalise_header(key) in settings.structured_date_columns)
+        dated = _dated(key, settings) or _TIMESTAMP.fullmatch(text) is not None
         texts.append(_Text(text, dated, where))
     return texts
 

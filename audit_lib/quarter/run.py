@@ -3,6 +3,7 @@ internal tables and history together (`audit_lib.quarter.commit`)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit_lib.errors import AuditError, IdentifierRefusal, PipelineError
+from audit_lib.errors import IdentifierRefusal, PipelineError
 from audit_lib.frameworks import load_framework
 from audit_lib.inputs.identifiers import names_in_force
 from audit_lib.quarter.changes import after_commit
@@ -29,11 +30,12 @@ from audit_lib.quarter.commit import (
 )
 from audit_lib.quarter.config import RESULTS, PeriodConfig, load_config
 from audit_lib.quarter.engine import WarmKernel
-from audit_lib.quarter.failed_runs import failed_folder, prune_failed_runs
+from audit_lib.quarter.failed_runs import discard_interrupted, keep_failed
 from audit_lib.quarter.kernel import ensure_kernel
 from audit_lib.quarter.notebooks import execute
 from audit_lib.quarter.provenance import build_manifest, hash_inputs
 from audit_lib.quarter.publish_check import describe, scan_outputs
+from audit_lib.quarter.published_paths import relative_notebook
 from audit_lib.quarter.render import render_html
 from audit_lib.quarter.steps import (
     STEPS,
@@ -55,6 +57,7 @@ from audit_lib.trends.history import load_earlier_quarters, read_recorded, recor
 from audit_lib.trends.progress_step import current_results
 from audit_lib.writing import (
     make_stage,
+    output_error,
     printed_files,
     recover_stranded,
     seal,
@@ -125,7 +128,10 @@ def run(config_path: str | Path, only: str | None = None,
                 if only and has_results(cfg.period_dir):
                     for old, new in ((cfg.period_dir, stage), (internal_dir, internal_stage)):
                         if has_results(old):
-                            shutil.copytree(old, new, dirs_exist_ok=True)
+                            try:
+                                shutil.copytree(old, new, dirs_exist_ok=True)
+                            except OSError as exc:  # a full disk names the file, not "."
+                                raise output_error(exc) from None
                 if has_results(cfg.period_dir):
                     carried, dropped = _printed(cfg.period_dir, stage, [n for n, _ in steps])
                 manifest = _execute_steps(cfg, steps, notebooks, kernel, warm, stage,
@@ -133,8 +139,9 @@ def run(config_path: str | Path, only: str | None = None,
                                           progress, carried)
                 journal = _journal(cfg, steps, run_id, stage, internal_stage, carried)
             except BaseException as exc:
-                failed = keep_failed(cfg, stage, started, exc, carried)
                 shutil.rmtree(internal_stage, ignore_errors=True)
+                failed = keep_failed(cfg.outputs, cfg.period, cfg.path.parent, stage, started,
+                                     exc, carried)
                 if failed is not None:
                     progress(f"The failed run is kept in {failed} (failed.log says why; only the "
                              "latest few of this period are kept, as settings/runs.yaml says).")
@@ -190,6 +197,7 @@ def prepare(cfg: PeriodConfig) -> None:
         (named; nothing is changed).
     """
     finish_interrupted(cfg.outputs, holding=cfg.period, base=cfg.path.parent)
+    discard_interrupted(cfg.outputs, cfg.period)  # an older case-audit's unfinished clean-up
     internal_dir = cfg.internal / cfg.period
     for folder in (cfg.period_dir, internal_dir):
         recover_stranded(folder)  # from the swap of an older case-audit's run
@@ -212,7 +220,16 @@ def _execute_steps(cfg, steps, notebooks, kernel, warm: WarmKernel, stage: Path,
         progress(f"[{i}/{len(steps)}] {filename} ...")
         t0 = time.perf_counter()
         executed = stage / filename
-        execute(notebooks[name], executed, params, kernel, warm)
+        # The executed notebook names no folder of this machine, failed or not (a failed one
+        # that cannot be rewritten is removed from the kept run by the publish check).
+        try:
+            execute(notebooks[name], executed, params, kernel, warm)
+        except BaseException:
+            if executed.is_file():
+                with contextlib.suppress(Exception):
+                    relative_notebook(executed, cfg.path.parent, params, kernel)
+            raise
+        relative_notebook(executed, cfg.path.parent, params, kernel)
         t1 = time.perf_counter()
         render_html(executed, executed.with_suffix(".html"),
                     ", ".join(x for x in (cfg.service, cfg.period_label) if x))
@@ -225,7 +242,7 @@ def _execute_steps(cfg, steps, notebooks, kernel, warm: WarmKernel, stage: Path,
                             "was published: run again once the files are final")
     manifest = build_manifest(cfg, steps, inputs_before, parameters, timings, started, run_id)
     write_json(manifest, stage / "manifest.json")
-    leaks = scan_outputs(stage, carried=carried)
+    leaks = scan_outputs(stage, carried=carried, base=cfg.path.parent)
     if leaks:
         raise IdentifierRefusal("the results hold what looks like personal identifiers, so "
                                 "nothing was published; " + describe(leaks))
@@ -266,55 +283,6 @@ def history_rows(cfg: PeriodConfig, run_dir: Path) -> pd.DataFrame:
             held |= {entry["period"] for entry in read_recorded(cfg.history)}
         rows.insert(0, earlier.loc[~earlier["period"].isin(held)])
     return pd.concat(rows, ignore_index=True)
-
-
-def keep_failed(cfg: PeriodConfig, stage: Path, started: dt.datetime,
-                error: BaseException, carried: dict[str, str] | None = None) -> Path | None:
-    """Keep a failed run in ``<outputs>/failed/`` for inspection, with ``failed.log`` saying why.
-
-    A run refused because something holds what looks like an identifier keeps only the log,
-    naming the files that hold one. Any other failed run keeps what it wrote, less every file
-    that holds what looks like an identifier (named in the log).
-    """
-    failed = failed_folder(cfg.outputs, cfg.period, started)
-    try:
-        failed.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(stage), failed)
-    except OSError:
-        shutil.rmtree(stage, ignore_errors=True)
-        logger.warning("could not keep the failed run; its staging folder was removed")
-        return None
-    try:
-        leaks = scan_outputs(failed, carried=carried or {})
-        flagged = sorted({p.file for p in leaks})
-        complete = True
-    except Exception:  # noqa: BLE001 - a check that cannot run keeps nothing
-        flagged, complete = [], False
-    refused = isinstance(error, IdentifierRefusal)
-    for path in sorted(failed.rglob("*"), reverse=True):
-        rel = path.relative_to(failed).as_posix()
-        if path.is_file() and (refused or not complete or rel in flagged
-                               or "(file name withheld)" in " ".join(flagged)):
-            path.unlink()
-        elif path.is_dir() and refused:
-            shutil.rmtree(path, ignore_errors=True)
-    reason = str(error) if isinstance(error, AuditError) else type(error).__name__
-    lines = [f"Run of {cfg.period} started {started.isoformat(timespec='seconds')} failed:",
-             reason, ""]
-    if flagged:
-        lines += ["Files that held what looks like an identifier (removed):",
-                  *[f"  - {name}" for name in flagged], ""]
-    if refused or not complete:
-        lines.append("Nothing else was kept: the run was refused because of identifiers."
-                     if refused else "Nothing was kept: the files could not all be checked.")
-    try:
-        (failed / "failed.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        seal(failed)  # listed, so that pruning can tell it from anything a user adds
-        prune_failed_runs(cfg.outputs, cfg.period)
-    except (OSError, AuditError):
-        pass
-    logger.warning("failed run kept in %s", failed)
-    return failed
 
 
 def undo(config_path: str | Path, progress: Callable[[str], None] = print) -> Path:

@@ -14,9 +14,17 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from audit_lib.errors import ConfigError, InputError, OutputError, PipelineError
+from audit_lib.errors import (
+    ConfigError,
+    IdentifierRefusal,
+    InputError,
+    OutputError,
+    PipelineError,
+    Problem,
+)
 from audit_lib.writing import add_to_marker, atomic_path
 
 #: Browser commands tried in turn (Chromium, Chrome, Edge); CASE_AUDIT_BROWSER names another.
@@ -51,13 +59,19 @@ def _opened(html: str) -> str:
     return re.sub(r"<details(?![^>]*\bopen\b)", "<details open", html, flags=re.IGNORECASE)
 
 
-def print_pdf(report: str | Path, out: str | Path | None = None) -> Path:
+def print_pdf(report: str | Path, out: str | Path | None = None,
+              check: Callable[[Path], list[str]] | None = None) -> Path:
     """Print ``report`` (an HTML file) to ``out`` (default: beside it, ending .pdf).
+
+    ``check`` (the publish check's, `audit_lib.quarter.publish_check.pdf_problems`) reads the
+    printed PDF before it is written to ``out``: a PDF it finds problems in is not written.
 
     Raises
     ------
     InputError
         If the report is missing or not an HTML file.
+    IdentifierRefusal
+        If ``check`` finds problems in the printed PDF (nothing is written).
     ConfigError
         If no browser is installed (the message says how to get one).
     PipelineError
@@ -67,7 +81,8 @@ def print_pdf(report: str | Path, out: str | Path | None = None) -> Path:
     """
     report = Path(report)
     if not report.is_file() or report.suffix.lower() not in {".html", ".htm"}:
-        raise InputError(f"{report}: not an HTML report (give the .html file a run published)")
+        raise InputError([Problem(str(report), None, None, "not an HTML report (give the .html "
+                                  "file a run published)")])
     out = Path(out) if out else report.with_suffix(".pdf")
     if out.resolve() == report.resolve():
         raise ConfigError(f"{out}: the PDF would overwrite the report; choose another --out")
@@ -100,6 +115,10 @@ def print_pdf(report: str | Path, out: str | Path | None = None) -> Path:
             raise PipelineError(f"{browser}: could not start the browser ({exc.strerror})") from None
         if not printed.is_file() or printed.stat().st_size == 0:
             raise PipelineError(f"{report}: the browser wrote no PDF (exit code {done.returncode})")
+        problems = check(printed) if check else []
+        if problems:
+            raise IdentifierRefusal(f"{out}: not written: in the printed PDF, "
+                                    + "; ".join(problems))
         with atomic_path(out) as target:
             shutil.copyfile(printed, target)
     # A PDF printed into a published quarter's folder belongs to that run: listed in its

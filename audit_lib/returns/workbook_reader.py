@@ -146,18 +146,19 @@ def inspect_returned_workbook(path: str | Path) -> ReturnedWorkbook:
     InputError
         When the workbook cannot be read at all (missing, unsafe, damaged).
     """
-    from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
     path = Path(path)
     name, problems = file_label(path)
     # Reviewers type notes: the identifier gate reads every value, sheet name, comment and
     # property first; what it finds is reported with every other problem of the workbook.
-    gate_problems = scan_workbook(path, names=configured_names(), file=name)
+    # One opening of the workbook (issue 26): the gate's scan checks the container, counts and
+    # opens it, finds the formula cells in the same pass, and keeps it open for the reading.
+    gate_problems = scan_workbook(path, names=configured_names(), file=name, keep_open=True)
     if not gate_problems.read:
         raise InputError(problems + gate_problems)  # the workbook cannot be read further
-    problems += gate_problems + _formula_problems(path, name)
-    book = load_workbook(path, read_only=True, data_only=True)
+    problems += gate_problems + _formula_problems(gate_problems.formulas, name)
+    book = gate_problems.book
     answers, dates, blanks, listed = [], [], [], []
     try:
         about = {row[0]: row[1] for row in book[ABOUT_SHEET].iter_rows(values_only=True)
@@ -260,25 +261,12 @@ def inspect_returned_workbook(path: str | Path) -> ReturnedWorkbook:
                                                       "file": name}, problems)
 
 
-def _formula_problems(path: Path, name: str) -> list[Problem]:
-    """A Problem for every formula in the workbook: reviewers type values, and a formula's
-    value is whatever Excel last computed, which another program may not have."""
-    from openpyxl import load_workbook
-
-    problems = []
-    book = load_workbook(path, read_only=True, data_only=False)
-    try:
-        for ws in book.worksheets:
-            ws.reset_dimensions()
-            for row in ws.iter_rows():
-                for cell in row:
-                    if getattr(cell, "data_type", None) == "f":
-                        problems.append(Problem(name, cell.row, cell.column_letter,
-                                                "holds a formula; type the value itself (the "
-                                                "answer, date or note)", ws.title))
-    finally:
-        book.close()
-    return problems
+def _formula_problems(formulas: list, name: str) -> list[Problem]:
+    """A Problem for every formula in the workbook (``formulas``: the cells the gate's scan
+    found holding one): reviewers type values, and a formula's value is whatever Excel last
+    computed, which another program may not have."""
+    return [Problem(name, row, column, "holds a formula; type the value itself (the answer, "
+                    "date or note)", sheet) for sheet, row, column in formulas]
 
 
 def _known_questions(about: dict) -> set[str]:

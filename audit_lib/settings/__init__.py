@@ -2,15 +2,84 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import stat
 from functools import lru_cache
 from importlib import resources
+from typing import BinaryIO
 
 import yaml
 
 from audit_lib.errors import ConfigError
 
 logger = logging.getLogger(__name__)
+
+
+class NotRegularFile(OSError):
+    """A path that names something other than a regular file: a named pipe (FIFO), a device,
+    a socket, or a link to one. Reading one could wait for ever (a pipe nobody writes to) or
+    never end (``/dev/zero``), so case-audit refuses it before reading a byte. ``strerror``
+    says what it is and what to do."""
+
+
+#: What `open_regular` calls each kind of file that is not a regular one.
+_SPECIAL = [(stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"),
+            (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")]
+
+
+def open_regular(path) -> BinaryIO:
+    """Open ``path`` for reading in binary, only if it is a regular file (a link to one is
+    followed).
+
+    The file is opened without waiting (a named pipe opens at once instead of waiting for a
+    writer) and what was opened is checked, so a pipe, a device, a socket, a folder, or a
+    link to any of them, is refused before anything is read.
+
+    Raises
+    ------
+    NotRegularFile
+        An OSError whose ``strerror`` says what the path is and what to do.
+    OSError
+        As `open` does (a missing file, no permission ...).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a socket cannot be opened as a file
+            raise _not_regular(path, "a socket") from None
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _SPECIAL if test(mode)), "not a regular file")
+            raise _not_regular(path, kind)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _not_regular(path, kind: str) -> NotRegularFile:
+    return NotRegularFile(errno.EINVAL, f"it is {kind}, not a regular file; give the file "
+                          "itself (a copy saved from the program that made it)", str(path))
+
+
+def regular_file_problem(path) -> str | None:
+    """What is wrong with reading ``path`` as a file, if it is a pipe, a device, a socket or
+    a folder (or a link to one), without opening it; None for a regular file or a path that
+    does not exist (the reader says so)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _SPECIAL if test(mode)), "not a regular file")
+    return _not_regular(path, kind).strerror
 
 
 class _YamlRefused(Exception):
@@ -79,11 +148,22 @@ def read_yaml(path, what: str, error: type[Exception] = ConfigError, *,
     if not trusted:
         limits = yaml_limits()
         max_bytes, max_depth = limits["max_bytes"], limits["max_depth"]
+    if "\0" in str(path):  # no file name can hold it; the system would refuse it unexplained
+        raise error(f"the {what}'s path holds a NUL character, which no file name can hold; "
+                    "type the path again") from None
     try:
-        if max_bytes is not None and path.stat().st_size > max_bytes:
-            raise error(f"{path}: the {what} is larger than {max_bytes:,} bytes, the limit for "
-                        "YAML files (settings/inputs.yaml); it cannot be a case-audit file.")
-        text = path.read_text(encoding="utf-8")
+        if trusted:
+            text = path.read_text(encoding="utf-8")
+        else:
+            # A user's file: only a regular file is read (a pipe would wait for ever and a
+            # device never end), and no more of it than the limit.
+            with open_regular(path) as fh:
+                data = fh.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise error(f"{path}: the {what} is larger than {max_bytes:,} bytes, the limit "
+                            "for YAML files (settings/inputs.yaml); it cannot be a case-audit "
+                            "file.")
+            text = data.decode("utf-8")
         loader_class = type("Loader", (_StrictLoader,), {"max_depth": max_depth})
         loader = loader_class(text)
         try:
@@ -95,7 +175,11 @@ def read_yaml(path, what: str, error: type[Exception] = ConfigError, *,
     except UnicodeDecodeError:
         raise error(f"{path}: cannot read the {what} (it is not UTF-8 text).") from None
     except OSError as exc:
-        raise error(f"{path}: cannot read the {what} ({exc.strerror}).") from None
+        raise error(f"{path}: cannot read the {what} ({exc.strerror or type(exc).__name__})."
+                    ) from None
+    except ValueError:  # PyYAML's dates: an impossible one (2026-02-30) is a ValueError
+        raise error(f"{path}: the {what} holds a date that does not exist (such as 30 "
+                    "February); write it as YYYY-MM-DD.") from None
     except _YamlRefused as exc:
         where = f" at line {exc.mark.line + 1}" if exc.mark else ""
         if exc.what == "alias":

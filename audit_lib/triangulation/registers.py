@@ -56,6 +56,8 @@ _MEASURE_KEYS = {"id", "target_pct", "note", "reason", "set_by", "applies_from",
                  "applies_until", "pool"}
 #: What a register must say to set a target other than the framework's or check set's own.
 OVERRIDE_KEYS = ("reason", "set_by", "applies_from", "applies_until")
+#: Entries that hold a date by design (the identifier gate allows a full date there).
+_DATE_KEYS = ("due", "applies_from", "applies_until")
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,7 @@ def load_register(path: str | Path) -> Register:
     # which may repeat a value, wait until it passes.
     label, named = file_label(path)
     leaks = [p.message for p in named] + scan_structure(
-        data, dates_allowed=lambda where, key: key in CITATION_KEYS)
+        data, dates_allowed=lambda where, key: key in CITATION_KEYS or key in _DATE_KEYS)
     if leaks:
         raise _config_error(label, "recommendations register", leaks)
     problems: list[str] = []
