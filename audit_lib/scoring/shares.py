@@ -21,9 +21,9 @@ def wilson_interval(n_yes, n, confidence: float = DEFAULT_CONFIDENCE) -> tuple[n
     """Wilson score interval for shares, in percent; NaN where ``n`` is 0.
 
     The closed form, computed as ``statsmodels.stats.proportion.proportion_confint(
-    method="wilson")`` computes it, operation for operation, so the figures are the same to the
-    last digit (tests/test_scoring.py holds them equal); written out so that scoring does not
-    import statsmodels, which costs half a second at every start.
+    method="wilson")`` computes it, operation for operation, so the figures are the ones it
+    gave, to the last digit (tests/test_scoring.py holds them within 1e-12); written out so that
+    scoring does not import statsmodels, which cost half a second of every start.
     """
     n_yes = np.asarray(n_yes, dtype=float)
     n = np.asarray(n, dtype=float)
@@ -47,8 +47,8 @@ def newcombe_interval(yes1, n1, yes2, n2, confidence: float = DEFAULT_CONFIDENCE
 
     Method 10 of Newcombe (1998), from the two Wilson intervals, computed as
     ``statsmodels.stats.proportion.confint_proportions_2indep(method="newcomb",
-    compare="diff")`` computes it, operation for operation (tests/test_scoring.py holds them
-    equal), without importing statsmodels.
+    compare="diff")`` computes it for one comparison, operation for operation
+    (tests/test_scoring.py holds them within 1e-12), without importing statsmodels.
     """
     yes1, n1, yes2, n2 = (np.asarray(a, dtype=float) for a in (yes1, n1, yes2, n2))
     yes1, n1, yes2, n2 = np.broadcast_arrays(yes1, n1, yes2, n2)
@@ -60,8 +60,8 @@ def newcombe_interval(yes1, n1, yes2, n2, confidence: float = DEFAULT_CONFIDENCE
         low1, upp1 = _wilson(yes1[ok], n1[ok], confidence)
         low2, upp2 = _wilson(yes2[ok], n2[ok], confidence)
         diff = p1 - p2
-        # Squared as Python's ``**`` squares a float (the C library's pow, which can differ
-        # from x * x in the last digit): statsmodels was called one comparison at a time.
+        # Squared as Python's ``**`` squares a float, which statsmodels does for one
+        # comparison (the C library's pow: it can differ from x * x in the last digit).
         low[ok] = 100 * (diff - np.sqrt(np.float_power(p1 - low1, 2)
                                         + np.float_power(upp2 - p2, 2)))
         high[ok] = 100 * (diff + np.sqrt(np.float_power(p2 - low2, 2)
