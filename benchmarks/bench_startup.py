@@ -8,6 +8,9 @@ it, filled as a reviewer would), and `case-audit --help`, each divided by the me
 pandas import measured in the same alternation. Targets (issue 25): score <= 3 x, validate
 <= 2 x, --help <= 0.5 x. `--before DIR` times another copy of the source (e.g. `git archive
 main | tar -x -C DIR`) in the same alternation, run as `python -c` from that folder.
+`--profile` says where the time of `score` goes instead: CPU time of each step, in a fresh
+Python each time, medians (the imports the command needs, then the steps; the steps' own lazy
+imports are already done, so they are not counted twice).
 """
 
 from __future__ import annotations
@@ -28,6 +31,37 @@ sys.path.insert(0, str(ROOT))
 #: Command name -> (arguments after `case-audit`, target as a multiple of the pandas import).
 TARGETS = {"score": 3.0, "validate": 2.0, "--help": 0.5}
 RUN_CLI = "import sys; from audit_lib.cli import main; sys.exit(main())"
+
+#: Run in a fresh Python by `--profile`: CPU seconds of each step of `score`, as JSON.
+PROFILE = """
+import json, sys, time
+cpu = time.process_time
+start = cpu()
+import audit_lib.cli, audit_lib.quarter.scores, audit_lib.scoring.scorecard, audit_lib.chart_style
+import audit_lib.scoring.charts, scipy.special, scipy.stats, statsmodels.stats.multitest, holidays
+steps = {"imports (Python start not included)": cpu() - start}
+from audit_lib import chart_style
+from audit_lib.quarter import scores
+from audit_lib.scoring import likelihood, scorecard
+
+def timed(module, name, label):
+    real = getattr(module, name)
+    def step(*args, **kwargs):
+        begin = cpu()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            steps[label] = steps.get(label, 0) + cpu() - begin
+    setattr(module, name, step)
+
+timed(scorecard, "build_scorecard", "read, check and score (build_scorecard)")
+timed(likelihood, "describe_standards", "  of which the bands' probabilities (draws)")
+timed(scores, "write_scores", "write the results (write_scores)")
+timed(chart_style, "png_bytes", "  of which drawing the charts")
+timed(scores, "publish_fairness", "  of which the fairness tables")
+audit_lib.cli.main(sys.argv[1:])
+print(json.dumps(steps))
+"""
 
 
 def timed(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float]:
@@ -64,7 +98,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--before", metavar="DIR", type=Path,
                         help="another copy of the source, timed in the same alternation")
+    parser.add_argument("--profile", action="store_true",
+                        help="where the time of `score` goes (CPU seconds per step)")
     args = parser.parse_args()
+    if args.profile:
+        return profile(args.repeats)
     script = Path(sys.executable).parent / "case-audit"
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,6 +132,26 @@ def main() -> None:
               f"(target <= {target:g} x){verdict}; CPU {cpu[name]:.3f} s = {cpu_ratio:.2f} x")
     print(f"load average (1, 5 min) before {load_before[0]:.1f}, {load_before[1]:.1f}; after "
           f"{load_after[0]:.1f}, {load_after[1]:.1f}; on {os.cpu_count()} cores")
+
+
+def profile(repeats: int) -> None:
+    """Print the median CPU time of each step of `score` on the demo quarter."""
+    import json
+
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = commands(Path(tmp))["score"]
+        runs = []
+        for _ in range(repeats):
+            done = subprocess.run([sys.executable, "-c", PROFILE, *argv], check=True,
+                                  capture_output=True, text=True, cwd=ROOT)
+            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(f"case-audit score on the demo quarter, CPU seconds per step (median of {repeats}):")
+    order = ["imports", "read, check", "  of which the bands'", "write the results",
+             "  of which drawing", "  of which the fairness"]
+    for step in sorted(runs[0], key=lambda s: [s.startswith(o) for o in order].index(True)):
+        print(f"  {step:<45} {statistics.median(r[step] for r in runs):.3f}")
+    print(f"load average (1 min) before {load_before:.1f}, after {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
