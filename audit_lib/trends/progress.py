@@ -18,7 +18,8 @@ baseline is never "improved". Questions the baseline does not have read "no base
 
 Tests are kept for the appendix only: Fisher's exact test of the latest quarter against the
 baseline per question, with the Benjamini-Hochberg false-discovery-rate adjustment across the
-questions, and the difference in percentage points with Newcombe's interval (statsmodels).
+questions, and the difference in percentage points with Newcombe's interval (its closed form,
+`audit_lib.scoring.shares.newcombe_interval`).
 """
 
 from __future__ import annotations
