@@ -350,13 +350,14 @@ def lines_run(call) -> int:
         count += 1
         return local
 
+    previous = sys.gettrace()  # a coverage tool's, say: put back after
     sys.settrace(lambda frame, event, arg: local)
     try:
         call()
     except InputError:
         pass
     finally:
-        sys.settrace(None)
+        sys.settrace(previous)
     return count
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -246,7 +247,7 @@ def test_scoring_does_not_import_statsmodels_for_its_intervals():
             "newcombe_interval; wilson_interval([3], [4]); newcombe_interval(3, 4, 1, 4); "
             "print('statsmodels' in sys.modules, 'scipy.stats' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+                          check=True, cwd=Path(__file__).resolve().parents[1])
     assert done.stdout.split() == ["False", "False"]
 
 

@@ -23,8 +23,9 @@ HEAVY = ("pandas", "numpy", "scipy", "matplotlib", "statsmodels", "pandera", "hy
 
 def imported_by(*runs: list[str], code: str = "") -> list[set[str]]:
     """For each command line (the arguments of `case-audit`), run one after another in one
-    fresh Python, the modules it imported that were not imported before it. ``code`` runs
-    first instead, when given (a library call rather than a command)."""
+    fresh Python, the modules it imported that were not imported before it. ``code``, when
+    given, runs first (a library call rather than a command); with no command line, what it
+    imported is returned."""
     script = textwrap.dedent(f"""
         import contextlib, io, json, sys
         before = set(sys.modules)
