@@ -13,12 +13,7 @@ loaded on first use, so ``import audit_lib`` stays quick::
 
 from __future__ import annotations
 
-from importlib import import_module, metadata
-
-try:
-    __version__ = metadata.version("case-audit")
-except metadata.PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+from importlib import import_module
 
 #: Public name -> (module, attribute).
 _ENTRY_POINTS = {
@@ -44,12 +39,24 @@ __all__ = ["__version__", *_ENTRY_POINTS]
 
 def __getattr__(name: str):
     """Import an entry point the first time it is asked for (PEP 562)."""
+    if name == "__version__":  # importlib.metadata costs every command a few hundredths
+        globals()[name] = _version()
+        return globals()[name]
     if name not in _ENTRY_POINTS:
         raise AttributeError(f"module 'audit_lib' has no attribute {name!r}")
     module, attribute = _ENTRY_POINTS[name]
     value = getattr(import_module(module), attribute)
     globals()[name] = value
     return value
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("case-audit")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
 
 
 def __dir__() -> list[str]:

@@ -7,9 +7,10 @@ facts) is spelt here once; every stage imports it from here.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where it is used: `case-audit --help` needs none of it
+    import pandas as pd
 
 #: The three answers a reviewer gives to a question.
 YES, NO, NA = "Yes", "No", "N/A"
@@ -61,6 +62,9 @@ def normalise_answers(s: pd.Series) -> pd.Series:
 
     Computed once per distinct value: answers files repeat a few spellings over many rows.
     """
+    import numpy as np
+    import pandas as pd
+
     codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=False)
     mapped = np.array([answer_spelling(v) for v in uniques], dtype=object)
     return pd.Series(mapped[codes], index=s.index, dtype=object)

@@ -1,9 +1,14 @@
-"""Benchmark: how fast hostile inputs are refused (issue 15, no. 11; issue 26, item 4).
+"""Benchmark: how fast hostile inputs are refused or read (issue 15, no. 11; issues 25 and 26).
 
 Run: .venv/bin/python benchmarks/bench_limits.py [--repeats 5] [--before DIR]
 A 100,000-column CSV (1 MB: it used to run 300 s with no output) and a 342-byte YAML alias
 bomb (it used to reach MemoryError after 33 s) are each refused with a clear message; this
-prints the median time to refusal of each, in process.
+prints the median time to refusal of each, in process. Then the times the tests used to
+assert, moved here (issue 25: a test bounds the work by counts, never by seconds): a
+2,000-column CSV of 50 blank rows read (and refused: no data), with 500 columns for scale;
+a sheet of 2,000 rows with a false dimension (A1:XFD1048576) scanned and read; long hostile
+cells (60,000 characters of a repeated pattern, and 6,000 for scale) through the identifier
+gate.
 
 Then the three hostile workbooks of issue 26 (tests/hostile_files.py): two million and twenty
 million shared texts no cell uses, and four million cell styles, each a small file within the
@@ -71,15 +76,56 @@ def median_refusal(call, error, repeats: int) -> float:
     return statistics.median(times)
 
 
+def median_time(call, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+#: Repeated units that make long cells hard for the identifier gate's patterns (a regular
+#: expression that backtracks would take minutes on them).
+HOSTILE_UNITS = ("a.", "0 ", "a@", "1/", "AB1 ", "12 march ", "+44 ", "a" * 7 + "@b.")
+
+
+def false_dimension_book(folder: Path) -> Path:
+    """A workbook whose one sheet says it spans A1:XFD1048576 and holds 2,000 short rows."""
+    import io
+    import zipfile
+
+    import openpyxl
+
+    blank = io.BytesIO()
+    openpyxl.Workbook().save(blank)
+    body = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>v{r}</t></is></c></row>'
+                   for r in range(1, 2_001))
+    sheet = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             f'<dimension ref="A1:XFD1048576"/><sheetData>{body}</sheetData></worksheet>')
+    path = folder / "book.xlsx"
+    with zipfile.ZipFile(blank) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, sheet.encode() if info.filename ==
+                         "xl/worksheets/sheet1.xml" else src.read(info.filename))
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--before", metavar="DIR", help="another copy of the source to time too")
     parser.add_argument("--timeout", type=float, default=120)
     args = parser.parse_args()
+    import pandas as pd
+
     from audit_lib.errors import ConfigError, InputError
+    from audit_lib.inputs.identifiers import PrivacySettings, scan_frame
     from audit_lib.inputs.reading import read_table
+    from audit_lib.inputs.workbook_scan import scan_workbook
     from audit_lib.settings import read_yaml
+
+    settings = PrivacySettings()  # no allowed phrases: every pattern runs on every cell
 
     with tempfile.TemporaryDirectory() as tmp:
         wide = Path(tmp) / "wide.csv"
@@ -96,6 +142,28 @@ def main() -> None:
     print(f"100,000-column CSV ({size:,} bytes) "
           f"refused in {csv_s * 1000:.1f} ms (median of {args.repeats}; before: 300 s)")
     print(f"YAML alias bomb refused in {yaml_s * 1000:.2f} ms (before: MemoryError after 33 s)")
+    with tempfile.TemporaryDirectory() as tmp:
+        wide = {}
+        for columns in (500, 2_000):
+            wide[columns] = Path(tmp) / f"wide{columns}.csv"
+            wide[columns].write_bytes((",".join(f"c{i}" for i in range(columns)) + "\n"
+                                       + ("," * (columns - 1) + "\n") * 50).encode())
+        read_s = {c: median_refusal(lambda p=p: read_table(p, required=()), InputError,
+                                    args.repeats) for c, p in wide.items()}
+        book = false_dimension_book(Path(tmp))
+        book_s = median_time(lambda: (scan_workbook(book), read_table(book, required=())),
+                             args.repeats)
+    print(f"2,000-column CSV of 50 blank rows read in {read_s[2_000]:.3f} s, 500 columns in "
+          f"{read_s[500]:.3f} s: {read_s[2_000] / read_s[500]:.1f} x for 4 x the columns "
+          "(before issue 25: 2.2 to 4.5 s, quadratic)")
+    print(f"a 2,000-row sheet with a false dimension (A1:XFD1048576) scanned and read in "
+          f"{book_s:.3f} s")
+    for unit in HOSTILE_UNITS:
+        frames = [pd.DataFrame({"note": [unit * (n // len(unit))] * 3}) for n in (60_000, 6_000)]
+        long_s, short_s = (median_time(lambda f=f: scan_frame(
+            f, "f.csv", names=["Jo Bloggs"], settings=settings), args.repeats) for f in frames)
+        print(f"hostile cells {unit!r:>12} x 60,000 characters: gate {long_s * 1000:7.1f} ms; "
+              f"6,000: {short_s * 1000:6.1f} ms ({long_s / short_s:4.1f} x for 10 x longer)")
     from hostile_files import shared_strings_bomb, styles_bomb
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -9,9 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
+
+# No test asserts a time (bound work by counts; times belong in benchmarks/): hypothesis's own
+# clocks (a deadline per example, a health check on slow data generation) would fail a test
+# for the machine's load, not for the code.
+settings.register_profile("no-clocks", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("no-clocks")
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:

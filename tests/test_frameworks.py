@@ -237,6 +237,22 @@ def test_minimal_fixture_is_valid(tmp_path):
         ("Good", 70.0, None), ("Poor", 0.0, 70.0)]
 
 
+def test_a_framework_file_is_read_once_while_unchanged_and_again_once_edited(tmp_path,
+                                                                             monkeypatch):
+    reads = []
+    real = frameworks.read_yaml
+    monkeypatch.setattr(frameworks, "read_yaml", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    path = write(tmp_path, minimal())
+    first = load_framework_file(path)
+    assert load_framework_file(path) is first and load_framework(str(path)) is first
+    assert len(reads) == 1  # a command asks for its framework several times
+    edited = minimal()
+    edited["title"] = "Edited, and a little longer"
+    write(tmp_path, edited)
+    assert load_framework_file(path).title == "Edited, and a little longer"
+    assert len(reads) == 2
+
+
 def test_user_framework_found_through_env_var(tmp_path, monkeypatch):
     path = write(tmp_path / "mine", minimal())
     monkeypatch.setenv(frameworks.FRAMEWORK_PATH_ENV,

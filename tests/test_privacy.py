@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import time
 import zipfile
 from pathlib import Path
 
@@ -430,11 +429,12 @@ def test_scan_frame_never_crashes_on_arbitrary_text(texts, names):
 
 @pytest.mark.parametrize("unit", ["a.", "0 ", "a@", "1/", "AB1 ", "12 march ", "+44 ",
                                   "a" * 7 + "@b."])
-def test_long_hostile_cells_are_scanned_quickly(unit):
+def test_long_hostile_cells_are_scanned(unit):
+    # How long they take (linear: quadratic backtracking would take minutes), and how that
+    # grows with the cell's length, is measured by benchmarks/bench_limits.py.
     frame = pd.DataFrame({"note": [unit * (60_000 // len(unit))] * 3})
-    start = time.perf_counter()
-    scan_frame(frame, "f.csv", names=["Jo Bloggs"], settings=NO_ALLOWANCES)
-    assert time.perf_counter() - start < 3  # linear: quadratic backtracking would take minutes
+    problems = scan_frame(frame, "f.csv", names=["Jo Bloggs"], settings=NO_ALLOWANCES)
+    assert all(p.row in (2, 3, 4) and p.column == "note" for p in problems)
 
 
 # The pre-filters' property test moved with the patterns to tests/test_identifier_shapes.py.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -219,6 +220,70 @@ def test_wilson_vectorised_and_nan_for_zero_n():
 def test_wilson_all_zero_n():
     low, high = shares.wilson_interval([0, 0], [0, 0])
     assert np.isnan(low).all() and np.isnan(high).all()
+
+
+# Every count from 0 to n (0 of n and n of n included) for n up to 60, and large samples.
+_N = np.array([n for n in range(1, 61) for _ in range(n + 1)] + [1_000, 99_999, 1_000_000])
+_K = np.array([k for n in range(1, 61) for k in range(n + 1)] + [1_000, 3, 617_283])
+
+
+@pytest.mark.parametrize("confidence", [0.8, 0.9, 0.95, 0.99])
+def test_wilson_is_statsmodels_wilson_to_1e_12(confidence):
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = shares.wilson_interval(_K, _N, confidence)
+    lo, hi = proportion_confint(_K, _N, alpha=1 - confidence, method="wilson")
+    share = _K / _N * 100  # the interval always holds its share (rounding at 0% and 100%)
+    np.testing.assert_allclose(low, np.minimum(lo * 100, share), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(high, np.maximum(hi * 100, share), rtol=0, atol=1e-12)
+    assert (low[_K == 0] == 0).all() and (high[_K == _N] == 100).all()
+
+
+def test_scoring_does_not_import_statsmodels_for_its_intervals():
+    import subprocess
+    import sys
+
+    code = ("import sys; from audit_lib.scoring.shares import wilson_interval, "
+            "newcombe_interval; wilson_interval([3], [4]); newcombe_interval(3, 4, 1, 4); "
+            "print('statsmodels' in sys.modules, 'scipy.stats' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parents[1])
+    assert done.stdout.split() == ["False", "False"]
+
+
+# --------------------------------------------------------------------------------------------
+# newcombe_interval
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("confidence", [0.8, 0.95])
+def test_newcombe_is_statsmodels_newcombe_to_1e_12(confidence):
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    for n1 in (1, 2, 5, 17, 30):
+        for n2 in (1, 3, 10, 40):
+            for y1 in range(n1 + 1):
+                for y2 in range(n2 + 1):
+                    low, high = shares.newcombe_interval(y1, n1, y2, n2, confidence)
+                    lo, hi = confint_proportions_2indep(y1, n1, y2, n2, method="newcomb",
+                                                        compare="diff", alpha=1 - confidence)
+                    assert abs(low - 100 * lo) <= 1e-12 and abs(high - 100 * hi) <= 1e-12
+
+
+def test_newcombe_vectorised_and_nan_where_a_sample_is_empty():
+    low, high = shares.newcombe_interval([25, 0, 5, 3], [30, 0, 10, 3], [16, 4, 0, 0],
+                                         [40, 5, 0, 3])
+    assert low.shape == high.shape == (4,)
+    assert np.isnan(low[1:3]).all() and np.isnan(high[1:3]).all()
+    # Written out from the two Wilson intervals (Newcombe 1998, method 10).
+    (l1,), (u1,) = (x / 100 for x in shares.wilson_interval([25], [30]))
+    (l2,), (u2,) = (x / 100 for x in shares.wilson_interval([16], [40]))
+    p1, p2 = 25 / 30, 16 / 40
+    assert low[0] == pytest.approx(100 * (p1 - p2 - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)))
+    assert high[0] == pytest.approx(100 * (p1 - p2 + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)))
+    # 3 of 3 against 0 of 3, and the other way round: the same interval, mirrored.
+    mirror_low, mirror_high = shares.newcombe_interval(0, 3, 3, 3)
+    assert 0 < low[3] < high[3] == 100
+    assert (mirror_low, mirror_high) == (pytest.approx(-high[3]), pytest.approx(-low[3]))
 
 
 # --------------------------------------------------------------------------------------------

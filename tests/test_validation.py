@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
-import pandera.pandas as pa
 
 from audit_lib.inputs.table import ROW, Table
-from audit_lib.inputs.validation import not_blank, one_of, schema_problems
+from audit_lib.inputs.validation import Check, not_blank, one_of, schema_problems
 
 
 def table(**columns) -> Table:
@@ -35,7 +34,7 @@ def test_each_distinct_value_is_judged_once():
         return s != "bad"
 
     t = table(answer=["ok", "bad", "ok", "ok", "bad"] * 1000)
-    problems = schema_problems(t, {"answer": [pa.Check(check, error="is bad")]})
+    problems = schema_problems(t, {"answer": [Check(check, error="is bad")]})
     assert seen == [2]
     assert [p.row for p in problems] == [r for r in range(2, 5002) if (r - 2) % 5 in (1, 4)]
 
@@ -47,3 +46,25 @@ def test_no_problem_no_rule_and_rows_as_written():
     t.frame[ROW] = [10, 40]  # blank lines dropped: rows keep their numbers in the file
     t.frame.loc[1, "answer"] = ""
     assert [p.row for p in schema_problems(t, {"answer": [not_blank()]})] == [40]
+
+
+def test_a_missing_value_is_blank_and_a_check_that_cannot_run_is_reported_once():
+    t = table(level=["low", "high", "low"])
+    t.frame.loc[1, "level"] = None  # a Table's cells are text; a missing one reads as empty
+
+    def broken(s: pd.Series) -> pd.Series:
+        raise TypeError("not for these values")
+
+    problems = schema_problems(t, {"level": [one_of(["low"], "level"),
+                                             Check(broken, error="level could not be checked")]})
+    assert [(p.row, p.column, p.message) for p in problems] == [
+        (None, "level", "level could not be checked"),
+        (3, "level", "must not be empty")]
+
+
+def test_checks_run_in_order_one_column_after_another():
+    t = table(a=["", "x"], b=["y", ""])
+    problems = schema_problems(t, {"b": [not_blank()],
+                                   "a": [not_blank(), Check(lambda s: s != "x", error="no x")]})
+    assert [(p.column, p.row, p.message) for p in problems] == [
+        ("b", 3, "must not be empty"), ("a", 2, "must not be empty"), ("a", 3, "no x")]

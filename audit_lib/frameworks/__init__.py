@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -249,12 +250,25 @@ def load_framework(name: str) -> Framework:
 def load_framework_file(path: Path) -> Framework:
     """Read and validate one framework or check-set YAML file.
 
+    A command asks for its framework several times (reading, checking, scoring, writing):
+    the file is read once and remembered while it is unchanged (same size and time of
+    change); a file edited since is read again.
+
     Raises
     ------
     FrameworkError
         Naming the file and every problem found in it.
     """
     path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:  # read_yaml says what is wrong with it
+        return _read_framework_file(path, None)
+    return _read_framework_file(path, (stat.st_mtime_ns, stat.st_size, stat.st_ino))
+
+
+@lru_cache(maxsize=64)
+def _read_framework_file(path: Path, stamp: tuple[int, int, int] | None) -> Framework:
     data = read_yaml(path, "framework file", FrameworkError)
     problems: list[str] = []
     fw = _build(data, path, problems)

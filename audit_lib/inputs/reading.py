@@ -189,8 +189,6 @@ def _withhold_headers(table: Table, report: bool) -> list[Problem]:
     Returns a Problem per such header when ``report`` (for CSV; an .xlsx header row is
     reported by the workbook gate with the other cells).
     """
-    from openpyxl.utils import get_column_letter
-
     frame = table.frame
     # Headers are checked as the file writes them (normalising turns "01-02-2008" into
     # "01_02_2008", which no longer reads as a date), or with spaces for underscores.
@@ -198,6 +196,8 @@ def _withhold_headers(table: Table, report: bool) -> list[Problem]:
                         dtype=object)
     hits = find_identifiers(headers, configured_names())
     problems, renamed = [], {}
+    if hits:  # openpyxl only names the column: not imported for every CSV read
+        from openpyxl.utils import get_column_letter
     for kind, index in hits.items():
         for i in index:
             letter = get_column_letter(int(i) + 1)
@@ -331,16 +331,20 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[int], dict, dict]:
     if len(header) == len(frame.columns):
         frame.columns = header
     # One pass per column over its distinct values: strip spaces, and note which rows have
-    # any text at all (blank lines are dropped below).
+    # any text at all (blank lines are dropped below). The stripped columns make one new
+    # frame: asking a frame its dtypes, or replacing one of its columns, costs a pass over
+    # every column, so doing either per column made a wide file quadratic.
     filled = np.zeros(len(frame), dtype=bool)
-    longest, distinct = [], {}
+    longest, distinct, stripped_columns = [], {}, {}
+    dtypes = frame.dtypes.tolist()
     for i in range(len(frame.columns)):
         codes, uniques = pd.factorize(frame.iloc[:, i], use_na_sentinel=False)
         stripped = np.array([str.strip(v) for v in uniques], dtype=object)
         longest.append(max(map(len, stripped), default=0))
-        frame.isetitem(i, pd.Series(stripped[codes], index=frame.index, dtype=frame.dtypes.iloc[i]))
+        stripped_columns[i] = pd.Series(stripped[codes], index=frame.index, dtype=dtypes[i])
         filled |= (stripped != "")[codes]
         distinct[i] = (codes, stripped)  # stripped values may repeat: harmless for the gate
+    frame = pd.DataFrame(stripped_columns, index=frame.index).set_axis(frame.columns, axis=1)
     written = {normalise_header(c): str(c).strip() for c in frame.columns}
     frame.columns = [normalise_header(c) for c in frame.columns]
     _refuse_reserved(frame.columns, path)

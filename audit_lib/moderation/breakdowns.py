@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ import pandas as pd
 from audit_lib.errors import ConfigError
 from audit_lib.inputs.table import normalise_header
 from audit_lib.moderation.disclosure import SuppressionResult, suppress
+from audit_lib.scoring.fisher import fisher_two_sided
 from audit_lib.scoring.scorecard import build_scorecard
 from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, check_confidence, wilson_interval
 from audit_lib.vocabulary import NO, ROSH_LEVELS, YES, natural_key, normalise_category
@@ -167,12 +167,12 @@ def _breakdown_one(counted: _CountedAnswers, facts: pd.DataFrame, by: str,
     out["diff_pct_points"] = out["pct_yes"] - ref_pct
     with np.errstate(invalid="ignore", divide="ignore"):
         out["relative_rate"] = np.where(ref_pct > 0, out["pct_yes"] / ref_pct, np.nan)
-    # fisher_exact takes one 2x2 table at a time: one call per (question, group), not per answer.
+    # One 2x2 table per (question, group), all tested at once.
     tested = (out["group"] != reference) & (out["n_applicable"] > 0) & (ref_n > 0)
     p = np.full(len(out), np.nan)
-    for i in np.flatnonzero(tested.to_numpy()):
-        y, m = int(out.at[i, "n_yes"]), int(out.at[i, "n_applicable"])
-        p[i] = _fisher_p(y, m - y, int(ref_yes[i]), int(ref_n[i] - ref_yes[i]))
+    rows = np.flatnonzero(tested.to_numpy())
+    yes, n = out["n_yes"].to_numpy()[rows], out["n_applicable"].to_numpy()[rows]
+    p[rows] = _fisher_p(yes, n - yes, ref_yes[rows], ref_n[rows] - ref_yes[rows])
     out["fisher_p"] = p
     # Many groups x questions are compared at once: the adjusted p-value controls the false
     # discovery rate across the table (Benjamini-Hochberg, statsmodels).
@@ -185,13 +185,23 @@ def _breakdown_one(counted: _CountedAnswers, facts: pd.DataFrame, by: str,
     return out[BREAKDOWN_COLUMNS]
 
 
-@lru_cache(maxsize=4096)
-def _fisher_p(yes: int, no: int, ref_yes: int, ref_no: int) -> float:
-    """Two-sided Fisher's exact p-value of one 2x2 table (scipy), remembered: the published
-    and the pooled breakdowns of one quarter test many of the same tables."""
-    from scipy.stats import fisher_exact
+def _fisher_p(yes, no, ref_yes, ref_no) -> np.ndarray:
+    """Two-sided Fisher's exact p-values of the tables ``[[yes, no], [ref_yes, ref_no]]``,
+    each remembered: the published and the pooled breakdowns of one quarter test many of the
+    same tables (a million answers make tables whose test takes milliseconds)."""
+    tables = list(zip(*(np.asarray(x, dtype=np.int64).tolist() for x in (yes, no, ref_yes,
+                                                                           ref_no))))
+    new = sorted({t for t in tables if t not in _P_VALUES})
+    if new:
+        if len(_P_VALUES) + len(new) > _P_VALUES_KEPT:
+            _P_VALUES.clear()
+        _P_VALUES.update(zip(new, fisher_two_sided(*np.array(new, dtype=np.int64).T).tolist()))
+    return np.array([_P_VALUES[t] for t in tables], dtype=float)
 
-    return float(fisher_exact([[yes, no], [ref_yes, ref_no]], alternative="two-sided").pvalue)
+
+#: P-values already worked out, by table (``_fisher_p``), and how many are kept at most.
+_P_VALUES: dict[tuple[int, int, int, int], float] = {}
+_P_VALUES_KEPT = 4096
 
 
 def check_characteristic(by: str, facts: pd.DataFrame) -> str:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from audit_lib.errors import InputError, Problem
 from audit_lib.frameworks import CHILDREN, VICTIMS, Question
@@ -22,7 +21,7 @@ from audit_lib.frameworks.applicability import (
 )
 from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.table import ROW, Table, map_distinct
-from audit_lib.inputs.validation import not_blank, schema_problems
+from audit_lib.inputs.validation import Check, not_blank, schema_problems
 from audit_lib.returns.workbook_reader import (
     LISTED_COLUMNS,
     inspect_returned_workbook,
@@ -301,13 +300,13 @@ def _column_problems(table: Table, questions: dict[str, Question], id_column: st
         "reviewer": [not_blank()],
         "question_id": [
             not_blank(),
-            pa.Check(lambda s: (s == "") | map_distinct(s, str.upper).isin(known),
-                     error="unknown question id for this framework and the local checks"),
+            Check(lambda s: (s == "") | map_distinct(s, str.upper).isin(known),
+                  error="unknown question id for this framework and the local checks"),
         ],
         # An empty answer is not a wrong one: it is a gap (or, where the caller says so, a
         # problem of its own), reported by the caller.
-        "answer": [pa.Check(lambda s: _blank(s) | normalise_answers(s).notna(),
-                            error="answer must be Yes, No or N/A")],
+        "answer": [Check(lambda s: _blank(s) | normalise_answers(s).notna(),
+                         error="answer must be Yes, No or N/A")],
     }
     return schema_problems(table, rules)
 

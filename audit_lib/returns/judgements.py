@@ -6,12 +6,12 @@ import logging
 from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
 
 from audit_lib.errors import InputError
 from audit_lib.frameworks import Framework
 from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.validation import (
+    Check,
     duplicate_problems,
     is_date,
     normalise_series,
@@ -62,24 +62,24 @@ def load_judgements(path: str | Path, framework: Framework) -> pd.DataFrame:
         rules = {
             "standard_id": [
                 not_blank(),
-                pa.Check(lambda s: (s == "") | s.isin(known),
-                         error=f"unknown standard for {framework.id}"),
-                pa.Check(lambda s: ~s.isin(case_ids),
-                         error="this standard is rated from case answers, not judged from "
-                         "evidence"),
-                pa.Check(lambda s: ~s.isin(combined_ids),
-                         error="this rating is combined from other standards' ratings; judge "
-                         "the parts judged from evidence instead"),
-                pa.Check(lambda s: ~s.isin(unrated_ids),
-                         error=f"this standard is not rated under {framework.id} (the "
-                         "inspection considers it through the work); leave it out"),
+                Check(lambda s: (s == "") | s.isin(known),
+                      error=f"unknown standard for {framework.id}"),
+                Check(lambda s: ~s.isin(case_ids),
+                      error="this standard is rated from case answers, not judged from "
+                      "evidence"),
+                Check(lambda s: ~s.isin(combined_ids),
+                      error="this rating is combined from other standards' ratings; judge "
+                      "the parts judged from evidence instead"),
+                Check(lambda s: ~s.isin(unrated_ids),
+                      error=f"this standard is not rated under {framework.id} (the "
+                      "inspection considers it through the work); leave it out"),
             ],
             "rating": [
                 not_blank(),
-                pa.Check(lambda s: (s == "") | normalise_series(s).isin(spelling),
-                         error=f"rating must be one of: {', '.join(framework.ratings)}"),
+                Check(lambda s: (s == "") | normalise_series(s).isin(spelling),
+                      error=f"rating must be one of: {', '.join(framework.ratings)}"),
             ],
-            "evidence_ids": [pa.Check(
+            "evidence_ids": [Check(
                 lambda s: s.str.fullmatch(r"[\w.\-/]*(?:[\s,;]+[\w.\-/]+)*[\s,;]*", na=False),
                 error="evidence ids from the evidence register, separated by spaces or commas")],
             "judged_on": [is_date()],

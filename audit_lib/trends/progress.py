@@ -18,7 +18,8 @@ baseline is never "improved". Questions the baseline does not have read "no base
 
 Tests are kept for the appendix only: Fisher's exact test of the latest quarter against the
 baseline per question, with the Benjamini-Hochberg false-discovery-rate adjustment across the
-questions, and the difference in percentage points with Newcombe's interval (statsmodels).
+questions, and the difference in percentage points with Newcombe's interval (its closed form,
+`audit_lib.scoring.shares.newcombe_interval`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from audit_lib.errors import ConfigError, InputError, Problem
-from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, wilson_interval
+from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, newcombe_interval, wilson_interval
 from audit_lib.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -241,7 +242,6 @@ def progress_table(history: pd.DataFrame, baseline: pd.DataFrame | None,
     """
     from scipy.stats import fisher_exact
     from statsmodels.stats.multitest import multipletests
-    from statsmodels.stats.proportion import confint_proportions_2indep
 
     if sustained_quarters < 1:
         raise ConfigError("the number of quarters to call a change sustained must be at least 1")
@@ -292,11 +292,10 @@ def progress_table(history: pd.DataFrame, baseline: pd.DataFrame | None,
             b_n, b_yes = int(base.loc[qid, "baseline_n"]), int(base.loc[qid, "baseline_yes"])
             row |= {"baseline_n": b_n, "baseline_yes": b_yes, "baseline_pct": b_yes / b_n * 100}
             row["p_improved"] = float(p_higher(row["latest_yes"], row["latest_n"], b_yes, b_n))
-            low, high = confint_proportions_2indep(
-                row["latest_yes"], row["latest_n"], b_yes, b_n, method="newcomb",
-                compare="diff", alpha=1 - confidence)
+            low, high = newcombe_interval(row["latest_yes"], row["latest_n"], b_yes, b_n,
+                                          confidence)
             row |= {"diff_pct_points": row["latest_pct"] - row["baseline_pct"],
-                    "diff_ci_low": 100 * float(low), "diff_ci_high": 100 * float(high)}
+                    "diff_ci_low": float(low), "diff_ci_high": float(high)}
             row["fisher_p"] = float(fisher_exact([[row["latest_yes"],
                                                    row["latest_n"] - row["latest_yes"]],
                                                   [b_yes, b_n - b_yes]]).pvalue)
