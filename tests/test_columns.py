@@ -102,7 +102,7 @@ def test_every_unknown_value_and_missing_stratum_in_one_round(tmp_path):
     found = {(p.row, p.column) for p in err.value.problems}
     # Columns read under another name are named as the export writes them.
     assert found == {(3, "Outcome (read as disposal_type)"),
-                     (4, "start_date"), (5, "Age at Start"),
+                     (4, "Start Date"), (5, "Age at Start"),
                      (1, "rosh_level")}
     text = str(err.value)
     assert "cannot stratify by rosh_level" in text and "rosh" in text  # its other names
@@ -130,7 +130,7 @@ def test_a_repeated_case_names_both_rows(tmp_path):
     with pytest.raises(InputError) as err:
         load_caseload(path, load_framework("hmip-youth-2021"))
     assert [str(p) for p in err.value.problems] == [
-        f"{path}, row 5, column 'case_id': case appears more than once in the caseload "
+        f"{path}, row 5, column 'Case ID': case appears more than once in the caseload "
         "(first at row 3)"]
     facts = write_csv(tmp_path / "facts.csv", ["case_id", "disposal_group"],
                       [["001", "court"], ["002", "oocd"], ["001", "court"]])
@@ -217,7 +217,7 @@ def test_a_date_column_under_another_name_passes_the_gate_and_other_dates_do_not
                                                          "Comment"],
                                 [["1", "RO", "05/01/2026", "seen 07/01/2026"]]), fw,
                       columns=mapping)
-    assert [(p.row, p.column) for p in err.value.problems] == [(2, "comment")]
+    assert [(p.row, p.column) for p in err.value.problems] == [(2, "Comment")]
 
 
 def test_spellings_with_brackets_not_assessed_levels_and_ages_as_numbers(tmp_path):
