@@ -103,14 +103,16 @@ def test_validate_reports_every_bad_file_of_every_kind_at_once(tmp_path, capsys)
     config.write_text(yaml.safe_dump({"period": "2026-Q3", "period_end": "2026-09-30",
                                       "inputs": {"caseload": "missing.csv"}, "sampel": {}}))
     export = write_csv(tmp_path / "export.csv", ["Case ID", "Outcome", "Start Date"],
-                       [["001", "YRO", "05/01/2026"], ["002", "Triage", "06/01/2026"]])
+                       [["001", "YRO", "05/01/2026"],
+                        ["002", "Turning Point", "06/01/2026"]])
     evidence = tmp_path / "evidence.csv"
     shutil.copy(SAMPLES / "evidence.csv", evidence)
     assert main(["validate", str(register), str(config), str(export), str(evidence)]) == 2
     err = capsys.readouterr().err
     assert "register.yaml" in err and "recommendations[1]" in err
     assert "quarter.yaml" in err and "sampel: unknown setting" in err
-    assert "export.csv, row 3, column 'Outcome (read as disposal_type)'" in err
+    assert ("export.csv, column 'Outcome (read as disposal_type)': 'Turning Point' is not a "
+            "disposal type case-audit knows (1 row: 3)") in err
 
 
 def test_validate_reads_a_caseload_export_through_the_column_map(tmp_path, capsys):

@@ -58,7 +58,7 @@ def read_table(
     allow_extra: bool = True,
     date_columns: DateColumns = (),
     header_names: Iterable[str] = (),
-    header_hint: str = "",
+    header_hint: str | None = "",
 ) -> Table:
     """Read a CSV or .xlsx file as text, checking its header and the identifier gate.
 
@@ -88,8 +88,11 @@ def read_table(
     header_names : iterable of str
         Other names the header row may hold besides ``required`` and ``optional`` (an
         export's names for the columns), to recognise it by.
-    header_hint : str
-        Added to the message when no header row is found (what the user can do).
+    header_hint : str or None
+        Added to the message when no row names a column the loader reads (what the user can
+        do). None: the caller says itself what the file should hold, and that message is left
+        out (the first row filled across is then read as the header, as it would be without
+        names).
 
     Raises
     ------
@@ -115,7 +118,7 @@ def checked_table(
     allow_extra: bool = True,
     date_columns: DateColumns = (),
     header_names: Iterable[str] = (),
-    header_hint: str = "",
+    header_hint: str | None = "",
 ) -> Iterator[Table]:
     """`read_table` for a loader that checks the rows itself, in the ``with`` block.
 
@@ -147,7 +150,7 @@ def checked_table(
 
 def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...], sheet: str | None,
           allow_extra: bool, date_columns: DateColumns = (), names: tuple[str, ...] = (),
-          header_hint: str = "") -> tuple[Table, list[Problem]]:
+          header_hint: str | None = "") -> tuple[Table, list[Problem]]:
     """The table and the identifier gate's findings; raises at once for problems that stop the
     rows being checked (file, header, limits)."""
     name, problems = file_label(path)
@@ -170,10 +173,11 @@ def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...], shee
             from None
     except _NoHeader as exc:
         # Said first, with what the gate finds in every cell (the file is not read further).
-        raise InputError(problems + [_no_header(name, exc.sheets, required, names, header_hint)]
+        raise InputError(problems + [_no_header(name, exc.sheets, required, names,
+                                                header_hint or "")]
                          + _gate_every_cell(path, name)) from None
     table = Table(frame, name, sheet_name, codes=codes, written=written, layout=layout)
-    if names and not layout.by_names:
+    if names and not layout.by_names and header_hint is not None:
         problems.append(_not_named(table, required, names, header_hint))
     # A header that holds an identifier is named by its column letter from here on, so no
     # message repeats it.
@@ -198,6 +202,7 @@ def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...], shee
     if outside is not None and len(outside):  # a CSV file's title lines and footers
         held += scan_frame(outside, name, names=configured_names(),
                            settings=load_privacy_settings())
+    table.clean = not held
     if problems:
         raise InputError(problems + held)
     return table, held

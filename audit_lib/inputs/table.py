@@ -79,6 +79,9 @@ class Table:
     #: Where the table was found in the file, and what around it was skipped (the reader sets
     #: it; None means a plain table, its header on row 1).
     layout: Layout | None = field(default=None, repr=False)
+    #: False when the identifier gate found something in the file: its values are then never
+    #: quoted in messages (a category value such as an unknown outcome is quoted otherwise).
+    clean: bool = True
 
     @property
     def header_row(self) -> int:

@@ -79,8 +79,11 @@ def file_kind(path: str | Path, column_map: ColumnMap | None = None) -> str:
                                   "recommendations:")])
     if is_workbook(path):
         return WORKBOOK
-    table = read_table(path, (), date_columns=column_map.date_headers() if column_map else ())
-    known = set(table.frame.columns)
+    table = read_table(path, (), date_columns=column_map.is_date_header if column_map else (),
+                       header_names=_EVERY_NAME + (column_map.header_names() if column_map
+                                                   else ()),
+                       header_hint=None)  # a file naming none of them is "not recognised"
+    known = own = set(table.frame.columns)
     if column_map is not None:  # an export's own headers count as the columns they mean
         renamed, _, _ = recognise(table, _EVERY_COLUMN, column_map, drop_unused=False)
         known = set(renamed.frame.columns)
@@ -94,7 +97,9 @@ def file_kind(path: str | Path, column_map: ColumnMap | None = None) -> str:
         return EVIDENCE
     if {"victim_ref", "case_id"} <= known:
         return VICTIM_FACTS
-    if "case_id" in known and known & set(_FACTS_ONLY):
+    # A facts file names its group or its checks' dates as case-audit does; an export's own
+    # column of the group ("Legal Status") makes it no less a caseload.
+    if "case_id" in known and own & set(_FACTS_ONLY):
         return FACTS
     if {"case_id", "disposal_type", "start_date"} <= known:
         return CASELOAD
@@ -114,6 +119,10 @@ _EVERY_COLUMN = ("case_id", "disposal_type", "disposal_group", "start_date", "se
                  "ethnicity_group", "age_band", AGE, "team", "rosh_level",
                  "safety_wellbeing_level", "looked_after", "identifiable_victim",
                  "significant_change", *DATE_COLUMNS)
+#: Every column some kind of file is told apart by: the header row is the row naming most.
+_EVERY_NAME = _EVERY_COLUMN + ("question_id", "answer", "reviewer", "n_applicable", "n_yes",
+                               "period", "standard_id", "rating", "evidence_id",
+                               "recommendation_id", "victim_ref")
 
 
 def validate_files(paths: Sequence[str | Path], framework: str, *,

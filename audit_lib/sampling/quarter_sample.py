@@ -29,10 +29,18 @@ from audit_lib.sampling.draw import (
 )
 from audit_lib.sampling.plan import SamplingPlan
 from audit_lib.sampling.workbook_writer import write_workbook
+from audit_lib.sampling.workload import (
+    own_team_rule,
+    sample_workload,
+    wider_margin_workload,
+    workload_lines,
+)
 from audit_lib.writing import staged_directory, write_csv, write_json
 
 logger = logging.getLogger(__name__)
 
+#: The disposal type local diversion schemes are read as (settings/columns.yaml).
+DIVERSION = "diversion"
 #: Case-facts columns carried from the caseload into the sample's case_facts.csv.
 FACT_COLUMNS = ["case_id", "disposal_type", "disposal_group", "sex", "ethnicity_group",
                 "age_band", "rosh_level", "safety_wellbeing_level", "identifiable_victim",
@@ -70,8 +78,13 @@ def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
     sample = draw_sample(caseload, plan, fw.groups,
                          whole_caseload=fw.children_sampling == WHOLE_CASELOAD,
                          fixed_strata=fw.sample_strata, victim_top_up=not fw.audits_victims)
+    # Said before reviewers are assigned: without a team column (or with a reviewer's team
+    # spelt otherwise than the export's) the rule that no one audits their own team is off.
+    own_team = own_team_rule(caseload, plan.reviewers, column_map.names_for("team"))
     sample.cases = assign_reviewers(sample.cases, list(plan.reviewers), plan.double_mark_share,
                                     plan.seed)
+    if own_team is not None:
+        sample.info["own_team_rule"] = own_team
     sample.info["reviewers"] = [r.name for r in plan.reviewers]
     sample.info["double_mark_share"] = plan.double_mark_share
     sample.info["double_marked"] = int(sample.cases["moderator"].ne("").sum())
@@ -80,6 +93,12 @@ def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
     sample.info["caseload_columns"] = caseload.attrs["columns"]
     if fw.audits_victims:
         _sample_victims(sample, fw, plan, caseload, victims_path, column_map)
+    checks = load_checks()
+    sample.info["workload"] = {**sample_workload(sample, fw, checks),
+                               "wider": wider_margin_workload(sample, plan, fw, checks)}
+    if fw.diversion_note:  # how the report says diversion cases are counted
+        diversion = int(caseload["disposal_type"].eq(DIVERSION).sum())
+        sample.info["diversion"] = {"note": fw.diversion_note, "cases": diversion}
     return sample
 
 
@@ -175,9 +194,17 @@ def summary(sample: Sample) -> str:
         added = sum(victims["added"].values())
         lines.append(f"cases with an identifiable victim: {victims['in_sample']} "
                      f"(minimum {victims['minimum']}; {added} added to meet it)")
+    lines += workload_lines(sample.info.get("workload") or {})
+    own_team = sample.info.get("own_team_rule")
+    if own_team:
+        lines.append(("" if own_team["applied"] else "WARNING: ") + own_team["note"])
     columns = sample.info.get("caseload_columns")
     if columns:
-        lines += [f"caseload {line}" for line in ColumnReport.from_dict(columns).lines()]
+        lines += [f"caseload: {line}" for line in ColumnReport.from_dict(columns).lines()]
+    diversion = sample.info.get("diversion") or {}
+    if diversion.get("cases"):
+        lines.append(f"diversion: {diversion['cases']} case(s) in the caseload. "
+                     + diversion["note"])
     own = sample.info.get("victims_sample")
     if own is not None:
         lines.append(victim_cases.sample_summary(own) if own["drawn"] else
