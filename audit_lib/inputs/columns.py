@@ -283,7 +283,8 @@ def load_column_map(user: Mapping | str | Path | None = None, *, where: str = "c
                      ignored, groups, words["date_words"], words["birth_words"], notes)
 
 
-def read_columns_file(path: str | Path) -> tuple[dict, tuple[str, ...]]:
+def read_columns_file(path: str | Path, *, _named_by: Path | None = None
+                      ) -> tuple[dict, tuple[str, ...]]:
     """A columns map from a YAML file, written as a period config writes it: a ``columns:``
     block holding ``headers:`` and ``values:`` (a period config itself will do). The older
     form, ``headers:`` and ``values:`` at the top of the file, is read too, with a note.
@@ -305,7 +306,10 @@ def read_columns_file(path: str | Path) -> tuple[dict, tuple[str, ...]]:
     if isinstance(data, Mapping) and "columns" in data:
         block = data["columns"]
         if isinstance(block, str):  # a period config naming its map's file
-            return read_columns_file(path.parent / block)
+            if _named_by is not None:
+                raise ConfigError(f"{path}: columns: names another file, as {_named_by} "
+                                  "does: give the headers: and values: themselves")
+            return read_columns_file(path.parent / block, _named_by=path)
         if block is None:
             return {}, ()
         if not isinstance(block, Mapping):

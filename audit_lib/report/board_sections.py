@@ -669,6 +669,9 @@ def sample_html(sampling: dict, fw: Framework) -> str:
     text = (f"<p>{total['sample']} of {total['population']} children's cases were sampled at "
             f"random (seed {escape(info['seed'])}), stratified by {escape(strata)} {scope}. "
             f"{info.get('double_marked', 0)} cases were double-marked for moderation.</p>")
+    diversion = info.get("diversion") or {}
+    if diversion.get("note"):  # how this framework counts diversion (its file says)
+        text += f"<p>{escape(diversion['note'])}</p>"
     victims = info.get("victims_sample")
     if victims and victims.get("drawn"):
         text += (f"<p>Victims' cases are a unit of audit of their own: {victims['sample']} of "

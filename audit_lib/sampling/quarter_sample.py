@@ -174,8 +174,9 @@ def _victim_facts(victims: pd.DataFrame) -> pd.DataFrame:
     return facts
 
 
-def summary(sample: Sample) -> str:
-    """A few lines describing the sample for the terminal."""
+def summary(sample: Sample, columns: bool = True) -> str:
+    """A few lines describing the sample for the terminal (with ``columns``, how the caseload's
+    columns were read)."""
     lines = []
     for group in sample.info["groups"]:
         name = ("children" if group["disposal_group"] == WHOLE and sample.info.get(
@@ -198,9 +199,9 @@ def summary(sample: Sample) -> str:
     own_team = sample.info.get("own_team_rule")
     if own_team:
         lines.append(("" if own_team["applied"] else "WARNING: ") + own_team["note"])
-    columns = sample.info.get("caseload_columns")
-    if columns:
-        lines += [f"caseload: {line}" for line in ColumnReport.from_dict(columns).lines()]
+    read = sample.info.get("caseload_columns")
+    if read and columns:
+        lines += [f"caseload: {line}" for line in ColumnReport.from_dict(read).lines()]
     diversion = sample.info.get("diversion") or {}
     if diversion.get("cases"):
         lines.append(f"diversion: {diversion['cases']} case(s) in the caseload. "

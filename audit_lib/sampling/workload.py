@@ -225,4 +225,5 @@ def own_team_rule(caseload: pd.DataFrame, reviewers: Iterable[Reviewer],
             f"the own-team rule could not be applied to every reviewer: {who} is not a team "
             f"of the caseload (its teams: {listed or 'none given'}); write each reviewer's team "
             "as the export writes it (sampling: reviewers: in the config)")}
-    return {"applied": True, "note": f"no reviewer was given a case of their own team ({named})"}
+    return {"applied": True, "note": f"the own-team rule applies: no reviewer gets a case of "
+                                     f"their own team ({named})"}
