@@ -25,6 +25,9 @@ EXIT_BAD_INPUT = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 success, 2 bad input)."""
+    if list(sys.argv[1:] if argv is None else argv)[:1] == ["--version"]:
+        print(_version())  # said before the parser is built: building it loads the frameworks
+        return 0
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -64,6 +67,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
+def _version() -> str:
+    """What ``case-audit --version`` says: the package's own record of its version."""
+    import audit_lib
+
+    return f"case-audit {audit_lib.__version__}"
+
+
 def _path(text: str) -> str:
     """An option naming a file or folder: an empty value is a mistake, never "here"."""
     if not text.strip():
@@ -82,22 +92,12 @@ def _at_least_one(text: str) -> int:
     return value
 
 
-def _version() -> str:
-    """The installed package's version, read from its metadata (nothing else is imported)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("case-audit")
-    except PackageNotFoundError:  # run from a source folder that was never installed
-        return "(not installed)"
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="case-audit",
         description="Audit youth justice case files against HM Inspectorate of Probation standards.",
     )
-    parser.add_argument("--version", action="version", version=f"case-audit {_version()}",
+    parser.add_argument("--version", action="version", version=_version(),
                         help="show case-audit's version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="show progress messages")
     parser.add_argument("--names", type=_path, metavar="FILE",

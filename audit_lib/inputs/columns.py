@@ -119,11 +119,11 @@ class ColumnMap:
     def respell(self, column: str, value: str) -> str:
         """A value of ``column`` in case-audit's spelling (see `_respelt`); the value as it is
         when no map knows it."""
-        out = _respelt(value, self.values.get(column, {}))
-        loose = self.loose.get(column)
-        if loose and out == value:
-            return loose.get(word_key(value, self.ignored_words), value)
-        return out
+        spellings = self.values.get(column, {})
+        if normalise_category(value) in spellings:
+            return spellings[normalise_category(value)]
+        found = self.loose.get(column, {}).get(word_key(value, self.ignored_words))
+        return found if found is not None else _respelt(value, spellings)
 
 
 def word_key(value: object, ignored: Iterable[str] = ()) -> str:
@@ -529,6 +529,7 @@ def _band_births(table: Table, frame: pd.DataFrame, column_map: ColumnMap,
     read = {v: _month_and_year(v) for v in pd.unique(frame[DATE_OF_BIRTH])}
     births = [read[v] for v in frame[DATE_OF_BIRTH]]
     starts = parse_dates(frame["start_date"])
+    full = parse_dates(frame[DATE_OF_BIRTH]).notna().to_numpy()
     problems = []
     bands = pd.Series("", index=frame.index, dtype=object)
     for i, (row, text, born, start) in enumerate(zip(frame[ROW], frame[DATE_OF_BIRTH], births,
@@ -536,6 +537,8 @@ def _band_births(table: Table, frame: pd.DataFrame, column_map: ColumnMap,
         if not text.strip():
             continue
         if born is None:
+            if full[i]:  # a full date of birth: the identifier gate refuses it, saying so
+                continue
             problems.append(table.problem(int(row), header, "a date of birth is read as its "
                                           "month and year only: write 03/2011, 2011-03 or "
                                           "Mar 2011"))

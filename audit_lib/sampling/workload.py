@@ -220,10 +220,11 @@ def own_team_rule(caseload: pd.DataFrame, reviewers: Iterable[Reviewer],
     unknown = [r for r in with_team if normalise_category(r.team) not in teams]
     if unknown:
         listed = ", ".join(teams[:10]) + (" ..." if len(teams) > 10 else "")
-        who = ", ".join(f"{r.name}'s team {r.team!r}" for r in unknown)
+        who = " and ".join(f"{r.name}'s team {r.team!r}" for r in unknown)
+        verb = "is not a team" if len(unknown) == 1 else "are not teams"
         return {"applied": False, "note": (
-            f"the own-team rule could not be applied to every reviewer: {who} is not a team "
-            f"of the caseload (its teams: {listed or 'none given'}); write each reviewer's team "
-            "as the export writes it (sampling: reviewers: in the config)")}
+            f"the own-team rule could not be applied to every reviewer: {who} {verb} of the "
+            f"caseload (its teams: {listed or 'none given'}); write each reviewer's team as "
+            "the export writes it (sampling: reviewers: in the config)")}
     return {"applied": True, "note": f"the own-team rule applies: no reviewer gets a case of "
                                      f"their own team ({named})"}
