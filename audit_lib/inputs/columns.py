@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from audit_lib.errors import ConfigError, Problem
@@ -527,33 +528,29 @@ def _band_births(table: Table, frame: pd.DataFrame, column_map: ColumnMap,
             1, header, "a date of birth becomes an age band at each case's start date, and "
             "the file has no start date: give the start date, or an age or age band instead")]
     read = {v: _month_and_year(v) for v in pd.unique(frame[DATE_OF_BIRTH])}
-    births = [read[v] for v in frame[DATE_OF_BIRTH]]
+    births = frame[DATE_OF_BIRTH].map(read)
+    born_year = births.map(lambda b: b[0] if b else np.nan).astype(float)
+    born_month = births.map(lambda b: b[1] if b else np.nan).astype(float)
     starts = parse_dates(frame["start_date"])
-    full = parse_dates(frame[DATE_OF_BIRTH]).notna().to_numpy()
-    problems = []
+    # Whole years at the start date; in the month of birth the birthday is taken to have
+    # passed (its day is not known).
+    ages = ((starts.dt.year - born_year) * 12 + starts.dt.month - born_month) // 12
     bands = pd.Series("", index=frame.index, dtype=object)
-    for i, (row, text, born, start) in enumerate(zip(frame[ROW], frame[DATE_OF_BIRTH], births,
-                                                     starts)):
-        if not text.strip():
-            continue
-        if born is None:
-            if full[i]:  # a full date of birth: the identifier gate refuses it, saying so
-                continue
-            problems.append(table.problem(int(row), header, "a date of birth is read as its "
-                                          "month and year only: write 03/2011, 2011-03 or "
-                                          "Mar 2011"))
-            continue
-        if pd.isna(start):
-            continue  # the start date's own problem is reported by the loader
-        # Whole years at the start date; in the month of birth the birthday is taken to have
-        # passed (its day is not known).
-        age = ((start.year - born[0]) * 12 + start.month - born[1]) // 12
-        band = next((b.band for b in column_map.age_bands if b.holds(age)), None)
-        if band is None:
-            problems.append(table.problem(int(row), header, "the age at the case's start date "
-                                          "is in no age band (settings/columns.yaml)"))
-        else:
-            bands.iloc[i] = band
+    for band in reversed(column_map.age_bands):  # the first band that holds an age wins
+        inside = ages.notna() & (ages >= band.low)
+        if band.high is not None:
+            inside &= ages <= band.high
+        bands[inside] = band.band
+    given = frame[DATE_OF_BIRTH].str.strip().ne("")
+    # A full date of birth is the identifier gate's to refuse (it says so); other text that
+    # is not a month and year is said here.
+    unread = given & births.isna() & parse_dates(frame[DATE_OF_BIRTH]).isna()
+    problems = [table.problem(int(row), header, "a date of birth is read as its month and year "
+                              "only: write 03/2011, 2011-03 or Mar 2011")
+                for row in frame.loc[unread, ROW]]
+    problems += [table.problem(int(row), header, "the age at the case's start date is in no "
+                               "age band (settings/columns.yaml)")
+                 for row in frame.loc[ages.notna() & bands.eq(""), ROW]]
     report.banded, report.from_birth = header, True
     return frame.drop(columns=DATE_OF_BIRTH).assign(**{AGE_BAND: bands.astype(str)}), problems
 
