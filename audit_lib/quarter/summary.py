@@ -48,13 +48,7 @@ def run_summary(period_dir: Path, steps: list[str], results: dict[str, str],
         total = info.get("total", {})
         lines.append(f"Sample: {total.get('sample')} of {total.get('population')} cases "
                      f"(seed {info.get('seed')}); workbooks in {period_dir / 'sampling'}.")
-        lines += [f"{line[0].upper()}{line[1:]}." for line in
-                  workload_lines(info.get("workload") or {})]
-        own_team = info.get("own_team_rule")
-        if own_team:
-            note = own_team["note"]
-            lines.append(("" if own_team["applied"] else "WARNING: ")
-                         + note[0].upper() + note[1:] + ".")
+        lines += [f"{line[0].upper()}{line[1:]}." for line in workload_lines(info)]
         columns = info.get("caseload_columns")
         if columns:
             lines += [f"Caseload: {line}." for line in ColumnReport.from_dict(columns).lines()]

@@ -195,10 +195,7 @@ def summary(sample: Sample, columns: bool = True) -> str:
         added = sum(victims["added"].values())
         lines.append(f"cases with an identifiable victim: {victims['in_sample']} "
                      f"(minimum {victims['minimum']}; {added} added to meet it)")
-    lines += workload_lines(sample.info.get("workload") or {})
-    own_team = sample.info.get("own_team_rule")
-    if own_team:
-        lines.append(("" if own_team["applied"] else "WARNING: ") + own_team["note"])
+    lines += workload_lines(sample.info)
     read = sample.info.get("caseload_columns")
     if read and columns:
         lines += [f"caseload: {line}" for line in ColumnReport.from_dict(read).lines()]

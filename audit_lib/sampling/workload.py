@@ -60,18 +60,20 @@ def sample_workload(sample: Sample, fw: Framework, checks: Framework | None) -> 
     Returns
     -------
     dict
-        ``cases``, ``answers`` (double-marking included), ``per_case`` (the mean),
+        ``cases``, ``answers`` (double-marking included), ``per_case`` (the mean a case asks
+        of its first reviewer),
         ``per_reviewer`` ({reviewer: answers}, empty without reviewers), for ``sampling.json``.
     """
     parts = [(sample.cases, CHILDREN)]
     if sample.victims is not None:
         parts.append((sample.victims, VICTIMS))
     per_reviewer: dict[str, int] = {}
-    cases = answers = 0
+    cases = answers = once = 0
     for frame, unit in parts:
         counts = answers_per_case(frame, fw, checks, unit)
         cases += len(frame)
         answers += int(counts.sum())
+        once += int(counts.sum())
         for role in ("reviewer", "moderator"):
             if role not in frame.columns:
                 continue
@@ -81,7 +83,7 @@ def sample_workload(sample: Sample, fw: Framework, checks: Framework | None) -> 
             for name in pd.unique(names[names != ""]):
                 per_reviewer[name] = per_reviewer.get(name, 0) + int(counts[names == name].sum())
     return {"cases": cases, "answers": answers,
-            "per_case": round(answers / cases, 1) if cases else 0.0,
+            "per_case": round(once / cases, 1) if cases else 0.0,
             "per_reviewer": dict(sorted(per_reviewer.items()))}
 
 
@@ -108,9 +110,18 @@ def wider_margin_workload(sample: Sample, plan: SamplingPlan, fw: Framework,
             "per_reviewer": round(answers * (1 + plan.double_mark_share) / reviewers)}
 
 
-def workload_lines(work: dict) -> list[str]:
-    """A sample's workload in words, for a summary."""
-    if not work or not work.get("cases"):
+def workload_lines(info: dict) -> list[str]:
+    """A sample's workload, and whether the own-team rule could be applied, in words for a
+    summary (from ``sampling.json``: ``workload``, ``own_team_rule``)."""
+    lines = _workload_line(info.get("workload") or {})
+    own_team = info.get("own_team_rule")
+    if own_team:
+        lines.append(("" if own_team["applied"] else "WARNING: ") + own_team["note"])
+    return lines
+
+
+def _workload_line(work: dict) -> list[str]:
+    if not work.get("cases"):
         return []
     per = work["per_reviewer"]
     line = (f"workload: {work['cases']} cases asking {work['answers']:,} answers "
