@@ -63,7 +63,7 @@ def test_init_prints_the_sample_and_workload_its_settings_imply(tmp_path, capsys
                  REVIEWERS]) == 0
     out = capsys.readouterr().out
     assert "Cases sampled from each disposal group at 80% confidence (between 14 and 91)" in out
-    assert "answers they ask of each of 3 reviewer(s), 20% of cases marked twice" in out
+    assert "answers they ask of each of 3 reviewers, 20% of cases marked twice" in out
     assert "at margin 0.05 (this config)" in out and "at margin 0.10" in out
     # 100 court cases: Cochran gives 63; up to 22 answers each, a fifth twice, over 3 reviewers.
     court = next(line for line in out.splitlines() if "court disposals: sampled" in line)

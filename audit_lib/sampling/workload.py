@@ -160,10 +160,11 @@ def planned_workload(plan: SamplingPlan, fw: Framework, checks: Framework | None
     wider = float(load_settings("sampling")["wider_margin"])
     margins = [plan.margin] + ([wider] if plan.size is None and wider != plan.margin else [])
     scope = "the whole children's caseload" if whole else "each disposal group"
+    who = (f"each of {reviewers} reviewers" if len(plan.reviewers) > 1 else
+           "the reviewer" if plan.reviewers else "reviewers in all (none named yet)")
     lines = [f"Cases sampled from {scope} at {plan.confidence:.0%} confidence (between "
              f"{plan.min_per_group} and {plan.max_per_group}), and the answers they ask of "
-             f"each of {reviewers} reviewer(s)"
-             + (f", {share:.0%} of cases marked twice" if share else "") + ":"]
+             f"{who}" + (f", {share:.0%} of cases marked twice" if share else "") + ":"]
     row = "{:<44}" + "{:>9}" * len(sizes)
     lines.append(row.format("  cases in the " + ("caseload" if whole else "disposal group"),
                             *sizes))
@@ -179,13 +180,15 @@ def planned_workload(plan: SamplingPlan, fw: Framework, checks: Framework | None
             answers = [round(n * upper[group] * (1 + share) / reviewers) for n in drawn]
             name = "cases" if whole else fw.group_label(group).lower()
             lines.append(row.format(f"    {name}: sampled", *drawn))
-            lines.append(row.format("      answers per reviewer, up to",
+            lines.append(row.format("      answers " + ("per reviewer" if len(plan.reviewers)
+                                                            > 1 else "in all") + ", up to",
                                     *(f"{a:,}" for a in answers)))
             total_cases += drawn[sizes.index(example)]
             total_answers += answers[sizes.index(example)]
         if len(groups) > 1:
             lines.append(f"    so a caseload of {example} cases in each group: {total_cases} "
-                         f"sampled, up to {total_answers:,} answers per reviewer")
+                         f"sampled, up to {total_answers:,} answers "
+                         + ("per reviewer" if len(plan.reviewers) > 1 else "in all"))
     return lines
 
 
