@@ -440,9 +440,9 @@ def _framework_options(parser: argparse.ArgumentParser, default: str | None = ""
     from audit_lib.frameworks import DEFAULT_FRAMEWORK
 
     # default None: the config's framework when one is given, else the default one.
+    config = "the config's, or " if default is None else ""
     parser.add_argument("--framework", default=DEFAULT_FRAMEWORK if default == "" else default,
-                        metavar="ID", help=f"framework id or YAML file (default "
-                        f"{'the config' + chr(39) + 's, or ' if default is None else ''}"
+                        metavar="ID", help=f"framework id or YAML file (default {config}"
                         f"{DEFAULT_FRAMEWORK})")
 
 

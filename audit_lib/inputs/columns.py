@@ -206,11 +206,17 @@ class ColumnReport:
 
 
 def yaml_key(value: str) -> str:
-    """A value as a key of a YAML map line: quoted where YAML would read it otherwise."""
+    """A value as a key of a YAML map line, quoted where YAML would read it as something else
+    (``Yes`` and ``N`` as true and false, ``22`` as a number, a colon as a nested map)."""
     import json
 
-    plain = re.fullmatch(r"[A-Za-z][\w .()/-]*[\w)]|[A-Za-z]", value) is not None
-    return value if plain and ": " not in value else json.dumps(value)
+    import yaml
+
+    try:
+        plain = yaml.safe_load(f"{{{value}: x}}") == {value: "x"}
+    except yaml.YAMLError:
+        plain = False
+    return value if plain else json.dumps(value)
 
 
 def _cases(n: int) -> str:
