@@ -361,3 +361,13 @@ def test_a_quarter_samples_the_export_as_saved(tmp_path, capsys):
     facts = pd.read_csv(sampling / "case_facts.csv", dtype=str, keep_default_na=False)
     assert set(facts["age_band"]) <= {"10-14", "15-17", "18 and over"}
     assert set(facts["ethnicity_group"]) <= {"asian", "black", "mixed", "white", "other", ""}
+
+
+def test_a_column_of_free_text_read_as_outcomes_is_not_a_thousand_lines(tmp_path):
+    path = write_csv(tmp_path / "caseload.csv", ["Case ID", "Outcome", "Start Date"],
+                     [[str(i), f"note number {i}", "2026-01-05"] for i in range(500)])
+    with pytest.raises(InputError) as err:
+        load_caseload(path, load_framework(FW))
+    assert len(err.value.problems) == 21  # twenty values named, the rest counted
+    assert any(p.message.startswith("and 480 more values that are not a disposal type "
+                                    "case-audit knows, in 480 rows") for p in err.value.problems)

@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 ROWS_NAMED = 5
 #: Longest value quoted in a message: longer text is free text, not a category.
 LONGEST_QUOTED = 60
+#: Distinct unknown values said one by one in a column; the rest are counted in one line (a
+#: column of free text read as a category would otherwise give thousands).
+VALUES_NAMED = 20
 
 
 def unknown_values(table: Table, column: str, known: Iterable[str], what: str, *,
@@ -64,7 +67,15 @@ def unknown_values(table: Table, column: str, known: Iterable[str], what: str, *
     if rows is not None:
         unknown &= rows.to_numpy(dtype=bool)
     problems = []
-    for _, group in frame.loc[unknown].groupby(keys[unknown], sort=False):
+    groups = list(frame.loc[unknown].groupby(keys[unknown], sort=False))
+    if len(groups) > VALUES_NAMED:
+        rest = groups[VALUES_NAMED:]
+        rows_left = sum(len(g) for _, g in rest)
+        problems.append(table.problem(None, column, (
+            f"and {len(rest):,} more values that are not a {what} case-audit knows, in "
+            f"{rows_left:,} rows: is this the column of {what}s? (see the columns map)")))
+        groups = groups[:VALUES_NAMED]
+    for _, group in groups:
         spelling = values[group.index[0]]
         numbers = [int(r) for r in group[ROW]]
         listed = ", ".join(str(r) for r in numbers[:ROWS_NAMED]) + (
