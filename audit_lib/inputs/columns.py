@@ -78,11 +78,6 @@ class ColumnMap:
     #: What a user should know about how their map was read (an old form of the file).
     notes: tuple[str, ...] = ()
 
-    def date_headers(self) -> list[str]:
-        """Headers that name a date column: the identifier gate is told to expect full dates
-        in them, as it does in case-audit's own date columns."""
-        return sorted(h for h, c in self.headers.items() if c in DATE_COLUMNS)
-
     def is_date_header(self, header: str) -> bool:
         """Whether a header, as a file writes it, names a column of dates: one the map reads as
         a date column, or (used or not) one whose words say it holds dates ("Order End Date"),

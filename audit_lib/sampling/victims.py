@@ -78,7 +78,9 @@ def load_victims(path: str | Path, framework: Framework,
     Raises
     ------
     InputError
-        Listing every problem (file, row, column); values are never echoed. A victim
+        Listing every problem (file, row, column); values are never echoed, but for a
+        disposal type or group case-audit does not know, named once when the file passed the
+        identifier gate (`audit_lib.inputs.export_values`). A victim
         reference that is also a child's case id is refused: the two kinds of case share the
         answers files and workbooks, so their references must differ.
     """
