@@ -113,6 +113,9 @@ def test_allowed_values_are_the_codes():
     register = TABLE["recommendations register"]["allowed"]
     assert register["theme"] == [t.id for t in registers.default_themes()]
     assert register["status"] == list(registers.ACTION_STATUSES)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    measure = re.search(r"`measures`: question ids, or `\{([^}]*)\}`", readme).group(1)
+    assert set(measure.split(", ")) == registers._MEASURE_KEYS
 
 
 #: A valid value for every column the table names, to build files from it.
