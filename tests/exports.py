@@ -116,6 +116,13 @@ def write_xlsx(path: Path, n: int = 180, *, extra_sheets: dict[str, list[list]] 
         ws.append(row)
     for line in footer(n):
         ws.append(line)
+    # Report writers format the rows they leave blank (a border here): the workbook then
+    # holds them, empty, as Excel's CSV does.
+    from openpyxl.styles import Border, Side
+
+    last = len(titles) + 2 + n + len(footer(n))  # the footer's last blank row
+    for row in (last - 1, last):
+        ws.cell(row=row, column=1).border = Border(top=Side(style="thin"))
     for column in ("D", "E"):
         for cell in ws[column][HEADER_ROW:]:
             cell.number_format = "DD/MM/YYYY"
