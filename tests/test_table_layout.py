@@ -71,6 +71,11 @@ def test_the_header_is_the_row_naming_most_columns():
     assert find_header(rows) == (3, False)
     assert find_header([["only"], ["one"]]) == (0, False)
     assert find_header([]) == (None, False)
+    # A cell of data reading like a header name does not outweigh the row filled across above
+    # it (an export whose own headers case-audit does not know yet).
+    data = [["Ref", "Kind", "Begun"], ["1", "Order", "2026-01-05"]]
+    assert find_header(data, {"order", "case_id"}) == (0, False)
+    assert find_header([["Report"], ["Case ID", "x", "y"]], {"case_id"}) == (1, True)
 
 
 def test_footers_are_sparse_rows_starting_with_a_footer_phrase_or_closing_the_report():

@@ -63,11 +63,12 @@ def find_header(rows: Sequence[Sequence[str]], names: Iterable[str] = ()) -> tup
     """The index of the header among ``rows`` (the first rows of a sheet, cells as text).
 
     With ``names`` (the normalised column names the loader reads, under any of their other
-    names), the header is the row naming the most of them, the first such row on a tie. When
-    no row names any (or without names), it is the first row filled across: at least two
-    distinct cells, and at least four fifths as many as the widest row (title and parameter
-    lines are narrower); a file with no row of two cells is one column wide, and its first
-    filled row is the header.
+    names), the header is the row naming the most of them, the first such row on a tie (a row
+    naming only one is taken only if no row filled across comes before it). When no row names
+    any (or without names), it is the first row filled across: at least two distinct cells,
+    and at least four fifths as many as the widest row (title and parameter lines are
+    narrower); a file with no row of two cells is one column wide, and its first filled row is
+    the header.
 
     Returns
     -------
@@ -79,19 +80,28 @@ def find_header(rows: Sequence[Sequence[str]], names: Iterable[str] = ()) -> tup
     limit = layout_settings().header_search_rows
     rows = [[str(c).strip() if c is not None else "" for c in row] for row in rows[:limit]]
     wanted = frozenset(names)
+    across = _filled_across(rows)
     if wanted:
         counts = [sum(normalise_header(c) in wanted for c in row if c) for row in rows]
         best = max(counts, default=0)
-        if best:
+        # One name alone is weak evidence (a cell of data can read "Team" or "Order"): it does
+        # not outweigh a row filled across above it.
+        if best > 1 or (best == 1 and (across is None or across >= counts.index(best))):
             return counts.index(best), True
+    return across, False
+
+
+def _filled_across(rows: list[list[str]]) -> int | None:
+    """The first row filled across: at least two distinct cells and four fifths as many as the
+    widest row; or, in a file one column wide, its first filled row."""
     filled = [[c for c in row if c] for row in rows]
     widest = max((len(f) for f in filled), default=0)
     if widest == 1:  # a one-column file
-        return next(i for i, f in enumerate(filled) if f), False
+        return next(i for i, f in enumerate(filled) if f)
     for i, cells in enumerate(filled):
         if len(cells) >= max(2, math.ceil(widest * 0.8)) and len(set(cells)) == len(cells):
-            return i, False
-    return None, False
+            return i
+    return None
 
 
 def footer_rows(first_cells: Sequence[str], counts: np.ndarray, width: int) -> np.ndarray:
