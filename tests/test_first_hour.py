@@ -66,3 +66,5 @@ def test_the_rollup_names_each_services_period():
     assert table.columns.tolist() == ["service", "period", "2.1.1", "2.1.2"]
     assert table[["service", "period"]].values.tolist() == [["Fen", "2026 Q2"],
                                                           ["Marsh", "2026 Q1"]]
+    unlabelled = latest.assign(period_label=[None, None, "", ""])
+    assert share_table(unlabelled)["period"].tolist() == ["2026-Q2", "2026-Q1"]

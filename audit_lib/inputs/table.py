@@ -48,12 +48,6 @@ class Layout:
                        "to use it)")
         return out
 
-    def as_dict(self) -> dict:
-        """For ``sampling.json``."""
-        return {"header_row": self.header_row, "above_header": list(self.above),
-                "footer_rows": list(self.footers), "blank_rows": list(self.blank),
-                "other_sheets": list(self.other_sheets)}
-
 
 @dataclass
 class Table:
