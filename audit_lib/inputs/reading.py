@@ -466,11 +466,12 @@ def _read_csv(path: Path, names: tuple[str, ...] = ()
     # cells (blank lines and footers are dropped below).
     counts = np.zeros(len(frame), dtype=np.int32)
     longest, distinct = [], {}
+    dtypes = list(frame.dtypes)  # once: asking the frame each time costs as much as its width
     for i in range(len(frame.columns)):
         codes, uniques = pd.factorize(frame.iloc[:, i], use_na_sentinel=False)
         stripped = np.array([str.strip(v) for v in uniques], dtype=object)
         longest.append(max(map(len, stripped), default=0))
-        frame.isetitem(i, pd.Series(stripped[codes], index=frame.index, dtype=frame.dtypes.iloc[i]))
+        frame.isetitem(i, pd.Series(stripped[codes], index=frame.index, dtype=dtypes[i]))
         counts += (stripped != "")[codes]
         distinct[i] = (codes, stripped)  # stripped values may repeat: harmless for the gate
     frame, longest, distinct = _drop_unnamed_empty(frame, longest, distinct, counts)
