@@ -25,6 +25,9 @@ EXIT_BAD_INPUT = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 success, 2 bad input)."""
+    if list(sys.argv[1:] if argv is None else argv)[:1] == ["--version"]:
+        print(_version())  # said before the parser is built: building it loads the frameworks
+        return 0
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -70,6 +73,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
+def _version() -> str:
+    """What ``case-audit --version`` says: the package's own record of its version."""
+    import audit_lib
+
+    return f"case-audit {audit_lib.__version__}"
+
+
 def _path(text: str) -> str:
     """An option naming a file or folder: an empty value is a mistake, never "here"."""
     if not text.strip():
@@ -93,6 +103,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="case-audit",
         description="Audit youth justice case files against HM Inspectorate of Probation standards.",
     )
+    parser.add_argument("--version", action="version", version=_version(),
+                        help="show case-audit's version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="show progress messages")
     parser.add_argument("--names", type=_path, metavar="FILE",
                         help="names (one per line, e.g. staff) that must not appear in any input")
@@ -136,11 +148,17 @@ def _parser() -> argparse.ArgumentParser:
                               "earlier quarters, evidence and recommendations registers and "
                               "period configs, as the step that reads each would. The kind of "
                               "each file is recognised from what it holds.")
-    validate.add_argument("files", nargs="+", type=_path, metavar="FILE")
+    validate.add_argument("files", nargs="+", type=_path, metavar="FILE",
+                          help="files to check, or folders: every .csv, .xlsx and .yaml file "
+                          "in each is checked")
     validate.add_argument("--moderation", action="append", default=[], metavar="FILE",
                           help="second reviewers' marks (long format), checked as "
                           "double-marking; repeat for several files")
-    _framework_options(validate)
+    validate.add_argument("--config", type=_path, metavar="CONFIG",
+                          help="the period config whose columns map, framework, names list "
+                          "and sampling the quarter's run uses: the files are read with them, "
+                          "and a caseload's sample size and workload are shown")
+    _framework_options(validate, default=None)
     _allow_gaps_option(validate)
     _columns_option(validate)
     validate.set_defaults(handler=_validate)
@@ -441,9 +459,24 @@ def _allow_gaps_option(parser: argparse.ArgumentParser, more: str = "") -> None:
 
 def _columns_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--columns", metavar="FILE",
-                        help="your export's own names (YAML: headers: {your header: "
-                        "case-audit's column}, values: {column: {your value: case-audit's}}), "
-                        "besides those case-audit knows (settings/columns.yaml)")
+                        help="your export's own names: a YAML file with the columns: block a "
+                        "period config has (columns: {headers: {your header: case-audit's "
+                        "column}, values: {column: {your value: case-audit's}}}), besides "
+                        "those case-audit knows (settings/columns.yaml); a period config will "
+                        "do")
+
+
+def _column_map(path: str | None):
+    """The columns map of ``--columns FILE`` (None without one), saying what a user should know
+    about how the file was read."""
+    if path is None:
+        return None
+    from audit_lib.inputs.columns import load_column_map
+
+    column_map = load_column_map(path)
+    for note in column_map.notes:
+        print(f"note: {note}")
+    return column_map
 
 
 def _confidence_option(parser: argparse.ArgumentParser, help_text: str) -> None:
@@ -458,11 +491,14 @@ def _out_option(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument("--out", required=True, type=_path, metavar="DIR", help=help_text)
 
 
-def _framework_options(parser: argparse.ArgumentParser) -> None:
+def _framework_options(parser: argparse.ArgumentParser, default: str | None = "") -> None:
     from audit_lib.frameworks import DEFAULT_FRAMEWORK
 
-    parser.add_argument("--framework", default=DEFAULT_FRAMEWORK, metavar="ID",
-                        help=f"framework id or YAML file (default {DEFAULT_FRAMEWORK})")
+    # default None: the config's framework when one is given, else the default one.
+    config = "the config's, or " if default is None else ""
+    parser.add_argument("--framework", default=DEFAULT_FRAMEWORK if default == "" else default,
+                        metavar="ID", help=f"framework id or YAML file (default {config}"
+                        f"{DEFAULT_FRAMEWORK})")
 
 
 def _score(args: argparse.Namespace) -> int:
@@ -476,7 +512,7 @@ def _score(args: argparse.Namespace) -> int:
     before = fingerprint(inputs)
     card = build_scorecard(args.answers, args.facts, args.judgements, args.framework,
                            args.confidence, args.victim_contact_days, args.moderation,
-                           victim_facts=args.victim_facts, columns=args.columns,
+                           victim_facts=args.victim_facts, columns=_column_map(args.columns),
                            sample_dir=args.sample, allow_gaps=args.allow_gaps)
     check_unchanged(before)  # an input saved mid-run would make the results inconsistent
     written = write_scores(card, args.out, sample_dir=args.sample, internal_dir=args.internal,
@@ -513,7 +549,7 @@ def _sample(args: argparse.Namespace) -> int:
                       victim_size=args.victim_size, victim_maximum=args.victim_maximum,
                       min_size_from=args.min_size_from, framework=args.framework)
     sample = sample_caseload(args.caseload, plan, args.framework, args.victims,
-                             columns=args.columns)
+                             columns=_column_map(args.columns))
     written = write_sample(sample, args.out, args.framework, service=args.service,
                            period=args.period)
     print(summary(sample))
@@ -602,8 +638,11 @@ def _progress(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from audit_lib.frameworks import load_checks, load_framework
     from audit_lib.quarter.config import load_config
     from audit_lib.quarter.init import init_quarter
+    from audit_lib.sampling.plan import build_plan
+    from audit_lib.sampling.workload import planned_workload
 
     if args.period is None and args.previous is None:
         from audit_lib.errors import ConfigError
@@ -619,10 +658,15 @@ def _init(args: argparse.Namespace) -> int:
     for note in made.notes:
         print(f"Note: {note}")
     print("Folders: " + ", ".join(f"{p}/" for p in made.folders))
-    reviewers = load_config(made.config, steps=(), check_files=False).sampling.get("reviewers")
+    cfg = load_config(made.config, steps=(), check_files=False)
+    for line in planned_workload(build_plan(**cfg.sampling), load_framework(cfg.framework),
+                                 load_checks()):  # the sample its settings give, before any caseload
+        print(line)
     print(f"Next: put the caseload export in {made.folders[0]}/caseload.csv"
-          + ("" if reviewers else ", add the reviewers to the config")
-          + f", then: case-audit run --config {made.config} --only sampling")
+          + ("" if cfg.sampling.get("reviewers") else ", add the reviewers to the config")
+          + f"; check it, with the sample and workload it gives: case-audit validate "
+          f"{made.folders[0]}/caseload.csv --config {made.config}; then: case-audit run "
+          f"--config {made.config} --only sampling")
     return 0
 
 
@@ -739,7 +783,8 @@ def _validate(args: argparse.Namespace) -> int:
     from audit_lib.quarter.validate import validate_files
 
     for line in validate_files(args.files, args.framework, moderation=args.moderation,
-                               columns=args.columns, allow_gaps=args.allow_gaps):
+                               columns=args.columns, allow_gaps=args.allow_gaps,
+                               config=args.config):
         print(line)
     return 0
 

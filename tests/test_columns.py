@@ -92,7 +92,7 @@ def test_outcome_22_is_an_out_of_court_disposal_in_every_framework(framework):
 
 def test_every_unknown_value_and_missing_stratum_in_one_round(tmp_path):
     rows = export_rows(6)
-    rows[1][1] = "Triage"          # row 3: a disposal case-audit does not know
+    rows[1][1] = "Turning Point"   # row 3: a disposal case-audit does not know
     rows[2][2] = "31/02/2026"      # row 4: not a date
     rows[3][5] = "twelve"          # row 5: not an age
     header = [h for h in EXPORT_HEADER if h != "RoSH"]
@@ -101,24 +101,29 @@ def test_every_unknown_value_and_missing_stratum_in_one_round(tmp_path):
         load_caseload(path, load_framework("hmip-youth-2021"), strata=("sex", "rosh_level"))
     found = {(p.row, p.column) for p in err.value.problems}
     # Columns read under another name are named as the export writes them.
-    assert found == {(3, "Outcome (read as disposal_type)"),
-                     (4, "start_date"), (5, "Age at Start"),
+    # (An unknown value is said once, with its rows in the message.)
+    assert found == {(None, "Outcome (read as disposal_type)"),
+                     (4, "Start Date"), (5, "Age at Start"),
                      (1, "rosh_level")}
     text = str(err.value)
     assert "cannot stratify by rosh_level" in text and "rosh" in text  # its other names
     assert "also RO, YRO" in text and "columns: section" in text  # how to add one
-    assert "Triage" not in text and "twelve" not in text  # values are never echoed
+    # An unknown category is named (the file passed the identifier gate), with the line that
+    # maps it; other cells' values are never echoed.
+    assert "'Turning Point' is not a disposal type" in text
+    assert "values: {disposal_type: {Turning Point: TYPE}}" in text and "twelve" not in text
 
 
 def test_the_sample_command_reports_a_missing_stratum_with_the_values(tmp_path, capsys):
     rows = export_rows(6)
-    rows[0][1] = "Triage"
+    rows[0][1] = "Turning Point"
     header = [h for h in EXPORT_HEADER if h != "RoSH"]
     path = write_csv(tmp_path / "export.csv", header, [r[:7] + r[8:] for r in rows])
     assert main(["sample", "--caseload", str(path), "--seed", "1", "--strata", "rosh_level",
                  "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert "row 2, column 'Outcome (read as disposal_type)'" in err
+    assert ("column 'Outcome (read as disposal_type)': 'Turning Point' is not a disposal type "
+            "case-audit knows (1 row: 2)") in err
     assert "cannot stratify by rosh_level" in err
     assert not (tmp_path / "out").exists()
 
@@ -130,7 +135,7 @@ def test_a_repeated_case_names_both_rows(tmp_path):
     with pytest.raises(InputError) as err:
         load_caseload(path, load_framework("hmip-youth-2021"))
     assert [str(p) for p in err.value.problems] == [
-        f"{path}, row 5, column 'case_id': case appears more than once in the caseload "
+        f"{path}, row 5, column 'Case ID': case appears more than once in the caseload "
         "(first at row 3)"]
     facts = write_csv(tmp_path / "facts.csv", ["case_id", "disposal_group"],
                       [["001", "court"], ["002", "oocd"], ["001", "court"]])
@@ -217,7 +222,7 @@ def test_a_date_column_under_another_name_passes_the_gate_and_other_dates_do_not
                                                          "Comment"],
                                 [["1", "RO", "05/01/2026", "seen 07/01/2026"]]), fw,
                       columns=mapping)
-    assert [(p.row, p.column) for p in err.value.problems] == [(2, "comment")]
+    assert [(p.row, p.column) for p in err.value.problems] == [(2, "Comment")]
 
 
 def test_spellings_with_brackets_not_assessed_levels_and_ages_as_numbers(tmp_path):

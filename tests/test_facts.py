@@ -29,9 +29,9 @@ def test_disposal_type_maps_to_group_and_unknown_type_is_an_error(tmp_path, fw):
                      [["1", "Youth Caution"], ["2", "referral order"], ["3", "fine"]])
     with pytest.raises(InputError) as err:
         load_facts(path, fw)
-    (problem,) = err.value.problems
-    assert (problem.row, problem.column) == (4, "disposal_type")
-    assert "unknown disposal type" in problem.message
+    (problem,) = err.value.problems  # said once for the value, naming its rows
+    assert (problem.row, problem.column) == (None, "disposal_type")
+    assert problem.message.startswith("'fine' is not a disposal type case-audit knows (1 row: 4)")
     good = write_csv(tmp_path / "g.csv", ["case_id", "disposal_type"],
                      [["1", "Youth Caution"], ["2", "referral order"]])
     assert load_facts(good, fw)["disposal_group"].tolist() == ["oocd", "court"]
@@ -46,9 +46,13 @@ def test_bad_values_are_all_reported(tmp_path, fw):
                       ["3", "", "", "", ""]])                         # no group
     with pytest.raises(InputError) as err:
         load_facts(path, fw)
-    found = {(p.row, p.column) for p in err.value.problems}
-    assert found == {(2, "start_date"), (3, "case_id"), (3, "disposal_group"),
-                     (3, "rosh_level"), (3, "identifiable_victim"), (4, "disposal_group")}
+    found = {(p.row, p.column, p.message.split(" is not")[0].split(" case-audit knows")[0][:30])
+             for p in err.value.problems}
+    # A value case-audit does not know is said once, with its rows in the message.
+    assert {(r, c) for r, c, _ in found} == {
+        (2, "start_date"), (3, "case_id"), (None, "disposal_group"), (None, "rosh_level"),
+        (None, "identifiable_victim"), (4, "disposal_group")}
+    assert (None, "rosh_level", "'extreme'") in found
 
 
 def test_header_only_and_missing_file(tmp_path, fw):

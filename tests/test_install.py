@@ -49,9 +49,13 @@ def test_a_wheel_installed_in_a_fresh_environment_runs_the_demo_quarter(tmp_path
         else:
             shutil.copy2(ROOT / name, source / name)
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--quiet", "-w", str(dist), str(source)],
-                   check=True, capture_output=True, env=_env())
+    # Verbose, to read what the build says: a clean build has no packaging warning (a data
+    # folder setuptools "would ignore" printed forty lines each, on every install).
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                            "--no-build-isolation", "--no-index", "-v", "-w", str(dist),
+                            str(source)], check=True, capture_output=True, text=True, env=_env())
+    said = built.stdout + built.stderr
+    assert "would be ignored" not in said and "_Warning" not in said, said
     wheel = next(dist.glob("case_audit-*.whl"))
 
     venv = tmp_path / "venv"
@@ -100,13 +104,21 @@ def test_a_wheel_installed_in_a_fresh_environment_runs_the_demo_quarter(tmp_path
     assert (work / "next" / "2026-Q3.yaml").is_file()
 
 
-def test_the_packages_listed_for_the_wheel_are_every_subpackage():
+def test_the_packages_listed_for_the_wheel_are_every_subpackage_and_data_folder():
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     found = {".".join(p.parent.relative_to(ROOT).parts)
              for p in (ROOT / "audit_lib").rglob("__init__.py")}
-    assert set(setuptools["packages"]) == found | {"audit_lib.notebooks"}
+    # Folders of data only (templates, mappings) are packages to setuptools too: left out of
+    # the list, each costs a "Package would be ignored" warning on every install.
+    data = {".".join(p.relative_to(ROOT).parts) for p in (ROOT / "audit_lib").rglob("*")
+            if p.is_dir() and p.name != "__pycache__" and not (p / "__init__.py").exists()}
+    assert data and set(setuptools["packages"]) == found | data | {"audit_lib.notebooks"}
     assert setuptools["package-dir"] == {"audit_lib.notebooks": "notebooks"}
     assert setuptools["package-data"]["audit_lib.notebooks"] == ["*.ipynb"]
+    for package in data:  # each with its files
+        folder = ROOT / package.replace(".", "/")
+        if any(p.is_file() for p in folder.iterdir()):
+            assert setuptools["package-data"].get(package), package
 
 
 # --- without make ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+import yaml
 from conftest import SAMPLES
 
 from audit_lib.cli import main
@@ -101,6 +102,19 @@ def test_a_workbook_of_another_quarter_is_refused_naming_it(q3, tmp_path, capsys
     assert ("PM01.xlsx: this workbook was issued for 2026-Q3 of Fen Marsh YJS, not 2026-Q4: "
             "keep it with the returns of 2026-Q3") in err
     assert not (tmp_path / "scores").exists()
+
+
+def test_validate_with_a_quarters_config_refuses_a_workbook_of_another_quarter(q3, tmp_path,
+                                                                               capsys):
+    folder = tmp_path / "fen"
+    draw(folder / "outputs" / "2026-Q4" / "sampling", period="2026-Q4", seed="6")
+    config = folder / "2026-Q4.yaml"
+    config.write_text(yaml.safe_dump({"service": "Fen Marsh YJS", "period": "2026-Q4",
+                                      "period_end": "2026-12-31", "outputs": "outputs"}))
+    returned = fill(q3 / "workbooks" / "PM01.xlsx", tmp_path / "PM01.xlsx")
+    assert main(["validate", str(returned), "--config", str(config)]) == 2
+    assert "issued for 2026-Q3 of Fen Marsh YJS, not 2026-Q4" in capsys.readouterr().err
+    assert main(["validate", str(returned)]) == 0  # alone, it is a workbook like any other
 
 
 def test_a_workbook_of_another_service_or_draw_is_refused(q3, tmp_path, capsys):

@@ -260,7 +260,7 @@ def test_every_input_read_is_gated_with_the_rows_a_user_sees(tmp_path):
     with pytest.raises(InputError) as err:
         read_table(path, required=("case_id",))
     (problem,) = err.value.problems
-    assert (problem.file, problem.row, problem.column) == (str(path), 4, "note")
+    assert (problem.file, problem.row, problem.column) == (str(path), 4, "Note")  # as written
     assert "B33" not in str(err.value)
 
 
@@ -483,8 +483,9 @@ def test_a_formulas_cached_result_is_gated_as_the_loader_reads_it(tmp_path):
     with pytest.raises(InputError) as err:
         read_table(path, required=("case_id",))
     found = sorted((p.row, p.column, p.message.split(":")[0]) for p in err.value.problems)
-    assert found == [(2, "B", "holds what looks like an NHS number"),
-                     (3, "B", "holds what looks like a full date (day, month and year)")]
+    # Named by its header, as the sheet writes it (column B).
+    assert found == [(2, "note", "holds what looks like an NHS number"),
+                     (3, "note", "holds what looks like a full date (day, month and year)")]
     assert "9434765919" not in str(err.value) and "2011" not in str(err.value)
 
 

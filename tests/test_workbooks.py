@@ -203,7 +203,7 @@ def test_sample_with_bad_caseload_writes_nothing(tmp_path, capsys):
     out = tmp_path / "sample"
     assert main(["sample", "--caseload", str(bad), "--seed", "1", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "row 3, column 'disposal_type'" in err
+    assert "column 'disposal_type': 'fine' is not a disposal type case-audit knows (1 row: 3)" in err
     assert "row 4, column 'case_id'" in err and "row 4, column 'start_date'" in err
     assert not out.exists()
 

@@ -124,6 +124,7 @@ class Framework:
     children_sampling: str = BY_DISPOSAL_GROUP
     sample_strata: tuple[str, ...] = ()  # caseload columns the children's sample is always
     #                                      stratified by (before the plan's own strata)
+    diversion_note: str = ""  # how diversion cases are counted under it (for the report)
 
     @property
     def audits_victims(self) -> bool:
@@ -308,6 +309,7 @@ def _build(data: object, path: Path, problems: list[str]) -> Framework:
         units=units,
         children_sampling=children_sampling,
         sample_strata=strata,
+        diversion_note=_diversion_note(data.get("diversion"), problems),
     )
     if kind == "framework":
         fw = _with_rating_rules(fw, data.get("rating_rules"), problems)
@@ -320,6 +322,16 @@ def _build(data: object, path: Path, problems: list[str]) -> Framework:
                                 f"{', '.join(sorted(unknown))}, not a group of disposal_groups")
     _check_derived(fw, problems)
     return fw
+
+
+def _diversion_note(raw, problems: list[str]) -> str:
+    """How a framework counts diversion cases (``diversion: {note, source}``), if it says."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, dict) or not isinstance(raw.get("note"), str) or not raw.get("source"):
+        problems.append("'diversion' must have a note and its source")
+        return ""
+    return " ".join(raw["note"].split())
 
 
 def _units(raw, kind, problems) -> tuple[tuple[str, ...], str, tuple[str, ...]]:

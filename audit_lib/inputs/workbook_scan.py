@@ -17,7 +17,7 @@ import logging
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from audit_lib.inputs.identifiers import (
     scan_frame,
 )
 from audit_lib.inputs.table import ROW, normalise_header
+from audit_lib.inputs.table_layout import find_header, layout_settings
 from audit_lib.settings import input_limits
 
 logger = logging.getLogger(__name__)
@@ -131,6 +132,7 @@ def scan_workbook(
     limits: WorkbookLimits | None = None,
     file: str | None = None,
     keep_open: bool = False,
+    header_rows: Mapping[str, int] | None = None,
 ) -> ScanResult:
     """Check an .xlsx workbook for identifiers: every value the loaders read and every other text
     it carries (see the module's description for the list), hidden sheets included.
@@ -139,8 +141,11 @@ def scan_workbook(
     each worksheet's rows and cells are counted in its XML against ``limits`` before anything
     is parsed; cells are then read in openpyxl's streaming mode (the workbook is never saved).
     Columns are named by letter (``B``), since a header could itself be an identifier; dates
-    are allowed in columns whose row-1 header is a structured date column. A sheet whose name
-    holds an identifier is referred to by its position, so that Problems do not repeat it.
+    are allowed in columns whose header is a structured date column, below that header: the
+    header is the row ``header_rows`` gives for the sheet (where a loader found it), or else
+    the first row filled across among the sheet's first rows (title lines above it are
+    checked as every cell is, dates included). A sheet whose name holds an identifier is
+    referred to by its position, so that Problems do not repeat it.
 
     Parameters
     ----------
@@ -157,6 +162,8 @@ def scan_workbook(
     keep_open : bool
         Keep the workbook openpyxl opened (read-only, with formulas' results) for the caller,
         as ``book`` of the result: a reader then opens each workbook once, after the checks.
+    header_rows : mapping of str to int, optional
+        By sheet name, the row its header is on (as a spreadsheet numbers rows).
 
     Returns
     -------
@@ -205,7 +212,8 @@ def scan_workbook(
     book = None
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        cells = _scan_cells(book, file, names, settings, limits, label, hidden)
+        cells = _scan_cells(book, file, names, settings, limits, label, hidden,
+                            dict(header_rows or {}))
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on a damaged part
         cells = Problem(file, None, None, f"not a readable .xlsx workbook "
                                           f"({type(exc).__name__}); {_SAVE_AS}")
@@ -433,11 +441,13 @@ def _first_cell(ref: str) -> tuple[int | None, str | None]:
 
 
 def _scan_cells(book, file: str, names: tuple[str, ...], settings: PrivacySettings,
-                limits: WorkbookLimits, label: dict[str, str], hidden: dict[str, str]
-                ) -> list[Problem] | Problem:
+                limits: WorkbookLimits, label: dict[str, str], hidden: dict[str, str],
+                header_rows: dict[str, int]) -> list[Problem] | Problem:
     """Every cell value of every worksheet of ``book`` (opened by openpyxl in streaming mode
     with the results formulas last had: what the loaders read); a Problem if a sheet, as read,
-    is wider or larger than the limits."""
+    is wider or larger than the limits. A sheet's header is on its row of ``header_rows``, or
+    the one `find_header` finds: the rows above it are title lines, where no column holds dates
+    or references."""
     from openpyxl.utils import get_column_letter
 
     problems: list[Problem] = []
@@ -464,14 +474,25 @@ def _scan_cells(book, file: str, names: tuple[str, ...], settings: PrivacySettin
         frame = pd.DataFrame(values, columns=[get_column_letter(i + 1) for i in range(width)],
                              dtype=object)
         frame[ROW] = numbers
-        header = frame.iloc[0, :-1] if numbers[0] == 1 else pd.Series([], dtype=object)
+        at = header_rows.get(ws.title)
+        if at is None:
+            found, _ = find_header(values[:layout_settings().header_search_rows])
+            at = numbers[found] if found is not None else None
+        header = (frame.loc[frame[ROW] == at].iloc[0, :-1] if at in numbers
+                  else pd.Series([], dtype=object))
         dated = [c for c, h in header.items()
                  if normalise_header(h) in settings.structured_date_columns]
         referencing = [c for c, h in header.items()
                        if normalise_header(h) in settings.reference_columns]
         sheet = label.get(ws.title, ws.title)
-        for p in _scan_with_dated_columns(frame, file, sheet, names, settings, dated,
-                                          referencing):
+        above = ((frame[ROW] < at).to_numpy() if dated or referencing
+                 else np.zeros(len(frame), dtype=bool))
+        found_here = _scan_with_dated_columns(frame.loc[~above], file, sheet, names, settings,
+                                              dated, referencing)
+        if above.any():  # title lines: no column of dates or references there
+            found_here += _scan_with_dated_columns(frame.loc[above], file, sheet, names,
+                                                   settings, [], [])
+        for p in found_here:
             problems.append(Problem(p.file, p.row, p.column, p.message + hidden.get(
                 ws.title, ""), p.sheet))
     return problems

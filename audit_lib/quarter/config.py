@@ -12,7 +12,7 @@ from pathlib import Path
 
 from audit_lib.errors import AuditError, ConfigError
 from audit_lib.frameworks import DEFAULT_FRAMEWORK, default_target_rating
-from audit_lib.inputs.columns import load_column_map
+from audit_lib.inputs.columns import load_column_map, read_columns_file
 from audit_lib.inputs.reading import file_label
 from audit_lib.inputs.text_gate import gate_framework_file, scan_structure
 from audit_lib.quarter.paths import project_root
@@ -408,8 +408,8 @@ def _columns(value: object, base: Path, problems: list[str]) -> dict:
         if not file.is_file():
             problems.append(f"columns: file not found: {value}")
             return {}
-        try:
-            value = read_yaml(file, "columns map")
+        try:  # the same file --columns reads: a columns: block (or the older top-level form)
+            value, _ = read_columns_file(file)
         except ConfigError as exc:
             problems.append(f"columns: {exc}")
             return {}

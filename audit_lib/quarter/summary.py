@@ -15,6 +15,7 @@ import pandas as pd
 from audit_lib.inputs.columns import ColumnReport
 from audit_lib.quarter.step_inputs import STEP_NAMES
 from audit_lib.returns.gaps import BLANK, NOT_RETURNED, counted
+from audit_lib.sampling.workload import workload_lines
 
 
 def run_summary(period_dir: Path, steps: list[str], results: dict[str, str],
@@ -47,11 +48,10 @@ def run_summary(period_dir: Path, steps: list[str], results: dict[str, str],
         total = info.get("total", {})
         lines.append(f"Sample: {total.get('sample')} of {total.get('population')} cases "
                      f"(seed {info.get('seed')}); workbooks in {period_dir / 'sampling'}.")
+        lines += [f"{line[0].upper()}{line[1:]}." for line in workload_lines(info)]
         columns = info.get("caseload_columns")
         if columns:
-            report = ColumnReport("", columns["read_as"], columns["age_banded_from"],
-                                  columns["not_used"])
-            lines += [f"Caseload {line}." for line in report.lines()]
+            lines += [f"Caseload: {line}." for line in ColumnReport.from_dict(columns).lines()]
     scores = period_dir / "scores"
     if "scoring" in steps and (scores / "overall.json").is_file():
         lines += _scored(scores)

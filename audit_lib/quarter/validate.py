@@ -15,13 +15,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from audit_lib.errors import ConfigError, InputError, Problem, collect
-from audit_lib.frameworks import load_checks, load_framework
+from audit_lib.frameworks import DEFAULT_FRAMEWORK, load_checks, load_framework
 from audit_lib.inputs.columns import AGE, ColumnMap, ColumnReport, load_column_map, recognise
+from audit_lib.inputs.identifiers import names_in_force
 from audit_lib.inputs.reading import file_label, read_table
+from audit_lib.quarter.config import PeriodConfig, load_config
 from audit_lib.quarter.ready import as_problems, check_returns, config_readiness
 from audit_lib.returns.facts import combine_facts, load_facts, load_victim_facts
 from audit_lib.returns.gaps import GapsError
+from audit_lib.returns.issued import expected_issue
 from audit_lib.returns.judgements import load_judgements
+from audit_lib.returns.returns_check import load_sample
 from audit_lib.returns.workbook_reader import is_workbook
 from audit_lib.sampling.caseload import load_caseload
 from audit_lib.settings import read_yaml
@@ -72,8 +76,11 @@ def file_kind(path: str | Path, column_map: ColumnMap | None = None) -> str:
                                   "recommendations:")])
     if is_workbook(path):
         return WORKBOOK
-    table = read_table(path, (), date_columns=column_map.date_headers() if column_map else ())
-    known = set(table.frame.columns)
+    table = read_table(path, (), date_columns=column_map.is_date_header if column_map else (),
+                       header_names=_EVERY_NAME + (column_map.header_names() if column_map
+                                                   else ()),
+                       header_hint=None)  # a file naming none of them is "not recognised"
+    known = own = set(table.frame.columns)
     if column_map is not None:  # an export's own headers count as the columns they mean
         renamed, _, _ = recognise(table, _EVERY_COLUMN, column_map, drop_unused=False)
         known = set(renamed.frame.columns)
@@ -87,7 +94,9 @@ def file_kind(path: str | Path, column_map: ColumnMap | None = None) -> str:
         return EVIDENCE
     if {"victim_ref", "case_id"} <= known:
         return VICTIM_FACTS
-    if "case_id" in known and known & set(_FACTS_ONLY):
+    # A facts file names its group or its checks' dates as case-audit does; an export's own
+    # column of the group ("Legal Status") makes it no less a caseload.
+    if "case_id" in known and own & set(_FACTS_ONLY):
         return FACTS
     if {"case_id", "disposal_type", "start_date"} <= known:
         return CASELOAD
@@ -107,12 +116,16 @@ _EVERY_COLUMN = ("case_id", "disposal_type", "disposal_group", "start_date", "se
                  "ethnicity_group", "age_band", AGE, "team", "rosh_level",
                  "safety_wellbeing_level", "looked_after", "identifiable_victim",
                  "significant_change", *DATE_COLUMNS)
+#: Every column some kind of file is told apart by: the header row is the row naming most.
+_EVERY_NAME = _EVERY_COLUMN + ("question_id", "answer", "reviewer", "n_applicable", "n_yes",
+                               "period", "standard_id", "rating", "evidence_id",
+                               "recommendation_id", "victim_ref")
 
 
-def validate_files(paths: Sequence[str | Path], framework: str, *,
+def validate_files(paths: Sequence[str | Path], framework: str | None = None, *,
                    moderation: Sequence[str | Path] = (),
                    columns: ColumnMap | Mapping | str | Path | None = None,
-                   allow_gaps: bool = False) -> list[str]:
+                   allow_gaps: bool = False, config: str | Path | None = None) -> list[str]:
     """Check every file as the step that reads it would, cross-checking where files meet:
     answers and workbooks against a facts file (or the caseload, or the facts the workbooks
     show), an evidence register against a recommendations register.
@@ -120,16 +133,22 @@ def validate_files(paths: Sequence[str | Path], framework: str, *,
     Parameters
     ----------
     paths : sequence of path
-        The files to check, of any kind.
-    framework : str
-        The framework the answers are checked against.
+        The files to check, of any kind; a folder stands for every file in it that
+        case-audit reads (.csv, .xlsx, .yaml).
+    framework : str, optional
+        The framework the answers are checked against: the config's, or the default.
     moderation : sequence of path
         Second reviewers' long answers files (double-marking), checked as such.
     columns : ColumnMap, mapping, path or None
-        The service's own names for its exports' headers and values.
+        The service's own names for its exports' headers and values (a file holds them in a
+        ``columns:`` block, as a config does); with ``config``, the config's map is used.
     allow_gaps : bool
         Gaps in the returns (answers left blank where the question applies, cases with no
         answers) are then listed as notes rather than problems.
+    config : path, optional
+        A period config: its columns map, framework, names list and sampling settings are
+        used, as the quarter's run uses them, and a caseload is sampled as the run would
+        sample it (nothing is written) to say the sample's size and workload.
 
     Returns
     -------
@@ -140,13 +159,33 @@ def validate_files(paths: Sequence[str | Path], framework: str, *,
     ------
     InputError
         Listing every problem in every file.
+    ConfigError
+        If the config cannot be read, or both it and ``columns`` give a map.
     """
+    cfg = None
+    if config is not None:
+        cfg = load_config(config, steps=())
+        if columns is not None and not isinstance(columns, ColumnMap):
+            raise ConfigError("give the columns map in the config (columns:) or with "
+                              "--columns, not both: the run reads the config's")
+        columns = cfg.columns or None
+        framework = framework or cfg.framework
+    with names_in_force(cfg.inputs.get("names") if cfg is not None else None):
+        return _validate(paths, framework or DEFAULT_FRAMEWORK, moderation, columns,
+                         allow_gaps, cfg)
+
+
+def _validate(paths: Sequence[str | Path], framework: str, moderation: Sequence[str | Path],
+              columns: ColumnMap | Mapping | str | Path | None, allow_gaps: bool,
+              cfg: PeriodConfig | None) -> list[str]:
     fw = load_framework(framework)
     checks = load_checks()
     column_map = columns if isinstance(columns, ColumnMap) else load_column_map(columns)
     problems: list[Problem] = []
-    notes: list[str] = []
+    notes: list[str] = [f"note: {note}" for note in column_map.notes]
     by_kind: dict[str, list[str]] = {k: [] for k in KINDS}
+    paths, more = expand_folders(paths, problems)
+    notes += more
     for path in paths:
         kind = collect(problems, file_kind, path, column_map)
         if kind:
@@ -162,9 +201,14 @@ def validate_files(paths: Sequence[str | Path], framework: str, *,
         if caseload is not None:  # what each column was read as, and what was not used
             notes += [f"note: {file_label(path)[0]}: {line}" for line in
                       ColumnReport.from_dict(caseload.attrs.get("columns") or {}).lines()]
+            if cfg is not None and cfg.sampling.get("seed") is not None:
+                notes += _sample_preview(path, cfg, column_map, problems)
     facts = None
     for path in by_kind[FACTS]:
         facts = collect(problems, load_facts, path, fw, columns=column_map)
+        if facts is not None:
+            notes += [f"note: {file_label(path)[0]}: {line}" for line in
+                      ColumnReport.from_dict(facts.attrs.get("columns") or {}).lines()]
     if len(by_kind[FACTS]) > 1:
         facts = None  # answers cannot be matched against two facts files at once
     elif not by_kind[FACTS] and len(caseloads) == 1 and caseloads[0] is not None:
@@ -199,8 +243,14 @@ def validate_files(paths: Sequence[str | Path], framework: str, *,
     returns = by_kind[WORKBOOK] + by_kind[ANSWERS]
     gaps = None
     if returns or moderation:
+        expected = sample = None
+        if cfg is not None:  # what the quarter's returns must have been issued for
+            sample_dir = cfg.period_dir / "sampling"
+            expected = expected_issue(sample_dir, period=cfg.period, service=cfg.service,
+                                      framework=fw.id)
+            sample = load_sample(sample_dir)
         more, gaps = check_returns(returns, list(moderation), fw, checks, facts, problems,
-                                   allow_gaps)
+                                   allow_gaps, expected=expected, sample=sample)
         notes += more
     if problems:
         raise GapsError(problems, gaps) if gaps is not None else InputError(problems)
@@ -208,6 +258,60 @@ def validate_files(paths: Sequence[str | Path], framework: str, *,
              for path in by_kind[kind]]
     lines += [f"OK  {'double-marking answers':<26} {file_label(path)[0]}" for path in moderation]
     return lines + notes
+
+
+#: The kinds of file `validate` reads from a folder.
+READ_SUFFIXES = (".csv", ".xlsx", ".yaml", ".yml")
+
+
+def expand_folders(paths: Sequence[str | Path], problems: list[Problem]
+                   ) -> tuple[list[str], list[str]]:
+    """Paths with each folder replaced by the files in it that case-audit reads (.csv,
+    .xlsx, .yaml; not those in folders below it, hidden files or Excel's ``~$`` lock files),
+    in name order; notes naming the files left out; a Problem for a folder with none."""
+    files, notes = [], []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            files.append(str(path))
+            continue
+        found = sorted(p for p in path.iterdir() if p.is_file()
+                       and not p.name.startswith((".", "~$")))
+        read = [p for p in found if p.suffix.lower() in READ_SUFFIXES]
+        skipped = [p for p in found if p not in read]
+        if not read:
+            problems.append(Problem(str(path), None, None, "the folder holds no .csv, .xlsx "
+                                    "or .yaml file to check"))
+        files += [str(p) for p in read]
+        if skipped:
+            notes.append(f"note: {path}: not checked (not a .csv, .xlsx or .yaml file): "
+                         + ", ".join(file_label(p)[0].rsplit("/", 1)[-1] for p in skipped))
+    return files, notes
+
+
+def _sample_preview(path: str, cfg: PeriodConfig, column_map: ColumnMap,
+                    problems: list[Problem]) -> list[str]:
+    """The sample the config's sampling step would draw from a caseload, and its workload,
+    without writing anything."""
+    from audit_lib.quarter.steps import earlier_samples, kept_moves
+    from audit_lib.sampling.plan import build_plan
+    from audit_lib.sampling.quarter_sample import sample_caseload, summary
+
+    try:
+        plan = build_plan(**cfg.sampling)
+        victims = cfg.inputs.get("victims")
+        sample = sample_caseload(path, plan, cfg.framework,
+                                 victims if victims and Path(victims).is_file() else None,
+                                 columns=column_map, exclude=earlier_samples(cfg),
+                                 reassign=kept_moves(cfg))
+    except ConfigError as exc:
+        return [f"note: {file_label(path)[0]}: the sample cannot be drawn with the config's "
+                f"sampling settings: {exc}"]
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return []
+    lines = [line.strip() for line in summary(sample, columns=False).splitlines()]
+    return [f"note: {file_label(path)[0]}: with the config's sampling settings (nothing is "
+            "drawn or written yet):"] + [f"  {line}" for line in lines]
 
 
 def _config_collect(problems: list[Problem], path: str, load, *args):

@@ -682,6 +682,9 @@ def sample_html(sampling: dict, fw: Framework) -> str:
     if info.get("left_out"):  # sampling.exclude_audited_quarters
         text += (f"<p>Cases audited in recent quarters were left out: "
                  f"{escape(info['left_out']['summary'])}.</p>")
+    diversion = info.get("diversion") or {}
+    if diversion.get("note"):  # how this framework counts diversion (its file says)
+        text += f"<p>{escape(diversion['note'])}</p>"
     victims = info.get("victims_sample")
     if victims and victims.get("drawn"):
         text += (f"<p>Victims' cases are a unit of audit of their own: {victims['sample']} of "

@@ -19,6 +19,7 @@ from audit_lib.inputs.columns import (
     load_column_map,
     recognise,
 )
+from audit_lib.inputs.export_values import unknown_values
 from audit_lib.inputs.reading import checked_table
 from audit_lib.inputs.validation import (
     duplicate_problems,
@@ -26,10 +27,10 @@ from audit_lib.inputs.validation import (
     mask_problems,
     normalise_series,
     not_blank,
-    one_of,
     parse_dates,
     schema_problems,
 )
+from audit_lib.sampling.caseload import MAP_HINT
 from audit_lib.sampling.victims import as_cases, load_victims
 from audit_lib.vocabulary import (
     DATE_COLUMNS,
@@ -67,9 +68,11 @@ def load_facts(path: str | Path, framework: Framework, *,
         Listing every problem found (file, row, column).
     """
     column_map = columns if isinstance(columns, ColumnMap) else load_column_map(columns)
-    with checked_table(path, (), date_columns=column_map.date_headers()) as raw:
-        table, _, problems = recognise(raw, ("case_id", "disposal_group") + OPTIONAL + (AGE,),
-                                       column_map, drop_unused=False)
+    with checked_table(path, (), date_columns=column_map.is_date_header,
+                       header_names=("case_id", "disposal_group", "disposal_type")
+                       + column_map.header_names(), header_hint=MAP_HINT) as raw:
+        table, report, problems = recognise(raw, ("case_id", "disposal_group") + OPTIONAL
+                                            + (AGE,), column_map)
         frame = table.frame
         if "case_id" not in frame.columns:
             problems.append(table.problem(1, "case_id", "required column is missing from the header"))
@@ -78,15 +81,14 @@ def load_facts(path: str | Path, framework: Framework, *,
             groups = " / ".join(framework.groups)
             problems.append(table.problem(1, "disposal_group", f"needs a disposal_group column "
                                           f"({groups}) or disposal_type"))
-        rules = {
-            "case_id": [not_blank()],
-            "disposal_group": [one_of(framework.groups, "disposal group",
-                                      column_map.hint("disposal_group"))],
-            **{c: [one_of(ROSH_LEVELS, "level")] for c in LEVEL_COLUMNS},
-            **{c: [one_of(YES_NO, "answer")] for c in YES_NO_COLUMNS},
-            **{c: [is_date()] for c in DATE_COLUMNS},
-        }
+        rules = {"case_id": [not_blank()], **{c: [is_date()] for c in DATE_COLUMNS}}
         problems += schema_problems(table, rules)
+        problems += unknown_values(table, "disposal_group", framework.groups, "disposal group",
+                                   also=column_map.hint("disposal_group"))
+        for column in LEVEL_COLUMNS:
+            problems += unknown_values(table, column, ROSH_LEVELS, "level")
+        for column in YES_NO_COLUMNS:
+            problems += unknown_values(table, column, YES_NO, "yes / no answer")
         problems += duplicate_problems(table, "case_id", "case appears more than once in the facts "
                                        "file")
 
@@ -106,10 +108,9 @@ def load_facts(path: str | Path, framework: Framework, *,
         if "disposal_type" in facts.columns:
             mapped = facts["disposal_type"].map(framework.disposal_groups)
             unknown = facts["disposal_group"].eq("") & facts["disposal_type"].ne("") & mapped.isna()
-            known_types = ", ".join(sorted(framework.disposal_groups)) or "none in the framework"
-            problems += mask_problems(table, unknown, "disposal_type",
-                                      f"unknown disposal type; known types: {known_types} "
-                                      f"({column_map.hint('disposal_type')})")
+            problems += unknown_values(table, "disposal_type", framework.disposal_groups,
+                                       "disposal type", also=column_map.hint("disposal_type"),
+                                       rows=unknown)
             facts["disposal_group"] = facts["disposal_group"].where(facts["disposal_group"] != "",
                                                                     mapped.fillna(""))
             mismatch = mapped.notna() & facts["disposal_group"].ne(mapped)
@@ -129,6 +130,7 @@ def load_facts(path: str | Path, framework: Framework, *,
     logger.info("read %d cases from %s", len(facts), table.file)
     facts = facts.reset_index(drop=True)
     facts.attrs["file"] = table.file
+    facts.attrs["columns"] = report.as_dict()
     return facts
 
 

@@ -115,6 +115,18 @@ def _allocate(counts: pd.Series, n: int, minimum: int, free: pd.Series) -> pd.Se
     return alloc
 
 
+def group_size(plan: SamplingPlan, group: str, population: int) -> tuple[int, int]:
+    """The sample of one sampling group of ``population`` cases: the formula's size (Cochran's
+    at the plan's confidence and margin, or the fixed size), and the size drawn once the
+    plan's bounds and minimums apply."""
+    target = plan.size if plan.size is not None else cochran_size(
+        population, plan.confidence, plan.margin, plan.expected_share)
+    n = min(population, max(plan.minimum_for(group), min(target, plan.max_per_group)))
+    if plan.size is not None:
+        n = min(population, plan.size)
+    return target, n
+
+
 def stratum_labels(caseload: pd.DataFrame, strata: tuple[str, ...]) -> pd.Series:
     """Label each case's stratum, e.g. ``sex=male; rosh_level=high`` (``all`` without strata)."""
     if not strata:
@@ -168,11 +180,7 @@ def draw_sample(caseload: pd.DataFrame, plan: SamplingPlan,
     for group in ((WHOLE,) if whole_caseload else groups):
         part = cases.loc[cases["_sampling_group"] == group]
         population = len(part)
-        target = plan.size if plan.size is not None else cochran_size(
-            population, plan.confidence, plan.margin, plan.expected_share)
-        n = min(population, max(plan.minimum_for(group), min(target, plan.max_per_group)))
-        if plan.size is not None:
-            n = min(population, plan.size)
+        target, n = group_size(plan, group, population)
         counts = part.groupby("stratum", sort=True).size()
         left = part.loc[drawable]
         free = left.groupby("stratum").size().reindex(counts.index, fill_value=0)

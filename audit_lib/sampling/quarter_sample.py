@@ -32,10 +32,18 @@ from audit_lib.sampling.exclusion import earlier_cases
 from audit_lib.sampling.issued import Issue, sample_fingerprint
 from audit_lib.sampling.plan import SamplingPlan
 from audit_lib.sampling.workbook_writer import write_workbook
+from audit_lib.sampling.workload import (
+    own_team_rule,
+    sample_workload,
+    wider_margin_workload,
+    workload_lines,
+)
 from audit_lib.writing import staged_directory, write_csv, write_json
 
 logger = logging.getLogger(__name__)
 
+#: The disposal type local diversion schemes are read as (settings/columns.yaml).
+DIVERSION = "diversion"
 #: Case-facts columns carried from the caseload into the sample's case_facts.csv.
 FACT_COLUMNS = ["case_id", "disposal_type", "disposal_group", "sex", "ethnicity_group",
                 "age_band", "rosh_level", "safety_wellbeing_level", "identifiable_victim",
@@ -86,9 +94,14 @@ def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
                          exclude=left_out.cases)
     if exclude:
         sample.info["left_out"] = left_out.info(sample)
+    # Said before reviewers are assigned: without a team column (or with a reviewer's team
+    # spelt otherwise than the export's) the rule that no one audits their own team is off.
+    own_team = own_team_rule(caseload, plan.reviewers, column_map.names_for("team"))
     sample.cases = apply_moves(assign_reviewers(sample.cases, list(plan.reviewers),
                                                 plan.double_mark_share, plan.seed),
                                list(plan.reviewers), reassign or {})
+    if own_team is not None:
+        sample.info["own_team_rule"] = own_team
     sample.info["reviewers"] = [r.name for r in plan.reviewers
                                 if r.name not in (reassign or {})]
     if reassign:
@@ -100,6 +113,12 @@ def sample_caseload(caseload_path: str | Path, plan: SamplingPlan,
     sample.info["caseload_columns"] = caseload.attrs["columns"]
     if fw.audits_victims:
         _sample_victims(sample, fw, plan, caseload, victims_path, column_map)
+    checks = load_checks()
+    sample.info["workload"] = {**sample_workload(sample, fw, checks),
+                               "wider": wider_margin_workload(sample, plan, fw, checks)}
+    if fw.diversion_note:  # how the report says diversion cases are counted
+        diversion = int(caseload["disposal_type"].eq(DIVERSION).sum())
+        sample.info["diversion"] = {"note": fw.diversion_note, "cases": diversion}
     return sample
 
 
@@ -220,8 +239,9 @@ def _victim_facts(victims: pd.DataFrame) -> pd.DataFrame:
     return facts
 
 
-def summary(sample: Sample) -> str:
-    """A few lines describing the sample for the terminal."""
+def summary(sample: Sample, columns: bool = True) -> str:
+    """A few lines describing the sample for the terminal (with ``columns``, how the caseload's
+    columns were read)."""
     lines = []
     for group in sample.info["groups"]:
         name = ("children" if group["disposal_group"] == WHOLE and sample.info.get(
@@ -240,12 +260,17 @@ def summary(sample: Sample) -> str:
         added = sum(victims["added"].values())
         lines.append(f"cases with an identifiable victim: {victims['in_sample']} "
                      f"(minimum {victims['minimum']}; {added} added to meet it)")
-    columns = sample.info.get("caseload_columns")
-    if columns:
-        lines += [f"caseload {line}" for line in ColumnReport.from_dict(columns).lines()]
+    lines += workload_lines(sample.info)
+    read = sample.info.get("caseload_columns")
+    if read and columns:
+        lines += [f"caseload: {line}" for line in ColumnReport.from_dict(read).lines()]
     left_out = sample.info.get("left_out")
     if left_out:
         lines.append(f"left out: {left_out['summary']}")
+    diversion = sample.info.get("diversion") or {}
+    if diversion.get("cases"):
+        lines.append(f"diversion: {diversion['cases']} case(s) in the caseload. "
+                     + diversion["note"])
     own = sample.info.get("victims_sample")
     if own is not None:
         lines.append(victim_cases.sample_summary(own) if own["drawn"] else

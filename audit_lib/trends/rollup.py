@@ -91,9 +91,17 @@ def funnel_limits(rate, n, level: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def share_table(latest: pd.DataFrame) -> pd.DataFrame:
-    """Services as rows, key questions as columns: each latest share, rounded to whole %."""
-    table = latest.pivot_table(index="service", columns="question_id", values="pct_yes")
-    return table.round(0).reset_index()
+    """Services as rows, key questions as columns: each latest share, rounded to whole %, with
+    the period each service's figures are from (services' latest quarters need not be the
+    same one)."""
+    # A period without a label is named by its id (a missing key would drop the service).
+    label = latest["period_label"].where(latest["period_label"].fillna("").ne(""),
+                                         latest["period"])
+    table = latest.assign(period_label=label).pivot_table(
+        index=["service", "period_label"], columns="question_id", values="pct_yes")
+    table = table.round(0).reset_index().rename(columns={"period_label": "period"})
+    table.columns.name = None
+    return table
 
 
 def lowest_questions(latest: pd.DataFrame, count: int = 3) -> list[str]:
