@@ -659,9 +659,20 @@ def _init(args: argparse.Namespace) -> int:
         print(f"Note: {note}")
     print("Folders: " + ", ".join(f"{p}/" for p in made.folders))
     cfg = load_config(made.config, steps=(), check_files=False)
-    for line in planned_workload(build_plan(**cfg.sampling), load_framework(cfg.framework),
-                                 load_checks()):  # the sample its settings give, before any caseload
+    # The sample its settings give, before any caseload; the minimums a previous quarter's
+    # scores add (min_size_from) are read when the quarter is sampled, once they exist.
+    settings = {key: value for key, value in cfg.sampling.items() if key != "min_size_from"}
+    try:
+        lines = planned_workload(build_plan(**settings), load_framework(cfg.framework),
+                                 load_checks())
+    except ConfigError as exc:  # the config is written: say why, and what it needs
+        lines = [f"Note: the workload cannot be worked out from the sampling settings yet: "
+                 f"{exc}"]
+    for line in lines:
         print(line)
+    if cfg.sampling.get("min_size_from"):
+        print("Note: sampling.min_size_from may raise these sizes: the cases needed that "
+              "quarter's scores give are read when this quarter is sampled.")
     print(f"Next: put the caseload export in {made.folders[0]}/caseload.csv"
           + ("" if cfg.sampling.get("reviewers") else ", add the reviewers to the config")
           + f"; check it, with the sample and workload it gives: case-audit validate "

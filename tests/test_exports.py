@@ -348,8 +348,9 @@ def test_a_quarter_samples_the_export_as_saved(tmp_path, capsys):
     assert main(["init", str(tmp_path / "q"), "--period", "2026-Q1", "--reviewers", REVIEWERS,
                  "--seed", "7"]) == 0
     config = tmp_path / "q" / "2026-Q1.yaml"
-    write_export_xlsx(tmp_path / "q" / "inputs" / "caseload.xlsx")
-    config.write_text(config.read_text().replace("inputs/caseload.csv", "inputs/caseload.xlsx"))
+    write_export_xlsx(tmp_path / "q" / "inputs" / "2026-Q1" / "caseload.xlsx")
+    config.write_text(config.read_text().replace("inputs/2026-Q1/caseload.csv",
+                                                 "inputs/2026-Q1/caseload.xlsx"))
     capsys.readouterr()
     assert main(["run", "--config", str(config), "--only", "sampling"]) == 0
     out = capsys.readouterr().out

@@ -121,6 +121,17 @@ def test_a_notebooks_sources_and_metadata_are_checked_not_only_its_outputs(tmp_p
     assert "Bloggs" not in "\n".join(str(p) for p in problems)
 
 
+def test_a_parameter_holding_a_config_section_is_checked_field_by_field(tmp_path):
+    # The report's parameters carry the config's board section, whose meeting is a date by
+    # design; a date anywhere else in it is not.
+    _notebook(tmp_path / "04_assurance_report.ipynb", ["x = 1"], parameters=[
+        'board = {"meeting_date": "2026-07-21", "as_at_date": "2026-07-14", '
+        '"author": "QA lead", "background_papers": ["Letter of 03/03/2011"]}'])
+    found = [(p.column, p.message.split(": ")[0]) for p in scan_outputs(tmp_path, names=())]
+    assert found == [("parameter board.background_papers[1]",
+                      "holds what looks like a full date (day, month and year)")]
+
+
 def test_a_manifest_number_is_checked_as_text(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps(
         {"parameters": {"sampling": {"seed": 20260401}, "ref": 9434765919},

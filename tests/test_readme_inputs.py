@@ -128,7 +128,12 @@ VALUES = {"case_id": "00123", "reviewer": "PM01", "question_id": "2.1.1", "answe
           "assessment_date": "", "decision_date": "", "victim_contact_date": "",
           "standard_id": "1.1", "rating": "Good", "rationale": "", "n_applicable": "10",
           "n_yes": "7", "framework": "hmip-youth-2021", "period": "2026-Q1",
-          "period_end": "2026-03-31", "period_label": "2026 Q1"}
+          "period_end": "2026-03-31", "period_label": "2026 Q1", "evidence_ids": "",
+          "judged_by": "", "judged_on": "", "inspection_date": "2025-03-14"}
+
+#: Values a file of one kind needs instead (a baseline's rating goes on a row of its own, a
+#: standard's or the overall one, without counts: on a key question's row it is left blank).
+INSTEAD = {"baseline": {"rating": ""}}
 
 LOADERS = {
     "case facts": lambda p: load_facts(p, FW),
@@ -144,17 +149,18 @@ LOADERS = {
 @pytest.mark.parametrize("name", sorted(LOADERS))
 def test_a_file_of_the_tables_columns_loads_and_each_required_one_is_needed(name, tmp_path):
     spec, load = TABLE[name], LOADERS[name]
+    values = {**VALUES, **INSTEAD.get(name, {})}
     required = [sorted(choice)[0] for choice in spec["required"]]
     # Every column, required and optional (one of each "or" and one age column), loads.
     every = required + sorted(spec["optional"] - {"age", "date_of_birth"}
                               - set().union(*spec["required"]))
-    load(write_csv(tmp_path / "all.csv", every, [[VALUES[c] for c in every]]))
+    load(write_csv(tmp_path / "all.csv", every, [[values[c] for c in every]]))
     # The required ones alone load too: nothing the table calls optional is needed.
-    load(write_csv(tmp_path / "required.csv", required, [[VALUES[c] for c in required]]))
+    load(write_csv(tmp_path / "required.csv", required, [[values[c] for c in required]]))
     for i, choice in enumerate(spec["required"]):
         others = [c for j, c in enumerate(required) if j != i]
         with pytest.raises(InputError) as err:
-            load(write_csv(tmp_path / f"without_{i}.csv", others, [[VALUES[c] for c in others]]))
+            load(write_csv(tmp_path / f"without_{i}.csv", others, [[values[c] for c in others]]))
         named = " ".join(f"{p.column} {p.message}" for p in err.value.problems)
         assert any(c in named for c in choice), (name, choice, named)
 

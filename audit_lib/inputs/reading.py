@@ -490,8 +490,9 @@ def _read_csv(path: Path, names: tuple[str, ...] = ()
     keep = (counts > 0) & ~footer
     layout = Layout(at + 1, by_names, above=list(range(1, at + 1)),
                     footers=numbers[footer].tolist(), blank=numbers[counts == 0].tolist())
-    outside = _by_letter(top[:at] + frame.loc[footer].drop(columns=ROW).values.tolist(),
-                         [*range(1, at + 1), *numbers[footer].tolist()])
+    outside = (_by_letter(top[:at] + frame.loc[footer].drop(columns=ROW).values.tolist(),
+                          [*range(1, at + 1), *numbers[footer].tolist()])
+               if at or footer.any() else None)  # title or footer lines, for the gate
     if len(frame.columns) == 1 or keep.all():
         return frame, longest, distinct, written, layout, outside
     distinct = {i: (codes[keep], values) for i, (codes, values) in distinct.items()}

@@ -274,6 +274,10 @@ def _notebook_texts(path: Path, settings: PrivacySettings) -> list[_Text]:
                           & set(cell.get("metadata", {}).get("tags", [])))
         for line in _joined(cell.get("source", "")).splitlines():
             assigned = _ASSIGNED.match(line) if parameters else None
+            value = _literal(line[assigned.end():]) if assigned else None
+            if isinstance(value, (dict, list)):  # a section of the config, e.g. board:
+                texts += _json_texts(value, settings, f"parameter {assigned.group(1)}")
+                continue
             texts.append(_Text(line, bool(assigned) and _dated(assigned.group(1), settings)))
         for output in cell.get("outputs", []):
             data = output.get("data", {})
@@ -287,6 +291,16 @@ def _notebook_texts(path: Path, settings: PrivacySettings) -> list[_Text]:
         texts += _json_texts(dict(cell.get("metadata", {})), settings, "cell metadata")
     texts += _json_texts(dict(nb.metadata), settings, "metadata")
     return texts
+
+
+def _literal(text: str) -> object:
+    """A parameter's value as Python reads it (papermill writes literals), or None."""
+    import ast
+
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
 
 
 def _dated(key: str, settings: PrivacySettings) -> bool:

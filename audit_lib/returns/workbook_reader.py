@@ -161,8 +161,9 @@ def inspect_returned_workbook(path: str | Path) -> ReturnedWorkbook:
     book = gate_problems.book
     answers, dates, blanks, listed = [], [], [], []
     try:
-        about = {row[0]: row[1] for row in book[ABOUT_SHEET].iter_rows(values_only=True)
-                 if row and row[0]}
+        # Read-only rows end at their last filled cell: a key may stand alone.
+        about = {row[0]: (row[1] if len(row) > 1 else None)
+                 for row in book[ABOUT_SHEET].iter_rows(values_only=True) if row and row[0]}
         reviewer = str(about.get("reviewer") or "").strip()
         known = _known_questions(about)
         if not reviewer:
