@@ -11,7 +11,7 @@ import textwrap
 import pandas as pd
 import pytest
 import yaml
-from conftest import SAMPLES
+from conftest import SAMPLES, minimal_pdf
 from test_backtests import EXPECTED
 from test_commit import child, generations, quarter
 
@@ -133,15 +133,17 @@ FAKE_BROWSER = '''#!{python}
 import sys
 for arg in sys.argv:
     if arg.startswith("--print-to-pdf="):
-        open(arg.split("=", 1)[1], "wb").write(b"%PDF-1.4\\n\\xff\\xfe\\x00 not text\\n%%EOF\\n")
+        open(arg.split("=", 1)[1], "wb").write({pdf!r})
 '''
 
 
 @pytest.fixture
 def browser(tmp_path, monkeypatch):
-    """A stand-in for Chromium that prints any page to a small binary PDF."""
+    """A stand-in for Chromium that prints any page to a small binary PDF (a real one: the
+    printed PDF is read back for the publish check)."""
     path = tmp_path / "fake-chromium"
-    path.write_text(textwrap.dedent(FAKE_BROWSER.format(python=sys.executable)))
+    path.write_text(textwrap.dedent(FAKE_BROWSER.format(
+        python=sys.executable, pdf=minimal_pdf("Case audit assurance report"))))
     path.chmod(0o755)
     monkeypatch.setenv("CASE_AUDIT_BROWSER", str(path))
     return path

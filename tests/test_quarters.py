@@ -126,7 +126,8 @@ def test_four_quarters_by_the_readme(tmp_path, monkeypatch, capsys, browser):  #
                             evidence="inputs/2026-Q3/evidence.csv")
     q3.write_text(yaml.safe_dump(config))
     me.saves(SAMPLES / "caseload.csv", fen / "inputs" / "2026-Q3" / "caseload.csv")
-    me.types("case-audit validate fen-marsh/inputs/2026-Q3/caseload.csv")
+    me.types("case-audit validate fen-marsh/inputs/2026-Q3/caseload.csv --config "
+             "fen-marsh/2026-Q3.yaml")
     me.types("case-audit run --config fen-marsh/2026-Q3.yaml --only sampling")
 
     def quarter_end(period: str, config: Path, *, late: str | None = None) -> str:
