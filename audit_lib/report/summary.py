@@ -11,12 +11,19 @@ import datetime as dt
 
 import pandas as pd
 
-from audit_lib.display import share_of
 from audit_lib.frameworks import Framework, load_checks
 from audit_lib.report.gaps_view import gaps_sentence
 from audit_lib.report.html import escape, list_html, table_html
-from audit_lib.report.words import likely_bands
-from audit_lib.scoring.likelihood import likelihood_settings, likelihood_words
+from audit_lib.report.words import (
+    generosity_sentence,
+    how_sure,
+    inspection_reading,
+    measure_statuses,
+    measures_held_open,
+    overall_how_sure,
+    poor_agreement,
+)
+from audit_lib.scoring.likelihood import likelihood_settings
 from audit_lib.scoring.ratings import rate_standards
 from audit_lib.scoring.shares import add_shares
 from audit_lib.trends.progress import STATUSES
@@ -35,18 +42,12 @@ def overall_sentence(overall: dict) -> str:
                ", by an assumed rule not confirmed by the Inspectorate")
     text = (f"Overall the case work is {rating} ({overall['score']} of {overall['max_score']} "
             f"points{assumed})")
-    probabilities = overall.get("band_probabilities") or {}
-    if rating in probabilities:
-        p = probabilities[rating]
-        others = sorted(((r, q) for r, q in probabilities.items() if r != rating and q >= 0.01),
-                        key=lambda item: -item[1])
-        text += f". That it is {rating} is {likelihood_words(p)} ({share_of(p)})"
-        if others:
-            text += "; " + ", ".join(f"{r} {share_of(q)}" for r, q in others)
-    return text + "."
+    sure = overall_how_sure(overall)
+    return text + (". " + sure if sure else ".")
 
 
-def inspection_ratings(progress: pd.DataFrame | None, fw: Framework) -> dict[str, str]:
+def inspection_ratings(progress: pd.DataFrame | None, fw: Framework,
+                       inspection: pd.DataFrame | None = None) -> dict[str, str]:
     """Each case-assessed standard's rating at the inspection, from the baseline counts by the
     same rules as today's (so "which standards improved" can be read off page one).
 
@@ -86,13 +87,29 @@ def inspection_ratings(progress: pd.DataFrame | None, fw: Framework) -> dict[str
         else:
             out[sid] = row["rating"] + (" (approximate: an earlier framework's results)"
                                         if rough & set(questions) else "")
+            sure = _inspection_sure(inspection, sid, row["rating"], fw)
+            out[sid] += f", {sure}" if sure else ""
     return out
 
 
+def _inspection_sure(inspection: pd.DataFrame | None, sid: str, rating: str,
+                     fw: Framework) -> str:
+    """How sure the inspection's own rating was, from its sample (``inspection_ratings.csv``)."""
+    if inspection is None or "standard_id" not in inspection:
+        return ""
+    found = inspection.loc[inspection["standard_id"] == sid]
+    if found.empty:
+        return ""
+    return inspection_reading(found.iloc[0].to_dict(), rating, fw)
+
+
 def standards_summary(standards: pd.DataFrame, progress: pd.DataFrame | None,
-                      fw: Framework) -> pd.DataFrame:
-    """Every standard: rating at the inspection, rating now, how sure, and progress."""
-    then = inspection_ratings(progress, fw)
+                      fw: Framework, inspection: pd.DataFrame | None = None,
+                      agreement: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every standard: rating at the inspection (and how sure, where the baseline gives
+    counts), rating now, how sure (saying when another rating is as likely or likelier, and
+    when reviewers agreed poorly), and progress."""
+    then = inspection_ratings(progress, fw, inspection)
     status = dict(zip(progress["question_id"], progress["status"])) if progress is not None else {}
     settings = likelihood_settings()
     rows = []
@@ -109,8 +126,9 @@ def standards_summary(standards: pd.DataFrame, progress: pd.DataFrame | None,
         elif rating is None:
             sure = str(row.get("not_rated_reason") or "not rated")
         else:
-            p = dict(likely_bands(row, fw)).get(rating, float("nan"))
-            sure = f"{likelihood_words(p, settings)} ({share_of(p)})"
+            sure = how_sure(row, fw, settings=settings)
+            poor = poor_agreement([q.id for q in s.questions], agreement) if s.source == "cases" else ""
+            sure += f"; {poor}" if poor else ""
         counts = pd.Series([status[q.id] for q in s.questions if q.id in status]).value_counts()
         progress_text = "; ".join(f"{n} {st}" for st, n in
                                   sorted(counts.items(), key=lambda kv: STATUSES.index(kv[0]))
@@ -137,13 +155,14 @@ def recommendations_summary(assurance: pd.DataFrame | None, progress: pd.DataFra
     acts and by when (overdue flagged)."""
     if assurance is None:
         return pd.DataFrame()
-    status = dict(zip(progress["question_id"], progress["status"])) if progress is not None else {}
+    status = measure_statuses(evidence, progress)
     measures = _measures(evidence)
     words = question_words(fw)
     rows = []
     for row in assurance.to_dict("records"):
         mine = measures.get(row["recommendation_id"], [])
-        made = "; ".join(f"{words.get(m, m)}: {status.get(m, 'not compared')}"
+        made = "; ".join(f"{words.get(m, m)}: "
+                         f"{status.get((row['recommendation_id'], m), 'not compared')}"
                          for m in mine) or "no case-audit measure"
         rows.append({
             "Recommendation": _name(row),
@@ -198,7 +217,11 @@ def decisions(assurance: pd.DataFrame | None, evidence: pd.DataFrame | None,
                 items.append(f"Ask {owner} for a plan and a date to address {_called(row)}: "
                              f"the evidence does not show it addressed. Due: {due}.")
             else:
-                why = _held_open(row, words, measure_of)
+                mine_evidence = (evidence.loc[evidence["recommendation_id"]
+                                              == row["recommendation_id"]]
+                                 if evidence is not None else None)
+                why = (measures_held_open(mine_evidence, words)
+                       or _held_open(row, words, measure_of))
                 items.append(f"Keep {_called(row)} under review: {why}. "
                              f"{owner[0].upper()}{owner[1:]} to report progress at the next "
                              f"review. Due: {due}.")
@@ -220,12 +243,16 @@ def summary_html(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFra
                  assurance: pd.DataFrame | None, evidence: pd.DataFrame | None, fw: Framework,
                  period_end: dt.date, confidence: float,
                  targets: pd.DataFrame | None = None,
-                 gaps: pd.DataFrame | None = None) -> str:
+                 gaps: pd.DataFrame | None = None,
+                 inspection: pd.DataFrame | None = None,
+                 agreement: pd.DataFrame | None = None) -> str:
     """The one-screen summary: the overall rating in words (and, when gaps were allowed, how
     many answers were missing), the decisions, every standard then and now, and every
     recommendation's sign-off with owner and date."""
     framework = overall.get("framework_title") or fw.title
+    generous = generosity_sentence(overall)
     parts = [f'<p class="lead">{escape(overall_sentence(overall))}</p>',
+             f"<p>{escape(generous)}</p>" if generous else "",
              gaps_sentence(gaps),
              "<p>This is a self-audit: the service's own reviewers read a random sample of case "
              "files against the inspection standards. A share from a sample is uncertain, so "
@@ -236,7 +263,7 @@ def summary_html(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFra
              '<h3 id="decisions">The board is asked to</h3>',
              list_html(decisions(assurance, evidence, overall, period_end, standards, fw,
                                  _set_aside(targets)), ordered=True),
-             table_html(standards_summary(standards, progress, fw),
+             table_html(standards_summary(standards, progress, fw, inspection, agreement),
                         caption="Every standard: its rating at the inspection and now, how "
                                 "sure we can be, and its key questions since the inspection")]
     recs = recommendations_summary(assurance, progress, evidence, period_end, fw)
