@@ -17,9 +17,10 @@ probabilities are worked out by:
 
 Printed: how often the rating is called certain (its band at least ``band_certain_probability``
 likely) and how often a certain rating is the true band; ten cases all answered Yes; and, for
-"cases needed", how often a new sample of the size named settles the rating (at least as likely
-as the certainty setting): the plug-in "if the shares stay as they are" figure up to issue 23
-against the assurance figure now, on a caseload of 180.
+"cases needed", how often a new sample of the size named settles the caseload's rating (its
+likeliest band at least as likely as the certainty setting, from the finite-population
+posterior, as cases needed judge it): the plug-in "if the shares stay as they are" figure up to
+issue 23 against the assurance figure now, on a caseload of 180 (34 cases read first).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from audit_lib.frameworks import load_framework  # noqa: E402
 from audit_lib.scoring import likelihood as lk  # noqa: E402
-from audit_lib.scoring.planning import cases_needed  # noqa: E402
+from audit_lib.scoring.planning import cases_needed, settled  # noqa: E402
 
 FW = load_framework("hmip-youth-2021")
 STANDARD = FW.standard("2.1")
@@ -124,15 +125,14 @@ def old_plug_in(shares_pct, rated: str, settings) -> int | None:
 
 
 def settles(shares: np.ndarray, size: int, caseload: int, settings, rng) -> bool:
-    """A new sample of ``size`` from a caseload of ``caseload`` drawn around the true shares
-    gives a rating whose likeliest band reaches the certainty setting (after's model)."""
+    """A new sample of ``size`` from a caseload of ``caseload`` cases drawn around the true
+    shares settles the caseload's rating, judged as cases needed judge it
+    (`audit_lib.scoring.planning.settled`: the finite-population posterior)."""
     size = min(size, caseload)
     population = sample(caseload, shares, rng)
     read = population[rng.choice(caseload, size, replace=False)]
-    if size >= caseload:
-        return True  # every case read: the caseload's rating is known
-    p = after_probabilities(read, settings)
-    return bool(p.max() >= settings.certain)
+    return bool(settled(read.sum(axis=0), np.full(3, size), np.full(3, caseload),
+                        FW.rating_bands, settings.certain, settings.min_cases)[0])
 
 
 def cases_needed_check(reps: int, settings, seed: int, caseload: int = 180) -> dict:
@@ -167,6 +167,8 @@ def main() -> None:
     parser.add_argument("--planning-reps", type=int, default=150)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--only", choices=["calibration", "cases-needed"],
+                        help="run one part only")
     args = parser.parse_args()
     started = time.perf_counter()
     print(f"load average at start: {os.getloadavg()}")
@@ -180,7 +182,7 @@ def main() -> None:
         "after": float(after_probabilities(ten, full)[0])}
     print(f"10 cases all Yes, P(Outstanding) ({full.draws:,} draws): before "
           f"{results['ten_of_ten']['before']:.3f}, after {results['ten_of_ten']['after']:.3f}")
-    for alike in (True, False):
+    for alike in (True, False) if args.only != "cases-needed" else ():
         name = "alike" if alike else "differ"
         results[name] = calibration((10, 20, 30), args.reps, settings, alike, args.seed)
         for n, fig in results[name].items():
@@ -188,7 +190,8 @@ def main() -> None:
                 f"{rule} called certain {f['called_certain']:.2f}, right "
                 f"{f['certain_right'] if f['certain_right'] is None else round(f['certain_right'], 3)}"
                 for rule, f in fig.items()))
-    results["cases_needed"] = cases_needed_check(args.planning_reps, settings, args.seed + 1)
+    results["cases_needed"] = (cases_needed_check(args.planning_reps, settings, args.seed + 1)
+                               if args.only != "calibration" else {})
     for rule, fig in results["cases_needed"].items():
         print(f"cases needed, {rule}: {fig['figures']} figures; a new sample of the size named "
               f"settles the rating {fig['settled_at_the_size_named']} of the time (median size "

@@ -395,3 +395,17 @@ def test_answer_patterns_one_row_per_case_in_sorted_order():
     assert patterns.tolist() == [[2, 1], [0, 2], [0, 1]]
     assert patterns.dtype == np.int8
     assert answer_patterns(frame, ["9.9.9"]).shape == (0, 1)
+
+
+def test_the_prior_sensitivity_table_shows_how_much_the_prior_matters():
+    frame = standard_answers({("Yes", "Yes", "Yes"): 10}, ["3.1.1", "3.1.2", "3.1.3"])
+    kq, standards, _ = scored(frame)
+    from audit_lib.scoring.sensitivity import prior_sensitivity
+
+    table = prior_sensitivity(standards.reset_index(), frame, FW21).set_index(
+        "standard_id")
+    ten = table.loc["10 cases, all Yes"]
+    assert ten["rating"] == O and ten["p_rated_no_shrinkage"] > 0.95
+    assert ten["p_rated_chosen_prior"] < 0.95
+    assert table.loc["3.1", "p_rated_chosen_prior"] == pytest.approx(
+        standards.loc["3.1", "p_outstanding"], abs=0.02)  # fewer draws, same model

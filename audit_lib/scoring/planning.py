@@ -130,12 +130,23 @@ def settle_probability(shares: np.ndarray, applicable_rate: np.ndarray, sample: 
     yes = rng.hypergeometric(caseload_yes, caseload_applicable - caseload_yes,
                              np.maximum(applicable, 0) + (applicable == 0))
     yes = np.where(applicable == 0, 0, np.minimum(yes, applicable))
+    return float(settled(yes, applicable, caseload_applicable, bands, certain,
+                         min_cases).mean())
+
+
+def settled(yes: np.ndarray, applicable: np.ndarray, caseload_applicable: np.ndarray,
+            bands: tuple[Band, ...], certain: float, min_cases: int) -> np.ndarray:
+    """Whether each sample (rows: samples, columns: key questions) settles the caseload's
+    rating: every key question has the fewest cases to rate, and the caseload's likeliest band
+    is at least ``certain`` likely (finite-population posteriors, the key questions taken as
+    independent)."""
+    yes, applicable = np.atleast_2d(yes), np.atleast_2d(applicable)
     above = caseload_probability_at_or_above(yes, applicable, caseload_applicable,
                                              [band.low for band in bands])  # bands x S x k
     at_least = above.prod(axis=2)  # P(lowest share >= the band's low)
-    probability = at_least - np.vstack([np.zeros((1, SIMULATIONS)), at_least[:-1]])
+    probability = at_least - np.vstack([np.zeros((1, at_least.shape[1])), at_least[:-1]])
     rated = (applicable >= min_cases).all(axis=1)
-    return float((rated & (probability.max(axis=0) >= certain)).mean())
+    return rated & (probability.max(axis=0) >= certain)
 
 
 def _settle_without_caseload(truth: np.ndarray, applicable_rate: np.ndarray, sample: int,

@@ -22,6 +22,7 @@ from audit_lib.returns.returns_check import load_sample, returns_check
 from audit_lib.scoring import likelihood, ratings, shares
 from audit_lib.scoring.derived import derive_answers, reconcile
 from audit_lib.scoring.rules import RULE_COLUMNS, with_rule_columns
+from audit_lib.scoring.sensitivity import prior_sensitivity
 from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, check_confidence
 from audit_lib.scoring.weights import counts_by_group, group_weights, weight_to_caseload
 from audit_lib.vocabulary import NO, YES
@@ -202,7 +203,7 @@ def build_scorecard(
     card = ScoreCard(fw, checks, confidence, used, key_questions, standards, overall, derived,
                      conflicts, local, marks.reset_index(drop=True), facts_frame, inputs,
                      judged, gaps)
-    card.sensitivity = likelihood.prior_sensitivity(standards, used, fw)
+    card.sensitivity = prior_sensitivity(standards, used, fw)
     checked = returns_check(sample_dir, card) if sample_dir else None
     if checked is not None:
         card.returns, card.returns_gaps = checked
