@@ -121,11 +121,12 @@ def test_cases_needed_are_capped_at_the_caseload_and_read_back_from_any_number()
         "standard_id": "3.3", "cases_needed": "120.0", "caseload": 120.0,
         "cases_needed_all": True, "assurance_now": 0.06, "band_certain": False}
     line = w.cases_needed_line(row, FW21, "cases (out-of-court disposals)")
-    assert "Only auditing all 120 cases (out-of-court disposals) this quarter would settle " \
-           "the rating" in line
+    assert "Only auditing all 120 cases (out-of-court disposals) would settle the rating of " \
+           "this quarter's 120 cases (out-of-court disposals)" in line
     assert "with a probability of at least 80%" in line and "confidence" not in line
     row |= {"cases_needed": "56.0", "cases_needed_all": False}  # a float read back as text
-    assert "A sample of about 56 of the 120" in w.cases_needed_line(row, FW21)
+    assert "A sample of about 56 cases would settle the rating of this quarter's 120 cases" in (
+        w.cases_needed_line(row, FW21))
     assert "Even" not in w.cases_needed_line(row, FW21)
 
 

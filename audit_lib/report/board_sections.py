@@ -404,8 +404,10 @@ def comparison_html(comparison: dict | None, fw: Framework) -> str:
         notes.append(f"Quarters {', '.join(translated)} were audited under an earlier framework "
                      f"({'; '.join(sources)}); their results are translated into this "
                      "framework's key questions through the mapping between the two, pooling "
-                     "where several questions map to one. Comparisons with them are "
-                     "approximate (hollow markers in the chart).")
+                     "where several questions map to one, each group's share weighted by this "
+                     "quarter's mix of cases (so that a change of mix alone does not read as a "
+                     "change). Comparisons with them are approximate (hollow markers in the "
+                     "chart) and they do not count toward a status.")
     if comparison.get("baseline_translated_from"):
         notes.append("The inspection was scored under an earlier framework ("
                      + "; ".join(_framework_title(f) for f in comparison["baseline_translated_from"])

@@ -319,17 +319,18 @@ def cases_needed_line(row: pd.Series | dict, fw: Framework, group: str = "cases"
         return f"{head}; the sample is large enough to tell."
     now_text = ("" if now is None or pd.isna(now) else
                 f" A sample of this quarter's size would have a {chance(now, settings)} chance.")
-    settle = (f"settle the rating (one band at least {settings.certain:.0%} likely)"
-              if isinstance(rating, str) else "rate it and settle its band")
+    whose = (f"the rating of this quarter's {caseload} {group}" if caseload is not None
+             else "the rating")
+    settle = (f"settle {whose} (one band at least {settings.certain:.0%} likely)"
+              if isinstance(rating, str) else f"rate it and settle {whose}")
     if needed is None:
         return (f"{head}. Even {settings.cases_needed_cap} {group} would probably not {settle}: "
                 f"the shares sit too near a threshold.{now_text}")
     if caseload is not None and (bool(row.get("cases_needed_all")) or needed >= caseload):
-        return (f"{head}. Only auditing all {caseload} {group} this quarter would {settle} "
-                f"with a probability of at least {aim}.{now_text}")
-    of = f" of the {caseload}" if caseload is not None else ""
-    return (f"{head}. A sample of about {needed}{of} {group} would {settle} with a probability "
-            f"of at least {aim}.{now_text}")
+        return (f"{head}. Only auditing all {caseload} {group} would {settle} with a "
+                f"probability of at least {aim}.{now_text}")
+    return (f"{head}. A sample of about {needed} {group} would {settle} with a probability of "
+            f"at least {aim}.{now_text}")
 
 
 def _whole(value) -> int | None:

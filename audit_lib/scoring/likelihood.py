@@ -318,7 +318,8 @@ def standard_draws(answers: pd.DataFrame, fw: Framework, rated: list[Standard],
 def _pair_by_rank(draws: np.ndarray, score: np.ndarray) -> np.ndarray:
     """``draws`` (rows) reordered so that their mean share has the same ranks as ``score``."""
     mine = np.argsort(draws.mean(axis=1), kind="stable")
-    ranks = np.argsort(np.argsort(score, kind="stable"), kind="stable")
+    ranks = np.empty(len(score), dtype=np.int64)
+    ranks[np.argsort(score, kind="stable")] = np.arange(len(score))
     return draws[mine][ranks]
 
 

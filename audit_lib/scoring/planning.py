@@ -74,6 +74,11 @@ def caseload_probability_at_or_above(yes, applicable, caseload_applicable, thres
     yes, applicable, total = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in
                                                   (yes, applicable, caseload_applicable)))
     total = np.maximum(total, applicable)
+    shape = yes.shape
+    # Simulated samples repeat the same counts: each distinct (Yes, read, caseload) once.
+    triples, where = np.unique(np.stack([yes.ravel(), applicable.ravel(), total.ravel()]),
+                               axis=1, return_inverse=True)
+    yes, applicable, total = triples
     unread = (total - applicable).astype(int)
     # P(unread Yes >= b) for every b, from the Beta-binomial's probabilities summed from the top
     # (scipy's own sf sums them one value at a time, far slower over many samples at once).
@@ -88,7 +93,8 @@ def caseload_probability_at_or_above(yes, applicable, caseload_applicable, thres
         needed = np.ceil(threshold / 100 * total - 1e-9) - yes
         at = np.minimum(np.clip(needed, 0, None).astype(int), support[-1])
         picked = np.take_along_axis(from_top, at[..., None], axis=-1)[..., 0]
-        out.append(np.where(needed <= 0, 1.0, np.where(needed <= unread, picked, 0.0)))
+        found = np.where(needed <= 0, 1.0, np.where(needed <= unread, picked, 0.0))
+        out.append(found[where.ravel()].reshape(shape))
     result = np.clip(np.stack(out), 0.0, 1.0)
     return result[0] if np.ndim(threshold_pct) == 0 else result
 

@@ -130,7 +130,11 @@ def shrunk_share_draws(n_yes, n_applicable, deff: float, draws: int,
     out = np.empty((draws, k))
     # Each draw's deviate z from its grid cell's conditional, cell by cell (a few hundred cells
     # carry the posterior's weight), then jittered inside the z grid's step.
-    unique, inverse = np.unique(cells, return_inverse=True)
+    order = np.argsort(cells, kind="stable")
+    ordered = cells[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    bounds = np.r_[starts, draws]
+    unique = ordered[starts]
     u_mu, u_tau = np.unravel_index(unique, (len(MU_GRID), len(TAU_GRID)))
     for j in range(k):
         cond = lik[j][u_mu, u_tau] * _Z_WEIGHTS  # cells x z
@@ -138,8 +142,6 @@ def shrunk_share_draws(n_yes, n_applicable, deff: float, draws: int,
         cum /= cum[:, -1:]
         u = rng.uniform(size=draws)
         index = np.empty(draws, dtype=np.int64)
-        order = np.argsort(inverse, kind="stable")
-        bounds = np.searchsorted(inverse[order], np.arange(len(unique) + 1))
         for c in range(len(unique)):
             members = order[bounds[c]:bounds[c + 1]]
             index[members] = np.searchsorted(cum[c], u[members])
