@@ -46,7 +46,8 @@ def method_items(overall: dict) -> list[str]:
         f"{settings.draws:,} draws with a fixed seed; the standards' draws are {paired}. The "
         "overall rating's probability comes from the same draws, standards judged from "
         "evidence fixed at their judged rating. Simulated at 10 to 30 cases, ratings called "
-        "certain are the true band 84% to 99% of the time (benchmarks/README.md). "
+        "certain are the true band 83% to 97% of the time (73% to 95% before; "
+        "benchmarks/README.md). "
         "Probabilities are put in words from the UK government's probability yardstick.",
         "<b>Reviewer agreement.</b> Where double-marking reviewers disagreed, a question's "
         "share depends partly on who marked it: every draw moves each key question's share by "
@@ -111,6 +112,8 @@ def prior_sensitivity_html(sensitivity: pd.DataFrame | None) -> str:
         "Prior twice as wide": sensitivity["p_rated_wider_prior"].map(chance),
         "No shrinkage (patterns seen only)": sensitivity["p_rated_no_shrinkage"].map(chance)})
     return ("<p>How much the prior matters: with few applicable cases the prior moves how "
-            "likely a rating is; with thirty or more, little. The last row is ten cases all "
-            "answered Yes: without shrinkage it would read almost certain.</p>"
+            "likely a rating is; with thirty or more, less. The figures are before the reviewer "
+            "effect, so the first column can differ from the ratings table where reviewers "
+            "disagreed. The last row is ten cases all answered Yes: without shrinkage, or "
+            "with a prior twice as wide, it would read almost certain.</p>"
             + table_html(view, caption="How likely each rating is under other priors"))

@@ -1,5 +1,7 @@
 """How much the prior matters: each rated standard's band under the chosen prior, a wider one
-and no shrinkage at all, with ten cases all Yes for reference (``prior_sensitivity.csv``)."""
+and no shrinkage at all, with ten cases all Yes for reference (``prior_sensitivity.csv``).
+The figures leave out the reviewer effect (`audit_lib.scoring.likelihood.standard_draws`): they
+show the prior's part alone."""
 
 from __future__ import annotations
 
