@@ -229,19 +229,6 @@ def inspection_reading(row: pd.Series | dict, rating: str, fw: Framework,
     return (line or likelihood_phrase(probabilities[rating], settings)) + source
 
 
-def likeliest_words(row: pd.Series | dict, fw: Framework) -> str:
-    """For a rated row whose likeliest band is not its rating: "Requires improvement is as
-    likely or likelier (51%)"; empty otherwise."""
-    probabilities = dict(likely_bands(row, fw))
-    rated = row.get("rating")
-    if not isinstance(rated, str) or rated not in probabilities:
-        return ""
-    best = max(probabilities, key=probabilities.get)
-    if best == rated or probabilities[best] < probabilities[rated] - TIE:
-        return ""
-    return f"{best} is as likely or likelier ({chance(probabilities[best])})"
-
-
 # --- Recommendations and their measures ------------------------------------------------------
 
 
