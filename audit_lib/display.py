@@ -66,17 +66,21 @@ def pct(value: float, thresholds: Iterable[float] = ()) -> str:
 
 
 def pct_range(low: float, high: float, thresholds: Iterable[float] = ()) -> str:
-    """An interval for people, "48-79%", each end on its own side of every threshold."""
+    """An interval for people, "48% to 79%", each end on its own side of every threshold
+    (never "plus or minus": intervals of shares are not symmetric)."""
     cuts = list(thresholds)
     a, b = pct_number(low, cuts), pct_number(high, cuts)
-    return f"{a}-{b}%" if a and b else ""
+    return f"{a}% to {b}%" if a and b else ""
 
 
-def share_of(probability: float) -> str:
-    """A probability (0-1) as a whole percentage for words ("87%"); "<1%" and ">99%" at the ends.
+def share_of(probability: float, thresholds: Iterable[float] = ()) -> str:
+    """A probability (0-1) as a percentage for words ("87%"); "<1%" and ">99%" at the ends.
 
     Used for how likely a band is: a reader should never see "100% likely" for something the
-    data cannot make certain.
+    data cannot make certain. ``thresholds`` (probabilities, 0-1) are the edges that decide
+    words beside the figure (the certainty setting, the likelihood words): near one, the figure
+    carries decimals so that it never reads on the other side (0.8996 is "89.96%", not "90%"
+    beside "less than 90% likely").
     """
     if probability is None or (isinstance(probability, float) and math.isnan(probability)):
         return ""
@@ -85,7 +89,22 @@ def share_of(probability: float) -> str:
         return "<1%"
     if percent >= 99.5:
         return ">99%"
-    return f"{round_half_away(percent):.0f}%"
+    return f"{pct_number(percent, [100 * float(t) for t in thresholds])}%"
+
+
+def signed_points(value: float) -> str:
+    """A difference in percentage points with its sign ("+12", "-3", "0"), never rounded to
+    zero or across it: -0.16 reads "-0.2", so an interval that reaches below zero says so."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    value = float(value)
+    if value == 0:
+        return "0"
+    for decimals in range(0, MAX_DECIMALS + 1):
+        shown = round_half_away(value, decimals)
+        if shown != 0:
+            return f"{shown:+.{decimals}f}"
+    return f"{value:+.{MAX_DECIMALS}f}"  # smaller than the most decimals shown: still signed
 
 
 def _crosses(value: float, shown: float, threshold: float) -> bool:

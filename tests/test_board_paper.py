@@ -281,15 +281,29 @@ def test_the_standards_table_shows_the_inspections_published_ratings(paper):
     assert "not recorded" not in summary
 
 
-def test_a_standard_without_a_published_rating_is_worked_out_and_says_so(tmp_path,
-                                                                          shared_outputs):
+def test_a_standard_without_a_published_rating_is_worked_out_and_says_how_sure(tmp_path,
+                                                                               shared_outputs):
     run = tmp_path / "run"
     shutil.copytree(produced_demo(shared_outputs, "demo"), run)
     (run / "progress" / "inspection.json").unlink()  # a baseline without rating rows
-    text = text_of(summary_of(build(run, "demo").html))
-    assert "2.1 Assessment (court disposals) Inadequate (worked out)" in text
+    html = summary_of(build(run, "demo").html)
+    text = text_of(html)
+    assert "2.1 Assessment (court disposals) Inadequate (worked out), " in text
     assert "1.1 Governance and leadership not recorded" in text
     assert "gives no date or published ratings" in text
+    # A rating worked out from the inspection's figures says how sure its sample made it
+    # (issue 23): "Inadequate (worked out), likely (66%) on its 40 cases".
+    rows = dict(re.findall(r'<th scope="row"[^>]*>([^<]+)</th>\s*'
+                           r'<td data-label="At the inspection">([^<]*)</td>', html))
+    baseline = pd.read_csv(SAMPLES / "baseline.csv", dtype=str, keep_default_na=False)
+    fw = load_framework(CONFIG["framework"])
+    measured = {q.standard_id for q in fw.questions if q.id in set(baseline["question_id"])}
+    for standard in fw.standards:
+        then = rows[f"{standard.id} {standard.title}"]
+        if standard.id in measured and standard.source == "cases":
+            rating, sure = then.split(" (worked out), ", 1)
+            assert rating in {b.rating for b in fw.rating_bands}
+            assert sure.endswith("cases") and "%" in sure, then
 
 
 def test_a_standard_is_rated_at_the_inspection_only_from_all_its_key_questions():

@@ -27,8 +27,8 @@ def test_score_writes_the_contracted_files(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir() if p.name != MARKER) == [
         "conflicts.csv", "derived_checks.csv", "gaps.csv", "judgements.csv", "key_questions.csv",
         "key_questions.png",
-        "local_checks.csv", "local_checks.png", "moderation", "overall.json", "standards.csv",
-        "standards_likelihood.png"]
+        "local_checks.csv", "local_checks.png", "moderation", "overall.json",
+        "prior_sensitivity.csv", "standards.csv", "standards_likelihood.png"]
     kq = pd.read_csv(out / "key_questions.csv", dtype={"question_id": str, "standard_id": str})
     assert list(kq.columns) == ["standard_id", "question_id", "n_applicable", "n_yes",
                                 "pct_yes", "ci_low", "ci_high", "p_inadequate",
@@ -36,8 +36,9 @@ def test_score_writes_the_contracted_files(tmp_path, capsys):
     standards = pd.read_csv(out / "standards.csv", dtype=str)
     assert list(standards.columns) == [
         "standard_id", "source", "lowest_question_id", "lowest_pct", "rating", "band_certain",
-        "p_inadequate", "p_requires_improvement", "p_good", "p_outstanding", "min_applicable",
-        "cases_needed", "not_rated_reason", "rule", "rule_confirmed"]
+        "p_inadequate", "p_requires_improvement", "p_good", "p_outstanding", "likeliest_band",
+        "rating_is_likeliest", "min_applicable", "cases_needed", "caseload", "cases_needed_all",
+        "assurance_now", "assurance_needed", "not_rated_reason", "rule", "rule_confirmed"]
     overall = json.loads((out / "overall.json").read_text())
     assert {"framework", "score", "max_score", "rating", "missing_standards", "framework_title",
             "overall_rule", "overall_rule_confirmed", "unconfirmed_rules"} <= set(overall)

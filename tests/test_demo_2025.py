@@ -154,10 +154,19 @@ def test_a_2021_baseline_is_followed_by_2025_quarters_through_the_mapping(tmp_pa
     row = trend.loc[(trend["question_id"] == "C1.1.1") & (trend["period"] == "2026-Q2")].iloc[0]
     counted = baseline.loc[baseline["n_applicable"].notna()]  # not the published ratings
     kestrel = counted.set_index("question_id")[["n_applicable", "n_yes"]].astype(int)
-    pooled = kestrel.loc[["2.1.1", "3.1.1"]].sum()  # court and out-of-court assessment pooled
-    assert float(row["baseline_pct"]) == pytest.approx(pooled["n_yes"] / pooled["n_applicable"]
-                                                       * 100)
+    # Court and out-of-court assessment, each group's share weighted by this quarter's caseload
+    # mix (issue 23: a change of case mix alone must not read as a change).
+    rep = read(result.period_dir / "sampling" / "representativeness.csv")
+    mix = rep.loc[rep["variable"] == "disposal_group"].set_index("category")["population"]
+    w = {g: float(mix[g]) for g in ("court", "oocd")}
+    share = {g: kestrel.loc[q, "n_yes"] / kestrel.loc[q, "n_applicable"]
+             for g, q in (("court", "2.1.1"), ("oocd", "3.1.1"))}
+    standardised = sum(w[g] * share[g] for g in w) / sum(w.values()) * 100
+    assert float(row["baseline_pct"]) == pytest.approx(standardised)
     assert row["baseline_approximate"] == "True"
+    progress = read(result.period_dir / "progress" / "progress.csv").set_index("question_id")
+    assert progress.loc["C1.1.1", "status"] == "not comparable"
+    assert progress.loc["C1.1.1", "p_improved"] == ""  # figures shown, no probability
     # no 2021 question maps to victims' work: its trend has no baseline
     v = trend.loc[trend["question_id"] == "V1.1.1"].iloc[0]
     assert v["baseline_pct"] == ""

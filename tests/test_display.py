@@ -54,7 +54,7 @@ def test_missing_values_show_nothing():
 
 
 def test_interval_ends_stay_on_their_side():
-    assert pct_range(47.9, 64.97, CUTS) == "48-64.97%"
+    assert pct_range(47.9, 64.97, CUTS) == "48% to 64.97%"
 
 
 @pytest.mark.parametrize("p, text", [(0.0, "<1%"), (0.004, "<1%"), (0.87, "87%"),

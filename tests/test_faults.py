@@ -43,7 +43,7 @@ SCORE_FILES = ["conflicts.csv", "derived_checks.csv", "gaps.csv", "judgements.cs
                *(f"moderation/pooled/breakdown_{c}.csv" for c in (
                    "age_band", "disposal_group", "ethnicity_group", "rosh_level", "sex")),
                "moderation/pooled/pooled.json",
-               "moderation/suppression.json", "overall.json", "standards.csv",
+               "moderation/suppression.json", "overall.json", "prior_sensitivity.csv", "standards.csv",
                "standards_likelihood.png"]
 
 # What write_csv and write_json put on disk for the "previous" results, worked out by hand.

@@ -122,6 +122,14 @@ def test_cases_needed_from_an_earlier_quarter_raise_each_groups_minimum(tmp_path
     assert info["group_minimums_from_cases_needed"] == {"court": 60, "oocd": 40}
 
 
+def test_cases_needed_written_as_a_float_is_still_read(tmp_path):
+    # A whole-number column with a blank comes back from pandas as float ("56.0"): issue 23.
+    (tmp_path / "standards.csv").write_text(
+        "standard_id,cases_needed\n2.1,56.0\n3.1,40\n3.2,\n", encoding="utf-8")
+    assert dict(build_plan(1, min_size_from=tmp_path).group_minimums) == {"court": 56,
+                                                                           "oocd": 40}
+
+
 def test_a_folder_without_cases_needed_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="previous scores"):
         build_plan(1, min_size_from=tmp_path)

@@ -13,9 +13,9 @@ from audit_lib.display import pct
 from audit_lib.frameworks import Framework
 from audit_lib.report.front_sheet import when
 from audit_lib.report.html import escape, list_html, table_html
+from audit_lib.report.method_words import method_items, prior_sensitivity_html
 from audit_lib.report.names import clean, standard_title, verify_notes
 from audit_lib.scoring.likelihood import likelihood_settings
-from audit_lib.settings import load_settings
 from audit_lib.triangulation.evidence_age import months_before
 
 
@@ -179,58 +179,10 @@ def checked_against_inspection(check: list[tuple[str, str, str]]) -> str:
             "may not be the Inspectorate's:</p>" + list_html(lines))
 
 
-def method_html(fw: Framework, overall: dict) -> str:
-    """The method in plain words: ratings, how likely, certain, too few cases, cases needed,
-    progress, triangulation, moderation and fairness."""
-    settings = likelihood_settings()
-    method = overall.get("band_probabilities_method") or "joint"
-    drawn = ("all case-assessed key questions together" if method == "joint"
-             else "each standard's key questions together, standards treated as independent")
-    items = [
-        "<b>Ratings.</b> A key question's share is the share of applicable cases answered "
-        "Yes (not applicable answers leave the count). A standard takes the rating of its "
-        "lowest key question. Shares shown near a threshold carry a decimal so that no shown "
-        "figure contradicts its rating.",
-        "<b>How likely each rating is.</b> A share from a sample is uncertain. For each key "
-        "question we work out how likely its true share is to lie in each rating band, from a "
-        "Bayesian posterior with the Jeffreys prior, Beta(Yes + 0.5, No + 0.5): the prior a "
-        "statistician uses when nothing is known beforehand, worth about one case. A "
-        "standard's key questions are answered on the same cases, so their shares are drawn "
-        f"together ({settings.draws:,} draws, fixed seed, from a Dirichlet posterior over the "
-        "cases' patterns of answers, which gives each key question exactly its Jeffreys "
-        "posterior); the lowest-question rule is applied to every draw. The overall rating's "
-        f"likelihood comes from the same draws ({drawn}), with standards judged from evidence "
-        "fixed at their judged rating. Probabilities are put in words from the UK "
-        "government's probability yardstick.",
-        f"<b>Certain.</b> A rating is called certain when it is at least "
-        f"{settings.certain:.0%} likely.",
-        f"<b>Too few cases.</b> A standard is not rated when any of its key questions has "
-        f"fewer than {settings.min_cases} applicable cases; it then does not count toward the "
-        "overall score, which reads incomplete. (The Inspectorate does not rate the domains of "
-        "very small services either.)",
-        "<b>Cases needed.</b> For a rating that is not yet certain, the number of applicable "
-        "cases per key question at which, if every share stayed as it is, the rating would be "
-        f"{settings.certain:.0%} likely (key questions taken as independent; a planning "
-        f"figure, capped at {settings.cases_needed_cap}).",
-        "<b>Progress.</b> Improved, at target now and sustained are judged separately, each "
-        "with its uncertainty, against the inspection's results. Each question is judged on "
-        f"its own (improved: at least {load_settings('progress')['improved_probability']:.0%} "
-        "likely to be truly higher, from Jeffreys posteriors), "
-        "not adjusted for the number of questions; the progress section says how many of the "
-        "questions called improved chance alone could account for. Differences come with "
-        "Newcombe's interval. Fisher's exact tests against the inspection, with the "
-        "Benjamini-Hochberg adjustment across the questions, are kept in progress.csv for "
-        "reference; they do not decide any status. Sustained needs the last quarters to "
-        "follow one another, each since the inspection.",
-        "<b>Triangulation.</b> Each kind of source takes a stance; a recommendation is "
-        "corroborated when at least two kinds agree and none strongly disagrees. A case-audit "
-        "measure below its target, or that declined, is never outweighed by other evidence: it "
-        "holds its recommendation open.",
-        "<b>Moderation and fairness.</b> Percentage agreement, Cohen's kappa and "
-        "Krippendorff's alpha on double-marked cases (PABAK where most answers are one "
-        "category); breakdowns by group of children pool a rolling year and hide small counts.",
-    ]
-    return list_html(items, escaped=True)
+def method_html(fw: Framework, overall: dict, sensitivity: pd.DataFrame | None = None) -> str:
+    """The method in plain words (`audit_lib.report.method_words`), and how much the prior
+    matters for each standard."""
+    return list_html(method_items(overall), escaped=True) + prior_sensitivity_html(sensitivity)
 
 
 def provenance_html(manifest: dict, fw: Framework, confidence: float) -> str:

@@ -157,17 +157,21 @@ def board_paper(run_dir: str | Path, *, service: str, period_label: str, period_
                        inspection_check(inspection, progress, fw))),
         ("tracing", "Tracing a rating to its cases", "Tracing to cases",
          ap.tracing_html(period or period_label)),
-        ("method", "Method", "Method", ap.method_html(fw, overall)),
+        ("method", "Method", "Method",
+         ap.method_html(fw, overall, scores.get("prior_sensitivity"))),
         ("glossary", "Glossary", "Glossary", glossary_html()),
         ("provenance", "What produced this report", "Provenance",
          ap.provenance_html(tables["run"].get("manifest", {}), fw, confidence)),
     ]
     lettered = [(chr(ord("A") + i), key, heading, short, body)
                 for i, (key, heading, short, body) in enumerate(appendix)]
+    agreement = tables["moderation"].get("agreement")
     page = page_one(overall=overall, standards=standards, progress=progress,
                     assurance=assurance, evidence=evidence, fw=fw, board=settings,
                     period_end=end, inspection=inspection, advice=advice,
-                    judgements=scores.get("judgements"), gaps=gaps, periods=periods)
+                    judgements=scores.get("judgements"), gaps=gaps, periods=periods,
+                    inspection_ratings=tables["progress"].get("inspection_ratings"),
+                    agreement=agreement)
     names = plain_names(fw)
     lines = measure_lines(evidence, question_readings(progress), names, fw)
     worse = got_worse(question_readings(progress), ratings_then(inspection, progress, fw),
@@ -185,7 +189,7 @@ def board_paper(run_dir: str | Path, *, service: str, period_label: str, period_
     sections = [
         ("ratings", "How good is the case work, and how sure can we be?",
          bs.ratings_html(standards, scores["key_questions"], fw, confidence,
-                         _png(run / "scores" / "standards_likelihood.png"), gaps)),
+                         _png(run / "scores" / "standards_likelihood.png"), gaps, agreement)),
         ("progress", "Made and sustained? Progress since the inspection",
          bs.progress_html(progress, tables["progress"].get("trend"), fw, checks,
                           tables["progress"].get("comparison"), _trend_charts(run))),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit_lib.display import pct, pct_range, round_half_away, share_of
+from audit_lib.display import pct, pct_range, signed_points
 from audit_lib.errors import FrameworkError
 from audit_lib.frameworks import VICTIMS, Framework, load_checks, load_framework
 from audit_lib.frameworks.applicability import answerable_questions
@@ -34,14 +34,21 @@ from audit_lib.report.html import (
     table_html,
 )
 from audit_lib.report.names import clean
+from audit_lib.report.progress_words import (
+    false_calls_sentence,
+    progress_view,
+    statuses_explained,
+)
 from audit_lib.report.words import (
+    BALANCE_WORDS,
+    cases_needed_line,
+    chance,
+    interval_at_half,
     likelihood_text,
-    likely_bands,
     rating_thresholds,
     ratings_view,
 )
-from audit_lib.sampling.draw import achieved_margin
-from audit_lib.scoring.likelihood import band_column, likelihood_settings, likelihood_words
+from audit_lib.scoring.likelihood import band_column, likelihood_settings
 from audit_lib.settings import load_settings
 from audit_lib.vocabulary import column_words
 
@@ -50,6 +57,16 @@ logger = logging.getLogger(__name__)
 _TEXT = {"standard_id": str, "question_id": str, "lowest_question_id": str, "case_id": str,
          "category": str, "stratum": str, "measure_id": str, "evidence_id": str,
          "recommendation_id": str, "due": str}
+#: Columns of the step's own tables that hold whole numbers: read back as whole numbers (a
+#: column with a blank would otherwise come back as float, "56.0").
+WHOLE_NUMBERS = ("n_applicable", "n_yes", "min_applicable", "cases_needed", "caseload",
+                 "baseline_n", "baseline_yes", "latest_n", "latest_yes", "window_n",
+                 "window_yes", "window_quarters", "quarters_recorded", "smallest_quarter_n",
+                 "sustained_quarters", "n_cases")
+#: The tables whose whole-number columns are read as such (published breakdowns may hold a
+#: suppression marker in a count column, and are read as they come).
+TYPED_TABLES = ("standards", "key_questions", "local_checks", "progress", "trend",
+                "inspection_ratings", "prior_sensitivity")
 
 
 def read_tables(folder: str | Path) -> dict[str, pd.DataFrame | dict]:
@@ -59,7 +76,11 @@ def read_tables(folder: str | Path) -> dict[str, pd.DataFrame | dict]:
     if not folder.is_dir():
         return tables
     for path in sorted(folder.glob("*.csv")):
-        tables[path.stem] = pd.read_csv(path, dtype=_TEXT, keep_default_na=False,
+        with open(path, encoding="utf-8") as handle:
+            header = set(handle.readline().strip().split(","))
+        types = _TEXT | ({c: "Int64" for c in WHOLE_NUMBERS if c in header}
+                         if path.stem in TYPED_TABLES else {})
+        tables[path.stem] = pd.read_csv(path, dtype=types, keep_default_na=False,
                                         na_values=[""])
     for path in sorted(folder.glob("*.json")):
         tables[path.stem] = json.loads(path.read_text(encoding="utf-8"))
@@ -67,54 +88,10 @@ def read_tables(folder: str | Path) -> dict[str, pd.DataFrame | dict]:
 
 
 def cases_needed_lines(standards: pd.DataFrame, fw: Framework) -> list[str]:
-    """One sentence per case-assessed standard a QA officer can act on next quarter.
-
-    Built from ``standards.csv``: the rated band's probability, the runner-up band, and
-    ``cases_needed`` (applicable cases per key question that would make the rated band as
-    likely as ``band_certain_probability`` if the shares stayed as they are).
-    """
-    settings = likelihood_settings()
-    lines = []
-    for row in standards.loc[standards["source"] == "cases"].to_dict("records"):
-        s = fw.standard(row["standard_id"])
-        name = f"{s.id} {s.title}"
-        group = _group_words(s, fw)
-        needed = str(row.get("cases_needed") or "")
-        current = row.get("min_applicable")
-        current = int(current) if current is not None and not pd.isna(current) else 0
-        bands = likely_bands(row, fw)
-        rating = row.get("rating")
-        if not isinstance(rating, str):
-            reason = str(row.get("not_rated_reason") or "not rated")
-            if needed.isdigit():
-                lines.append(f"{name}: {reason}. About {max(int(needed) - current, 1)} more "
-                             f"{group} per key question would allow a rating and tell its band "
-                             "with confidence.")
-            else:
-                lines.append(f"{name}: {reason}.")
-            continue
-        p = dict(bands).get(rating, float("nan"))
-        runner = next((r for r, _ in bands if r != rating), None)
-        if bool(row.get("band_certain")):
-            lines.append(f"{name}: {rating} is {likelihood_words(p, settings)} ({share_of(p)}); "
-                         "the sample is large enough to tell.")
-        elif needed.isdigit():
-            more = int(needed) - current
-            if more > 0:
-                lines.append(f"{name}: {rating} {share_of(p)}, {runner} {share_of(dict(bands)[runner])}. "
-                             f"About {more} more {group} per key question (about {needed} in all) "
-                             f"would tell {rating} from {runner} with {settings.certain:.0%} "
-                             "confidence, if the shares stay as they are.")
-            else:
-                lines.append(f"{name}: {rating} {share_of(p)}, {runner} {share_of(dict(bands)[runner])}. "
-                             f"About {needed} {group} per key question should tell them apart; "
-                             "the next quarter's results will show which.")
-        else:
-            lines.append(f"{name}: {rating} {share_of(p)}, {runner} {share_of(dict(bands)[runner])}. "
-                         f"Even {settings.cases_needed_cap} {group} per key question would not "
-                         f"tell {rating} from {runner}: the lowest share sits almost on the "
-                         "threshold between them.")
-    return lines
+    """One sentence per case-assessed standard a QA officer can act on next quarter
+    (`audit_lib.report.words.cases_needed_line`), from ``standards.csv``."""
+    return [cases_needed_line(row, fw, _group_words(fw.standard(row["standard_id"]), fw))
+            for row in standards.loc[standards["source"] == "cases"].to_dict("records")]
 
 
 def _group_words(standard, fw: Framework) -> str:
@@ -122,10 +99,6 @@ def _group_words(standard, fw: Framework) -> str:
     if len(groups) == 1:
         return f"cases ({fw.group_label(groups[0]).lower()})"
     return "cases"
-
-
-def _points(margin: float) -> str:
-    return "" if pd.isna(margin) else f"+/-{100 * margin:.0f} points"
 
 
 def moderation_html(moderated: dict, fw: Framework, checks: Framework,
@@ -254,61 +227,31 @@ def local_checks_view(local_checks: pd.DataFrame, checks: Framework) -> pd.DataF
             "Interval": pct_range(c["ci_low"], c["ci_high"], target),
             "Target": pct(c["target_pct"]),
             "Met": "" if met is None or pd.isna(met) else ("yes" if str(met) == "True" else "no"),
-            "How likely the target is met": share_of(c.get("p_at_target")),
+            "How likely the target is met": chance(c.get("p_at_target")),
         })
     return pd.DataFrame(rows)
 
 
 def points(value: float) -> str:
-    """A change in percentage points, in words: "+12 points", "-1 point", "no change"."""
-    whole = int(round_half_away(value))
-    if whole == 0:
+    """A change in percentage points, in words: "+12 points", "-1 point", "-0.2 points" (a
+    change that is not zero never reads "0 points")."""
+    shown = signed_points(value)
+    if shown == "0":
         return "0 points"
-    return f"{whole:+d} point" + ("" if abs(whole) == 1 else "s")
-
-
-def progress_view(progress: pd.DataFrame, fw: Framework, checks: Framework) -> pd.DataFrame:
-    """Each question since the inspection, for the board: then, now, the change with its
-    interval, how likely the share is truly higher now, and its status (no p-values: see the
-    method notes and progress.csv). Shares never cross a rating threshold or the target by
-    rounding."""
-    text = {q.id: clean(q.text) for q in fw.questions + checks.questions}
-    key = {q.id for q in fw.questions}
-    cuts = rating_thresholds(fw)
-    labels = [str(v) for v in progress["latest_label"].dropna().unique()]
-    now = f"Now ({labels[-1]})" if len(labels) == 1 else "Now"
-    rows = []
-    for p in progress.to_dict("records"):
-        target = [] if pd.isna(p["target_pct"]) else [float(p["target_pct"])]
-        near = target + (cuts if p["question_id"] in key else [])
-        change = ""
-        if not pd.isna(p.get("diff_pct_points")):
-            change = (f"{points(p['diff_pct_points'])} ({points(p['diff_ci_low'])} to "
-                      f"{points(p['diff_ci_high'])})").replace(" points (", " (").replace(
-                " point (", " (")
-        rows.append({
-            "Question": f"{text.get(p['question_id'], '')} ({p['question_id']})",
-            "At the inspection": pct(p.get("baseline_pct"), near),
-            now: pct(p["latest_pct"], near) if p.get("latest_n") else "no applicable cases",
-            "Change in points (interval)": change,
-            "How likely higher now": share_of(p.get("p_improved")),
-            "Target": pct(p["target_pct"]),
-            "Status": p["status"],
-        })
-    return pd.DataFrame(rows)
+    return f"{shown} point" + ("" if shown.lstrip("+-") in ("1", "1.0") else "s")
 
 
 # --- How good, and how sure ------------------------------------------------------------------
 
 
 def ratings_html(standards: pd.DataFrame, key_questions: pd.DataFrame, fw: Framework,
-                 confidence: float, chart: bytes | None, gaps: pd.DataFrame | None = None
-                 ) -> str:
+                 confidence: float, chart: bytes | None, gaps: pd.DataFrame | None = None,
+                 agreement: pd.DataFrame | None = None) -> str:
     """Every standard's rating and how likely each band is, as a table and a chart, and what
     more cases would tell; with ``gaps`` (allowed), each standard's answers missing."""
     # The assumed rules are said once, on page one and in the appendix, not beside each row.
-    view = ratings_view(standards, key_questions, fw, confidence).drop(columns="Rule",
-                                                                       errors="ignore")
+    view = ratings_view(standards, key_questions, fw, confidence, agreement).drop(
+        columns="Rule", errors="ignore")
     view["Title"] = view["Title"].map(clean)
     view = with_missing(view, view["Standard"], missing_by_standard(gaps, fw))
     parts = [table_html(view, rating_class(view["Rating"]),
@@ -318,7 +261,7 @@ def ratings_html(standards: pd.DataFrame, key_questions: pd.DataFrame, fw: Frame
         data = pd.DataFrame({"Standard": cases["standard_id"] + " " + cases["standard_id"].map(
             lambda s: fw.standard(s).title), "Rating": cases["rating"].fillna("not rated")})
         for band in reversed(fw.rating_bands):
-            data[band.rating] = cases[band_column(band.rating)].map(share_of).to_numpy()
+            data[band.rating] = cases[band_column(band.rating)].map(chance).to_numpy()
         parts.append(figure_html(chart, likelihood_alt(standards, fw),
                                  "How likely each rating is, for the standards rated from case "
                                  "files. Each bar adds up to 100%; the outlined part is the "
@@ -361,7 +304,7 @@ def key_questions_html(key_questions: pd.DataFrame, fw: Framework, confidence: f
     view = with_missing(key_question_view(key_questions, fw, confidence),
                         key_questions["question_id"], missing_by_question(gaps))
     parts.append(table_html(view, caption="Every key question: cases, share answered Yes, "
-                                          "interval, margin and how likely each band is"))
+                                          "interval and how likely each band is"))
     return "".join(parts)
 
 
@@ -377,13 +320,11 @@ def key_question_view(key_questions: pd.DataFrame, fw: Framework,
     cuts = rating_thresholds(fw)
     rows = []
     for q in key_questions.to_dict("records"):
-        answered = q["n_applicable"] > 0
         rows.append({
             "Key question": f"{text.get(q['question_id'], '')} ({q['question_id']})",
             "Cases": int(q["n_applicable"]),
             "Share Yes": pct(q["pct_yes"], cuts),
             f"{confidence:.0%} interval": pct_range(q["ci_low"], q["ci_high"], cuts),
-            "Margin": f"+/-{(q['ci_high'] - q['ci_low']) / 2:.0f} points" if answered else "",
             "How likely each band is": likelihood_text({**q, "rating": None}, fw),
         })
     return pd.DataFrame(rows)
@@ -469,8 +410,10 @@ def comparison_html(comparison: dict | None, fw: Framework) -> str:
         notes.append(f"Quarters {', '.join(translated)} were audited under an earlier framework "
                      f"({'; '.join(sources)}); their results are translated into this "
                      "framework's key questions through the mapping between the two, pooling "
-                     "where several questions map to one. Comparisons with them are "
-                     "approximate (hollow markers in the chart).")
+                     "where several questions map to one, each group's share weighted by this "
+                     "quarter's mix of cases (so that a change of mix alone does not read as a "
+                     "change). Comparisons with them are approximate (hollow markers in the "
+                     "chart) and they do not count toward a status.")
     if comparison.get("baseline_translated_from"):
         notes.append("The inspection was scored under an earlier framework ("
                      + "; ".join(_framework_title(f) for f in comparison["baseline_translated_from"])
@@ -500,18 +443,13 @@ def progress_html(progress: pd.DataFrame | None, trend: pd.DataFrame | None,
     if progress is None:
         return ("<p>Progress since the inspection could not be assessed: no baseline or "
                 "earlier quarters were given.</p>")
-    settings = load_settings("progress")
+    quarters = progress["sustained_quarters"].dropna() if "sustained_quarters" in progress else []
     parts = [comparison_html(comparison, fw),
-        "<p><b>Improved</b> means the share now is above the inspection's and at least "
-        f"{settings['improved_probability']:.0%} likely to be truly higher. <b>Sustained</b> "
-        "means at target in each of the last quarters and, over them together, at least "
-        f"{settings['sustained_pooled_probability']:.0%} likely to be at target. "
-        "<b>Maintained at target</b> means it was at target at the inspection and still is. A "
-        "share at or below the inspection's is never called improved. Which recommendation "
-        "each question measures is in the next section.</p>",
-        chance_html(progress, settings),
-        table_html(progress_view(progress, fw, checks),
-                   caption="Each key question and local check since the inspection")]
+             "<p>" + statuses_explained(int(quarters.iloc[0]) if len(quarters) else None)
+             + "</p>",
+             false_calls_sentence(progress),
+             table_html(progress_view(progress, fw, checks),
+                        caption="Each key question and local check since the inspection")]
     if trend is not None and len(trend):
         keys = trend.loc[trend["question_id"].isin([q.id for q in fw.questions])].copy()
         cuts = rating_thresholds(fw)
@@ -538,8 +476,10 @@ def progress_html(progress: pd.DataFrame | None, trend: pd.DataFrame | None,
                    "inspection: " + "; ".join(f"{n} {s}" for s, n in statuses.items()) + ".")
             last = i == len(pages)
             parts.append(figure_html(png, alt, "Each key question quarter by quarter, with the "
-                                     "inspection baseline (dashed) and the target (solid)"
-                                     + part, data if last else None,
+                                     "inspection baseline (dashed), the target (solid) and the "
+                                     "inspection's date (dotted); the line breaks at a missing "
+                                     "quarter and at a change of framework" + part,
+                                     data if last else None,
                                      "Share answered Yes by quarter"))
     return "".join(parts)
 
@@ -560,23 +500,6 @@ def trend_pages(trend: pd.DataFrame, fw: Framework) -> list[tuple[bytes, list[st
     questions = [q.id for q in fw.questions if q.id in set(trend["question_id"])]
     return [(png_bytes(figure), part) for (_, figure), part in
             zip(trend_charts(trend, fw), trend_parts(questions))]
-
-
-def chance_html(progress: pd.DataFrame, settings: dict) -> str:
-    """How many "improved" calls chance alone could account for: each call is judged per
-    question, so among many some may be chance; the expected number is the sum of each call's
-    probability of not being higher."""
-    called = progress.loc[progress["status"].isin(["improved and sustained",
-                                                   "improved, not yet sustained"])]
-    if called.empty:
-        return ""
-    expected = float((1 - called["p_improved"].astype(float)).sum())
-    return (f"<p>Each question is judged on its own, at {settings['improved_probability']:.0%} "
-            f"likely or more. Of the {len(called)} questions called improved, about "
-            f"{expected:.1f} may not truly be higher (the sum of each one's chance of not being "
-            "higher), so read a single question's improvement with that in mind. The change "
-            "in points has a 95% interval; when it reaches below zero, the rise is likely but "
-            "not certain.</p>")
 
 
 # --- What the evidence says --------------------------------------------------------------------
@@ -707,64 +630,58 @@ def sample_html(sampling: dict, fw: Framework) -> str:
         "Note": tests["note"].fillna("")})
     return (text + "<p>Is the sample like the caseload? For each characteristic the sample "
             "was not stratified on, a chi-square test compares the sample's make-up with the "
-            "caseload's, with p-values adjusted for the number of tests. A value well above "
-            "0.05 means the make-up is consistent with the caseload.</p>"
+            "caseload's, with p-values adjusted for the number of tests. " + BALANCE_WORDS
+            + "</p>"
             + table_html(view, caption="The sample's make-up against the caseload's"))
 
 
 def precision_html(sampling: dict, key_questions: pd.DataFrame, fw: Framework,
                    confidence: float) -> str:
-    """How precise the figures are, honestly: per disposal group at the sampling confidence
-    (as the sample was sized) and at the report's confidence (as intervals are shown), and per
-    key question (N/A answers shrink some denominators further)."""
+    """How precise the figures are, honestly: per disposal group, the interval a share of 50%
+    would have from the cases sampled, worked out as every interval in the report is (Wilson,
+    at the report's confidence, about the service's practice, no finite-population
+    correction); and per key question (N/A answers shrink some denominators further)."""
     info = sampling.get("sampling") or {}
     parts = []
     groups = info.get("groups") or []
     if groups:
         rows = []
+        label = f"A 50% share would read (at {confidence:.0%})"
         for g in groups:
             n, N = int(g["sample"]), int(g["population"])
             rows.append({
                 "Type of disposal": ("All children's cases" if info.get("whole_caseload")
                                      else fw.group_label(g["disposal_group"])),
-                "Cases in the caseload": N, "Cases sampled": n,
-                f"Margin at {info['confidence']:.0%} (how the sample was sized)":
-                    _points(achieved_margin(n, N, info["confidence"])),
-                f"Margin at {confidence:.0%} (how intervals are shown)":
-                    _points(achieved_margin(n, N, confidence)),
-            })
+                "Cases in the caseload": N, "Cases sampled": n, label: interval_at_half(n)})
         victims = info.get("victims_sample") or {}
         if victims.get("drawn") and victims.get("population"):
             n, N = int(victims["sample"]), int(victims["population"])
-            rows.append({
-                "Type of disposal": "Victims' cases",
-                "Cases in the caseload": N, "Cases sampled": n,
-                f"Margin at {info['confidence']:.0%} (how the sample was sized)":
-                    _points(achieved_margin(n, N, info["confidence"])),
-                f"Margin at {confidence:.0%} (how intervals are shown)":
-                    _points(achieved_margin(n, N, confidence)),
-            })
+            rows.append({"Type of disposal": "Victims' cases", "Cases in the caseload": N,
+                         "Cases sampled": n, label: interval_at_half(n)})
         parts.append(
             f"<p>The sample was sized, as the inspection method sizes its samples, at "
-            f"{info['confidence']:.0%} confidence, "
+            f"{info['confidence']:.0%} confidence for a margin of "
+            f"{100 * float(info.get('margin') or 0):g} points about this quarter's caseload, "
             + ("for the whole caseload. " if info.get("whole_caseload") else
-               "separately for each type of disposal. ") + "This "
-            f"report shows intervals at {confidence:.0%} confidence, so that a reader is not "
-            "over-confident about a share; at that confidence the same cases give a wider "
-            "margin."
+               "separately for each type of disposal. ")
+            + f"Every interval in this report is shown at {confidence:.0%} confidence and "
+            "describes the service's practice (the way cases are worked), not only this "
+            "quarter's caseload, so the table shows each sample's precision the same way: the "
+            "interval a share of 50% would have."
             + ("" if info.get("whole_caseload") else
-               " Each figure is for one type of disposal (key questions are answered within "
-               "one); no figure in this report is estimated from the whole sample pooled.")
+               " Key questions are answered within one type of disposal; local checks asked of "
+               "both are weighted to the caseload (each type of disposal by its caseload over "
+               "its sample), so that neither counts for more than its share of the cases.")
             + "</p>"
-            + table_html(pd.DataFrame(rows), caption="Margins of error by type of disposal"))
+            + table_html(pd.DataFrame(rows), caption="Precision by type of disposal"))
     kq = key_questions.loc[key_questions["n_applicable"] > 0]
     if len(kq):
-        half = (kq["ci_high"] - kq["ci_low"]) / 2
-        widest, narrowest = kq.loc[half.idxmax()], kq.loc[half.idxmin()]
+        width = kq["ci_high"] - kq["ci_low"]
+        widest, narrowest = kq.loc[width.idxmax()], kq.loc[width.idxmin()]
         parts.append(
             f"<p>Key questions are less precise where some cases were not applicable: each key "
-            f"question's margin at {confidence:.0%} is in the key-question table, from +/-"
-            f"{half.min():.0f} points ({escape(narrowest['question_id'])}) to +/-"
-            f"{half.max():.0f} points ({escape(widest['question_id'])}, "
+            f"question's {confidence:.0%} interval is in the key-question table, from "
+            f"{width.min():.0f} points wide ({escape(narrowest['question_id'])}) to "
+            f"{width.max():.0f} points wide ({escape(widest['question_id'])}, "
             f"{int(widest['n_applicable'])} applicable cases).</p>")
     return "".join(parts)

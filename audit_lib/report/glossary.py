@@ -61,9 +61,11 @@ def entries() -> list[Entry]:
         Entry("[c]", "A figure hidden to protect the children it describes, because it counts "
               "fewer children than the disclosure threshold, or because a hidden figure could be "
               "worked out from it.", ("[c]",)),
-        Entry("Cases needed", "How many applicable cases per key question would make a rating "
-              f"{certain:.0%} likely if the shares stayed as they are: a planning figure for the "
-              "next sample.", ("cases needed", "more cases would tell")),
+        Entry("Cases needed", "How many cases a quarter's sample would need for the "
+              f"rating to be settled (at least {certain:.0%} likely) with a good chance, "
+              "allowing for answers that do not apply; never more than the caseload (then: "
+              "audit every case). A planning figure for the next sample.",
+              ("cases needed", "more cases would tell")),
         Entry("Certain", f"A rating at least {certain:.0%} likely (a setting the board can "
               "change).", ("certain",)),
         Entry("Chi-square test", "A test of whether the sample's make-up (for example by "
@@ -93,9 +95,11 @@ def entries() -> list[Entry]:
               ("how likely", "almost certain", "highly likely", "realistic possibility",
                "probability yardstick")),
         Entry("Improved, declined, no clear change",
-              "Improved: the share now is above the inspection's and at least "
-              f"{progress['improved_probability']:.0%} likely to be truly higher. Declined: "
-              "below, and as likely to be truly lower. No clear change: neither.",
+              "Improved: the last quarters together are above the inspection's share by a "
+              "test that allows for the number of questions read at once (at most "
+              f"{progress['false_discovery_rate']:.0%} of the changes called are expected to be "
+              "chance), the latest quarter is above it too, and no quarter is credibly below "
+              "it. Declined: the same, downwards. No clear change: neither.",
               ("improved", "declined", "no clear change")),
         Entry("Interval", "The range the true share probably lies in, given that only a sample "
               "of cases was read (95% confidence unless a table says otherwise).",
@@ -145,8 +149,13 @@ def entries() -> list[Entry]:
         Entry("Stratified sample", "A random sample drawn separately within groups (for "
               "example by sex and risk level) so that each group is represented in proportion.",
               ("stratified",)),
-        Entry("Sustained", "At target in each of the last quarters, and highly likely at target "
-              "over them together.", ("sustained",)),
+        Entry("Sustained", "An improvement that held: improved, over the last quarters in a "
+              "row, each with enough cases, none credibly below the inspection's share or the "
+              "target, not probably falling, and together at target.", ("sustained",)),
+        Entry("On the line", "Another rating is as likely as the one the Inspectorate's rule "
+              "gives, or likelier; both are shown.", ("on the line",)),
+        Entry("Not comparable", "The inspection was scored under another framework: its "
+              "figures are shown, but no change is claimed.", ("not comparable",)),
         Entry("Triangulation", "Weighing several independent kinds of evidence about one "
               "recommendation, so that no single source decides it.",
               ("triangulation", "triangulated")),

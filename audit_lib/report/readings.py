@@ -16,11 +16,10 @@ import pandas as pd
 
 from audit_lib.display import pct, share_of
 from audit_lib.frameworks import Framework
-from audit_lib.report.words import likely_bands, rating_thresholds
-from audit_lib.scoring.likelihood import likelihood_settings, likelihood_words
+from audit_lib.report.words import how_sure, likely_bands, poor_agreement, rating_thresholds
+from audit_lib.scoring.likelihood import likelihood_settings
 from audit_lib.scoring.ratings import rate_standards
 from audit_lib.scoring.shares import add_shares
-from audit_lib.settings import load_settings
 from audit_lib.trends.baseline import Inspection
 from audit_lib.trends.progress import DECLINED, IMPROVED, IMPROVED_SUSTAINED, MAINTAINED
 
@@ -54,11 +53,17 @@ class QuestionReading:
     def improving(self) -> bool:
         return self.status in IMPROVING
 
-    def likely_lower(self, probability: float) -> bool:
-        """Below the inspection's share now, and at least ``probability`` likely truly lower."""
-        return (self.status in FALLEN or (
-            not math.isnan(self.p_lower) and self.p_lower >= probability
-            and self.latest_pct < self.baseline_pct))
+    @property
+    def declined(self) -> bool:
+        """Called declined: a fall that allows for the number of questions read at once
+        (`audit_lib.scoring.change`), not a chance dip in one of many."""
+        return self.status in FALLEN
+
+    @property
+    def lower(self) -> bool:
+        """Below the inspection's share now, clearly or not."""
+        return (not math.isnan(self.latest_pct) and not math.isnan(self.baseline_pct)
+                and self.latest_pct < self.baseline_pct)
 
 
 def _number(value: object) -> float:
@@ -94,36 +99,42 @@ class StandardReading:
     probability: float  # of the rated band (NaN for judged standards)
     bands: tuple[tuple[str, float], ...]  # every band's probability, most likely first
     certain: bool
+    sure: str = ""  # how sure, in words (`audit_lib.report.words.how_sure`)
 
     def how_sure(self) -> str:
-        """"almost certain (96%)", or "a realistic possibility (50%); Good 45%" when another
-        band is a real possibility; "judged from evidence" for a judged standard."""
+        """"likely (75%)", or, when another band is as likely or likelier, "on the line:
+        Requires improvement 51%, Good 46% (Good by the Inspectorate's rule)", with any key
+        question the reviewers agreed on poorly; "judged from evidence" for a judged
+        standard."""
         if self.source == "evidence":
             return "judged from evidence"
-        if self.rating is None or math.isnan(self.probability):
-            return ""
-        text = f"{likelihood_words(self.probability)} ({share_of(self.probability)})"
-        others = [(r, p) for r, p in self.bands if r != self.rating and p >= 0.05]
-        if others and not self.certain:
-            text += "; " + ", ".join(f"{r} {share_of(p)}" for r, p in others[:1])
-        return text
+        return self.sure
 
 
-def standard_reading(row: dict, fw: Framework) -> StandardReading:
-    """One row of ``standards.csv`` read: its rating and how likely each band is."""
+def standard_reading(row: dict, fw: Framework, agreement: pd.DataFrame | None = None
+                     ) -> StandardReading:
+    """One row of ``standards.csv`` read: its rating, how likely each band is, and how sure in
+    words (with ``agreement``, the moderation table, naming poor reviewer agreement)."""
     rating = row.get("rating") if isinstance(row.get("rating"), str) else None
     bands = tuple(likely_bands(row, fw))
     probability = dict(bands).get(rating, float("nan")) if rating else float("nan")
     certain = (str(row.get("band_certain")).strip().lower() == "true"
                or (not math.isnan(probability)
                    and probability >= likelihood_settings().certain))
+    sure = how_sure(row, fw) if rating else ""
+    if sure and str(row.get("source") or "") == "cases":
+        poor = poor_agreement([q.id for q in fw.standard(str(row["standard_id"])).questions],
+                              agreement)
+        sure += f"; {poor}" if poor else ""
     return StandardReading(str(row["standard_id"]), rating, str(row.get("source") or ""),
-                           probability, bands, certain)
+                           probability, bands, certain, sure)
 
 
-def standard_readings(standards: pd.DataFrame, fw: Framework) -> dict[str, StandardReading]:
+def standard_readings(standards: pd.DataFrame, fw: Framework,
+                      agreement: pd.DataFrame | None = None) -> dict[str, StandardReading]:
     """`standard_reading` of every row, by standard id."""
-    return {str(r["standard_id"]): standard_reading(r, fw) for r in standards.to_dict("records")}
+    return {str(r["standard_id"]): standard_reading(r, fw, agreement)
+            for r in standards.to_dict("records")}
 
 
 # --- The inspection, then and now ------------------------------------------------------------
@@ -202,10 +213,11 @@ class Change:
 def got_worse(questions: dict[str, QuestionReading], then: dict[str, tuple[str, bool]],
               now: dict[str, StandardReading], fw: Framework, names: dict[str, str],
               titles: dict[str, str]) -> list[Change]:
-    """Every standard rated lower than at the inspection, and every question likely lower
-    (``worse_probability`` in ``settings/report.yaml``), each with its figure; a question
-    already named as the weakest of a fallen standard is not named again."""
-    probability = float(load_settings("report")["worse_probability"])
+    """Every standard rated lower than at the inspection, and every question called declined
+    (a clear fall, allowing for the number of questions read at once), each with its figure; a
+    question already named as the weakest of a fallen standard is not named again. A question
+    merely lower now is not listed: with dozens read at once, several are lower by chance every
+    quarter (`lower_not_clear` counts them)."""
     cuts = rating_thresholds(fw)
     out: list[Change] = []
     named: set[str] = set()
@@ -232,7 +244,7 @@ def got_worse(questions: dict[str, QuestionReading], then: dict[str, tuple[str, 
                           sid, f"{before} to {reading.rating}"))
     for q in sorted(questions.values(), key=lambda r: -(r.p_lower if not math.isnan(r.p_lower)
                                                          else 0)):
-        if q.question_id in named or not q.likely_lower(probability):
+        if q.question_id in named or not q.declined:
             continue
         near = cuts + ([] if math.isnan(q.target_pct) else [q.target_pct])
         out.append(Change(names.get(q.question_id, q.question_id),
@@ -241,6 +253,14 @@ def got_worse(questions: dict[str, QuestionReading], then: dict[str, tuple[str, 
                           "fall", (q.question_id,), None,
                           f"{pct(q.baseline_pct, near)} to {pct(q.latest_pct, near)}"))
     return out
+
+
+def lower_not_clear(questions: dict[str, QuestionReading], worse: list[Change]) -> int:
+    """How many questions read lower than at the inspection without being called declined or
+    named in ``worse``."""
+    named = {q for change in worse for q in change.question_ids}
+    return sum(1 for q in questions.values()
+               if q.lower and not q.declined and q.question_id not in named)
 
 
 def judged_share(overall: dict, standards: pd.DataFrame, fw: Framework) -> tuple[int, int, str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from audit_lib.display import pct, share_of
+from audit_lib.display import pct
 from audit_lib.errors import FrameworkError
 from audit_lib.frameworks import Framework, load_framework
 from audit_lib.report.asks import (
@@ -34,15 +34,21 @@ from audit_lib.report.names import clean, plain_names, standard_title
 from audit_lib.report.readings import (
     QuestionReading,
     StandardReading,
+    band_rank,
     got_worse,
     judged_share,
+    lower_not_clear,
     question_readings,
     ratings_then,
     standard_readings,
 )
 from audit_lib.report.sample_advice import SampleAdvice
-from audit_lib.report.words import rating_thresholds
-from audit_lib.scoring.likelihood import likelihood_words
+from audit_lib.report.words import (
+    generosity_sentence,
+    inspection_reading,
+    overall_how_sure,
+    rating_thresholds,
+)
 from audit_lib.trends.baseline import Inspection
 
 
@@ -59,15 +65,8 @@ def overall_sentence(overall: dict) -> str:
                ", by an assumed rule not confirmed by the Inspectorate")
     text = (f"Overall the case work is {rating} ({overall['score']} of {overall['max_score']} "
             f"points{assumed})")
-    probabilities = overall.get("band_probabilities") or {}
-    if rating in probabilities:
-        p = probabilities[rating]
-        others = sorted(((r, q) for r, q in probabilities.items() if r != rating and q >= 0.01),
-                        key=lambda item: -item[1])
-        text += f". That it is {rating} is {likelihood_words(p)} ({share_of(p)})"
-        if others:
-            text += "; " + ", ".join(f"{r} {share_of(q)}" for r, q in others)
-    return text + "."
+    sure = overall_how_sure(overall)
+    return text + (". " + sure if sure else ".")
 
 
 @dataclass
@@ -83,6 +82,9 @@ def how_sure_lines(overall: dict, standards: pd.DataFrame, fw: Framework) -> lis
     """How sure: the overall rating and its probability, and how much of it rests on
     standards judged from evidence (taken as given)."""
     lines = [overall_sentence(overall)]
+    generous = generosity_sentence(overall)  # a self-audit is not an inspection
+    if generous:
+        lines.append(generous)
     points, n, lower = judged_share(overall, standards, fw)
     if n and overall.get("score") is not None:
         lines.append(f"It takes the {n} standard{'s' if n != 1 else ''} judged from evidence "
@@ -158,8 +160,12 @@ def _lower_rank(fw: Framework, rating: str | None) -> int | None:
 
 def standards_table(standards: pd.DataFrame, now: dict[str, StandardReading],
                     then: dict[str, tuple[str, bool]], fw: Framework,
-                    judgements: pd.DataFrame | None) -> str:
-    """The page's one table: each standard rated in this kind of inspection, then and now."""
+                    judgements: pd.DataFrame | None,
+                    inspection_ratings: pd.DataFrame | None = None) -> str:
+    """The page's one table: each standard rated in this kind of inspection, then (a rating
+    worked out from the inspection's figures with how sure it is) and now."""
+    sure_then = ({} if inspection_ratings is None or "standard_id" not in inspection_ratings
+                 else {str(r["standard_id"]): r for r in inspection_ratings.to_dict("records")})
     judged_on = ({} if judgements is None or "judged_on" not in judgements else
                  dict(zip(judgements["standard_id"], judgements["judged_on"].fillna(""))))
     rows, unrated = [], []
@@ -174,8 +180,12 @@ def standards_table(standards: pd.DataFrame, now: dict[str, StandardReading],
         if s.source == "evidence":
             sure = "judged" + (f", {dt.date.fromisoformat(judged_on[s.id]):%B %Y}"
                                if judged_on.get(s.id) else " from evidence")
+        shown = before if published else f"{before} (worked out)"
+        if not published and s.id in sure_then and band_rank(fw, before) is not None:
+            how = inspection_reading(sure_then[s.id], before, fw)  # its own sample's certainty
+            shown += f", {how}" if how else ""
         rows.append({"Standard": f"{s.id} {standard_title(fw, s.id)}",
-                     "At the inspection": before if published else f"{before} (worked out)",
+                     "At the inspection": shown,
                      "Now": reading.rating or str(row.get("not_rated_reason") or "not rated"),
                      "How sure": sure})
     view = pd.DataFrame(rows)
@@ -195,13 +205,16 @@ def page_one(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFrame |
              board: BoardSettings, period_end: dt.date, inspection: Inspection,
              advice: SampleAdvice | None, judgements: pd.DataFrame | None = None,
              gaps: pd.DataFrame | None = None, periods: PeriodNames | None = None,
-             rules_anchor: str = "rules") -> PageOne:
-    """Page one of the board paper (see the module's description)."""
+             rules_anchor: str = "rules", inspection_ratings: pd.DataFrame | None = None,
+             agreement: pd.DataFrame | None = None) -> PageOne:
+    """Page one of the board paper (see the module's description). ``inspection_ratings``
+    (the progress step's table) says how sure a rating worked out from the inspection's figures
+    is; ``agreement`` (moderation) names key questions the reviewers agreed on poorly."""
     periods = periods or period_names(period_end, board.financial_year_start_month)
     names = plain_names(fw)
     titles = {s.id: standard_title(fw, s.id, short=True) for s in fw.standards}
     questions = question_readings(progress)
-    now = standard_readings(standards, fw)
+    now = standard_readings(standards, fw, agreement)
     then = ratings_then(inspection, progress, fw)
     as_at = board.as_at(period_end)
     rated = {k: v for k, v in now.items() if fw.standard(k).rated}  # this inspection rates
@@ -215,15 +228,20 @@ def page_one(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFrame |
                      "indicative.</p>")
     parts.append('<h3 id="changes">What improved and held; what got worse</h3>')
     parts.append(progress_lines(questions, then, rated, fw, names))
+    unclear = lower_not_clear(questions, worse)
     parts.append('<p id="worse"><b>Worse:</b> '
-                 + escape("; ".join(f"{c.name}: {c.figure}" for c in worse) + "."
-                          if worse else "nothing is likely to be lower than at the "
-                          "inspection.") + "</p>")
+                 + escape(("; ".join(f"{c.name}: {c.figure}" for c in worse) + "."
+                           if worse else "nothing is clearly lower than at the inspection.")
+                          + (f" {unclear} other question{'s read' if unclear != 1 else ' reads'}"
+                             " lower than at the inspection but not clearly: with this many "
+                             "questions read at once, small falls come by chance every quarter "
+                             "(the progress section lists them)." if unclear else ""))
+                 + "</p>")
     asks = _asks(overall, assurance, evidence, questions, worse, fw, names, board, as_at,
                  advice, period_end, periods)
     parts.append('<h3 id="decisions">The board is asked to</h3>')
     parts.append("<ol class=\"asks\">" + "".join(a.html() for a in asks) + "</ol>")
-    parts.append(standards_table(standards, now, then, fw, judgements))
+    parts.append(standards_table(standards, now, then, fw, judgements, inspection_ratings))
     purpose = board.purpose or ("For decision" if any(a.kind == "Decide" for a in asks)
                                 else "For information")
     return PageOne("".join(parts), asks, purpose)

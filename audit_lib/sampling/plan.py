@@ -189,10 +189,11 @@ def build_plan(
 def group_minimums(scores: str | Path, fw: Framework) -> dict[str, int]:
     """Per disposal group, the largest ``cases_needed`` among its standards in a scores folder.
 
-    ``cases_needed`` is the applicable cases per key question at which a standard's rating
-    would be certain if its shares held (``standards.csv``, written by ``case-audit score``).
-    Standards whose figure is over the cap ("> 500") or missing give no minimum. Cases that
-    turn out not applicable to a question (N/A) are not allowed for: sample a little more.
+    ``cases_needed`` is the sampled cases of the standard's group at which a new sample would
+    settle its rating with the setting's probability, not-applicable answers allowed for
+    (``standards.csv``, written by ``case-audit score``; `audit_lib.scoring.planning`).
+    Standards whose figure is missing give no minimum; a figure is read as a number whether
+    written "56" or "56.0".
 
     Raises
     ------
@@ -216,8 +217,9 @@ def group_minimums(scores: str | Path, fw: Framework) -> dict[str, int]:
                                             or every)
               for s in fw.standards
               if s.source == "cases" and s.questions and s.unit == CHILDREN}
-    for sid, needed in zip(standards["standard_id"], standards["cases_needed"]):
-        if not needed.isdigit():
+    numbers = pd.to_numeric(standards["cases_needed"], errors="coerce")
+    for sid, needed in zip(standards["standard_id"], numbers):
+        if pd.isna(needed) or needed < 0 or needed % 1:
             continue
         for group in groups.get(sid, ()):
             out[group] = max(out.get(group, 0), int(needed))

@@ -59,8 +59,9 @@ def likelihood_chart(standards: pd.DataFrame, fw: Framework) -> Figure:
     Segments run from the worst band (left) to the best, in the band colours, each labelled
     with its probability where it is wide enough; the rated band's segment is outlined.
     """
-    from audit_lib.scoring.likelihood import band_column
+    from audit_lib.scoring.likelihood import band_column, likelihood_settings
 
+    certain = [likelihood_settings().certain]
     rows = standards.loc[standards["source"] == "cases"].iloc[::-1]
     bands = list(reversed(fw.rating_bands))  # worst first
     fig = Figure(figsize=(WIDTH_IN, 0.48 * len(rows) + 1.6), layout="constrained")
@@ -74,8 +75,9 @@ def likelihood_chart(standards: pd.DataFrame, fw: Framework) -> Figure:
                 linewidth=np.where(rated, 1.6, 0.5), label=band.rating)
         for yi, (x0, w) in enumerate(zip(left, width)):
             if w >= 8:
-                # As the tables say it: never "100%" for what the data cannot make certain.
-                ax.text(x0 + w / 2, yi, share_of(w / 100), ha="center", va="center",
+                # As the tables say it: never "100%" for what the data cannot make certain,
+                # never across the certainty setting.
+                ax.text(x0 + w / 2, yi, share_of(w / 100, certain), ha="center", va="center",
                         fontsize=FONT - 1, color=INK)
         left += width
     labels = [f"{sid}" + ("" if isinstance(r, str) else " (not rated)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,10 @@ from audit_lib.scoring import likelihood, ratings, shares
 from audit_lib.scoring.derived import reconcile
 from audit_lib.scoring.review import review_returns
 from audit_lib.scoring.rules import RULE_COLUMNS, with_rule_columns
+from audit_lib.scoring.sensitivity import prior_sensitivity
 from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, check_confidence
+from audit_lib.scoring.weights import counts_by_group, group_weights, weight_to_caseload
+from audit_lib.vocabulary import NO, YES
 from audit_lib.writing import staged_directory, write_bytes, write_json, write_tables
 
 logger = logging.getLogger(__name__)
@@ -33,8 +37,10 @@ def standard_columns(fw: Framework) -> list[str]:
     """Columns of ``standards.csv``: the rating, how likely each band is, why not rated, and
     which rule rated it (and whether that rule is confirmed)."""
     return ["standard_id", "source", "lowest_question_id", "lowest_pct", "rating",
-            "band_certain", *likelihood.band_columns(fw), "min_applicable", "cases_needed",
-            "not_rated_reason", *RULE_COLUMNS]
+            "band_certain", *likelihood.band_columns(fw), "likeliest_band",
+            "rating_is_likeliest", "min_applicable", "cases_needed", "caseload",
+            "cases_needed_all", "assurance_now", "assurance_needed", "not_rated_reason",
+            *RULE_COLUMNS]
 
 
 @dataclass
@@ -60,6 +66,8 @@ class ScoreCard:
     # Against the sample, when one was given: per reviewer, and each case out of place.
     returns: pd.DataFrame | None = None
     returns_gaps: pd.DataFrame | None = None
+    # Each rated standard's band under other priors (likelihood.prior_sensitivity).
+    sensitivity: pd.DataFrame | None = None
 
 
 def build_scorecard(
@@ -165,10 +173,16 @@ def build_scorecard(
     if problems:
         raise InputError(problems)
     used, conflicts = reconcile(answers_frame.loc[primary], derived)
+    marks = answers_frame.loc[~primary]
+    if moderation_frame is not None:
+        marks = pd.concat([marks, moderation_frame], ignore_index=True)
     key_questions = likelihood.add_question_likelihoods(
         shares.score_questions(used, fw, confidence), fw)
     rated = ratings.rate_standards(key_questions, fw, judged)
-    standards, draws = likelihood.describe_standards(rated, key_questions, used, fw)
+    standards, draws = likelihood.describe_standards(
+        rated, key_questions, used, fw, caseloads=likelihood.caseloads_of_sampling(
+            sampling_info(sample_dir)), disagreement=disagreements(used, marks))
+    key_questions = likelihood.add_drawn_question_likelihoods(key_questions, draws, fw)
     standards = with_rule_columns(standards, fw)[standard_columns(fw)]
     overall = ratings.overall_rating(standards, fw)
     overall["confidence"] = confidence
@@ -176,21 +190,51 @@ def build_scorecard(
     check_ids = {q.id for q in checks.questions}
     local = None
     if used["question_id"].isin(check_ids).any():
-        local = likelihood.add_question_likelihoods(shares.score_checks(used, checks, confidence),
-                                                    fw)
+        # A check asked of groups sampled at different rates is weighted to the caseload.
+        local = weight_to_caseload(shares.score_checks(used, checks, confidence),
+                                   counts_by_group(used, facts_frame),
+                                   group_weights(sampling_info(sample_dir)), confidence)
+        local = likelihood.add_question_likelihoods(local, fw)
     inputs = [str(p) for p in answers] + [str(facts)] + ([str(judgements)] if judgements else [])
     inputs += [str(victim_facts)] if victim_facts is not None else []
-    marks = answers_frame.loc[~primary]
     if moderation_frame is not None:
-        marks = pd.concat([marks, moderation_frame], ignore_index=True)
         inputs += [str(p) for p in moderation]
     card = ScoreCard(fw, checks, confidence, used, key_questions, standards, overall, derived,
                      conflicts, local, marks.reset_index(drop=True), facts_frame, inputs,
                      judged, gaps)
+    card.sensitivity = prior_sensitivity(standards, used, fw)
     checked = returns_check(sample_dir, card) if sample_dir else None
     if checked is not None:
         card.returns, card.returns_gaps = checked
     return card
+
+
+def sampling_info(sample_dir: str | Path | None) -> dict | None:
+    """The sampling step's ``sampling.json`` (caseloads and sample sizes per group), or None
+    when there is no sample or the file cannot be read."""
+    if sample_dir is None:
+        return None
+    try:
+        return json.loads((Path(sample_dir) / "sampling.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def disagreements(primary: pd.DataFrame, marks: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """Per question, (answers on which a second reviewer disagreed with the first, answers both
+    gave Yes or No): double-marked cases only."""
+    if marks is None or marks.empty or primary.empty:
+        return {}
+    keep = ["case_id", "question_id", "answer"]
+    first = primary.loc[primary["answer"].isin([YES, NO]), keep]
+    second = marks.loc[marks["answer"].isin([YES, NO]), keep].drop_duplicates(
+        ["case_id", "question_id"])
+    pairs = first.merge(second, on=["case_id", "question_id"], suffixes=("", "_second"))
+    if pairs.empty:
+        return {}
+    differ = pairs["answer"].ne(pairs["answer_second"])
+    counts = differ.groupby(pairs["question_id"]).agg(["sum", "size"])
+    return {str(q): (int(r["sum"]), int(r["size"])) for q, r in counts.iterrows()}
 
 
 def write_scorecard(card: ScoreCard, out_dir: str | Path) -> list[Path]:
@@ -241,6 +285,8 @@ def write_scorecard_files(card: ScoreCard, folder: Path) -> list[Path]:
         tables["local_checks.csv"] = card.local_checks
     if card.judgements is not None:
         tables["judgements.csv"] = card.judgements
+    if card.sensitivity is not None:
+        tables["prior_sensitivity.csv"] = card.sensitivity
     written = write_tables(tables, folder)
     write_json(card.overall, folder / "overall.json")
     written.append(folder / "overall.json")

@@ -118,13 +118,14 @@ def load_baseline(path: str | Path, framework: Framework | None = None) -> pd.Da
         counts = translate_results(counts, framework, missing="refuse",
                                    passthrough=[q.id for q in load_checks().questions]).frame
     else:
-        counts = counts.assign(approximate=False, mapped_from="")
+        counts = counts.assign(approximate=False, mapped_from="", source_counts="")
     out = pd.DataFrame({"question_id": counts["question_id"],
                         "baseline_n": counts["n_applicable"].astype(int),
                         "baseline_yes": counts["n_yes"].astype(int)})
     out["baseline_pct"] = out["baseline_yes"] / out["baseline_n"].replace(0, np.nan) * 100
     out["baseline_approximate"] = counts["approximate"].astype(bool).to_numpy()
     out["baseline_mapped_from"] = counts["mapped_from"].to_numpy()
+    out["baseline_source_counts"] = counts["source_counts"].to_numpy()
     return out.reset_index(drop=True)
 
 

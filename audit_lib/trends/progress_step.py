@@ -20,7 +20,14 @@ from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, check_confidence
 from audit_lib.trends.baseline import load_baseline
 from audit_lib.trends.charts import trend_charts
 from audit_lib.trends.history import load_earlier_quarters, load_history, period_results
-from audit_lib.trends.progress import progress_table, trend_table
+from audit_lib.trends.inspection import inspection_ratings
+from audit_lib.trends.progress import (
+    KEY_QUESTIONS_FAMILY,
+    LOCAL_CHECKS_FAMILY,
+    progress_table,
+    trend_table,
+)
+from audit_lib.trends.standardise import caseload_mix, standardise
 from audit_lib.trends.translate import Translation, translate_results
 from audit_lib.writing import staged_directory, write_bytes, write_json, write_tables
 
@@ -35,6 +42,8 @@ class Progress:
     trend: pd.DataFrame
     framework: Framework
     files: list[Path]
+    #: Each case-assessed standard's rating at the inspection, with its band probabilities.
+    inspection: pd.DataFrame
     #: What was compared across frameworks, or could not be (`comparison_notes`).
     comparison: dict
 
@@ -163,7 +172,8 @@ def write_progress(*, framework: str, baseline: str | Path | None,
                    target_rating: str | None = None, sustained_quarters: int = 3,
                    confidence: float = DEFAULT_CONFIDENCE,
                    out_dir: str | Path | None = None,
-                   inspection_date: str | None = None) -> Progress:
+                   inspection_date: str | None = None,
+                   sampling_dir: str | Path | None = None) -> Progress:
     """Work out progress since the inspection and write it (when ``out_dir`` is given).
 
     Parameters
@@ -187,6 +197,10 @@ def write_progress(*, framework: str, baseline: str | Path | None,
     inspection_date : str, optional
         The inspection's date (YYYY-MM-DD): quarters ending on or before it do not count as
         "since the inspection" (the trend still shows them).
+    sampling_dir : path, optional
+        The sampling step's folder, for this quarter's caseload by disposal group: figures
+        translated from an earlier framework are standardised to it (by default the
+        ``sampling`` folder beside ``current``).
 
     Returns
     -------
@@ -230,29 +244,44 @@ def write_progress(*, framework: str, baseline: str | Path | None,
                                  until=period_end if current is not None else None)
     history = assembled.frame
     base = load_baseline(baseline, fw) if baseline else None
+    if sampling_dir is None and current is not None:
+        sampling_dir = Path(current).parent / "sampling"
+    mix = caseload_mix(sampling_dir)
+    if base is not None:
+        # A baseline pooled from an earlier framework's groups, shown at this quarter's mix.
+        base = standardise(base.rename(columns={"baseline_mapped_from": "mapped_from",
+                                                "baseline_source_counts": "source_counts"}),
+                           mix, "baseline_pct", "baseline_n").rename(
+            columns={"mapped_from": "baseline_mapped_from",
+                     "source_counts": "baseline_source_counts",
+                     "standardised": "baseline_standardised"})
     targets = question_targets(fw, checks, target_rating)
     order = [q.id for q in fw.questions] + [q.id for q in checks.questions]
     known = history["question_id"].isin(order)
+    families = {q.id: KEY_QUESTIONS_FAMILY for q in fw.questions}
+    families |= {q.id: LOCAL_CHECKS_FAMILY for q in checks.questions}
     progress = progress_table(history.loc[known], base, targets, sustained_quarters, order,
                               confidence, comparison=_comparison(history.loc[known], base,
                                                                  sustained_quarters),
-                              inspection_date=inspection_date)
+                              inspection_date=inspection_date, families=families)
     trend = trend_table(history.loc[known], base, {q: t for q, (t, _) in targets.items()},
-                        confidence)
+                        confidence, mix)
     notes = comparison_notes(assembled, base)
+    inspection = inspection_ratings(base, fw)
     files: list[Path] = []
     if out_dir is not None:
         out = Path(out_dir)
         with staged_directory(out) as stage:
-            write_tables({"progress": progress, "trend": trend}, stage)
+            write_tables({"progress": progress, "trend": trend,
+                          "inspection_ratings": inspection}, stage)
             write_json(notes, stage / "comparison.json")
             key = trend.loc[trend["question_id"].isin([q.id for q in fw.questions])]
             # In parts that each fit an A4 page (trend.png, trend_2.png ...), so the board
             # paper prints them at their drawn size without drawing them again.
-            charts = trend_charts(key, fw)
+            charts = trend_charts(key, fw, inspection_date=inspection_date)
             for name, figure in charts:
                 write_bytes(png_bytes(figure), stage / name)
-        files = [out / "progress.csv", out / "trend.csv",
+        files = [out / "progress.csv", out / "trend.csv", out / "inspection_ratings.csv",
                  *(out / name for name, _ in charts), out / "comparison.json"]
     logger.info("progress of %d questions", len(progress))
-    return Progress(progress, trend, fw, files, notes)
+    return Progress(progress, trend, fw, files, notes, inspection)

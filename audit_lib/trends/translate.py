@@ -23,8 +23,10 @@ from audit_lib.frameworks.mappings import find_mapping
 logger = logging.getLogger(__name__)
 
 #: Added to every translated frame: whether a row's figure was translated approximately from
-#: another framework, and from which framework and questions (blank for the framework's own).
-TRANSLATION_COLUMNS = ["approximate", "mapped_from"]
+#: another framework, from which framework and questions (blank for the framework's own), and
+#: each source question's own counts ("2.1.1=34/28;3.1.1=24/20": applicable/Yes), kept so that
+#: a pooled figure can be standardised to another mix of disposal groups.
+TRANSLATION_COLUMNS = ["approximate", "mapped_from", "source_counts"]
 
 
 @dataclass
@@ -85,7 +87,8 @@ def translate_results(frame: pd.DataFrame, target: Framework, *,
     kept = [(f == target.id) or (q in same_unit.get(f, ()))
             for f, q in zip(frame["framework"], frame["question_id"])]
     kept = pd.Series(kept, index=frame.index, dtype=bool)
-    own = frame.loc[kept].assign(framework=target.id, approximate=False, mapped_from="")
+    own = frame.loc[kept].assign(framework=target.id, approximate=False, mapped_from="",
+                                 source_counts="")
     parts = [own[columns]] if len(own) else []
     result = Translation(pd.DataFrame(columns=columns))
     others = frame.loc[~kept]
@@ -112,10 +115,14 @@ def translate_results(frame: pd.DataFrame, target: Framework, *,
             for key, part in group:
                 present = [q for q in line.sources if q in set(part["question_id"])]
                 row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
+                by_question = part.groupby("question_id")[counts].sum()
                 row.update({"framework": target.id, "question_id": line.target,
                             **{c: int(part[c].sum()) for c in counts},
                             "approximate": line.approximate,
-                            "mapped_from": f"{source} {'+'.join(present)}"})
+                            "mapped_from": f"{source} {'+'.join(present)}",
+                            "source_counts": ";".join(
+                                f"{q}=" + "/".join(str(int(by_question.loc[q, c]))
+                                                   for c in counts) for q in present)})
                 parts.append(pd.DataFrame([row], columns=columns))
         unmapped = sorted(set(rows["question_id"]) - used)
         if unmapped:

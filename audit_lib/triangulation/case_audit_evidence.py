@@ -16,7 +16,10 @@ from audit_lib.errors import ConfigError, InputError, Problem
 from audit_lib.frameworks import DEFAULT_FRAMEWORK, load_checks, load_framework, question_targets
 from audit_lib.inputs.reading import read_table
 from audit_lib.inputs.table import ROW
+from audit_lib.scoring.change import family_statuses
 from audit_lib.scoring.shares import DEFAULT_CONFIDENCE, KEY_QUESTION_COLUMNS, add_shares
+from audit_lib.scoring.weights import group_weights, weight_to_caseload
+from audit_lib.settings import load_settings
 from audit_lib.triangulation.registers import EVIDENCE_FRAME_COLUMNS, GENERATED_PREFIX, Register
 from audit_lib.triangulation.rules import CONTRADICTS, SUPPORTS, TriangulationRules
 
@@ -136,7 +139,8 @@ def case_audit_evidence(scores_dir: str | Path, register: Register, rules: Trian
         targets = measure_targets(register, question_targets(fw, load_checks(), target_rating),
                                   period_end)
     wanted = targets.frame
-    scores = _with_pools(scores, register, confidence)
+    scores = _with_pools(scores, register, confidence, fw,
+                         group_weights(_sampling_info(folder.parent / "sampling")))
     merged = wanted.drop(columns="note").merge(scores.drop(columns="target_pct"),
                                                on="measure_id", how="left")
     problems = [f"{r} measure {m}: not in {folder}/key_questions.csv or local_checks.csv"
@@ -146,7 +150,8 @@ def case_audit_evidence(scores_dir: str | Path, register: Register, rules: Trian
         listed = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(f"{register.path}: {len(problems)} measure(s) cannot be used:\n{listed}")
     statuses = _progress_statuses(progress_dir, register)
-    merged["progress_status"] = [statuses.get(m, "") for m in merged["measure_id"]]
+    merged["progress_status"] = [statuses.get((r, m), "") for r, m in
+                                 zip(merged["recommendation_id"], merged["measure_id"])]
     empty = merged["n_applicable"] == 0
     for r, m in merged.loc[empty, ["recommendation_id", "measure_id"]].to_numpy():
         logger.info("%s measure %s: no applicable cases, so no evidence item", r, m)
@@ -176,8 +181,10 @@ def case_audit_evidence(scores_dir: str | Path, register: Register, rules: Trian
     cuts = [b.low for b in fw.rating_bands if b.low > 0]
     near = [[t, *cuts] if f == "key_questions.csv" else [t]
             for t, f in zip(target, items["_file"])]
-    finding = (items["measure_id"] + ": " + _pct(pct, near) + " of " + n.astype(str)
-               + " applicable cases (" + n_yes.astype(str) + " yes), " + level
+    weighted = items["weighted"].fillna(False).astype(bool) if "weighted" in items else False
+    finding = (items["measure_id"] + ": " + _pct(pct, near)
+               + np.where(weighted, " weighted to the caseload", "") + " of "
+               + n.astype(str) + " applicable cases (" + n_yes.astype(str) + " yes), " + level
                + "interval " + _pct(items["ci_low"], near) + " to "
                + _pct(items["ci_high"], near)
                + ", target " + target.map("{:g}%".format) + " (" + items["target_source"]
@@ -209,14 +216,23 @@ def case_audit_evidence(scores_dir: str | Path, register: Register, rules: Trian
     return out.reindex(columns=EVIDENCE_FRAME_COLUMNS)
 
 
-def _with_pools(scores: pd.DataFrame, register: Register, confidence: float | None
-                ) -> pd.DataFrame:
-    """Add one row per pooled measure: the cases of its questions summed, a fresh interval."""
+def _with_pools(scores: pd.DataFrame, register: Register, confidence: float | None,
+                fw=None, weights: dict[str, float] | None = None) -> pd.DataFrame:
+    """Add one row per pooled measure: the cases of its questions summed, a fresh interval;
+    when its questions belong to disposal groups sampled at different rates (``weights``,
+    from the sampling step), the share and interval are weighted to the caseload
+    (`audit_lib.scoring.weights`)."""
     pools = {m.id: m.pool for r in register.recommendations for m in r.measures if m.pool}
     if not pools:
         return scores
     by_id = scores.set_index("measure_id")
-    rows = []
+    group_of = {}
+    if fw is not None:
+        for q in fw.questions:
+            groups = q.applies_to.get("disposal_group", ())
+            if len(groups) == 1:
+                group_of[q.id] = groups[0]
+    rows, by_group = [], []
     for mid, members in pools.items():
         if not set(members) <= set(by_id.index):
             continue  # reported as a missing measure below
@@ -224,13 +240,27 @@ def _with_pools(scores: pd.DataFrame, register: Register, confidence: float | No
         rows.append({"measure_id": mid, "n_applicable": part["n_applicable"].sum(),
                      "n_yes": part["n_yes"].sum(), "target_pct": np.nan,
                      "_file": " + ".join(part["_file"].unique()), ROW: np.nan})
+        if all(q in group_of for q in members):
+            by_group += [{"question_id": mid, "disposal_group": group_of[q],
+                          "n_applicable": int(by_id.loc[q, "n_applicable"]),
+                          "n_yes": int(by_id.loc[q, "n_yes"])} for q in members]
     pooled = add_shares(pd.DataFrame(rows), confidence or DEFAULT_CONFIDENCE)
+    if weights and by_group:
+        groups = pd.DataFrame(by_group).groupby(["question_id", "disposal_group"],
+                                                as_index=False)[["n_applicable", "n_yes"]].sum()
+        pooled = weight_to_caseload(pooled.rename(columns={"measure_id": "question_id"}),
+                                    groups, weights, confidence or DEFAULT_CONFIDENCE
+                                    ).rename(columns={"question_id": "measure_id"})
+        pooled = pooled.drop(columns=["pct_yes_unweighted", "n_effective"])
     return pd.concat([scores, pooled], ignore_index=True)
 
 
-def _progress_statuses(progress_dir: str | Path | None, register: Register) -> dict[str, str]:
-    """Each measure's status since the inspection (a pooled measure: declined if any of its
-    questions declined)."""
+def _progress_statuses(progress_dir: str | Path | None,
+                       register: Register) -> dict[tuple[str, str], str]:
+    """Each (recommendation, measure)'s status since the inspection, its measures read as one
+    family: their tests adjusted together for the false-discovery rate
+    (`audit_lib.scoring.change.family_statuses`), as the board reads them. A pooled measure is
+    declined if any of its questions declined within the family."""
     if progress_dir is None:
         return {}
     path = Path(progress_dir) / "progress.csv"
@@ -238,13 +268,28 @@ def _progress_statuses(progress_dir: str | Path | None, register: Register) -> d
         raise InputError([Problem(str(path), None, None, "not found: give the folder written "
                                   "by case-audit progress")])
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    status = dict(zip(table["question_id"], table["status"]))
+    if "p_higher" not in table.columns:
+        # A progress table without its tests (written before issue 23): its statuses as read.
+        found = dict(zip(table["question_id"], table["status"]))
+        return {(r.id, m.id): ("declined" if any(found.get(q) == "declined" for q in m.pool)
+                               else "") if m.pool else found.get(m.id, "")
+                for r in register.recommendations for m in r.measures}
+    rows = {r["question_id"]: r for r in table.to_dict("records")}
+    policy = load_settings("progress")
+    out: dict[tuple[str, str], str] = {}
     for r in register.recommendations:
+        members = [q for m in r.measures for q in (m.pool or (m.id,)) if q in rows]
+        members = list(dict.fromkeys(members))
+        found = dict(zip(members, family_statuses(
+            [rows[q] for q in members], fdr_level=float(policy["false_discovery_rate"]),
+            min_cases=int(policy["min_cases"]))))
         for m in r.measures:
             if m.pool:
-                states = [status.get(q, "") for q in m.pool]
-                status[m.id] = "declined" if "declined" in states else ""
-    return status
+                states = [found.get(q, "") for q in m.pool]
+                out[(r.id, m.id)] = "declined" if "declined" in states else ""
+            else:
+                out[(r.id, m.id)] = found.get(m.id, "")
+    return out
 
 
 def framework_of_scores(folder: str | Path) -> str:
@@ -273,12 +318,12 @@ def _read_scores(folder: Path) -> pd.DataFrame:
                                         "file not found in the scores folder"))
             continue
         try:
-            table = read_table(path, KEY_QUESTION_COLUMNS, ("target_pct", "met"))
+            table = read_table(path, KEY_QUESTION_COLUMNS, ("target_pct", "met", "weighted"))
         except InputError as exc:
             problems += exc.problems
             continue
-        frame = table.frame.reindex(columns=[*KEY_QUESTION_COLUMNS, "target_pct", ROW],
-                                    fill_value="")
+        frame = table.frame.reindex(columns=[*KEY_QUESTION_COLUMNS, "target_pct", "weighted",
+                                             ROW], fill_value="")
         values = frame[numbers].apply(pd.to_numeric, errors="coerce")
         for column in numbers:
             bad = frame[column].ne("") & values[column].isna()
@@ -289,11 +334,21 @@ def _read_scores(folder: Path) -> pd.DataFrame:
             rows = frame.loc[bad, ROW]
             problems += [table.problem(int(r), column, "must be a number") for r in rows]
         frames.append(pd.DataFrame({"measure_id": frame["question_id"], **values,
+                                    "weighted": frame["weighted"].astype(str).str.strip()
+                                    .str.lower().eq("true"),
                                     "_file": name, ROW: frame[ROW]}))
     if problems:
         raise InputError(problems)
     scores = pd.concat(frames, ignore_index=True)
     return scores.drop_duplicates("measure_id", keep="first")
+
+
+def _sampling_info(folder: Path) -> dict | None:
+    """The sampling step's ``sampling.json`` beside the scores folder (a quarter's run), if any."""
+    try:
+        return json.loads((folder / "sampling.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _confidence(folder: Path) -> float | None:

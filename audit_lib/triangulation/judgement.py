@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from audit_lib.display import pct, signed_points
 from audit_lib.errors import ConfigError
 from audit_lib.triangulation.registers import (
     DIRECTIONS,
@@ -36,8 +37,8 @@ ASSURANCE_COLUMNS = ["recommendation_id", "theme", "judgement", "assurance_level
                      "rationale", "evidence_ids", "title", "direction", "n_source_types",
                      "n_supporting_types", "n_contradicting_types", "n_mixed_types",
                      "measures_assessed", "measures_met", "measures_without_data",
-                     "measures_declined", "capped_by", "owner", "due", "action_status",
-                     "assurance_reason", "sign_off_reason"]
+                     "measures_declined", "capped_by", "measures_note", "owner", "due",
+                     "action_status", "assurance_reason", "sign_off_reason"]
 THEME_COLUMNS = ["theme_id", "theme", "recommendation_ids", "original_finding", "conclusion",
                  "assurance_level", "strengths", "areas_for_development", "evidence_ids"]
 _SIGN = {SUPPORTS: 1, CONTRADICTS: -1, MIXED: 0}
@@ -275,7 +276,36 @@ def _summarise(register: Register, evidence: pd.DataFrame, matrix: pd.DataFrame,
                                                                               "evidence_id"]]
     out["capped_by"] = (holding.groupby("recommendation_id")["evidence_id"].agg(" ".join)
                         .reindex(ids).fillna("").to_numpy())
+    out["measures_note"] = [measures_note(measured.loc[m_rec == rid]) for rid in ids]
     return out
+
+
+def measures_note(measured: pd.DataFrame) -> str:
+    """Which of a recommendation's case-audit measures are below their targets, and by how
+    much, and which declined since the inspection: "below target: OOCD.1 84% against 90% (6
+    points below); declined since the inspection: 2.2.3". Empty when none is."""
+    if measured.empty or "pct_yes" not in measured:
+        return ""
+    pct_yes = pd.to_numeric(measured["pct_yes"], errors="coerce")
+    target = pd.to_numeric(measured["target_pct"], errors="coerce")
+    below = measured.loc[pct_yes < target]
+    parts = []
+    if len(below):
+        parts.append("below target: " + "; ".join(
+            f"{m} {pct(v, [t])} against {pct(t)} ({_gap(t - v)} below)"
+            for m, v, t in zip(below["measure_id"], pct_yes[below.index], target[below.index])))
+    status = measured.get("progress_status", pd.Series("", index=measured.index))
+    declined = measured.loc[status.astype(object).fillna("").astype(str) == "declined",
+                            "measure_id"]
+    if len(declined):
+        parts.append("declined since the inspection: " + ", ".join(declined))
+    return "; ".join(parts)
+
+
+def _gap(points: float) -> str:
+    """A gap in points that never reads 0 when it is not: "6 points", "1 point"."""
+    shown = signed_points(points).lstrip("+-")
+    return f"{shown} point" + ("" if shown in ("1", "1.0") else "s")
 
 
 def _first_match(rules: tuple[Rule, ...], summary: pd.DataFrame) -> np.ndarray:
@@ -320,6 +350,8 @@ def _rationale(summary: pd.DataFrame, evidence: pd.DataFrame,
                          f" scored ({row['measures_without_data']} without data)")
         if row.get("measures_declined"):
             parts.append(f"Measures declined since the inspection: {row['measures_declined']}")
+        if row.get("measures_note"):
+            parts.append(row["measures_note"][:1].upper() + row["measures_note"][1:])
         parts.append(f"{level_phrase(row['assurance_level']).capitalize()}: {assurance_reason[i]}")
         parts.append(f"{row['sign_off'].capitalize()}: {sign_off_reason[i]}")
         lines.append(". ".join(parts) + ".")
