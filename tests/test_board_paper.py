@@ -217,23 +217,27 @@ def test_page_one_answers_how_good_how_sure_what_improved_and_what_got_worse(pap
             "improvement overall" in text)
     # What improved and held, with figures; what got worse, with its figure and chance.
     assert re.search(r"Better: 10 of the 13 standards are rated higher than at the inspection\. "
-                     r"Improved and held: 7 questions, most of all .+ \(\d+% to \d+%\)", text)
-    assert ("Worse: restorative justice offered to victims: 54% at the inspection, 46% now, "
-            "76% likely a real fall." in text)
+                     r"Improved and held: 6 questions, most of all .+ \(\d+% to \d+%\)", text)
+    # Restorative justice offered to victims reads 54% then 46% now: with 33 questions read at
+    # once that is not a clear fall, so it is counted, not named as worse.
+    assert "Worse: nothing is clearly lower than at the inspection." in text
+    assert re.search(r"3 other questions read lower than at the inspection but not clearly", text)
+    assert "restorative justice offered to victims: 54%" not in text
 
 
 def test_page_one_says_what_got_worse_in_the_2025_demo(papers):
-    """V1.1 fell from Good to Requires improvement and victim safety from 67% to 50% (83%
-    likely a real fall): page one says so, and asks about it."""
+    """V1.1 fell from Good to Requires improvement, its weakest question victim safety from 67% to
+    50%: page one says so, with how likely a real fall that is, and asks about it."""
     text = text_of(summary_of(papers["demo-2025"].html))
     worse = text.split("Worse:", 1)[1].split("The board is asked to", 1)[0]
     assert "Work with victims: quality of the work with each victim: Good at the inspection, " \
            "Requires improvement now" in worse
-    assert "each victim's safety fell from 67% to 50.0%, 83% likely a real fall" in worse
+    assert re.search(r"each victim's safety fell from 67% to 50\.0%, \d\d% likely a real fall",
+                     worse)
     assert "no clear change" not in worse
     first = asks_of(papers["demo-2025"].html)[0]
     assert first.startswith("Decide: Ask for an explanation and a plan for what is lower")
-    assert "(Good to Requires improvement)" in first and "(75% to 63%)" in first
+    assert "(Good to Requires improvement)" in first
 
 
 @pytest.mark.parametrize("demo", list(CONFIGS))
@@ -327,8 +331,9 @@ def test_without_triangulation_page_one_says_no_sign_off_was_assessed(tmp_path, 
     assert any("recommendations were not assessed this quarter" in a for a in asks)
 
 
-def test_what_got_worse_lists_a_fallen_standard_and_a_likely_fall_only():
-    from audit_lib.report.readings import QuestionReading, StandardReading, got_worse
+def test_what_got_worse_lists_a_fallen_standard_and_a_clear_fall_only():
+    from audit_lib.report.readings import (QuestionReading, StandardReading, got_worse,
+                                           lower_not_clear)
 
     fw = load_framework("hmip-youth-2021")
     questions = {
@@ -338,10 +343,13 @@ def test_what_got_worse_lists_a_fallen_standard_and_a_likely_fall_only():
         "2.3.1": QuestionReading("2.3.1", "declined", 90.0, 85.0, 0.95, 65.0)}
     now = {"2.1": StandardReading("2.1", "Requires improvement", "cases", 0.7, (), False)}
     changes = got_worse(questions, {"2.1": ("Good", True)}, now, fw, {}, {"2.1": "Assessment"})
-    assert [c.name for c in changes] == ["Assessment", "2.3.1", "2.2.1"]
+    # 2.2.1 is 80% likely lower but not called declined (one of many read at once): counted,
+    # with 2.1.2, not named; 2.1.1 is named as the fallen standard's weakest question.
+    assert [c.name for c in changes] == ["Assessment", "2.3.1"]
     assert changes[0].figure == ("Good at the inspection, Requires improvement now; 2.1.1 fell "
                                  "from 80.0% to 60%, 90% likely a real fall")
-    assert changes[2].short == "70% to 62%"  # 2.1.2 (60% likely) is not listed
+    assert changes[1].short == "90% to 85%"
+    assert lower_not_clear(questions, changes) == 2
 
 
 def test_the_officer_recommends_a_sample_and_says_what_it_costs_in_reviewer_days():
@@ -799,10 +807,14 @@ def test_at_320_pixels_sign_off_owner_and_due_stay_in_sight_and_captions_stay_pu
 @pytest.fixture(scope="module")
 def pdfs(pages, tmp_path_factory) -> dict[str, Path]:
     _browser()
+    from audit_lib.quarter.publish_check import pdf_problems
     from audit_lib.report.pdf import print_pdf
 
     folder = tmp_path_factory.mktemp("pdf")
-    return {demo: print_pdf(html, folder / f"{demo}.pdf") for demo, html in pages.items()}
+    # Printed as `case-audit pdf` prints, through the publish check: the meeting's date on the
+    # front sheet passes, as it does in the page.
+    return {demo: print_pdf(html, folder / f"{demo}.pdf", check=pdf_problems)
+            for demo, html in pages.items()}
 
 
 def _flat(text: str) -> str:

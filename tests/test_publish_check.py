@@ -180,6 +180,40 @@ def test_a_printed_pdf_that_fails_the_check_is_not_written(tmp_path, monkeypatch
     assert not (tmp_path / "report.pdf").exists()
 
 
+@pytest.mark.parametrize("printed, refused", [
+    ("Board: meeting of 21 July 2026", False),  # the page's <time>: structured there
+    ("Board: meeting of 21 July 2026, born 3 March 2009", True),  # the rest is still read
+    ("Reviewed 22 July 2026", True),  # a date the page does not structure
+    ("Born 11 July 2026", True),  # "1 July 2026" (another <time>) cannot hide a day before it
+    ("Published July 2026; born 9 July 2026", True),  # nor a month and year
+])
+def test_a_pdf_allows_the_dates_its_report_structures_and_no_others(tmp_path, monkeypatch,
+                                                                     printed, refused):
+    from audit_lib.errors import IdentifierRefusal
+    from audit_lib.quarter.publish_check import pdf_problems
+    from audit_lib.report import pdf
+
+    page = tmp_path / "report.html"
+    page.write_text('<html><body><p>Board: meeting of <time datetime="2026-07-21">21 July\n'
+                    '2026</time>, papers by <time>1 July 2026</time>, published <time>July 2026'
+                    "</time></p></body></html>")
+
+    def chromium(command, **kwargs):
+        target = next(a for a in command if a.startswith("--print-to-pdf=")).split("=", 1)[1]
+        _pdf(Path(target), printed)
+        return SimpleNamespace(returncode=0)
+
+    monkeypatch.setattr(pdf, "find_browser", lambda: "chromium")
+    monkeypatch.setattr(pdf.subprocess, "run", chromium)
+    if refused:
+        with pytest.raises(IdentifierRefusal, match="full date"):
+            pdf.print_pdf(page, tmp_path / "report.pdf", check=pdf_problems)
+        assert not (tmp_path / "report.pdf").exists()
+    else:
+        written = pdf.print_pdf(page, tmp_path / "report.pdf", check=pdf_problems)
+        assert pdf_problems(written, names=())  # read without its report: refused as before
+
+
 @pytest.mark.parametrize("name, text", [
     ("01_sampling.html", "<p>Read from {base}/caseload.csv</p>"),
     ("failed.log", "Error in {base}/../returned/PM01.xlsx"),

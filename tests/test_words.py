@@ -11,7 +11,8 @@ from audit_lib.display import pct_range, share_of, signed_points
 from audit_lib.frameworks import load_framework
 from audit_lib.report import words as w
 from audit_lib.report.board_sections import points
-from audit_lib.report.summary import overall_sentence, standards_summary
+from audit_lib.report.readings import standard_readings
+from audit_lib.report.summary import overall_sentence, standards_table
 
 FW21 = load_framework("hmip-youth-2021")
 O, G, RI, I = "Outstanding", "Good", "Requires improvement", "Inadequate"  # noqa: E741
@@ -52,15 +53,13 @@ def test_a_rating_that_is_the_likeliest_reads_as_before():
 def test_page_one_shows_the_likelier_band_beside_the_rating_and_the_inspections_own_uncertainty():
     standards = pd.DataFrame([standard(G, requires_improvement=0.51, good=0.46,
                                        inadequate=0.03)]).assign(standard_id="2.3")
-    progress = pd.DataFrame({"question_id": ["2.3.1", "2.3.2", "2.3.3"],
-                             "baseline_n": [40, 40, 40], "baseline_yes": [28, 29, 15],
-                             "status": ["no clear change"] * 3})
     inspection = pd.DataFrame([{"standard_id": "2.3", "min_applicable": 40,
                                 "p_inadequate": 0.82, "p_requires_improvement": 0.18,
                                 "p_good": 0.0, "p_outstanding": 0.0}])
-    view = standards_summary(standards, progress, FW21, inspection).iloc[0]
-    assert view["How sure"].startswith("on the line: Requires improvement 51%, Good 46%")
-    assert view["At the inspection"] == "Inadequate, highly likely (82%) on its 40 cases"
+    now = standard_readings(standards, FW21)
+    html = standards_table(standards, now, {"2.3": (I, False)}, FW21, None, inspection)
+    assert "on the line: Requires improvement 51%, Good 46%" in html
+    assert "Inadequate (worked out), highly likely (82%) on its 40 cases" in html
 
 
 def test_the_overall_rating_under_assumed_rules_is_conditional():
@@ -96,8 +95,8 @@ def test_page_one_says_how_likely_the_rating_is_if_reviewers_are_generous():
     overall = {"rating": G, "band_probabilities": {G: 0.96, RI: 0.04},
                "band_probabilities_if_generous": {G: 0.64, RI: 0.36}, "generosity_points": 5}
     sentence = w.generosity_sentence(overall)
-    assert "if they marked 5 points more generously than inspectors would, Good would be " \
-           "64% likely" in sentence
+    assert sentence == ("Were our reviewers 5 percentage points more generous than inspectors, "
+                        "Good would be 64% likely.")
     assert w.generosity_sentence({"rating": G}) == ""
 
 

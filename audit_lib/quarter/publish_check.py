@@ -191,6 +191,7 @@ class _Visible(HTMLParser):
         self.column: list[int] = []  # per open table: the index of the current cell
         self.cell = ""  # "th", "td" or ""
         self.buffer: list[str] = []
+        self.dated_whole: list[str] = []  # each text allowed a date, whole (not by line)
 
     def handle_starttag(self, tag, attrs):
         self._flush()
@@ -248,6 +249,8 @@ class _Visible(HTMLParser):
                 headers[column] = (headers[column] + " " + text).strip()
             elif 0 <= column < len(headers):
                 dated = dated or normalise_header(headers[column]) in self.structured
+        if dated:
+            self.dated_whole.append(" ".join(text.split()))
         for line in text.splitlines():
             if line.strip():
                 self.texts.append(_Text(line.strip(), dated))
@@ -309,15 +312,42 @@ def _dated(key: str, settings: PrivacySettings) -> bool:
         normalise_header(key) in settings.structured_date_columns)
 
 
-def pdf_problems(path: Path, names: tuple[str, ...] | None = None) -> list[str]:
+def pdf_problems(path: Path, names: tuple[str, ...] | None = None,
+                 source: Path | None = None) -> list[str]:
     """The publish check of one printed PDF (`audit_lib.report.pdf.print_pdf`): what its text
-    holds, as messages naming the text's place, never its value."""
+    holds, as messages naming the text's place, never its value. ``source`` is the report the
+    PDF was printed from: a date it holds where dates are structured (the ``<time>`` of a
+    meeting, a table's date column) is allowed in the PDF too, since print loses the
+    structure but not the text."""
     names = configured_names() if names is None else names
+    settings = load_privacy_settings()
     try:
-        problems = _scan_texts(_pdf_texts(Path(path)), "the PDF", names, load_privacy_settings())
+        texts = _pdf_texts(Path(path))
+        if source is not None:
+            texts = _without_structured_dates(texts, Path(source), settings)
+        problems = _scan_texts(texts, "the PDF", names, settings)
     except Exception as exc:  # noqa: BLE001 - pypdf raises many types on a damaged file
         return [f"{UNREADABLE} ({type(exc).__name__})"]
     return [p.message for p in InputError(problems).problems]
+
+
+def _without_structured_dates(texts: list[_Text], source: Path,
+                              settings: PrivacySettings) -> list[_Text]:
+    """``texts`` with every structured full date of the page ``source`` taken out where it
+    stands as a whole (not "1 July 2026" inside "21 July 2026"); the rest of each text is still
+    checked. Only texts that are a full date by themselves are taken out, so a month and year
+    ("July 2026") cannot hide the day before it."""
+    parser = _Visible(settings.structured_date_columns)
+    parser.feed(source.read_text(encoding="utf-8"))
+    parser.close()
+    dated = sorted({d for d in parser.dated_whole if d}, key=len, reverse=True)
+    if dated:
+        full = find_identifiers(pd.Series(dated), (), settings=settings).get("date")
+        dated = [dated[int(i)] for i in (full if full is not None else [])]
+    if not dated:
+        return texts
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(d) for d in dated) + r")(?!\w)")
+    return [replace(t, text=pattern.sub("(a date)", " ".join(t.text.split()))) for t in texts]
 
 
 def _pdf_texts(path: Path) -> list[_Text]:

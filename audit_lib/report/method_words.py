@@ -56,8 +56,9 @@ def method_items(overall: dict) -> list[str]:
         "less sure. Key questions with poor agreement are named beside their rating.",
         f"<b>Self-audit.</b> The service's reviewers are not inspectors. Page one says how "
         f"likely the overall rating would be if they marked {settings.generosity_points:g} "
-        "points more generously than inspectors (every case-assessed share lowered by that in "
-        "every draw).",
+        "percentage points more generous than inspectors (every case-assessed share lowered by "
+        "that in every draw); an inspector re-marking some audited cases would show the real "
+        "gap.",
         f"<b>Certain.</b> A rating is called certain when it is at least "
         f"{settings.certain:.0%} likely. Where another rating is as likely or likelier, the "
         "report says so beside the rating ('on the line').",

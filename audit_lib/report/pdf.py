@@ -60,11 +60,12 @@ def _opened(html: str) -> str:
 
 
 def print_pdf(report: str | Path, out: str | Path | None = None,
-              check: Callable[[Path], list[str]] | None = None) -> Path:
+              check: Callable[..., list[str]] | None = None) -> Path:
     """Print ``report`` (an HTML file) to ``out`` (default: beside it, ending .pdf).
 
     ``check`` (the publish check's, `audit_lib.quarter.publish_check.pdf_problems`) reads the
-    printed PDF before it is written to ``out``: a PDF it finds problems in is not written.
+    printed PDF, given the report as ``source``, before it is written to ``out``: a PDF it
+    finds problems in is not written.
 
     Raises
     ------
@@ -115,7 +116,7 @@ def print_pdf(report: str | Path, out: str | Path | None = None,
             raise PipelineError(f"{browser}: could not start the browser ({exc.strerror})") from None
         if not printed.is_file() or printed.stat().st_size == 0:
             raise PipelineError(f"{report}: the browser wrote no PDF (exit code {done.returncode})")
-        problems = check(printed) if check else []
+        problems = check(printed, source=report) if check else []
         if problems:
             raise IdentifierRefusal(f"{out}: not written: in the printed PDF, "
                                     + "; ".join(problems))

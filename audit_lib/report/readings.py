@@ -124,7 +124,7 @@ def standard_reading(row: dict, fw: Framework, agreement: pd.DataFrame | None = 
     sure = how_sure(row, fw) if rating else ""
     if sure and str(row.get("source") or "") == "cases":
         poor = poor_agreement([q.id for q in fw.standard(str(row["standard_id"])).questions],
-                              agreement)
+                              agreement, brief=True)
         sure += f"; {poor}" if poor else ""
     return StandardReading(str(row["standard_id"]), rating, str(row.get("source") or ""),
                            probability, bands, certain, sure)

@@ -233,9 +233,9 @@ def page_one(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFrame |
                  + escape(("; ".join(f"{c.name}: {c.figure}" for c in worse) + "."
                            if worse else "nothing is clearly lower than at the inspection.")
                           + (f" {unclear} other question{'s read' if unclear != 1 else ' reads'}"
-                             " lower than at the inspection but not clearly: with this many "
-                             "questions read at once, small falls come by chance every quarter "
-                             "(the progress section lists them)." if unclear else ""))
+                             " lower than at the inspection but not clearly (with "
+                             f"{len(questions)} read at once, some fall by chance; the progress "
+                             "section lists them)." if unclear else ""))
                  + "</p>")
     asks = _asks(overall, assurance, evidence, questions, worse, fw, names, board, as_at,
                  advice, period_end, periods)

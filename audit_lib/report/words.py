@@ -208,11 +208,11 @@ def generosity_sentence(overall: dict, settings: LikelihoodSettings | None = Non
         return ""
     p = shifted[rating]
     likeliest = max(shifted, key=shifted.get)
-    text = (f"Our reviewers are not inspectors: if they marked {points:g} points more "
-            f"generously than inspectors would, {rating} would be {chance(p, settings)} likely")
+    text = (f"Were our reviewers {points:g} percentage points more generous than inspectors, "
+            f"{rating} would be {chance(p, settings)} likely")
     if likeliest != rating and shifted[likeliest] >= p - TIE:
         text += f" and {likeliest} {chance(shifted[likeliest], settings)}"
-    return text + " (re-marking of audited cases by an inspector would show the real gap)."
+    return text + "."
 
 
 def inspection_reading(row: pd.Series | dict, rating: str, fw: Framework,
@@ -352,12 +352,14 @@ def interval_at_half(n: int, confidence: float | None = None) -> str:
 # --- Reviewer agreement ------------------------------------------------------------------------
 
 
-def poor_agreement(question_ids: list[str], agreement: pd.DataFrame | None) -> str:
+def poor_agreement(question_ids: list[str], agreement: pd.DataFrame | None,
+                   brief: bool = False) -> str:
     """Key questions the double-marking reviewers agreed on poorly (Cohen's kappa below the
     moderation policy's fair-agreement line and percentage agreement below its high-agreement
     line, so not the prevalence paradox), in words for beside a rating: "reviewers agreed
-    poorly on 2.1.2 (67% of double-marked answers, kappa 0.27), which widens how sure";
-    empty when none."""
+    poorly on 2.1.2 (67% of double-marked answers, kappa 0.27), which is allowed for in how
+    sure"; ``brief`` (page one's table): "reviewers agreed poorly on 2.1.2 (allowed for)".
+    Empty when none."""
     if agreement is None or agreement.empty or "question_id" not in agreement:
         return ""
     from audit_lib.settings import load_settings
@@ -372,8 +374,9 @@ def poor_agreement(question_ids: list[str], agreement: pd.DataFrame | None) -> s
         agreed = pd.to_numeric(pd.Series([table.loc[q, "pct_agreement"]]), errors="coerce")[0]
         if pd.notna(kappa) and pd.notna(agreed) and kappa < float(policy["max_kappa"]) \
                 and agreed < float(policy["min_agreement_pct"]):
-            found.append(f"{q} ({pct(agreed)} of double-marked answers, kappa {kappa:.2f})")
+            found.append(q if brief else
+                         f"{q} ({pct(agreed)} of double-marked answers, kappa {kappa:.2f})")
     if not found:
         return ""
     return ("reviewers agreed poorly on " + ", ".join(found)
-            + ", which is allowed for in how sure")
+            + (" (allowed for)" if brief else ", which is allowed for in how sure"))
