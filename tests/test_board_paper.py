@@ -332,8 +332,7 @@ def test_without_triangulation_page_one_says_no_sign_off_was_assessed(tmp_path, 
 
 
 def test_what_got_worse_lists_a_fallen_standard_and_a_clear_fall_only():
-    from audit_lib.report.readings import (QuestionReading, StandardReading, got_worse,
-                                           lower_not_clear)
+    from audit_lib.report.readings import QuestionReading, StandardReading, got_worse, lower_not_clear
 
     fw = load_framework("hmip-youth-2021")
     questions = {
