@@ -11,9 +11,10 @@ true shares are the inspection's own shares. Two rules are simulated on the same
   control; "sustained" when each of the K quarters is more likely than not at target and the
   K pooled are at target with probability >= 0.9.
 - **after**: `audit_lib.trends.progress` as shipped (the window pooled, a one-sided score test,
-  Benjamini-Hochberg at the setting's level within each family, per-quarter checks, the
-  sustained conditions). The simulation calls the library's own functions; `--check` also runs
-  `progress_table` itself on a few replicates and asserts the statuses are the same.
+  Benjamini-Hochberg at the setting's level within each family, the printed 95% interval of
+  the change clear of zero, per-quarter checks, the sustained conditions). The simulation
+  calls the library's own functions; `--check` also runs `progress_table` itself on a few
+  replicates and asserts the statuses are the same.
 
 Scenarios: nothing changed (false "improved" and "declined" calls per quarter per 33
 questions, and P(at least one)); one question at a time +20 points in every window quarter,
@@ -43,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from audit_lib.frameworks import load_checks, load_framework, question_targets  # noqa: E402
 from audit_lib.scoring import change  # noqa: E402
+from audit_lib.scoring.shares import newcombe_interval  # noqa: E402
 from audit_lib.trends import progress as pr  # noqa: E402
 
 K = 3
@@ -116,6 +118,8 @@ class After:
         win_yes, win_n = d.yes.sum(-1), d.quarter_n.sum(-1)
         self.p_higher = change.one_sided_p(win_yes, win_n, d.base_yes, d.base_n, "larger")
         self.p_lower = change.one_sided_p(win_yes, win_n, d.base_yes, d.base_n, "smaller")
+        # The interval printed beside the status (the report's default confidence).
+        self.ci_low, self.ci_high = newcombe_interval(win_yes, win_n, d.base_yes, d.base_n)
         self.latest_pct = d.yes[..., -1] / d.quarter_n[:, -1] * 100
         self.base_pct = d.base_yes / d.base_n * 100
         below = np.empty(d.yes.shape, dtype=bool)
@@ -138,7 +142,7 @@ class After:
                        & (d.base_n >= settings.min_cases))
 
     def statuses(self, families: list[str], rows: slice | np.ndarray = slice(None),
-                 columns: list[int] | None = None) -> np.ndarray:
+                 columns: list[int] | None = None, interval: bool = True) -> np.ndarray:
         """Status of each (replicate, question) with BH within ``families`` (one label per
         question in ``columns``)."""
         columns = list(range(self.p_higher.shape[1])) if columns is None else columns
@@ -149,17 +153,19 @@ class After:
             adj_l = change.adjust_in_families(pl[r], families)
             for j, c in enumerate(columns):
                 out[r, j] = self._decide(np.arange(len(self.p_higher))[rows][r], c,
-                                         adj_h[j], adj_l[j])
+                                         adj_h[j], adj_l[j], interval)
         return out
 
-    def _decide(self, r: int, c: int, adj_h: float, adj_l: float) -> str:
+    def _decide(self, r: int, c: int, adj_h: float, adj_l: float, interval: bool) -> str:
         return change.decide_status(
             enough_cases=bool(self.enough[c]), has_baseline=True, comparable=True,
             adjusted_higher=adj_h, adjusted_lower=adj_l, latest_pct=self.latest_pct[r, c],
             baseline_pct=self.base_pct[r, c],
             quarter_below_baseline=bool(self.quarter_below_baseline[r, c]),
             held=bool(self.held[r, c]), baseline_at_target=bool(self.baseline_at_target[r, c]),
-            at_target_now=bool(self.at_target_now[r, c]), fdr_level=self.s.fdr_level)
+            at_target_now=bool(self.at_target_now[r, c]), fdr_level=self.s.fdr_level,
+            interval=((float(self.ci_low[r, c]), float(self.ci_high[r, c])) if interval
+                      else None))
 
 
 def _p_falling(d: Draws) -> np.ndarray:
@@ -283,7 +289,7 @@ def main() -> None:
         a = After(alt, targets, settings)
         in_tables = a.statuses(families)[:, cols]
         in_rec = a.statuses(["recommendation"] * len(measures),
-                            columns=[index[m] for m in measures])
+                            columns=[index[m] for m in measures], interval=False)
         in_rec = in_rec[:, [measures.index(questions[c]) for c in cols]]
         rec_power[rid] = {
             "measures_with_room": [questions[c] for c in cols],
@@ -332,7 +338,7 @@ def _mixed(null: After, alt: After, column: int, reps: int) -> After:
     out = After.__new__(After)
     out.s = null.s
     for name in ("p_higher", "p_lower", "latest_pct", "base_pct", "quarter_below_baseline",
-                 "held", "baseline_at_target", "at_target_now"):
+                 "held", "baseline_at_target", "at_target_now", "ci_low", "ci_high"):
         values = getattr(null, name)[:reps].copy()
         values[:, column] = getattr(alt, name)[:, 0]
         setattr(out, name, values)

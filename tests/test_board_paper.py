@@ -273,6 +273,58 @@ def test_the_board_never_signs_off_its_own_recommendation(paper):
     assert "the board owns it, so should not close it itself" in asks
 
 
+def test_closing_several_recommendations_is_one_decision_with_one_owner_and_sentences():
+    import datetime as dt
+
+    from audit_lib.report.asks import recommendation_asks
+    from audit_lib.report.front_sheet import read_board
+
+    board = read_board({"name": "Fen Marsh Youth Justice Partnership Board",
+                        "lead_officer": "Head of Youth Justice Service"})
+    rows = [{"recommendation_id": rid, "title": title, "owner": owner,
+             "sign_off": "can be signed off", "assurance_level": "reasonable",
+             "n_supporting_types": 3, "n_contradicting_types": 0, "n_source_types": 4,
+             "due": "2026-09-30"}
+            for rid, title, owner in (
+                ("R1", "Assessment of risk of harm to others", "YJS Operational Manager"),
+                ("R2", "Plans reviewed after a change", "Practice Lead"),
+                ("R3", "The board uses performance information", "Partnership Board Chair"))]
+    ask = recommendation_asks(pd.DataFrame(rows), {}, board,
+                              dt.date(2026, 7, 14))["can be signed off"]
+    html = text_of(ask.html())
+    # Two sentences, each starting with a capital; each recommendation beside its own owner;
+    # the decision owned once, by the officer who brings the paper.
+    assert html.startswith("Decide: Agree to close assessment of risk of harm to others (")
+    assert "; YJS Operational Manager); plans reviewed after a change (" in html
+    assert ". Ask an independent reviewer (such as the council's scrutiny committee) to " \
+           "confirm that \u201cThe board uses performance information\u201d (" in html
+    assert "; Partnership Board Chair) can be closed: the board owns it" in html
+    assert html.endswith("Owner: Head of Youth Justice Service. By: this meeting.")
+    assert ask.owner.count(";") == 0
+    one = recommendation_asks(pd.DataFrame(rows[:1]), {}, board, dt.date(2026, 7, 14))
+    assert text_of(one["can be signed off"].html()).endswith(
+        "Owner: YJS Operational Manager. By: this meeting.")
+
+
+def test_an_ask_lists_at_most_three_recommendations_and_counts_the_rest():
+    import datetime as dt
+
+    from audit_lib.report.asks import recommendation_asks
+    from audit_lib.report.front_sheet import read_board
+
+    rows = [{"recommendation_id": f"R{i}", "title": f"Recommendation number {i}",
+             "owner": f"Owner {i}", "sign_off": kind, "assurance_level": "limited",
+             "n_supporting_types": 1, "n_contradicting_types": 0, "n_source_types": 2,
+             "due": "2026-09-30"}
+            for kind in ("keep under review", "not addressed") for i in range(1, 6)]
+    asks = recommendation_asks(pd.DataFrame(rows), {}, read_board({}), dt.date(2026, 7, 14))
+    for kind in ("keep under review", "not addressed"):
+        text = asks[kind].text
+        assert text.count("Owner ") == 3 and "Recommendation number 4" not in text
+        assert text.endswith("; and 2 more, listed under the recommendations.")
+    assert asks["keep under review"].text.startswith("5 recommendations stay open: ")
+
+
 def test_the_standards_table_shows_the_inspections_published_ratings(paper):
     summary = summary_of(paper.html)
     rows = dict(re.findall(r'<th scope="row" data-label="Standard">([^<]+)</th>'

@@ -209,6 +209,11 @@ def test_a_partial_run_that_would_leave_results_out_of_step_is_refused(demo_run,
         err.value)
     with pytest.raises(ConfigError, match="scoring .its results read the sampling"):
         run(config, only="sampling", progress=lambda _: None)
+    # New scores and triangulation beside the old board paper (and any PDF printed from it).
+    with pytest.raises(ConfigError, match="report .its results read the scoring"):
+        run(config, only="scoring,triangulation", progress=lambda _: None)
+    with pytest.raises(ConfigError, match="report .its results read the triangulation"):
+        run(config, only="triangulation", progress=lambda _: None)
     assert tables(period_dir) == before  # nothing changed
 
 

@@ -173,6 +173,33 @@ def test_tests_are_adjusted_within_the_family_read_together():
                                                                   pr.IMPROVED_SUSTAINED)
 
 
+def test_the_table_never_calls_improved_beside_an_interval_that_allows_a_fall():
+    # Ten clear rises make the family's false-discovery threshold lenient: a borderline rise
+    # (one-sided p 0.06 on its own) is then within it, but its 95% interval runs from -3.6 to
+    # +32 points. The table prints that interval beside the status, so it is no clear change;
+    # the same row read among a recommendation's measures (printed without the interval) may
+    # still be improved.
+    from audit_lib.scoring.change import family_statuses
+
+    clear = [history([(30, 27), (30, 27), (30, 28)], f"C{i}") for i in range(10)]
+    border = history([(30, 19), (30, 19), (30, 20)], "B")  # 58 of 90 against 20 of 40
+    bases = pd.concat([baseline(40, 20, f"C{i}") for i in range(10)] + [baseline(40, 20, "B")])
+    targets = {q: GOOD["Q"] for q in [f"C{i}" for i in range(10)] + ["B"]}
+    table = pr.progress_table(pd.concat([*clear, border]), bases, targets, 3).set_index(
+        "question_id")
+    b = table.loc["B"]
+    assert b["p_higher_adjusted"] <= 0.1 and b["diff_ci_low"] < 0 < b["diff_ci_high"]
+    assert b["status"] == pr.NO_CLEAR_CHANGE
+    called = table.loc[table["status"].isin([pr.IMPROVED, pr.IMPROVED_SUSTAINED])]
+    assert len(called) == 10 and (called["diff_ci_low"] > 0).all()
+    row = table.reset_index().loc[lambda t: t["question_id"] == "B"].to_dict("records")[0]
+    assert family_statuses([row], fdr_level=0.1, min_cases=10) == [pr.IMPROVED]
+    # A fall: the same, downwards.
+    fall = pr.progress_table(pd.concat([*clear, history([(30, 11), (30, 11), (30, 10)], "B")]),
+                             bases, targets, 3).set_index("question_id").loc["B"]
+    assert fall["diff_ci_high"] > 0 and fall["status"] != pr.DECLINED
+
+
 def test_the_one_sided_test_is_statsmodels_score_test_and_bh_is_statsmodels():
     from statsmodels.stats.multitest import multipletests
     from statsmodels.stats.proportion import test_proportions_2indep

@@ -127,18 +127,17 @@ READS = {
     "triangulation": ("scoring",),
     "report": ("sampling", "scoring", "triangulation"),
 }
-#: The folder each step writes in the period's results (the report writes pages only).
-FOLDERS = {step: folder for step, folder in RESULTS.items() if step != "report"}
 
 
 def stale_steps(selected: list[str], period_dir: Path) -> list[tuple[str, str]]:
     """Steps left out of a partial run whose earlier results read what this run replaces:
-    (step, the step whose results it read)."""
+    (step, the step whose results it read). The report counts as done when its page is there:
+    new scores beside the old board paper (and a PDF printed from it) are out of step too."""
     out = []
     for name, _ in STEPS:
-        if name in selected or name == "report":
+        if name in selected:
             continue
-        done = (period_dir / FOLDERS[name]).is_dir()
+        done = (period_dir / RESULTS[name]).exists()
         upstream = [s for s in READS.get(name, ()) if s in selected]
         if done and upstream:
             out.append((name, upstream[0]))

@@ -26,6 +26,8 @@ from audit_lib.report.sample_advice import SampleAdvice, days
 
 #: At most this many asks on page one (and at least `FEWEST`).
 MOST, FEWEST = 5, 3
+#: The most items (recommendations) one ask lists on page one; the body lists every one.
+MOST_ITEMS = 3
 
 
 @dataclass(frozen=True)
@@ -166,23 +168,33 @@ def recommendation_asks(assurance: pd.DataFrame, lines: dict[str, list[MeasureLi
                  for r in missing]
         asks["not addressed"] = Ask(
             "Decide", "ask for a plan and a date for what is not addressed: "
-            + "; ".join(parts) + ".", "" if len(missing) > 1 else owners(missing),
+            + _some(parts) + ".", "" if len(missing) > 1 else owners(missing),
             due_text(missing[0], as_at) if len(missing) == 1 else f"{fresh:%B %Y}")
     closing = by_kind.get("can be signed off", [])
     if closing:
         own = [r for r in closing if board_owned(_text(r.get("owner")), board)]
         others = [r for r in closing if r not in own]
+        one_owner = len({_text(r.get("owner")) for r in closing}) == 1
+
+        def item(r: dict, quoted: bool) -> str:
+            title = f"\u201c{_text(r.get('title'))}\u201d" if quoted else _title(r)
+            who = "" if one_owner else f"; {_text(r.get('owner')) or 'owner not named'}"
+            return f"{title} ({figures(r, False)}{who})"
+
         sentences = []
         if others:
-            sentences.append("agree to close " + "; ".join(
-                f"{_title(r)} ({figures(r, False)})" for r in others) + ".")
+            sentences.append("agree to close " + "; ".join(item(r, False) for r in others) + ".")
         if own:
             sentences.append(
-                f"ask {board.independent_reviewer} to confirm that "
-                + "; ".join(f"\u201c{_text(r.get('title'))}\u201d ({figures(r, False)})"
-                            for r in own)
-                + " can be closed: the board owns it, so should not close it itself.")
-        asks["can be signed off"] = Ask("Decide", " ".join(sentences), owners(closing),
+                f"{'Ask' if sentences else 'ask'} {board.independent_reviewer} to confirm that "
+                + "; ".join(item(r, True) for r in own)
+                + (" can be closed: the board owns it, so should not close it itself."
+                   if len(own) == 1 else
+                   " can be closed: the board owns them, so should not close them itself."))
+        # One owner: said once, after the text; several: each beside its recommendation, and
+        # the lead officer, who brings the paper, owns the decision.
+        asks["can be signed off"] = Ask("Decide", " ".join(sentences),
+                                        owners(closing) if one_owner else board.lead_officer,
                                         "this meeting")
     still = by_kind.get("keep under review", [])
     if still:
@@ -190,9 +202,17 @@ def recommendation_asks(assurance: pd.DataFrame, lines: dict[str, list[MeasureLi
                  f"{_who(r, len(still), as_at)})" for r in still]
         asks["keep under review"] = Ask(
             "Note", f"{len(still)} recommendation{'s stay' if len(still) != 1 else ' stays'} "
-            "open: " + "; ".join(parts) + ".", "" if len(still) > 1 else owners(still),
+            "open: " + _some(parts) + ".", "" if len(still) > 1 else owners(still),
             due_text(still[0], as_at) if len(still) == 1 else f"{fresh:%B %Y}")
     return asks
+
+
+def _some(parts: list[str]) -> str:
+    """An ask's items, at most `MOST_ITEMS` of them, then how many more the recommendations
+    section lists (page one has one A4 page)."""
+    more = len(parts) - MOST_ITEMS
+    return "; ".join(parts[:MOST_ITEMS]) + (
+        f"; and {more} more, listed under the recommendations" if more > 0 else "")
 
 
 def _who(row: dict, items: int, as_at: dt.date) -> str:

@@ -98,8 +98,9 @@ def entries() -> list[Entry]:
               "Improved: the last quarters together are above the inspection's share by a "
               "test that allows for the number of questions read at once (at most "
               f"{progress['false_discovery_rate']:.0%} of the changes called are expected to be "
-              "chance), the latest quarter is above it too, and no quarter is credibly below "
-              "it. Declined: the same, downwards. No clear change: neither.",
+              "chance), the latest quarter is above it too, no quarter is credibly below it, "
+              "and, where the change is shown with its interval, the whole interval is above "
+              "zero. Declined: the same, downwards. No clear change: neither.",
               ("improved", "declined", "no clear change")),
         Entry("Interval", "The range the true share probably lies in, given that only a sample "
               "of cases was read (95% confidence unless a table says otherwise).",

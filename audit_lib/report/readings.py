@@ -16,7 +16,7 @@ import pandas as pd
 
 from audit_lib.display import pct, share_of
 from audit_lib.frameworks import Framework
-from audit_lib.report.words import how_sure, likely_bands, poor_agreement, rating_thresholds
+from audit_lib.report.words import how_sure, likely_bands, poorly_agreed, rating_thresholds
 from audit_lib.scoring.likelihood import likelihood_settings
 from audit_lib.scoring.ratings import rate_standards
 from audit_lib.scoring.shares import add_shares
@@ -100,12 +100,13 @@ class StandardReading:
     bands: tuple[tuple[str, float], ...]  # every band's probability, most likely first
     certain: bool
     sure: str = ""  # how sure, in words (`audit_lib.report.words.how_sure`)
+    #: Key questions the reviewers agreed on poorly (allowed for in how sure).
+    poorly_agreed: tuple[str, ...] = ()
 
     def how_sure(self) -> str:
         """"likely (75%)", or, when another band is as likely or likelier, "on the line:
-        Requires improvement 51%, Good 46% (Good by the Inspectorate's rule)", with any key
-        question the reviewers agreed on poorly; "judged from evidence" for a judged
-        standard."""
+        Requires improvement 51%, Good 46% (Good by the Inspectorate's rule)"; "judged from
+        evidence" for a judged standard."""
         if self.source == "evidence":
             return "judged from evidence"
         return self.sure
@@ -122,12 +123,12 @@ def standard_reading(row: dict, fw: Framework, agreement: pd.DataFrame | None = 
                or (not math.isnan(probability)
                    and probability >= likelihood_settings().certain))
     sure = how_sure(row, fw) if rating else ""
+    poor: tuple[str, ...] = ()
     if sure and str(row.get("source") or "") == "cases":
-        poor = poor_agreement([q.id for q in fw.standard(str(row["standard_id"])).questions],
-                              agreement, brief=True)
-        sure += f"; {poor}" if poor else ""
+        poor = tuple(q for q, _, _ in poorly_agreed(
+            [q.id for q in fw.standard(str(row["standard_id"])).questions], agreement))
     return StandardReading(str(row["standard_id"]), rating, str(row.get("source") or ""),
-                           probability, bands, certain, sure)
+                           probability, bands, certain, sure, poor)
 
 
 def standard_readings(standards: pd.DataFrame, fw: Framework,

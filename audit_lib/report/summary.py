@@ -190,6 +190,10 @@ def standards_table(standards: pd.DataFrame, now: dict[str, StandardReading],
                      "How sure": sure})
     view = pd.DataFrame(rows)
     notes = []
+    poor = [q for r in now.values() if fw.standard(r.standard_id).rated for q in r.poorly_agreed]
+    if poor:  # one line for all, not one beside each rating: page one has one A4 page
+        notes.append(f"Reviewers agreed poorly on key question{'s' if len(poor) > 1 else ''} "
+                     f"{_listed(poor)}: allowed for in how sure.")
     if unrated:
         notes.append(f"Not rated in this kind of inspection: {', '.join(unrated)}.")
     if any("(worked out)" in r["At the inspection"] for r in rows):
@@ -198,6 +202,10 @@ def standards_table(standards: pd.DataFrame, now: dict[str, StandardReading],
     note = f'<p class="small">{escape(" ".join(notes))}</p>' if notes else ""
     return table_html(view, rating_class(view["Now"]), caption="Each standard at the inspection "
                       "and now, and how sure the rating now is", reflow=True) + note
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def page_one(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFrame | None,

@@ -352,16 +352,14 @@ def interval_at_half(n: int, confidence: float | None = None) -> str:
 # --- Reviewer agreement ------------------------------------------------------------------------
 
 
-def poor_agreement(question_ids: list[str], agreement: pd.DataFrame | None,
-                   brief: bool = False) -> str:
+def poorly_agreed(question_ids: list[str], agreement: pd.DataFrame | None
+                  ) -> list[tuple[str, float, float]]:
     """Key questions the double-marking reviewers agreed on poorly (Cohen's kappa below the
     moderation policy's fair-agreement line and percentage agreement below its high-agreement
-    line, so not the prevalence paradox), in words for beside a rating: "reviewers agreed
-    poorly on 2.1.2 (67% of double-marked answers, kappa 0.27), which is allowed for in how
-    sure"; ``brief`` (page one's table): "reviewers agreed poorly on 2.1.2 (allowed for)".
-    Empty when none."""
+    line, so not the prevalence paradox): (question, % agreement, kappa), in the order
+    given."""
     if agreement is None or agreement.empty or "question_id" not in agreement:
-        return ""
+        return []
     from audit_lib.settings import load_settings
 
     policy = load_settings("moderation")["prevalence_paradox"]
@@ -374,9 +372,15 @@ def poor_agreement(question_ids: list[str], agreement: pd.DataFrame | None,
         agreed = pd.to_numeric(pd.Series([table.loc[q, "pct_agreement"]]), errors="coerce")[0]
         if pd.notna(kappa) and pd.notna(agreed) and kappa < float(policy["max_kappa"]) \
                 and agreed < float(policy["min_agreement_pct"]):
-            found.append(q if brief else
-                         f"{q} ({pct(agreed)} of double-marked answers, kappa {kappa:.2f})")
+            found.append((q, float(agreed), float(kappa)))
+    return found
+
+
+def poor_agreement(question_ids: list[str], agreement: pd.DataFrame | None) -> str:
+    """`poorly_agreed` in words for beside a rating: "reviewers agreed poorly on 2.1.2 (67% of
+    double-marked answers, kappa 0.27), which is allowed for in how sure"; empty when none."""
+    found = [f"{q} ({pct(agreed)} of double-marked answers, kappa {kappa:.2f})"
+             for q, agreed, kappa in poorly_agreed(question_ids, agreement)]
     if not found:
         return ""
-    return ("reviewers agreed poorly on " + ", ".join(found)
-            + (" (allowed for)" if brief else ", which is allowed for in how sure"))
+    return "reviewers agreed poorly on " + ", ".join(found) + ", which is allowed for in how sure"

@@ -18,6 +18,12 @@ recommendation asks for (the figures are simulated in ``benchmarks/bench_progres
   triangulation step).
 - **Per-quarter checks.** A share whose latest quarter is at or below the baseline is never
   "improved", nor is one with a quarter in the window credibly below the baseline.
+- **The interval shown agrees.** The progress table prints each status beside the change and
+  its interval (Newcombe's, at the report's confidence): there a question is "improved" only
+  when that whole interval is above zero and "declined" only when it is below, so the words
+  never stand beside a figure that allows the opposite. A recommendation's measures, read in
+  their own small family, are printed against their targets without that interval, and are
+  not held to it (it would halve the power to see the change a recommendation asks for).
 
 `decide_status` turns those into one status per question; `trends.progress` works out the
 inputs and ``progress.csv`` keeps every one of them, so a family can be re-adjusted later.
@@ -109,7 +115,8 @@ def adjust_in_families(p_values, families: Sequence[Hashable]) -> np.ndarray:
 def decide_status(*, enough_cases: bool, has_baseline: bool, comparable: bool,
                   adjusted_higher: float, adjusted_lower: float, latest_pct: float,
                   baseline_pct: float, quarter_below_baseline: bool, held: bool,
-                  baseline_at_target: bool, at_target_now: bool, fdr_level: float) -> str:
+                  baseline_at_target: bool, at_target_now: bool, fdr_level: float,
+                  interval: tuple[float, float] | None) -> str:
     """One question's status from its comparison with the baseline.
 
     Parameters
@@ -131,6 +138,9 @@ def decide_status(*, enough_cases: bool, has_baseline: bool, comparable: bool,
         More likely than not at target, at the inspection and in the latest quarter.
     fdr_level : float
         The false-discovery rate each family is held to.
+    interval : (float, float) or None
+        The interval of the change printed beside the status (NaN when not worked out: then
+        neither "improved" nor "declined"); None where the status is printed without it.
 
     Returns
     -------
@@ -143,9 +153,11 @@ def decide_status(*, enough_cases: bool, has_baseline: bool, comparable: bool,
         return TOO_FEW
     if not comparable:
         return NOT_COMPARABLE
-    if adjusted_lower <= fdr_level and latest_pct < baseline_pct:
+    above = interval is None or interval[0] > 0
+    below = interval is None or interval[1] < 0
+    if adjusted_lower <= fdr_level and latest_pct < baseline_pct and below:
         return DECLINED
-    if (adjusted_higher <= fdr_level and latest_pct > baseline_pct
+    if (adjusted_higher <= fdr_level and latest_pct > baseline_pct and above
             and not quarter_below_baseline):
         return IMPROVED_SUSTAINED if held else IMPROVED
     if baseline_at_target and at_target_now:
@@ -155,7 +167,7 @@ def decide_status(*, enough_cases: bool, has_baseline: bool, comparable: bool,
 
 def status_from_row(row: dict, *, fdr_level: float, min_cases: int,
                     adjusted_higher: float | None = None,
-                    adjusted_lower: float | None = None) -> str:
+                    adjusted_lower: float | None = None, with_interval: bool = True) -> str:
     """A progress row's status (``progress.csv``, as written or read back as text), with the
     row's own adjusted p-values unless others are given (a recommendation's family, say).
 
@@ -167,6 +179,9 @@ def status_from_row(row: dict, *, fdr_level: float, min_cases: int,
         ``settings/progress.yaml``'s false-discovery rate and fewest cases.
     adjusted_higher, adjusted_lower : float, optional
         The p-values adjusted within another family.
+    with_interval : bool
+        The status is printed beside the row's interval of the change (``diff_ci_low``,
+        ``diff_ci_high``), which must then agree with it (`decide_status`).
     """
     def flag(name: str) -> bool:
         value = row.get(name)
@@ -194,12 +209,15 @@ def status_from_row(row: dict, *, fdr_level: float, min_cases: int,
         latest_pct=number(row.get("latest_pct")), baseline_pct=number(row.get("baseline_pct")),
         quarter_below_baseline=flag("quarter_below_baseline"), held=flag("held"),
         baseline_at_target=flag("baseline_at_target"), at_target_now=flag("at_target_now"),
-        fdr_level=fdr_level)
+        fdr_level=fdr_level,
+        interval=((number(row.get("diff_ci_low")), number(row.get("diff_ci_high")))
+                  if with_interval else None))
 
 
 def family_statuses(rows: list[dict], *, fdr_level: float, min_cases: int) -> list[str]:
     """The statuses of progress rows read as one family (a recommendation's measures): their
-    one-sided p-values adjusted together, each row then decided as `status_from_row`."""
+    one-sided p-values adjusted together, each row then decided as `status_from_row`, without
+    the interval of the progress table (not printed beside these statuses)."""
     def number(value) -> float:
         try:
             return float(value)
@@ -210,4 +228,5 @@ def family_statuses(rows: list[dict], *, fdr_level: float, min_cases: int) -> li
     higher = adjust_in_families([number(r.get("p_higher")) for r in rows], one)
     lower = adjust_in_families([number(r.get("p_lower")) for r in rows], one)
     return [status_from_row(r, fdr_level=fdr_level, min_cases=min_cases, adjusted_higher=h,
-                            adjusted_lower=low) for r, h, low in zip(rows, higher, lower)]
+                            adjusted_lower=low, with_interval=False)
+            for r, h, low in zip(rows, higher, lower)]
