@@ -232,8 +232,8 @@ def test_page_one_says_what_got_worse_in_the_2025_demo(papers):
     worse = text.split("Worse:", 1)[1].split("The board is asked to", 1)[0]
     assert "Work with victims: quality of the work with each victim: Good at the inspection, " \
            "Requires improvement now" in worse
-    assert re.search(r"each victim's safety fell from 67% to 50\.0%, \d\d% likely a real fall",
-                     worse)
+    assert re.search(r"each victim's safety fell from 67% to \d+(\.\d)?% over the last 3 "
+                     r"quarters, \d\d% likely a real fall", worse)
     assert "no clear change" not in worse
     first = asks_of(papers["demo-2025"].html)[0]
     assert first.startswith("Decide: Ask for an explanation and a plan for what is lower")
@@ -398,8 +398,18 @@ def test_what_got_worse_lists_a_fallen_standard_and_a_clear_fall_only():
     # with 2.1.2, not named; 2.1.1 is named as the fallen standard's weakest question.
     assert [c.name for c in changes] == ["Assessment", "2.3.1"]
     assert changes[0].figure == ("Good at the inspection, Requires improvement now; 2.1.1 fell "
-                                 "from 80.0% to 60%, 90% likely a real fall")
+                                 "from 80.0% to 60% now, 90% likely a real fall")
     assert changes[1].short == "90% to 85%"
+    # Over a window of quarters, the fall's figure and its chance come from the same pooled
+    # comparison; where the pooled quarters are not lower, the latest alone, with no chance.
+    pooled = QuestionReading("2.1.1", "no clear change", 80.0, 60.0, 0.76, 65.0, 70.0, 3)
+    assert got_worse({"2.1.1": pooled}, {"2.1": ("Good", True)}, now, fw, {}, {})[0].figure == (
+        "Good at the inspection, Requires improvement now; 2.1.1 fell from 80.0% to 70% over "
+        "the last 3 quarters, 76% likely a real fall")
+    level = QuestionReading("2.1.1", "no clear change", 80.0, 60.0, 0.3, 65.0, 81.0, 3)
+    assert got_worse({"2.1.1": level}, {"2.1": ("Good", True)}, now, fw, {}, {})[0].figure == (
+        "Good at the inspection, Requires improvement now; 2.1.1 fell from 80.0% to 60% in the "
+        "latest quarter")
     assert lower_not_clear(questions, changes) == 2
 
 

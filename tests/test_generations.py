@@ -262,6 +262,35 @@ def test_a_damaged_undo_note_is_named_with_what_to_do(ran, tmp_path, capsys, dam
     assert files(tmp_path / "q") == before
 
 
+@pytest.mark.parametrize("forged", ["another period", "another period's rows",
+                                    "another period's own run"])
+def test_an_undo_note_that_names_another_periods_history_is_refused(ran, tmp_path, capsys,
+                                                                     forged):
+    """Undo of one period never deletes or replaces another period's recorded results, however
+    its note was changed."""
+    config = copy(ran, tmp_path)
+    assert child(config, 2).returncode == 0
+    note_path = load_config(config).outputs / ".previous" / "demo.undo.json"
+    note = json.loads(note_path.read_text())
+    change = note["history"]
+    row = dict(change["rows"][0]) if change["rows"] else {}
+    if forged == "another period":
+        change["keys"], change["rows"] = ["2026-Q1"], []
+    elif forged == "another period's rows":
+        change["rows"].append(row | {"period": "2026-Q1"})
+    else:
+        change["keys"].append("2026-Q1")
+        change["recorded"] = [*(change.get("recorded") or []),
+                              {"period": "2026-Q1", "framework": "fw", "source": RUN,
+                               "run": "x", "recorded": "t", "basis": None}]
+    note_path.write_text(json.dumps(note))
+    before = files(tmp_path / "q")
+    assert main(["undo", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "is damaged" in err and "Traceback" not in err
+    assert files(tmp_path / "q") == before
+
+
 @pytest.mark.parametrize("damage", NOTES)
 def test_a_damaged_journal_is_named_with_what_to_do(ran, tmp_path, capsys, damage):
     config = copy(ran, tmp_path)
@@ -339,7 +368,8 @@ def test_a_run_with_a_damaged_history_names_it_relative_to_where_it_runs(ran, tm
     monkeypatch.setattr(quarter_run, "render_html", lambda e, h, s="": Path(h).write_text("<p/>"))
     monkeypatch.setattr(quarter_run, "ensure_kernel", lambda: "case-audit")
     monkeypatch.chdir(tmp_path / "q")
-    assert main(["run", "--config", "samples/demo.yaml", "--only", "scoring"]) == 2
+    assert main(["run", "--config", "samples/demo.yaml", "--only",
+                 "scoring,triangulation,report"]) == 2
     err = capsys.readouterr().err
     assert "case-audit run: outputs/history.sqlite: the history database is damaged" in err
     assert str(tmp_path) not in err and "Traceback" not in err

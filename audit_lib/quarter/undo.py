@@ -34,6 +34,7 @@ from audit_lib.quarter.commit import (
 from audit_lib.quarter.config import PeriodConfig
 from audit_lib.quarter.paths import local, portable
 from audit_lib.trends.history import COLUMNS as HISTORY_COLUMNS
+from audit_lib.trends.history import RUN as OWN_RUN
 from audit_lib.trends.history import WITHDRAWN as WITHDRAWN_SOURCE
 from audit_lib.trends.history import read_periods, read_recorded
 from audit_lib.writing import check_replaceable, marker_damage, read_marker
@@ -144,6 +145,14 @@ def read_undo_note(cfg: PeriodConfig) -> dict:
                             for r in change["rows"]) or not isinstance(
                         change.get("recorded", []), list):
                 raise TypeError
+            # A note of this period's run: its own rows, and only the periods it named.
+            keys = {k[0] if isinstance(k, list) else k for k in change["keys"]}
+            if cfg.period not in keys or any(
+                    r.get("period") not in keys for r in change["rows"]) or any(
+                    not isinstance(e, dict) or e.get("period") not in keys
+                    or (e.get("source") == OWN_RUN and e.get("period") != cfg.period)
+                    for e in change.get("recorded") or []):
+                raise TypeError
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise OutputError(
             f"{shown(path, cfg)}: the note of how to undo the latest run of {cfg.period} is "
@@ -164,8 +173,22 @@ def read_undo_note(cfg: PeriodConfig) -> dict:
             raise OutputError(
                 f"{shown(cfg.history, cfg)}: the history database is missing; it held the rows "
                 f"of {cfg.period} that undo would put back. Put it back (nothing was changed).")
-        note["history"] = {**change, "db": str(cfg.history)}
+        note["history"] = _own_periods_only(cfg, {**change, "db": str(cfg.history)})
     return note
+
+
+def _own_periods_only(cfg: PeriodConfig, change: dict) -> dict:
+    """``change`` without the other periods the history now records from their own runs: a run
+    of this period filled them from an earlier-quarters file, and each has been run since;
+    undoing this period must not put back what was there before their own runs."""
+    keys = [k[0] if isinstance(k, list) else k for k in change["keys"]]
+    others = [k for k in keys if k != cfg.period]
+    own = {e["period"] for e in read_recorded(cfg.history, others) if e.get("source") == OWN_RUN}
+    if not own:
+        return change
+    return {**change, "keys": [k for k in keys if k not in own],
+            "rows": [r for r in change["rows"] if r["period"] not in own],
+            "recorded": [e for e in change.get("recorded") or [] if e["period"] not in own]}
 
 
 def _history_now(cfg: PeriodConfig, keys: list[str]) -> dict:

@@ -38,8 +38,10 @@ class QuestionReading:
     status: str
     baseline_pct: float
     latest_pct: float
-    p_lower: float  # how likely the true share is lower now (NaN when not compared)
+    p_lower: float  # how likely the window's true share is lower (NaN when not compared)
     target_pct: float
+    window_pct: float = float("nan")  # the last quarters since the inspection, pooled
+    window_quarters: int = 0
 
     @property
     def improved_and_held(self) -> bool:
@@ -81,12 +83,29 @@ def question_readings(progress: pd.DataFrame | None) -> dict[str, QuestionReadin
     out = {}
     for row in progress.to_dict("records"):
         improved = _number(row.get("p_improved"))
+        quarters = _number(row.get("window_quarters"))
         out[str(row["question_id"])] = QuestionReading(
             str(row["question_id"]), str(row.get("status") or ""),
             _number(row.get("baseline_pct")), _number(row.get("latest_pct")),
             1 - improved if not math.isnan(improved) else float("nan"),
-            _number(row.get("target_pct")))
+            _number(row.get("target_pct")), _number(row.get("window_pct")),
+            0 if math.isnan(quarters) else int(quarters))
     return out
+
+
+def fall_figure(q: QuestionReading, near: list[float]) -> tuple[str, str]:
+    """A fall's figures from one comparison: the share the chance of a real fall is worked out
+    on (the last quarters pooled, as the status is), with that chance; or, where the pooled
+    quarters are not lower, the latest quarter alone, without a chance. (where and when,
+    the chance or "")."""
+    pooled = (q.window_quarters > 1 and not math.isnan(q.window_pct)
+              and q.window_pct < q.baseline_pct)
+    if pooled:
+        return (f"{pct(q.window_pct, near)} over the last {q.window_quarters} quarters",
+                "" if math.isnan(q.p_lower) else f"{share_of(q.p_lower)} likely a real fall")
+    if q.window_quarters <= 1 and not math.isnan(q.p_lower):
+        return f"{pct(q.latest_pct, near)} now", f"{share_of(q.p_lower)} likely a real fall"
+    return f"{pct(q.latest_pct, near)} in the latest quarter", ""
 
 
 @dataclass(frozen=True)
@@ -234,10 +253,10 @@ def got_worse(questions: dict[str, QuestionReading], then: dict[str, tuple[str, 
                        key=lambda r: r.latest_pct - r.baseline_pct)
         if falls:
             q = falls[0]
+            now_text, chance = fall_figure(q, cuts)
             figure += (f"; {names.get(q.question_id, q.question_id)} fell from "
-                       f"{pct(q.baseline_pct, cuts)} to {pct(q.latest_pct, cuts)}"
-                       + (f", {share_of(q.p_lower)} likely a real fall"
-                          if not math.isnan(q.p_lower) else ""))
+                       f"{pct(q.baseline_pct, cuts)} to {now_text}"
+                       + (f", {chance}" if chance else ""))
             named.add(q.question_id)
         elif reading.source == "evidence":
             figure += " (judged from evidence)"
@@ -248,11 +267,11 @@ def got_worse(questions: dict[str, QuestionReading], then: dict[str, tuple[str, 
         if q.question_id in named or not q.declined:
             continue
         near = cuts + ([] if math.isnan(q.target_pct) else [q.target_pct])
+        now_text, chance = fall_figure(q, near)
         out.append(Change(names.get(q.question_id, q.question_id),
-                          f"{pct(q.baseline_pct, near)} at the inspection, "
-                          f"{pct(q.latest_pct, near)} now, {share_of(q.p_lower)} likely a real "
-                          "fall", (q.question_id,), None,
-                          f"{pct(q.baseline_pct, near)} to {pct(q.latest_pct, near)}"))
+                          f"{pct(q.baseline_pct, near)} at the inspection, {now_text}"
+                          + (f", {chance}" if chance else ""), (q.question_id,), None,
+                          f"{pct(q.baseline_pct, near)} to {now_text.split(' ', 1)[0]}"))
     return out
 
 
