@@ -169,16 +169,24 @@ def test_title_lines_and_footers_are_still_gated(tmp_path, kind, names_list):
 
 
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
-def test_dates_are_expected_below_the_header_only(tmp_path, kind):
-    """A date column's header allows dates below it, never in a title line above it."""
+def test_a_title_lines_date_is_the_reports_own_and_nothing_else_passes_there(tmp_path, kind):
+    """"Run on 02/04/2026" above the header is the export's own date, as systems write it: read
+    without a hand edit. Any other identifier in a title line is still refused, and a full
+    date below the header only in a date column."""
     titles = ["Open cases", "Run on 02/04/2026"]
     path = (write_export_xlsx(tmp_path / "caseload.xlsx", 5, titles=titles) if kind == "xlsx"
             else write_export_csv(tmp_path / "caseload.csv", 5, titles=titles))
+    table = read_table(path, (), date_columns=("Outcome Date", "Order End Date"),
+                       header_names=NAMES)
+    assert table.header_row == 4
+    titles = ["Open cases for NHS 943 476 5919", "Run on 02/04/2026"]
+    path = (write_export_xlsx(tmp_path / "bad.xlsx", 5, titles=titles) if kind == "xlsx"
+            else write_export_csv(tmp_path / "bad.csv", 5, titles=titles))
     with pytest.raises(InputError) as err:
         read_table(path, (), date_columns=("Outcome Date", "Order End Date"),
                    header_names=NAMES)
-    assert [(p.row, p.column) for p in err.value.problems] == [(2, "A")]
-    assert "full date" in err.value.problems[0].message
+    assert [(p.row, p.column) for p in err.value.problems] == [(1, "A")]
+    assert "NHS number" in err.value.problems[0].message and "5919" not in str(err.value)
 
 
 def test_a_totals_line_holding_an_identifier_is_gated_in_a_csv(tmp_path, names_list):

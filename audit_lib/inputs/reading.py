@@ -29,7 +29,7 @@ from audit_lib.inputs.identifiers import (
 )
 from audit_lib.inputs.table import ROW, Layout, Table, normalise_header
 from audit_lib.inputs.table_layout import find_header, footer_rows, layout_settings
-from audit_lib.inputs.workbook_scan import load_workbook_limits, scan_workbook
+from audit_lib.inputs.workbook_scan import load_workbook_limits, scan_workbook, title_columns
 from audit_lib.settings import regular_file_problem
 
 logger = logging.getLogger(__name__)
@@ -202,8 +202,15 @@ def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...], shee
     dated = _dated(table, date_columns)
     held = gate(path, table, dated) if not frame.empty or suffix in _XLSX_SUFFIXES else []
     if outside is not None and len(outside):  # a CSV file's title lines and footers
-        held += scan_frame(outside, name, names=configured_names(),
-                           settings=load_privacy_settings())
+        settings = load_privacy_settings()
+        titles = (outside[ROW] < table.header_row).to_numpy()
+        held += scan_frame(outside.loc[~titles], name, names=configured_names(),
+                           settings=settings)
+        if titles.any():  # a full date there is the report's own ("Run on 01/07/2026")
+            dated = {normalise_header(c) for c in title_columns(outside)}
+            held += scan_frame(outside.loc[titles], name, names=configured_names(),
+                               settings=replace(settings, structured_date_columns=(
+                                   settings.structured_date_columns | dated)))
     table.clean = not held
     if problems:
         raise InputError(problems + held)

@@ -144,7 +144,8 @@ def scan_workbook(
     are allowed in columns whose header is a structured date column, below that header: the
     header is the row ``header_rows`` gives for the sheet (where a loader found it), or else
     the first row filled across among the sheet's first rows (title lines above it are
-    checked as every cell is, dates included). A sheet whose name holds an identifier is
+    checked as every cell is, except that a full date there is the report's own date: "Run on
+    01/07/2026"). A sheet whose name holds an identifier is
     referred to by its position, so that Problems do not repeat it.
 
     Parameters
@@ -446,8 +447,9 @@ def _scan_cells(book, file: str, names: tuple[str, ...], settings: PrivacySettin
     """Every cell value of every worksheet of ``book`` (opened by openpyxl in streaming mode
     with the results formulas last had: what the loaders read); a Problem if a sheet, as read,
     is wider or larger than the limits. A sheet's header is on its row of ``header_rows``, or
-    the one `find_header` finds: the rows above it are title lines, where no column holds dates
-    or references."""
+    the one `find_header` finds: the rows above it are title lines, where no column holds
+    references and a full date is the report's own ("Run on 01/07/2026": every other kind of
+    identifier is still refused there)."""
     from openpyxl.utils import get_column_letter
 
     problems: list[Problem] = []
@@ -485,13 +487,13 @@ def _scan_cells(book, file: str, names: tuple[str, ...], settings: PrivacySettin
         referencing = [c for c, h in header.items()
                        if normalise_header(h) in settings.reference_columns]
         sheet = label.get(ws.title, ws.title)
-        above = ((frame[ROW] < at).to_numpy() if dated or referencing
+        above = ((frame[ROW] < at).to_numpy() if at is not None
                  else np.zeros(len(frame), dtype=bool))
         found_here = _scan_with_dated_columns(frame.loc[~above], file, sheet, names, settings,
                                               dated, referencing)
-        if above.any():  # title lines: no column of dates or references there
+        if above.any():  # title lines: no column of references; a date is the report's own
             found_here += _scan_with_dated_columns(frame.loc[above], file, sheet, names,
-                                                   settings, [], [])
+                                                   settings, title_columns(frame), [])
         for p in found_here:
             problems.append(Problem(p.file, p.row, p.column, p.message + hidden.get(
                 ws.title, ""), p.sheet))
@@ -516,6 +518,11 @@ def _scan_texts(texts: list[_Text], file: str, names: tuple[str, ...],
                                     f"{hidden.get(t.sheet, '') if t.sheet else ''}", sheet))
     return sorted(set(problems), key=lambda p: (p.sheet or "", p.row or 0, p.column or "",
                                                  p.message))
+
+
+def title_columns(frame: pd.DataFrame) -> list[str]:
+    """Every column of a sheet's title lines, taken as dated: the date an export was run on."""
+    return [c for c in frame.columns if c != ROW]
 
 
 def _scan_with_dated_columns(frame: pd.DataFrame, file: str, sheet: str, names: tuple[str, ...],
