@@ -96,11 +96,17 @@ def test_workbooks_carry_what_they_were_issued_for_and_pass_the_identifier_gate(
 
 def test_a_workbook_of_another_quarter_is_refused_naming_it(q3, tmp_path, capsys):
     q4 = draw(tmp_path / "q4", period="2026-Q4", seed="6")
-    returned = fill(q3 / "workbooks" / "PM01.xlsx", tmp_path / "PM01.xlsx")
+    returned = fill(q3 / "workbooks" / "PM01.xlsx", tmp_path / "PM01.xlsx", leave=3)
     assert main(score([returned], q4, "--out", str(tmp_path / "scores"))) == 2
     err = capsys.readouterr().err
     assert ("PM01.xlsx: this workbook was issued for 2026-Q3 of Fen Marsh YJS, not 2026-Q4: "
             "keep it with the returns of 2026-Q3") in err
+    # Refused whole, in one line: its cases (2026-Q3's) are not looked up in 2026-Q4's facts,
+    # its blanks are not asked for, and its cases are not listed as not come back; 2026-Q4's
+    # own cases, which have not come back, are (located in its sample).
+    assert [line for line in err.splitlines() if "PM01.xlsx" in line] == [
+        line for line in err.splitlines() if "this workbook was issued for" in line]
+    assert "q4/sample.csv, row 2, column 'reviewer'" in err and "has not come back" in err
     assert not (tmp_path / "scores").exists()
 
 

@@ -24,8 +24,9 @@ from audit_lib.quarter.commit import has_results, is_placeholder
 from audit_lib.quarter.config import PeriodConfig, load_config
 from audit_lib.quarter.undo import shown
 from audit_lib.returns.facts import combine_facts, load_facts, load_victim_facts
-from audit_lib.returns.issued import expected_issue
+from audit_lib.returns.issued import expected_issue, foreign_files
 from audit_lib.returns.returns_check import load_sample
+from audit_lib.sampling.issued import Issue
 from audit_lib.scoring.review import Review, review_returns
 
 logger = logging.getLogger(__name__)
@@ -114,9 +115,8 @@ def _counted(cfg: PeriodConfig, review: Review | None) -> pd.DataFrame | None:
     if review is None or not review.every:
         return None
     marks = review.marks()
-    other = {i["file"] for r in review.every for i in r.issued if "reviewer" in i and (
-        (i.get("period") and i["period"] != cfg.period)
-        or (i.get("service") and cfg.service and i["service"] != cfg.service))}
+    other = foreign_files([i for r in review.every for i in r.issued],
+                          Issue(period=cfg.period, service=cfg.service or ""))
     return marks.loc[~marks["_file"].isin(other)]
 
 

@@ -44,6 +44,19 @@ def _issue_of(book: dict) -> Issue:
     return Issue(**{key: str(book.get(key) or "") for key in FIELDS})
 
 
+def foreign_files(issued: Iterable[dict], expected: Issue) -> set[str]:
+    """The workbooks issued for another quarter, service or framework than ``expected``: not
+    this quarter's returns at all, so neither their answers nor their list of cases count."""
+    out = set()
+    for book in (b for b in issued if "reviewer" in b):
+        issue = _issue_of(book)
+        if issue.period and any(getattr(expected, key) and getattr(issue, key)
+                                != getattr(expected, key)
+                                for key in ("period", "service", "framework")):
+            out.add(book["file"])
+    return out
+
+
 def issue_problems(issued: Iterable[dict], listed: pd.DataFrame, expected: Issue,
                    sample: pd.DataFrame | None = None) -> tuple[list[Problem], list[str]]:
     """Problems with what the returns were issued for, and notes.

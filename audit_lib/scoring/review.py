@@ -22,7 +22,7 @@ from audit_lib.inputs.validation import parse_dates
 from audit_lib.returns.answers import Returned, read_returns, second_mark_problems
 from audit_lib.returns.facts import merge_dates
 from audit_lib.returns.gaps import Gaps, find_gaps
-from audit_lib.returns.issued import issue_problems
+from audit_lib.returns.issued import foreign_files, issue_problems
 from audit_lib.sampling.issued import Issue
 from audit_lib.scoring.derived import derive_answers
 from audit_lib.vocabulary import DATE_COLUMNS
@@ -96,6 +96,13 @@ def review_returns(answers: Sequence[str | Path], moderation: Sequence[str | Pat
                                   expected or Issue(), sample)
     problems += wrong
     review.notes += notes
+    # A workbook of another quarter, service or framework is refused whole, in one line: its
+    # cases were not sent this quarter, so its rows are neither returns, nor returns missing,
+    # nor cases to look up in this quarter's facts.
+    foreign = foreign_files([i for r in every for i in r.issued], expected or Issue())
+    if foreign:
+        problems[:] = [p for p in problems if p.file not in foreign or p in wrong]
+        listed = listed.loc[~listed["_file"].isin(foreign)]
     if len(every) < bool(answers) + bool(moderation):
         return review  # a whole set of files could not be read: its gaps cannot be told
     known = facts
@@ -106,13 +113,15 @@ def review_returns(answers: Sequence[str | Path], moderation: Sequence[str | Pat
         return review
     review.facts = merge_dates(known, pd.concat([r.dates for r in every], ignore_index=True))
     marks = review.marks()
+    marks = marks.loc[~marks["_file"].isin(foreign)]
+    blanks = pd.concat([r.blanks for r in every], ignore_index=True)
+    blanks = blanks.loc[~blanks["_file"].isin(foreign)] if "_file" in blanks else blanks
     primary = marks.loc[marks["role"].eq("primary"), "case_id"]
     # Dates are derived only for cases a reviewer returned: an unreviewed case in the facts
     # file must not enter a check's denominator on its dates alone.
     derived = derive_answers(review.facts, checks, questions)
     review.derived = derived.loc[derived["case_id"].isin(primary)].reset_index(drop=True)
-    review.gaps = find_gaps(marks, pd.concat([r.blanks for r in every], ignore_index=True),
-                            listed, review.derived, review.facts, questions,
+    review.gaps = find_gaps(marks, blanks, listed, review.derived, review.facts, questions,
                             [q.id for q in fw.questions], sample)
     return review
 
