@@ -84,6 +84,25 @@ def test_what_changed_names_ratings_and_progress_statuses(tmp_path):
     assert f"2.1.1: {old_status} -> declined" in line
 
 
+def test_what_changed_names_the_progress_tables_pooled_quarters(tmp_path):
+    """A corrected earlier quarter changes only this quarter's progress window, and the board
+    reads that table: the rerun says so, not "no figure changed"."""
+    before, after = tmp_path / "before", tmp_path / "after"
+    for folder in (before, after):
+        shutil.copytree(EXPECTED / "scores", folder / "scores")
+        shutil.copytree(EXPECTED / "progress", folder / "progress")
+    progress = pd.read_csv(after / "progress" / "progress.csv", dtype=str, keep_default_na=False)
+    row = progress["question_id"] == "2.1.1"
+    y, n, k = (progress.loc[row, c].iloc[0] for c in ("window_yes", "window_n",
+                                                      "window_quarters"))
+    progress.loc[row, "window_yes"] = str(int(y) - 1)
+    progress.to_csv(after / "progress" / "progress.csv", index=False)
+    line = what_changed(before, after)[0]
+    assert f"2.1.1 (last {k} quarters): {y}/{n} -> {int(y) - 1}/{n}" in line
+    assert "no figure changed" not in line
+    assert "no figure changed" in what_changed(before, before)[0]
+
+
 # --- corrections ------------------------------------------------------------------------------
 
 def test_an_earlier_quarter_is_corrected_after_a_later_one_and_the_later_one_says_so(tmp_path,
@@ -156,18 +175,20 @@ def test_a_pdf_printed_after_a_run_never_blocks_a_later_one(ran, tmp_path, brows
     assert main(["pdf", str(report)]) == 0
     pdf = cfg.period_dir / "04_assurance_report.pdf"
     assert read_marker(cfg.period_dir)["printed"] == {pdf.name: report.name}
-    # a run that does not make the page again carries the PDF, unread
+    # new scores beside the page (and the PDF printed from it) are refused: out of step
     done = child(config, 2, code=run_code("scoring"))
-    assert done.returncode == 0, done.stderr
+    assert done.returncode != 0
+    assert "report (its results read the scoring results" in done.stderr
     assert "could not be read" not in done.stderr + done.stdout
     assert pdf.is_file() and read_marker(cfg.period_dir)["printed"] == {pdf.name: report.name}
-    assert generations(config)["history"] == 2
+    assert generations(config)["history"] == 1
     # a run that makes the page again leaves the old PDF with the previous generation
     done = child(config, 3, code=run_code())
     assert done.returncode == 0, done.stderr
+    assert "could not be read" not in done.stderr + done.stdout
     assert not pdf.exists() and (cfg.outputs / ".previous" / "demo" / pdf.name).is_file()
     assert f"The PDF {pdf.name} was printed from the page this run made again" in done.stdout
     assert main(["pdf", str(report)]) == 0
     assert main(["undo", "--config", str(config)]) == 0  # the PDF comes back with its page
-    assert pdf.is_file() and generations(config)["history"] == 2
+    assert pdf.is_file() and generations(config)["history"] == 1
     assert not (cfg.outputs / "failed").exists()  # no run failed, and none named the PDF

@@ -28,9 +28,9 @@ _LISTED = 12
 
 
 def what_changed(before: Path, after: Path) -> list[str]:
-    """Lines saying how the scores, ratings and progress statuses in ``after`` differ from
-    those in ``before`` (two generations of one period's results); none when either has no
-    scores."""
+    """Lines saying how the scores (and the progress table's pooled quarters), ratings and
+    progress statuses in ``after`` differ from those in ``before`` (two generations of one
+    period's results); none when either has no scores."""
     if not (before / "scores" / "key_questions.csv").is_file() or not (
             after / "scores" / "key_questions.csv").is_file():
         return []
@@ -56,7 +56,26 @@ def _figures(before: Path, after: Path) -> list[str]:
 
     old, new = counts(before), counts(after)
     return [f"{q}: {old.get(q, 'none')} -> {new.get(q, 'none')}"
-            for q in dict.fromkeys([*new.index, *old.index]) if old.get(q) != new.get(q)]
+            for q in dict.fromkeys([*new.index, *old.index]) if old.get(q) != new.get(q)] + (
+        _window_figures(before, after))
+
+
+def _window_figures(before: Path, after: Path) -> list[str]:
+    """The progress table's pooled quarters, where a rerun (or a corrected earlier quarter)
+    changed them: "2.1.1 (last 3 quarters): 83/97 -> 82/97"."""
+    tables = []
+    for folder in (before, after):
+        path = folder / "progress" / "progress.csv"
+        frame = (pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file()
+                 else pd.DataFrame())
+        if not {"question_id", "window_yes", "window_n", "window_quarters"} <= set(frame):
+            return []
+        tables.append({q: (f"{y}/{n}" if n not in ("", "0") else "none", k)
+                       for q, y, n, k in zip(frame["question_id"], frame["window_yes"],
+                                             frame["window_n"], frame["window_quarters"])})
+    old, new = tables
+    return [f"{q} (last {new[q][1]} quarters): {old.get(q, ('none', ''))[0]} -> {new[q][0]}"
+            for q in new if old.get(q, ("none", ""))[0] != new[q][0]]
 
 
 def _ratings(before: Path, after: Path) -> list[str]:

@@ -49,6 +49,10 @@ def run_summary(period_dir: Path, steps: list[str], results: dict[str, str],
         lines.append(f"Sample: {total.get('sample')} of {total.get('population')} cases "
                      f"(seed {info.get('seed')}); workbooks in {period_dir / 'sampling'}.")
         lines += [f"{line[0].upper()}{line[1:]}." for line in workload_lines(info)]
+        left_out = info.get("left_out") or {}
+        if left_out.get("summary"):  # sampling.exclude_audited_quarters
+            text = str(left_out["summary"])
+            lines.append(f"Left out: {text[0].upper()}{text[1:]}.")
         columns = info.get("caseload_columns")
         if columns:
             lines += [f"Caseload: {line}." for line in ColumnReport.from_dict(columns).lines()]
