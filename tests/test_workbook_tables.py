@@ -68,6 +68,26 @@ def test_two_million_shared_texts_are_counted_and_refused_before_openpyxl(tmp_pa
     assert never_opened["bytes"] < part * 0.6
 
 
+def test_shared_texts_beyond_what_the_cells_can_use_are_refused_before_openpyxl(tmp_path,
+                                                                               never_opened):
+    """900,000 unused texts are under the table's own limit but far more than a sheet of a
+    few cells can use: refused from the counts, before openpyxl spends seconds on them."""
+    path = shared_strings_bomb(tmp_path / "answers.xlsx", 900_000)
+    with pytest.raises(InputError) as err:
+        read_table(path, required=("case_id",))
+    (problem,) = err.value.problems
+    assert problem.message.startswith("its table of shared texts holds 900,000 texts, more "
+                                      "than its 4 cells can use")
+    scanned = scan_workbook(path)
+    assert not scanned.read and [p.message for p in scanned] == [problem.message]
+    with pytest.raises(InputError):
+        read_returned_workbook(path)
+    # The texts counted once for the three readers (the result is kept while the file is
+    # unchanged), the cells only as far as the texts.
+    part = zipfile.ZipFile(path).getinfo("xl/sharedStrings.xml").file_size
+    assert never_opened["bytes"] < part * 1.1 + 4 * workbook_tables._CHUNK + 100_000
+
+
 def test_four_million_cell_styles_are_refused_from_the_archives_directory(tmp_path,
                                                                          never_opened):
     path = styles_bomb(tmp_path / "answers.xlsx", 4_000_000)
