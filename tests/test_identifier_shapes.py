@@ -78,6 +78,10 @@ MUST_BE_CAUGHT = [
     ("Zoe Odegard", "name"), ("ZO\u00cb \u00d8DEG\u00c5RD", "name"), ("MaryJane Watson", "name"),
     ("Mary Jane Watson", "name"), ("Watson, M. J.", "name"), ("A. Young", "name"),
     ("I. Hall", "name"), ("Jane \u00a0 Smith", "name"),
+    # Third round (issue 26's review): a date typed a digit at a time; a small l for a one
+    ("dob 1 2 / 0 3 / 2 0 0 9", "date"),
+    ("ref 2 0 0 9 0 3 1 2", "date"),
+    ("lives at Ll 8JQ", "postcode"),
 ]
 
 

@@ -269,9 +269,25 @@ _VERSION = re.compile(r"(?<![A-Za-z])(?:version|ver|release|python|build)\.? ?[0
                       _F)
 
 
+_DIGIT_BY_DIGIT = re.compile(r"(?<![0-9])[0-9](?: [0-9]){3,}(?![0-9])")
+_BETWEEN_DIGITS = re.compile(r"(?<=[0-9]) (?=[0-9])")
+
+
 def find_numeric_dates(texts: pd.Series) -> tuple[pd.Index, pd.Index]:
     """Texts holding a full date written in digits: (with separators or eight digits, six
-    digits). Six digits are reported apart, as they are also a common shape of a reference."""
+    digits). Six digits are reported apart, as they are also a common shape of a reference.
+    A date typed a digit at a time ("1 2 / 0 3 / 2 0 0 9") is read with its digits joined too
+    (as well as as written, where the spaces may be its separators)."""
+    by_digit = _passing(texts, _DIGIT_BY_DIGIT)
+    if len(by_digit):
+        joined = by_digit.str.replace(_BETWEEN_DIGITS, "", regex=True)
+        full, six = _numeric_dates(texts)
+        more_full, more_six = _numeric_dates(joined)
+        return full.union(more_full, sort=False), six.union(more_six, sort=False)
+    return _numeric_dates(texts)
+
+
+def _numeric_dates(texts: pd.Series) -> tuple[pd.Index, pd.Index]:
     candidates = _passing(texts, _FOUR_DIGITS)
     versions = _contains(candidates, _VERSION)
     if versions.any():
@@ -385,10 +401,11 @@ def find_pnc(texts: pd.Series) -> pd.Index:
 
 # Full UK postcode (the official format: outward code, then a digit and two letters that are
 # never C, I, K, M, O or V), any one separator or none; plus the special GIR 0AA. A capital O
-# typed for a zero and a capital I for a one ("SW1A OAA", "SWIA 1AA") are read as digits, and
+# typed for a zero and a capital I or small l for a one ("SW1A OAA", "SWIA 1AA", "Ll 8JQ") are
+# read as digits, and
 # a zero or one where a letter belongs as O or I; at least one real digit, and one real letter
 # in the outward code, keep words out.
-_D = r"(?:[0-9]|(?-i:[OI]))"
+_D = r"(?:[0-9]|(?-i:[OIl]))"
 _L1 = r"(?:[A-PR-UWYZ]|0|1)"      # first letter of the area (O and I among them)
 _L2 = r"[A-HK-Y]"
 _L3 = r"[A-HJKPSTUW]"
@@ -397,7 +414,7 @@ _IN = r"[ABD-HJLNP-UW-Z]{2}"
 _POSTCODE = re.compile(
     rf"(?<![A-Za-z0-9])(?:GIR{_SEP1}[0O]AA|({_L1}(?:{_D}{_D}?|{_L2}{_D}{_D}?|{_D}{_L3}"
     rf"|{_L2}{_D}{_L4})){_SEP1}({_D}{_IN}))(?![A-Za-z0-9])", _F)
-_INWARD_CODE = re.compile(r"[0-9OI][A-Za-z]{2}(?![A-Za-z0-9])")
+_INWARD_CODE = re.compile(r"[0-9OIl][A-Za-z]{2}(?![A-Za-z0-9])")
 
 
 def _postcode_ok(m: tuple) -> bool:
@@ -405,7 +422,7 @@ def _postcode_ok(m: tuple) -> bool:
     if not isinstance(outward, str):  # GIR 0AA
         return True
     text = outward + inward
-    return any(c.isdigit() for c in text) and any(c.isalpha() and c not in "01"
+    return any(c.isdigit() for c in text) and any(c.isalpha() and c not in "01l"
                                                    for c in outward)
 
 
