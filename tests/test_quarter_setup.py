@@ -247,6 +247,10 @@ def test_init_from_carries_every_setting_and_gives_the_quarter_its_own_folders(t
     assert main(["init", str(tmp_path / "fen"), "--period", "2026-Q2", "--from",
                  str(previous)]) == 2
     assert "does not come after 2026-Q3" in capsys.readouterr().err
+    # from a config whose period is no quarter (the demo's): say so, and what to give
+    assert main(["init", str(tmp_path / "demo-next"), "--from", str(SAMPLES / "demo.yaml")]) == 2
+    assert ("demo.yaml: its period 'demo' is not a quarter such as 2026-Q3, so the next one "
+            "cannot be worked out: give --period") in capsys.readouterr().err
 
 
 def test_init_from_a_config_in_another_folder_keeps_its_paths_pointing_at_the_same_files(

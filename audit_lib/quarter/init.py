@@ -190,6 +190,10 @@ def init_quarter(folder: str | Path, period: str | None, *, period_end: str | No
     before = _Previous(previous) if previous is not None else None
     if period is None and before is not None:
         period = next_quarter(before.cfg.period)
+        if not period:
+            raise ConfigError(f"{Path(previous).name}: its period {before.cfg.period!r} is not "
+                              "a quarter such as 2026-Q3, so the next one cannot be worked out: "
+                              "give --period (and --period-end)")
     period = str(period or "").strip()
     if not period or any(ch in period for ch in "/\\") or period.startswith("."):
         raise ConfigError("--period: a name such as 2026-Q3 (no slashes)")
