@@ -218,11 +218,15 @@ def test_page_one_answers_how_good_how_sure_what_improved_and_what_got_worse(pap
     # What improved and held, with figures; what got worse, with its figure and chance.
     assert re.search(r"Better: 10 of the 13 standards are rated higher than at the inspection\. "
                      r"Improved and held: 6 questions, most of all .+ \(\d+% to \d+%\)", text)
-    # Restorative justice offered to victims reads 54% then 46% now: with 33 questions read at
-    # once that is not a clear fall, so it is counted, not named as worse.
+    # Restorative justice offered to victims reads 54% then 46%: with 33 questions read at once
+    # that is not a clear fall (not "declined"), but it is likely: named as not yet clear, with
+    # its figure and chance from the same pooled quarters; the rest are counted against chance.
     assert "Worse: nothing is clearly lower than at the inspection." in text
-    assert re.search(r"3 other questions read lower than at the inspection but not clearly", text)
-    assert "restorative justice offered to victims: 54%" not in text
+    assert re.search(r"Likely lower, not yet clear: restorative justice offered to victims: 54% "
+                     r"at the inspection, 46% over the last 3 quarters, \d\d% likely a real "
+                     r"fall\.", text)
+    assert ("In all, 3 questions read lower than at the inspection without a clear fall; had "
+            "nothing changed, about half of the 33 would read lower by chance alone") in text
 
 
 def test_page_one_says_what_got_worse_in_the_2025_demo(papers):
@@ -411,6 +415,14 @@ def test_what_got_worse_lists_a_fallen_standard_and_a_clear_fall_only():
         "Good at the inspection, Requires improvement now; 2.1.1 fell from 80.0% to 60% in the "
         "latest quarter")
     assert lower_not_clear(questions, changes) == 2
+    # Of those, the likeliest (2.2.1, 80% likely lower) is named as not yet clear when at least
+    # as likely as the setting; not when the setting asks for more.
+    from audit_lib.report.readings import likeliest_unclear_fall
+
+    likely = likeliest_unclear_fall(questions, changes, fw, {}, 0.75)
+    assert likely.name == "2.2.1" and likely.figure == (
+        "70% at the inspection, 62% now, 80% likely a real fall")
+    assert likeliest_unclear_fall(questions, changes, fw, {}, 0.85) is None
 
 
 def test_the_officer_recommends_a_sample_and_says_what_it_costs_in_reviewer_days():

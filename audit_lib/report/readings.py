@@ -278,9 +278,37 @@ def got_worse(questions: dict[str, QuestionReading], then: dict[str, tuple[str, 
 def lower_not_clear(questions: dict[str, QuestionReading], worse: list[Change]) -> int:
     """How many questions read lower than at the inspection without being called declined or
     named in ``worse``."""
+    return len(_unclear_falls(questions, worse))
+
+
+def _unclear_falls(questions: dict[str, QuestionReading], worse: list[Change]
+                   ) -> list[QuestionReading]:
     named = {q for change in worse for q in change.question_ids}
-    return sum(1 for q in questions.values()
-               if q.lower and not q.declined and q.question_id not in named)
+    return [q for q in questions.values()
+            if q.lower and not q.declined and q.question_id not in named]
+
+
+def likeliest_unclear_fall(questions: dict[str, QuestionReading], worse: list[Change],
+                           fw: Framework, names: dict[str, str], at_least: float
+                           ) -> Change | None:
+    """Of the falls not called clear, the likeliest to be real, with its figures, when it is at
+    least ``at_least`` likely (``settings/report.yaml`` ``worse_probability``): page one names
+    it as not yet clear, so a probable fall is seen a quarter before it is certain, without
+    calling it declined."""
+    cuts = rating_thresholds(fw)
+    likely = [q for q in _unclear_falls(questions, worse)
+              if not math.isnan(q.p_lower) and q.p_lower >= at_least]
+    if not likely:
+        return None
+    q = max(likely, key=lambda r: r.p_lower)
+    near = cuts + ([] if math.isnan(q.target_pct) else [q.target_pct])
+    now_text, chance = fall_figure(q, near)
+    if not chance:  # the pooled quarters are not lower: no fall to weigh
+        return None
+    return Change(names.get(q.question_id, q.question_id),
+                  f"{pct(q.baseline_pct, near)} at the inspection, {now_text}, {chance}",
+                  (q.question_id,), None,
+                  f"{pct(q.baseline_pct, near)} to {now_text.split(' ', 1)[0]}")
 
 
 def judged_share(overall: dict, standards: pd.DataFrame, fw: Framework) -> tuple[int, int, str]:

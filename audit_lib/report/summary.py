@@ -37,6 +37,7 @@ from audit_lib.report.readings import (
     band_rank,
     got_worse,
     judged_share,
+    likeliest_unclear_fall,
     lower_not_clear,
     question_readings,
     ratings_then,
@@ -49,6 +50,7 @@ from audit_lib.report.words import (
     overall_how_sure,
     rating_thresholds,
 )
+from audit_lib.settings import load_settings
 from audit_lib.trends.baseline import Inspection
 
 
@@ -153,6 +155,26 @@ def progress_lines(questions: dict[str, QuestionReading], then: dict[str, tuple[
     return "<p><b>Better:</b> " + escape(" ".join(parts)) + "</p>"
 
 
+def worse_paragraph(questions: dict[str, QuestionReading], worse: list,
+                    fw: Framework, names: dict[str, str]) -> str:
+    """What got worse (HTML): every standard rated lower and every question called declined,
+    each with its figure; then the likeliest fall not yet clear, with its figure and chance;
+    then how many questions read lower without a clear fall, against what chance gives."""
+    text = ("; ".join(f"{c.name}: {c.figure}" for c in worse) + "." if worse else
+            "nothing is clearly lower than at the inspection.")
+    likely = likeliest_unclear_fall(questions, worse, fw, names,
+                                    float(load_settings("report")["worse_probability"]))
+    if likely:
+        text += f" Likely lower, not yet clear: {likely.name}: {likely.figure}."
+    unclear = lower_not_clear(questions, worse)
+    if unclear:
+        text += (f" In all, {unclear} question{'s read' if unclear != 1 else ' reads'} lower "
+                 f"than at the inspection without a clear fall; had nothing changed, about "
+                 f"half of the {len(questions)} would read lower by chance alone (the progress "
+                 "section lists them).")
+    return '<p id="worse"><b>Worse:</b> ' + escape(text) + "</p>"
+
+
 def _lower_rank(fw: Framework, rating: str | None) -> int | None:
     order = [b.rating for b in fw.rating_bands]
     return order.index(rating) if rating in order else None
@@ -236,15 +258,7 @@ def page_one(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFrame |
                      "indicative.</p>")
     parts.append('<h3 id="changes">What improved and held; what got worse</h3>')
     parts.append(progress_lines(questions, then, rated, fw, names))
-    unclear = lower_not_clear(questions, worse)
-    parts.append('<p id="worse"><b>Worse:</b> '
-                 + escape(("; ".join(f"{c.name}: {c.figure}" for c in worse) + "."
-                           if worse else "nothing is clearly lower than at the inspection.")
-                          + (f" {unclear} other question{'s read' if unclear != 1 else ' reads'}"
-                             " lower than at the inspection but not clearly (with "
-                             f"{len(questions)} read at once, some fall by chance; the progress "
-                             "section lists them)." if unclear else ""))
-                 + "</p>")
+    parts.append(worse_paragraph(questions, worse, fw, names))
     asks = _asks(overall, assurance, evidence, questions, worse, fw, names, board, as_at,
                  advice, period_end, periods)
     parts.append('<h3 id="decisions">The board is asked to</h3>')
