@@ -401,11 +401,10 @@ def find_pnc(texts: pd.Series) -> pd.Index:
 
 # Full UK postcode (the official format: outward code, then a digit and two letters that are
 # never C, I, K, M, O or V), any one separator or none; plus the special GIR 0AA. A capital O
-# typed for a zero and a capital I or small l for a one ("SW1A OAA", "SWIA 1AA", "Ll 8JQ") are
-# read as digits, and
+# typed for a zero and a capital I for a one ("SW1A OAA", "SWIA 1AA") are read as digits, and
 # a zero or one where a letter belongs as O or I; at least one real digit, and one real letter
 # in the outward code, keep words out.
-_D = r"(?:[0-9]|(?-i:[OIl]))"
+_D = r"(?:[0-9]|(?-i:[OI]))"
 _L1 = r"(?:[A-PR-UWYZ]|0|1)"      # first letter of the area (O and I among them)
 _L2 = r"[A-HK-Y]"
 _L3 = r"[A-HJKPSTUW]"
@@ -414,7 +413,7 @@ _IN = r"[ABD-HJLNP-UW-Z]{2}"
 _POSTCODE = re.compile(
     rf"(?<![A-Za-z0-9])(?:GIR{_SEP1}[0O]AA|({_L1}(?:{_D}{_D}?|{_L2}{_D}{_D}?|{_D}{_L3}"
     rf"|{_L2}{_D}{_L4})){_SEP1}({_D}{_IN}))(?![A-Za-z0-9])", _F)
-_INWARD_CODE = re.compile(r"[0-9OIl][A-Za-z]{2}(?![A-Za-z0-9])")
+_INWARD_CODE = re.compile(r"[0-9OI][A-Za-z]{2}(?![A-Za-z0-9])")
 
 
 def _postcode_ok(m: tuple) -> bool:
@@ -422,7 +421,7 @@ def _postcode_ok(m: tuple) -> bool:
     if not isinstance(outward, str):  # GIR 0AA
         return True
     text = outward + inward
-    return any(c.isdigit() for c in text) and any(c.isalpha() and c not in "01l"
+    return any(c.isdigit() for c in text) and any(c.isalpha() and c not in "01"
                                                    for c in outward)
 
 
