@@ -186,6 +186,8 @@ def test_a_printed_pdf_that_fails_the_check_is_not_written(tmp_path, monkeypatch
     ("Reviewed 22 July 2026", True),  # a date the page does not structure
     ("Born 11 July 2026", True),  # "1 July 2026" (another <time>) cannot hide a day before it
     ("Published July 2026; born 9 July 2026", True),  # nor a month and year
+    # A free-text date on the page that equals a structured one: the page itself is refused
+    ("Board: meeting of 21 July 2026", "born 1 July 2026"),
 ])
 def test_a_pdf_allows_the_dates_its_report_structures_and_no_others(tmp_path, monkeypatch,
                                                                      printed, refused):
@@ -194,9 +196,10 @@ def test_a_pdf_allows_the_dates_its_report_structures_and_no_others(tmp_path, mo
     from audit_lib.report import pdf
 
     page = tmp_path / "report.html"
+    extra = f"<p>The child was {refused}.</p>" if isinstance(refused, str) else ""
     page.write_text('<html><body><p>Board: meeting of <time datetime="2026-07-21">21 July\n'
                     '2026</time>, papers by <time>1 July 2026</time>, published <time>July 2026'
-                    "</time></p></body></html>")
+                    f"</time></p>{extra}</body></html>")
 
     def chromium(command, **kwargs):
         target = next(a for a in command if a.startswith("--print-to-pdf=")).split("=", 1)[1]
@@ -206,8 +209,10 @@ def test_a_pdf_allows_the_dates_its_report_structures_and_no_others(tmp_path, mo
     monkeypatch.setattr(pdf, "find_browser", lambda: "chromium")
     monkeypatch.setattr(pdf.subprocess, "run", chromium)
     if refused:
-        with pytest.raises(IdentifierRefusal, match="full date"):
+        with pytest.raises(IdentifierRefusal, match="full date") as err:
             pdf.print_pdf(page, tmp_path / "report.pdf", check=pdf_problems)
+        if isinstance(refused, str):
+            assert "the page it was printed from: text number" in str(err.value)
         assert not (tmp_path / "report.pdf").exists()
     else:
         written = pdf.print_pdf(page, tmp_path / "report.pdf", check=pdf_problems)

@@ -316,12 +316,20 @@ def pdf_problems(path: Path, names: tuple[str, ...] | None = None,
                  source: Path | None = None) -> list[str]:
     """The publish check of one printed PDF (`audit_lib.report.pdf.print_pdf`): what its text
     holds, as messages naming the text's place, never its value. ``source`` is the report the
-    PDF was printed from: a date it holds where dates are structured (the ``<time>`` of a
-    meeting, a table's date column) is allowed in the PDF too, since print loses the
-    structure but not the text."""
+    PDF was printed from: it is checked first, as the publish check reads a page; then a date
+    it holds where dates are structured (the ``<time>`` of a meeting, a table's date column)
+    is allowed in the PDF too, since print loses the structure but not the text."""
     names = configured_names() if names is None else names
     settings = load_privacy_settings()
     try:
+        if source is not None:
+            # The page first, as the publish check reads it: a date it structures is allowed
+            # in the PDF only because everything else on the page has passed the check.
+            page = _scan_texts(_html_texts(Path(source).read_text(encoding="utf-8"), settings),
+                               "the page it was printed from", names, settings)
+            if page:
+                return [f"the page it was printed from: {p.message}"
+                        for p in InputError(page).problems]
         texts = _pdf_texts(Path(path))
         if source is not None:
             texts = _without_structured_dates(texts, Path(source), settings)
