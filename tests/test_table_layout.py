@@ -169,16 +169,35 @@ def test_title_lines_and_footers_are_still_gated(tmp_path, kind, names_list):
 
 
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
-def test_a_title_lines_date_is_the_reports_own_and_nothing_else_passes_there(tmp_path, kind):
+@pytest.mark.parametrize("line, refused", [
+    ("Run on 02/04/2026", False), ("Report date: 2 April 2026 09:14", False),
+    ("Printed 02/04/2026 at 09:14", False),
+    # Any other date in a title line is refused, as is a run stamp beside a birth
+    ("Open cases 14/03/2011", True), ("Date of birth: 14/03/2011", True),
+    ("Caseload for child DOB 14/03/2011", True), ("Child born 14 March 2011", True),
+    ("Run on 02/04/2026; child born 14/03/2011", True),
+])
+def test_a_title_line_may_give_the_exports_run_date_and_no_other(tmp_path, kind, line,
+                                                                   refused):
     """"Run on 02/04/2026" above the header is the export's own date, as systems write it: read
-    without a hand edit. Any other identifier in a title line is still refused, and a full
-    date below the header only in a date column."""
-    titles = ["Open cases", "Run on 02/04/2026"]
+    without a hand edit. Any other date there, or a line that speaks of a birth, is refused."""
+    titles = ["Open cases", line]
     path = (write_export_xlsx(tmp_path / "caseload.xlsx", 5, titles=titles) if kind == "xlsx"
             else write_export_csv(tmp_path / "caseload.csv", 5, titles=titles))
-    table = read_table(path, (), date_columns=("Outcome Date", "Order End Date"),
-                       header_names=NAMES)
-    assert table.header_row == 4
+    if not refused:
+        table = read_table(path, (), date_columns=("Outcome Date", "Order End Date"),
+                           header_names=NAMES)
+        assert table.header_row == 4
+        return
+    with pytest.raises(InputError) as err:
+        read_table(path, (), date_columns=("Outcome Date", "Order End Date"),
+                   header_names=NAMES)
+    assert [(p.row, p.column) for p in err.value.problems] == [(2, "A")]
+    assert "full date" in err.value.problems[0].message and "2011" not in str(err.value)
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_a_title_line_holding_another_identifier_is_refused(tmp_path, kind):
     titles = ["Open cases for NHS 943 476 5919", "Run on 02/04/2026"]
     path = (write_export_xlsx(tmp_path / "bad.xlsx", 5, titles=titles) if kind == "xlsx"
             else write_export_csv(tmp_path / "bad.csv", 5, titles=titles))

@@ -28,8 +28,13 @@ from audit_lib.inputs.identifiers import (
     scan_table,
 )
 from audit_lib.inputs.table import ROW, Layout, Table, normalise_header
-from audit_lib.inputs.table_layout import find_header, footer_rows, layout_settings
-from audit_lib.inputs.workbook_scan import load_workbook_limits, scan_workbook, title_columns
+from audit_lib.inputs.table_layout import (
+    find_header,
+    footer_rows,
+    layout_settings,
+    without_run_dates,
+)
+from audit_lib.inputs.workbook_scan import load_workbook_limits, scan_workbook
 from audit_lib.settings import regular_file_problem
 
 logger = logging.getLogger(__name__)
@@ -206,11 +211,9 @@ def _read(path: Path, required: tuple[str, ...], optional: tuple[str, ...], shee
         titles = (outside[ROW] < table.header_row).to_numpy()
         held += scan_frame(outside.loc[~titles], name, names=configured_names(),
                            settings=settings)
-        if titles.any():  # a full date there is the report's own ("Run on 01/07/2026")
-            dated = {normalise_header(c) for c in title_columns(outside)}
-            held += scan_frame(outside.loc[titles], name, names=configured_names(),
-                               settings=replace(settings, structured_date_columns=(
-                                   settings.structured_date_columns | dated)))
+        if titles.any():  # the export's run date is its own ("Run on 01/07/2026")
+            held += scan_frame(without_run_dates(outside.loc[titles], skip=ROW), name,
+                               names=configured_names(), settings=settings)
     table.clean = not held
     if problems:
         raise InputError(problems + held)

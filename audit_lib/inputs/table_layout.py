@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 
 from audit_lib.errors import ConfigError
 from audit_lib.inputs.table import normalise_header
@@ -33,6 +34,7 @@ class LayoutSettings:
 
     header_search_rows: int
     footer_phrases: tuple[str, ...]
+    run_date_words: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +57,57 @@ def layout_settings() -> LayoutSettings:
         problems.append("footer_phrases must be a list of phrases")
     if problems:
         raise ConfigError("settings file table_layout.yaml: " + "; ".join(problems))
-    return LayoutSettings(rows, tuple(_words(p) for p in phrases))
+    run_words = data.get("run_date_words") or []
+    if not isinstance(run_words, list) or not data.get("run_date_words_source"):
+        raise ConfigError("settings file table_layout.yaml: run_date_words must be a list of "
+                          "phrases with a run_date_words_source note")
+    return LayoutSettings(rows, tuple(_words(p) for p in phrases),
+                          tuple(_words(p) for p in run_words))
+
+
+# A date as report writers stamp it: 01/07/2026, 1-7-26, 2026-07-01, 1 July 2026, 1 Jul 2026,
+# with a time of day or not.
+_STAMP = (r"(?:[0-9]{1,4}[/.\-][0-9]{1,2}[/.\-][0-9]{2,4}|[0-9]{1,2}(?:st|nd|rd|th)? "
+          r"[A-Za-z]{3,9},? [0-9]{4})(?:(?:,? (?:at )?|T)[0-9]{1,2}[:.][0-9]{2}(?:[:.][0-9]{2})?"
+          r"(?: ?[AaPp][Mm])?)?")
+_BIRTH = re.compile(r"\b(?:d\.? ?o\.? ?b\.?|birth\w*|born|birthday)\b", re.IGNORECASE)
+
+
+def without_run_dates(lines: pd.DataFrame, skip: str | None = None) -> pd.DataFrame:
+    """Title lines (rows above the header; a cell per column) with the date each gives as the
+    export's run date taken out: a date right after a run word (`LayoutSettings.run_date_words`)
+    in the same cell, or in the cell after one that ends with it ("Run on" | 01/07/2026). A
+    line that speaks of a birth keeps its dates, for the identifier gate to refuse. ``skip``
+    names a column left as it is (the row numbers)."""
+    words = layout_settings().run_date_words
+    if not words or lines.empty:
+        return lines
+    phrase = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len,
+                                                                           reverse=True))
+    inline = re.compile(rf"(?i)\b(?:{phrase})\b\s*(?:on|at|:|-)?\s*:?\s*{_STAMP}")
+    ends = re.compile(rf"(?i)\b(?:{phrase})\b\s*(?:on|at)?\s*:?\s*$")
+    alone = re.compile(rf"^\s*{_STAMP}\s*$")
+    out = lines.copy()
+    columns = [c for c in out.columns if c != skip]
+    for index, row in out[columns].iterrows():
+        cells = ["" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+                 for v in row]
+        if any(_BIRTH.search(c) for c in cells):
+            continue
+        for i, text in enumerate(cells):
+            new = inline.sub(lambda m: _kept_words(m.group(0)), text)
+            before = next((c for c in reversed(cells[:i]) if c.strip()), "")
+            if new == text and alone.match(text) and ends.search(before):
+                new = "(the run date)"
+            cells[i] = new
+        out.loc[index, columns] = cells
+    return out
+
+
+def _kept_words(stamp: str) -> str:
+    """A run stamp with its date taken out: "Run on 01/07/2026" -> "Run on (the run date)"."""
+    found = re.search(_STAMP + r"$", stamp)
+    return (stamp[:found.start()] if found else stamp) + "(the run date)"
 
 
 def find_header(rows: Sequence[Sequence[str]], names: Iterable[str] = ()) -> tuple[int | None,

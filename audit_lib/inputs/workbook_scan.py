@@ -36,7 +36,7 @@ from audit_lib.inputs.identifiers import (
     scan_frame,
 )
 from audit_lib.inputs.table import ROW, normalise_header
-from audit_lib.inputs.table_layout import find_header, layout_settings
+from audit_lib.inputs.table_layout import find_header, layout_settings, without_run_dates
 from audit_lib.settings import input_limits
 
 logger = logging.getLogger(__name__)
@@ -144,8 +144,7 @@ def scan_workbook(
     are allowed in columns whose header is a structured date column, below that header: the
     header is the row ``header_rows`` gives for the sheet (where a loader found it), or else
     the first row filled across among the sheet's first rows (title lines above it are
-    checked as every cell is, except that a full date there is the report's own date: "Run on
-    01/07/2026"). A sheet whose name holds an identifier is
+    checked as every cell is, dates included). A sheet whose name holds an identifier is
     referred to by its position, so that Problems do not repeat it.
 
     Parameters
@@ -447,9 +446,9 @@ def _scan_cells(book, file: str, names: tuple[str, ...], settings: PrivacySettin
     """Every cell value of every worksheet of ``book`` (opened by openpyxl in streaming mode
     with the results formulas last had: what the loaders read); a Problem if a sheet, as read,
     is wider or larger than the limits. A sheet's header is on its row of ``header_rows``, or
-    the one `find_header` finds: the rows above it are title lines, where no column holds
-    references and a full date is the report's own ("Run on 01/07/2026": every other kind of
-    identifier is still refused there)."""
+    the one `find_header` finds: the rows above it are title lines, where no column holds dates
+    or references, and only the export's run date is allowed
+    (`audit_lib.inputs.table_layout.without_run_dates`)."""
     from openpyxl.utils import get_column_letter
 
     problems: list[Problem] = []
@@ -491,9 +490,10 @@ def _scan_cells(book, file: str, names: tuple[str, ...], settings: PrivacySettin
                  else np.zeros(len(frame), dtype=bool))
         found_here = _scan_with_dated_columns(frame.loc[~above], file, sheet, names, settings,
                                               dated, referencing)
-        if above.any():  # title lines: no column of references; a date is the report's own
-            found_here += _scan_with_dated_columns(frame.loc[above], file, sheet, names,
-                                                   settings, title_columns(frame), [])
+        if above.any():  # title lines: no column of dates or references; the run's date
+            found_here += _scan_with_dated_columns(
+                without_run_dates(frame.loc[above], skip=ROW), file, sheet, names, settings,
+                [], [])
         for p in found_here:
             problems.append(Problem(p.file, p.row, p.column, p.message + hidden.get(
                 ws.title, ""), p.sheet))
@@ -518,11 +518,6 @@ def _scan_texts(texts: list[_Text], file: str, names: tuple[str, ...],
                                     f"{hidden.get(t.sheet, '') if t.sheet else ''}", sheet))
     return sorted(set(problems), key=lambda p: (p.sheet or "", p.row or 0, p.column or "",
                                                  p.message))
-
-
-def title_columns(frame: pd.DataFrame) -> list[str]:
-    """Every column of a sheet's title lines, taken as dated: the date an export was run on."""
-    return [c for c in frame.columns if c != ROW]
 
 
 def _scan_with_dated_columns(frame: pd.DataFrame, file: str, sheet: str, names: tuple[str, ...],
