@@ -226,7 +226,8 @@ def test_page_one_answers_how_good_how_sure_what_improved_and_what_got_worse(pap
                      r"at the inspection, 46% over the last 3 quarters, \d\d% likely a real "
                      r"fall\.", text)
     assert ("In all, 3 questions read lower than at the inspection without a clear fall; had "
-            "nothing changed, about half of the 33 would read lower by chance alone") in text
+            "nothing changed, about half of the 33 compared with the inspection would read lower "
+            "by chance alone") in text
 
 
 def test_page_one_says_what_got_worse_in_the_2025_demo(papers):
@@ -236,8 +237,8 @@ def test_page_one_says_what_got_worse_in_the_2025_demo(papers):
     worse = text.split("Worse:", 1)[1].split("The board is asked to", 1)[0]
     assert "Work with victims: quality of the work with each victim: Good at the inspection, " \
            "Requires improvement now" in worse
-    assert re.search(r"each victim's safety fell from 67% to \d+(\.\d)?% over the last 3 "
-                     r"quarters, \d\d% likely a real fall", worse)
+    assert re.search(r"each victim's safety: 67% at the inspection, \d+(\.\d)?% over the last "
+                     r"3 quarters, \d\d% likely a real fall", worse)
     assert "no clear change" not in worse
     first = asks_of(papers["demo-2025"].html)[0]
     assert first.startswith("Decide: Ask for an explanation and a plan for what is lower")
@@ -327,6 +328,15 @@ def test_an_ask_lists_at_most_three_recommendations_and_counts_the_rest():
         assert text.count("Owner ") == 3 and "Recommendation number 4" not in text
         assert text.endswith("; and 2 more, listed under the recommendations.")
     assert asks["keep under review"].text.startswith("5 recommendations stay open: ")
+    assert asks["not addressed"].owner == "Head of Youth Justice Service"  # one owns the ask
+    # Closing: at most three named too, the board's own first
+    closing = [r | {"sign_off": "can be signed off"} for r in rows[:5]] + [
+        rows[0] | {"recommendation_id": "R9", "title": "The board's own", "owner": "Board chair",
+                   "sign_off": "can be signed off"}]
+    text = recommendation_asks(pd.DataFrame(closing), {}, read_board({}),
+                               dt.date(2026, 7, 14))["can be signed off"].text
+    assert text.count("Owner ") == 2 and "\u201cThe board's own\u201d" in text
+    assert text.endswith("3 more can be closed, listed under the recommendations.")
 
 
 def test_the_standards_table_shows_the_inspections_published_ratings(paper):
@@ -401,19 +411,23 @@ def test_what_got_worse_lists_a_fallen_standard_and_a_clear_fall_only():
     # 2.2.1 is 80% likely lower but not called declined (one of many read at once): counted,
     # with 2.1.2, not named; 2.1.1 is named as the fallen standard's weakest question.
     assert [c.name for c in changes] == ["Assessment", "2.3.1"]
-    assert changes[0].figure == ("Good at the inspection, Requires improvement now; 2.1.1 fell "
-                                 "from 80.0% to 60% now, 90% likely a real fall")
+    assert changes[0].figure == ("Good at the inspection, Requires improvement now; 2.1.1: "
+                                 "80.0% at the inspection, 60% now, 90% likely a real fall")
     assert changes[1].short == "90% to 85%"
     # Over a window of quarters, the fall's figure and its chance come from the same pooled
     # comparison; where the pooled quarters are not lower, the latest alone, with no chance.
     pooled = QuestionReading("2.1.1", "no clear change", 80.0, 60.0, 0.76, 65.0, 70.0, 3)
     assert got_worse({"2.1.1": pooled}, {"2.1": ("Good", True)}, now, fw, {}, {})[0].figure == (
-        "Good at the inspection, Requires improvement now; 2.1.1 fell from 80.0% to 70% over "
-        "the last 3 quarters, 76% likely a real fall")
+        "Good at the inspection, Requires improvement now; 2.1.1: 80.0% at the inspection, 70% "
+        "over the last 3 quarters, 76% likely a real fall")
     level = QuestionReading("2.1.1", "no clear change", 80.0, 60.0, 0.3, 65.0, 81.0, 3)
     assert got_worse({"2.1.1": level}, {"2.1": ("Good", True)}, now, fw, {}, {})[0].figure == (
-        "Good at the inspection, Requires improvement now; 2.1.1 fell from 80.0% to 60% in the "
-        "latest quarter")
+        "Good at the inspection, Requires improvement now; 2.1.1: 80.0% at the inspection, 60% "
+        "in the latest quarter")
+    # Figures that read the same on the page are not given as a fall
+    same = QuestionReading("2.1.1", "no clear change", 70.4, 70.0, 0.55, 65.0, 70.2, 3)
+    assert got_worse({"2.1.1": same}, {"2.1": ("Good", True)}, now, fw, {}, {})[0].figure == (
+        "Good at the inspection, Requires improvement now")
     assert lower_not_clear(questions, changes) == 2
     # Of those, the likeliest (2.2.1, 80% likely lower) is named as not yet clear when at least
     # as likely as the setting; not when the setting asks for more.
@@ -423,6 +437,29 @@ def test_what_got_worse_lists_a_fallen_standard_and_a_clear_fall_only():
     assert likely.name == "2.2.1" and likely.figure == (
         "70% at the inspection, 62% now, 80% likely a real fall")
     assert likeliest_unclear_fall(questions, changes, fw, {}, 0.85) is None
+
+
+def test_a_measure_declined_among_its_recommendations_measures_is_worse_on_page_one():
+    """The recommendation's own family can call a fall the whole table does not: page one's
+    "Worse" then names it as clear, and the ask's line gives the pooled figure the call rests
+    on, so the page never says both "nothing is clearly lower" and "fell"."""
+    from audit_lib.report.asks import measure_lines
+    from audit_lib.report.readings import QuestionReading, declined_in_families
+
+    fw = load_framework("hmip-youth-2021")
+    questions = {"VIC.5": QuestionReading("VIC.5", "no clear change", 54.0, 47.0, 0.97, 80.0,
+                                          36.0, 3)}
+    evidence = pd.DataFrame({"recommendation_id": ["R5"], "evidence_id": ["CA-R5-VIC.5"],
+                             "measure_id": ["VIC.5"], "pct_yes": [47.0], "target_pct": [80.0],
+                             "progress_status": ["declined"], "direction": ["contradicts"]})
+    names = {"VIC.5": "restorative justice offered to victims"}
+    (change,) = declined_in_families(evidence, questions, [], fw, names)
+    assert change.figure == ("54% at the inspection, 36% over the last 3 quarters, 97% likely a "
+                             "real fall (a clear fall among its recommendation's measures)")
+    assert declined_in_families(evidence, questions, [change], fw, names) == []
+    (line,) = measure_lines(evidence, questions, names, fw)["R5"]
+    assert line.text == ("restorative justice offered to victims down from 54% at the "
+                         "inspection to 36% over the last 3 quarters")
 
 
 def test_the_officer_recommends_a_sample_and_says_what_it_costs_in_reviewer_days():

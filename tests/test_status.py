@@ -71,6 +71,18 @@ def test_status_says_who_has_returned_what_and_every_problem_per_file(sampled, t
     assert "PM01's workbook is here twice" in out
 
 
+def test_status_reads_a_workbook_saved_back_still_blank(sampled, tmp_path, capsys):
+    """A reviewer saves the workbook back before answering anything: its cases are listed as
+    not come back, without a traceback."""
+    folder = quarter(sampled, tmp_path)
+    books = folder / "outputs" / "2026-Q3" / "sampling" / "workbooks"
+    shutil.copy(books / "PM01.xlsx", folder / "returned" / "2026-Q3" / "PM01.xlsx")
+    assert main(["status", "--config", str(folder / "2026-Q3.yaml")]) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and "Error" not in captured.err
+    assert "was sent to PM01 and has not come back" in captured.out
+
+
 def test_validate_config_reads_the_files_so_ready_means_every_step_would_run(sampled, tmp_path,
                                                                             capsys):
     folder = quarter(sampled, tmp_path)

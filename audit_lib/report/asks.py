@@ -21,7 +21,7 @@ from audit_lib.display import pct
 from audit_lib.frameworks import Framework
 from audit_lib.report.front_sheet import BoardSettings, PeriodNames
 from audit_lib.report.html import escape
-from audit_lib.report.readings import Change, QuestionReading
+from audit_lib.report.readings import Change, QuestionReading, fall_figure
 from audit_lib.report.sample_advice import SampleAdvice, days
 
 #: At most this many asks on page one (and at least `FEWEST`).
@@ -103,8 +103,9 @@ def measure_lines(evidence: pd.DataFrame | None, questions: dict[str, QuestionRe
         now = pct(share, near)
         reading = questions.get(measure)
         declined = _text(row.get("progress_status")) == "declined"
-        if declined and reading is not None:
-            figure = f"fell from {pct(reading.baseline_pct, near)} to {now}"
+        if declined and reading is not None:  # the figure the call rests on: pooled quarters
+            figure = (f"down from {pct(reading.baseline_pct, near)} at the inspection to "
+                      f"{fall_figure(reading, near)[0]}")
         else:
             figure = f"{now}, target {pct(target)}"
         out.setdefault(str(row["recommendation_id"]), []).append(MeasureLine(
@@ -166,9 +167,11 @@ def recommendation_asks(assurance: pd.DataFrame, lines: dict[str, list[MeasureLi
     if missing:
         parts = [f"{_title(r)} ({figures(r, True)}{_who(r, len(missing), as_at)})"
                  for r in missing]
+        # Several: each recommendation's owner and date beside it, and the lead officer, who
+        # brings the paper, owns the decision.
         asks["not addressed"] = Ask(
             "Decide", "ask for a plan and a date for what is not addressed: "
-            + _some(parts) + ".", "" if len(missing) > 1 else owners(missing),
+            + _some(parts) + ".", board.lead_officer if len(missing) > 1 else owners(missing),
             due_text(missing[0], as_at) if len(missing) == 1 else f"{fresh:%B %Y}")
     closing = by_kind.get("can be signed off", [])
     if closing:
@@ -181,16 +184,23 @@ def recommendation_asks(assurance: pd.DataFrame, lines: dict[str, list[MeasureLi
             who = "" if one_owner else f"; {_text(r.get('owner')) or 'owner not named'}"
             return f"{title} ({figures(r, False)}{who})"
 
+        # At most `MOST_ITEMS` named (the board's own first: they need another's word).
+        own_shown = own[:MOST_ITEMS]
+        others_shown = others[:MOST_ITEMS - len(own_shown)]
+        more = len(closing) - len(own_shown) - len(others_shown)
         sentences = []
-        if others:
-            sentences.append("agree to close " + "; ".join(item(r, False) for r in others) + ".")
-        if own:
+        if others_shown:
+            sentences.append("agree to close " + "; ".join(item(r, False) for r in others_shown)
+                             + ".")
+        if own_shown:
             sentences.append(
                 f"{'Ask' if sentences else 'ask'} {board.independent_reviewer} to confirm that "
-                + "; ".join(item(r, True) for r in own)
+                + "; ".join(item(r, True) for r in own_shown)
                 + (" can be closed: the board owns it, so should not close it itself."
-                   if len(own) == 1 else
+                   if len(own_shown) == 1 else
                    " can be closed: the board owns them, so should not close them itself."))
+        if more:
+            sentences.append(f"{more} more can be closed, listed under the recommendations.")
         # One owner: said once, after the text; several: each beside its recommendation, and
         # the lead officer, who brings the paper, owns the decision.
         asks["can be signed off"] = Ask("Decide", " ".join(sentences),

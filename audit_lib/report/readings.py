@@ -62,6 +62,11 @@ class QuestionReading:
         return self.status in FALLEN
 
     @property
+    def compared(self) -> bool:
+        """Compared with the inspection: both shares known."""
+        return not math.isnan(self.latest_pct) and not math.isnan(self.baseline_pct)
+
+    @property
     def lower(self) -> bool:
         """Below the inspection's share now, clearly or not."""
         return (not math.isnan(self.latest_pct) and not math.isnan(self.baseline_pct)
@@ -251,16 +256,18 @@ def got_worse(questions: dict[str, QuestionReading], then: dict[str, tuple[str, 
         falls = sorted((questions[q] for q in lowest_of.get(sid, []) if q in questions
                         and questions[q].latest_pct < questions[q].baseline_pct),
                        key=lambda r: r.latest_pct - r.baseline_pct)
-        if falls:
-            q = falls[0]
-            now_text, chance = fall_figure(q, cuts)
-            figure += (f"; {names.get(q.question_id, q.question_id)} fell from "
-                       f"{pct(q.baseline_pct, cuts)} to {now_text}"
+        q = falls[0] if falls else None
+        now_text, chance = fall_figure(q, cuts) if q else ("", "")
+        if q and now_text.split(" ", 1)[0] != pct(q.baseline_pct, cuts):
+            # Its weakest question's figures, not "fell": the fall need not be clear.
+            figure += (f"; {names.get(q.question_id, q.question_id)}: "
+                       f"{pct(q.baseline_pct, cuts)} at the inspection, {now_text}"
                        + (f", {chance}" if chance else ""))
             named.add(q.question_id)
         elif reading.source == "evidence":
             figure += " (judged from evidence)"
-        out.append(Change(titles.get(sid, sid), figure, tuple(q.question_id for q in falls[:1]),
+        out.append(Change(titles.get(sid, sid), figure,
+                          (q.question_id,) if q and q.question_id in named else (),
                           sid, f"{before} to {reading.rating}"))
     for q in sorted(questions.values(), key=lambda r: -(r.p_lower if not math.isnan(r.p_lower)
                                                          else 0)):
@@ -272,6 +279,35 @@ def got_worse(questions: dict[str, QuestionReading], then: dict[str, tuple[str, 
                           f"{pct(q.baseline_pct, near)} at the inspection, {now_text}"
                           + (f", {chance}" if chance else ""), (q.question_id,), None,
                           f"{pct(q.baseline_pct, near)} to {now_text.split(' ', 1)[0]}"))
+    return out
+
+
+def declined_in_families(evidence: pd.DataFrame | None, questions: dict[str, QuestionReading],
+                         worse: list[Change], fw: Framework, names: dict[str, str]
+                         ) -> list[Change]:
+    """Measures called declined among their recommendation's own measures (the triangulation
+    step's family, which can call a fall the whole progress table does not), not already in
+    ``worse``: each with its figure and chance from the pooled quarters the call rests on."""
+    if evidence is None or not {"measure_id", "progress_status"} <= set(evidence.columns):
+        return []
+    cuts = rating_thresholds(fw)
+    named = {q for change in worse for q in change.question_ids}
+    out = []
+    declined = evidence.loc[evidence["progress_status"].fillna("").astype(str) == DECLINED,
+                            "measure_id"].fillna("").astype(str)
+    for measure in dict.fromkeys(declined):
+        q = questions.get(measure)
+        if q is None or measure in named:
+            continue
+        near = cuts + ([] if math.isnan(q.target_pct) else [q.target_pct])
+        now_text, chance = fall_figure(q, near)
+        out.append(Change(names.get(measure, measure),
+                          f"{pct(q.baseline_pct, near)} at the inspection, {now_text}"
+                          + (f", {chance}" if chance else "")
+                          + " (a clear fall among its recommendation's measures)",
+                          (measure,), None,
+                          f"{pct(q.baseline_pct, near)} to {now_text.split(' ', 1)[0]}"))
+        named.add(measure)
     return out
 
 

@@ -35,6 +35,7 @@ from audit_lib.report.readings import (
     QuestionReading,
     StandardReading,
     band_rank,
+    declined_in_families,
     got_worse,
     judged_share,
     likeliest_unclear_fall,
@@ -167,11 +168,12 @@ def worse_paragraph(questions: dict[str, QuestionReading], worse: list,
     if likely:
         text += f" Likely lower, not yet clear: {likely.name}: {likely.figure}."
     unclear = lower_not_clear(questions, worse)
+    compared = sum(1 for q in questions.values() if q.compared)
     if unclear:
         text += (f" In all, {unclear} question{'s read' if unclear != 1 else ' reads'} lower "
                  f"than at the inspection without a clear fall; had nothing changed, about "
-                 f"half of the {len(questions)} would read lower by chance alone (the progress "
-                 "section lists them).")
+                 f"half of the {compared} compared with the inspection would read lower by "
+                 "chance alone (the progress section lists them).")
     return '<p id="worse"><b>Worse:</b> ' + escape(text) + "</p>"
 
 
@@ -249,6 +251,7 @@ def page_one(*, overall: dict, standards: pd.DataFrame, progress: pd.DataFrame |
     as_at = board.as_at(period_end)
     rated = {k: v for k, v in now.items() if fw.standard(k).rated}  # this inspection rates
     worse = got_worse(questions, then, rated, fw, names, titles)
+    worse += declined_in_families(evidence, questions, worse, fw, names)
     parts = [f'<p class="lead">{escape(" ".join(how_sure_lines(overall, standards, fw)))}</p>',
              gaps_sentence(gaps), context_line(inspection, fw, periods)]
     if overall.get("unconfirmed_rules"):

@@ -426,9 +426,12 @@ def _cross_problems(answers, questions, facts, codes: _Codes) -> list[Problem]:
                    "answer N/A or remove the row")
         located(answers.index.isin(part.index), None, message)
 
-    never_na = codes.per_row("question_id", lambda v: [
-        qid in questions and not questions[qid].na_allowed for qid in v])
-    is_na = codes.per_row("answer", lambda v: v == NA)
+    # As booleans: a workbook with no answer yet (still blank) gives empty arrays of objects.
+    never_na = np.asarray(codes.per_row("question_id", lambda v: np.array([
+        qid in questions and not questions[qid].na_allowed for qid in v], dtype=bool)),
+        dtype=bool)
+    is_na = np.asarray(codes.per_row("answer", lambda v: np.asarray(v == NA, dtype=bool)),
+                       dtype=bool)
     bad_na = pd.Series(never_na & is_na & (state == APPLIES), index=answers.index)
     located(bad_na, None,
             "N/A is not allowed: the framework says this question applies to every case it covers")
