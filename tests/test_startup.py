@@ -118,3 +118,20 @@ def test_reading_a_file_imports_openpyxl_only_for_a_workbook(tmp_path, kind):
     (modules,) = imported_by(code="from audit_lib.inputs.reading import read_table; "
                                   f"read_table({str(path)!r}, required=('case_id',))")
     assert ("openpyxl" in modules) == (kind == "xlsx")
+
+
+def test_telling_a_reviewer_workbook_imports_no_openpyxl(tmp_path):
+    # Issue 25: is_workbook reads the About sheet's first row from the archive; openpyxl opens
+    # the workbook once, in the reader.
+    import openpyxl
+
+    from audit_lib.sampling.workbook_writer import ABOUT_SHEET, MARKER
+
+    book = openpyxl.Workbook()
+    book.active.title = ABOUT_SHEET
+    book.active.append(["marker", MARKER])
+    path = tmp_path / "PM01.xlsx"
+    book.save(path)
+    (modules,) = imported_by(code="from audit_lib.returns.workbook_reader import is_workbook; "
+                                  f"assert is_workbook({str(path)!r})")
+    assert "openpyxl" not in heavy(modules)

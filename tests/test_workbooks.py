@@ -338,3 +338,53 @@ def test_second_marks_in_a_workbook_and_again_in_a_moderation_file_are_named(dra
         assert "already has a second mark to this question from this reviewer" in err
         assert f"sheet '{MODERATION_SHEET}', row" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_returned_workbook_is_opened_once_for_the_gate_and_the_reader(drawn, tmp_path,
+                                                                         monkeypatch):
+    # Issue 25: telling a reviewer workbook (its About sheet) opened it in openpyxl, and the
+    # identifier gate and the reader opened it again; now openpyxl opens it once.
+    path = drawn / "workbooks" / "PM01.xlsx"
+    opened = []
+    real = openpyxl.load_workbook
+
+    def counted(*args, **kwargs):
+        opened.append(args[0] if args else kwargs.get("filename"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(openpyxl, "load_workbook", counted)
+    monkeypatch.setattr(openpyxl.reader.excel, "load_workbook", counted)
+    assert is_workbook(path)
+    assert opened == []
+    read_workbook(path)
+    assert len(opened) == 1
+    opened.clear()
+    main(["validate", str(path)])  # a blank workbook: its gaps are reported
+    assert len(opened) == 1
+
+
+def test_the_about_sheet_is_read_as_openpyxl_reads_it(tmp_path):
+    from audit_lib.inputs.workbook_peek import first_row
+    from audit_lib.sampling.workbook_writer import ABOUT_SHEET, MARKER as WORKBOOK_MARKER
+
+    def book(b1, inline=False, row=1):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = ABOUT_SHEET
+        ws.cell(row=row, column=1, value="marker")
+        if b1 is not None:
+            ws.cell(row=row, column=2, value=b1)
+        path = tmp_path / f"b{len(list(tmp_path.iterdir()))}.xlsx"
+        wb.save(path)
+        return path
+
+    assert first_row(book(WORKBOOK_MARKER), ABOUT_SHEET) == {"A": "marker", "B": WORKBOOK_MARKER}
+    assert is_workbook(book(WORKBOOK_MARKER))
+    assert not is_workbook(book("another workbook"))
+    assert not is_workbook(book(None))
+    assert not is_workbook(book(WORKBOOK_MARKER, row=2))  # not in the first row
+    assert first_row(book(WORKBOOK_MARKER), "Cases") is None
+    assert not is_workbook(tmp_path / "missing.xlsx")
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(b"PK\x03\x04 not really a workbook")
+    assert not is_workbook(damaged)

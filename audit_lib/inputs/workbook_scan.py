@@ -277,6 +277,17 @@ def _sheets(archive: zipfile.ZipFile) -> list[_Sheet]:
     return sheets
 
 
+def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Each worksheet's name -> its part in the archive (sheets without one left out).
+
+    Raises
+    ------
+    Exception
+        Whatever a damaged workbook part raises (the caller treats it as unreadable).
+    """
+    return {s.name: s.part for s in _sheets(archive) if s.part is not None}
+
+
 def _size_problems(archive: zipfile.ZipFile, sheets: list[_Sheet], limits: WorkbookLimits,
                    file: str) -> list[Problem]:
     """Count each worksheet's rows and cells in its XML, keeping the XML around the cells for

@@ -21,6 +21,7 @@ from audit_lib.inputs.file_checks import check_xlsx_container
 from audit_lib.inputs.identifiers import configured_names
 from audit_lib.inputs.reading import file_label
 from audit_lib.inputs.validation import DATE_FORMATS
+from audit_lib.inputs.workbook_peek import first_row
 from audit_lib.inputs.workbook_scan import scan_workbook
 from audit_lib.sampling.issued import FIELDS
 from audit_lib.sampling.workbook_writer import (
@@ -44,24 +45,20 @@ logger = logging.getLogger(__name__)
 
 
 def is_workbook(path: str | Path) -> bool:
-    """Whether ``path`` is an .xlsx reviewer workbook made by case-audit (hidden About sheet)."""
+    """Whether ``path`` is an .xlsx reviewer workbook made by case-audit (hidden About sheet).
+
+    Only the About sheet's first row is read (`audit_lib.inputs.workbook_peek`), not the
+    workbook: the reader opens it once, for the identifier gate and the answers together.
+    """
     path = Path(path)
     if path.suffix.lower() != ".xlsx" or not path.is_file():
         return False
-    from openpyxl import load_workbook
-
     try:
         check_xlsx_container(path)  # nothing is parsed before the container is known safe
-        book = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # unreadable files are reported by the ordinary reader
         return False
-    try:
-        if ABOUT_SHEET not in book.sheetnames:
-            return False
-        first = next(book[ABOUT_SHEET].iter_rows(min_row=1, max_row=1, values_only=True), ())
-        return len(first) > 1 and first[1] == MARKER
-    finally:
-        book.close()
+    first = first_row(path, ABOUT_SHEET)
+    return bool(first) and first.get("B") == MARKER
 
 
 #: Columns of the answers (and blank cells) read from a workbook.
