@@ -365,9 +365,10 @@ def test_a_returned_workbook_is_opened_once_for_the_gate_and_the_reader(drawn, t
 
 def test_the_about_sheet_is_read_as_openpyxl_reads_it(tmp_path):
     from audit_lib.inputs.workbook_peek import first_row
-    from audit_lib.sampling.workbook_writer import ABOUT_SHEET, MARKER as WORKBOOK_MARKER
+    from audit_lib.sampling.workbook_writer import ABOUT_SHEET
+    from audit_lib.sampling.workbook_writer import MARKER as WORKBOOK_MARKER
 
-    def book(b1, inline=False, row=1):
+    def book(b1, row=1):
         wb = openpyxl.Workbook()
         ws = wb.active
         ws.title = ABOUT_SHEET
