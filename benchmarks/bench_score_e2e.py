@@ -89,7 +89,7 @@ def main() -> None:
         duck_cmd = [sys.executable, "-c", DUCKDB, str(answers)]
         imports_cmd = [sys.executable, "-c", IMPORTS]
         before_cmd = [sys.executable, "-c", "import sys; from audit_lib.cli import main; "
-                      "sys.exit(main())", *ours_cmd[1:]]
+                      "sys.exit(main())", *ours_cmd[1:-1], str(Path(tmp) / "scores-before")]
         arrow_cmd = None
         if args.arrow_python:
             arrow_cmd = [args.arrow_python, "-c", "import sys; from audit_lib.cli import main; "
