@@ -101,6 +101,10 @@ def test_what_changed_names_the_progress_tables_pooled_quarters(tmp_path):
     assert f"2.1.1 (last {k} quarters): {y}/{n} -> {int(y) - 1}/{n}" in line
     assert "no figure changed" not in line
     assert "no figure changed" in what_changed(before, before)[0]
+    # A pool of one quarter is the quarter's own figure: not said twice
+    progress.loc[row, "window_quarters"] = "1"
+    progress.to_csv(after / "progress" / "progress.csv", index=False)
+    assert "(last 1 quarters)" not in what_changed(before, after)[0]
 
 
 # --- corrections ------------------------------------------------------------------------------

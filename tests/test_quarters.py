@@ -162,8 +162,8 @@ def test_four_quarters_by_the_readme(tmp_path, monkeypatch, capsys, browser):  #
     me.saves(SAMPLES / "caseload.csv", fen / "inputs" / "2026-Q4" / "caseload.csv")
     me.types("case-audit validate fen-marsh/2026-Q4.yaml")
     said = me.types("case-audit run --config fen-marsh/2026-Q4.yaml --only sampling")
-    assert re.search(r"Left out: \d+ case\(s\) of this caseload sampled in the last 1 "
-                     r"quarter\(s\) \(2026-Q3\) were not drawn again", said)
+    assert re.search(r"Left out: \d+ cases of this caseload sampled in the last quarter "
+                     r"\(2026-Q3\) were not drawn again", said)
     samples = {p: set(pd.read_csv(fen / "outputs" / p / "sampling" / "sample.csv",
                                   dtype=str)["case_id"]) for p in ("2026-Q3", "2026-Q4")}
     assert not samples["2026-Q3"] & samples["2026-Q4"]  # last quarter's cases left out

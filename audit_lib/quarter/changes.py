@@ -74,8 +74,10 @@ def _window_figures(before: Path, after: Path) -> list[str]:
                        for q, y, n, k in zip(frame["question_id"], frame["window_yes"],
                                              frame["window_n"], frame["window_quarters"])})
     old, new = tables
+    # A pool of one quarter is the quarter's own figure, said already.
     return [f"{q} (last {new[q][1]} quarters): {old.get(q, ('none', ''))[0]} -> {new[q][0]}"
-            for q in new if old.get(q, ("none", ""))[0] != new[q][0]]
+            for q in new if old.get(q, ("none", ""))[0] != new[q][0]
+            and new[q][1] not in ("", "0", "1")]
 
 
 def _ratings(before: Path, after: Path) -> list[str]:

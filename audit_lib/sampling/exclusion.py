@@ -35,9 +35,13 @@ class LeftOut:
         short = {g: int(n) for g, n in (drawn.get("short") or {}).items() if n}
         found = [p for p, n in self.periods.items() if n is not None]
         missing = [p for p, n in self.periods.items() if n is None]
-        words = (f"{in_caseload} case(s) of this caseload sampled in the last "
-                 f"{len(self.periods)} quarter(s) ({', '.join(self.periods) or 'none recorded'})"
-                 " were not drawn again")
+        quarters = ("the last quarter" if len(self.periods) == 1 else
+                    f"the last {len(self.periods)} quarters")
+        cases = "no case" if in_caseload == 0 else (
+            "1 case" if in_caseload == 1 else f"{in_caseload} cases")
+        words = (f"{cases} of this caseload sampled in {quarters} "
+                 f"({', '.join(self.periods) or 'none recorded'}) "
+                 f"{'was' if in_caseload == 1 else 'were'} not drawn again")
         if short:
             words += "; the sample fell short of its size by " + ", ".join(
                 f"{n} in {g}" for g, n in short.items()) + " (too few cases were left)"
