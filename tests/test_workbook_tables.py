@@ -109,7 +109,7 @@ def test_the_limits_come_from_the_settings_with_their_notes():
     section = load_settings("inputs")["workbook_tables"]
     limits = load_table_limits()
     for key in ("max_shared_strings", "max_shared_strings_bytes", "max_style_records",
-                "max_styles_bytes"):
+                "max_styles_bytes", "spare_shared_strings"):
         assert getattr(limits, key) == section[key] and section[f"{key}_source"]
 
 

@@ -33,9 +33,6 @@ _STYLE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:xf|font|fill|border|numFmt|dxf|
                     rb"[\s>/]")
 #: One cell of a worksheet (not <col>, <cols> or <cfRule>).
 _CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>/]")
-#: Shared texts a workbook may hold beyond one per cell (a writer that keeps a few unused):
-#: up to this many are never compared with the cells.
-UNUSED_TEXTS = 1000
 _OVERRIDE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?Override\b[^>]*>')
 _PART_NAME = re.compile(rb'PartName\s*=\s*"([^"]*)"')
 _CONTENT_TYPE = re.compile(rb'ContentType\s*=\s*"([^"]*)"')
@@ -51,6 +48,8 @@ class TableLimits:
     max_shared_strings_bytes: int
     max_style_records: int
     max_styles_bytes: int
+    #: Shared texts a workbook may hold beyond one per cell of its sheets.
+    spare_shared_strings: int
 
 
 def load_table_limits() -> TableLimits:
@@ -63,7 +62,7 @@ def load_table_limits() -> TableLimits:
     """
     return TableLimits(**input_limits("workbook_tables", (
         "max_shared_strings", "max_shared_strings_bytes", "max_style_records",
-        "max_styles_bytes")))
+        "max_styles_bytes", "spare_shared_strings")))
 
 
 def table_problems(archive: zipfile.ZipFile, limits: TableLimits | None = None) -> list[str]:
@@ -90,13 +89,13 @@ def table_problems(archive: zipfile.ZipFile, limits: TableLimits | None = None) 
             problems.append(f"its table of shared texts holds more than "
                             f"{limits.max_shared_strings:,} texts, the limit (settings/"
                             f"inputs.yaml): far more than its cells can use; {_SAVE_AS}")
-        elif texts > UNUSED_TEXTS:
-            cells = sum(_count(archive, sheet, _CELL, stop=texts - UNUSED_TEXTS)
+        elif texts > limits.spare_shared_strings:
+            cells = sum(_count(archive, sheet, _CELL, stop=texts - limits.spare_shared_strings)
                         for sheet in infos if sheet.lower().startswith("xl/worksheets/")
                         and sheet.lower().endswith(".xml"))
             # Excel keeps only the texts its cells use: the rest is padding that only slows
             # reading (900,000 unused texts took 24 s to open).
-            if texts > cells + UNUSED_TEXTS:
+            if texts > cells + limits.spare_shared_strings:
                 problems.append(f"its table of shared texts holds {texts:,} texts, more than "
                                 f"its {cells:,} cells can use; {_SAVE_AS}")
     if _STYLES_PART in infos:
