@@ -70,7 +70,6 @@ def layout_settings() -> LayoutSettings:
 _STAMP = (r"(?:[0-9]{1,4}[/.\-][0-9]{1,2}[/.\-][0-9]{2,4}|[0-9]{1,2}(?:st|nd|rd|th)? "
           r"[A-Za-z]{3,9},? [0-9]{4})(?:(?:,? (?:at )?|T)[0-9]{1,2}[:.][0-9]{2}(?:[:.][0-9]{2})?"
           r"(?: ?[AaPp][Mm])?)?")
-_BIRTH = re.compile(r"\b(?:d\.? ?o\.? ?b\.?|birth\w*|born|birthday)\b", re.IGNORECASE)
 
 
 def without_run_dates(lines: pd.DataFrame, skip: str | None = None) -> pd.DataFrame:
@@ -82,6 +81,10 @@ def without_run_dates(lines: pd.DataFrame, skip: str | None = None) -> pd.DataFr
     words = layout_settings().run_date_words
     if not words or lines.empty:
         return lines
+    # The words that name a birth, from their one home (settings/columns.yaml).
+    births = sorted(load_settings("columns").get("birth_words") or [], key=len, reverse=True)
+    birth = re.compile(r"(?<![A-Za-z])(?:" + "|".join(re.escape(str(w)) for w in births)
+                       + r")(?![A-Za-z])", re.IGNORECASE) if births else None
     phrase = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len,
                                                                            reverse=True))
     inline = re.compile(rf"(?i)\b(?:{phrase})\b\s*(?:on|at|:|-)?\s*:?\s*{_STAMP}")
@@ -92,7 +95,7 @@ def without_run_dates(lines: pd.DataFrame, skip: str | None = None) -> pd.DataFr
     for index, row in out[columns].iterrows():
         cells = ["" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
                  for v in row]
-        if any(_BIRTH.search(c) for c in cells):
+        if birth is not None and any(birth.search(c) for c in cells):
             continue
         for i, text in enumerate(cells):
             new = inline.sub(lambda m: _kept_words(m.group(0)), text)
