@@ -136,30 +136,18 @@ def _count(archive: zipfile.ZipFile, name: str, pattern: re.Pattern,
             data = carry + chunk
             if not chunk:
                 return count + len(pattern.findall(data))
-            cut = data.rfind(b"<")
-            cut = cut if cut > 0 else len(data)
-            count += len(pattern.findall(data, 0, cut))
-            carry = data[cut:]
-            if stop is not None and count > stop:
-                return count
-
-
-def _more_than(archive: zipfile.ZipFile, name: str, pattern: re.Pattern, limit: int) -> bool:
-    """Whether ``pattern`` occurs more than ``limit`` times in the part ``name``, read as a
-    stream; reading stops as soon as it does."""
-    count, carry = 0, b""
-    with archive.open(name) as stream:
-        while True:
-            chunk = stream.read(_CHUNK)
-            data = carry + chunk
-            if not chunk:
-                return count + len(pattern.findall(data)) > limit
             # Tags are counted up to the last "<": a tag the chunk cuts in two is counted with
             # the next chunk, once.
             cut = data.rfind(b"<")
             cut = cut if cut > 0 else len(data)
             count += len(pattern.findall(data, 0, cut))
             carry = data[cut:]
-            if count > limit:
-                logger.debug("%s: more than %d entries in %s", archive.filename, limit, name)
-                return True
+            if stop is not None and count > stop:
+                logger.debug("%s: more than %d entries in %s", archive.filename, stop, name)
+                return count
+
+
+def _more_than(archive: zipfile.ZipFile, name: str, pattern: re.Pattern, limit: int) -> bool:
+    """Whether ``pattern`` occurs more than ``limit`` times in the part ``name``; reading stops
+    as soon as it does."""
+    return _count(archive, name, pattern, stop=limit) > limit
