@@ -514,6 +514,16 @@ def _respelt(value: str, spellings: dict[str, str]) -> str:
     return value
 
 
+def _band_of_each(ages: pd.Series, age_bands: tuple[AgeBand, ...]) -> pd.Series:
+    """Each whole age's band, "" where none holds it (the first band that holds an age wins)."""
+    bands = pd.Series("", index=ages.index, dtype=object)
+    for band in reversed(age_bands):
+        inside = ages.notna() & (ages >= band.low)
+        if band.high is not None:
+            inside &= ages <= band.high
+        bands[inside] = band.band
+    return bands
+
 def _band_births(table: Table, frame: pd.DataFrame, column_map: ColumnMap,
                  report: ColumnReport, header: str) -> tuple[pd.DataFrame, list[Problem]]:
     """Replace a month and year of birth with the age band at the case's start date (unless
@@ -536,12 +546,7 @@ def _band_births(table: Table, frame: pd.DataFrame, column_map: ColumnMap,
     # Whole years at the start date; in the month of birth the birthday is taken to have
     # passed (its day is not known).
     ages = ((starts.dt.year - born_year) * 12 + starts.dt.month - born_month) // 12
-    bands = pd.Series("", index=frame.index, dtype=object)
-    for band in reversed(column_map.age_bands):  # the first band that holds an age wins
-        inside = ages.notna() & (ages >= band.low)
-        if band.high is not None:
-            inside &= ages <= band.high
-        bands[inside] = band.band
+    bands = _band_of_each(ages, column_map.age_bands)
     given = frame[DATE_OF_BIRTH].str.strip().ne("")
     # A full date of birth is the identifier gate's to refuse (it says so); other text that
     # is not a month and year is said here.
@@ -590,12 +595,7 @@ def _band_ages(table: Table, frame: pd.DataFrame, column_map: ColumnMap, report:
     # Whole years, as exports write them (15, or 15.0 from a spreadsheet's number).
     whole = text.str.fullmatch(r"\d{1,3}(?:\.0+)?").fillna(False).astype(bool)
     ages = pd.to_numeric(text.where(whole), errors="coerce")
-    bands = pd.Series("", index=frame.index, dtype=object)
-    for band in reversed(column_map.age_bands):  # the first band that holds an age wins
-        inside = ages.notna() & (ages >= band.low)
-        if band.high is not None:
-            inside &= ages <= band.high
-        bands[inside] = band.band
+    bands = _band_of_each(ages, column_map.age_bands)
     problems = []
     named = ", ".join(b.band for b in column_map.age_bands)
     for row, ok, blank, band in zip(frame[ROW], whole, text.eq(""), bands):
