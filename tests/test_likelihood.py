@@ -409,3 +409,21 @@ def test_the_prior_sensitivity_table_shows_how_much_the_prior_matters():
     assert ten["p_rated_chosen_prior"] < 0.95
     assert table.loc["3.1", "p_rated_chosen_prior"] == pytest.approx(
         standards.loc["3.1", "p_outstanding"], abs=0.02)  # fewer draws, same model
+
+
+def test_each_draws_deviate_is_found_as_searchsorted_finds_it():
+    """The vectorised inverse-CDF lookup of the multilevel draws (issue 25) finds, for every
+    draw, the index numpy's searchsorted finds in that draw's own row: rows with ties, rows
+    all of one value, rows of NaN (a cell of no weight), values on an entry, below the first
+    and above the last."""
+    from audit_lib.scoring.shrinkage import _lower_bound
+
+    rng = np.random.default_rng(7)
+    for width in (1, 2, 3, 7, 91, 100):
+        rows = np.sort(rng.integers(0, 5, (40, width)) / 4.0, axis=1)  # many ties
+        rows[0] = np.nan
+        rows[1] = 0.5
+        which = rng.integers(0, len(rows), 5000)
+        values = np.concatenate([rng.integers(-1, 6, 2500) / 4.0, rng.random(2500)])
+        expected = np.array([np.searchsorted(rows[w], v) for w, v in zip(which, values)])
+        assert np.array_equal(_lower_bound(rows, which, values), expected)

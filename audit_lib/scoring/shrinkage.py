@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -41,6 +42,16 @@ TAU_GRID = np.arange(0.0, 3.0 + 1e-9, 0.1)
 Z_GRID = np.arange(-4.5, 4.5 + 1e-9, 0.1)
 _Z_WEIGHTS = np.exp(-0.5 * Z_GRID ** 2)
 _Z_WEIGHTS = _Z_WEIGHTS / _Z_WEIGHTS.sum()
+
+
+@lru_cache(maxsize=1)
+def _grid_log_shares() -> tuple[np.ndarray, np.ndarray]:
+    """log(share) and log(1 - share) at every (mu, tau, z) of the grids: the same for every
+    standard, so worked out once (read-only)."""
+    theta = MU_GRID[:, None, None] + TAU_GRID[None, :, None] * Z_GRID[None, None, :]
+    log_p, log_q = -np.logaddexp(0, -theta), -np.logaddexp(0, theta)
+    log_p.flags.writeable = log_q.flags.writeable = False
+    return log_p, log_q
 
 
 @dataclass(frozen=True)
@@ -112,8 +123,7 @@ def shrunk_share_draws(n_yes, n_applicable, deff: float, draws: int,
     yes = np.asarray(n_yes, dtype=float)
     n = np.asarray(n_applicable, dtype=float)
     k = len(yes)
-    theta = MU_GRID[:, None, None] + TAU_GRID[None, :, None] * Z_GRID[None, None, :]
-    log_p, log_q = -np.logaddexp(0, -theta), -np.logaddexp(0, theta)
+    log_p, log_q = _grid_log_shares()
     loglik = yes[:, None, None, None] * log_p + (n - yes)[:, None, None, None] * log_q
     loglik -= loglik.max(axis=(1, 2, 3), keepdims=True)
     lik = np.exp(loglik)  # k, mu, tau, z (each question scaled to a maximum of 1)
@@ -128,24 +138,34 @@ def shrunk_share_draws(n_yes, n_applicable, deff: float, draws: int,
     mu = MU_GRID[i_mu] + rng.uniform(-0.05, 0.05, draws)
     tau = np.abs(TAU_GRID[i_tau] + rng.uniform(-0.05, 0.05, draws))
     out = np.empty((draws, k))
-    # Each draw's deviate z from its grid cell's conditional, cell by cell (a few hundred cells
-    # carry the posterior's weight), then jittered inside the z grid's step.
-    order = np.argsort(cells, kind="stable")
-    ordered = cells[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    bounds = np.r_[starts, draws]
-    unique = ordered[starts]
+    # Each draw's deviate z from its grid cell's conditional (a few hundred cells carry the
+    # posterior's weight), then jittered inside the z grid's step: the inverse of the cell's
+    # cumulative weights at a uniform, as `numpy.searchsorted` finds it, for every draw at once.
+    unique, row = np.unique(cells, return_inverse=True)
     u_mu, u_tau = np.unravel_index(unique, (len(MU_GRID), len(TAU_GRID)))
     for j in range(k):
         cond = lik[j][u_mu, u_tau] * _Z_WEIGHTS  # cells x z
         cum = np.cumsum(cond, axis=1)
         cum /= cum[:, -1:]
         u = rng.uniform(size=draws)
-        index = np.empty(draws, dtype=np.int64)
-        for c in range(len(unique)):
-            members = order[bounds[c]:bounds[c + 1]]
-            index[members] = np.searchsorted(cum[c], u[members])
-        index = np.minimum(index, len(Z_GRID) - 1)
+        index = np.minimum(_lower_bound(cum, row, u), len(Z_GRID) - 1)
         z = Z_GRID[index] + rng.uniform(-0.05, 0.05, draws)
         out[:, j] = expit(mu + tau * z)
     return out
+
+
+def _lower_bound(rows: np.ndarray, which: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each i, ``numpy.searchsorted(rows[which[i]], values[i])`` (side "left": the first
+    position whose entry is not below the value; a NaN is above every value), each row
+    sorted: one binary search run over every value at once. The answer for each value lies in
+    ``[low, low + length]``; each step compares the entry ``length // 2`` along and keeps the
+    half that holds it."""
+    flat = np.ascontiguousarray(rows).ravel()
+    start = which.astype(np.int64) * rows.shape[1]
+    low = np.zeros(len(values), dtype=np.int64)
+    length = rows.shape[1]
+    while length > 0:
+        half = length // 2
+        low += (flat[start + low + half] < values) * (length - half)
+        length = half
+    return low
