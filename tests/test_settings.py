@@ -17,22 +17,29 @@ ALIAS_BOMB = "a: &a [" + ",".join(['"lol"'] * 9) + "]\n" + "".join(
 
 
 def test_an_alias_bomb_is_refused_at_once(tmp_path, monkeypatch):
-    from audit_lib.settings import _StrictLoader
+    import yaml
+
+    from audit_lib import settings
 
     path = tmp_path / "q.yaml"
     path.write_text(ALIAS_BOMB)
     yaml_limits()  # the limits' own file is read (once) before the user's
-    composed = []  # nodes of the file built before the refusal: a few, not 387 million
-    compose_node = _StrictLoader.compose_node
+    events = []  # events of the file read before the refusal: a few, not 387 million
+    parse, loader = yaml.parse, settings._Loader
 
-    def counted(self, parent, index):
-        composed.append(index)
-        return compose_node(self, parent, index)
+    def counted(text, Loader):  # noqa: N803 (PyYAML's name)
+        for event in parse(text, Loader=loader):
+            events.append(event)
+            yield event
 
-    monkeypatch.setattr(_StrictLoader, "compose_node", counted)
+    def never(text):
+        raise AssertionError("the file was composed after all")
+
+    monkeypatch.setattr(yaml, "parse", counted)
+    monkeypatch.setattr(settings, "_Loader", never)
     with pytest.raises(ConfigError) as err:
         read_yaml(path, "period config")
-    assert len(composed) < 20  # the time it takes: benchmarks/bench_limits.py
+    assert len(events) < 30  # the time it takes: benchmarks/bench_limits.py
     assert str(err.value) == (f"{path}: the period config uses a YAML alias (*name) at line 2, "
                               "which case-audit does not accept; write the value out in full.")
 
@@ -80,3 +87,86 @@ def test_anchors_alone_and_ordinary_files_still_read(tmp_path):
     path = tmp_path / "q.yaml"
     path.write_text("a: &x 1\nb: [1, {c: d}]\n")
     assert read_yaml(path, "period config") == {"a": 1, "b": [1, {"c": "d"}]}
+
+
+class _ComposerOracle:
+    """The refusal as PyYAML's pure-Python composer makes it (how case-audit made it before it
+    read the events in C): node by node, an alias refused, a node deeper than the limit
+    refused, each where it is composed."""
+
+    @staticmethod
+    def load(text: str, max_depth: int):
+        import yaml
+
+        class Loader(yaml.SafeLoader):
+            depth = 0
+
+            def compose_node(self, parent, index):
+                if self.check_event(yaml.AliasEvent):
+                    raise LookupError(("alias", self.peek_event().start_mark.line + 1))
+                self.depth += 1
+                try:
+                    if self.depth > max_depth:
+                        raise LookupError(("depth", self.peek_event().start_mark.line + 1))
+                    return super().compose_node(parent, index)
+                finally:
+                    self.depth -= 1
+
+        try:
+            return Loader(text).get_single_data()
+        except LookupError as exc:
+            return exc.args[0]
+        except yaml.YAMLError as exc:
+            return ("invalid", exc.problem_mark.line + 1)
+
+
+@pytest.mark.parametrize("text", [
+    "a: 1\n", "", "- a\n- b\n", "x",
+    "a:\n  b:\n    c:\n      d: 1\n",  # four deep: at the limit of 4 in this test
+    "a:\n  b:\n    c:\n      d: [1]\n",  # five deep, in flow style
+    "a:\n  b:\n    c:\n      d:\n        e: 1\n",  # five deep, in block style
+    "? [[[[k]]]]\n: v\n",  # a key too deep
+    "? [[[k]]]\n: v\n",  # a key at the limit
+    "a: &x 1\nb: 2\n",  # an anchor alone
+    "a: &x 1\nb:\n  - *x\n",  # an alias on line 3
+    "a: [[[[*x]]]]\n",  # an alias deeper than the limit
+    "a: 1\n---\nb: *x\n",  # a second document: invalid, whatever it holds
+    "a: [1, 2\nb: 3\n",  # not YAML
+    "- - - - - 1\n",  # sequences in block style
+    "{a: {b: {c: {}}}}\n", "{a: {b: {c: {d: 1}}}}\n",
+])
+def test_aliases_and_depth_are_refused_where_the_composer_would_refuse_them(
+        tmp_path, monkeypatch, text):
+    from audit_lib import settings
+
+    monkeypatch.setattr(settings, "yaml_limits", lambda: {"max_bytes": 10_000, "max_depth": 4})
+    path = tmp_path / "f.yaml"
+    path.write_text(text)
+    expected = _ComposerOracle.load(text, 4)
+    try:
+        found = read_yaml(path, "period config")
+    except ConfigError as exc:
+        message = str(exc).removeprefix(f"{path}: ")
+        line = int(message.split(" at line ")[1].split(",")[0].split(" ")[0].rstrip("."))
+        kind = ("alias" if "alias" in message else "depth" if "nested" in message
+                else "invalid")
+        found = (kind, line)
+    assert found == expected
+
+
+def test_files_are_read_by_libyaml_where_pyyaml_has_it(tmp_path, monkeypatch):
+    """The C parser reads every file (five times as fast: issue 25); the pure-Python one only
+    says what is wrong with a file libyaml refused."""
+    import yaml
+
+    from audit_lib import settings
+
+    if not yaml.__with_libyaml__:
+        pytest.skip("PyYAML was built without libyaml here")
+    assert settings._Loader is yaml.CSafeLoader
+    used = []
+    monkeypatch.setattr(settings, "_load", lambda text, depth, loader: used.append(loader) or {})
+    path = tmp_path / "q.yaml"
+    path.write_text("period: 2026-Q3\n")
+    read_yaml(path, "period config")
+    assert used == [yaml.CSafeLoader]
