@@ -135,3 +135,26 @@ def test_telling_a_reviewer_workbook_imports_no_openpyxl(tmp_path):
     (modules,) = imported_by(code="from audit_lib.returns.workbook_reader import is_workbook; "
                                   f"assert is_workbook({str(path)!r})")
     assert "openpyxl" not in heavy(modules)
+
+
+def test_running_notebooks_builds_no_grammar_for_web_addresses():
+    """papermill and nbconvert import nbformat, whose jsonschema would build rfc3987_syntax's
+    Earley parsers (about a second) for checks nbformat never makes (issue 25); notebooks
+    are still validated as before."""
+    imported, = imported_by(code="exec(%r)" % textwrap.dedent("""
+        from audit_lib.quarter.engine import register_engine
+        from audit_lib.quarter.render import render_html
+        register_engine()
+        import nbformat
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+        nbformat.validate(nb)
+        try:
+            nbformat.validate({"cells": "none"})
+        except nbformat.ValidationError:
+            pass
+        else:
+            raise SystemExit("an invalid notebook was not refused")
+    """))
+    assert "nbformat" in imported and "jsonschema" in imported
+    # (rfc3987_syntax is listed, marked absent: its parsers are built by lark)
+    assert "lark" not in {m.split(".")[0] for m in imported}

@@ -93,6 +93,9 @@ class WarmKernel:
 
 def register_engine() -> None:
     """Register `ENGINE` with papermill (idempotent)."""
+    from audit_lib.quarter.jupyter_imports import without_iri_grammar
+
+    without_iri_grammar()
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.exceptions import PapermillException
 

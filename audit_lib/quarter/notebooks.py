@@ -38,6 +38,9 @@ def execute(notebook: Path, output: Path, params: dict, kernel: str,
     OutputError
         When the executed notebook cannot be written (papermill writes it as it goes).
     """
+    from audit_lib.quarter.jupyter_imports import without_iri_grammar
+
+    without_iri_grammar()
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 

@@ -268,6 +268,9 @@ def _notebook_texts(path: Path, settings: PrivacySettings) -> list[_Text]:
     named as a date may hold one), its outputs (HTML by its visible text, as a page is read;
     plain text, streams and error tracebacks line by line), and the notebook's and each
     cell's metadata as JSON (papermill records the parameters there)."""
+    from audit_lib.quarter.jupyter_imports import without_iri_grammar
+
+    without_iri_grammar()
     import nbformat
 
     nb = nbformat.read(path, as_version=4)

@@ -78,6 +78,9 @@ def relative_notebook(path: Path, base: Path, parameters: dict, kernel_name: str
     OutputError
         If the notebook cannot be written back.
     """
+    from audit_lib.quarter.jupyter_imports import without_iri_grammar
+
+    without_iri_grammar()
     import nbformat
     from papermill.translators import translate_parameters
 

@@ -22,6 +22,9 @@ def render_html(executed: Path, html_path: Path, subtitle: str = "") -> None:
     OutputError
         If the page cannot be written (a full disk, a folder one may not write to).
     """
+    from audit_lib.quarter.jupyter_imports import without_iri_grammar
+
+    without_iri_grammar()
     import nbformat
     from nbconvert import HTMLExporter
 
