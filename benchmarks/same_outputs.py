@@ -9,8 +9,10 @@ and times in `.case-audit-output` markers and `manifest.json` (whose hashes of t
 are compared), papermill's and the kernel's timings in executed notebooks and the random names
 of the staging folders their parameters name (sources and outputs of every cell are compared),
 and the times inside .xlsx files (every other part of the
-archive is compared, byte for byte once unzipped). Everything else (CSV, JSON, PNG, HTML,
-SQLite ...) is compared byte for byte.
+archive is compared, byte for byte once unzipped), undo notes' run ids, the code commit the
+report and manifest name (it changes with any change to the code), and in a history database
+the run id and time each period was recorded (every table compared row by row). Everything
+else (CSV, JSON, PNG, HTML ...) is compared byte for byte.
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ import zipfile
 from pathlib import Path
 
 #: Keys of a marker or manifest that name the run or its times.
-RUN_KEYS = {"run", "started", "finished", "durations"}
+RUN_KEYS = {"run", "started", "finished", "durations", "git_commit"}
+#: The code commit a report names ("code commit 71773151e9c1", "code commit not recorded").
+COMMIT = re.compile(r"code commit (?:[0-9a-f]{7,40}|not recorded)")
+#: A history database's columns that name the run and time a period was recorded.
+HISTORY_RUN_COLUMNS = {("recorded_periods", "run"), ("recorded_periods", "recorded")}
 #: A staging folder's name, random on each run (``.demo.staging.d871q4_c``).
 STAGING = re.compile(r"\.staging\.[A-Za-z0-9_]+")
 #: Parts of an .xlsx archive that hold the time it was written.
@@ -35,17 +41,33 @@ def _json_without(path: Path, keys: set[str]) -> object:
     if isinstance(data, dict):
         data = {k: v for k, v in data.items() if k not in keys}
         files = data.get("files")
-        if isinstance(files, dict):  # a notebook's or workbook's hash changes with its times
+        if isinstance(files, dict):  # a notebook's or workbook's hash changes with its times,
+            # a page's with the code commit it names: each is compared itself
             data["files"] = {k: v for k, v in files.items()
                              if not k.endswith((".ipynb", ".xlsx", "manifest.json",
-                                                ".case-audit-output"))}
+                                                ".case-audit-output", ".html"))}
     return data
 
 
 def _notebook(path: Path) -> list:
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    return [(c["cell_type"], STAGING.sub(".staging.*", "".join(c["source"])), c.get("outputs"))
-            for c in cells]
+    return [(c["cell_type"], STAGING.sub(".staging.*", "".join(c["source"])),
+             COMMIT.sub("code commit *", json.dumps(c.get("outputs")))) for c in cells]
+
+
+def _sqlite(path: Path) -> dict[str, list]:
+    import sqlite3
+
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        tables = [r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        out = {}
+        for table in tables:
+            cursor = db.execute(f'SELECT * FROM "{table}" ORDER BY 1')
+            names = [d[0] for d in cursor.description]
+            out[table] = [tuple(None if (table, n) in HISTORY_RUN_COLUMNS else v
+                                for n, v in zip(names, row)) for row in cursor]
+    return out
 
 
 def _xlsx(path: Path) -> dict[str, bytes]:
@@ -55,12 +77,17 @@ def _xlsx(path: Path) -> dict[str, bytes]:
 
 def same(a: Path, b: Path) -> bool:
     """Whether two output files say the same (see the module's notes)."""
-    if a.name in (".case-audit-output", "manifest.json"):
+    if a.name in (".case-audit-output", "manifest.json") or a.name.endswith(".undo.json"):
         return _json_without(a, RUN_KEYS) == _json_without(b, RUN_KEYS)
     if a.suffix == ".ipynb":
         return _notebook(a) == _notebook(b)
     if a.suffix == ".xlsx":
         return _xlsx(a) == _xlsx(b)
+    if a.suffix == ".sqlite":
+        return _sqlite(a) == _sqlite(b)
+    if a.suffix == ".html":
+        return (COMMIT.sub("code commit *", a.read_text(encoding="utf-8"))
+                == COMMIT.sub("code commit *", b.read_text(encoding="utf-8")))
     return a.read_bytes() == b.read_bytes()
 
 
