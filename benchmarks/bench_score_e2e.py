@@ -72,7 +72,8 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=15)
     parser.add_argument("--before", metavar="DIR",
                         help="another copy of the source (e.g. `git archive <commit> | tar -x "
-                        "-C DIR`): its `score` is timed too, in the same alternation")
+                        "-C DIR`): its `score` is timed too, in the same alternation, and its "
+                        "outputs compared")
     parser.add_argument("--arrow-python", metavar="PYTHON",
                         help="the Python of an environment with pyarrow installed: this "
                         "source's `score` is timed in it too, and its outputs compared")
@@ -106,11 +107,14 @@ def main() -> None:
                                     label="before"))
             if arrow_cmd:
                 arrow.append(timed(arrow_cmd, {"PYTHONPATH": str(ROOT)}, label="arrow"))
-        same = None
-        if arrow_cmd:
-            same = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "same_outputs.py"),
-                                   str(Path(tmp) / "scores"), str(Path(tmp) / "scores-arrow")],
-                                  capture_output=True, text=True).stdout.strip().splitlines()
+        def compared(other: str) -> str:
+            return subprocess.run(
+                [sys.executable, str(ROOT / "benchmarks" / "same_outputs.py"),
+                 str(Path(tmp) / "scores"), str(Path(tmp) / other)],
+                capture_output=True, text=True).stdout.strip().splitlines()[-1]
+
+        same = compared("scores-arrow") if arrow_cmd else None
+        same_before = compared("scores-before") if args.before else None
     ours_m, theirs_m = statistics.median(ours), statistics.median(theirs)
     imports_m = statistics.median(imports)
     print(f"case-audit score: median {ours_m:.2f} s; DuckDB process: median {theirs_m:.2f} s "
@@ -121,10 +125,10 @@ def main() -> None:
           f"DuckDB; the work after them: about {ours_m - imports_m:.2f} s")
     if before:
         print(f"the source in {args.before}: median {statistics.median(before):.2f} s = "
-              f"{statistics.median(before) / theirs_m:.2f} x DuckDB")
+              f"{statistics.median(before) / theirs_m:.2f} x DuckDB; outputs: {same_before}")
     if arrow:
         print(f"with pyarrow ({args.arrow_python}): median {statistics.median(arrow):.2f} s = "
-              f"{statistics.median(arrow) / ours_m:.2f} x without; outputs: {same[-1]}")
+              f"{statistics.median(arrow) / ours_m:.2f} x without; outputs: {same}")
     for label, peaks in PEAKS.items():
         print(f"peak memory, {label}: median {statistics.median(peaks) / 2**30:.2f} GiB "
               f"(max {max(peaks) / 2**30:.2f})")
