@@ -190,6 +190,8 @@ def read_yaml(path, what: str, error: type[Exception] = ConfigError, *,
             text = data.decode("utf-8")
         try:
             return _load(text, max_depth, _Loader)
+        except yaml.constructor.ConstructorError:
+            raise  # the same constructor in C and in Python: the same error, the same line
         except yaml.YAMLError:
             if _Loader is yaml.SafeLoader:
                 raise
