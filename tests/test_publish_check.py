@@ -290,3 +290,38 @@ def test_every_variant_is_caught_by_the_publish_check_in_every_kind_of_file(tmp_
         assert len({(p.row, p.column) for p in problems}) >= len(variants)
     listed = "\n".join(str(p) for p in problems)
     assert not [v for v in variants if len(v) > 6 and v in listed]
+
+
+def test_files_checked_together_give_what_each_gives_alone(tmp_path):
+    """The publish check gathers every file's texts into one finding (issue 25): each file's
+    problems, their order and their places are those it gives checked on its own; a file that
+    cannot be read is still reported alone, and the same text in a date column of one table
+    and in free text of another is allowed in the first only."""
+    from audit_lib.inputs.identifiers import load_privacy_settings
+    from audit_lib.quarter.publish_check import _scan_file
+
+    (tmp_path / "a.csv").write_text("case_id,start_date,note\nC1,2026-03-02,seen by Jane Smith\n"
+                                    "C2,2011-03-04,943 476 5919\nC3,,SW1A 1AA\n")
+    (tmp_path / "b.csv").write_text("note,phone\n2011-03-04,07700 900123\nJane Smith,\n")
+    (tmp_path / "c.csv").write_text("")
+    (tmp_path / "d.csv").write_text("only,a,header\n")
+    (tmp_path / "page.html").write_text(
+        "<html><body><p>Jane Smith</p><table><tr><th>Date</th><th>Note</th></tr>"
+        "<tr><td>2011-03-04</td><td>2011-03-04</td></tr></table>"
+        "<p>jane@example.org</p></body></html>")
+    (tmp_path / "facts.json").write_text(json.dumps(
+        {"started": "2011-03-04", "note": "2011-03-04", "who": ["Jane Smith", "SW1A 1AA"]}))
+    (tmp_path / "notes.txt").write_text("one\nQQ123456C\n\n07700 900123\n")
+    (tmp_path / "broken.json").write_text("{not json")
+    (tmp_path / "pictures.png").write_bytes(b"\x89PNG")
+    names = ("Jane Smith",)
+    together = scan_outputs(tmp_path, names=names, base=tmp_path)
+    settings = load_privacy_settings()
+    alone = [p for path in sorted(tmp_path.iterdir())
+             for p in _scan_file(path, path.name, names, settings, tmp_path)]
+    assert together == alone
+    files = {p.file for p in together}
+    assert {"a.csv", "b.csv", "page.html", "facts.json", "notes.txt", "broken.json"} <= files
+    assert not any(p.file == "a.csv" and p.column == "start_date" for p in together)
+    assert any(p.file == "b.csv" and p.column == "note" and "date" in p.message
+               for p in together)

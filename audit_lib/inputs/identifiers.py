@@ -201,6 +201,54 @@ def scan_frame(
         Empty when nothing was found. The caller raises ``InputError(problems)``.
     """
     settings = settings or load_privacy_settings()
+    cells = frame_cells(frame, file, sheet, columns, skip_columns, row_column,
+                        settings=settings, codes=codes)
+    return cells.problems(find_identifiers(cells.cells, names, settings=settings,
+                                           dates_allowed=cells.dates_allowed,
+                                           references=cells.references))
+
+
+@dataclass
+class FrameCells:
+    """A frame's distinct texts to check (`frame_cells`), and how to turn what
+    `find_identifiers` found in them into Problems located by row and column."""
+
+    cells: pd.Series  # each column's distinct non-blank texts, indexed (position, code)
+    dates_allowed: np.ndarray  # per cell: its column holds structured dates
+    references: np.ndarray  # per cell: its column holds the service's own references
+    codes: dict[int, np.ndarray]  # by column position: each row's code among its texts
+    rows: np.ndarray  # each row's spreadsheet row number
+    labels: dict[int, str]  # by column position: the column's name
+    file: str
+    sheet: str | None
+    settings: PrivacySettings
+
+    def problems(self, hits: dict[str, pd.Index]) -> list[Problem]:
+        """One Problem per row, column and kind of the ``hits`` among `cells`."""
+        problems = []
+        for kind, index in hits.items():
+            found = pd.DataFrame({"position": index.get_level_values(0),
+                                  "value": index.get_level_values(1)})
+            for position, group in found.groupby("position", sort=True):
+                matched = np.isin(self.codes[int(position)], group["value"].to_numpy())
+                problems += _located(self.file, self.sheet, self.labels[int(position)], kind,
+                                     sorted(int(r) for r in self.rows[matched]), self.settings)
+        return problems
+
+
+def frame_cells(
+    frame: pd.DataFrame,
+    file: str,
+    sheet: str | None = None,
+    columns: Sequence[str] | None = None,
+    skip_columns: Iterable[str] = (),
+    row_column: str = ROW,
+    *,
+    settings: PrivacySettings,
+    codes: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> FrameCells:
+    """The texts `scan_frame` checks in a frame, each column's distinct values once (its
+    parameters are `scan_frame`'s)."""
     frame = frame.reset_index(drop=True)
     skip = set(skip_columns) | {row_column}
     wanted = [c for c in frame.columns if c not in skip] if columns is None else [
@@ -218,28 +266,18 @@ def scan_frame(
                    if normalise_header(labels[i]) in settings.reference_columns}
     # Each distinct value of a column is checked once: answers files repeat a few values
     # (question ids, Yes / No, reviewer codes) over millions of rows.
-    known, codes, distinct = codes or {}, {}, []
+    known, row_codes, distinct = codes or {}, {}, []
     for i in positions:
         if i in known and len(known[i][0]) == len(frame):
-            codes[i], uniques = known[i]
+            row_codes[i], uniques = known[i]
         else:
-            codes[i], uniques = pd.factorize(frame.iloc[:, i], use_na_sentinel=True)
+            row_codes[i], uniques = pd.factorize(frame.iloc[:, i], use_na_sentinel=True)
         distinct.append(pd.Series(np.asarray(uniques, dtype=object)))
     cells = _stack(distinct, positions)
     column_of = cells.index.get_level_values(0)
-    hits = find_identifiers(cells, names, settings=settings,
-                            dates_allowed=column_of.isin(list(dated)),
-                            references=column_of.isin(list(referencing)))
-    row_numbers = rows.to_numpy()
-    problems = []
-    for kind, index in hits.items():
-        found = pd.DataFrame({"position": index.get_level_values(0),
-                              "value": index.get_level_values(1)})
-        for position, group in found.groupby("position", sort=True):
-            matched = np.isin(codes[int(position)], group["value"].to_numpy())
-            problems += _located(file, sheet, labels[int(position)], kind,
-                                 sorted(int(r) for r in row_numbers[matched]), settings)
-    return problems
+    return FrameCells(cells, np.asarray(column_of.isin(list(dated)), dtype=bool),
+                      np.asarray(column_of.isin(list(referencing)), dtype=bool), row_codes,
+                      rows.to_numpy(), labels, file, sheet, settings)
 
 
 def scan_table(

@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
@@ -28,13 +28,14 @@ import numpy as np
 import pandas as pd
 
 from audit_lib.errors import InputError, Problem
+from audit_lib.inputs.identifier_batches import FindLater
 from audit_lib.inputs.identifiers import (
     PrivacySettings,
     configured_names,
     find_identifiers,
+    frame_cells,
     load_privacy_settings,
     message_for,
-    scan_frame,
 )
 from audit_lib.inputs.table import normalise_header
 from audit_lib.inputs.text_gate import walk_texts
@@ -101,31 +102,77 @@ def scan_outputs(folder: Path, names: tuple[str, ...] | None = None, *,
             labels[path] = str(PurePosixPath(labels[path]).parent / "(file name withheld)")
             problems.append(Problem(labels[path], None, None, f"the file's name "
                                                               f"{message_for(kind)}"))
+    # Every file's texts are gathered and found in one call (`FindLater`: the same problems,
+    # in the same order, as file by file); a file that cannot be read is reported as such.
+    finder = FindLater(names, settings)
+    pending: list[tuple[Path, _Pending]] = []
     for path in files:
         try:
-            problems += _scan_file(path, labels[path], names, settings, base)
+            pending.append((path, _prepare_file(path, labels[path], names, settings, base,
+                                                finder)))
         except Exception as exc:  # noqa: BLE001 - a damaged file of any kind: say so
-            problems.append(Problem(labels[path], None, None, UNREADABLE +
-                                    f" ({type(exc).__name__})"))
+            pending.append((path, _Pending([_unreadable(labels[path], exc)])))
+    try:
+        found = finder.run()
+    except Exception:  # noqa: BLE001 - some file's texts: find each file's alone, as before
+        return problems + [p for path in files
+                           for p in _scan_file(path, labels[path], names, settings, base)]
+    for path, job in pending:
+        try:
+            problems += job.result(found)
+        except Exception as exc:  # noqa: BLE001
+            problems.append(_unreadable(labels[path], exc))
     return problems
+
+
+def _unreadable(label: str, exc: Exception) -> Problem:
+    return Problem(label, None, None, UNREADABLE + f" ({type(exc).__name__})")
 
 
 #: How a file the check could not read is reported (`keep_failed` tells these apart).
 UNREADABLE = "could not be read to check it for identifiers"
 
 
+@dataclass
+class _Pending:
+    """A file's check: what it found itself (a workbook's, an unreadable file's), and the texts
+    it gave a `FindLater` (``part``) with how to turn their hits into problems (``finish``)."""
+
+    done: list[Problem]
+    part: int | None = None
+    finish: Callable[[dict[str, pd.Index]], list[Problem]] | None = None
+
+    def result(self, found: list[dict[str, pd.Index]]) -> list[Problem]:
+        if self.finish is None:
+            return self.done
+        return self.done + self.finish(found[self.part] if self.part is not None else {})
+
+
 def _scan_file(path: Path, label: str, names: tuple[str, ...],
                settings: PrivacySettings, base: Path | None = None) -> list[Problem]:
+    """One file's problems, found on its own."""
+    try:
+        finder = FindLater(names, settings)
+        return _prepare_file(path, label, names, settings, base, finder).result(finder.run())
+    except Exception as exc:  # noqa: BLE001 - a damaged file of any kind: say so
+        return [_unreadable(label, exc)]
+
+
+def _prepare_file(path: Path, label: str, names: tuple[str, ...], settings: PrivacySettings,
+                  base: Path | None, finder: FindLater) -> _Pending:
+    """Read a file and give its texts to ``finder``; the problems come once it has run."""
     suffix = path.suffix.lower()
     if suffix in _SKIPPED:
-        return []
+        return _Pending([])
     if suffix == ".csv":
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        problems = scan_frame(frame, label, names=names, settings=settings)
+        cells = frame_cells(frame, label, settings=settings)
+        part = finder.add(cells.cells, cells.dates_allowed, cells.references)
         texts = [_Text(str(v)) for v in [*frame.columns, *pd.unique(frame.to_numpy().ravel())]]
-        return problems + _path_problems(texts, label, base)
+        return _Pending([], part, lambda hits: cells.problems(hits) +
+                        _path_problems(texts, label, base))
     if suffix == ".xlsx":
-        return list(scan_workbook(path, names=names, settings=settings, file=label))
+        return _Pending(list(scan_workbook(path, names=names, settings=settings, file=label)))
     if suffix == ".html":
         texts = _html_texts(path.read_text(encoding="utf-8"), settings)
     elif suffix == ".ipynb":
@@ -136,7 +183,11 @@ def _scan_file(path: Path, label: str, names: tuple[str, ...],
         texts = _pdf_texts(path)
     else:
         texts = [_Text(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    return _scan_texts(texts, label, names, settings) + _path_problems(texts, label, base)
+    kept = _checked_texts(texts)
+    part = finder.add(pd.Series([t.text for t in kept], dtype=object),
+                      np.array([t.dates_allowed for t in kept], dtype=bool)) if kept else None
+    return _Pending([], part, lambda hits: _text_problems(kept, hits, label, settings) +
+                    _path_problems(texts, label, base))
 
 
 def _path_problems(texts: list[_Text], label: str, base: Path | None) -> list[Problem]:
@@ -156,16 +207,28 @@ def _path_problems(texts: list[_Text], label: str, base: Path | None) -> list[Pr
 
 def _scan_texts(texts: list[_Text], label: str, names: tuple[str, ...],
                 settings: PrivacySettings) -> list[Problem]:
-    texts = [replace(t, text=_SEED.sub("seed", t.text)) for t in texts
-             if t.text.strip() and not t.path_only]
-    if not texts:
+    kept = _checked_texts(texts)
+    if not kept:
         return []
-    frame = pd.DataFrame({"text": [t.text for t in texts]})
-    allowed = np.array([t.dates_allowed for t in texts], dtype=bool)
+    hits = find_identifiers(pd.Series([t.text for t in kept], dtype=object), names,
+                            settings=settings,
+                            dates_allowed=np.array([t.dates_allowed for t in kept], dtype=bool))
+    return _text_problems(kept, hits, label, settings)
+
+
+def _checked_texts(texts: list[_Text]) -> list[_Text]:
+    """The texts the gate reads: not blank, not a link's target (checked for folders only),
+    the toolkit's own seed taken out."""
+    return [replace(t, text=_SEED.sub("seed", t.text)) for t in texts
+            if t.text.strip() and not t.path_only]
+
+
+def _text_problems(texts: list[_Text], hits: dict[str, pd.Index], label: str,
+                   settings: PrivacySettings) -> list[Problem]:
+    """Problems for what was found in ``texts`` (`_checked_texts`), by their position."""
     problems = []
     # Rows are the text's position in the file's reading order ("line" of visible text).
-    for kind, index in find_identifiers(frame["text"], names, settings=settings,
-                                        dates_allowed=allowed).items():
+    for kind, index in hits.items():
         fields = sorted({texts[int(i)].where for i in index if texts[int(i)].where})
         problems += [Problem(label, None, f, message_for(kind)) for f in fields]
         rows = sorted(int(i) + 1 for i in index if not texts[int(i)].where)
