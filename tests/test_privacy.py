@@ -7,6 +7,7 @@ import os
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -653,3 +654,19 @@ def test_a_names_list_is_in_force_only_for_its_run_and_read_again_when_edited(tm
     monkeypatch.setenv(NAMES_ENV, str(names))
     names.write_text("Kestrel Vale\n", encoding="utf-8")
     assert configured_names() == ("Kestrel Vale",)
+
+
+def test_cells_are_stacked_as_the_reader_sees_them_blanks_left_out():
+    """Each column's non-blank cells, as text (dates as ISO dates, whole floats as whole
+    numbers), indexed by (column position, row position); blanks and missing values left out."""
+    import datetime as dt
+
+    from audit_lib.inputs.identifiers import _stack
+
+    columns = [pd.Series(np.array(["Yes", " ", None, "N/A", ""], dtype=object)),
+               pd.Series(np.array([4.0, np.nan, dt.date(2026, 3, 2), 4.5, pd.NA], dtype=object)),
+               pd.Series(np.array([], dtype=object))]
+    stacked = _stack(columns, [3, 7, 9])
+    assert list(stacked.index) == [(3, 0), (3, 3), (7, 0), (7, 2), (7, 3)]
+    assert list(stacked) == ["Yes", "N/A", "4", "2026-03-02", "4.5"]
+    assert _stack([], []).empty

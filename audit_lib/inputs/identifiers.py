@@ -381,20 +381,26 @@ def find_identifiers(
 
 
 def _stack(series: list[pd.Series], positions: list[int]) -> pd.Series:
-    """One long Series of the non-blank cells, indexed by (column position, row position)."""
-    parts = []
+    """One long Series of the non-blank cells, indexed by (column position, row position).
+
+    Built from plain arrays rather than a Series per column: a quarter's publish check stacks
+    some five hundred small columns, where pandas' own steps cost more than the cells."""
+    where, rows, values = [], [], []
     for position, s in zip(positions, series):
-        s = s.reset_index(drop=True)
-        s = s[s.notna()]
-        if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
-            s = s.map(cell_text).astype(object)
-        s = s[(s.str.strip() != "").to_numpy(dtype=bool)]
-        parts.append(pd.Series(s.to_numpy(dtype=object),
-                               index=pd.MultiIndex.from_arrays(
-                                   [np.full(len(s), position), s.index.to_numpy()])))
-    if not parts:
+        cells = s.to_numpy(dtype=object)
+        kept = np.flatnonzero(~pd.isna(cells))
+        cells = cells[kept]
+        if pd.api.types.infer_dtype(cells, skipna=True) not in ("string", "empty"):
+            cells = np.array([cell_text(v) for v in cells], dtype=object)
+        filled = np.fromiter((v.strip() != "" for v in cells), dtype=bool, count=len(cells))
+        where.append(np.full(int(filled.sum()), position, dtype=np.int64))
+        rows.append(kept[filled].astype(np.int64))
+        values.append(cells[filled])
+    if not values:
         return pd.Series([], dtype=object, index=pd.MultiIndex.from_arrays([[], []]))
-    return pd.concat(parts)
+    return pd.Series(np.concatenate(values),
+                     index=pd.MultiIndex.from_arrays([np.concatenate(where),
+                                                      np.concatenate(rows)]), dtype=object)
 
 
 def _matching(cells: pd.Series, pattern: re.Pattern) -> pd.Index:
