@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from audit_lib.cli import main
@@ -170,3 +172,15 @@ def test_files_are_read_by_libyaml_where_pyyaml_has_it(tmp_path, monkeypatch):
     path.write_text("period: 2026-Q3\n")
     read_yaml(path, "period config")
     assert used == [yaml.CSafeLoader]
+
+
+@pytest.mark.parametrize("value, words", [
+    ("!!int notanint", "marked as a number (!!int or !!float) that is not a number"),
+    ("!!float nine", "marked as a number (!!int or !!float) that is not a number"),
+    ("2026-02-30", "holds a date that does not exist (such as 30 February)"),
+])
+def test_a_value_that_cannot_be_what_it_says_is_named_for_what_it_is(tmp_path, value, words):
+    path = tmp_path / "q.yaml"
+    path.write_text(f"period: 2026-Q3\nseed: {value}\n")
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        read_yaml(path, "period config")

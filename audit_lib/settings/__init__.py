@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import stat
 from functools import lru_cache
 from importlib import resources
@@ -93,6 +94,11 @@ class _YamlRefused(Exception):
 #: PyYAML's loader in C (libyaml) where it was built with it, else its pure-Python one: the same
 #: constructor and the same Python values, parsed about five times as fast.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+#: How Python words a number it cannot read (``int("x")``, ``float("x")``): PyYAML raises it
+#: for a value tagged ``!!int`` or ``!!float`` that is not a number.
+_NOT_A_NUMBER = re.compile(r"invalid literal for int\(\)|could not convert string to float")
 
 
 def _refuse_aliases_and_depth(text: str, max_depth: int | None, loader: type) -> None:
@@ -206,7 +212,12 @@ def read_yaml(path, what: str, error: type[Exception] = ConfigError, *,
     except OSError as exc:
         raise error(f"{path}: cannot read the {what} ({exc.strerror or type(exc).__name__})."
                     ) from None
-    except ValueError:  # PyYAML's dates: an impossible one (2026-02-30) is a ValueError
+    except ValueError as exc:
+        if _NOT_A_NUMBER.search(str(exc)):  # a value tagged !!int or !!float that is not one
+            raise error(f"{path}: the {what} holds a value marked as a number (!!int or "
+                        "!!float) that is not a number; remove the mark or write the number."
+                        ) from None
+        # PyYAML's dates: an impossible one (2026-02-30) is a ValueError
         raise error(f"{path}: the {what} holds a date that does not exist (such as 30 "
                     "February); write it as YYYY-MM-DD.") from None
     except _YamlRefused as exc:
