@@ -184,8 +184,7 @@ def _prepare_file(path: Path, label: str, names: tuple[str, ...], settings: Priv
     else:
         texts = [_Text(line) for line in path.read_text(encoding="utf-8").splitlines()]
     kept = _checked_texts(texts)
-    part = finder.add(pd.Series([t.text for t in kept], dtype=object),
-                      np.array([t.dates_allowed for t in kept], dtype=bool)) if kept else None
+    part = finder.add(*_text_cells(kept)) if kept else None
     return _Pending([], part, lambda hits: _text_problems(kept, hits, label, settings) +
                     _path_problems(texts, label, base))
 
@@ -210,10 +209,9 @@ def _scan_texts(texts: list[_Text], label: str, names: tuple[str, ...],
     kept = _checked_texts(texts)
     if not kept:
         return []
-    hits = find_identifiers(pd.Series([t.text for t in kept], dtype=object), names,
-                            settings=settings,
-                            dates_allowed=np.array([t.dates_allowed for t in kept], dtype=bool))
-    return _text_problems(kept, hits, label, settings)
+    finder = FindLater(names, settings)
+    finder.add(*_text_cells(kept))
+    return _text_problems(kept, finder.run()[0], label, settings)
 
 
 def _checked_texts(texts: list[_Text]) -> list[_Text]:
@@ -221,6 +219,12 @@ def _checked_texts(texts: list[_Text]) -> list[_Text]:
     the toolkit's own seed taken out."""
     return [replace(t, text=_SEED.sub("seed", t.text)) for t in texts
             if t.text.strip() and not t.path_only]
+
+
+def _text_cells(texts: list[_Text]) -> tuple[pd.Series, np.ndarray]:
+    """The texts to find identifiers in, numbered in reading order, and where dates are allowed."""
+    return (pd.Series([t.text for t in texts], dtype=object),
+            np.array([t.dates_allowed for t in texts], dtype=bool))
 
 
 def _text_problems(texts: list[_Text], hits: dict[str, pd.Index], label: str,
